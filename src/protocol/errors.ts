@@ -1,0 +1,35 @@
+// The relay's error body and the stable error codes both sides switch on.
+import { z } from "zod";
+
+export const ERROR_CODES = [
+  "invalid_request",
+  "unauthorized",
+  "token_expired",
+  "forbidden",
+  "not_found",
+  "claim_conflict",
+  "not_claimable",
+  "conflict",
+  "stale_instance",
+  "payload_too_large",
+  "rate_limited",
+  "internal",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Turn zod issues into a short, human line: "body.to: Required; claimable: Expected boolean". */
+export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.map(String).join(".") : "(root)"}: ${i.message}`)
+    .join("; ");
+}

@@ -1,0 +1,138 @@
+// Request and answer schemas for every HTTP endpoint of relay protocol v1.
+import { z } from "zod";
+import {
+  Agent,
+  AgentId,
+  AgentStatus,
+  AttachmentRef,
+  Command,
+  CommandStatus,
+  CommandType,
+  Message,
+  MessageId,
+  MessageKind,
+  Meta,
+  ProfileId,
+  Task,
+  TaskStatus,
+  TokenRecord,
+} from "./entities.ts";
+import { Target } from "./matching.ts";
+
+/** Hard limits shared by relay and client so both refuse the same things. */
+export const LIMITS = {
+  /** Largest JSON request body the relay parses. */
+  jsonBodyBytes: 4 * 1024 * 1024,
+  /** Longest message body, in characters. */
+  messageBodyChars: 2 * 1024 * 1024,
+  /** Largest attachment upload. */
+  attachmentBytes: 25 * 1024 * 1024,
+  /** Largest bus frame either side accepts. */
+  busFrameBytes: 4 * 1024 * 1024 + 64 * 1024,
+} as const;
+
+export const SendMessageRequest = z.object({
+  to: Target,
+  body: z.string().max(LIMITS.messageBodyChars),
+  kind: MessageKind.default("chat"),
+  subject: z.string().max(1000).optional(),
+  payload: Meta.default({}),
+  claimable: z.boolean().default(false),
+  replyTo: MessageId.optional(),
+  attachmentIds: z.array(z.string().min(1).max(64)).max(32).default([]),
+  /** Root token only: send on behalf of another agent. */
+  from: AgentId.optional(),
+});
+export type SendMessageRequest = z.input<typeof SendMessageRequest>;
+
+export const UnreadQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  afterId: z.coerce.number().int().min(0).default(0),
+});
+
+export const MessagesAnswer = z.object({ messages: z.array(Message) });
+export type MessagesAnswer = z.infer<typeof MessagesAnswer>;
+
+export const AgentRequest = z.object({ agentId: AgentId });
+export const ClaimRequest = z.object({
+  agentId: AgentId,
+  /** How long the claim lives before it must be renewed (default: the relay's claim TTL). */
+  ttlMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(24 * 3600 * 1000)
+    .optional(),
+});
+export type ClaimRequest = z.input<typeof ClaimRequest>;
+export const ClaimAnswer = z.object({ ok: z.literal(true), claimExpiresAt: z.number() });
+export type ClaimAnswer = z.infer<typeof ClaimAnswer>;
+export const ClaimConflictAnswer = z.object({
+  ok: z.literal(false),
+  claimedBy: z.string(),
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export const OkAnswer = z.object({ ok: z.boolean() });
+export type OkAnswer = z.infer<typeof OkAnswer>;
+
+export const ReactionRequest = z.object({ agentId: AgentId, reaction: z.string().min(1).max(64) });
+
+export const AgentsAnswer = z.object({ agents: z.array(Agent) });
+export const AgentStatusRequest = z.object({
+  status: AgentStatus,
+  instanceId: z.string().min(1),
+  semanticStatus: z.string().max(64).optional(),
+  meta: Meta.optional(),
+});
+export const AgentReadyRequest = z.object({ ready: z.boolean(), instanceId: z.string().min(1) });
+export const HeartbeatRequest = z.object({ instanceId: z.string().min(1), meta: Meta.optional() });
+
+export const CreateTaskRequest = z.object({
+  title: z.string().min(1).max(1000),
+  body: z.string().max(LIMITS.messageBodyChars).default(""),
+  assignee: AgentId.optional(),
+});
+export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
+export const TaskStatusRequest = z.object({
+  status: TaskStatus,
+  agentId: AgentId,
+  body: z.string().max(LIMITS.messageBodyChars).optional(),
+  metadata: Meta.optional(),
+});
+export type TaskStatusRequest = z.input<typeof TaskStatusRequest>;
+
+export const CreateCommandRequest = z.object({
+  target: z.string().min(1).max(128),
+  type: CommandType,
+  params: Meta.default({}),
+});
+export type CreateCommandRequest = z.input<typeof CreateCommandRequest>;
+export const CommandStatusRequest = z.object({
+  status: CommandStatus,
+  result: z.unknown().optional(),
+  error: z.string().max(10_000).optional(),
+});
+export type CommandStatusRequest = z.input<typeof CommandStatusRequest>;
+
+export const CreateTokenRequest = z.object({
+  agentId: AgentId,
+  profileId: ProfileId,
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600),
+});
+export type CreateTokenRequest = z.input<typeof CreateTokenRequest>;
+export const TokenAnswer = z.object({ token: z.string(), record: TokenRecord });
+export type TokenAnswer = z.infer<typeof TokenAnswer>;
+
+export const AttachmentQuery = z.object({
+  name: z.string().min(1).max(255),
+  mimeType: z.string().min(1).max(255).default("application/octet-stream"),
+});
+export const AttachmentAnswer = AttachmentRef;
+
+export const HealthAnswer = z.object({ ok: z.literal(true), version: z.string() });
+
+export { Agent, Command, Message, Task };

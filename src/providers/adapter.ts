@@ -1,0 +1,121 @@
+// The contract between the runner and a provider (Claude Code, Codex, any terminal CLI).
+import type { Message, PermissionDecision } from "../protocol/index.ts";
+
+export type ProviderName = "claude" | "codex" | "command";
+
+/** One thing to hand to the provider. Messages carry their relay id so delivery can be confirmed. */
+export interface DeliveryItem {
+  message: Message;
+  /** Local paths of the message's attachments, in the order of `message.attachments`. */
+  attachmentPaths: string[];
+}
+
+/**
+ * How far a delivery got. `written`: the text is in the provider's input; `confirmed`: the provider
+ * showed it reached the model. Adapters that cannot confirm return `written`.
+ */
+export type DeliveryState = "written" | "confirmed";
+
+export interface DeliveryResult {
+  state: DeliveryState;
+}
+
+export interface SpawnContext {
+  /** A fresh UUID for this spawn; every event of this spawn carries it. */
+  providerSessionId: string;
+  /** Environment the provider's child process (and its hooks) get on top of the runner's own. */
+  env: Record<string, string>;
+  cwd: string;
+  /** True when this spawn replaces one that exited or was restarted: resume its conversation if possible. */
+  resume: boolean;
+  signal: AbortSignal;
+}
+
+export interface SpawnResult {
+  /** The provider's own session or thread id, when it has one (kept for resume). */
+  nativeSessionId?: string;
+  pid?: number;
+}
+
+export interface ShutdownOptions {
+  /** Graceful asks the provider to exit; hard kills at once. Graceful escalates to hard after `timeoutMs`. */
+  graceful: boolean;
+  timeoutMs: number;
+}
+
+export interface TerminalAttachSpec {
+  /** argv a person runs to attach, e.g. ["tmux", "-L", "sock", "attach", "-t", "name"]. */
+  command: string[];
+  description: string;
+  tmux?: { socket: string; session: string };
+}
+
+export interface PermissionRequest {
+  approvalId: string;
+  tool: string;
+  /** What would run: a command line, a diff, a path. */
+  detail: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Everything a provider reports, as a union discriminated on `type`; each carries its spawn's session id. */
+export type ProviderEvent = { providerSessionId: string } & (
+  | { type: "turn.started"; turnId?: string }
+  | { type: "turn.completed"; turnId?: string }
+  | { type: "turn.failed"; turnId?: string; reason: string }
+  | { type: "subagent.started"; subagentId: string; label?: string }
+  | { type: "subagent.stopped"; subagentId: string }
+  | { type: "compaction.started" }
+  | { type: "compaction.completed" }
+  | { type: "needs-input"; reason: string; screen?: string }
+  | { type: "input.resolved" }
+  | { type: "permission.requested"; request: PermissionRequest }
+  | { type: "permission.resolved"; approvalId: string }
+  | { type: "context.usage"; usedTokens: number; maxTokens?: number }
+  | { type: "delivery.confirmed"; messageId: number }
+  | { type: "session.ended"; reason: string }
+  | { type: "exited"; exitCode: number | null; signal: string | null }
+);
+export type ProviderEventType = ProviderEvent["type"];
+
+export type ProviderEventListener = (event: ProviderEvent) => void;
+
+export interface ProviderAdapter {
+  readonly name: ProviderName;
+  /** Tags every agent of this provider gets (besides the provider name). */
+  readonly defaultTags: readonly string[];
+  /** Whether the runner may restart this provider after it exits unexpectedly. */
+  readonly supportsUnexpectedExitRestart: boolean;
+
+  /** Start the provider and resolve once it is ready for input; reject (PROVIDER_NOT_READY) after its deadline. */
+  spawn(ctx: SpawnContext): Promise<SpawnResult>;
+  /** Hand messages to the provider. Rejects when they did not reach it (the runner retries later). */
+  deliver(items: DeliveryItem[], signal: AbortSignal): Promise<DeliveryResult>;
+  /** Stop the provider; resolves when nothing of it is left running. */
+  shutdown(options: ShutdownOptions): Promise<void>;
+  /** Subscribe to provider events; returns the unsubscribe function. */
+  onEvent(listener: ProviderEventListener): () => void;
+
+  deliverInitialPrompt?(prompt: string, signal: AbortSignal): Promise<void>;
+  compact?(signal: AbortSignal): Promise<void>;
+  clearContext?(signal: AbortSignal): Promise<void>;
+  /** Deliver text as a system note (agent.injectContext); adapters without it get a plain delivery. */
+  injectContext?(content: string, signal: AbortSignal): Promise<void>;
+  /** Answer a permission request the provider itself asked for; false when the id is unknown. */
+  respondToPermissionDecision?(approvalId: string, decision: PermissionDecision): Promise<boolean>;
+  terminalAttachSpec(): TerminalAttachSpec | undefined;
+  /** Extra runtime facts for the heartbeat meta (context use, tmux session...). */
+  runtimeMeta?(): Record<string, unknown>;
+}
+
+/** A small helper adapters use to fan events out to listeners. */
+export class ProviderEventHub {
+  private listeners = new Set<ProviderEventListener>();
+  on(listener: ProviderEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  emit(event: ProviderEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}

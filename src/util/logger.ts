@@ -1,0 +1,50 @@
+// pino logging: JSON by default, pretty on a TTY, secrets redacted wherever they might appear.
+import pino, { type Logger } from "pino";
+
+export type { Logger };
+
+export const REDACT_PATHS = [
+  "token",
+  "*.token",
+  "rootToken",
+  "*.rootToken",
+  "secret",
+  "*.secret",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "req.headers.authorization",
+];
+
+export interface LoggerOptions {
+  level?: string;
+  name?: string;
+  /** Write JSON lines to this file instead of stdout/stderr. */
+  file?: string;
+  /** Force pretty (true) or JSON (false); default: pretty when stderr is a TTY. */
+  pretty?: boolean;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? process.env.AGENT_RELAY_LOG_LEVEL ?? "info";
+  const base = { level, name: options.name, redact: { paths: REDACT_PATHS, censor: "[redacted]" } };
+  if (options.file) {
+    return pino(base, pino.destination({ dest: options.file, mkdir: true, sync: false }));
+  }
+  const pretty = options.pretty ?? Boolean(process.stderr.isTTY);
+  if (pretty) {
+    return pino(
+      base,
+      pino.transport({
+        target: "pino-pretty",
+        options: { destination: 2, colorize: true, translateTime: "HH:MM:ss.l" },
+      }),
+    );
+  }
+  return pino(base, pino.destination(2));
+}
+
+/** A logger that drops everything, for tests and benchmarks. */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}

@@ -1,0 +1,67 @@
+// Forwards one Claude Code hook payload (stdin JSON) to the runner's control server, quietly and fast.
+// Usage: relay-hook.mjs <HookEventName>. Runs on Bun or Node >= 18 (global fetch).
+//
+// Rules: never block Claude when the runner is gone — any failure exits 0 with no output — except
+// PermissionRequest, which waits for the relay's decision and prints the hook output JSON the control
+// server returns (and denies with a reason when no decision arrives in time).
+
+const event = process.argv[2] ?? "";
+const base = process.env.AGENT_RELAY_CONTROL_URL ?? "";
+const secret = process.env.AGENT_RELAY_CONTROL_SECRET ?? "";
+
+// SessionEnd hooks are cut off by Claude after 1.5 s; everything else gets a short bound too.
+const TIMEOUT_MS = { SessionEnd: 1_000, PermissionRequest: 300_000 };
+const DEFAULT_TIMEOUT_MS = 3_000;
+
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function denyPermission(message) {
+  const out = {
+    hookSpecificOutput: { hookEventName: "PermissionRequest", decision: { behavior: "deny", message } },
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+/** Print the control server's hook output only when it says something; `{}` would be noise for Claude. */
+function printHookOutput(text) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return;
+  }
+  if (parsed && typeof parsed === "object" && Object.keys(parsed).length > 0) {
+    process.stdout.write(`${JSON.stringify(parsed)}\n`);
+  }
+}
+
+async function main() {
+  if (!base || !/^[A-Za-z]+$/.test(event)) return;
+  const body = await readStdin();
+  const timeoutMs = TIMEOUT_MS[event] ?? DEFAULT_TIMEOUT_MS;
+  let res;
+  try {
+    res = await fetch(`${base}/v1/hooks/${event}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-agent-relay-secret": secret },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    // A timed-out permission wait means nobody decided: deny with a reason instead of leaving a dialog open.
+    if (event === "PermissionRequest" && e?.name === "TimeoutError") {
+      denyPermission(`No decision from the agent relay within ${Math.round(timeoutMs / 1000)} s.`);
+    }
+    return;
+  }
+  const text = await res.text().catch(() => "");
+  if (res.ok) printHookOutput(text);
+}
+
+main()
+  .catch(() => {})
+  .finally(() => process.exit(0));

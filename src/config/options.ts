@@ -1,0 +1,279 @@
+// The one table of runner options: parsing (flags and env) and --help are both generated from it, so they cannot drift.
+import { APPROVAL_MODES, LOG_LEVELS, MIN_QUIET_MS, PROVIDERS, type RunnerConfig } from "./schema.ts";
+
+/** How raw text becomes a value: a string, an integer, a boolean, or a list (repeatable flag, comma-separated env). */
+export type OptionKind = "string" | "int" | "boolean" | "list";
+
+export interface OptionSpec {
+  /** The RunnerConfig field this option feeds; its zod rule in RunnerConfigSchema validates the value. */
+  key: keyof RunnerConfig;
+  /** Long flag, e.g. "--relay-url". Negatable booleans also accept "--no-<name>". */
+  flag: string;
+  env: string;
+  kind: OptionKind;
+  /** Shown after the flag in --help, e.g. "<url>". */
+  placeholder?: string;
+  description: string;
+  /** Applied when neither flag nor env is set. */
+  defaultValue?: string | boolean;
+  /** Help text for defaults computed at parse time (runner id, cwd...). */
+  defaultText?: string;
+  /** A boolean that defaults to true: "--no-<name>" is the usual spelling. */
+  negatable?: boolean;
+}
+
+export const RUNNER_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "provider",
+    flag: "--provider",
+    env: "AGENT_RELAY_PROVIDER",
+    kind: "string",
+    placeholder: `<${PROVIDERS.join("|")}>`,
+    description: "Which agent to run (required).",
+  },
+  {
+    key: "relayUrl",
+    flag: "--relay-url",
+    env: "AGENT_RELAY_URL",
+    kind: "string",
+    placeholder: "<url>",
+    description: "Relay base URL.",
+    defaultText: "start the embedded relay in-process",
+  },
+  {
+    key: "token",
+    flag: "--token",
+    env: "AGENT_RELAY_TOKEN",
+    kind: "string",
+    placeholder: "<token>",
+    description: "Relay token (root or runtime). Never logged.",
+  },
+  {
+    key: "tokenJti",
+    flag: "--token-jti",
+    env: "AGENT_RELAY_TOKEN_JTI",
+    kind: "string",
+    placeholder: "<jti>",
+    description: "The runtime token's id.",
+    defaultText: "read from the token's claims",
+  },
+  {
+    key: "tokenProfile",
+    flag: "--token-profile",
+    env: "AGENT_RELAY_TOKEN_PROFILE",
+    kind: "string",
+    placeholder: "<profile>",
+    description: "The runtime token's profile; provider-agent and provider-interactive tokens are renewed.",
+    defaultText: "read from the token's claims",
+  },
+  {
+    key: "tokenExpiresAt",
+    flag: "--token-expires-at",
+    env: "AGENT_RELAY_TOKEN_EXPIRES_AT",
+    kind: "int",
+    placeholder: "<epoch-s>",
+    description: "When the runtime token expires, in epoch seconds.",
+    defaultText: "read from the token's claims",
+  },
+  {
+    key: "agentId",
+    flag: "--agent-id",
+    env: "AGENT_RELAY_AGENT_ID",
+    kind: "string",
+    placeholder: "<id>",
+    description: "Agent id on the relay.",
+    defaultText: "the runner id",
+  },
+  {
+    key: "runnerId",
+    flag: "--runner-id",
+    env: "AGENT_RELAY_RUNNER_ID",
+    kind: "string",
+    placeholder: "<id>",
+    description: "Id of this runner process.",
+    defaultText: "<provider>-<hostname>-<random6>",
+  },
+  {
+    key: "label",
+    flag: "--label",
+    env: "AGENT_RELAY_LABEL",
+    kind: "string",
+    placeholder: "<label>",
+    description: "Label; messages to label:<label> reach this agent.",
+  },
+  {
+    key: "requestedTags",
+    flag: "--tag",
+    env: "AGENT_RELAY_TAGS",
+    kind: "list",
+    placeholder: "<tag>",
+    description:
+      "Tag (repeatable; env comma-separated). Tags are the union of these, the provider name, its default tags and headless when headless.",
+  },
+  {
+    key: "capabilities",
+    flag: "--capability",
+    env: "AGENT_RELAY_CAPABILITIES",
+    kind: "list",
+    placeholder: "<cap>",
+    description: "Capability (repeatable; env comma-separated; flags and env are combined).",
+  },
+  {
+    key: "cwd",
+    flag: "--cwd",
+    env: "AGENT_RELAY_CWD",
+    kind: "string",
+    placeholder: "<dir>",
+    description: "Working directory of the provider; must exist.",
+    defaultText: "the current directory",
+  },
+  {
+    key: "model",
+    flag: "--model",
+    env: "AGENT_RELAY_MODEL",
+    kind: "string",
+    placeholder: "<model>",
+    description: "Model for the provider.",
+  },
+  {
+    key: "effort",
+    flag: "--effort",
+    env: "AGENT_RELAY_EFFORT",
+    kind: "string",
+    placeholder: "<effort>",
+    description: "Reasoning effort for the provider.",
+  },
+  {
+    key: "approvalMode",
+    flag: "--approval-mode",
+    env: "AGENT_RELAY_APPROVAL_MODE",
+    kind: "string",
+    placeholder: `<${APPROVAL_MODES.join("|")}>`,
+    description: "How much the provider may do without asking.",
+    defaultValue: "default",
+  },
+  {
+    key: "headless",
+    flag: "--headless",
+    env: "AGENT_RELAY_HEADLESS",
+    kind: "boolean",
+    description: "No person at the terminal: restart on unexpected exit, tag headless (env 1/true/0/false).",
+    defaultValue: false,
+  },
+  {
+    key: "prompt",
+    flag: "--prompt",
+    env: "AGENT_RELAY_PROMPT",
+    kind: "string",
+    placeholder: "<text>",
+    description: "Initial prompt delivered once the provider is ready.",
+  },
+  {
+    key: "systemPromptAppend",
+    flag: "--system-prompt-append",
+    env: "AGENT_RELAY_SYSTEM_PROMPT_APPEND",
+    kind: "string",
+    placeholder: "<text>",
+    description: "Text appended to the provider's system prompt.",
+  },
+  {
+    key: "profile",
+    flag: "--profile",
+    env: "AGENT_RELAY_PROFILE",
+    kind: "string",
+    placeholder: "<name>",
+    description: "Agent profile name (reported in status meta).",
+  },
+  {
+    key: "tmuxSession",
+    flag: "--tmux-session",
+    env: "AGENT_RELAY_TMUX_SESSION",
+    kind: "string",
+    placeholder: "<name>",
+    description: "tmux session name for the provider.",
+    defaultText: "derived from the runner id",
+  },
+  {
+    key: "policyName",
+    flag: "--policy-name",
+    env: "AGENT_RELAY_POLICY_NAME",
+    kind: "string",
+    placeholder: "<name>",
+    description: "Name of the policy that spawned this runner (reported in status meta).",
+  },
+  {
+    key: "spawnRequestId",
+    flag: "--spawn-request-id",
+    env: "AGENT_RELAY_SPAWN_REQUEST_ID",
+    kind: "string",
+    placeholder: "<id>",
+    description: "Id of the spawn request that started this runner (reported in status meta).",
+  },
+  {
+    key: "exitOnShutdown",
+    flag: "--exit-on-shutdown",
+    env: "AGENT_RELAY_EXIT_ON_SHUTDOWN",
+    kind: "boolean",
+    negatable: true,
+    description:
+      "With --no-exit-on-shutdown, agent.shutdown/agent.kill stop the provider but the runner stays.",
+    defaultValue: true,
+  },
+  {
+    key: "logLevel",
+    flag: "--log-level",
+    env: "AGENT_RELAY_LOG_LEVEL",
+    kind: "string",
+    placeholder: `<${LOG_LEVELS.join("|")}>`,
+    description: "Log level.",
+    defaultValue: "info",
+  },
+  {
+    key: "providerBin",
+    flag: "--provider-bin",
+    env: "AGENT_RELAY_PROVIDER_BIN",
+    kind: "string",
+    placeholder: "<path>",
+    description: "Provider executable.",
+    defaultText: "claude/codex on PATH, then this package's node_modules/.bin",
+  },
+  {
+    key: "readyPattern",
+    flag: "--ready-pattern",
+    env: "AGENT_RELAY_READY_PATTERN",
+    kind: "string",
+    placeholder: "<regex>",
+    description: "command provider: the screen matching this regex means idle.",
+  },
+  {
+    key: "quietMs",
+    flag: "--quiet-ms",
+    env: "AGENT_RELAY_QUIET_MS",
+    kind: "int",
+    placeholder: "<ms>",
+    description: `command provider: output quiet this long means idle (integer >= ${MIN_QUIET_MS}).`,
+    defaultText: "the command provider's default",
+  },
+  {
+    key: "runnerInfoFile",
+    flag: "--runner-info-file",
+    env: "AGENT_RELAY_RUNNER_INFO_FILE",
+    kind: "string",
+    placeholder: "<path>",
+    description: "Where to write the runner info JSON (mode 0600).",
+  },
+  {
+    key: "broadTargets",
+    flag: "--broad-targets",
+    env: "AGENT_RELAY_BROAD_TARGETS",
+    kind: "boolean",
+    negatable: true,
+    description: "With --no-broad-targets only direct and label: messages arrive (no broadcast, tag:, cap:).",
+    defaultValue: true,
+  },
+];
+
+/** How the option is written in help and errors: negatable booleans by their "--no-" form. */
+export function flagLabel(spec: OptionSpec): string {
+  return spec.negatable ? `--no-${spec.flag.slice(2)}` : spec.flag;
+}

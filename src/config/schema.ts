@@ -1,0 +1,110 @@
+// The runner's configuration as one zod schema: the source of the RunnerConfig type and of every value rule.
+import { z } from "zod";
+
+export const PROVIDERS = ["claude", "codex", "command"] as const;
+export const APPROVAL_MODES = ["default", "auto", "read-only", "full"] as const;
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+/** The command provider's idle detection needs a quiet period long enough to outlast a screen redraw. */
+export const MIN_QUIET_MS = 50;
+
+// Same character set the relay accepts after `label:`, `tag:` and `cap:`, so every value is addressable.
+const ADDRESS_PART = /^[A-Za-z0-9._@:/-]{1,128}$/;
+const addressPart = (what: string) =>
+  z.string().regex(ADDRESS_PART, { error: `expected a ${what} of 1-128 letters, digits or . _ @ : / -` });
+
+// The relay's AgentId rule, restated with a message that reads well after "expected".
+const agentIdValue = z
+  .string()
+  .regex(/^[A-Za-z0-9._@:-]{1,128}$/, { error: "expected 1-128 letters, digits or . _ @ : -" });
+
+const nonEmpty = z.string().min(1, { error: "expected a non-empty value" });
+
+const relayUrl = z.string().refine(
+  (s) => {
+    try {
+      return ["http:", "https:", "ws:", "wss:"].includes(new URL(s).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { error: "expected an http(s):// or ws(s):// URL" },
+);
+
+const regexSource = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: "expected a valid regular expression" },
+);
+
+// Token expiry is epoch seconds (JWT `exp`); a millisecond value would push renewal ~50,000 years out.
+const epochSeconds = z
+  .number()
+  .int({ error: "expected an integer (epoch seconds)" })
+  .positive({ error: "expected a positive epoch-seconds value" })
+  .max(99_999_999_999, { error: "expected epoch seconds, not milliseconds" });
+
+// tmux treats `:` and `.` in a target as window/pane separators.
+const tmuxSessionName = z
+  .string()
+  .regex(/^[A-Za-z0-9_@/-]{1,128}$/, { error: "expected 1-128 letters, digits or _ @ / - (no : or .)" });
+
+export const RunnerConfigSchema = z.object({
+  provider: z.enum(PROVIDERS, { error: `expected one of ${PROVIDERS.join("|")}` }),
+  /** argv after `--`: extra arguments for claude/codex, the program and its arguments for `command`. */
+  providerArgs: z.array(z.string()),
+  /** Absent: the runner starts the embedded relay in-process. */
+  relayUrl: relayUrl.optional(),
+  token: nonEmpty.optional(),
+  tokenJti: nonEmpty.optional(),
+  tokenProfile: nonEmpty.optional(),
+  tokenExpiresAt: epochSeconds.optional(),
+  agentId: agentIdValue,
+  runnerId: agentIdValue,
+  label: addressPart("label").optional(),
+  /** Union of provider name, AGENT_RELAY_TAGS, --tag, provider default tags and `headless` (see computeTags). */
+  tags: z.array(addressPart("tag")),
+  /** AGENT_RELAY_TAGS ∪ --tag only, so the tag union can be recomputed with an adapter's default tags. */
+  requestedTags: z.array(addressPart("tag")),
+  capabilities: z.array(addressPart("capability")),
+  /** Absolute path of an existing directory. */
+  cwd: nonEmpty,
+  model: nonEmpty.optional(),
+  effort: nonEmpty.optional(),
+  approvalMode: z.enum(APPROVAL_MODES, { error: `expected one of ${APPROVAL_MODES.join("|")}` }),
+  headless: z.boolean(),
+  prompt: nonEmpty.optional(),
+  systemPromptAppend: nonEmpty.optional(),
+  profile: nonEmpty.optional(),
+  tmuxSession: tmuxSessionName.optional(),
+  policyName: nonEmpty.optional(),
+  spawnRequestId: nonEmpty.optional(),
+  /** false: after agent.shutdown/agent.kill the runner stops the provider and deregisters but keeps running. */
+  exitOnShutdown: z.boolean(),
+  logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join("|")}` }),
+  /** Explicit provider executable; resolve the default with resolveProviderBin. */
+  providerBin: nonEmpty.optional(),
+  /** Regex source (not compiled, so the frozen config holds no stateful RegExp). */
+  readyPattern: regexSource.optional(),
+  quietMs: z
+    .number()
+    .int({ error: `expected an integer >= ${MIN_QUIET_MS}` })
+    .min(MIN_QUIET_MS, { error: `expected an integer >= ${MIN_QUIET_MS}` })
+    .optional(),
+  /** Absolute path. */
+  runnerInfoFile: nonEmpty.optional(),
+  /** false: only direct and label: messages reach this agent (no broadcast, tag:, cap:). */
+  broadTargets: z.boolean(),
+});
+
+type Deep<T> = { readonly [K in keyof T]: T[K] extends (infer E)[] ? readonly E[] : T[K] };
+/** The parsed, validated, frozen runner configuration. */
+export type RunnerConfig = Deep<z.infer<typeof RunnerConfigSchema>>;
+export type ProviderName = RunnerConfig["provider"];
+export type ApprovalMode = RunnerConfig["approvalMode"];
+export type LogLevel = RunnerConfig["logLevel"];

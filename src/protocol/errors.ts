@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   "token_expired",
   "forbidden",
   "not_found",
+  "method_not_allowed",
   "claim_conflict",
   "not_claimable",
   "conflict",

@@ -1,0 +1,161 @@
+// Agent rows: registration on bus hello, liveness updates, deregistration and the offline sweep.
+import type { Database, Statement } from "bun:sqlite";
+import type { Agent, AgentStatus, Meta } from "../../protocol/index.ts";
+
+interface AgentRow {
+  id: string;
+  instance_id: string;
+  component_id: string;
+  machine: string;
+  status: string;
+  semantic_status: string;
+  ready: number;
+  capabilities: string;
+  tags: string;
+  label: string | null;
+  meta: string;
+  heartbeat_interval_ms: number;
+  connected_at: number;
+  last_heartbeat_at: number;
+}
+
+export interface AgentRegistration {
+  id: string;
+  instanceId: string;
+  componentId: string;
+  machine: string;
+  status: AgentStatus;
+  capabilities: string[];
+  tags: string[];
+  label?: string | undefined;
+  meta: Meta;
+  heartbeatIntervalMs: number;
+}
+
+export interface AgentLiveness {
+  status?: AgentStatus;
+  semanticStatus?: string;
+  ready?: boolean;
+  meta?: Meta;
+}
+
+export class AgentStore {
+  private readonly upsertStmt: Statement<unknown, [Record<string, string | number | null>]>;
+  private readonly byIdStmt: Statement<AgentRow, [string]>;
+  private readonly allStmt: Statement<AgentRow, []>;
+  private readonly byLabelStmt: Statement<{ id: string }, [string]>;
+  private readonly byComponentStmt: Statement<{ id: string }, [string]>;
+  private readonly updateStmt: Statement<unknown, [Record<string, string | number | null>]>;
+  private readonly deleteStmt: Statement<unknown, [string]>;
+  private readonly sweepStmt: Statement<{ id: string }, [Record<string, string | number>]>;
+
+  constructor(db: Database) {
+    // A fresh hello starts the agent not ready; the runner reports readiness once its provider is up.
+    this.upsertStmt = db.query(
+      `INSERT INTO agents (id, instance_id, component_id, machine, status, semantic_status, ready, capabilities,
+         tags, label, meta, heartbeat_interval_ms, connected_at, last_heartbeat_at)
+       VALUES (:id, :instanceId, :componentId, :machine, :status, :status, 0, :capabilities,
+         :tags, :label, :meta, :heartbeatIntervalMs, :now, :now)
+       ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id, component_id = excluded.component_id,
+         machine = excluded.machine, status = excluded.status, semantic_status = excluded.semantic_status,
+         ready = 0, capabilities = excluded.capabilities, tags = excluded.tags, label = excluded.label,
+         meta = excluded.meta, heartbeat_interval_ms = excluded.heartbeat_interval_ms,
+         connected_at = excluded.connected_at, last_heartbeat_at = excluded.last_heartbeat_at`,
+    );
+    this.byIdStmt = db.query("SELECT * FROM agents WHERE id = ?");
+    this.allStmt = db.query("SELECT * FROM agents ORDER BY id");
+    this.byLabelStmt = db.query("SELECT id FROM agents WHERE label = ? LIMIT 2");
+    this.byComponentStmt = db.query(
+      "SELECT id FROM agents WHERE component_id = ? ORDER BY connected_at DESC LIMIT 1",
+    );
+    this.updateStmt = db.query(
+      `UPDATE agents SET status = coalesce(:status, status), semantic_status = coalesce(:semanticStatus, semantic_status),
+         ready = coalesce(:ready, ready), meta = coalesce(:meta, meta), last_heartbeat_at = :now
+       WHERE id = :id`,
+    );
+    this.deleteStmt = db.query("DELETE FROM agents WHERE id = ?");
+    this.sweepStmt = db.query(
+      `UPDATE agents SET status = 'offline', semantic_status = 'offline', ready = 0
+       WHERE status != 'offline' AND last_heartbeat_at + 3 * heartbeat_interval_ms <= :now
+         AND id NOT IN (SELECT value FROM json_each(:connected))
+       RETURNING id`,
+    );
+  }
+
+  register(r: AgentRegistration, now: number): void {
+    this.upsertStmt.run({
+      id: r.id,
+      instanceId: r.instanceId,
+      componentId: r.componentId,
+      machine: r.machine,
+      status: r.status,
+      capabilities: JSON.stringify(r.capabilities),
+      tags: JSON.stringify(r.tags),
+      label: r.label ?? null,
+      meta: JSON.stringify(r.meta),
+      heartbeatIntervalMs: r.heartbeatIntervalMs,
+      now,
+    });
+  }
+
+  get(id: string): Agent | undefined {
+    const row = this.byIdStmt.get(id);
+    return row ? toAgent(row) : undefined;
+  }
+
+  list(): Agent[] {
+    return this.allStmt.all().map(toAgent);
+  }
+
+  /** The one agent that currently carries `label`, or undefined when none or several do. */
+  soleAgentWithLabel(label: string): string | undefined {
+    const rows = this.byLabelStmt.all(label);
+    return rows.length === 1 ? rows[0]!.id : undefined;
+  }
+
+  /** The agent most recently registered under a runner's componentId. */
+  agentForComponent(componentId: string): string | undefined {
+    return this.byComponentStmt.get(componentId)?.id;
+  }
+
+  /** Apply a liveness report; every report also counts as a heartbeat. */
+  touch(id: string, change: AgentLiveness, now: number): void {
+    this.updateStmt.run({
+      id,
+      status: change.status ?? null,
+      semanticStatus: change.semanticStatus ?? null,
+      ready: change.ready === undefined ? null : change.ready ? 1 : 0,
+      meta: change.meta === undefined ? null : JSON.stringify(change.meta),
+      now,
+    });
+  }
+
+  remove(id: string): boolean {
+    return this.deleteStmt.run(id).changes === 1;
+  }
+
+  /** Mark offline every agent with no live bus session whose heartbeats stopped 3 intervals ago. */
+  sweepOffline(connectedIds: readonly string[], now: number): string[] {
+    return this.sweepStmt.all({ now, connected: JSON.stringify(connectedIds) }).map((r) => r.id);
+  }
+}
+
+function toAgent(row: AgentRow): Agent {
+  const a: Agent = {
+    id: row.id,
+    instanceId: row.instance_id,
+    role: "provider",
+    componentId: row.component_id,
+    machine: row.machine,
+    status: row.status as AgentStatus,
+    semanticStatus: row.semantic_status,
+    ready: row.ready === 1,
+    capabilities: JSON.parse(row.capabilities),
+    tags: JSON.parse(row.tags),
+    meta: JSON.parse(row.meta),
+    connectedAt: row.connected_at,
+    lastHeartbeatAt: row.last_heartbeat_at,
+  };
+  if (row.label !== null) a.label = row.label;
+  return a;
+}

@@ -1,0 +1,48 @@
+// Attachment blobs: stored whole in SQLite, referenced from messages by id.
+import type { Database, Statement } from "bun:sqlite";
+import type { AttachmentRef } from "../../protocol/index.ts";
+
+export class AttachmentStore {
+  private readonly insertStmt: Statement<unknown, [Record<string, string | number | Uint8Array>]>;
+  private readonly refStmt: Statement<AttachmentRef, [string]>;
+  private readonly refsStmt: Statement<AttachmentRef, [string]>;
+  private readonly dataStmt: Statement<{ name: string; mimeType: string; data: Uint8Array }, [string]>;
+
+  constructor(db: Database) {
+    this.insertStmt = db.query(
+      "INSERT INTO attachments (id, name, mime_type, size, data, created_at) VALUES (:id, :name, :mimeType, :size, :data, :now)",
+    );
+    this.refStmt = db.query("SELECT id, name, mime_type AS mimeType, size FROM attachments WHERE id = ?");
+    this.refsStmt = db.query(
+      "SELECT id, name, mime_type AS mimeType, size FROM attachments WHERE id IN (SELECT value FROM json_each(?))",
+    );
+    this.dataStmt = db.query("SELECT name, mime_type AS mimeType, data FROM attachments WHERE id = ?");
+  }
+
+  create(ref: AttachmentRef, data: Uint8Array, now: number): AttachmentRef {
+    this.insertStmt.run({ ...ref, data, now });
+    return ref;
+  }
+
+  get(id: string): AttachmentRef | undefined {
+    return this.refStmt.get(id) ?? undefined;
+  }
+
+  /** The refs for `ids` in the order given; ids that don't exist are reported in `missing`. */
+  resolve(ids: readonly string[]): { refs: AttachmentRef[]; missing: string[] } {
+    if (ids.length === 0) return { refs: [], missing: [] };
+    const found = new Map(this.refsStmt.all(JSON.stringify(ids)).map((r) => [r.id, r]));
+    const refs: AttachmentRef[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const ref = found.get(id);
+      if (ref) refs.push(ref);
+      else missing.push(id);
+    }
+    return { refs, missing };
+  }
+
+  content(id: string): { name: string; mimeType: string; data: Uint8Array } | undefined {
+    return this.dataStmt.get(id) ?? undefined;
+  }
+}

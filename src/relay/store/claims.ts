@@ -1,0 +1,127 @@
+// Claims, reads and reactions on messages: each state change is one atomic SQL statement.
+import type { Database, Statement } from "bun:sqlite";
+
+/** Why a claim operation did not apply, decided after the atomic UPDATE touched no row. */
+export type ClaimRefusal =
+  | { reason: "not_found" }
+  | { reason: "not_claimable" }
+  | { reason: "completed"; claimedBy: string }
+  | { reason: "held"; claimedBy: string }
+  | { reason: "not_holder"; claimedBy: string | undefined };
+
+export type ClaimOutcome = { ok: true; claimExpiresAt: number } | ({ ok: false } & ClaimRefusal);
+export type SettleOutcome = { ok: true } | ({ ok: false } & ClaimRefusal);
+
+interface ClaimStateRow {
+  claimable: number;
+  claimed_by: string | null;
+  claim_expires_at: number | null;
+  completed_at: number | null;
+}
+
+type Params = Record<string, string | number>;
+
+export class ClaimStore {
+  private readonly claimStmt: Statement<unknown, [Params]>;
+  private readonly renewStmt: Statement<unknown, [Params]>;
+  private readonly releaseStmt: Statement<unknown, [Params]>;
+  private readonly completeStmt: Statement<unknown, [Params]>;
+  private readonly stateStmt: Statement<ClaimStateRow, [number]>;
+  private readonly readStmt: Statement<unknown, [Params]>;
+  private readonly reactStmt: Statement<unknown, [Params]>;
+
+  constructor(db: Database) {
+    // The whole race is decided here: at most one live claim, because the WHERE clause and the write are one statement.
+    this.claimStmt = db.query(
+      `UPDATE messages SET claimed_by = :agent, claim_expires_at = :expiresAt
+       WHERE id = :id AND claimable = 1 AND completed_at IS NULL
+         AND (claimed_by IS NULL OR claimed_by = :agent OR claim_expires_at <= :now)`,
+    );
+    // A holder whose claim lapsed but was not taken over may still renew: nobody else has it.
+    this.renewStmt = db.query(
+      `UPDATE messages SET claim_expires_at = :expiresAt
+       WHERE id = :id AND claimable = 1 AND completed_at IS NULL AND claimed_by = :agent`,
+    );
+    this.releaseStmt = db.query(
+      `UPDATE messages SET claimed_by = NULL, claim_expires_at = NULL
+       WHERE id = :id AND claimable = 1 AND completed_at IS NULL AND claimed_by = :agent`,
+    );
+    this.completeStmt = db.query(
+      `UPDATE messages SET completed_at = :now, claim_expires_at = NULL
+       WHERE id = :id AND claimable = 1 AND completed_at IS NULL AND claimed_by = :agent`,
+    );
+    this.stateStmt = db.query(
+      "SELECT claimable, claimed_by, claim_expires_at, completed_at FROM messages WHERE id = ?",
+    );
+    this.readStmt = db.query(
+      "INSERT OR IGNORE INTO message_reads (message_id, agent_id, at) VALUES (:id, :agent, :now)",
+    );
+    this.reactStmt = db.query(
+      `INSERT OR IGNORE INTO message_reactions (message_id, agent_id, reaction, at)
+       VALUES (:id, :agent, :reaction, :now)`,
+    );
+  }
+
+  claim(id: number, agent: string, ttlMs: number, now: number): ClaimOutcome {
+    const expiresAt = now + ttlMs;
+    if (this.claimStmt.run({ id, agent, expiresAt, now }).changes === 1)
+      return { ok: true, claimExpiresAt: expiresAt };
+    return { ok: false, ...this.refusal(id, agent) };
+  }
+
+  renew(id: number, agent: string, ttlMs: number, now: number): ClaimOutcome {
+    const expiresAt = now + ttlMs;
+    if (this.renewStmt.run({ id, agent, expiresAt }).changes === 1)
+      return { ok: true, claimExpiresAt: expiresAt };
+    return { ok: false, ...this.refusal(id, agent) };
+  }
+
+  release(id: number, agent: string): SettleOutcome {
+    if (this.releaseStmt.run({ id, agent }).changes === 1) return { ok: true };
+    return { ok: false, ...this.refusal(id, agent) };
+  }
+
+  /** Settle the claim for good. Completing again by the same holder is a no-op success. */
+  complete(id: number, agent: string, now: number): SettleOutcome {
+    if (this.completeStmt.run({ id, agent, now }).changes === 1) return { ok: true };
+    const refusal = this.refusal(id, agent);
+    if (refusal.reason === "completed" && refusal.claimedBy === agent) return { ok: true };
+    return { ok: false, ...refusal };
+  }
+
+  /** Mark read; false when the message does not exist. Reading twice is a no-op. */
+  markRead(id: number, agent: string, now: number): boolean {
+    try {
+      this.readStmt.run({ id, agent, now });
+      return true;
+    } catch (e) {
+      if (isForeignKeyError(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Record a reaction; false when the message does not exist. The same reaction twice is stored once. */
+  react(id: number, agent: string, reaction: string, now: number): boolean {
+    try {
+      this.reactStmt.run({ id, agent, reaction, now });
+      return true;
+    } catch (e) {
+      if (isForeignKeyError(e)) return false;
+      throw e;
+    }
+  }
+
+  private refusal(id: number, agent: string): ClaimRefusal {
+    const row = this.stateStmt.get(id);
+    if (!row) return { reason: "not_found" };
+    if (row.claimable !== 1) return { reason: "not_claimable" };
+    if (row.completed_at !== null) return { reason: "completed", claimedBy: row.claimed_by ?? "" };
+    if (row.claimed_by !== null && row.claimed_by !== agent)
+      return { reason: "held", claimedBy: row.claimed_by };
+    return { reason: "not_holder", claimedBy: row.claimed_by ?? undefined };
+  }
+}
+
+function isForeignKeyError(e: unknown): boolean {
+  return e instanceof Error && /FOREIGN KEY constraint failed/.test(e.message);
+}

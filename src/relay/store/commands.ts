@@ -1,0 +1,104 @@
+// Command rows: creation, status changes, and the pending ones a reconnecting session must still receive.
+import type { Database, Statement } from "bun:sqlite";
+import type { Command, CommandStatus, Meta } from "../../protocol/index.ts";
+
+interface CommandRow {
+  id: string;
+  type: string;
+  target: string;
+  target_agent: string;
+  params: string;
+  status: string;
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface StoredCommand {
+  command: Command;
+  /** The agent that answers for the command: the target itself, or the agent behind a runnerId target. */
+  targetAgent: string;
+}
+
+type Params = Record<string, string | number | null>;
+
+export class CommandStore {
+  private readonly insertStmt: Statement<unknown, [Params]>;
+  private readonly byIdStmt: Statement<CommandRow, [string]>;
+  private readonly pendingStmt: Statement<CommandRow, [Params]>;
+  private readonly updateStmt: Statement<unknown, [Params]>;
+
+  constructor(db: Database) {
+    this.insertStmt = db.query(
+      `INSERT INTO commands (id, type, target, target_agent, params, status, created_at, updated_at)
+       VALUES (:id, :type, :target, :targetAgent, :params, 'pending', :now, :now)`,
+    );
+    this.byIdStmt = db.query("SELECT * FROM commands WHERE id = ?");
+    this.pendingStmt = db.query(
+      `SELECT * FROM commands WHERE status = 'pending' AND target IN (:agentId, :componentId)
+       ORDER BY created_at, id`,
+    );
+    this.updateStmt = db.query(
+      `UPDATE commands SET status = :status, result = coalesce(:result, result), error = coalesce(:error, error),
+         updated_at = :now WHERE id = :id`,
+    );
+  }
+
+  create(
+    c: { id: string; type: string; target: string; targetAgent: string; params: Meta },
+    now: number,
+  ): Command {
+    this.insertStmt.run({ ...c, params: JSON.stringify(c.params), now });
+    return {
+      id: c.id,
+      type: c.type,
+      target: c.target,
+      params: c.params,
+      status: "pending",
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  get(id: string): StoredCommand | undefined {
+    const row = this.byIdStmt.get(id);
+    return row ? { command: toCommand(row), targetAgent: row.target_agent } : undefined;
+  }
+
+  /** Commands still waiting for a runner that answers to `agentId` or `componentId`, oldest first. */
+  pendingFor(agentId: string, componentId: string): Command[] {
+    return this.pendingStmt.all({ agentId, componentId }).map(toCommand);
+  }
+
+  setStatus(
+    id: string,
+    status: CommandStatus,
+    result: unknown,
+    error: string | undefined,
+    now: number,
+  ): void {
+    this.updateStmt.run({
+      id,
+      status,
+      result: result === undefined ? null : JSON.stringify(result),
+      error: error ?? null,
+      now,
+    });
+  }
+}
+
+function toCommand(row: CommandRow): Command {
+  const c: Command = {
+    id: row.id,
+    type: row.type,
+    target: row.target,
+    params: JSON.parse(row.params),
+    status: row.status as CommandStatus,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.result !== null) c.result = JSON.parse(row.result);
+  if (row.error !== null) c.error = row.error;
+  return c;
+}

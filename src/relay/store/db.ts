@@ -1,0 +1,153 @@
+// Opens the relay's SQLite database: pragmas, parent directory, and the schema migrations.
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+export interface OpenDbOptions {
+  /** `durable` trades write speed for surviving an OS crash (synchronous=FULL); a process kill loses nothing either way in WAL mode. */
+  durable?: boolean;
+}
+
+/** Each entry moves the schema one version forward; never edit a shipped entry, append a new one. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+  CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sender TEXT NOT NULL,
+    target TEXT NOT NULL,
+    resolved_to_agent TEXT,
+    kind TEXT NOT NULL,
+    subject TEXT,
+    body TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    claimable INTEGER NOT NULL,
+    claimed_by TEXT,
+    claim_expires_at INTEGER,
+    completed_at INTEGER,
+    reply_to INTEGER,
+    reply_required INTEGER NOT NULL DEFAULT 0,
+    attachments TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX messages_by_target ON messages (target, id) WHERE resolved_to_agent IS NULL;
+  CREATE INDEX messages_by_resolved ON messages (resolved_to_agent, id) WHERE resolved_to_agent IS NOT NULL;
+  CREATE INDEX messages_by_reply_to ON messages (reply_to, sender) WHERE reply_to IS NOT NULL;
+  CREATE INDEX messages_reply_required ON messages (id) WHERE reply_required = 1;
+
+  CREATE TABLE message_reads (
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    agent_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (message_id, agent_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE message_reactions (
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    agent_id TEXT NOT NULL,
+    reaction TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (message_id, agent_id, reaction)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE agents (
+    id TEXT PRIMARY KEY,
+    instance_id TEXT NOT NULL,
+    component_id TEXT NOT NULL,
+    machine TEXT NOT NULL,
+    status TEXT NOT NULL,
+    semantic_status TEXT NOT NULL,
+    ready INTEGER NOT NULL,
+    capabilities TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    label TEXT,
+    meta TEXT NOT NULL,
+    heartbeat_interval_ms INTEGER NOT NULL,
+    connected_at INTEGER NOT NULL,
+    last_heartbeat_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX agents_by_label ON agents (label) WHERE label IS NOT NULL;
+  CREATE INDEX agents_by_component ON agents (component_id);
+
+  CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    assignee TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE task_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id INTEGER NOT NULL REFERENCES tasks (id),
+    status TEXT NOT NULL,
+    agent_id TEXT NOT NULL,
+    body TEXT,
+    metadata TEXT,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX task_history_by_task ON task_history (task_id, id);
+
+  CREATE TABLE commands (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    target TEXT NOT NULL,
+    target_agent TEXT NOT NULL,
+    params TEXT NOT NULL,
+    status TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX commands_pending ON commands (target, created_at) WHERE status = 'pending';
+
+  CREATE TABLE revoked_tokens (
+    jti TEXT PRIMARY KEY,
+    effective_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** Open (creating if needed) the relay database at `path` (":memory:" allowed) and bring its schema up to date. */
+export function openDatabase(path: string, options: OpenDbOptions = {}): Database {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new Database(path, { create: true, strict: true });
+  try {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(`PRAGMA synchronous = ${options.durable ? "FULL" : "NORMAL"}`);
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("PRAGMA busy_timeout = 5000");
+    migrate(db);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+function migrate(db: Database): void {
+  const row = db.query<{ user_version: number }, []>("PRAGMA user_version").get();
+  const current = row?.user_version ?? 0;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`relay database schema v${current} is newer than this relay (v${MIGRATIONS.length})`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,199 @@
+// Message rows: insert, fetch (with reads and reactions batched), unread and reply-obligation queries.
+import type { Database, Statement } from "bun:sqlite";
+import type { AttachmentRef, Message, Reaction } from "../../protocol/index.ts";
+
+interface MessageRow {
+  id: number;
+  sender: string;
+  target: string;
+  resolved_to_agent: string | null;
+  kind: string;
+  subject: string | null;
+  body: string;
+  payload: string;
+  claimable: number;
+  claimed_by: string | null;
+  claim_expires_at: number | null;
+  completed_at: number | null;
+  reply_to: number | null;
+  attachments: string;
+  created_at: number;
+}
+
+export interface NewMessage {
+  from: string;
+  to: string;
+  resolvedToAgent?: string | undefined;
+  kind: string;
+  subject?: string | undefined;
+  body: string;
+  payload: Record<string, unknown>;
+  claimable: boolean;
+  replyTo?: number | undefined;
+  attachments: AttachmentRef[];
+  createdAt: number;
+}
+
+/** Who is asking for unread messages or obligations: the agent and every `to` value that reaches it. */
+export interface Recipient {
+  agentId: string;
+  targets: string[];
+}
+
+// The part of the WHERE clause that decides whether a message is addressed to :agent.
+// A message whose label target was resolved to one agent matches only that agent.
+const MATCHES_RECIPIENT = `(m.id IN (
+    SELECT id FROM messages WHERE resolved_to_agent IS NULL AND target IN (SELECT value FROM json_each(:targets)) AND id > :afterId
+    UNION ALL
+    SELECT id FROM messages WHERE resolved_to_agent = :agent AND id > :afterId
+  ))`;
+
+export class MessageStore {
+  private readonly insertStmt: Statement;
+  private readonly byIdStmt: Statement<MessageRow, [number]>;
+  private readonly readsStmt: Statement<{ message_id: number; agent_id: string }, [string]>;
+  private readonly reactionsStmt: Statement<
+    { message_id: number; agent_id: string; reaction: string; at: number },
+    [string]
+  >;
+  private readonly unreadStmt: Statement<MessageRow, [Record<string, string | number>]>;
+  private readonly obligationsStmt: Statement<MessageRow, [Record<string, string | number>]>;
+  private readonly existsStmt: Statement<{ id: number }, [number]>;
+
+  constructor(db: Database) {
+    this.insertStmt = db.query(
+      `INSERT INTO messages (sender, target, resolved_to_agent, kind, subject, body, payload, claimable,
+         reply_to, reply_required, attachments, created_at)
+       VALUES (:sender, :target, :resolved, :kind, :subject, :body, :payload, :claimable,
+         :replyTo, :replyRequired, :attachments, :createdAt)`,
+    );
+    this.byIdStmt = db.query("SELECT * FROM messages WHERE id = ?");
+    this.existsStmt = db.query("SELECT id FROM messages WHERE id = ?");
+    this.readsStmt = db.query(
+      "SELECT message_id, agent_id FROM message_reads WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY at, agent_id",
+    );
+    this.reactionsStmt = db.query(
+      `SELECT message_id, agent_id, reaction, at FROM message_reactions
+       WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY at, agent_id, reaction`,
+    );
+    // Claimable messages stay out of an agent's inbox while someone else holds a live claim or once settled.
+    this.unreadStmt = db.query(
+      `SELECT m.* FROM messages m
+       WHERE ${MATCHES_RECIPIENT}
+         AND m.sender != :agent
+         AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.agent_id = :agent)
+         AND (m.claimable = 0 OR (m.completed_at IS NULL
+              AND (m.claimed_by IS NULL OR m.claimed_by = :agent OR m.claim_expires_at <= :now)))
+       ORDER BY m.id LIMIT :limit`,
+    );
+    // An obligation ends when the recipient sends any message with replyTo = its id; a claimable one
+    // is only the obligation of the agent that holds (or held) its claim.
+    this.obligationsStmt = db.query(
+      `SELECT m.* FROM messages m
+       WHERE m.reply_required = 1
+         AND ${MATCHES_RECIPIENT}
+         AND m.sender != :agent
+         AND (m.claimable = 0 OR m.claimed_by = :agent)
+         AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.reply_to = m.id AND r.sender = :agent)
+       ORDER BY m.id LIMIT :limit`,
+    );
+  }
+
+  insert(m: NewMessage): Message {
+    const result = this.insertStmt.run({
+      sender: m.from,
+      target: m.to,
+      resolved: m.resolvedToAgent ?? null,
+      kind: m.kind,
+      subject: m.subject ?? null,
+      body: m.body,
+      payload: JSON.stringify(m.payload),
+      claimable: m.claimable ? 1 : 0,
+      replyTo: m.replyTo ?? null,
+      replyRequired: m.payload.replyRequired === true ? 1 : 0,
+      attachments: JSON.stringify(m.attachments),
+      createdAt: m.createdAt,
+    });
+    const message: Message = {
+      id: Number(result.lastInsertRowid),
+      from: m.from,
+      to: m.to,
+      kind: m.kind,
+      body: m.body,
+      payload: m.payload,
+      claimable: m.claimable,
+      readBy: [],
+      reactions: [],
+      attachments: m.attachments,
+      createdAt: m.createdAt,
+    };
+    if (m.resolvedToAgent !== undefined) message.resolvedToAgent = m.resolvedToAgent;
+    if (m.subject !== undefined) message.subject = m.subject;
+    if (m.replyTo !== undefined) message.replyTo = m.replyTo;
+    return message;
+  }
+
+  exists(id: number): boolean {
+    return this.existsStmt.get(id) !== null;
+  }
+
+  get(id: number): Message | undefined {
+    const row = this.byIdStmt.get(id);
+    return row ? this.hydrate([row])[0] : undefined;
+  }
+
+  unread(recipient: Recipient, afterId: number, limit: number, now: number): Message[] {
+    return this.hydrate(this.unreadStmt.all(this.recipientParams(recipient, afterId, limit, now)));
+  }
+
+  replyObligations(recipient: Recipient, limit: number): Message[] {
+    const { now: _now, ...params } = this.recipientParams(recipient, 0, limit, 0);
+    return this.hydrate(this.obligationsStmt.all(params));
+  }
+
+  private recipientParams(r: Recipient, afterId: number, limit: number, now: number) {
+    return { agent: r.agentId, targets: JSON.stringify(r.targets), afterId, limit, now };
+  }
+
+  /** Rows to Messages, fetching reads and reactions for the whole batch in two queries. */
+  private hydrate(rows: MessageRow[]): Message[] {
+    if (rows.length === 0) return [];
+    const ids = JSON.stringify(rows.map((r) => r.id));
+    const readBy = new Map<number, string[]>();
+    for (const r of this.readsStmt.all(ids)) push(readBy, r.message_id, r.agent_id);
+    const reactions = new Map<number, Reaction[]>();
+    for (const r of this.reactionsStmt.all(ids)) {
+      push(reactions, r.message_id, { agentId: r.agent_id, reaction: r.reaction, at: r.at });
+    }
+    return rows.map((row) => toMessage(row, readBy.get(row.id) ?? [], reactions.get(row.id) ?? []));
+  }
+}
+
+function push<T>(map: Map<number, T[]>, key: number, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function toMessage(row: MessageRow, readBy: string[], reactions: Reaction[]): Message {
+  const m: Message = {
+    id: row.id,
+    from: row.sender,
+    to: row.target,
+    kind: row.kind,
+    body: row.body,
+    payload: JSON.parse(row.payload),
+    claimable: row.claimable === 1,
+    readBy,
+    reactions,
+    attachments: JSON.parse(row.attachments),
+    createdAt: row.created_at,
+  };
+  if (row.resolved_to_agent !== null) m.resolvedToAgent = row.resolved_to_agent;
+  if (row.subject !== null) m.subject = row.subject;
+  if (row.claimed_by !== null) m.claimedBy = row.claimed_by;
+  if (row.claim_expires_at !== null) m.claimExpiresAt = row.claim_expires_at;
+  if (row.completed_at !== null) m.claimCompletedAt = row.completed_at;
+  if (row.reply_to !== null) m.replyTo = row.reply_to;
+  return m;
+}

@@ -1,0 +1,111 @@
+// Task rows and their append-only status history.
+import type { Database, Statement } from "bun:sqlite";
+import type { Meta, Task, TaskHistoryEntry, TaskStatus } from "../../protocol/index.ts";
+
+interface TaskRow {
+  id: number;
+  title: string;
+  body: string;
+  status: string;
+  assignee: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface HistoryRow {
+  status: string;
+  agent_id: string;
+  body: string | null;
+  metadata: string | null;
+  at: number;
+}
+
+export interface NewTask {
+  title: string;
+  body: string;
+  assignee?: string | undefined;
+  createdBy: string;
+}
+
+export interface TaskTransition {
+  status: TaskStatus;
+  agentId: string;
+  body?: string | undefined;
+  metadata?: Meta | undefined;
+}
+
+type Params = Record<string, string | number | null>;
+
+export class TaskStore {
+  private readonly insertStmt: Statement<unknown, [Params]>;
+  private readonly historyStmt: Statement<unknown, [Params]>;
+  private readonly byIdStmt: Statement<TaskRow, [number]>;
+  private readonly historyByTaskStmt: Statement<HistoryRow, [number]>;
+  private readonly setStatusStmt: Statement<unknown, [Params]>;
+
+  constructor(private readonly db: Database) {
+    this.insertStmt = db.query(
+      `INSERT INTO tasks (title, body, status, assignee, created_at, updated_at)
+       VALUES (:title, :body, 'open', :assignee, :now, :now)`,
+    );
+    this.historyStmt = db.query(
+      `INSERT INTO task_history (task_id, status, agent_id, body, metadata, at)
+       VALUES (:taskId, :status, :agentId, :body, :metadata, :now)`,
+    );
+    this.byIdStmt = db.query("SELECT * FROM tasks WHERE id = ?");
+    this.historyByTaskStmt = db.query(
+      "SELECT status, agent_id, body, metadata, at FROM task_history WHERE task_id = ? ORDER BY id",
+    );
+    this.setStatusStmt = db.query("UPDATE tasks SET status = :status, updated_at = :now WHERE id = :id");
+  }
+
+  create(t: NewTask, now: number): Task {
+    const id = this.db.transaction(() => {
+      const taskId = Number(
+        this.insertStmt.run({ title: t.title, body: t.body, assignee: t.assignee ?? null, now })
+          .lastInsertRowid,
+      );
+      this.historyStmt.run({ taskId, status: "open", agentId: t.createdBy, body: null, metadata: null, now });
+      return taskId;
+    })();
+    return this.get(id)!;
+  }
+
+  get(id: number): Task | undefined {
+    const row = this.byIdStmt.get(id);
+    if (!row) return undefined;
+    const task: Task = {
+      id: row.id,
+      title: row.title,
+      body: row.body,
+      status: row.status as TaskStatus,
+      history: this.historyByTaskStmt.all(id).map(toHistoryEntry),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+    if (row.assignee !== null) task.assignee = row.assignee;
+    return task;
+  }
+
+  /** Write a status change and its history entry together. The caller has checked the transition is allowed. */
+  transition(id: number, change: TaskTransition, now: number): void {
+    this.db.transaction(() => {
+      this.setStatusStmt.run({ id, status: change.status, now });
+      this.historyStmt.run({
+        taskId: id,
+        status: change.status,
+        agentId: change.agentId,
+        body: change.body ?? null,
+        metadata: change.metadata === undefined ? null : JSON.stringify(change.metadata),
+        now,
+      });
+    })();
+  }
+}
+
+function toHistoryEntry(row: HistoryRow): TaskHistoryEntry {
+  const e: TaskHistoryEntry = { status: row.status as TaskStatus, agentId: row.agent_id, at: row.at };
+  if (row.body !== null) e.body = row.body;
+  if (row.metadata !== null) e.metadata = JSON.parse(row.metadata);
+  return e;
+}

@@ -1,0 +1,98 @@
+// HTTP handlers for agents: list/get/deregister, the HTTP liveness path, unread messages and reply obligations.
+import {
+  AgentReadyRequest,
+  AgentStatusRequest,
+  HeartbeatRequest,
+  targetsFor,
+  UnreadQuery,
+} from "../../protocol/index.ts";
+import { mayActAs } from "../auth/authenticate.ts";
+import type { Recipient } from "../store/messages.ts";
+import { parseWith, queryOf, readJson } from "./body.ts";
+import { agentIdParam, type Call, type Handler, type Relay, requireAgent } from "./context.ts";
+import { forbidden, HttpError } from "./errors.ts";
+
+/** Upper bound on reply obligations returned at once; they are meant to be few. */
+const OBLIGATIONS_LIMIT = 1000;
+
+export const listAgents: Handler = (_req, { relay }) => Response.json({ agents: relay.store.agents.list() });
+
+export const getAgent: Handler = (req, { relay }) => Response.json(requireAgent(relay, agentIdParam(req)));
+
+export const deregisterAgent: Handler = (req, call) => {
+  const id = ownAgentParam(req, call);
+  if (!call.relay.store.agents.remove(id)) throw new HttpError("not_found", `agent '${id}' not found`);
+  call.relay.hub.closeAgentSessions(id, "agent deregistered");
+  return Response.json({ ok: true });
+};
+
+export const unread: Handler = (req, call) => {
+  const id = ownAgentParam(req, call);
+  const q = parseWith(UnreadQuery, queryOf(req), "query");
+  const { relay } = call;
+  return Response.json({
+    messages: relay.store.messages.unread(recipientFor(relay, id), q.afterId, q.limit, relay.clock.now()),
+  });
+};
+
+export const replyObligations: Handler = (req, call) => {
+  const id = ownAgentParam(req, call);
+  return Response.json({
+    messages: call.relay.store.messages.replyObligations(recipientFor(call.relay, id), OBLIGATIONS_LIMIT),
+  });
+};
+
+export const putStatus: Handler = async (req, call) => {
+  const id = ownAgentParam(req, call);
+  const body = await readJson(req, AgentStatusRequest, call.relay.limits.jsonBodyBytes);
+  return liveness(call.relay, id, body.instanceId, {
+    status: body.status,
+    semanticStatus: body.semanticStatus ?? body.status,
+    meta: body.meta,
+  });
+};
+
+export const putReady: Handler = async (req, call) => {
+  const id = ownAgentParam(req, call);
+  const body = await readJson(req, AgentReadyRequest, call.relay.limits.jsonBodyBytes);
+  return liveness(call.relay, id, body.instanceId, { ready: body.ready });
+};
+
+export const heartbeat: Handler = async (req, call) => {
+  const id = ownAgentParam(req, call);
+  const body = await readJson(req, HeartbeatRequest, call.relay.limits.jsonBodyBytes);
+  return liveness(call.relay, id, body.instanceId, { meta: body.meta });
+};
+
+/** An agent answers to its id, its label, and (broadcast, tags, capabilities); an unregistered one to its id and broadcast. */
+function recipientFor(relay: Relay, agentId: string): Recipient {
+  const agent = relay.store.agents.get(agentId);
+  const targets = agent
+    ? targetsFor({ agentId, label: agent.label, tags: agent.tags, capabilities: agent.capabilities })
+    : targetsFor({ agentId, tags: [], capabilities: [] });
+  return { agentId, targets };
+}
+
+/** Liveness reports must come from the agent's current instance; an older instance gets 409 stale_instance. */
+function liveness(
+  relay: Relay,
+  id: string,
+  instanceId: string,
+  change: Parameters<Relay["store"]["agents"]["touch"]>[1],
+): Response {
+  const agent = requireAgent(relay, id);
+  if (agent.instanceId !== instanceId) {
+    throw new HttpError(
+      "stale_instance",
+      `instance '${instanceId}' is not the current instance of agent '${id}'`,
+    );
+  }
+  relay.store.agents.touch(id, change, relay.clock.now());
+  return Response.json(requireAgent(relay, id));
+}
+
+function ownAgentParam(req: Parameters<Handler>[0], { principal }: Call): string {
+  const id = agentIdParam(req);
+  if (!mayActAs(principal, id)) throw forbidden(`this token cannot act for agent '${id}'`);
+  return id;
+}

@@ -1,0 +1,70 @@
+// HTTP handlers for commands: create (stored, then pushed on the bus), read, and status updates by the target.
+import { nanoid } from "nanoid";
+import {
+  type CommandStatus,
+  CommandStatusRequest,
+  CreateCommandRequest,
+  TERMINAL_COMMAND_STATUSES,
+} from "../../protocol/index.ts";
+import { readJson } from "./body.ts";
+import type { Handler, Relay } from "./context.ts";
+import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+
+/** Commands only move forward; skipping ahead (e.g. pending → failed when a runner refuses) is allowed. */
+const RANK: Record<CommandStatus, number> = { pending: 0, accepted: 1, running: 2, succeeded: 3, failed: 3 };
+
+export const createCommand: Handler = async (req, { relay, principal }) => {
+  const body = await readJson(req, CreateCommandRequest, relay.limits.jsonBodyBytes);
+  const targetAgent = resolveTargetAgent(relay, body.target);
+  if (principal.kind === "runtime" && targetAgent !== principal.claims.agentId) {
+    throw forbidden(`this token can only command its own agent '${principal.claims.agentId}'`);
+  }
+  const command = relay.store.commands.create(
+    { id: nanoid(), type: body.type, target: body.target, targetAgent, params: body.params },
+    relay.clock.now(),
+  );
+  relay.hub.publishCommand(command);
+  return Response.json(command);
+};
+
+export const getCommand: Handler = (req, { relay }) =>
+  Response.json(requireCommand(relay, commandId(req)).command);
+
+export const setCommandStatus: Handler = async (req, { relay, principal }) => {
+  const id = commandId(req);
+  const body = await readJson(req, CommandStatusRequest, relay.limits.jsonBodyBytes);
+  const { command, targetAgent } = requireCommand(relay, id);
+  if (principal.kind === "runtime" && principal.claims.agentId !== targetAgent) {
+    throw forbidden(`only the command's target '${targetAgent}' may update it`);
+  }
+  if (command.status === body.status) return Response.json(command);
+  if (TERMINAL_COMMAND_STATUSES.includes(command.status)) {
+    throw new HttpError("conflict", `command ${id} already ${command.status}`);
+  }
+  if (RANK[body.status] < RANK[command.status]) {
+    throw new HttpError("conflict", `command ${id} cannot go back from ${command.status} to ${body.status}`);
+  }
+  relay.store.commands.setStatus(id, body.status, body.result, body.error, relay.clock.now());
+  return Response.json(requireCommand(relay, id).command);
+};
+
+/**
+ * The agent answering for a target: an agent id as is; a runnerId (a bus session's componentId, or a
+ * registered agent's componentId) becomes that runner's agent; anything unknown is taken as an agent id.
+ */
+function resolveTargetAgent(relay: Relay, target: string): string {
+  if (relay.store.agents.get(target)) return target;
+  return relay.hub.agentForComponent(target) ?? relay.store.agents.agentForComponent(target) ?? target;
+}
+
+function commandId(req: Parameters<Handler>[0]): string {
+  const raw = (req.params as Record<string, string>).id ?? "";
+  if (raw.length === 0 || raw.length > 64) throw invalid("command id must be 1-64 characters");
+  return decodeURIComponent(raw);
+}
+
+function requireCommand(relay: Relay, id: string) {
+  const found = relay.store.commands.get(id);
+  if (!found) throw notFound(`command '${id}'`);
+  return found;
+}

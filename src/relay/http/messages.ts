@@ -1,0 +1,163 @@
+// HTTP handlers for messages: send, fetch, claim/renew/release/complete, read and reactions.
+import {
+  AgentRequest,
+  ClaimRequest,
+  type Message,
+  ReactionRequest,
+  SendMessageRequest,
+} from "../../protocol/index.ts";
+import { mayActAs } from "../auth/authenticate.ts";
+import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/claims.ts";
+import { parseIntId, readJson } from "./body.ts";
+import type { Call, Handler } from "./context.ts";
+import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+
+const LABEL_PREFIX = "label:";
+
+export const sendMessage: Handler = async (req, { relay, principal }) => {
+  const body = await readJson(req, SendMessageRequest, relay.limits.jsonBodyBytes);
+  let from: string;
+  if (principal.kind === "runtime") {
+    if (body.from !== undefined && body.from !== principal.claims.agentId) {
+      throw forbidden(`this token acts as '${principal.claims.agentId}' and cannot send as '${body.from}'`);
+    }
+    from = principal.claims.agentId;
+  } else {
+    from = body.from ?? "root";
+  }
+  const { store } = relay;
+  if (body.replyTo !== undefined && !store.messages.exists(body.replyTo)) {
+    throw invalid(`replyTo: message ${body.replyTo} does not exist`);
+  }
+  const { refs, missing } = store.attachments.resolve(body.attachmentIds);
+  if (missing.length > 0) throw invalid(`attachmentIds: unknown attachment(s) ${missing.join(", ")}`);
+  // A label held by exactly one agent pins the message to that agent, so a later holder of the label does not get it.
+  const resolvedToAgent = body.to.startsWith(LABEL_PREFIX)
+    ? store.agents.soleAgentWithLabel(body.to.slice(LABEL_PREFIX.length))
+    : undefined;
+  const message = store.messages.insert({
+    from,
+    to: body.to,
+    resolvedToAgent,
+    kind: body.kind,
+    subject: body.subject,
+    body: body.body,
+    payload: body.payload,
+    claimable: body.claimable,
+    replyTo: body.replyTo,
+    attachments: refs,
+    createdAt: relay.clock.now(),
+  });
+  relay.hub.publishMessage(message);
+  return Response.json(message);
+};
+
+export const getMessage: Handler = (req, { relay }) => Response.json(requireMessage(relay, messageId(req)));
+
+export const claimMessage: Handler = async (req, call) => {
+  const id = messageId(req);
+  const body = await readJson(req, ClaimRequest, call.relay.limits.jsonBodyBytes);
+  assertActsAs(call, body.agentId);
+  const { relay } = call;
+  return claimAnswer(
+    relay.store.claims.claim(id, body.agentId, body.ttlMs ?? relay.claimTtlMs, relay.clock.now()),
+  );
+};
+
+export const renewClaim: Handler = async (req, call) => {
+  const id = messageId(req);
+  const body = await readJson(req, ClaimRequest, call.relay.limits.jsonBodyBytes);
+  assertActsAs(call, body.agentId);
+  const { relay } = call;
+  return claimAnswer(
+    relay.store.claims.renew(id, body.agentId, body.ttlMs ?? relay.claimTtlMs, relay.clock.now()),
+  );
+};
+
+export const releaseClaim: Handler = async (req, call) => {
+  const id = messageId(req);
+  const body = await readJson(req, AgentRequest, call.relay.limits.jsonBodyBytes);
+  assertActsAs(call, body.agentId);
+  return settleAnswer(call.relay.store.claims.release(id, body.agentId));
+};
+
+/** Protocol extension: the holder settles its claim for good, so nobody else is offered the message again. */
+export const completeClaim: Handler = async (req, call) => {
+  const id = messageId(req);
+  const body = await readJson(req, AgentRequest, call.relay.limits.jsonBodyBytes);
+  assertActsAs(call, body.agentId);
+  return settleAnswer(call.relay.store.claims.complete(id, body.agentId, call.relay.clock.now()));
+};
+
+export const markRead: Handler = async (req, call) => {
+  const id = messageId(req);
+  const body = await readJson(req, AgentRequest, call.relay.limits.jsonBodyBytes);
+  assertActsAs(call, body.agentId);
+  if (!call.relay.store.claims.markRead(id, body.agentId, call.relay.clock.now()))
+    throw notFound(`message ${id}`);
+  return Response.json({ ok: true });
+};
+
+export const addReaction: Handler = async (req, call) => {
+  const id = messageId(req);
+  const body = await readJson(req, ReactionRequest, call.relay.limits.jsonBodyBytes);
+  assertActsAs(call, body.agentId);
+  if (!call.relay.store.claims.react(id, body.agentId, body.reaction, call.relay.clock.now())) {
+    throw notFound(`message ${id}`);
+  }
+  return Response.json({ ok: true });
+};
+
+function messageId(req: Parameters<Handler>[0]): number {
+  return parseIntId((req.params as Record<string, string>).id, "message id");
+}
+
+function requireMessage(relay: Call["relay"], id: number): Message {
+  const message = relay.store.messages.get(id);
+  if (!message) throw notFound(`message ${id}`);
+  return message;
+}
+
+function assertActsAs({ principal }: Call, agentId: string): void {
+  if (!mayActAs(principal, agentId)) {
+    throw forbidden(
+      `this token acts as '${principal.kind === "runtime" ? principal.claims.agentId : "root"}', not '${agentId}'`,
+    );
+  }
+}
+
+function claimAnswer(outcome: ClaimOutcome): Response {
+  if (outcome.ok) return Response.json({ ok: true, claimExpiresAt: outcome.claimExpiresAt });
+  throw refusalError(outcome);
+}
+
+function settleAnswer(outcome: SettleOutcome): Response {
+  if (outcome.ok) return Response.json({ ok: true });
+  throw refusalError(outcome);
+}
+
+/** Map a refused claim operation to its error; conflicts carry `{ok:false, claimedBy}` beside the error. */
+function refusalError(r: ClaimRefusal): HttpError {
+  switch (r.reason) {
+    case "not_found":
+      return notFound("message");
+    case "not_claimable":
+      return new HttpError("not_claimable", "message is not claimable");
+    case "completed":
+      return new HttpError("claim_conflict", "claim already completed", undefined, {
+        ok: false,
+        claimedBy: r.claimedBy,
+      });
+    case "held":
+      return new HttpError("claim_conflict", `claimed by '${r.claimedBy}'`, undefined, {
+        ok: false,
+        claimedBy: r.claimedBy,
+      });
+    case "not_holder":
+      // claimedBy "" means nobody holds the claim right now.
+      return new HttpError("claim_conflict", "this agent does not hold the claim", undefined, {
+        ok: false,
+        claimedBy: r.claimedBy ?? "",
+      });
+  }
+}

@@ -1,0 +1,46 @@
+// HTTP handlers for tasks: create, read, and status changes that append to the task's history.
+import { CreateTaskRequest, TaskStatusRequest, TERMINAL_TASK_STATUSES } from "../../protocol/index.ts";
+import { actingAgent, mayActAs } from "../auth/authenticate.ts";
+import { parseIntId, readJson } from "./body.ts";
+import type { Handler } from "./context.ts";
+import { forbidden, HttpError, notFound } from "./errors.ts";
+
+export const createTask: Handler = async (req, { relay, principal }) => {
+  const body = await readJson(req, CreateTaskRequest, relay.limits.jsonBodyBytes);
+  const task = relay.store.tasks.create(
+    { title: body.title, body: body.body, assignee: body.assignee, createdBy: actingAgent(principal) },
+    relay.clock.now(),
+  );
+  return Response.json(task);
+};
+
+export const getTask: Handler = (req, { relay }) => {
+  const id = taskId(req);
+  const task = relay.store.tasks.get(id);
+  if (!task) throw notFound(`task ${id}`);
+  return Response.json(task);
+};
+
+/**
+ * Setting the status a task already has is a no-op that answers the task unchanged (safe to retry);
+ * a finished task (done/failed/cancelled) cannot move to another status (409).
+ */
+export const setTaskStatus: Handler = async (req, { relay, principal }) => {
+  const id = taskId(req);
+  const body = await readJson(req, TaskStatusRequest, relay.limits.jsonBodyBytes);
+  if (!mayActAs(principal, body.agentId))
+    throw forbidden(`this token cannot act for agent '${body.agentId}'`);
+  const { tasks } = relay.store;
+  const task = tasks.get(id);
+  if (!task) throw notFound(`task ${id}`);
+  if (task.status === body.status) return Response.json(task);
+  if (TERMINAL_TASK_STATUSES.includes(task.status)) {
+    throw new HttpError("conflict", `task ${id} is already ${task.status} and cannot become ${body.status}`);
+  }
+  tasks.transition(id, body, relay.clock.now());
+  return Response.json(tasks.get(id));
+};
+
+function taskId(req: Parameters<Handler>[0]): number {
+  return parseIntId((req.params as Record<string, string>).id, "task id");
+}

@@ -1,0 +1,116 @@
+// startRelay: the embedded relay (HTTP + WebSocket bus on Bun.serve, SQLite store) as one handle to start and stop.
+import { nanoid } from "nanoid";
+import pkg from "../../package.json" with { type: "json" };
+import { LIMITS } from "../protocol/index.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { type Logger, silentLogger } from "../util/logger.ts";
+import { Authenticator } from "./auth/authenticate.ts";
+import { TokenSigner } from "./auth/tokens.ts";
+import { Hub } from "./bus/hub.ts";
+import type { Relay } from "./http/context.ts";
+import { defaultRelayDbPath } from "./local-info.ts";
+import { serveRelay } from "./server.ts";
+import { openStore } from "./store/index.ts";
+
+export interface RelayOptions {
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** Default 8787; 0 picks a free port. */
+  port?: number;
+  /** Default ~/.agent-relay/relay.db; ":memory:" allowed. */
+  dbPath?: string;
+  /** Generated when absent. */
+  rootToken?: string;
+  /** Default: silent. */
+  logger?: Logger;
+  /** Time source for claim expiry, token expiry and grace, and the offline sweep. */
+  clock?: Clock;
+  /** Default claim lifetime; default 15 min. */
+  claimTtlMs?: number;
+  /** How long a renewed token's predecessor keeps working; default 30 s. */
+  tokenGraceMs?: number;
+  /** How often agents are checked for going offline; default 5 s. */
+  offlineSweepMs?: number;
+  /** How long a bus connection may wait before sending hello; default 10 s. */
+  helloTimeoutMs?: number;
+  limits?: Partial<typeof LIMITS>;
+  /** synchronous=FULL instead of NORMAL: survives an OS crash, not just a process kill. */
+  durable?: boolean;
+}
+
+export interface RelayHandle {
+  url: string;
+  port: number;
+  host: string;
+  rootToken: string;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_RELAY_PORT = 8787;
+
+export async function startRelay(options: RelayOptions = {}): Promise<RelayHandle> {
+  const host = options.host ?? "127.0.0.1";
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger();
+  const limits = { ...LIMITS, ...options.limits };
+  const rootToken = options.rootToken ?? nanoid(48);
+  const store = openStore(options.dbPath ?? defaultRelayDbPath(), { durable: options.durable ?? false });
+  try {
+    const signer = new TokenSigner(store.tokens.signingSecret(), clock);
+    const auth = new Authenticator(rootToken, signer, store.tokens, clock);
+    const hub = new Hub({
+      store,
+      auth,
+      clock,
+      logger,
+      helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
+      offlineSweepMs: options.offlineSweepMs ?? 5_000,
+    });
+    const relay: Relay = {
+      store,
+      auth,
+      signer,
+      hub,
+      clock,
+      logger,
+      limits,
+      claimTtlMs: options.claimTtlMs ?? 15 * 60_000,
+      tokenGraceMs: options.tokenGraceMs ?? 30_000,
+      version: pkg.version,
+    };
+    const server = serveRelay(relay, {
+      host,
+      port: options.port ?? DEFAULT_RELAY_PORT,
+      // Bun's own cap is a backstop above ours, so our 413 JSON answer is what clients see.
+      maxRequestBodySize: Math.max(limits.jsonBodyBytes, limits.attachmentBytes) + 1024 * 1024,
+      busFrameBytes: limits.busFrameBytes,
+    });
+    hub.start();
+    const port = server.port ?? 0;
+    const urlHost = host.includes(":") ? `[${host}]` : host;
+    const url = `http://${urlHost}:${port}`;
+    logger.info({ url }, "relay listening");
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      host,
+      rootToken,
+      stop: () => {
+        stopping ??= (async () => {
+          hub.stop();
+          await server.stop(true);
+          store.close();
+          logger.info({ url }, "relay stopped");
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}
+
+export type { RelayInfo } from "./local-info.ts";
+export { defaultRelayDir, readRelayInfoFile, writeRelayInfoFile } from "./local-info.ts";

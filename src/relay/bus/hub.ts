@@ -1,0 +1,244 @@
+// The bus hub: live WebSocket sessions, hello/status/heartbeat frames, pushes of messages and commands, offline sweep.
+import type { ServerWebSocket, WebSocketHandler } from "bun";
+import { nanoid } from "nanoid";
+import {
+  BUS_CLOSE,
+  ClientFrame,
+  type Command,
+  describeIssues,
+  type ErrorCode,
+  type Message,
+  matchesAgent,
+} from "../../protocol/index.ts";
+import type { Clock, TimerHandle } from "../../util/clock.ts";
+import type { Logger } from "../../util/logger.ts";
+import type { Authenticator } from "../auth/authenticate.ts";
+import type { Store } from "../store/index.ts";
+import { type BusSocketData, newSocketData, nextState } from "./session.ts";
+
+type Socket = ServerWebSocket<BusSocketData>;
+
+/** Close code for sessions ended because the relay is shutting down ("going away"). */
+const CLOSE_GOING_AWAY = 1001;
+
+export interface HubOptions {
+  store: Store;
+  auth: Authenticator;
+  clock: Clock;
+  logger: Logger;
+  helloTimeoutMs: number;
+  offlineSweepMs: number;
+}
+
+export class Hub {
+  private readonly sockets = new Set<Socket>();
+  private sweepTimer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: HubOptions) {}
+
+  start(): void {
+    this.armSweep();
+  }
+
+  /** Close every session and stop the sweep; the server stops accepting right after. */
+  stop(): void {
+    this.stopped = true;
+    this.sweepTimer?.cancel();
+    for (const ws of this.sockets) ws.close(CLOSE_GOING_AWAY, "relay stopping");
+    this.sockets.clear();
+  }
+
+  newSocketData(): BusSocketData {
+    return newSocketData(nanoid());
+  }
+
+  handler(maxPayloadLength: number): WebSocketHandler<BusSocketData> {
+    return {
+      maxPayloadLength,
+      open: (ws) => {
+        this.sockets.add(ws);
+        ws.data.helloTimer = this.o.clock.setTimeout(() => {
+          if (ws.data.state === "awaiting_hello")
+            this.refuse(ws, "invalid_request", "no hello within the deadline", BUS_CLOSE.protocolError);
+        }, this.o.helloTimeoutMs);
+      },
+      message: (ws, raw) => {
+        ws.data.queue = ws.data.queue
+          .then(() => this.onFrame(ws, typeof raw === "string" ? raw : raw.toString("utf8")))
+          .catch((e) => this.o.logger.error({ err: e, sessionId: ws.data.sessionId }, "bus frame failed"));
+      },
+      close: (ws) => {
+        ws.data.state = "closed";
+        ws.data.helloTimer?.cancel();
+        this.sockets.delete(ws);
+      },
+    };
+  }
+
+  /** Push a new message to every open session whose agent it matches, except the sender's own sessions. */
+  publishMessage(message: Message): void {
+    let frame: string | undefined;
+    for (const ws of this.sockets) {
+      const id = ws.data.identity;
+      if (ws.data.state !== "open" || !id || id.agentId === message.from) continue;
+      if (!matchesAgent(message, id.address)) continue;
+      frame ??= JSON.stringify({ type: "message.new", message });
+      ws.send(frame);
+    }
+  }
+
+  /** Push a command to every open session whose agent id or runner (componentId) is its target. */
+  publishCommand(command: Command): void {
+    const frame = JSON.stringify({ type: "command", command });
+    for (const ws of this.sockets) {
+      const id = ws.data.identity;
+      if (
+        ws.data.state === "open" &&
+        id &&
+        (id.agentId === command.target || id.componentId === command.target)
+      ) {
+        ws.send(frame);
+      }
+    }
+  }
+
+  closeAgentSessions(agentId: string, reason: string): void {
+    for (const ws of this.sockets) {
+      if (ws.data.identity?.agentId === agentId) ws.close(BUS_CLOSE.normal, reason);
+    }
+  }
+
+  /** The agent of a connected runner, found by the componentId it said hello with. */
+  agentForComponent(componentId: string): string | undefined {
+    for (const ws of this.sockets) {
+      if (ws.data.state === "open" && ws.data.identity?.componentId === componentId)
+        return ws.data.identity.agentId;
+    }
+    return undefined;
+  }
+
+  private async onFrame(ws: Socket, text: string): Promise<void> {
+    if (ws.data.state === "closed") return;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return this.frameError(ws, "frame is not valid JSON");
+    }
+    const parsed = ClientFrame.safeParse(json);
+    if (!parsed.success) return this.frameError(ws, `invalid frame: ${describeIssues(parsed.error.issues)}`);
+    const frame = parsed.data;
+    if (frame.type === "hello") return this.onHello(ws, frame);
+    if (ws.data.state !== "open") return this.frameError(ws, "the first frame must be hello");
+    if (frame.type === "status") return this.onStatus(ws, frame);
+    if (frame.type === "heartbeat") return this.onLiveness(ws, { meta: frame.meta });
+    // ack: optional flow control; nothing to do.
+  }
+
+  private async onHello(ws: Socket, h: Extract<ClientFrame, { type: "hello" }>): Promise<void> {
+    const next = nextState(ws.data.state, "hello");
+    if (!next)
+      return this.send(ws, { type: "error", code: "invalid_request", message: "hello was already sent" });
+    ws.data.state = next;
+    ws.data.helloTimer?.cancel();
+    const auth = await this.o.auth.fromToken(h.token);
+    if (ws.data.state === "closed") return;
+    if (!auth.ok) return this.refuse(ws, auth.code, auth.message, BUS_CLOSE.unauthorized);
+    if (auth.principal.kind === "runtime" && auth.principal.claims.agentId !== h.agentId) {
+      const message = `this token acts as '${auth.principal.claims.agentId}', not '${h.agentId}'`;
+      return this.refuse(ws, "forbidden", message, BUS_CLOSE.forbidden);
+    }
+    const { store, clock } = this.o;
+    store.agents.register(
+      {
+        id: h.agentId,
+        instanceId: h.instanceId,
+        componentId: h.componentId,
+        machine: h.machine,
+        status: h.status,
+        capabilities: h.capabilities,
+        tags: h.tags,
+        label: h.label,
+        meta: h.meta,
+        heartbeatIntervalMs: h.heartbeatIntervalMs,
+      },
+      clock.now(),
+    );
+    ws.data.identity = {
+      agentId: h.agentId,
+      componentId: h.componentId,
+      instanceId: h.instanceId,
+      address: { agentId: h.agentId, label: h.label, tags: h.tags, capabilities: h.capabilities },
+    };
+    ws.data.state = nextState(ws.data.state, "authenticated") ?? "closed";
+    this.send(ws, { type: "welcome", sessionId: ws.data.sessionId, serverTime: clock.now() });
+    // Commands created while this runner was away are delivered now; the runner de-duplicates by id.
+    for (const command of store.commands.pendingFor(h.agentId, h.componentId))
+      this.send(ws, { type: "command", command });
+  }
+
+  private onStatus(ws: Socket, frame: Extract<ClientFrame, { type: "status" }>): void {
+    this.onLiveness(ws, {
+      status: frame.agentStatus,
+      semanticStatus: frame.semanticStatus,
+      ready: frame.ready,
+      meta: frame.meta,
+    });
+  }
+
+  /** Status and heartbeat frames count only from the agent's current instance; an older instance is told so. */
+  private onLiveness(ws: Socket, change: Parameters<Store["agents"]["touch"]>[1]): void {
+    const id = ws.data.identity!;
+    const agent = this.o.store.agents.get(id.agentId);
+    if (!agent) {
+      this.sendError(ws, "not_found", `agent '${id.agentId}' is not registered`);
+    } else if (agent.instanceId !== id.instanceId) {
+      this.sendError(ws, "stale_instance", "a newer instance of this agent said hello");
+    } else {
+      this.o.store.agents.touch(id.agentId, change, this.o.clock.now());
+    }
+  }
+
+  /** A bad frame before hello ends the session; after hello the session is told and kept. */
+  private frameError(ws: Socket, message: string): void {
+    if (ws.data.state === "open") this.sendError(ws, "invalid_request", message);
+    else this.refuse(ws, "invalid_request", message, BUS_CLOSE.protocolError);
+  }
+
+  private sendError(ws: Socket, code: ErrorCode, message: string): void {
+    this.send(ws, { type: "error", code, message });
+  }
+
+  private refuse(ws: Socket, code: ErrorCode, message: string, closeCode: number): void {
+    this.sendError(ws, code, message);
+    ws.data.state = "closed";
+    ws.close(closeCode, code);
+  }
+
+  private send(ws: Socket, frame: object): void {
+    ws.send(JSON.stringify(frame));
+  }
+
+  private armSweep(): void {
+    if (this.stopped) return;
+    this.sweepTimer = this.o.clock.setTimeout(() => {
+      try {
+        this.sweepOffline();
+      } catch (e) {
+        this.o.logger.error({ err: e }, "offline sweep failed");
+      }
+      this.armSweep();
+    }, this.o.offlineSweepMs);
+  }
+
+  /** Agents with no open session whose last heartbeat is over 3 intervals old become offline. */
+  sweepOffline(): string[] {
+    const connected = new Set<string>();
+    for (const ws of this.sockets)
+      if (ws.data.state === "open" && ws.data.identity) connected.add(ws.data.identity.agentId);
+    const marked = this.o.store.agents.sweepOffline([...connected], this.o.clock.now());
+    if (marked.length > 0) this.o.logger.info({ agents: marked }, "agents marked offline");
+    return marked;
+  }
+}

@@ -1,0 +1,44 @@
+// One bus connection's state machine: awaiting_hello → authenticating → open → closed.
+import type { AgentAddress } from "../../protocol/index.ts";
+import type { TimerHandle } from "../../util/clock.ts";
+
+export type SessionState = "awaiting_hello" | "authenticating" | "open" | "closed";
+
+/** Who a session speaks for, fixed by its hello. */
+export interface SessionIdentity {
+  agentId: string;
+  componentId: string;
+  instanceId: string;
+  address: AgentAddress;
+}
+
+/** Data Bun keeps on each ServerWebSocket of the bus. */
+export interface BusSocketData {
+  sessionId: string;
+  state: SessionState;
+  identity?: SessionIdentity;
+  helloTimer?: TimerHandle;
+  /** Frames are handled one after another, so a status frame never overtakes the hello being verified. */
+  queue: Promise<void>;
+}
+
+export function newSocketData(sessionId: string): BusSocketData {
+  return { sessionId, state: "awaiting_hello", queue: Promise.resolve() };
+}
+
+/** The next state, or undefined when the move is not allowed (the caller then ignores the event). */
+export function nextState(
+  from: SessionState,
+  event: "hello" | "authenticated" | "refused" | "closed",
+): SessionState | undefined {
+  if (event === "closed") return "closed";
+  switch (from) {
+    case "awaiting_hello":
+      return event === "hello" ? "authenticating" : undefined;
+    case "authenticating":
+      if (event === "authenticated") return "open";
+      return event === "refused" ? "closed" : undefined;
+    default:
+      return undefined;
+  }
+}

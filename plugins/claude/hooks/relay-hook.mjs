@@ -39,9 +39,36 @@ function printHookOutput(text) {
   }
 }
 
+// The relay CLI exactly as the skills write it, with literal (expansion-free) arguments only: `"$AGENT_RELAY_BIN"`
+// is a variable, so Claude's permission rules cannot pre-approve it; this hook does, for these shapes alone.
+const RELAY_CLI = /^"\$AGENT_RELAY_BIN" msg (?:reply|react|read) \d+(?: (?:'[^']*'|"[^"$`\\!]*"))?\s*$/;
+
+/** Pre-approve a Bash call that is nothing but the relay CLI; true when it printed the decision. */
+function approveRelayCli(body) {
+  let payload;
+  try {
+    payload = JSON.parse(body);
+  } catch {
+    return false;
+  }
+  const command = payload?.tool_name === "Bash" ? payload?.tool_input?.command : undefined;
+  if (typeof command !== "string" || !RELAY_CLI.test(command)) return false;
+  const out = {
+    hookSpecificOutput: {
+      hookEventName: "PreToolUse",
+      permissionDecision: "allow",
+      permissionDecisionReason: "agent-relay CLI",
+    },
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  return true;
+}
+
 async function main() {
-  if (!base || !/^[A-Za-z]+$/.test(event)) return;
+  if (!/^[A-Za-z]+$/.test(event)) return;
   const body = await readStdin();
+  const approved = event === "PreToolUse" && approveRelayCli(body);
+  if (!base) return;
   const timeoutMs = TIMEOUT_MS[event] ?? DEFAULT_TIMEOUT_MS;
   let res;
   try {
@@ -59,7 +86,7 @@ async function main() {
     return;
   }
   const text = await res.text().catch(() => "");
-  if (res.ok) printHookOutput(text);
+  if (res.ok && !approved) printHookOutput(text);
 }
 
 main()

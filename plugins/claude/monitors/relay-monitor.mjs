@@ -45,7 +45,6 @@ setInterval(() => {
 }, 1_000).unref?.();
 
 function oneLine(text) {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping terminal controls is the point.
   const flat = String(text)
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ")
     .replace(/\s+/g, " ")

@@ -1,0 +1,363 @@
+// RelayBusClient: one WebSocket session to the relay bus — hello/welcome, heartbeats, status, typed events, reconnects.
+import WebSocket from "ws";
+import {
+  busUrlFor,
+  type Command,
+  type ErrorFrame,
+  type HelloFrame,
+  LIMITS,
+  type Message,
+  type Meta,
+  type StatusFrame,
+  type WelcomeFrame,
+} from "../protocol/index.ts";
+import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
+import { errorMessage } from "../util/errors.ts";
+import type { Logger } from "../util/logger.ts";
+import { RelayClientError } from "./errors.ts";
+import { readServerFrame } from "./frame-reader.ts";
+import { LogLimiter } from "./log-limiter.ts";
+import { ReconnectBackoff } from "./reconnect-policy.ts";
+import { TypedEmitter } from "./typed-emitter.ts";
+import { closeGracefully, sendText } from "./ws-io.ts";
+
+/**
+ * idle ──start()──▶ connecting ──welcome──▶ open
+ *                      ▲   │ fail / timeout    │ socket lost
+ *          backoff due │   ▼                   ▼
+ *                   reconnecting ◀─────────────┘
+ * reconnectTransport() goes straight back to connecting; close() ends in closed from anywhere.
+ */
+export type TransportState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
+
+export type BusEvents = {
+  "message.new": Message;
+  command: Command;
+  error: ErrorFrame;
+  welcome: WelcomeFrame;
+  connected: { sessionId: string };
+  disconnected: { reason: string };
+  transport: { state: TransportState; previous: TransportState; reason: string };
+};
+
+export type BusHello = Omit<HelloFrame, "type" | "token">;
+export type BusStatus = Omit<StatusFrame, "type">;
+
+export interface RelayBusClientOptions {
+  relayUrl: string;
+  token: string;
+  hello: BusHello;
+  heartbeatIntervalMs?: number;
+  /** Called for every heartbeat; its answer travels as the heartbeat's `meta`. */
+  heartbeatMeta?: () => Meta;
+  logger: Logger;
+  clock?: Clock;
+  reconnect?: { initialMs?: number; maxMs?: number };
+  random?: () => number;
+  /** How long to wait for `welcome` after `hello` before trying again (default 10 s). */
+  welcomeTimeoutMs?: number;
+  /** How long close() waits for the close handshake before dropping the socket (default 2 s). */
+  closeTimeoutMs?: number;
+}
+
+interface StatusWaiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+const AUTH_CODES = new Set(["unauthorized", "forbidden", "token_expired"]);
+
+export class RelayBusClient {
+  readonly busUrl: string;
+  private state: TransportState = "idle";
+  private socket: WebSocket | undefined;
+  private token: string;
+  private hello: BusHello;
+  private readonly heartbeatMs: number;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly backoff: ReconnectBackoff;
+  private readonly limiter: LogLimiter;
+  private readonly events: TypedEmitter<BusEvents>;
+  private retryTimer: TimerHandle | undefined;
+  private welcomeTimer: TimerHandle | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
+  private latestStatus: string | undefined;
+  private statusWaiters: StatusWaiter[] = [];
+  private closing: Promise<void> | undefined;
+  private readonly closeBoundMs: number;
+
+  constructor(private readonly options: RelayBusClientOptions) {
+    this.busUrl = busUrlFor(options.relayUrl);
+    this.token = options.token;
+    this.heartbeatMs = options.heartbeatIntervalMs ?? options.hello.heartbeatIntervalMs ?? 30_000;
+    this.hello = { ...options.hello, heartbeatIntervalMs: this.heartbeatMs };
+    this.clock = options.clock ?? systemClock;
+    this.closeBoundMs = options.closeTimeoutMs ?? 2_000;
+    this.log = options.logger;
+    this.backoff = new ReconnectBackoff({ ...options.reconnect, random: options.random });
+    this.limiter = new LogLimiter(this.clock);
+    this.events = new TypedEmitter((event, e) =>
+      this.log.error({ event, err: errorMessage(e) }, "bus listener threw"),
+    );
+  }
+
+  get transportState(): TransportState {
+    return this.state;
+  }
+
+  /** Subscribe to an event; returns the unsubscribe function. */
+  on<K extends keyof BusEvents>(event: K, listener: (value: BusEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** Begin connecting (idempotent); the client keeps reconnecting until close(). */
+  start(): void {
+    if (this.state === "idle") this.connect("start");
+  }
+
+  /** Resolve once the session is welcomed; reject on close(), on `signal`, or after `timeoutMs`. */
+  waitForOpen(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    if (this.state === "open") return Promise.resolve();
+    if (this.state === "closed")
+      return Promise.reject(new RelayClientError("BUS_CLOSED", "bus client is closed"));
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        off();
+        timer?.cancel();
+        options.signal?.removeEventListener("abort", onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const off = this.on("transport", ({ state }) => {
+        if (state === "open") done();
+        else if (state === "closed")
+          done(new RelayClientError("BUS_CLOSED", "bus client closed before it was welcomed"));
+      });
+      const onAbort = () => done(new RelayClientError("ABORTED", "waiting for the bus was aborted"));
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      const ms = options.timeoutMs;
+      const timer =
+        ms === undefined
+          ? undefined
+          : this.clock.setTimeout(
+              () => done(new RelayClientError("TIMEOUT", `bus not welcomed within ${ms} ms`)),
+              ms,
+            );
+    });
+  }
+
+  /** Use this token in the next hello; call reconnectTransport() to make it take effect now. */
+  setToken(token: string): void {
+    this.token = token;
+  }
+
+  /** Change hello fields (label, tags, meta…) for the next (re)connect. */
+  updateHello(patch: Partial<BusHello>): void {
+    this.hello = { ...this.hello, ...patch, heartbeatIntervalMs: this.heartbeatMs };
+  }
+
+  /** Drop the current socket and connect again at once, without backoff (e.g. after a token renewal). */
+  reconnectTransport(reason: string): void {
+    if (this.state === "idle" || this.state === "closed") return;
+    this.log.info({ reason }, "bus reconnecting on request");
+    this.retireSocket(reason);
+    this.connect(reason);
+  }
+
+  /** Publish a status: now when open, else right after the next welcome. The latest is re-sent after every welcome. */
+  status(frame: BusStatus): void {
+    this.latestStatus = JSON.stringify({ ...frame, type: "status" });
+    if (this.state === "open") this.flushStatus();
+  }
+
+  /** Like status(), resolving once this (or a newer) status was written to a welcomed socket; rejects on close(). */
+  statusAsync(frame: BusStatus): Promise<void> {
+    if (this.state === "closed")
+      return Promise.reject(new RelayClientError("BUS_CLOSED", "bus client is closed"));
+    return new Promise((resolve, reject) => {
+      this.statusWaiters.push({ resolve, reject });
+      this.status(frame);
+    });
+  }
+
+  /**
+   * Stop for good: timers off, socket closed with 1000, pending statusAsync rejected. If the relay does not
+   * answer the close handshake within closeTimeoutMs the socket is dropped. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.cancelTimers();
+    this.retryTimer?.cancel();
+    const waiters = this.statusWaiters;
+    this.statusWaiters = [];
+    for (const w of waiters)
+      w.reject(new RelayClientError("BUS_CLOSED", "bus client closed before the status was sent"));
+    const ws = this.socket;
+    this.socket = undefined;
+    const wasOpen = this.state === "open";
+    this.setState("closed", "close()");
+    if (wasOpen) this.events.emit("disconnected", { reason: "close()" });
+    this.closing = ws
+      ? closeGracefully(ws, this.clock, this.closeBoundMs, "client closing")
+      : Promise.resolve();
+    return this.closing;
+  }
+
+  // ── connection lifecycle ──────────────────────────────────────────────
+  private connect(reason: string): void {
+    this.retryTimer?.cancel();
+    this.setState("connecting", reason);
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.busUrl, { maxPayload: LIMITS.busFrameBytes, perMessageDeflate: false });
+    } catch (e) {
+      this.logLimited("socket_create", "warn", `cannot open bus socket: ${errorMessage(e)}`);
+      this.scheduleReconnect("socket could not be created");
+      return;
+    }
+    this.socket = ws;
+    ws.on("open", () => {
+      if (ws !== this.socket) return;
+      sendText(this.socket, JSON.stringify({ ...this.hello, type: "hello", token: this.token }));
+      const ms = this.options.welcomeTimeoutMs ?? 10_000;
+      this.welcomeTimer = this.clock.setTimeout(() => this.lose(`no welcome within ${ms} ms`), ms);
+    });
+    ws.on("message", (data, isBinary) => {
+      if (ws === this.socket) this.onFrame(data, isBinary);
+    });
+    ws.on("error", (e: Error & { code?: string }) => {
+      this.logLimited(`socket:${e.code ?? e.message}`, "warn", `bus socket error: ${e.message}`);
+    });
+    ws.on("close", (code, why) => {
+      if (ws === this.socket) this.lose(`socket closed (${code}${why.length ? ` ${why.toString()}` : ""})`);
+    });
+  }
+
+  private onFrame(data: WebSocket.RawData, isBinary: boolean): void {
+    const verdict = readServerFrame(data, isBinary);
+    if (!verdict.ok) {
+      this.logLimited(`frame:${verdict.kind}`, "warn", `dropped a bus frame: ${verdict.detail}`);
+      return;
+    }
+    const frame = verdict.frame;
+    switch (frame.type) {
+      case "message.new":
+        this.events.emit("message.new", frame.message);
+        return;
+      case "command":
+        this.events.emit("command", frame.command);
+        return;
+      case "welcome":
+        this.onWelcome(frame);
+        return;
+      case "error":
+        this.onErrorFrame(frame);
+        return;
+    }
+  }
+
+  private onWelcome(frame: WelcomeFrame): void {
+    if (this.state !== "connecting") {
+      this.logLimited("frame:extra_welcome", "warn", "dropped a welcome on an already welcomed session");
+      return;
+    }
+    this.welcomeTimer?.cancel();
+    this.backoff.reset();
+    for (const code of AUTH_CODES) this.limiter.forget(`refused:${code}`);
+    this.setState("open", "welcomed");
+    this.events.emit("welcome", frame);
+    this.events.emit("connected", { sessionId: frame.sessionId });
+    this.armHeartbeat();
+    this.flushStatus();
+  }
+
+  private onErrorFrame(frame: ErrorFrame): void {
+    this.events.emit("error", frame);
+    if (this.state === "connecting") {
+      // Refused at hello: keep retrying with backoff (the runner decides what a refusal means), but say so once.
+      const level = AUTH_CODES.has(frame.code) ? "error" : "warn";
+      this.logLimited(
+        `refused:${frame.code}`,
+        level,
+        `relay refused the bus session: ${frame.code}: ${frame.message}`,
+      );
+      this.lose(`refused: ${frame.code}`);
+    } else {
+      this.logLimited(`error:${frame.code}`, "warn", `relay bus error: ${frame.code}: ${frame.message}`);
+    }
+  }
+
+  /** The current socket is gone or useless: forget it and schedule the next attempt. */
+  private lose(reason: string): void {
+    this.retireSocket(reason);
+    this.scheduleReconnect(reason);
+  }
+
+  private retireSocket(reason: string): void {
+    const ws = this.socket;
+    this.socket = undefined;
+    this.cancelTimers();
+    if (ws) void closeGracefully(ws, this.clock, this.closeBoundMs, reason);
+    if (this.state === "open") this.events.emit("disconnected", { reason });
+  }
+
+  private scheduleReconnect(reason: string): void {
+    if (this.state === "closed") return;
+    this.setState("reconnecting", reason);
+    const delay = this.backoff.next();
+    this.log.debug({ delay, attempt: this.backoff.attempts, reason }, "bus reconnect scheduled");
+    this.retryTimer = this.clock.setTimeout(() => this.connect("retry"), delay);
+  }
+
+  // ── writes ────────────────────────────────────────────────────────────
+  private armHeartbeat(): void {
+    this.heartbeatTimer = this.clock.setTimeout(() => {
+      if (this.state !== "open") return;
+      sendText(this.socket, JSON.stringify({ type: "heartbeat", meta: this.heartbeatMetaSafely() }));
+      this.armHeartbeat();
+    }, this.heartbeatMs);
+  }
+
+  private heartbeatMetaSafely(): Meta | undefined {
+    try {
+      return this.options.heartbeatMeta?.();
+    } catch (e) {
+      this.logLimited("heartbeat_meta", "warn", `heartbeat meta callback threw: ${errorMessage(e)}`);
+      return undefined;
+    }
+  }
+
+  private flushStatus(): void {
+    if (this.latestStatus === undefined || this.state !== "open") return;
+    const waiters = this.statusWaiters;
+    this.statusWaiters = [];
+    sendText(this.socket, this.latestStatus, (err) => {
+      if (!err) for (const w of waiters) w.resolve();
+      // Not written: they ride on the re-send after the next welcome (or are rejected by close()).
+      else if (this.state !== "closed") this.statusWaiters.unshift(...waiters);
+      else
+        for (const w of waiters)
+          w.reject(new RelayClientError("BUS_CLOSED", "bus client closed before the status was sent"));
+    });
+  }
+
+  // ── helpers ───────────────────────────────────────────────────────────
+  private setState(next: TransportState, reason: string): void {
+    const previous = this.state;
+    if (previous === next || previous === "closed") return;
+    this.state = next;
+    this.events.emit("transport", { state: next, previous, reason });
+  }
+
+  private cancelTimers(): void {
+    this.welcomeTimer?.cancel();
+    this.heartbeatTimer?.cancel();
+  }
+
+  private logLimited(kind: string, level: "warn" | "error", msg: string): void {
+    const suppressed = this.limiter.shouldLog(kind);
+    if (suppressed === undefined) return;
+    this.log[level]({ kind, ...(suppressed > 0 ? { suppressed } : {}) }, msg);
+  }
+}

@@ -1,0 +1,346 @@
+// RelayHttpClient: a typed method per relay endpoint; every answer checked against the protocol schemas.
+import type { z } from "zod";
+import {
+  Agent,
+  type AgentStatus,
+  AgentsAnswer,
+  AttachmentAnswer,
+  type AttachmentRef,
+  ClaimAnswer,
+  ClaimConflictAnswer,
+  Command,
+  type CommandStatusRequest,
+  type CreateCommandRequest,
+  type CreateTaskRequest,
+  type CreateTokenRequest,
+  describeIssues,
+  ErrorBody,
+  HealthAnswer,
+  Message,
+  MessagesAnswer,
+  type Meta,
+  OkAnswer,
+  type SendMessageRequest,
+  Task,
+  type TaskStatusRequest,
+  TokenAnswer,
+} from "../protocol/index.ts";
+import { HttpError, RelayProtocolError } from "./errors.ts";
+import {
+  describeRequest,
+  type HttpTransport,
+  type TransportRequest,
+  type TransportResponse,
+} from "./transport.ts";
+import { createFetchTransport } from "./transport-fetch.ts";
+import { createUndiciTransport } from "./transport-undici.ts";
+
+export interface RelayHttpClientOptions {
+  relayUrl: string;
+  token?: string | undefined;
+  /** Per-request deadline (default 10 s). */
+  timeoutMs?: number;
+  /** "fetch" (default: the runtime's native pooled client), "undici" (an undici Pool), or your own. */
+  transport?: "fetch" | "undici" | HttpTransport;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export type ClaimResult = { ok: true; claimExpiresAt: number } | { ok: false; claimedBy: string };
+
+export interface AgentStatusUpdate {
+  status: AgentStatus;
+  instanceId: string;
+  semanticStatus?: string;
+  meta?: Meta;
+}
+
+export class RelayHttpClient {
+  readonly relayUrl: string;
+  private readonly transport: HttpTransport;
+  private readonly timeoutMs: number;
+  // Built once per token so the hot path allocates no header objects.
+  private plainHeaders!: Readonly<Record<string, string>>;
+  private jsonHeaders!: Readonly<Record<string, string>>;
+  private bytesHeaders!: Readonly<Record<string, string>>;
+
+  constructor(options: RelayHttpClientOptions) {
+    const url = new URL(options.relayUrl);
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new TypeError(`relayUrl must be http(s), got ${url.protocol}`);
+    }
+    this.relayUrl = options.relayUrl.replace(/\/+$/, "");
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    const t = options.transport ?? "fetch";
+    this.transport =
+      t === "fetch"
+        ? createFetchTransport(this.relayUrl)
+        : t === "undici"
+          ? createUndiciTransport(this.relayUrl)
+          : t;
+    this.setToken(options.token);
+  }
+
+  /** Use this token from the next request on (after a renewal). */
+  setToken(token: string | undefined): void {
+    const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    this.plainHeaders = Object.freeze({ accept: "application/json", ...auth });
+    this.jsonHeaders = Object.freeze({ ...this.plainHeaders, "content-type": "application/json" });
+    this.bytesHeaders = Object.freeze({ ...this.plainHeaders, "content-type": "application/octet-stream" });
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  // ── messages ──────────────────────────────────────────────────────────
+  sendMessage(req: SendMessageRequest, o?: CallOptions): Promise<Message> {
+    return this.call("POST", "/v1/messages", Message, req, o);
+  }
+
+  getMessage(id: number, o?: CallOptions): Promise<Message> {
+    return this.call("GET", `/v1/messages/${id}`, Message, undefined, o);
+  }
+
+  async getUnread(
+    agentId: string,
+    q: { limit?: number; afterId?: number } = {},
+    o?: CallOptions,
+  ): Promise<Message[]> {
+    let path = `/v1/agents/${encodeURIComponent(agentId)}/unread`;
+    if (q.limit !== undefined || q.afterId !== undefined) {
+      const sp = new URLSearchParams();
+      if (q.limit !== undefined) sp.set("limit", String(q.limit));
+      if (q.afterId !== undefined) sp.set("afterId", String(q.afterId));
+      path += `?${sp}`;
+    }
+    return (await this.call("GET", path, MessagesAnswer, undefined, o)).messages;
+  }
+
+  /** Try to claim a message. Losing the race is an answer (`ok: false`), not an error. */
+  claim(id: number, agentId: string, ttlMs?: number, o?: CallOptions): Promise<ClaimResult> {
+    return this.claimCall(
+      `/v1/messages/${id}/claim`,
+      ttlMs === undefined ? { agentId } : { agentId, ttlMs },
+      o,
+    );
+  }
+
+  /** Extend a claim this agent holds; `ok: false` when someone else holds it now. */
+  renewClaim(id: number, agentId: string, ttlMs?: number, o?: CallOptions): Promise<ClaimResult> {
+    return this.claimCall(
+      `/v1/messages/${id}/claim/renew`,
+      ttlMs === undefined ? { agentId } : { agentId, ttlMs },
+      o,
+    );
+  }
+
+  async releaseClaim(id: number, agentId: string, o?: CallOptions): Promise<void> {
+    await this.call("POST", `/v1/messages/${id}/release`, OkAnswer, { agentId }, o);
+  }
+
+  /** Settle a claim for good: the message was handled and goes to no one else. */
+  async completeClaim(id: number, agentId: string, o?: CallOptions): Promise<void> {
+    await this.call("POST", `/v1/messages/${id}/claim/complete`, OkAnswer, { agentId }, o);
+  }
+
+  async markRead(id: number, agentId: string, o?: CallOptions): Promise<void> {
+    await this.call("POST", `/v1/messages/${id}/read`, OkAnswer, { agentId }, o);
+  }
+
+  async react(id: number, agentId: string, reaction: string, o?: CallOptions): Promise<void> {
+    await this.call("POST", `/v1/messages/${id}/reactions`, OkAnswer, { agentId, reaction }, o);
+  }
+
+  async getReplyObligations(agentId: string, o?: CallOptions): Promise<Message[]> {
+    const path = `/v1/agents/${encodeURIComponent(agentId)}/reply-obligations`;
+    return (await this.call("GET", path, MessagesAnswer, undefined, o)).messages;
+  }
+
+  // ── agents ────────────────────────────────────────────────────────────
+  async listAgents(o?: CallOptions): Promise<Agent[]> {
+    return (await this.call("GET", "/v1/agents", AgentsAnswer, undefined, o)).agents;
+  }
+
+  getAgent(agentId: string, o?: CallOptions): Promise<Agent> {
+    return this.call("GET", `/v1/agents/${encodeURIComponent(agentId)}`, Agent, undefined, o);
+  }
+
+  /** HTTP liveness: the relay answers with the updated agent (409 stale_instance for an old instance). */
+  putStatus(agentId: string, update: AgentStatusUpdate, o?: CallOptions): Promise<Agent> {
+    return this.call("PUT", `/v1/agents/${encodeURIComponent(agentId)}/status`, Agent, update, o);
+  }
+
+  putReady(agentId: string, ready: boolean, instanceId: string, o?: CallOptions): Promise<Agent> {
+    return this.call(
+      "PUT",
+      `/v1/agents/${encodeURIComponent(agentId)}/ready`,
+      Agent,
+      { ready, instanceId },
+      o,
+    );
+  }
+
+  heartbeat(agentId: string, instanceId: string, meta?: Meta, o?: CallOptions): Promise<Agent> {
+    const body = meta === undefined ? { instanceId } : { instanceId, meta };
+    return this.call("POST", `/v1/agents/${encodeURIComponent(agentId)}/heartbeat`, Agent, body, o);
+  }
+
+  async deregister(agentId: string, o?: CallOptions): Promise<void> {
+    await this.call("DELETE", `/v1/agents/${encodeURIComponent(agentId)}`, OkAnswer, undefined, o);
+  }
+
+  // ── tasks ─────────────────────────────────────────────────────────────
+  createTask(req: CreateTaskRequest, o?: CallOptions): Promise<Task> {
+    return this.call("POST", "/v1/tasks", Task, req, o);
+  }
+
+  getTask(id: number, o?: CallOptions): Promise<Task> {
+    return this.call("GET", `/v1/tasks/${id}`, Task, undefined, o);
+  }
+
+  setTaskStatus(id: number, req: TaskStatusRequest, o?: CallOptions): Promise<Task> {
+    return this.call("POST", `/v1/tasks/${id}/status`, Task, req, o);
+  }
+
+  // ── commands ──────────────────────────────────────────────────────────
+  createCommand(req: CreateCommandRequest, o?: CallOptions): Promise<Command> {
+    return this.call("POST", "/v1/commands", Command, req, o);
+  }
+
+  getCommand(id: string, o?: CallOptions): Promise<Command> {
+    return this.call("GET", `/v1/commands/${encodeURIComponent(id)}`, Command, undefined, o);
+  }
+
+  setCommandStatus(id: string, req: CommandStatusRequest, o?: CallOptions): Promise<Command> {
+    return this.call("POST", `/v1/commands/${encodeURIComponent(id)}/status`, Command, req, o);
+  }
+
+  // ── tokens ────────────────────────────────────────────────────────────
+  createToken(req: CreateTokenRequest, o?: CallOptions): Promise<TokenAnswer> {
+    return this.call("POST", "/v1/tokens", TokenAnswer, req, o);
+  }
+
+  /** Trade the current runtime token for a new one (new jti); the caller then calls setToken with it. */
+  renewToken(o?: CallOptions): Promise<TokenAnswer> {
+    return this.call("POST", "/v1/tokens/renew", TokenAnswer, {}, o);
+  }
+
+  // ── attachments & health ──────────────────────────────────────────────
+  async uploadAttachment(
+    bytes: Uint8Array,
+    meta: { name: string; mimeType?: string },
+    o?: CallOptions,
+  ): Promise<AttachmentRef> {
+    const sp = new URLSearchParams({ name: meta.name });
+    if (meta.mimeType) sp.set("mimeType", meta.mimeType);
+    const req = this.request("POST", `/v1/attachments?${sp}`, this.bytesHeaders, bytes, o);
+    return this.parse(await this.expectOk(req, await this.transport.request(req)), AttachmentAnswer, req);
+  }
+
+  /** Fetch an attachment's bytes; with `maxBytes`, a larger one is cut off with ResponseTooLargeError. */
+  async downloadAttachment(id: string, o: CallOptions & { maxBytes?: number } = {}): Promise<Uint8Array> {
+    const req = this.request(
+      "GET",
+      `/v1/attachments/${encodeURIComponent(id)}`,
+      this.plainHeaders,
+      undefined,
+      o,
+    );
+    const res = await this.expectOk(req, await this.transport.request(req));
+    return res.bytes(o.maxBytes);
+  }
+
+  health(o?: CallOptions): Promise<z.infer<typeof HealthAnswer>> {
+    return this.call("GET", "/v1/health", HealthAnswer, undefined, o);
+  }
+
+  // ── plumbing ──────────────────────────────────────────────────────────
+  private request(
+    method: TransportRequest["method"],
+    path: string,
+    headers: Readonly<Record<string, string>>,
+    body: string | Uint8Array | undefined,
+    o: CallOptions | undefined,
+  ): TransportRequest {
+    return { method, path, headers, body, signal: o?.signal, timeoutMs: o?.timeoutMs ?? this.timeoutMs };
+  }
+
+  private async call<T>(
+    method: TransportRequest["method"],
+    path: string,
+    schema: z.ZodType<T>,
+    body: unknown,
+    o: CallOptions | undefined,
+  ): Promise<T> {
+    const req =
+      body === undefined
+        ? this.request(method, path, this.plainHeaders, undefined, o)
+        : this.request(method, path, this.jsonHeaders, JSON.stringify(body), o);
+    const res = await this.transport.request(req);
+    return this.parse(await this.expectOk(req, res), schema, req);
+  }
+
+  private async claimCall(path: string, body: object, o: CallOptions | undefined): Promise<ClaimResult> {
+    const req = this.request("POST", path, this.jsonHeaders, JSON.stringify(body), o);
+    const res = await this.transport.request(req);
+    if (res.status === 409) {
+      const text = await res.text();
+      const conflict = ClaimConflictAnswer.safeParse(safeJson(text));
+      if (conflict.success) return { ok: false, claimedBy: conflict.data.claimedBy };
+      throw toHttpError(req, 409, text);
+    }
+    const ok = await this.parse(await this.expectOk(req, res), ClaimAnswer, req);
+    return { ok: true, claimExpiresAt: ok.claimExpiresAt };
+  }
+
+  private async expectOk(req: TransportRequest, res: TransportResponse): Promise<TransportResponse> {
+    if (res.status >= 200 && res.status < 300) return res;
+    throw toHttpError(req, res.status, await res.text().catch(() => ""));
+  }
+
+  private async parse<T>(res: TransportResponse, schema: z.ZodType<T>, req: TransportRequest): Promise<T> {
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text === "" ? {} : JSON.parse(text);
+    } catch (e) {
+      throw new RelayProtocolError(`${describeRequest(req)}: relay answered invalid JSON`, { cause: e });
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new RelayProtocolError(
+        `${describeRequest(req)}: unexpected answer (${describeIssues(parsed.error.issues)})`,
+        { cause: parsed.error },
+      );
+    }
+    return parsed.data;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Build an HttpError from a non-2xx answer; a body that is not the relay's error shape still yields one. */
+export function toHttpError(
+  req: Pick<TransportRequest, "method" | "path">,
+  status: number,
+  text: string,
+): HttpError {
+  const body = ErrorBody.safeParse(safeJson(text));
+  const what = describeRequest(req);
+  if (body.success) {
+    const { code, message, details } = body.data.error;
+    return new HttpError(status, code, message, what, details);
+  }
+  const snippet = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return new HttpError(status, `http_${status}`, snippet || "(empty body)", what);
+}

@@ -1,0 +1,318 @@
+// CodexAdapter: the runner's provider for OpenAI Codex, driving `codex app-server` over a loopback WebSocket.
+import type { PermissionDecision } from "../../protocol/index.ts";
+import { type Clock, systemClock } from "../../util/clock.ts";
+import { RunnerError } from "../../util/errors.ts";
+import { type Logger, silentLogger } from "../../util/logger.ts";
+import {
+  type DeliveryItem,
+  type DeliveryResult,
+  type ProviderAdapter,
+  ProviderEventHub,
+  type ProviderEventListener,
+  type ShutdownOptions,
+  type SpawnContext,
+  type SpawnResult,
+  type TerminalAttachSpec,
+} from "../adapter.ts";
+import { composeRelayInstructions } from "../relay-instructions.ts";
+import { codexAttachSpec } from "./attach.ts";
+import { formatDeliveries, formatSystemNote } from "./format.ts";
+import { type ApprovalMode, type CodexModelProvider, prepareCodexHome } from "./home.ts";
+import {
+  type CodexAppServerProcess,
+  type CodexBinary,
+  resolveCodexBinary,
+  startAppServer,
+} from "./process.ts";
+import { CodexRpc } from "./rpc.ts";
+import { InitializeResult } from "./schemas.ts";
+import { CodexSession, type SessionEvent } from "./session.ts";
+
+export interface CodexAdapterOptions {
+  /** The agent's private CODEX_HOME (config, sessions, skills); prepared on every spawn. */
+  codexHome: string;
+  /** Model slug; default gpt-5.5 (in Codex's bundled catalog, so it gets the apply_patch tool and real limits). */
+  model?: string;
+  /** Reasoning effort (low, medium, high, xhigh). */
+  effort?: string;
+  approvalMode?: ApprovalMode;
+  /** Appended to the relay instructions (`--system-prompt-append`). */
+  systemPromptAppend?: string;
+  /** A Responses-API endpoint other than OpenAI (a proxy, a local model, a test fake). */
+  modelProvider?: CodexModelProvider;
+  /** Copy this auth.json (ChatGPT or API-key login) into CODEX_HOME when using OpenAI itself. */
+  authJsonFrom?: string;
+  skillsDir?: string;
+  /** The thread of an earlier runner run, resumed when a spawn asks to resume. */
+  resumeThreadId?: string;
+  binary?: CodexBinary;
+  /** Deadline for app-server start-up, handshake and first thread; default 20 s. */
+  readyTimeoutMs?: number;
+  /** Deadline of every JSON-RPC request; default 15 s. */
+  requestTimeoutMs?: number;
+  /** tmux socket name for the attach command; default `agent-relay-codex`. */
+  tmuxSocket?: string;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+interface Live {
+  providerSessionId: string;
+  proc: CodexAppServerProcess;
+  rpc: CodexRpc;
+  session: CodexSession;
+  cwd: string;
+}
+
+/** stopped → starting → running → stopping → stopped; an unexpected exit goes straight to stopped. */
+type AdapterState =
+  | { kind: "stopped" }
+  | { kind: "starting" }
+  | { kind: "running"; live: Live }
+  | { kind: "stopping"; live: Live };
+
+export class CodexAdapter implements ProviderAdapter {
+  readonly name = "codex" as const;
+  readonly defaultTags = ["codex"] as const;
+  readonly supportsUnexpectedExitRestart = true;
+
+  private state: AdapterState = { kind: "stopped" };
+  private readonly hub = new ProviderEventHub();
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly binary: CodexBinary;
+  /** The thread to resume on the next resume spawn: the option at first, then whatever thread ran last. */
+  private lastThreadId: string | undefined;
+
+  constructor(private readonly options: CodexAdapterOptions) {
+    this.logger = options.logger ?? silentLogger();
+    this.clock = options.clock ?? systemClock;
+    this.binary = options.binary ?? resolveCodexBinary();
+    this.lastThreadId = options.resumeThreadId;
+  }
+
+  get threadId(): string | undefined {
+    return this.live()?.session.threadId ?? this.lastThreadId;
+  }
+
+  get pid(): number | undefined {
+    return this.live()?.proc.pid;
+  }
+
+  /** Whether a turn is running or about to (messages delivered now wait for it). */
+  get isBusy(): boolean {
+    return this.live()?.session.isBusy ?? false;
+  }
+
+  onEvent(listener: ProviderEventListener): () => void {
+    return this.hub.on(listener);
+  }
+
+  async spawn(ctx: SpawnContext): Promise<SpawnResult> {
+    if (this.state.kind !== "stopped")
+      throw new RunnerError("PROVIDER_SPAWN_FAILED", `codex is already ${this.state.kind}`);
+    this.state = { kind: "starting" };
+    const model = this.options.model ?? "gpt-5.5";
+    const readyTimeoutMs = this.options.readyTimeoutMs ?? 20_000;
+    let proc: CodexAppServerProcess | undefined;
+    let rpc: CodexRpc | undefined;
+    try {
+      await prepareCodexHome({
+        homeDir: this.options.codexHome,
+        cwd: ctx.cwd,
+        model,
+        effort: this.options.effort,
+        approvalMode: this.options.approvalMode ?? "default",
+        provider: this.options.modelProvider,
+        authJsonFrom: this.options.authJsonFrom,
+        skillsDir: this.options.skillsDir,
+      });
+      const deadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(readyTimeoutMs)]);
+      proc = await startAppServer({
+        binary: this.binary,
+        codexHome: this.options.codexHome,
+        cwd: ctx.cwd,
+        env: ctx.env,
+        readyTimeoutMs,
+        logger: this.logger,
+        clock: this.clock,
+        signal: ctx.signal,
+      });
+      const rpcOptions = {
+        logger: this.logger,
+        clock: this.clock,
+        requestTimeoutMs: this.options.requestTimeoutMs,
+      };
+      rpc = await CodexRpc.connect(proc.url, { ...rpcOptions, signal: deadline });
+      await rpc.request(
+        "initialize",
+        {
+          clientInfo: { name: "agent_relay_runner", title: "agent-relay runner", version: "0.1.0" },
+          capabilities: {
+            experimentalApi: false,
+            optOutNotificationMethods: [
+              "item/agentMessage/delta",
+              "account/rateLimits/updated",
+              "item/commandExecution/outputDelta",
+            ],
+          },
+        },
+        InitializeResult,
+        { signal: deadline },
+      );
+      rpc.notify("initialized");
+      const providerSessionId = ctx.providerSessionId;
+      const emit = (e: SessionEvent) =>
+        this.hub.emit({ ...e, providerSessionId } as Parameters<ProviderEventListener>[0]);
+      const settings = {
+        cwd: ctx.cwd,
+        model,
+        effort: this.options.effort,
+        developerInstructions: composeRelayInstructions(this.options.systemPromptAppend),
+      };
+      const session = new CodexSession(rpc, settings, emit, this.logger);
+      const opened = await session.openThread(ctx.resume ? this.lastThreadId : undefined);
+      this.lastThreadId = opened.threadId;
+      const live: Live = { providerSessionId, proc, rpc, session, cwd: ctx.cwd };
+      this.state = { kind: "running", live };
+      this.watch(live);
+      this.logger.info(
+        { threadId: opened.threadId, resumed: opened.resumed, pid: proc.pid },
+        "codex thread ready",
+      );
+      return { nativeSessionId: opened.threadId, pid: proc.pid };
+    } catch (e) {
+      this.state = { kind: "stopped" };
+      await rpc?.close(500);
+      await proc?.stop(2_000);
+      if (e instanceof RunnerError && (e.code === "PROVIDER_NOT_READY" || e.code === "PROVIDER_SPAWN_FAILED"))
+        throw e;
+      throw new RunnerError("PROVIDER_NOT_READY", `codex did not become ready: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
+
+  async deliver(items: DeliveryItem[], signal: AbortSignal): Promise<DeliveryResult> {
+    const live = this.requireLive("deliver");
+    await live.session.enqueueTurn(
+      formatDeliveries(items),
+      items.map((i) => i.message.id),
+      signal,
+    );
+    return { state: "written" };
+  }
+
+  async deliverInitialPrompt(prompt: string, signal: AbortSignal): Promise<void> {
+    await this.requireLive("deliver the initial prompt").session.enqueueTurn(prompt, [], signal);
+  }
+
+  async injectContext(content: string, signal: AbortSignal): Promise<void> {
+    await this.requireLive("inject context").session.enqueueTurn(formatSystemNote(content), [], signal);
+  }
+
+  async compact(signal: AbortSignal): Promise<void> {
+    await this.requireLive("compact").session.compact(signal);
+  }
+
+  async clearContext(signal: AbortSignal): Promise<void> {
+    const threadId = await this.requireLive("clear the context").session.clearContext(signal);
+    this.lastThreadId = threadId;
+  }
+
+  async respondToPermissionDecision(approvalId: string, decision: PermissionDecision): Promise<boolean> {
+    return this.live()?.session.respond(approvalId, decision) ?? false;
+  }
+
+  terminalAttachSpec(): TerminalAttachSpec | undefined {
+    const live = this.live();
+    const threadId = live?.session.threadId;
+    if (!live || !threadId) return undefined;
+    return codexAttachSpec({
+      codexBin: this.binary.path,
+      codexHome: this.options.codexHome,
+      cwd: live.cwd,
+      threadId,
+      url: live.proc.url,
+      tmuxSocket: this.options.tmuxSocket ?? "agent-relay-codex",
+      tmuxSession: `codex-${live.providerSessionId.slice(0, 8)}`,
+    });
+  }
+
+  runtimeMeta(): Record<string, unknown> {
+    const live = this.live();
+    const usage = live?.session.usage;
+    return {
+      codexThreadId: this.threadId,
+      codexAppServer: live?.proc.url,
+      ...(usage
+        ? {
+            contextTokens: usage.usedTokens,
+            contextWindow: usage.maxTokens,
+            contextPercent: percent(usage.usedTokens, usage.maxTokens),
+          }
+        : {}),
+    };
+  }
+
+  /** Graceful: interrupt the running turn, close the socket, SIGTERM the server; hard: kill at once. Bounded by timeoutMs. */
+  async shutdown(options: ShutdownOptions): Promise<void> {
+    if (this.state.kind !== "running") return;
+    const { live } = this.state;
+    this.state = { kind: "stopping", live };
+    const started = this.clock.now();
+    const left = () => Math.max(0, options.timeoutMs - (this.clock.now() - started));
+    try {
+      if (options.graceful && live.session.isBusy && live.rpc.isOpen) {
+        await live.session.interruptActiveTurn(Math.min(3_000, left())).catch((e) => {
+          this.logger.warn({ err: e }, "codex turn did not stop on interrupt; stopping the server anyway");
+        });
+      }
+      live.session.close("shutting down");
+      await live.rpc.close(options.graceful ? Math.min(1_000, left()) : 0);
+    } finally {
+      await live.proc.stop(options.graceful ? left() : 0);
+      this.state = { kind: "stopped" };
+    }
+  }
+
+  private watch(live: Live): void {
+    live.rpc.onClose((reason) => {
+      // The socket dropping while the server runs leaves it unusable; stop it so the exit path below reports it.
+      if (this.state.kind === "running" && this.state.live === live) {
+        this.logger.warn({ reason }, "codex app-server connection lost");
+        void live.proc.stop(2_000);
+      }
+    });
+    void live.proc.exited.then((exit) => {
+      if (this.state.kind !== "running" || this.state.live !== live) return;
+      this.state = { kind: "stopped" };
+      live.session.close("codex app-server exited");
+      void live.rpc.close(0);
+      this.logger.warn(
+        { ...exit, stderr: live.proc.recentStderr.slice(-500) },
+        "codex app-server exited unexpectedly",
+      );
+      this.hub.emit({
+        type: "exited",
+        providerSessionId: live.providerSessionId,
+        exitCode: exit.exitCode,
+        signal: exit.signal,
+      });
+    });
+  }
+
+  private live(): Live | undefined {
+    return this.state.kind === "running" ? this.state.live : undefined;
+  }
+
+  private requireLive(what: string): Live {
+    const live = this.live();
+    if (!live) throw new RunnerError("DELIVERY_FAILED", `cannot ${what}: codex is ${this.state.kind}`);
+    return live;
+  }
+}
+
+function percent(used: number, max: number | undefined): number | undefined {
+  return max ? Math.round((used / max) * 1000) / 10 : undefined;
+}

@@ -1,0 +1,406 @@
+// One live Codex thread over one app-server connection: turn queue, busy/idle state, approvals and events.
+import type { PermissionDecision } from "../../protocol/index.ts";
+import { RunnerError } from "../../util/errors.ts";
+import type { Logger } from "../../util/logger.ts";
+import type { ProviderEvent } from "../adapter.ts";
+import { ApprovalTracker, DECISION_TO_CODEX } from "./approvals.ts";
+import type { CodexRpc, RpcNotification, RpcServerRequest } from "./rpc.ts";
+import {
+  EmptyResult,
+  ErrorNotification,
+  ItemNotification,
+  ServerRequestResolved,
+  ThreadOpenResult,
+  ThreadStatusChanged,
+  TokenUsageUpdated,
+  type Turn,
+  TurnNotification,
+  TurnStartResult,
+} from "./schemas.ts";
+
+/** A provider event before the adapter stamps it with the spawn's session id. */
+export type SessionEvent = ProviderEvent extends infer E
+  ? E extends unknown
+    ? Omit<E, "providerSessionId">
+    : never
+  : never;
+
+export interface ThreadSettings {
+  cwd: string;
+  model: string;
+  effort?: string;
+  developerInstructions: string;
+}
+
+interface QueuedWork {
+  kind: "turn" | "compact";
+  text: string;
+  messageIds: number[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+  signal: AbortSignal;
+  onAbort: () => void;
+}
+
+/** idle → dispatching (request sent) → running (turn/started) → idle (turn/completed). */
+type TurnState =
+  | { kind: "idle" }
+  | { kind: "dispatching"; work: QueuedWork }
+  | { kind: "running"; turnId: string; waitingOnApproval: boolean; work?: QueuedWork };
+
+export class CodexSession {
+  private threadIdValue: string | undefined;
+  private turn: TurnState = { kind: "idle" };
+  private readonly queue: QueuedWork[] = [];
+  private readonly approvals = new ApprovalTracker();
+  private readonly turnEndWaiters = new Set<(turn: Turn) => void>();
+  private lastErrorMessage: string | undefined;
+  private closed = false;
+  /** While a context clear swaps threads, queued work waits instead of going to the old thread. */
+  private paused = false;
+  /** Relay message ids of the last turn we started, confirmed when Codex records its user message. */
+  private unconfirmed: { turnId: string; messageIds: number[] } | undefined;
+  usage: { usedTokens: number; maxTokens?: number } | undefined;
+
+  constructor(
+    private readonly rpc: CodexRpc,
+    private readonly settings: ThreadSettings,
+    private readonly emit: (event: SessionEvent) => void,
+    private readonly logger: Logger,
+  ) {
+    rpc.onNotification((n) => this.onNotification(n));
+    rpc.setServerRequestHandler((r) => this.onServerRequest(r));
+  }
+
+  get threadId(): string | undefined {
+    return this.threadIdValue;
+  }
+  get isBusy(): boolean {
+    return this.turn.kind !== "idle";
+  }
+  get activeTurnId(): string | undefined {
+    return this.turn.kind === "running" ? this.turn.turnId : undefined;
+  }
+
+  /** Start a new thread, or resume `resumeId`; a thread Codex no longer knows falls back to a new one. */
+  async openThread(resumeId?: string): Promise<{ threadId: string; resumed: boolean }> {
+    if (resumeId) {
+      try {
+        const r = await this.rpc.request(
+          "thread/resume",
+          { threadId: resumeId, excludeTurns: true },
+          ThreadOpenResult,
+        );
+        this.threadIdValue = r.thread.id;
+        return { threadId: r.thread.id, resumed: true };
+      } catch (e) {
+        this.logger.warn(
+          { err: e, threadId: resumeId },
+          "codex thread could not be resumed; starting a new one",
+        );
+      }
+    }
+    const r = await this.rpc.request(
+      "thread/start",
+      {
+        cwd: this.settings.cwd,
+        model: this.settings.model,
+        developerInstructions: this.settings.developerInstructions,
+        ...(this.settings.effort ? { config: { model_reasoning_effort: this.settings.effort } } : {}),
+      },
+      ThreadOpenResult,
+    );
+    this.threadIdValue = r.thread.id;
+    return { threadId: r.thread.id, resumed: false };
+  }
+
+  /** Resolves once the text is a turn Codex accepted; waits for the running turn to complete first (no steering). */
+  enqueueTurn(text: string, messageIds: number[], signal: AbortSignal): Promise<void> {
+    return this.enqueue("turn", text, messageIds, signal);
+  }
+
+  /** Runs a manual compaction once the thread is idle; resolves when the compaction turn completes. */
+  compact(signal: AbortSignal): Promise<void> {
+    return this.enqueue("compact", "", [], signal);
+  }
+
+  /** Interrupt the running turn (if any) and start a new, empty thread; queued work goes to the new thread. */
+  async clearContext(signal: AbortSignal): Promise<string> {
+    this.paused = true;
+    try {
+      await this.interruptActiveTurn(10_000, signal);
+      this.usage = undefined;
+      const { threadId } = await this.openThread();
+      return threadId;
+    } finally {
+      this.paused = false;
+      this.pump();
+    }
+  }
+
+  /** Answer an approval Codex asked for; false when it is unknown or already settled. */
+  respond(approvalId: string, decision: PermissionDecision): boolean {
+    const rpcId = this.approvals.take(approvalId);
+    if (rpcId === undefined) return false;
+    this.rpc.respond(rpcId, { decision: DECISION_TO_CODEX[decision] });
+    this.emit({ type: "permission.resolved", approvalId });
+    return true;
+  }
+
+  /** Ask Codex to stop the running turn and wait (bounded) for it to report the end. */
+  async interruptActiveTurn(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const threadId = this.threadIdValue;
+    if (this.turn.kind === "idle" || !threadId) return;
+    const ended = this.waitForTurnEnd(timeoutMs, signal);
+    if (this.turn.kind === "running") {
+      await this.rpc.request("turn/interrupt", { threadId, turnId: this.turn.turnId }, EmptyResult, {
+        timeoutMs,
+        signal,
+      });
+    }
+    await ended;
+  }
+
+  /** Reject queued work and forget approvals; the connection is going away. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    const error = new RunnerError("DELIVERY_FAILED", `codex session closed before delivery: ${reason}`);
+    for (const w of this.queue.splice(0)) this.settle(w, error);
+    if (this.turn.kind === "dispatching") this.settle(this.turn.work, error);
+    if (this.turn.kind === "running" && this.turn.work) this.settle(this.turn.work, error);
+    this.turn = { kind: "idle" };
+    for (const id of this.approvals.drainAll()) this.emit({ type: "permission.resolved", approvalId: id });
+  }
+
+  private enqueue(
+    kind: QueuedWork["kind"],
+    text: string,
+    messageIds: number[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (this.closed) return Promise.reject(new RunnerError("DELIVERY_FAILED", "codex session is closed"));
+    if (signal.aborted)
+      return Promise.reject(new RunnerError("ABORTED", `${kind} aborted`, { cause: signal.reason }));
+    return new Promise((resolve, reject) => {
+      const work: QueuedWork = { kind, text, messageIds, resolve, reject, signal, onAbort: () => {} };
+      work.onAbort = () => {
+        const at = this.queue.indexOf(work);
+        // Once dispatched it is Codex's; only queued work can be withdrawn.
+        if (at >= 0) {
+          this.queue.splice(at, 1);
+          this.settle(
+            work,
+            new RunnerError("ABORTED", `${kind} aborted while queued`, { cause: signal.reason }),
+          );
+        }
+      };
+      signal.addEventListener("abort", work.onAbort, { once: true });
+      this.queue.push(work);
+      this.pump();
+    });
+  }
+
+  private settle(work: QueuedWork, error?: unknown): void {
+    work.signal.removeEventListener("abort", work.onAbort);
+    if (error) work.reject(error);
+    else work.resolve();
+  }
+
+  /** Start the next queued work when idle; consecutive turns are merged into one. */
+  private pump(): void {
+    if (
+      this.closed ||
+      this.paused ||
+      this.turn.kind !== "idle" ||
+      this.queue.length === 0 ||
+      !this.threadIdValue
+    )
+      return;
+    const first = this.queue.shift() as QueuedWork;
+    const merged: QueuedWork[] = [first];
+    while (first.kind === "turn" && this.queue[0]?.kind === "turn")
+      merged.push(this.queue.shift() as QueuedWork);
+    const work: QueuedWork =
+      merged.length === 1
+        ? first
+        : {
+            ...first,
+            text: merged.map((w) => w.text).join("\n\n"),
+            messageIds: merged.flatMap((w) => w.messageIds),
+            resolve: () => {
+              for (const w of merged) this.settle(w);
+            },
+            reject: (e) => {
+              for (const w of merged) this.settle(w, e);
+            },
+            onAbort: () => {},
+          };
+    this.turn = { kind: "dispatching", work };
+    void this.dispatch(work, this.threadIdValue);
+  }
+
+  private async dispatch(work: QueuedWork, threadId: string): Promise<void> {
+    try {
+      if (work.kind === "compact") {
+        await this.rpc.request("thread/compact/start", { threadId }, EmptyResult);
+        // Resolved when the compaction turn completes (see onTurnCompleted).
+        if (this.turn.kind === "dispatching" && this.turn.work === work) {
+          this.turn = { kind: "running", turnId: "", waitingOnApproval: false, work };
+        }
+        return;
+      }
+      const r = await this.rpc.request(
+        "turn/start",
+        { threadId, input: [{ type: "text", text: work.text }] },
+        TurnStartResult,
+      );
+      if (this.turn.kind === "dispatching" && this.turn.work === work) {
+        this.turn = { kind: "running", turnId: r.turn.id, waitingOnApproval: false };
+      }
+      this.unconfirmed = { turnId: r.turn.id, messageIds: work.messageIds };
+      this.settle(work);
+    } catch (e) {
+      if (this.turn.kind === "dispatching" && this.turn.work === work) this.turn = { kind: "idle" };
+      this.settle(work, new RunnerError("DELIVERY_FAILED", `codex refused the ${work.kind}`, { cause: e }));
+      this.pump();
+    }
+  }
+
+  private waitForTurnEnd(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.turnEndWaiters.delete(done);
+        signal?.removeEventListener("abort", done);
+        if (signal?.aborted) reject(new RunnerError("ABORTED", "waiting for the turn to end was aborted"));
+        else resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.turnEndWaiters.add(done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  private onServerRequest(request: RpcServerRequest): boolean {
+    const parsed = this.approvals.parse(request);
+    if (parsed.kind === "not-an-approval") return false;
+    if (parsed.kind === "invalid") {
+      this.logger.warn(
+        { method: request.method, error: parsed.error },
+        "invalid codex approval request; declined",
+      );
+      this.rpc.respond(request.id, { decision: "decline" });
+      return true;
+    }
+    // Another thread's approval (a person's side thread on a shared server): leave it to the client that owns it.
+    if (parsed.threadId !== this.threadIdValue) return true;
+    const turnId = String(parsed.request.metadata?.turnId ?? "");
+    this.approvals.add(parsed.request.approvalId, request.id, turnId);
+    this.emit({ type: "permission.requested", request: parsed.request });
+    return true;
+  }
+
+  private onNotification(n: RpcNotification): void {
+    const threadId = (n.params as { threadId?: unknown } | undefined)?.threadId;
+    // Filter by thread: title side-threads and other clients' threads share this connection.
+    if (threadId === undefined || threadId !== this.threadIdValue) return;
+    switch (n.method) {
+      case "turn/started":
+        this.onTurnStarted(n.params);
+        return;
+      case "turn/completed":
+        this.onTurnCompleted(n.params);
+        return;
+      case "thread/status/changed":
+        this.onStatusChanged(n.params);
+        return;
+      case "thread/tokenUsage/updated": {
+        const p = TokenUsageUpdated.safeParse(n.params);
+        if (!p.success) return;
+        const maxTokens = p.data.tokenUsage.modelContextWindow ?? undefined;
+        this.usage = { usedTokens: p.data.tokenUsage.last.inputTokens, maxTokens };
+        this.emit({ type: "context.usage", ...this.usage });
+        return;
+      }
+      case "error": {
+        const p = ErrorNotification.safeParse(n.params);
+        if (p.success && !p.data.willRetry) this.lastErrorMessage = p.data.error.message;
+        return;
+      }
+      case "item/started":
+      case "item/completed":
+        this.onItem(n.method, n.params);
+        return;
+      case "serverRequest/resolved": {
+        const p = ServerRequestResolved.safeParse(n.params);
+        const approvalId = p.success ? this.approvals.resolvedByRpcId(p.data.requestId) : undefined;
+        if (approvalId) this.emit({ type: "permission.resolved", approvalId });
+        return;
+      }
+    }
+  }
+
+  private onTurnStarted(params: unknown): void {
+    const p = TurnNotification.safeParse(params);
+    if (!p.success) return;
+    const work = this.turn.kind !== "idle" ? this.turn.work : undefined;
+    // A turn typed by a person in an attached TUI is busy time too.
+    // A turn typed by a person in an attached TUI is busy time too. A turn's own work is settled by dispatch().
+    this.turn = {
+      kind: "running",
+      turnId: p.data.turn.id,
+      waitingOnApproval: false,
+      work: work?.kind === "compact" ? work : undefined,
+    };
+    this.lastErrorMessage = undefined;
+    this.emit({ type: "turn.started", turnId: p.data.turn.id });
+  }
+
+  private onTurnCompleted(params: unknown): void {
+    const p = TurnNotification.safeParse(params);
+    if (!p.success) return;
+    const { turn } = p.data;
+    const work = this.turn.kind !== "idle" ? this.turn.work : undefined;
+    if (this.turn.kind === "running" && this.turn.waitingOnApproval) this.emit({ type: "input.resolved" });
+    this.turn = { kind: "idle" };
+    for (const id of this.approvals.drainTurn(turn.id))
+      this.emit({ type: "permission.resolved", approvalId: id });
+    if (turn.status === "failed") {
+      const reason = turn.error?.message ?? this.lastErrorMessage ?? "turn failed";
+      this.emit({ type: "turn.failed", turnId: turn.id, reason });
+      if (work?.kind === "compact")
+        this.settle(work, new RunnerError("DELIVERY_FAILED", `compaction failed: ${reason}`));
+    } else {
+      this.emit({ type: "turn.completed", turnId: turn.id });
+      if (work?.kind === "compact") this.settle(work);
+    }
+    for (const w of [...this.turnEndWaiters]) w(turn);
+    this.pump();
+  }
+
+  private onStatusChanged(params: unknown): void {
+    const p = ThreadStatusChanged.safeParse(params);
+    if (!p.success || this.turn.kind !== "running") return;
+    const waiting =
+      p.data.status.type === "active" && p.data.status.activeFlags.includes("waitingOnApproval");
+    if (waiting === this.turn.waitingOnApproval) return;
+    this.turn.waitingOnApproval = waiting;
+    this.emit(waiting ? { type: "needs-input", reason: "waiting for approval" } : { type: "input.resolved" });
+  }
+
+  private onItem(method: string, params: unknown): void {
+    const p = ItemNotification.safeParse(params);
+    if (!p.success) return;
+    const { item } = p.data;
+    if (method === "item/started") this.approvals.noteItem(item);
+    if (item.type === "userMessage" && this.unconfirmed && this.unconfirmed.turnId === p.data.turnId) {
+      for (const messageId of this.unconfirmed.messageIds)
+        this.emit({ type: "delivery.confirmed", messageId });
+      this.unconfirmed = undefined;
+    }
+    if (item.type === "contextCompaction") {
+      this.emit({ type: method === "item/started" ? "compaction.started" : "compaction.completed" });
+    }
+  }
+}

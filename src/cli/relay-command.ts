@@ -1,4 +1,114 @@
-// `agent-relay-runner relay`: run the embedded relay as its own process.
+// `agent-relay-runner relay`: run the embedded relay as its own process until SIGINT/SIGTERM.
 import type { Command } from "commander";
+import { z } from "zod";
+import { DEFAULT_RELAY_PORT, startRelay } from "../relay/index.ts";
+import { defaultRelayDbPath, defaultRelayInfoPath, writeRelayInfoFile } from "../relay/local-info.ts";
+import { createLogger } from "../util/logger.ts";
 
-export function registerRelayCommand(_program: Command): void {}
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Each option with its flag and env twin; flags win over env, env over defaults. */
+const RelayCliOptions = z.object({
+  host: z.string().min(1, "must not be empty").default("127.0.0.1"),
+  port: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be an integer")
+    .min(0, "must be 0-65535")
+    .max(65535, "must be 0-65535")
+    .default(DEFAULT_RELAY_PORT),
+  db: z.string().min(1, "must not be empty").optional(),
+  rootToken: z.string().min(16, "must be at least 16 characters").optional(),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+});
+type RelayCliOptions = z.infer<typeof RelayCliOptions>;
+
+const FLAG_NAMES: Record<keyof RelayCliOptions, string> = {
+  host: "--host / AGENT_RELAY_HOST",
+  port: "--port / AGENT_RELAY_PORT",
+  db: "--db / AGENT_RELAY_DB",
+  rootToken: "--root-token / AGENT_RELAY_ROOT_TOKEN",
+  logLevel: "--log-level / AGENT_RELAY_LOG_LEVEL",
+};
+
+export function registerRelayCommand(program: Command): void {
+  program
+    .command("relay")
+    .description("Run the embedded relay (HTTP + WebSocket bus, SQLite store).")
+    .option("--host <host>", "address to listen on (env AGENT_RELAY_HOST)", undefined)
+    .option("--port <port>", `port, 0 for a free one (env AGENT_RELAY_PORT, default ${DEFAULT_RELAY_PORT})`)
+    .option("--db <path>", "SQLite database path (env AGENT_RELAY_DB, default ~/.agent-relay/relay.db)")
+    .option(
+      "--root-token <token>",
+      "root token (env AGENT_RELAY_ROOT_TOKEN); generated and saved to relay.json when absent",
+    )
+    .option("--log-level <level>", "log level (env AGENT_RELAY_LOG_LEVEL, default info)")
+    .action(async (flags: Record<string, string | undefined>) => {
+      const options = parseRelayCliOptions(flags, process.env);
+      if (!options.ok) {
+        process.stderr.write(`agent-relay-runner relay: ${options.error}\n`);
+        process.exit(2);
+      }
+      await runRelay(options.value);
+    });
+}
+
+/** Merge flags over env and validate; the error names the option and what is wrong with it. */
+export function parseRelayCliOptions(
+  flags: Record<string, string | undefined>,
+  env: Record<string, string | undefined>,
+): { ok: true; value: RelayCliOptions } | { ok: false; error: string } {
+  const merged = {
+    host: flags.host ?? env.AGENT_RELAY_HOST,
+    port: flags.port ?? env.AGENT_RELAY_PORT,
+    db: flags.db ?? env.AGENT_RELAY_DB,
+    rootToken: flags.rootToken ?? env.AGENT_RELAY_ROOT_TOKEN,
+    logLevel: flags.logLevel ?? env.AGENT_RELAY_LOG_LEVEL,
+  };
+  // An empty string counts as unset for env twins (`AGENT_RELAY_PORT= cmd`), except for explicit bad flags.
+  for (const key of Object.keys(merged) as (keyof typeof merged)[]) {
+    if (merged[key] === "" && flags[key] === undefined) merged[key] = undefined;
+  }
+  const parsed = RelayCliOptions.safeParse(merged);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  const key = issue.path[0] as keyof RelayCliOptions;
+  const shown =
+    merged[key] === undefined ? "" : ` (got '${key === "rootToken" ? "[redacted]" : merged[key]}')`;
+  return { ok: false, error: `invalid ${FLAG_NAMES[key] ?? String(key)}: ${issue.message}${shown}` };
+}
+
+async function runRelay(o: RelayCliOptions): Promise<void> {
+  const logger = createLogger({ level: o.logLevel, name: "relay" });
+  const relay = await startRelay({
+    host: o.host,
+    port: o.port,
+    dbPath: o.db ?? defaultRelayDbPath(),
+    rootToken: o.rootToken,
+    logger,
+  });
+  process.stdout.write(`relay listening on ${relay.url}\n`);
+  if (o.rootToken === undefined) {
+    const infoPath = defaultRelayInfoPath();
+    writeRelayInfoFile(infoPath, { url: relay.url, rootToken: relay.rootToken });
+    // The token itself is never printed: it lives in a 0600 file only its owner can read.
+    process.stdout.write(`root token written to ${infoPath}\n`);
+  }
+  if (!isLoopback(o.host)) logger.warn({ host: o.host }, "relay listens on a non-loopback address");
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, "stopping relay");
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  await relay.stop();
+  logger.flush();
+  process.exit(0);
+}
+
+function isLoopback(host: string): boolean {
+  return host === "127.0.0.1" || host === "::1" || host === "localhost";
+}

@@ -1,0 +1,22 @@
+// The control server's public surface: the server class, its schemas and events, and the Claude hook translation.
+export {
+  type PermissionHookOutput,
+  permissionAskFromHook,
+  toPermissionHookOutput,
+  translateClaudeHook,
+} from "./claude-hooks.ts";
+export type { PublishResult } from "./delivery-stream.ts";
+export { type ControlErrorCode, ControlHttpError } from "./http.ts";
+export { MAX_MONITOR_LINE, toMonitorLine } from "./monitor-line.ts";
+export { type PendingPermission, TIMEOUT_REASON } from "./permission-broker.ts";
+export { PROVIDER_SESSION_HEADER } from "./routes.ts";
+export * from "./schemas.ts";
+export { SECRET_HEADER } from "./secret.ts";
+export {
+  CONTROL_ENV,
+  type ControlEventListener,
+  ControlServer,
+  type ControlServerOptions,
+  type ReplyObligationsSource,
+  type TerminalSpecSource,
+} from "./server.ts";

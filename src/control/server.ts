@@ -1,0 +1,255 @@
+// The runner's localhost control server: hooks, monitors and scripts on this machine talk to the runner through it.
+import type { Server } from "bun";
+import type { Message, PermissionDecision } from "../protocol/index.ts";
+import type { ProviderEvent, ProviderEventListener, TerminalAttachSpec } from "../providers/adapter.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { RunnerError } from "../util/errors.ts";
+import { type Logger, silentLogger } from "../util/logger.ts";
+import {
+  DeliveryStream,
+  type DeliveryStream as DeliveryStreamType,
+  type PublishResult,
+} from "./delivery-stream.ts";
+import { ControlHttpError, errorResponse, readJson } from "./http.ts";
+import { type PendingPermission, PermissionBroker } from "./permission-broker.ts";
+import { matchRoute, type Route } from "./router.ts";
+import { buildRoutes } from "./routes.ts";
+import { type ControlEvent, DEFAULT_PERMISSION_TIMEOUT_MS, DeliveryLineInput } from "./schemas.ts";
+import { generateSecret, MIN_SECRET_LENGTH, presentedSecret, secretMatches } from "./secret.ts";
+
+export type TerminalSpecSource = () =>
+  | TerminalAttachSpec
+  | undefined
+  | Promise<TerminalAttachSpec | undefined>;
+export type ReplyObligationsSource = (signal: AbortSignal) => Promise<Message[]>;
+export type ControlEventListener = (event: ControlEvent) => void;
+
+export interface ControlServerOptions {
+  /** Use this secret instead of generating one (≥ 32 characters). */
+  secret?: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** Largest accepted JSON body (default 256 KiB). */
+  maxBodyBytes?: number;
+  /** A request body must arrive within this (default 10 s); else 408 and the connection closes. */
+  bodyTimeoutMs?: number;
+  /** Bun's idle timeout for connections in seconds (default 10); long-poll and stream routes are exempt. */
+  idleTimeoutSeconds?: number;
+  /** How long a permission request waits when it names no timeout (default 5 min; max is always 30 min). */
+  defaultPermissionTimeoutMs?: number;
+  /** Bound on the reply-obligations callback (default 10 s). */
+  upstreamTimeoutMs?: number;
+  deliveryBufferSize?: number;
+  keepAliveMs?: number;
+  terminalAttachSpec?: TerminalSpecSource;
+  replyObligations?: ReplyObligationsSource;
+  /** Relay message ids a submitted Claude prompt shows were delivered (UserPromptSubmit → delivery.confirmed). */
+  extractMessageIds?: (prompt: string) => number[];
+  /** The runner's current provider session id, used for hook payloads that do not name one. */
+  currentProviderSessionId?: () => string | undefined;
+}
+
+type State = "created" | "running" | "stopping" | "stopped";
+
+/** Environment variable names the runner passes to the provider so its hooks and monitor can reach this server. */
+export const CONTROL_ENV = {
+  url: "AGENT_RELAY_CONTROL_URL",
+  secret: "AGENT_RELAY_CONTROL_SECRET",
+  providerSessionId: "AGENT_RELAY_PROVIDER_SESSION_ID",
+} as const;
+
+const STOP_GRACE_MS = 2_000;
+
+export class ControlServer {
+  readonly secret: string;
+  private state: State = "created";
+  private server: Server<undefined> | undefined;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly providerListeners = new Set<ProviderEventListener>();
+  private readonly controlListeners = new Set<ControlEventListener>();
+  private readonly broker: PermissionBroker;
+  private readonly stream: DeliveryStreamType;
+  private readonly routes: Route[];
+  private terminalSource: TerminalSpecSource | undefined;
+  private obligationsSource: ReplyObligationsSource | undefined;
+
+  constructor(private readonly options: ControlServerOptions = {}) {
+    if (options.secret !== undefined && options.secret.length < MIN_SECRET_LENGTH) {
+      throw new RunnerError(
+        "CONFIG_INVALID",
+        `control server secret must be at least ${MIN_SECRET_LENGTH} characters`,
+      );
+    }
+    this.secret = options.secret ?? generateSecret();
+    this.log = (options.logger ?? silentLogger()).child({ component: "control" });
+    this.clock = options.clock ?? systemClock;
+    this.terminalSource = options.terminalAttachSpec;
+    this.obligationsSource = options.replyObligations;
+    this.broker = new PermissionBroker({ clock: this.clock, emit: (e) => this.emitProvider(e) });
+    this.stream = new DeliveryStream({
+      clock: this.clock,
+      emit: (e) => this.emitControl(e),
+      ...(options.deliveryBufferSize !== undefined ? { bufferSize: options.deliveryBufferSize } : {}),
+      ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
+    });
+    const bodyOptions = {
+      maxBytes: options.maxBodyBytes ?? 256 * 1024,
+      timeoutMs: options.bodyTimeoutMs ?? 10_000,
+      clock: this.clock,
+    };
+    this.routes = buildRoutes({
+      broker: this.broker,
+      stream: this.stream,
+      readJson: (req) => readJson(req, bodyOptions),
+      keepOpen: (req) => this.server?.timeout(req, 0),
+      emitProvider: (e) => this.emitProvider(e),
+      emitControl: (e) => this.emitControl(e),
+      defaultPermissionTimeoutMs: options.defaultPermissionTimeoutMs ?? DEFAULT_PERMISSION_TIMEOUT_MS,
+      upstreamTimeoutMs: options.upstreamTimeoutMs ?? 10_000,
+      terminalAttachSpec: () => this.terminalSource,
+      replyObligations: () => this.obligationsSource,
+      ...(options.extractMessageIds ? { extractMessageIds: options.extractMessageIds } : {}),
+      ...(options.currentProviderSessionId
+        ? { currentProviderSessionId: options.currentProviderSessionId }
+        : {}),
+    });
+  }
+
+  /** Listen on 127.0.0.1 on a random port. */
+  start(): void {
+    if (this.state !== "created")
+      throw new RunnerError("CONFIG_INVALID", `control server cannot start when ${this.state}`);
+    this.server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      development: false,
+      idleTimeout: this.options.idleTimeoutSeconds ?? 10,
+      fetch: (req) => this.handle(req),
+      error: (e) => {
+        this.log.error({ err: e }, "control request failed");
+        return errorResponse(new ControlHttpError(500, "internal", "internal error"));
+      },
+    });
+    this.state = "running";
+    this.log.info({ url: this.url }, "control server listening");
+  }
+
+  /** Answer pending permission requests with `abort`, end delivery streams, and close the listener. */
+  async stop(): Promise<void> {
+    if (this.state !== "running") {
+      this.state = "stopped";
+      return;
+    }
+    this.state = "stopping";
+    this.broker.settleAll("abort", "runner stopping");
+    this.stream.closeAll();
+    const server = this.server!;
+    // Graceful first, so the answers just given are flushed; then force whatever is still open.
+    const graceful = server.stop(false);
+    const forced = new Promise<void>((resolve) => this.clock.setTimeout(resolve, STOP_GRACE_MS));
+    await Promise.race([graceful, forced]);
+    await server.stop(true);
+    this.state = "stopped";
+  }
+
+  get port(): number {
+    if (!this.server?.port) throw new RunnerError("CONFIG_INVALID", "control server is not running");
+    return this.server.port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Environment for the provider child: its hooks and monitor find and authenticate to this server with it. */
+  childEnv(providerSessionId: string): Record<string, string> {
+    return {
+      [CONTROL_ENV.url]: this.url,
+      [CONTROL_ENV.secret]: this.secret,
+      [CONTROL_ENV.providerSessionId]: providerSessionId,
+    };
+  }
+
+  onProviderEvent(listener: ProviderEventListener): () => void {
+    this.providerListeners.add(listener);
+    return () => this.providerListeners.delete(listener);
+  }
+
+  onControlEvent(listener: ControlEventListener): () => void {
+    this.controlListeners.add(listener);
+    return () => this.controlListeners.delete(listener);
+  }
+
+  setTerminalAttachSpec(source: TerminalSpecSource | undefined): void {
+    this.terminalSource = source;
+  }
+
+  setReplyObligations(source: ReplyObligationsSource | undefined): void {
+    this.obligationsSource = source;
+  }
+
+  /** Answer a waiting permission request; false for unknown (or already settled) ids. */
+  resolvePermission(approvalId: string, decision: PermissionDecision, reason?: string): boolean {
+    return this.broker.resolve(approvalId, decision, reason);
+  }
+
+  pendingPermissions(): PendingPermission[] {
+    return this.broker.list();
+  }
+
+  /** Stream one line to connected monitors; `accepted: false` means no monitor is connected (fall back). */
+  publishDelivery(item: DeliveryLineInput): PublishResult {
+    const parsed = DeliveryLineInput.parse(item);
+    if (this.state !== "running") return { accepted: false, monitors: 0 };
+    return this.stream.publish(parsed);
+  }
+
+  get monitorConnected(): boolean {
+    return this.stream.monitors > 0;
+  }
+
+  get monitorCount(): number {
+    return this.stream.monitors;
+  }
+
+  private async handle(req: Request): Promise<Response> {
+    try {
+      if (!secretMatches(presentedSecret(req.headers), this.secret)) {
+        throw new ControlHttpError(401, "unauthorized", "missing or wrong control secret");
+      }
+      if (this.state !== "running") throw new ControlHttpError(503, "stopping", "the runner is stopping");
+      const url = new URL(req.url);
+      const { route, params } = matchRoute(this.routes, req.method, url.pathname);
+      return await route.handle({ req, url, params });
+    } catch (e) {
+      if (e instanceof ControlHttpError) {
+        if (e.status >= 500) this.log.warn({ code: e.code, msg: e.message }, "control request failed");
+        else this.log.debug({ code: e.code, status: e.status }, "control request refused");
+        return errorResponse(e);
+      }
+      this.log.error({ err: e }, "control request failed");
+      return errorResponse(new ControlHttpError(500, "internal", "internal error"));
+    }
+  }
+
+  private emitProvider(event: ProviderEvent): void {
+    for (const l of this.providerListeners) {
+      try {
+        l(event);
+      } catch (e) {
+        this.log.error({ err: e, type: event.type }, "provider event listener threw");
+      }
+    }
+  }
+
+  private emitControl(event: ControlEvent): void {
+    for (const l of this.controlListeners) {
+      try {
+        l(event);
+      } catch (e) {
+        this.log.error({ err: e, type: event.type }, "control event listener threw");
+      }
+    }
+  }
+}

@@ -14,7 +14,7 @@ import type { Clock, TimerHandle } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { Store } from "../store/index.ts";
-import { type BusSocketData, newSocketData, nextState } from "./session.ts";
+import { type BusSocketData, newSocketData, nextState, type SessionIdentity } from "./session.ts";
 
 type Socket = ServerWebSocket<BusSocketData>;
 
@@ -69,9 +69,12 @@ export class Hub {
           .catch((e) => this.o.logger.error({ err: e, sessionId: ws.data.sessionId }, "bus frame failed"));
       },
       close: (ws) => {
+        const wasOpen = ws.data.state === "open";
         ws.data.state = "closed";
         ws.data.helloTimer?.cancel();
         this.sockets.delete(ws);
+        // The connection proved the agent alive until now, so the offline grace (3 heartbeat intervals) starts here.
+        if (wasOpen && !this.stopped && ws.data.identity) this.touchIfCurrent(ws.data.identity);
       },
     };
   }
@@ -197,6 +200,16 @@ export class Hub {
       this.sendError(ws, "stale_instance", "a newer instance of this agent said hello");
     } else {
       this.o.store.agents.touch(id.agentId, change, this.o.clock.now());
+    }
+  }
+
+  private touchIfCurrent(id: SessionIdentity): void {
+    try {
+      if (this.o.store.agents.get(id.agentId)?.instanceId === id.instanceId) {
+        this.o.store.agents.touch(id.agentId, {}, this.o.clock.now());
+      }
+    } catch (e) {
+      this.o.logger.error({ err: e, agentId: id.agentId }, "could not record session close");
     }
   }
 

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestRelay, type TestRelay } from "../support/relay.ts";
+
+let t: TestRelay;
+let token: string;
+
+beforeAll(async () => {
+  t = await startTestRelay({ limits: { attachmentBytes: 1024 } });
+  token = await t.mintToken("att-agent");
+});
+afterAll(() => t.close());
+
+const upload = (
+  bytes: Uint8Array | string | ReadableStream<Uint8Array>,
+  query: string,
+  as: string | null = token,
+) =>
+  t.fetchAs(as ?? undefined, `/v1/attachments?${query}`, {
+    method: "POST",
+    body: bytes,
+    headers: { "content-type": "application/octet-stream" },
+  });
+
+describe("attachments", () => {
+  test("uploaded bytes come back byte for byte with their content type, and a message can reference them", async () => {
+    const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+    const res = await upload(bytes, "name=../../etc/passwd&mimeType=image/png");
+    expect(res.status).toBe(200);
+    const ref = (await res.json()) as { id: string; name: string; mimeType: string; size: number };
+    // Names are stored as given; the runner sanitises when it writes files.
+    expect(ref).toMatchObject({ name: "../../etc/passwd", mimeType: "image/png", size: 5 });
+    const got = await t.fetchAs(token, `/v1/attachments/${ref.id}`);
+    expect(got.headers.get("content-type")).toBe("image/png");
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes);
+    const msg = await t.call(token, "POST", "/v1/messages", {
+      to: "x",
+      body: "see file",
+      attachmentIds: [ref.id],
+    });
+    expect(msg.body.attachments).toEqual([ref]);
+  });
+
+  test("mimeType defaults to application/octet-stream; a missing name is 400", async () => {
+    const ok = (await (await upload("abc", "name=a.bin")).json()) as { mimeType: string };
+    expect(ok.mimeType).toBe("application/octet-stream");
+    expect((await upload("abc", "mimeType=text/plain")).status).toBe(400);
+  });
+
+  test("an upload over the cap is 413, whether declared by Content-Length or streamed chunked", async () => {
+    expect((await upload(new Uint8Array(2048), "name=big")).status).toBe(413);
+    let n = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (n++ < 4) c.enqueue(new Uint8Array(512));
+        else c.close();
+      },
+    });
+    expect((await upload(stream, "name=big")).status).toBe(413);
+  });
+
+  test("an unknown attachment is 404 and no token is 401", async () => {
+    expect((await t.fetchAs(token, "/v1/attachments/nope")).status).toBe(404);
+    expect((await upload("abc", "name=a", null)).status).toBe(401);
+  });
+});

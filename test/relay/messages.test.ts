@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestRelay, type TestRelay } from "../support/relay.ts";
+
+let t: TestRelay;
+let tokenA: string;
+let tokenB: string;
+
+beforeAll(async () => {
+  t = await startTestRelay({ limits: { jsonBodyBytes: 4096 } });
+  tokenA = await t.mintToken("msg-a");
+  tokenB = await t.mintToken("msg-b");
+});
+afterAll(() => t.close());
+
+describe("POST /v1/messages", () => {
+  test("a runtime token sends as its own agent and gets the stored message back", async () => {
+    const r = await t.call(tokenA, "POST", "/v1/messages", { to: "msg-b", body: "hello", subject: "s" });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({
+      from: "msg-a",
+      to: "msg-b",
+      kind: "chat",
+      body: "hello",
+      subject: "s",
+      claimable: false,
+    });
+    expect(r.body.readBy).toEqual([]);
+    expect(r.body.resolvedToAgent).toBeUndefined();
+    const again = await t.call(tokenB, "GET", `/v1/messages/${r.body.id}`);
+    expect(again.body).toEqual(r.body);
+  });
+
+  test("message ids increase monotonically", async () => {
+    const a = await t.call(t.rootToken, "POST", "/v1/messages", { to: "x", body: "1" });
+    const b = await t.call(t.rootToken, "POST", "/v1/messages", { to: "x", body: "2" });
+    expect(b.body.id).toBeGreaterThan(a.body.id);
+  });
+
+  test("root sends as 'root' by default and may send on behalf of any agent", async () => {
+    const plain = await t.call(t.rootToken, "POST", "/v1/messages", { to: "msg-b", body: "x" });
+    expect(plain.body.from).toBe("root");
+    const onBehalf = await t.call(t.rootToken, "POST", "/v1/messages", {
+      to: "msg-b",
+      body: "x",
+      from: "msg-a",
+    });
+    expect(onBehalf.body.from).toBe("msg-a");
+  });
+
+  test("a runtime token sending as another agent gets 403", async () => {
+    const r = await t.call(tokenA, "POST", "/v1/messages", { to: "msg-b", body: "x", from: "msg-b" });
+    expect(r.status).toBe(403);
+    expect(r.body.error.code).toBe("forbidden");
+  });
+
+  test("a bad target is a 400 with zod issues in details and a readable message", async () => {
+    const r = await t.call(tokenA, "POST", "/v1/messages", { to: "bad target!", body: "x" });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe("invalid_request");
+    expect(r.body.error.message).toContain("to");
+    expect(Array.isArray(r.body.error.details)).toBe(true);
+  });
+
+  test("a body that is not JSON is a 400", async () => {
+    const res = await t.fetchAs(tokenA, "/v1/messages", { method: "POST", body: "{not json" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+  });
+
+  test("replyTo naming a message that does not exist is a 400", async () => {
+    const r = await t.call(tokenA, "POST", "/v1/messages", { to: "msg-b", body: "x", replyTo: 999_999 });
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toContain("replyTo");
+  });
+
+  test("unknown attachment ids are a 400", async () => {
+    const r = await t.call(tokenA, "POST", "/v1/messages", {
+      to: "msg-b",
+      body: "x",
+      attachmentIds: ["nope"],
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toContain("nope");
+  });
+
+  test("a request without a token is 401 and one with a garbage token is 401", async () => {
+    expect((await t.call(undefined, "POST", "/v1/messages", { to: "x", body: "x" })).status).toBe(401);
+    const garbage = await t.call("not-a-token", "POST", "/v1/messages", { to: "x", body: "x" });
+    expect(garbage.status).toBe(401);
+    expect(garbage.body.error.code).toBe("unauthorized");
+  });
+
+  test("a body over the JSON cap is refused with 413 before parsing", async () => {
+    const r = await t.call(tokenA, "POST", "/v1/messages", { to: "msg-b", body: "x".repeat(5000) });
+    expect(r.status).toBe(413);
+    expect(r.body.error.code).toBe("payload_too_large");
+  });
+
+  test("a chunked body over the JSON cap is refused with 413 while streaming", async () => {
+    const chunk = new TextEncoder().encode("x".repeat(1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${t.url}/v1/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokenA}`, "content-type": "application/json" },
+      body: stream,
+    });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe("GET /v1/messages/:id", () => {
+  test("an unknown id is 404 and a non-numeric id is 400", async () => {
+    expect((await t.call(tokenA, "GET", "/v1/messages/424242")).status).toBe(404);
+    expect((await t.call(tokenA, "GET", "/v1/messages/abc")).status).toBe(400);
+    expect((await t.call(tokenA, "GET", "/v1/messages/0")).status).toBe(400);
+  });
+});
+
+describe("read and reactions", () => {
+  test("marking read is idempotent and shows in readBy", async () => {
+    const m = (await t.call(tokenA, "POST", "/v1/messages", { to: "msg-b", body: "r" })).body;
+    for (let i = 0; i < 2; i++) {
+      const r = await t.call(tokenB, "POST", `/v1/messages/${m.id}/read`, { agentId: "msg-b" });
+      expect(r.body).toEqual({ ok: true });
+    }
+    expect((await t.call(tokenB, "GET", `/v1/messages/${m.id}`)).body.readBy).toEqual(["msg-b"]);
+  });
+
+  test("the same reaction twice is stored once", async () => {
+    const m = (await t.call(tokenA, "POST", "/v1/messages", { to: "msg-b", body: "r" })).body;
+    await t.call(tokenB, "POST", `/v1/messages/${m.id}/reactions`, { agentId: "msg-b", reaction: "👍" });
+    await t.call(tokenB, "POST", `/v1/messages/${m.id}/reactions`, { agentId: "msg-b", reaction: "👍" });
+    await t.call(tokenB, "POST", `/v1/messages/${m.id}/reactions`, { agentId: "msg-b", reaction: "eyes" });
+    const got = (await t.call(tokenB, "GET", `/v1/messages/${m.id}`)).body.reactions;
+    expect(got.map((r: { reaction: string }) => r.reaction).sort()).toEqual(["eyes", "👍"]);
+    expect(got[0].agentId).toBe("msg-b");
+  });
+
+  test("reading or reacting for another agent is 403, on a missing message 404, without agentId 400", async () => {
+    const m = (await t.call(tokenA, "POST", "/v1/messages", { to: "msg-b", body: "r" })).body;
+    expect((await t.call(tokenA, "POST", `/v1/messages/${m.id}/read`, { agentId: "msg-b" })).status).toBe(
+      403,
+    );
+    const react = { agentId: "msg-b", reaction: "x" };
+    expect((await t.call(tokenA, "POST", `/v1/messages/${m.id}/reactions`, react)).status).toBe(403);
+    expect((await t.call(tokenB, "POST", "/v1/messages/999999/read", { agentId: "msg-b" })).status).toBe(404);
+    expect((await t.call(tokenB, "POST", "/v1/messages/999999/reactions", react)).status).toBe(404);
+    expect((await t.call(tokenB, "POST", `/v1/messages/${m.id}/read`, {})).status).toBe(400);
+  });
+});

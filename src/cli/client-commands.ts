@@ -1,4 +1,9 @@
 // `send`, `inbox`, `msg`, `task`, `command`: the CLI people and agents use to talk to the relay.
 import type { Command } from "commander";
+import { registerMessageCommands } from "./message-commands.ts";
+import { registerTaskCommands } from "./task-commands.ts";
 
-export function registerClientCommands(_program: Command): void {}
+export function registerClientCommands(program: Command): void {
+  registerMessageCommands(program);
+  registerTaskCommands(program);
+}

@@ -1,0 +1,165 @@
+// Shared plumbing of the messaging CLI: where the relay is, option validation, and one-line errors with exit codes.
+import type { Command } from "commander";
+import type { z } from "zod";
+import { describeIssues } from "../protocol/index.ts";
+import { defaultRelayInfoPath, readRelayInfoFile } from "../relay/local-info.ts";
+import { isRelayClientError } from "../relay-client/errors.ts";
+import { RelayHttpClient } from "../relay-client/http-client.ts";
+import { errorMessage } from "../util/errors.ts";
+
+/** Bad input from the person or agent at the keyboard: exit 2, nothing was sent. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export const EXIT_RELAY = 1;
+export const EXIT_USAGE = 2;
+
+export interface RelayConnectionOptions {
+  relayUrl?: string;
+  token?: string;
+}
+
+export interface RelayTarget {
+  url: string;
+  token: string;
+}
+
+/**
+ * Flags win over env, env over ~/.agent-relay/relay.json. The file's root token is only used for the file's
+ * own relay, so a flag pointing elsewhere never sends that relay's root token to a stranger.
+ */
+export function resolveRelayTarget(
+  opts: RelayConnectionOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): RelayTarget {
+  const explicitUrl = opts.relayUrl || env.AGENT_RELAY_URL || undefined;
+  const explicitToken = opts.token || env.AGENT_RELAY_TOKEN || undefined;
+  let info: { url: string; rootToken: string } | undefined;
+  if (!explicitUrl || !explicitToken) {
+    const path = defaultRelayInfoPath();
+    try {
+      info = readRelayInfoFile(path);
+    } catch {
+      // The parse error could quote the file, and the file holds a token: name the file, not its content.
+      throw new UsageError(`${path} is unreadable or not valid relay info ({url, rootToken})`);
+    }
+  }
+  const url = explicitUrl ?? info?.url;
+  if (!url) {
+    throw new UsageError(
+      "no relay: pass --relay-url, set AGENT_RELAY_URL, or start one with `agent-relay-runner relay`",
+    );
+  }
+  let parsedUrl: URL;
+  try {
+    parsedUrl = new URL(url);
+  } catch {
+    throw new UsageError(`--relay-url / AGENT_RELAY_URL: not a URL (got ${JSON.stringify(url)})`);
+  }
+  if (parsedUrl.protocol !== "http:" && parsedUrl.protocol !== "https:") {
+    throw new UsageError(`--relay-url / AGENT_RELAY_URL: must be http(s) (got ${JSON.stringify(url)})`);
+  }
+  const fileToken = info && sameRelay(info.url, url) ? info.rootToken : undefined;
+  const token = explicitToken ?? fileToken;
+  if (!token) throw new UsageError(`no token for ${url}: pass --token or set AGENT_RELAY_TOKEN`);
+  return { url, token };
+}
+
+function sameRelay(a: string, b: string): boolean {
+  return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+}
+
+/** Add --relay-url and --token to a command. */
+export function withRelayOptions(cmd: Command): Command {
+  return cmd
+    .option("--relay-url <url>", "relay base URL (env AGENT_RELAY_URL, else ~/.agent-relay/relay.json)")
+    .option("--token <token>", "bearer token (env AGENT_RELAY_TOKEN, else the local relay's root token)");
+}
+
+/** Validate one option or argument; the error names it, says the rule and shows the bad value. */
+export function parseOption<T>(schema: z.ZodType<T>, value: unknown, name: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ ...i, path: [] }));
+  throw new UsageError(
+    `${name}: ${describeIssues(issues).replace(/^\(root\): /, "")} (got ${JSON.stringify(value)})`,
+  );
+}
+
+/** The agent this command acts as: the flag, else AGENT_RELAY_AGENT_ID (set by the runner for its agent). */
+export function agentFrom(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  return flag || env.AGENT_RELAY_AGENT_ID || undefined;
+}
+
+export function requireAgent(flag: string | undefined, option = "--agent"): string {
+  const agent = agentFrom(flag);
+  if (!agent) throw new UsageError(`${option} is required (or set AGENT_RELAY_AGENT_ID)`);
+  return agent;
+}
+
+/** "-" reads the body from stdin; anything else is the body itself. */
+export async function readBody(arg: string | undefined, name = "body"): Promise<string> {
+  if (arg === undefined) throw new UsageError(`${name} is required ("-" reads it from stdin)`);
+  if (arg !== "-") return arg;
+  return await new Response(Bun.stdin.stream()).text();
+}
+
+export interface ActionContext {
+  /** Connects on first use, so option errors are reported before any relay lookup. */
+  readonly client: RelayHttpClient;
+}
+
+/**
+ * Run one CLI action with a lazily built client that is always closed. Errors become one stderr line,
+ * "agent-relay-runner <what>: <message>", exit 2 for usage errors and 1 for everything else.
+ */
+export function clientAction<A extends unknown[]>(
+  what: string,
+  fn: (ctx: ActionContext, ...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    let client: RelayHttpClient | undefined;
+    const cmd = args[args.length - 1] as Command;
+    const ctx: ActionContext = {
+      get client() {
+        if (!client) {
+          const target = resolveRelayTarget(cmd.opts() as RelayConnectionOptions);
+          client = new RelayHttpClient({ relayUrl: target.url, token: target.token });
+        }
+        return client;
+      },
+    };
+    try {
+      await fn(ctx, ...args);
+    } catch (e) {
+      process.stderr.write(`agent-relay-runner ${what}: ${describeFailure(e)}\n`);
+      process.exitCode = e instanceof UsageError ? EXIT_USAGE : EXIT_RELAY;
+    } finally {
+      await client?.close();
+    }
+  };
+}
+
+function describeFailure(e: unknown): string {
+  if (e instanceof UsageError || isRelayClientError(e)) return e.message;
+  return errorMessage(e);
+}
+
+/** Commander's own parse errors (unknown option, missing argument) exit 2 too, with our one-line prefix. */
+export function asClientCommand(cmd: Command, what: string): Command {
+  return cmd
+    .showHelpAfterError(`(see: agent-relay-runner ${what} --help)`)
+    .configureOutput({
+      outputError: (str, write) => write(`agent-relay-runner ${what}: ${str.replace(/^error: /, "")}`),
+    })
+    .exitOverride((err) => {
+      process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+    });
+}

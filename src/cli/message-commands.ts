@@ -1,0 +1,179 @@
+// `send`, `inbox` and `msg read|reply|react`: messaging from a shell, for people and for agents' skills.
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import type { Command } from "commander";
+import { AgentId, MessageKind, Target } from "../protocol/index.ts";
+import {
+  type ActionContext,
+  agentFrom,
+  asClientCommand,
+  clientAction,
+  parseOption,
+  readBody,
+  requireAgent,
+  UsageError,
+  withRelayOptions,
+} from "./client-context.ts";
+import { messageFull, messageLine, printJson, printLine } from "./client-format.ts";
+import { IdArg, LimitArg } from "./option-schemas.ts";
+
+interface SendOptions {
+  to: string;
+  claimable?: boolean;
+  taskId?: string;
+  subject?: string;
+  kind?: string;
+  replyTo?: string;
+  replyRequired?: boolean;
+  from?: string;
+  attach?: string[];
+  json?: boolean;
+}
+
+export function registerMessageCommands(program: Command): void {
+  withRelayOptions(asClientCommand(program.command("send"), "send"))
+    .description("send a message; prints its id")
+    .argument("[body]", 'the message body ("-" reads stdin)')
+    .requiredOption("--to <target>", "<agentId>, label:<label>, tag:<tag>, cap:<capability> or broadcast")
+    .option("--claimable", "deliver to exactly one of the matching agents")
+    .option("--task-id <n>", "link the message to a task")
+    .option("--subject <text>", "subject line")
+    .option("--kind <kind>", "message kind (default chat)")
+    .option("--reply-to <id>", "the message this answers")
+    .option("--reply-required", "the recipient owes a reply")
+    .option("--from <agent>", "send as this agent (root token only; default AGENT_RELAY_AGENT_ID)")
+    .option("--attach <file...>", "upload files and attach them")
+    .option("--json", "print the whole message as JSON")
+    .action(clientAction("send", send));
+
+  withRelayOptions(asClientCommand(program.command("inbox"), "inbox"))
+    .description("list unread messages, one per line")
+    .option("--agent <id>", "whose inbox (default AGENT_RELAY_AGENT_ID)")
+    .option("--limit <n>", "at most this many (1-1000)", "50")
+    .option("--json", "print the messages as JSON")
+    .action(clientAction("inbox", inbox));
+
+  const msg = asClientCommand(program.command("msg"), "msg").description(
+    "read, reply to or react to a message",
+  );
+  withRelayOptions(asClientCommand(msg.command("read"), "msg read"))
+    .description("print a message in full and mark it read for the agent")
+    .argument("<id>", "message id")
+    .option("--agent <id>", "mark read for this agent (default AGENT_RELAY_AGENT_ID)")
+    .option("--json", "print the message as JSON")
+    .action(clientAction("msg read", readMessage));
+  withRelayOptions(asClientCommand(msg.command("reply"), "msg reply"))
+    .description("reply to a message's sender; prints the reply's id")
+    .argument("<id>", "message id")
+    .argument("[body]", 'the reply ("-" reads stdin)')
+    .option("--from <agent>", "reply as this agent (default AGENT_RELAY_AGENT_ID)")
+    .option("--json", "print the reply as JSON")
+    .action(clientAction("msg reply", reply));
+  withRelayOptions(asClientCommand(msg.command("react"), "msg react"))
+    .description("add a reaction to a message")
+    .argument("<id>", "message id")
+    .argument("<reaction>", "e.g. 👍 or eyes")
+    .option("--agent <id>", "react as this agent (default AGENT_RELAY_AGENT_ID)")
+    .action(clientAction("msg react", react));
+}
+
+async function send(ctx: ActionContext, bodyArg: string | undefined, o: SendOptions): Promise<void> {
+  const to = parseOption(Target, o.to, "--to");
+  const payload: Record<string, unknown> = {};
+  if (o.taskId !== undefined) payload.taskId = parseOption(IdArg, o.taskId, "--task-id");
+  if (o.replyRequired) payload.replyRequired = true;
+  const replyTo = o.replyTo === undefined ? undefined : parseOption(IdArg, o.replyTo, "--reply-to");
+  const kind = o.kind === undefined ? undefined : parseOption(MessageKind, o.kind, "--kind");
+  const fromFlag = agentFrom(o.from);
+  const from = fromFlag === undefined ? undefined : parseOption(AgentId, fromFlag, "--from");
+  const files = await Promise.all((o.attach ?? []).map(readAttachment));
+  const body = await readBody(bodyArg);
+  const attachmentIds: string[] = [];
+  for (const f of files)
+    attachmentIds.push((await ctx.client.uploadAttachment(f.bytes, { name: f.name })).id);
+  const message = await ctx.client.sendMessage({
+    to,
+    body,
+    payload,
+    claimable: o.claimable ?? false,
+    attachmentIds,
+    ...(o.subject !== undefined ? { subject: o.subject } : {}),
+    ...(kind !== undefined ? { kind } : {}),
+    ...(replyTo !== undefined ? { replyTo } : {}),
+    ...(from !== undefined ? { from } : {}),
+  });
+  if (o.json) printJson(message);
+  else printLine(String(message.id));
+}
+
+async function readAttachment(path: string): Promise<{ name: string; bytes: Uint8Array }> {
+  try {
+    return { name: basename(path), bytes: new Uint8Array(await readFile(path)) };
+  } catch (e) {
+    throw new UsageError(`--attach: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+async function inbox(
+  ctx: ActionContext,
+  o: { agent?: string; limit: string; json?: boolean },
+): Promise<void> {
+  const agent = parseOption(AgentId, requireAgent(o.agent), "--agent");
+  const limit = parseOption(LimitArg, o.limit, "--limit");
+  const messages = await ctx.client.getUnread(agent, { limit });
+  if (o.json) return printJson(messages);
+  for (const m of messages) printLine(messageLine(m));
+  if (messages.length === 0 && process.stdout.isTTY) printLine("(no unread messages)");
+}
+
+async function readMessage(
+  ctx: ActionContext,
+  idArg: string,
+  o: { agent?: string; json?: boolean },
+): Promise<void> {
+  const id = parseOption(IdArg, idArg, "<id>");
+  const agentFlag = agentFrom(o.agent);
+  const agent = agentFlag === undefined ? undefined : parseOption(AgentId, agentFlag, "--agent");
+  const message = await ctx.client.getMessage(id);
+  // Marked read only after it was fetched, so a failed read never hides a message from the inbox.
+  if (agent !== undefined) await ctx.client.markRead(id, agent);
+  if (o.json) printJson(message);
+  else printLine(messageFull(message));
+}
+
+async function reply(
+  ctx: ActionContext,
+  idArg: string,
+  bodyArg: string | undefined,
+  o: { from?: string; json?: boolean },
+): Promise<void> {
+  const id = parseOption(IdArg, idArg, "<id>");
+  const fromFlag = agentFrom(o.from);
+  const from = fromFlag === undefined ? undefined : parseOption(AgentId, fromFlag, "--from");
+  const body = await readBody(bodyArg);
+  const original = await ctx.client.getMessage(id);
+  const subject =
+    original.subject && !/^re:/i.test(original.subject) ? `Re: ${original.subject}` : original.subject;
+  const sent = await ctx.client.sendMessage({
+    to: original.from,
+    body,
+    replyTo: id,
+    ...(subject !== undefined ? { subject } : {}),
+    ...(from !== undefined ? { from } : {}),
+  });
+  if (o.json) printJson(sent);
+  else printLine(String(sent.id));
+}
+
+async function react(
+  ctx: ActionContext,
+  idArg: string,
+  reaction: string,
+  o: { agent?: string },
+): Promise<void> {
+  const id = parseOption(IdArg, idArg, "<id>");
+  const agent = parseOption(AgentId, requireAgent(o.agent), "--agent");
+  if (reaction.length === 0 || reaction.length > 64)
+    throw new UsageError("<reaction>: must be 1-64 characters");
+  await ctx.client.react(id, agent, reaction);
+}

@@ -50,7 +50,7 @@ export function parseRunnerConfig(argv: readonly string[], env: Env, deps: Parse
 
 /** Throws the one-line message: option (flag and env), the rule, and the bad value when there is one. */
 function fail(spec: OptionSpec, rule: string, ...got: [unknown?]): never {
-  const suffix = got.length > 0 ? `, got ${JSON.stringify(got[0])}` : "";
+  const suffix = got.length > 0 ? `, got ${shorten(JSON.stringify(got[0]))}` : "";
   throw new ConfigError(`${flagLabel(spec)} (${spec.env}): ${rule}${suffix}`, { option: spec.flag });
 }
 
@@ -78,6 +78,11 @@ function pickValue(spec: OptionSpec, fromFlags: string[] | undefined, env: Env):
   return check.data;
 }
 
+// JSON.stringify already escapes newlines; this keeps a pasted megabyte from becoming the error line.
+function shorten(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
 function splitList(text: string | undefined): string[] {
   if (text === undefined) return [];
   return text
@@ -98,7 +103,7 @@ function coerce(spec: OptionSpec, text: string): unknown {
     const t = text.trim().toLowerCase();
     if (TRUE.has(t)) return true;
     if (FALSE.has(t)) return false;
-    fail(spec, "expected 1, true, 0 or false", text);
+    fail(spec, "expected 1, true, yes, on, 0, false, no or off", text);
   }
   return text;
 }

@@ -31,6 +31,7 @@ export class TokenRenewer {
   private timer: TimerHandle | undefined;
   private inFlight: AbortController | undefined;
   private dueAt: number | undefined;
+  private current: Promise<void> | undefined;
 
   constructor(private readonly options: TokenRenewerOptions) {}
 
@@ -64,6 +65,18 @@ export class TokenRenewer {
     return true;
   }
 
+  /**
+   * Renews at once (e.g. after a 401), replacing the plan; joins a renewal already in flight.
+   * Resolves when that attempt has finished, whatever its outcome (onRenewed/onFailed report it).
+   */
+  renewNow(): Promise<void> {
+    if (this.stateValue === "stopped") return Promise.resolve();
+    if (this.current) return this.current;
+    this.timer?.cancel();
+    this.timer = undefined;
+    return this.runRenewal();
+  }
+
   /** Cancels the timer and aborts an in-flight renewal; nothing fires afterwards. */
   stop(): void {
     this.cancelPlan("token renewer stopped");
@@ -90,7 +103,15 @@ export class TokenRenewer {
     wait();
   }
 
-  private async runRenewal(): Promise<void> {
+  private runRenewal(): Promise<void> {
+    const run = this.attempt().finally(() => {
+      if (this.current === run) this.current = undefined;
+    });
+    this.current = run;
+    return run;
+  }
+
+  private async attempt(): Promise<void> {
     this.timer = undefined;
     const controller = new AbortController();
     this.inFlight = controller;

@@ -272,7 +272,7 @@ describe("bad values give one line naming the option, its env, the rule and the 
       "headless env",
       [],
       { AGENT_RELAY_HEADLESS: "maybe" },
-      '--headless (AGENT_RELAY_HEADLESS): expected 1, true, 0 or false, got "maybe"',
+      '--headless (AGENT_RELAY_HEADLESS): expected 1, true, yes, on, 0, false, no or off, got "maybe"',
     ],
     [
       "log level",

@@ -164,4 +164,20 @@ describe("TokenRenewer", () => {
     expect(failed.map((e) => (e as Error).message)).toEqual(["swap failed"]);
     expect(renewer.state).toBe("waiting");
   });
+
+  test("renewNow renews at once, joins a renewal in flight, and plans the next one", async () => {
+    const h = harness();
+    h.renewer.schedule(record(h.clock, 10 * H));
+    let answer!: (a: TokenAnswer) => void;
+    h.next = () => new Promise((resolve) => (answer = resolve));
+    const first = h.renewer.renewNow();
+    const second = h.renewer.renewNow();
+    expect(h.calls.length).toBe(1);
+    expect(h.clock.timerCount).toBe(0);
+    answer({ token: "now", record: record(h.clock, H, "jti-now") });
+    await Promise.all([first, second]);
+    expect(h.renewed.map((a) => a.token)).toEqual(["now"]);
+    expect(h.clock.nextDelay()).toBe(48 * MIN);
+    expect(h.clock.timerCount).toBe(1);
+  });
 });

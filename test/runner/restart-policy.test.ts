@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { DEFAULT_RESTART_LIMITS, RestartPolicy } from "../../src/runner/restart-policy.ts";
 
 const S = 1000;
@@ -79,5 +80,34 @@ describe("RestartPolicy", () => {
     expect(p.recordExit({ at: T0 + S, ranForMs: S }).action).toBe("give-up");
     p.reset();
     expect(p.recordExit({ at: T0 + 2 * S, ranForMs: S }).action).toBe("restart");
+  });
+
+  test("for any exit history: long runs never give up and every delay is within 0.5-10 s", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 200 * S }),
+            ranForMs: fc.integer({ min: 0, max: 60 * S }),
+          }),
+          {
+            maxLength: 40,
+          },
+        ),
+        (exits) => {
+          const p = new RestartPolicy();
+          let at = T0;
+          for (const e of exits) {
+            at += e.gap;
+            const d = p.recordExit({ at, ranForMs: e.ranForMs });
+            if (e.ranForMs >= 30 * S) expect(d.action).toBe("restart");
+            if (d.action === "restart") {
+              expect(d.delayMs).toBeGreaterThanOrEqual(500);
+              expect(d.delayMs).toBeLessThanOrEqual(10_000);
+            } else expect(d.exitsInWindow).toBeGreaterThan(3);
+          }
+        },
+      ),
+    );
   });
 });

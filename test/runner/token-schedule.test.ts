@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { computeRenewalDelay, computeRenewalPlan, shouldRenew } from "../../src/runner/token-schedule.ts";
 
 const NOW = 1_700_000_000_000;
@@ -36,6 +37,25 @@ describe("computeRenewalDelay", () => {
       expect(plan.jitterMs).toBeLessThanOrEqual(Math.min(30 * S, plan.leadMs / 2));
       expect(plan.delayMs).toBeGreaterThanOrEqual(S);
     }
+  });
+});
+
+describe("computeRenewalPlan invariants", () => {
+  test("for any ttl and random: lead in [1 min, 1 h], jitter ≤ min(30 s, lead/2), delay ≥ 1 s and before expiry", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -H, max: 1000 * H }),
+        fc.double({ min: 0, max: 0.999_999, noNaN: true }),
+        (ttl, r) => {
+          const p = computeRenewalPlan({ expiresAtMs: NOW + ttl, nowMs: NOW, random: () => r });
+          expect(p.leadMs).toBeGreaterThanOrEqual(MIN);
+          expect(p.leadMs).toBeLessThanOrEqual(H);
+          expect(p.jitterMs).toBeLessThanOrEqual(Math.min(30 * S, p.leadMs / 2));
+          expect(p.delayMs).toBeGreaterThanOrEqual(S);
+          if (ttl > 2 * MIN) expect(p.delayMs).toBeLessThanOrEqual(ttl - MIN);
+        },
+      ),
+    );
   });
 });
 

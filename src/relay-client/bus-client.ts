@@ -14,11 +14,12 @@ import {
 import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/logger.ts";
-import { RelayClientError } from "./errors.ts";
 import { readServerFrame } from "./frame-reader.ts";
 import { LogLimiter } from "./log-limiter.ts";
 import { ReconnectBackoff } from "./reconnect-policy.ts";
+import { StatusSlot } from "./status-slot.ts";
 import { TypedEmitter } from "./typed-emitter.ts";
+import { type WaitForOpenOptions, waitForOpen } from "./wait-for-open.ts";
 import { closeGracefully, sendText } from "./ws-io.ts";
 
 /**
@@ -60,11 +61,6 @@ export interface RelayBusClientOptions {
   closeTimeoutMs?: number;
 }
 
-interface StatusWaiter {
-  resolve: () => void;
-  reject: (e: Error) => void;
-}
-
 const AUTH_CODES = new Set(["unauthorized", "forbidden", "token_expired"]);
 
 export class RelayBusClient {
@@ -82,8 +78,7 @@ export class RelayBusClient {
   private retryTimer: TimerHandle | undefined;
   private welcomeTimer: TimerHandle | undefined;
   private heartbeatTimer: TimerHandle | undefined;
-  private latestStatus: string | undefined;
-  private statusWaiters: StatusWaiter[] = [];
+  private readonly statusSlot = new StatusSlot();
   private closing: Promise<void> | undefined;
   private readonly closeBoundMs: number;
 
@@ -117,34 +112,8 @@ export class RelayBusClient {
   }
 
   /** Resolve once the session is welcomed; reject on close(), on `signal`, or after `timeoutMs`. */
-  waitForOpen(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
-    if (this.state === "open") return Promise.resolve();
-    if (this.state === "closed")
-      return Promise.reject(new RelayClientError("BUS_CLOSED", "bus client is closed"));
-    return new Promise((resolve, reject) => {
-      const done = (err?: Error) => {
-        off();
-        timer?.cancel();
-        options.signal?.removeEventListener("abort", onAbort);
-        if (err) reject(err);
-        else resolve();
-      };
-      const off = this.on("transport", ({ state }) => {
-        if (state === "open") done();
-        else if (state === "closed")
-          done(new RelayClientError("BUS_CLOSED", "bus client closed before it was welcomed"));
-      });
-      const onAbort = () => done(new RelayClientError("ABORTED", "waiting for the bus was aborted"));
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      const ms = options.timeoutMs;
-      const timer =
-        ms === undefined
-          ? undefined
-          : this.clock.setTimeout(
-              () => done(new RelayClientError("TIMEOUT", `bus not welcomed within ${ms} ms`)),
-              ms,
-            );
-    });
+  waitForOpen(options: WaitForOpenOptions = {}): Promise<void> {
+    return waitForOpen(this, this.clock, options);
   }
 
   /** Use this token in the next hello; call reconnectTransport() to make it take effect now. */
@@ -167,17 +136,15 @@ export class RelayBusClient {
 
   /** Publish a status: now when open, else right after the next welcome. The latest is re-sent after every welcome. */
   status(frame: BusStatus): void {
-    this.latestStatus = JSON.stringify({ ...frame, type: "status" });
+    this.statusSlot.set(JSON.stringify({ ...frame, type: "status" }));
     if (this.state === "open") this.flushStatus();
   }
 
   /** Like status(), resolving once this (or a newer) status was written to a welcomed socket; rejects on close(). */
   statusAsync(frame: BusStatus): Promise<void> {
-    if (this.state === "closed")
-      return Promise.reject(new RelayClientError("BUS_CLOSED", "bus client is closed"));
     return new Promise((resolve, reject) => {
-      this.statusWaiters.push({ resolve, reject });
-      this.status(frame);
+      this.statusSlot.set(JSON.stringify({ ...frame, type: "status" }), { resolve, reject });
+      if (this.state === "open") this.flushStatus();
     });
   }
 
@@ -189,10 +156,7 @@ export class RelayBusClient {
     if (this.closing) return this.closing;
     this.cancelTimers();
     this.retryTimer?.cancel();
-    const waiters = this.statusWaiters;
-    this.statusWaiters = [];
-    for (const w of waiters)
-      w.reject(new RelayClientError("BUS_CLOSED", "bus client closed before the status was sent"));
+    this.statusSlot.close();
     const ws = this.socket;
     this.socket = undefined;
     const wasOpen = this.state === "open";
@@ -329,17 +293,7 @@ export class RelayBusClient {
   }
 
   private flushStatus(): void {
-    if (this.latestStatus === undefined || this.state !== "open") return;
-    const waiters = this.statusWaiters;
-    this.statusWaiters = [];
-    sendText(this.socket, this.latestStatus, (err) => {
-      if (!err) for (const w of waiters) w.resolve();
-      // Not written: they ride on the re-send after the next welcome (or are rejected by close()).
-      else if (this.state !== "closed") this.statusWaiters.unshift(...waiters);
-      else
-        for (const w of waiters)
-          w.reject(new RelayClientError("BUS_CLOSED", "bus client closed before the status was sent"));
-    });
+    if (this.state === "open") this.statusSlot.flush((text, done) => sendText(this.socket, text, done));
   }
 
   // ── helpers ───────────────────────────────────────────────────────────

@@ -6,15 +6,11 @@ import {
   AgentsAnswer,
   AttachmentAnswer,
   type AttachmentRef,
-  ClaimAnswer,
-  ClaimConflictAnswer,
   Command,
   type CommandStatusRequest,
   type CreateCommandRequest,
   type CreateTaskRequest,
   type CreateTokenRequest,
-  describeIssues,
-  ErrorBody,
   HealthAnswer,
   Message,
   MessagesAnswer,
@@ -25,15 +21,12 @@ import {
   type TaskStatusRequest,
   TokenAnswer,
 } from "../protocol/index.ts";
-import { HttpError, RelayProtocolError } from "./errors.ts";
-import {
-  describeRequest,
-  type HttpTransport,
-  type TransportRequest,
-  type TransportResponse,
-} from "./transport.ts";
+import { type ClaimResult, expectOk, readAnswer, readClaimAnswer } from "./answers.ts";
+import type { HttpTransport, TransportRequest } from "./transport.ts";
 import { createFetchTransport } from "./transport-fetch.ts";
 import { createUndiciTransport } from "./transport-undici.ts";
+
+export type { ClaimResult };
 
 export interface RelayHttpClientOptions {
   relayUrl: string;
@@ -48,8 +41,6 @@ export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
 }
-
-export type ClaimResult = { ok: true; claimExpiresAt: number } | { ok: false; claimedBy: string };
 
 export interface AgentStatusUpdate {
   status: AgentStatus;
@@ -238,7 +229,7 @@ export class RelayHttpClient {
     const sp = new URLSearchParams({ name: meta.name });
     if (meta.mimeType) sp.set("mimeType", meta.mimeType);
     const req = this.request("POST", `/v1/attachments?${sp}`, this.bytesHeaders, bytes, o);
-    return this.parse(await this.expectOk(req, await this.transport.request(req)), AttachmentAnswer, req);
+    return readAnswer(req, await this.transport.request(req), AttachmentAnswer);
   }
 
   /** Fetch an attachment's bytes; with `maxBytes`, a larger one is cut off with ResponseTooLargeError. */
@@ -250,7 +241,7 @@ export class RelayHttpClient {
       undefined,
       o,
     );
-    const res = await this.expectOk(req, await this.transport.request(req));
+    const res = await expectOk(req, await this.transport.request(req));
     return res.bytes(o.maxBytes);
   }
 
@@ -280,67 +271,11 @@ export class RelayHttpClient {
       body === undefined
         ? this.request(method, path, this.plainHeaders, undefined, o)
         : this.request(method, path, this.jsonHeaders, JSON.stringify(body), o);
-    const res = await this.transport.request(req);
-    return this.parse(await this.expectOk(req, res), schema, req);
+    return readAnswer(req, await this.transport.request(req), schema);
   }
 
   private async claimCall(path: string, body: object, o: CallOptions | undefined): Promise<ClaimResult> {
     const req = this.request("POST", path, this.jsonHeaders, JSON.stringify(body), o);
-    const res = await this.transport.request(req);
-    if (res.status === 409) {
-      const text = await res.text();
-      const conflict = ClaimConflictAnswer.safeParse(safeJson(text));
-      if (conflict.success) return { ok: false, claimedBy: conflict.data.claimedBy };
-      throw toHttpError(req, 409, text);
-    }
-    const ok = await this.parse(await this.expectOk(req, res), ClaimAnswer, req);
-    return { ok: true, claimExpiresAt: ok.claimExpiresAt };
+    return readClaimAnswer(req, await this.transport.request(req));
   }
-
-  private async expectOk(req: TransportRequest, res: TransportResponse): Promise<TransportResponse> {
-    if (res.status >= 200 && res.status < 300) return res;
-    throw toHttpError(req, res.status, await res.text().catch(() => ""));
-  }
-
-  private async parse<T>(res: TransportResponse, schema: z.ZodType<T>, req: TransportRequest): Promise<T> {
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text === "" ? {} : JSON.parse(text);
-    } catch (e) {
-      throw new RelayProtocolError(`${describeRequest(req)}: relay answered invalid JSON`, { cause: e });
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      throw new RelayProtocolError(
-        `${describeRequest(req)}: unexpected answer (${describeIssues(parsed.error.issues)})`,
-        { cause: parsed.error },
-      );
-    }
-    return parsed.data;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Build an HttpError from a non-2xx answer; a body that is not the relay's error shape still yields one. */
-export function toHttpError(
-  req: Pick<TransportRequest, "method" | "path">,
-  status: number,
-  text: string,
-): HttpError {
-  const body = ErrorBody.safeParse(safeJson(text));
-  const what = describeRequest(req);
-  if (body.success) {
-    const { code, message, details } = body.data.error;
-    return new HttpError(status, code, message, what, details);
-  }
-  const snippet = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return new HttpError(status, `http_${status}`, snippet || "(empty body)", what);
 }

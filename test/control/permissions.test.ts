@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { TIMEOUT_REASON } from "../../src/control/index.ts";
 import type { ProviderEvent } from "../../src/providers/adapter.ts";
 import { waitFor, waitForEvent } from "../support/wait-for.ts";
-import { type Harness, startServer } from "./support.ts";
+import { type Harness, jsonOf, startServer } from "./support.ts";
 
 let h: Harness;
 afterEach(async () => {
@@ -35,7 +35,7 @@ describe("POST /v1/permissions", () => {
       expect(h.server.resolvePermission(approvalId, decision, "because")).toBe(true);
       const answer = await res;
       expect(answer.status).toBe(200);
-      expect(await answer.json()).toEqual({ approvalId, decision, reason: "because" });
+      expect(await jsonOf(answer)).toEqual({ approvalId, decision, reason: "because" });
       expect(h.server.pendingPermissions()).toEqual([]);
       expect(h.providerEvents.map((e) => e.type)).toEqual(["permission.requested", "permission.resolved"]);
     });
@@ -49,7 +49,7 @@ describe("POST /v1/permissions", () => {
   test("a request nobody answers is denied with a reason after its timeout", async () => {
     h = startServer();
     const res = await h.post("/v1/permissions", { ...ask, timeoutMs: 150 });
-    const body = await res.json();
+    const body = await jsonOf(res);
     expect(body).toMatchObject({ decision: "deny", reason: TIMEOUT_REASON });
     expect(h.server.resolvePermission(body.approvalId, "approve")).toBe(false);
   });
@@ -58,7 +58,7 @@ describe("POST /v1/permissions", () => {
     h = startServer();
     const res = await h.post("/v1/permissions", { ...ask, timeoutMs: 31 * 60_000 });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toContain("body.timeoutMs");
+    expect((await jsonOf(res)).error.message).toContain("body.timeoutMs");
     expect(h.providerEvents).toEqual([]);
   });
 
@@ -87,7 +87,7 @@ describe("POST /v1/permissions", () => {
     const res = h.post("/v1/permissions", ask);
     await approval;
     await h.server.stop();
-    expect(await (await res).json()).toMatchObject({ decision: "abort", reason: "runner stopping" });
+    expect(await jsonOf(res)).toMatchObject({ decision: "abort", reason: "runner stopping" });
   });
 });
 
@@ -111,7 +111,7 @@ describe("POST /v1/hooks/PermissionRequest", () => {
       { approvalId, providerSessionId: "spawn-2", tool: "Bash", detail: "touch x" },
     ]);
     h.server.resolvePermission(approvalId, "approve-session");
-    expect(await (await res).json()).toEqual({
+    expect(await jsonOf(res)).toEqual({
       hookSpecificOutput: {
         hookEventName: "PermissionRequest",
         decision: { behavior: "allow", updatedPermissions: payload.permission_suggestions },
@@ -122,7 +122,7 @@ describe("POST /v1/hooks/PermissionRequest", () => {
   test("an unanswered hook request denies with the timeout reason (timeout from the query)", async () => {
     h = startServer();
     const res = await h.post("/v1/hooks/PermissionRequest?timeoutMs=150", payload);
-    expect(await res.json()).toEqual({
+    expect(await jsonOf(res)).toEqual({
       hookSpecificOutput: {
         hookEventName: "PermissionRequest",
         decision: { behavior: "deny", message: `Denied on the agent relay. Reason: ${TIMEOUT_REASON}` },
@@ -134,6 +134,6 @@ describe("POST /v1/hooks/PermissionRequest", () => {
     h = startServer();
     const res = await h.post("/v1/hooks/PermissionRequest?timeoutMs=soon", payload);
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toContain("query.timeoutMs");
+    expect((await jsonOf(res)).error.message).toContain("query.timeoutMs");
   });
 });

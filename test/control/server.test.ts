@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { ControlServer } from "../../src/control/index.ts";
 import type { Message } from "../../src/protocol/index.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { type Harness, startServer } from "./support.ts";
+import { type Harness, jsonOf, startServer } from "./support.ts";
 
 let h: Harness;
 afterEach(async () => {
@@ -30,7 +30,7 @@ describe("authentication", () => {
     for (const path of ["/v1/health", "/v1/nowhere"]) {
       const res = await fetch(`${h.server.url}${path}`);
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({
+      expect(await jsonOf(res)).toEqual({
         error: { code: "unauthorized", message: "missing or wrong control secret" },
       });
     }
@@ -50,7 +50,7 @@ describe("authentication", () => {
     const viaBearer = await fetch(`${h.server.url}/v1/health`, {
       headers: { authorization: `Bearer ${h.server.secret}` },
     });
-    expect(await viaBearer.json()).toEqual({ ok: true });
+    expect(await jsonOf(viaBearer)).toEqual({ ok: true });
     const viaHeader = await fetch(`${h.server.url}/v1/health`, {
       headers: { "x-agent-relay-secret": h.server.secret },
     });
@@ -81,11 +81,11 @@ describe("routing", () => {
     h = startServer();
     const missing = await h.call("/v1/nothing-here");
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.code).toBe("not_found");
+    expect((await jsonOf(missing)).error.code).toBe("not_found");
     const wrong = await h.call("/v1/provider/status");
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get("allow")).toBe("POST");
-    expect((await wrong.json()).error.code).toBe("method_not_allowed");
+    expect((await jsonOf(wrong)).error.code).toBe("method_not_allowed");
   });
 
   test("requests after stop() are refused because nothing listens", async () => {
@@ -138,12 +138,12 @@ describe("POST /v1/provider/status", () => {
     h = startServer();
     const res = await h.post("/v1/provider/status", { event: "subagent-started", providerSessionId: "s" });
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await jsonOf(res);
     expect(body.error.code).toBe("invalid_body");
     expect(body.error.message).toContain("body.subagentId");
     const unknown = await h.post("/v1/provider/status", { event: "exploded", providerSessionId: "s" });
     expect(unknown.status).toBe(400);
-    expect((await unknown.json()).error.message).toContain("body.event");
+    expect((await jsonOf(unknown)).error.message).toContain("body.event");
     expect(h.providerEvents).toEqual([]);
   });
 });
@@ -180,14 +180,14 @@ describe("POST /v1/hooks/:event", () => {
     h = startServer();
     const res = await h.post("/v1/hooks/Stop", { session_id: "s", hook_event_name: "SessionEnd" });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toContain("does not match");
+    expect((await jsonOf(res)).error.message).toContain("does not match");
   });
 
   test("a payload missing session_id is 400 naming the field", async () => {
     h = startServer();
     const res = await h.post("/v1/hooks/Stop", { hook_event_name: "Stop" });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toContain("body.session_id");
+    expect((await jsonOf(res)).error.message).toContain("body.session_id");
   });
 
   test("UserPromptSubmit confirms deliveries through the configured id extractor", async () => {
@@ -210,14 +210,14 @@ describe("GET /v1/terminal and /v1/reply-obligations", () => {
     const spec = { command: ["tmux", "-L", "sock", "attach", "-t", "main"], description: "attach" };
     h.server.setTerminalAttachSpec(() => spec);
     const res = await h.call("/v1/terminal");
-    expect(await res.json()).toEqual(spec);
+    expect(await jsonOf(res)).toEqual(spec);
   });
 
   test("reply obligations are fetched through the runner's callback", async () => {
     h = startServer({ replyObligations: async () => [message(5)] });
     const res = await h.call("/v1/reply-obligations");
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ messages: [message(5)] });
+    expect(await jsonOf(res)).toEqual({ messages: [message(5)] });
   });
 
   test("a failing obligations callback is a 502 JSON error, a missing one 404", async () => {
@@ -228,7 +228,7 @@ describe("GET /v1/terminal and /v1/reply-obligations", () => {
     });
     const res = await h.call("/v1/reply-obligations");
     expect(res.status).toBe(502);
-    expect((await res.json()).error.message).toContain("relay down");
+    expect((await jsonOf(res)).error.message).toContain("relay down");
   });
 
   test("a hanging obligations callback is cut off with 504 and its signal aborted", async () => {

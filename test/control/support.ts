@@ -106,3 +106,9 @@ export class StreamReader {
     }
   }
 }
+
+/** A response's JSON body, loosely typed: the tests check its shape with expect. */
+// biome-ignore lint/suspicious/noExplicitAny: shapes are asserted by the tests themselves
+export async function jsonOf(res: Response | Promise<Response>): Promise<any> {
+  return (await res).json();
+}

@@ -11,6 +11,7 @@ import type { Relay } from "./http/context.ts";
 import { defaultRelayDbPath } from "./local-info.ts";
 import { serveRelay } from "./server.ts";
 import { openStore } from "./store/index.ts";
+import { MessageWriter } from "./store/message-writer.ts";
 
 export interface RelayOptions {
   /** Default "127.0.0.1". */
@@ -66,8 +67,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
       offlineSweepMs: options.offlineSweepMs ?? 5_000,
     });
+    const writer = new MessageWriter(store.db, store.messages, (batch) => hub.publishMessages(batch));
     const relay: Relay = {
       store,
+      writer,
       auth,
       signer,
       hub,
@@ -100,6 +103,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
         stopping ??= (async () => {
           hub.stop();
           await server.stop(true);
+          writer.flushNow();
           store.close();
           logger.info({ url }, "relay stopped");
         })();

@@ -79,15 +79,27 @@ export class Hub {
     };
   }
 
-  /** Push a new message to every open session whose agent it matches, except the sender's own sessions. */
-  publishMessage(message: Message): void {
-    let frame: string | undefined;
+  /**
+   * Push new messages to every open session whose agent they match, except the sender's own sessions.
+   * Each message is serialised once, and each socket's frames go out corked, in one write.
+   */
+  publishMessages(batch: readonly Message[]): void {
+    if (batch.length === 0 || this.sockets.size === 0) return;
+    const frames = new Array<string | undefined>(batch.length);
     for (const ws of this.sockets) {
       const id = ws.data.identity;
-      if (ws.data.state !== "open" || !id || id.agentId === message.from) continue;
-      if (!matchesAgent(message, id.address)) continue;
-      frame ??= JSON.stringify({ type: "message.new", message });
-      ws.send(frame);
+      if (ws.data.state !== "open" || !id) continue;
+      const out: string[] = [];
+      batch.forEach((message, i) => {
+        if (id.agentId === message.from || !matchesAgent(message, id.address)) return;
+        frames[i] ??= JSON.stringify({ type: "message.new", message });
+        out.push(frames[i]!);
+      });
+      if (out.length === 1) ws.send(out[0]!);
+      else if (out.length > 1)
+        ws.cork(() => {
+          for (const frame of out) ws.send(frame);
+        });
     }
   }
 

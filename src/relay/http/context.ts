@@ -7,6 +7,7 @@ import type { Authenticator, Principal } from "../auth/authenticate.ts";
 import type { TokenSigner } from "../auth/tokens.ts";
 import type { Hub } from "../bus/hub.ts";
 import type { Store } from "../store/index.ts";
+import type { MessageWriter } from "../store/message-writer.ts";
 import { parseWith } from "./body.ts";
 import { errorResponse, HttpError } from "./errors.ts";
 
@@ -15,6 +16,8 @@ export interface Relay {
   auth: Authenticator;
   signer: TokenSigner;
   hub: Hub;
+  /** New messages go through here (group commit), never straight to store.messages.insert. */
+  writer: MessageWriter;
   clock: Clock;
   logger: Logger;
   limits: typeof LIMITS;

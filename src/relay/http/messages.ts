@@ -35,7 +35,7 @@ export const sendMessage: Handler = async (req, { relay, principal }) => {
   const resolvedToAgent = body.to.startsWith(LABEL_PREFIX)
     ? store.agents.soleAgentWithLabel(body.to.slice(LABEL_PREFIX.length))
     : undefined;
-  const message = store.messages.insert({
+  const message = await relay.writer.insert({
     from,
     to: body.to,
     resolvedToAgent,
@@ -48,7 +48,6 @@ export const sendMessage: Handler = async (req, { relay, principal }) => {
     attachments: refs,
     createdAt: relay.clock.now(),
   });
-  relay.hub.publishMessage(message);
   return Response.json(message);
 };
 

@@ -41,7 +41,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       }),
     );
   }
-  return pino(base, pino.destination(2));
+  // Synchronous on stderr: log volume is low and nothing may be lost when the process exits.
+  return pino(base, pino.destination({ dest: 2, sync: true }));
 }
 
 /** A logger that drops everything, for tests and benchmarks. */

@@ -1,0 +1,105 @@
+// `agent-relay-runner --provider …`: parse the config, find or start the relay, run one agent until it should stop.
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import pkg from "../../package.json" with { type: "json" };
+import { isConfigError, parseRunnerCli, type RunnerConfig, renderHelp } from "../config/index.ts";
+import { createAdapter, tmuxNamesFor } from "../providers/factory.ts";
+import { defaultRelayDir } from "../relay/local-info.ts";
+import { AgentRunner } from "../runner/agent-runner.ts";
+import { resolveRelayTarget } from "../runner/relay-target.ts";
+import { systemClock } from "../util/clock.ts";
+import { errorMessage } from "../util/errors.ts";
+import { createLogger, type Logger } from "../util/logger.ts";
+import { attachTerminal } from "./attach.ts";
+
+/** The launcher in bin/, which the provider's skills call back into. */
+export const BIN_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/agent-relay-runner");
+
+function loggerFor(config: RunnerConfig): { logger: Logger; file?: string } {
+  if (config.headless)
+    return { logger: createLogger({ level: config.logLevel, name: "agent-relay-runner" }) };
+  // A person's terminal belongs to the provider: diagnostics go to a file.
+  const dir = join(defaultRelayDir(), "logs");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `${config.agentId.replace(/[^A-Za-z0-9._-]/g, "_")}.log`);
+  return { logger: createLogger({ level: config.logLevel, name: "agent-relay-runner", file }), file };
+}
+
+/** Run the runner; resolves with the process exit code. */
+export async function runRunnerCli(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  let config: RunnerConfig;
+  try {
+    const cli = parseRunnerCli(argv, env);
+    if (cli.action === "help") {
+      process.stdout.write(renderHelp());
+      return 0;
+    }
+    if (cli.action === "version") {
+      process.stdout.write(`${pkg.version}\n`);
+      return 0;
+    }
+    config = cli.config;
+  } catch (e) {
+    if (isConfigError(e)) {
+      process.stderr.write(`agent-relay-runner: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+
+  const { logger, file } = loggerFor(config);
+  const say = (line: string) => process.stderr.write(`agent-relay-runner: ${line}\n`);
+  let target: Awaited<ReturnType<typeof resolveRelayTarget>>;
+  try {
+    target = await resolveRelayTarget(config, logger);
+  } catch (e) {
+    say(errorMessage(e));
+    return isConfigError(e) ? 2 : 1;
+  }
+  if (target.embedded)
+    say(`embedded relay listening on ${target.url} (details in ${defaultRelayDir()}/relay.json)`);
+
+  const runner = new AgentRunner({
+    config,
+    adapter: createAdapter(config, {
+      logger,
+      clock: systemClock,
+      stateDir: defaultRelayDir(),
+      relayUrl: target.url,
+    }),
+    relayUrl: target.url,
+    credentials: target.credentials,
+    logger,
+    cacheDir: join(defaultRelayDir(), "cache"),
+    binPath: BIN_PATH,
+  });
+
+  const onSignal = (signal: string) => {
+    say(`${signal}: stopping`);
+    void runner.stop({ code: 0, reason: signal, graceful: true, deregister: true });
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+
+  try {
+    await runner.start();
+  } catch (e) {
+    say(`could not start: ${errorMessage(e)}`);
+    await target.embedded?.stop();
+    return 1;
+  }
+  const tmux = tmuxNamesFor(config);
+  say(
+    `agent ${config.agentId} is up (provider ${config.provider}); ` +
+      `attach: tmux -L ${tmux.socket} attach -t ${tmux.session}` +
+      (file ? `; log: ${file}` : ""),
+  );
+  if (!config.headless && process.stdin.isTTY && runner.o.adapter.terminalAttachSpec()) {
+    void attachTerminal(runner, say);
+  }
+  const exit = await runner.done;
+  if (exit.code !== 0) say(`stopped: ${exit.reason}`);
+  await target.embedded?.stop();
+  return exit.code;
+}

@@ -1,0 +1,420 @@
+// The composition root: builds the runner's parts, wires their events together, and runs the start/stop sequence.
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { RunnerConfig } from "../config/index.ts";
+import { ControlServer, type ControlServerOptions } from "../control/index.ts";
+import type { Command, Message } from "../protocol/index.ts";
+import type { ProviderAdapter, ProviderEvent } from "../providers/adapter.ts";
+import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { errorMessage } from "../util/errors.ts";
+import { AttachmentCache } from "./attachment-cache.ts";
+import { CommandHandler } from "./command-handler.ts";
+import { buildCommandHandlers } from "./command-handlers.ts";
+import type { Credentials } from "./credentials.ts";
+import { DeliveryQueue } from "./delivery-queue.ts";
+import { RunnerInfoFile } from "./info-file.ts";
+import { Liveness } from "./liveness.ts";
+import { Periodic } from "./periodic.ts";
+import { ProviderEventSink } from "./provider-events.ts";
+import { ProviderSupervisor } from "./provider-supervisor.ts";
+import { RestartPolicy, type RestartPolicyLimits } from "./restart-policy.ts";
+import { StatusPublisher } from "./status-publisher.ts";
+import { TaskTracker } from "./task-tracker.ts";
+import { TokenRenewer } from "./token-renewer.ts";
+import { wireRunner } from "./wiring.ts";
+import { WorkTracker } from "./work-tracker.ts";
+
+export const RUNNER_TIMERS = { heartbeatMs: 30_000, livenessMs: 20_000, claimRenewalMs: 5 * 60_000 } as const;
+
+export interface AgentRunnerOptions {
+  config: RunnerConfig;
+  adapter: ProviderAdapter;
+  relayUrl: string;
+  credentials: Credentials;
+  logger: Logger;
+  /** Where attachments are cached (one folder per agent below it). */
+  cacheDir: string;
+  clock?: Clock;
+  machine?: string;
+  /** Absolute path of the `agent-relay-runner` launcher, for the provider's skills. */
+  binPath?: string;
+  timers?: Partial<typeof RUNNER_TIMERS>;
+  restartLimits?: Partial<RestartPolicyLimits>;
+  control?: ControlServerOptions;
+  /** How long start() waits for the bus to open. */
+  connectTimeoutMs?: number;
+}
+
+/** created → starting → running → stopping → stopped; `done` resolves with the exit code once stopped. */
+export type RunnerState = "created" | "starting" | "running" | "stopping" | "stopped";
+
+export interface RunnerExit {
+  code: number;
+  reason: string;
+}
+
+export class AgentRunner {
+  readonly instanceId = crypto.randomUUID();
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly work: WorkTracker;
+  readonly http: RelayHttpClient;
+  readonly bus: RelayBusClient;
+  readonly control: ControlServer;
+  readonly supervisor: ProviderSupervisor;
+  readonly queue: DeliveryQueue;
+  readonly tasks: TaskTracker;
+  readonly commands: CommandHandler;
+  readonly status: StatusPublisher;
+  readonly events: ProviderEventSink;
+  readonly liveness: Liveness;
+  readonly renewer: TokenRenewer;
+  readonly timers: Periodic[];
+  readonly info: RunnerInfoFile | undefined;
+  private _state: RunnerState = "created";
+  private resolveDone!: (exit: RunnerExit) => void;
+  readonly done = new Promise<RunnerExit>((r) => {
+    this.resolveDone = r;
+  });
+  private stopping: Promise<RunnerExit> | undefined;
+
+  constructor(readonly o: AgentRunnerOptions) {
+    const { config } = o;
+    this.clock = o.clock ?? systemClock;
+    this.log = o.logger.child({ agentId: config.agentId });
+    const timers = { ...RUNNER_TIMERS, ...o.timers };
+    const agentId = config.agentId;
+    const address = () => ({
+      agentId,
+      label: config.label,
+      tags: config.tags,
+      capabilities: config.capabilities,
+      broadTargets: config.broadTargets,
+    });
+
+    this.work = new WorkTracker({
+      clock: this.clock,
+      onListenerError: (e) => this.log.error({ err: errorMessage(e) }, "status listener failed"),
+    });
+    this.http = new RelayHttpClient({ relayUrl: o.relayUrl, token: o.credentials.token });
+    this.control = new ControlServer({
+      logger: this.log.child({ part: "control" }),
+      clock: this.clock,
+      currentProviderSessionId: () => this.supervisor.providerSessionId,
+      ...o.control,
+    });
+    this.tasks = new TaskTracker({
+      agentId: () => agentId,
+      relay: this.http,
+      logger: this.log,
+      onStart: (taskId) => this.work.add({ kind: "task", id: String(taskId) }),
+      onEnd: (taskId) => this.work.remove("task", String(taskId)),
+    });
+    this.events = new ProviderEventSink({
+      work: this.work,
+      tasks: this.tasks,
+      onIdle: () => this.queue.kick(),
+      onTimeline: (event, data) => this.status.timelineEvent(event, data),
+    });
+    const policy = new RestartPolicy(o.restartLimits);
+    this.supervisor = new ProviderSupervisor({
+      adapter: o.adapter,
+      cwd: config.cwd,
+      clock: this.clock,
+      logger: this.log.child({ part: "provider" }),
+      envFor: (sessionId) => this.providerEnv(sessionId),
+      restartOnExit: config.headless,
+      decideOnExit: (exit) => policy.recordExit(exit),
+      onEvent: (e) => this.onProviderEvent(e),
+      onStateChange: (state) => this.onSupervisorState(state),
+      onFinalExit: (code, reason) => void this.stop({ code, reason, graceful: false }),
+    });
+    const cache = new AttachmentCache(join(o.cacheDir, "attachments", agentId), (id, opts) =>
+      this.http.downloadAttachment(id, opts),
+    );
+    this.queue = new DeliveryQueue({
+      agent: address,
+      relay: this.http,
+      deliver: (items, signal) => o.adapter.deliver(items, signal),
+      canDeliver: () => this.supervisor.isRunning && !this.work.hasCondition("needs-input"),
+      attachments: (m) => cache.fetchAll(m.attachments),
+      onTaskDelivered: (taskId, m, claimHeld) =>
+        this.tasks.track(taskId, m.id, claimHeld, this.work.has("provider-turn", "turn")),
+      onStateChange: (id, state) => {
+        if (state === "claimed") this.work.add({ kind: "message", id: String(id) });
+        else this.work.remove("message", String(id));
+      },
+      clock: this.clock,
+      logger: this.log.child({ part: "delivery" }),
+    });
+    this.status = new StatusPublisher({
+      work: this.work,
+      send: (frame) => this.bus.status(frame),
+      ready: () => this.supervisor.isRunning,
+      now: () => this.clock.now(),
+      meta: () => this.statusMeta(),
+    });
+    this.bus = new RelayBusClient({
+      relayUrl: o.relayUrl,
+      token: o.credentials.token,
+      logger: this.log.child({ part: "bus" }),
+      clock: this.clock,
+      heartbeatIntervalMs: timers.heartbeatMs,
+      heartbeatMeta: () => this.heartbeatMeta(),
+      hello: {
+        role: "provider",
+        componentId: config.runnerId,
+        agentId,
+        instanceId: this.instanceId,
+        machine: o.machine ?? hostname(),
+        capabilities: [...config.capabilities],
+        tags: [...config.tags],
+        label: config.label,
+        meta: { provider: config.provider, runnerId: config.runnerId, pid: process.pid },
+        heartbeatIntervalMs: timers.heartbeatMs,
+        status: "idle",
+      },
+    });
+    this.commands = new CommandHandler({
+      identity: () => ({ agentId, runnerId: config.runnerId }),
+      relay: this.http,
+      logger: this.log.child({ part: "commands" }),
+      handlers: buildCommandHandlers({
+        adapter: o.adapter,
+        supervisor: this.supervisor,
+        publish: (action) => this.status.publish(action),
+        reconnectTransport: (reason) => this.bus.reconnectTransport(reason),
+        clearProviderWork: () => this.events.providerGone(),
+        resolvePermission: async (id, decision) =>
+          this.control.resolvePermission(id, decision) ||
+          ((await o.adapter.respondToPermissionDecision?.(id, decision)) ?? false),
+        deliverNote: (content, signal) => this.deliverNote(content, signal),
+      }),
+      onStart: (c) => this.work.add({ kind: "command", id: c.id, label: c.type }),
+      onEnd: (c, outcome) => this.onCommandEnd(c, outcome.ok),
+    });
+    this.liveness = new Liveness({
+      relay: this.http,
+      identity: () => ({ agentId, instanceId: this.instanceId }),
+      status: () => {
+        const s = this.status.snapshot();
+        return {
+          status: s.agentStatus,
+          semanticStatus: s.semanticStatus,
+          ready: s.ready,
+          meta: s.meta ?? {},
+        };
+      },
+      heartbeatMeta: () => this.heartbeatMeta(),
+      offer: (m) => this.queue.offer(m),
+      clock: this.clock,
+      logger: this.log.child({ part: "liveness" }),
+    });
+    this.renewer = new TokenRenewer({
+      clock: this.clock,
+      renew: (signal) => this.http.renewToken({ signal }),
+      onRenewed: (answer) => o.credentials.replace(answer),
+      onFailed: (e) => {
+        this.log.warn({ err: errorMessage(e) }, "runtime token renewal failed; retrying in 60 s");
+        this.status.timelineEvent("runtime-token-renewal-failed", { error: errorMessage(e) });
+      },
+    });
+    const periodic = (intervalMs: number, job: (s: AbortSignal) => Promise<void>, what: string) =>
+      new Periodic({
+        clock: this.clock,
+        intervalMs,
+        job,
+        onError: (e) => this.log.warn({ err: errorMessage(e) }, `${what} failed`),
+      });
+    this.timers = [
+      periodic(timers.livenessMs, (s) => this.liveness.round(s), "liveness"),
+      periodic(timers.claimRenewalMs, () => this.tasks.renewClaims(), "claim renewal"),
+    ];
+    this.info = config.runnerInfoFile ? new RunnerInfoFile(config.runnerInfoFile, this.clock) : undefined;
+    wireRunner(this);
+  }
+
+  get state(): RunnerState {
+    return this._state;
+  }
+
+  /** Start-up order: control server, bus, provider, status, initial prompt, unread bootstrap, timers, drain. */
+  async start(): Promise<void> {
+    if (this._state !== "created") throw new Error(`runner already ${this._state}`);
+    this._state = "starting";
+    const { config } = this.o;
+    try {
+      this.control.start();
+      await this.writeInfo();
+      this.bus.start();
+      await this.bus.waitForOpen({ timeoutMs: this.o.connectTimeoutMs ?? 30_000 });
+      await this.supervisor.start();
+      await this.writeInfo();
+      this.status.publish("started");
+      if (config.prompt) await this.deliverInitialPrompt(config.prompt);
+      await this.liveness.readUnread();
+      for (const t of this.timers) t.start();
+      const record = this.o.credentials.record;
+      if (record) this.renewer.schedule(record);
+      this._state = "running";
+      this.queue.kick();
+      this.log.info({ provider: config.provider, controlUrl: this.control.url }, "runner started");
+    } catch (e) {
+      this.log.error({ err: errorMessage(e) }, "runner failed to start");
+      await this.stop({ code: 1, reason: `start failed: ${errorMessage(e)}`, graceful: false });
+      throw e;
+    }
+  }
+
+  /** Stop everything; `deregister` removes the agent from the relay. Idempotent. */
+  stop(options: {
+    code?: number;
+    reason: string;
+    graceful?: boolean;
+    deregister?: boolean;
+  }): Promise<RunnerExit> {
+    if (this.stopping) return this.stopping;
+    this.stopping = this.teardown({ code: 0, graceful: true, deregister: true, ...options });
+    return this.stopping;
+  }
+
+  private async teardown(o: { code: number; reason: string; graceful: boolean; deregister: boolean }) {
+    this._state = "stopping";
+    this.log.info({ reason: o.reason }, "runner stopping");
+    for (const t of this.timers) t.stop();
+    this.renewer.stop();
+    this.queue.stop();
+    this.commands.stop();
+    const step = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (e) {
+        this.log.warn({ err: errorMessage(e) }, `${what} failed during shutdown`);
+      }
+    };
+    await step("provider stop", () => this.supervisor.stop({ graceful: o.graceful, timeoutMs: 10_000 }));
+    await step("claim release", () => this.tasks.releaseAll());
+    this.work.setCondition("offline", true, o.reason);
+    await step("final status", () => this.bus.statusAsync(this.status.flush()));
+    if (o.deregister) await step("deregister", () => this.http.deregister(this.o.config.agentId));
+    await step("bus close", () => this.bus.close());
+    await step("control stop", () => this.control.stop());
+    await step("http close", () => this.http.close());
+    if (this.info) await step("info file", () => this.info!.remove());
+    this._state = "stopped";
+    const exit = { code: o.code, reason: o.reason };
+    this.resolveDone(exit);
+    return exit;
+  }
+
+  onProviderEvent(event: ProviderEvent): void {
+    this.events.handle(event);
+    this.status.publish();
+  }
+
+  private onSupervisorState(state: string): void {
+    this.work.setCondition("starting", state === "spawning");
+    if (state === "running") {
+      this.work.setCondition("offline", false);
+      this.work.setCondition("error", false);
+      void this.writeInfo();
+      this.queue.kick();
+    } else if (state === "restart-wait") {
+      this.work.setCondition("offline", true, "provider restarting");
+    } else if (state === "gave-up" || state === "failed") {
+      this.work.setCondition("error", true, `provider ${state}`);
+    }
+    this.status.publish();
+  }
+
+  private onCommandEnd(command: Command, ok: boolean): void {
+    this.work.remove("command", command.id);
+    if (!ok) return;
+    if (command.type === "agent.shutdown" || command.type === "agent.kill") {
+      const exit = this.o.config.exitOnShutdown;
+      void this.stop({ code: 0, reason: `${command.type} command`, deregister: true, graceful: exit });
+    }
+  }
+
+  private async deliverInitialPrompt(prompt: string): Promise<void> {
+    const ac = new AbortController();
+    if (this.o.adapter.deliverInitialPrompt) await this.o.adapter.deliverInitialPrompt(prompt, ac.signal);
+    else await this.deliverNote(prompt, ac.signal);
+  }
+
+  /** Text that is not a relay message (initial prompt, injected context) travels as a synthetic system message. */
+  private async deliverNote(content: string, signal: AbortSignal): Promise<void> {
+    const note: Message = {
+      id: 0,
+      from: "runner",
+      to: this.o.config.agentId,
+      kind: "system",
+      body: content,
+      payload: {},
+      claimable: false,
+      readBy: [],
+      reactions: [],
+      attachments: [],
+      createdAt: this.clock.now(),
+    };
+    await this.o.adapter.deliver([{ message: note, attachmentPaths: [] }], signal);
+  }
+
+  private providerEnv(providerSessionId: string): Record<string, string> {
+    const { config } = this.o;
+    return {
+      ...this.control.childEnv(providerSessionId),
+      ...this.o.credentials.env(),
+      AGENT_RELAY_RUNNER_ID: config.runnerId,
+      AGENT_RELAY_AGENT_ID: config.agentId,
+      AGENT_RELAY_URL: this.o.relayUrl,
+      AGENT_RELAY_APPROVAL_MODE: config.approvalMode,
+      ...(this.o.binPath ? { AGENT_RELAY_BIN: this.o.binPath } : {}),
+    };
+  }
+
+  private statusMeta(): Record<string, unknown> {
+    return {
+      provider: this.o.config.provider,
+      providerState: this.supervisor.state,
+      providerSessionId: this.supervisor.providerSessionId,
+      auth: this.o.credentials.summary(),
+      transportState: this.bus.transportState,
+      pendingPermissions: [...this.events.facts.pendingPermissions.values()],
+      lastFailure: this.events.facts.lastFailure,
+    };
+  }
+
+  private heartbeatMeta(): Record<string, unknown> {
+    return {
+      ...this.o.adapter.runtimeMeta?.(),
+      contextUsage: this.events.facts.contextUsage,
+      semanticStatus: this.work.semanticStatus,
+    };
+  }
+
+  private async writeInfo(): Promise<void> {
+    if (!this.info) return;
+    const { config } = this.o;
+    const tmux = this.o.adapter.terminalAttachSpec()?.tmux;
+    const fields = {
+      agentId: config.agentId,
+      runnerId: config.runnerId,
+      provider: config.provider,
+      controlUrl: this.control.url,
+      pid: process.pid,
+      tmuxSession: tmux?.session,
+      tmuxSocket: tmux?.socket,
+      startedAt: this.clock.now(),
+      providerSessionId: this.supervisor.providerSessionId,
+    };
+    try {
+      if (this.info.current) await this.info.update(fields);
+      else await this.info.write(fields);
+    } catch (e) {
+      this.log.warn({ err: errorMessage(e) }, "could not write the runner info file");
+    }
+  }
+}

@@ -1,0 +1,71 @@
+// The runner's current relay token and what is known about it (jti, profile, expiry) — never logged, only summarised.
+import { decodeJwt } from "jose";
+import type { TokenAnswer, TokenRecord } from "../protocol/index.ts";
+
+export class Credentials {
+  private listeners = new Set<(token: string) => void>();
+
+  constructor(
+    private _token: string,
+    private _record: TokenRecord | undefined,
+  ) {}
+
+  /** Build from a token plus whatever the config says about it; a JWT fills in what is missing. */
+  static from(token: string, known: Partial<TokenRecord>, agentId: string): Credentials {
+    let claims: Record<string, unknown> = {};
+    try {
+      claims = decodeJwt(token) as Record<string, unknown>;
+    } catch {
+      // Not a JWT (a root token): nothing to renew.
+    }
+    const jti = known.jti ?? (typeof claims.jti === "string" ? claims.jti : undefined);
+    const profileId =
+      known.profileId ?? (typeof claims.profileId === "string" ? claims.profileId : undefined);
+    const expiresAt = known.expiresAt ?? (typeof claims.exp === "number" ? claims.exp : undefined);
+    const record =
+      jti && profileId && expiresAt
+        ? {
+            jti,
+            profileId,
+            expiresAt,
+            agentId: typeof claims.agentId === "string" ? claims.agentId : agentId,
+          }
+        : undefined;
+    return new Credentials(token, record);
+  }
+
+  get token(): string {
+    return this._token;
+  }
+  get record(): TokenRecord | undefined {
+    return this._record;
+  }
+
+  /** What status meta may show: profile, jti, expiry — never the token. */
+  summary(): Record<string, unknown> {
+    if (!this._record) return { kind: "static" };
+    return { profile: this._record.profileId, jti: this._record.jti, expiresAt: this._record.expiresAt };
+  }
+
+  /** The env a provider child gets, so its skills act as this agent. */
+  env(): Record<string, string> {
+    const env: Record<string, string> = { AGENT_RELAY_TOKEN: this._token };
+    if (this._record) {
+      env.AGENT_RELAY_TOKEN_JTI = this._record.jti;
+      env.AGENT_RELAY_TOKEN_PROFILE = this._record.profileId;
+      env.AGENT_RELAY_TOKEN_EXPIRES_AT = String(this._record.expiresAt);
+    }
+    return env;
+  }
+
+  replace(answer: TokenAnswer): void {
+    this._token = answer.token;
+    this._record = answer.record;
+    for (const l of this.listeners) l(answer.token);
+  }
+
+  onChange(listener: (token: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,243 @@
+// Turns relay messages into provider deliveries: match, de-duplicate, claim, fetch attachments, deliver, mark read, retry.
+import type { Logger } from "pino";
+import { type AgentAddress, type Message, matchesAgent } from "../protocol/index.ts";
+import type { DeliveryItem, DeliveryResult } from "../providers/adapter.ts";
+import type { Clock, TimerHandle } from "../util/clock.ts";
+import { errorMessage } from "../util/errors.ts";
+import type { RelayApi } from "./ports.ts";
+import { RecentIds } from "./recent-ids.ts";
+
+/** Lifecycle of one message inside the runner; `ambiguous` means written but never confirmed. */
+export type DeliveryState =
+  | "queued"
+  | "claimed"
+  | "written"
+  | "confirmed"
+  | "ambiguous"
+  | "skipped"
+  | "failed";
+
+export interface DeliveryQueueOptions {
+  agent: () => AgentAddress;
+  relay: Pick<RelayApi, "claim" | "releaseClaim" | "completeClaim" | "markRead" | "setTaskStatus">;
+  /** Deliver to the current provider; rejects when it did not reach it. */
+  deliver: (items: DeliveryItem[], signal: AbortSignal) => Promise<DeliveryResult>;
+  /** Whether a provider is up to take deliveries now (the queue waits otherwise). */
+  canDeliver: () => boolean;
+  attachments: (message: Message) => Promise<string[]>;
+  /** Called for each message handed over, with the state it reached. */
+  onDelivered?: (message: Message, state: DeliveryResult["state"]) => void;
+  /** Called when a task-linked message was handed over (the task tracker takes it from there). */
+  onTaskDelivered?: (taskId: number, message: Message, claimHeld: boolean) => void;
+  onStateChange?: (messageId: number, state: DeliveryState) => void;
+  clock: Clock;
+  logger: Logger;
+  /** Retry delays after a failed delivery: first, cap. */
+  retry?: { initialMs: number; maxMs: number };
+  /** Most messages handed to the provider in one deliver() call. */
+  batchSize?: number;
+}
+
+export function taskIdOf(message: Message): number | undefined {
+  const t = message.payload.taskId;
+  return typeof t === "number" && Number.isInteger(t) && t > 0 ? t : undefined;
+}
+
+export class DeliveryQueue {
+  private readonly pending = new Map<number, Message>();
+  /** Ids handed to the current provider session: the de-duplication set. */
+  private readonly delivered = new RecentIds(20_000);
+  private draining: Promise<void> | undefined;
+  private again = false;
+  private retryTimer: TimerHandle | undefined;
+  private retryDelay: number;
+  private failureLogged = false;
+  private stopped = false;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly o: DeliveryQueueOptions) {
+    this.retryDelay = o.retry?.initialMs ?? 500;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Offer a message from the bus or an unread read; returns false when it is not for us or already handled. */
+  offer(message: Message): boolean {
+    if (this.stopped) return false;
+    if (!matchesAgent(message, this.o.agent())) return false;
+    if (message.from === this.o.agent().agentId) return false;
+    if (this.delivered.has(message.id) || this.pending.has(message.id)) return false;
+    this.pending.set(message.id, message);
+    this.o.onStateChange?.(message.id, "queued");
+    this.kick();
+    return true;
+  }
+
+  /** A new provider session starts with a clean de-duplication set only if the caller says so. */
+  forgetDelivered(): void {
+    this.delivered.clear();
+  }
+
+  /** Start a drain unless one is running; a running drain picks up what arrived meanwhile. */
+  kick(): void {
+    if (this.stopped || this.retryTimer) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drainLoop().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  /** Resolves when no drain is running (tests and shutdown use it). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
+    this.abort.abort(new Error("delivery queue stopped"));
+  }
+
+  private async drainLoop(): Promise<void> {
+    do {
+      this.again = false;
+      while (this.pending.size > 0 && !this.stopped && this.o.canDeliver()) {
+        const ok = await this.drainBatch();
+        if (!ok) return;
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** One batch in id order. Returns false after a failure (a retry is scheduled). */
+  private async drainBatch(): Promise<boolean> {
+    const ids = [...this.pending.keys()].sort((a, b) => a - b).slice(0, this.o.batchSize ?? 50);
+    const agentId = this.o.agent().agentId;
+    const ready: { message: Message; claimed: boolean; taskId: number | undefined }[] = [];
+    for (const id of ids) {
+      const message = this.pending.get(id)!;
+      this.pending.delete(id);
+      let claimed = false;
+      if (message.claimable) {
+        try {
+          const r = await this.o.relay.claim(id, agentId);
+          if (!r.ok) {
+            // Another agent holds it; if its claim lapses the message shows up unread again.
+            this.o.onStateChange?.(id, "skipped");
+            continue;
+          }
+          claimed = true;
+          this.o.onStateChange?.(id, "claimed");
+        } catch (e) {
+          this.pending.set(id, message);
+          await this.releaseAll(ready);
+          for (const r of ready) this.pending.set(r.message.id, r.message);
+          this.failed(e, "claim");
+          return false;
+        }
+      }
+      ready.push({ message, claimed, taskId: taskIdOf(message) });
+    }
+    if (ready.length === 0) return true;
+
+    let items: DeliveryItem[];
+    try {
+      items = [];
+      for (const r of ready)
+        items.push({ message: r.message, attachmentPaths: await this.o.attachments(r.message) });
+      for (const r of ready) {
+        if (r.taskId !== undefined) {
+          await this.o.relay.setTaskStatus(r.taskId, { status: "in_progress", agentId });
+        }
+      }
+    } catch (e) {
+      await this.requeue(ready);
+      this.failed(e, "prepare");
+      return false;
+    }
+
+    let result: DeliveryResult;
+    try {
+      result = await this.o.deliver(items, this.abort.signal);
+    } catch (e) {
+      await this.requeue(ready);
+      this.failed(e, "deliver");
+      return false;
+    }
+
+    this.succeeded();
+    for (const r of ready) {
+      this.delivered.add(r.message.id);
+      this.o.onStateChange?.(r.message.id, result.state);
+      this.o.onDelivered?.(r.message, result.state);
+      if (r.taskId !== undefined) this.o.onTaskDelivered?.(r.taskId, r.message, r.claimed);
+    }
+    await this.settle(ready, agentId);
+    return true;
+  }
+
+  /** After a delivery: mark read, and finish claims that are not held for a task. */
+  private async settle(
+    ready: { message: Message; claimed: boolean; taskId: number | undefined }[],
+    agentId: string,
+  ) {
+    await Promise.all(
+      ready.map(async (r) => {
+        try {
+          await this.o.relay.markRead(r.message.id, agentId);
+          if (r.claimed && r.taskId === undefined) await this.o.relay.completeClaim(r.message.id, agentId);
+        } catch (e) {
+          // The provider has it; a lost read mark only means the relay may list it unread until the next try.
+          this.o.logger.warn(
+            { messageId: r.message.id, err: errorMessage(e) },
+            "could not mark a delivered message read",
+          );
+        }
+      }),
+    );
+  }
+
+  private async requeue(ready: { message: Message; claimed: boolean }[]): Promise<void> {
+    await this.releaseAll(ready);
+    for (const r of ready) {
+      this.pending.set(r.message.id, r.message);
+      this.o.onStateChange?.(r.message.id, "queued");
+    }
+  }
+
+  private async releaseAll(ready: { message: Message; claimed: boolean }[]): Promise<void> {
+    const agentId = this.o.agent().agentId;
+    await Promise.all(
+      ready
+        .filter((r) => r.claimed)
+        .map((r) => this.o.relay.releaseClaim(r.message.id, agentId).catch(() => undefined)),
+    );
+  }
+
+  private failed(e: unknown, stage: string): void {
+    if (!this.failureLogged) {
+      this.o.logger.warn(
+        { stage, err: errorMessage(e), pending: this.pending.size },
+        "delivery failed; will retry",
+      );
+      this.failureLogged = true;
+    }
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(this.retryDelay * 2, this.o.retry?.maxMs ?? 30_000);
+    this.retryTimer = this.o.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, delay);
+  }
+
+  private succeeded(): void {
+    if (this.failureLogged) this.o.logger.info("delivery recovered");
+    this.failureLogged = false;
+    this.retryDelay = this.o.retry?.initialMs ?? 500;
+  }
+}

@@ -1,0 +1,21 @@
+// The slice of the relay client the runner's parts depend on, so each part names exactly what it uses.
+import type { RelayHttpClient } from "../relay-client/index.ts";
+
+export type RelayApi = Pick<
+  RelayHttpClient,
+  | "getUnread"
+  | "claim"
+  | "renewClaim"
+  | "releaseClaim"
+  | "completeClaim"
+  | "markRead"
+  | "setTaskStatus"
+  | "setCommandStatus"
+  | "downloadAttachment"
+  | "renewToken"
+  | "getReplyObligations"
+  | "putStatus"
+  | "putReady"
+  | "heartbeat"
+  | "deregister"
+>;

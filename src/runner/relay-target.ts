@@ -1,0 +1,115 @@
+// Finds the relay the runner talks to — the one given, a local one already running, or an embedded one started here —
+// and the token it uses: a runtime token bound to this agent whenever the runner holds an admin token.
+import type { Logger } from "pino";
+import type { RunnerConfig } from "../config/index.ts";
+import { ConfigError } from "../config/index.ts";
+import type { RelayHandle } from "../relay/index.ts";
+import { startRelay } from "../relay/index.ts";
+import {
+  defaultRelayDbPath,
+  defaultRelayInfoPath,
+  readRelayInfoFile,
+  writeRelayInfoFile,
+} from "../relay/local-info.ts";
+import { RelayHttpClient } from "../relay-client/index.ts";
+import { errorMessage } from "../util/errors.ts";
+import { Credentials } from "./credentials.ts";
+
+export const EMBEDDED_RELAY_PORT = 8787;
+/** Lifetime of the runtime token a runner mints for its agent; renewed long before it ends. */
+export const RUNTIME_TOKEN_TTL_SECONDS = 12 * 3600;
+
+export interface RelayTarget {
+  url: string;
+  credentials: Credentials;
+  /** Set when this process runs the relay; stop it last. */
+  embedded?: RelayHandle;
+}
+
+async function isHealthy(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(new URL("/v1/health", url), { signal: AbortSignal.timeout(1_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function startEmbedded(rootToken: string | undefined, logger: Logger): Promise<RelayHandle> {
+  const base = { dbPath: defaultRelayDbPath(), rootToken, logger: logger.child({ part: "relay" }) };
+  try {
+    return await startRelay({ ...base, port: EMBEDDED_RELAY_PORT });
+  } catch (e) {
+    // The usual port is taken by something else: any free port will do, relay.json says which.
+    logger.debug({ err: errorMessage(e) }, `port ${EMBEDDED_RELAY_PORT} unavailable; using a free port`);
+    return await startRelay({ ...base, port: 0 });
+  }
+}
+
+export async function resolveRelayTarget(config: RunnerConfig, logger: Logger): Promise<RelayTarget> {
+  const info = (() => {
+    try {
+      return readRelayInfoFile();
+    } catch (e) {
+      logger.warn({ err: errorMessage(e) }, "ignoring an unreadable relay.json");
+      return undefined;
+    }
+  })();
+  let url: string;
+  let token: string | undefined = config.token;
+  let embedded: RelayHandle | undefined;
+
+  if (config.relayUrl) {
+    url = config.relayUrl;
+    if (!token && info && sameOrigin(info.url, url)) token = info.rootToken;
+    if (!token) {
+      throw new ConfigError(
+        `--token (AGENT_RELAY_TOKEN): required with --relay-url ${url} (no matching ${defaultRelayInfoPath()})`,
+      );
+    }
+  } else if (info && (await isHealthy(info.url))) {
+    url = info.url;
+    token ??= info.rootToken;
+    logger.info({ url }, "using the local relay already running");
+  } else {
+    embedded = await startEmbedded(info?.rootToken, logger);
+    url = embedded.url;
+    token ??= embedded.rootToken;
+    writeRelayInfoFile(defaultRelayInfoPath(), { url, rootToken: embedded.rootToken });
+    logger.info({ url, info: defaultRelayInfoPath() }, "embedded relay listening");
+  }
+
+  const known = { jti: config.tokenJti, profileId: config.tokenProfile, expiresAt: config.tokenExpiresAt };
+  let credentials = Credentials.from(token, known, config.agentId);
+  if (!credentials.record) credentials = await mintRuntimeToken(url, credentials, config.agentId, logger);
+  return { url, credentials, embedded };
+}
+
+/**
+ * With an admin (root) token, give the agent a runtime token bound to its own id instead: the provider's
+ * skills then cannot act as anyone else, and the token renews itself.
+ */
+async function mintRuntimeToken(url: string, admin: Credentials, agentId: string, logger: Logger) {
+  const http = new RelayHttpClient({ relayUrl: url, token: admin.token });
+  try {
+    const answer = await http.createToken({
+      agentId,
+      profileId: "provider-agent",
+      ttlSeconds: RUNTIME_TOKEN_TTL_SECONDS,
+    });
+    return new Credentials(answer.token, answer.record);
+  } catch (e) {
+    logger.debug({ err: errorMessage(e) }, "could not mint a runtime token; using the given token as is");
+    return admin;
+  } finally {
+    await http.close();
+  }
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,40 @@
+// Event wiring between the runner's parts: bus → delivery/commands, control → provider events, token → clients.
+import { errorMessage } from "../util/errors.ts";
+import type { AgentRunner } from "./agent-runner.ts";
+
+export function wireRunner(r: AgentRunner): void {
+  const { bus, control, queue, commands, status, work, liveness, log } = r;
+
+  bus.on("message.new", (m) => queue.offer(m));
+  bus.on("command", (c) => commands.handle(c));
+  let connections = 0;
+  bus.on("connected", () => {
+    // After a reconnect, read what was published while we were away.
+    if (connections++ > 0 && r.state === "running") {
+      liveness
+        .readUnread()
+        .catch((e) => log.warn({ err: errorMessage(e) }, "unread read after reconnect failed"));
+    }
+    status.publish();
+  });
+  bus.on("transport", () => status.publish());
+
+  // Hooks talk to the control server; their events count only for the current provider session.
+  control.onProviderEvent((e) => {
+    if (e.providerSessionId === r.supervisor.providerSessionId) r.onProviderEvent(e);
+  });
+  control.setTerminalAttachSpec(() => r.o.adapter.terminalAttachSpec());
+  control.setReplyObligations((signal) => r.http.getReplyObligations(r.o.config.agentId, { signal }));
+
+  work.onChange(() => status.publish());
+
+  r.o.credentials.onChange((token) => {
+    r.http.setToken(token);
+    bus.setToken(token);
+    bus.reconnectTransport("runtime token renewed");
+    liveness.resume();
+    const record = r.o.credentials.record;
+    status.timelineEvent("runtime-token-renewed", { jti: record?.jti, expiresAt: record?.expiresAt });
+    if (record) r.renewer.schedule(record);
+  });
+}

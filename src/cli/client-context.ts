@@ -58,10 +58,10 @@ export function resolveRelayTarget(
   try {
     parsedUrl = new URL(url);
   } catch {
-    throw new UsageError(`--relay-url / AGENT_RELAY_URL: not a URL (got ${JSON.stringify(url)})`);
+    throw new UsageError(`--relay-url / AGENT_RELAY_URL: not a URL (got ${shortValue(url)})`);
   }
   if (parsedUrl.protocol !== "http:" && parsedUrl.protocol !== "https:") {
-    throw new UsageError(`--relay-url / AGENT_RELAY_URL: must be http(s) (got ${JSON.stringify(url)})`);
+    throw new UsageError(`--relay-url / AGENT_RELAY_URL: must be http(s) (got ${shortValue(url)})`);
   }
   const fileToken = info && sameRelay(info.url, url) ? info.rootToken : undefined;
   const token = explicitToken ?? fileToken;
@@ -86,7 +86,7 @@ export function parseOption<T>(schema: z.ZodType<T>, value: unknown, name: strin
   if (r.success) return r.data;
   const issues = r.error.issues.map((i) => ({ ...i, path: [] }));
   throw new UsageError(
-    `${name}: ${describeIssues(issues).replace(/^\(root\): /, "")} (got ${JSON.stringify(value)})`,
+    `${name}: ${describeIssues(issues).replace(/^\(root\): /, "")} (got ${shortValue(value)})`,
   );
 }
 
@@ -162,4 +162,10 @@ export function asClientCommand(cmd: Command, what: string): Command {
     .exitOverride((err) => {
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
     });
+}
+
+/** A bad value as shown in an error: quoted, and cut short so a pasted document does not flood the terminal. */
+function shortValue(value: unknown): string {
+  const shown = JSON.stringify(value) ?? String(value);
+  return shown.length > 60 ? `${shown.slice(0, 59)}…` : shown;
 }

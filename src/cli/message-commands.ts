@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { AgentId, MessageKind, Target } from "../protocol/index.ts";
+import { AgentId, MessageKind, SendMessageRequest, Target } from "../protocol/index.ts";
 import {
   type ActionContext,
   agentFrom,
@@ -84,6 +84,10 @@ async function send(ctx: ActionContext, bodyArg: string | undefined, o: SendOpti
   if (o.replyRequired) payload.replyRequired = true;
   const replyTo = o.replyTo === undefined ? undefined : parseOption(IdArg, o.replyTo, "--reply-to");
   const kind = o.kind === undefined ? undefined : parseOption(MessageKind, o.kind, "--kind");
+  const subject =
+    o.subject === undefined
+      ? undefined
+      : parseOption(SendMessageRequest.shape.subject, o.subject, "--subject");
   const fromFlag = agentFrom(o.from);
   const from = fromFlag === undefined ? undefined : parseOption(AgentId, fromFlag, "--from");
   const files = await Promise.all((o.attach ?? []).map(readAttachment));
@@ -97,7 +101,7 @@ async function send(ctx: ActionContext, bodyArg: string | undefined, o: SendOpti
     payload,
     claimable: o.claimable ?? false,
     attachmentIds,
-    ...(o.subject !== undefined ? { subject: o.subject } : {}),
+    ...(subject !== undefined ? { subject } : {}),
     ...(kind !== undefined ? { kind } : {}),
     ...(replyTo !== undefined ? { replyTo } : {}),
     ...(from !== undefined ? { from } : {}),

@@ -4,6 +4,7 @@ import {
   AgentId,
   type Command,
   CommandType,
+  CreateTaskRequest,
   TaskStatus,
   TERMINAL_COMMAND_STATUSES,
 } from "../protocol/index.ts";
@@ -63,9 +64,10 @@ async function createTask(
   o: { title: string; body?: string; assignee?: string; json?: boolean },
 ): Promise<void> {
   if (o.title.trim() === "") throw new UsageError("--title: must not be empty");
+  const title = parseOption(CreateTaskRequest.shape.title, o.title, "--title");
   const assignee = o.assignee === undefined ? undefined : parseOption(AgentId, o.assignee, "--assignee");
   const task = await ctx.client.createTask({
-    title: o.title,
+    title,
     ...(o.body !== undefined ? { body: o.body } : {}),
     ...(assignee !== undefined ? { assignee } : {}),
   });

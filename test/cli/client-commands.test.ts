@@ -199,6 +199,7 @@ describe("messaging CLI", () => {
         "agent-relay-runner send: unknown option '--frobnicate'",
       ],
       [["msg", "react", "1", "eyes"], "--agent is required"],
+      [["send", "--to", "bob", "--subject", "s".repeat(1001), "hi"], "--subject: Too big"],
     ];
     const before = (await root.getUnread("bob")).length;
     const results = await Promise.all(cases.map(([args]) => runCli(args, { env })));

@@ -151,6 +151,10 @@ export class Hub {
     // ack: optional flow control; nothing to do.
   }
 
+  /**
+   * A session keeps the identity its hello proved. Renewing the token later does not end the session
+   * (the old jti is revoked after the grace, but only new requests and hellos check it).
+   */
   private async onHello(ws: Socket, h: Extract<ClientFrame, { type: "hello" }>): Promise<void> {
     const next = nextState(ws.data.state, "hello");
     if (!next)

@@ -19,6 +19,7 @@ export const listAgents: Handler = (_req, { relay }) => Response.json({ agents: 
 
 export const getAgent: Handler = (req, { relay }) => Response.json(requireAgent(relay, agentIdParam(req)));
 
+/** Deregistration deletes the agent row (messages stay) and closes its bus sessions; a later hello registers it again. */
 export const deregisterAgent: Handler = (req, call) => {
   const id = ownAgentParam(req, call);
   if (!call.relay.store.agents.remove(id)) throw new HttpError("not_found", `agent '${id}' not found`);
@@ -73,7 +74,10 @@ function recipientFor(relay: Relay, agentId: string): Recipient {
   return { agentId, targets };
 }
 
-/** Liveness reports must come from the agent's current instance; an older instance gets 409 stale_instance. */
+/**
+ * Liveness reports must come from the agent's current instance; an older instance gets 409 stale_instance.
+ * A heartbeat only refreshes lastHeartbeatAt: an agent the sweep marked offline stays so until it reports a status.
+ */
 function liveness(
   relay: Relay,
   id: string,

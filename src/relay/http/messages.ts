@@ -53,6 +53,10 @@ export const sendMessage: Handler = async (req, { relay, principal }) => {
 
 export const getMessage: Handler = (req, { relay }) => Response.json(requireMessage(relay, messageId(req)));
 
+/**
+ * Claiming does not check that the message is addressed to the claimer: the runner claims what its inbox
+ * offered, and root may claim on anyone's behalf. Claiming again as the live holder renews the claim.
+ */
 export const claimMessage: Handler = async (req, call) => {
   const id = messageId(req);
   const body = await readJson(req, ClaimRequest, call.relay.limits.jsonBodyBytes);

@@ -48,6 +48,10 @@ const MATCHES_RECIPIENT = `(m.id IN (
     SELECT id FROM messages WHERE resolved_to_agent = :agent AND id > :afterId
   ))`;
 
+// The same rule evaluated row by row, for queries driven by another (smaller) index.
+const MATCHES_RECIPIENT_INLINE = `((m.resolved_to_agent IS NULL AND m.target IN (SELECT value FROM json_each(:targets)))
+    OR m.resolved_to_agent = :agent)`;
+
 export class MessageStore {
   private readonly insertStmt: Statement;
   private readonly byIdStmt: Statement<MessageRow, [number]>;
@@ -89,9 +93,9 @@ export class MessageStore {
     // An obligation ends when the recipient sends any message with replyTo = its id; a claimable one
     // is only the obligation of the agent that holds (or held) its claim.
     this.obligationsStmt = db.query(
-      `SELECT m.* FROM messages m
+      `SELECT m.* FROM messages m INDEXED BY messages_reply_required
        WHERE m.reply_required = 1
-         AND ${MATCHES_RECIPIENT}
+         AND ${MATCHES_RECIPIENT_INLINE}
          AND m.sender != :agent
          AND (m.claimable = 0 OR m.claimed_by = :agent)
          AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.reply_to = m.id AND r.sender = :agent)
@@ -147,8 +151,8 @@ export class MessageStore {
   }
 
   replyObligations(recipient: Recipient, limit: number): Message[] {
-    const { now: _now, ...params } = this.recipientParams(recipient, 0, limit, 0);
-    return this.hydrate(this.obligationsStmt.all(params));
+    const { agentId: agent, targets } = recipient;
+    return this.hydrate(this.obligationsStmt.all({ agent, targets: JSON.stringify(targets), limit }));
   }
 
   private recipientParams(r: Recipient, afterId: number, limit: number, now: number) {

@@ -5,6 +5,7 @@ export {
   toPermissionHookOutput,
   translateClaudeHook,
 } from "./claude-hooks.ts";
+export { type DeliveryLineOptions, formatDeliveryLine, messageIdsInPrompt } from "./delivery-line.ts";
 export type { PublishResult } from "./delivery-stream.ts";
 export { type ControlErrorCode, ControlHttpError } from "./http.ts";
 export { MAX_MONITOR_LINE, toMonitorLine } from "./monitor-line.ts";

@@ -2,14 +2,10 @@
 import type { Server } from "bun";
 import type { Message, PermissionDecision } from "../protocol/index.ts";
 import type { ProviderEvent, ProviderEventListener, TerminalAttachSpec } from "../providers/adapter.ts";
-import { type Clock, systemClock } from "../util/clock.ts";
+import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
 import { RunnerError } from "../util/errors.ts";
 import { type Logger, silentLogger } from "../util/logger.ts";
-import {
-  DeliveryStream,
-  type DeliveryStream as DeliveryStreamType,
-  type PublishResult,
-} from "./delivery-stream.ts";
+import { DeliveryStream, type PublishResult } from "./delivery-stream.ts";
 import { ControlHttpError, errorResponse, readJson } from "./http.ts";
 import { type PendingPermission, PermissionBroker } from "./permission-broker.ts";
 import { matchRoute, type Route } from "./router.ts";
@@ -63,13 +59,14 @@ const STOP_GRACE_MS = 2_000;
 export class ControlServer {
   readonly secret: string;
   private state: State = "created";
+  private stopping: Promise<void> | undefined;
   private server: Server<undefined> | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly providerListeners = new Set<ProviderEventListener>();
   private readonly controlListeners = new Set<ControlEventListener>();
   private readonly broker: PermissionBroker;
-  private readonly stream: DeliveryStreamType;
+  private readonly stream: DeliveryStream;
   private readonly routes: Route[];
   private terminalSource: TerminalSpecSource | undefined;
   private obligationsSource: ReplyObligationsSource | undefined;
@@ -79,6 +76,13 @@ export class ControlServer {
       throw new RunnerError(
         "CONFIG_INVALID",
         `control server secret must be at least ${MIN_SECRET_LENGTH} characters`,
+      );
+    }
+    const idle = options.idleTimeoutSeconds;
+    if (idle !== undefined && !(Number.isInteger(idle) && idle >= 1 && idle <= 255)) {
+      throw new RunnerError(
+        "CONFIG_INVALID",
+        `idleTimeoutSeconds must be an integer from 1 to 255, got ${idle}`,
       );
     }
     this.secret = options.secret ?? generateSecret();
@@ -135,22 +139,33 @@ export class ControlServer {
     this.log.info({ url: this.url }, "control server listening");
   }
 
-  /** Answer pending permission requests with `abort`, end delivery streams, and close the listener. */
-  async stop(): Promise<void> {
+  /** Answer pending permission requests with `abort`, end delivery streams, and close the listener. Idempotent. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
     if (this.state !== "running") {
       this.state = "stopped";
-      return;
+      return Promise.resolve();
     }
     this.state = "stopping";
+    this.stopping = this.shutdown().finally(() => {
+      this.state = "stopped";
+    });
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
     this.broker.settleAll("abort", "runner stopping");
     this.stream.closeAll();
     const server = this.server!;
     // Graceful first, so the answers just given are flushed; then force whatever is still open.
-    const graceful = server.stop(false);
-    const forced = new Promise<void>((resolve) => this.clock.setTimeout(resolve, STOP_GRACE_MS));
-    await Promise.race([graceful, forced]);
+    let timer: TimerHandle | undefined;
+    const forced = new Promise<void>((resolve) => {
+      timer = this.clock.setTimeout(resolve, STOP_GRACE_MS);
+    });
+    await Promise.race([server.stop(false), forced]);
+    timer?.cancel();
     await server.stop(true);
-    this.state = "stopped";
+    this.log.info("control server stopped");
   }
 
   get port(): number {

@@ -1,6 +1,8 @@
 // The delivery stream over real HTTP: order, monitor presence, resume without loss or duplicates, inert capped lines.
 import { afterEach, describe, expect, test } from "bun:test";
-import { MAX_MONITOR_LINE, toMonitorLine } from "../../src/control/index.ts";
+import { DeliveryStream } from "../../src/control/delivery-stream.ts";
+import { type ControlEvent, MAX_MONITOR_LINE, toMonitorLine } from "../../src/control/index.ts";
+import { ManualClock } from "../support/manual-clock.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { type Harness, StreamReader, startServer } from "./support.ts";
 
@@ -161,5 +163,45 @@ describe("toMonitorLine", () => {
     expect(toMonitorLine("plain text")).toBe("plain text");
     expect(toMonitorLine("a\n\n\tb")).toBe("a b");
     expect(toMonitorLine("\x1b[31mred\x1b[0m")).toBe("red");
+  });
+});
+
+describe("DeliveryStream (direct)", () => {
+  const setup = (maxQueuedChunks = 1_000) => {
+    const clock = new ManualClock();
+    const events: ControlEvent[] = [];
+    const stream = new DeliveryStream({
+      clock,
+      emit: (e) => events.push(e),
+      keepAliveMs: 1_000,
+      maxQueuedChunks,
+    });
+    return { clock, events, stream };
+  };
+
+  test("an idle stream gets a keep-alive comment every keepAliveMs, and none once the reader is gone", async () => {
+    const { clock, stream } = setup();
+    const ac = new AbortController();
+    const reader = stream.open(undefined, ac.signal).body!.getReader();
+    const text = async () => new TextDecoder().decode((await reader.read()).value);
+    expect(await text()).toStartWith("retry: 1000\n: connected");
+    await clock.advance(1_000);
+    expect(await text()).toBe(": keep-alive\n\n");
+    await clock.advance(1_000);
+    expect(await text()).toBe(": keep-alive\n\n");
+    ac.abort();
+    expect(stream.monitors).toBe(0);
+    expect(clock.timerCount).toBe(0);
+  });
+
+  test("a reader that stops reading is dropped once it falls too far behind", () => {
+    const { stream, events } = setup(5);
+    stream.open(undefined, new AbortController().signal); // never read
+    const results = Array.from({ length: 10 }, (_, i) =>
+      stream.publish({ messageId: i + 1, line: `m${i + 1}` }),
+    );
+    expect(results.some((r) => !r.accepted)).toBe(true);
+    expect(stream.monitors).toBe(0);
+    expect(events.at(-1)).toMatchObject({ type: "monitor.disconnected", monitors: 0 });
   });
 });

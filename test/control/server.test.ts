@@ -88,6 +88,18 @@ describe("routing", () => {
     expect((await jsonOf(wrong)).error.code).toBe("method_not_allowed");
   });
 
+  test("stop() is idempotent: concurrent and repeated calls all settle", async () => {
+    h = startServer();
+    await Promise.all([h.server.stop(), h.server.stop()]);
+    await h.server.stop();
+    expect(() => h.server.start()).toThrow(/cannot start/);
+  });
+
+  test("an idle timeout outside Bun's 1–255 s range is refused at construction", () => {
+    expect(() => new ControlServer({ idleTimeoutSeconds: 0 })).toThrow(/idleTimeoutSeconds/);
+    expect(() => new ControlServer({ idleTimeoutSeconds: 1.5 })).toThrow(/idleTimeoutSeconds/);
+  });
+
   test("requests after stop() are refused because nothing listens", async () => {
     h = startServer();
     const url = h.server.url;

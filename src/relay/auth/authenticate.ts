@@ -25,7 +25,9 @@ export class Authenticator {
   async fromHeader(header: string | null): Promise<AuthResult> {
     if (!header)
       return { ok: false, code: "unauthorized", message: "missing Authorization: Bearer <token> header" };
-    const match = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    // The scheme name is case-insensitive (RFC 9110).
+    const match =
+      header.length > 7 && header.slice(0, 7).toLowerCase() === "bearer " ? header.slice(7).trim() : "";
     if (!match)
       return { ok: false, code: "unauthorized", message: "Authorization header must be 'Bearer <token>'" };
     return this.fromToken(match);

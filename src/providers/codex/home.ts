@@ -89,6 +89,14 @@ export function renderCodexConfig(
       "",
     );
   }
+  // The relay commands the agent runs (msg reply…) must reach the relay, so sandboxed commands keep the network.
+  if (mode.sandboxMode === "workspace-write")
+    lines.push("[sandbox_workspace_write]", "network_access = true", "");
+  // Commands inherit the runner's env (AGENT_RELAY_* included) but never the model key.
+  const secretEnv = [
+    ...new Set([options.provider?.envKey ?? "OPENAI_API_KEY", "OPENAI_API_KEY", "CODEX_API_KEY"]),
+  ];
+  lines.push("[shell_environment_policy]", `exclude = [${secretEnv.map(tomlString).join(", ")}]`, "");
   lines.push(
     // A TUI started by `codex` would otherwise leave a managed daemon (and its updater) running after it exits.
     "[features]",

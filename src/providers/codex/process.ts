@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { type Clock, sleep, systemClock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import type { Logger } from "../../util/logger.ts";
+import { findProcessesWithEnv, listDescendants, signalQuietly, terminateProcesses } from "./reap.ts";
 
 export interface CodexExit {
   exitCode: number | null;
@@ -77,6 +78,7 @@ export class CodexAppServerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
+    private readonly codexHome: string,
     private readonly clock: Clock,
   ) {
     this.exited = new Promise((resolveExit) => {
@@ -115,7 +117,7 @@ export class CodexAppServerProcess {
       detached: true,
       stdio: ["ignore", "ignore", "pipe"],
     });
-    const proc = new CodexAppServerProcess(child, port, clock);
+    const proc = new CodexAppServerProcess(child, port, options.codexHome, clock);
     const spawnError = new Promise<never>((_, reject) =>
       child.once("error", (e) =>
         reject(new RunnerError("PROVIDER_SPAWN_FAILED", `cannot start ${options.binary.path}`, { cause: e })),
@@ -158,8 +160,15 @@ export class CodexAppServerProcess {
     throw new RunnerError("TIMEOUT", "readyz never answered 200");
   }
 
-  /** SIGTERM the whole process group, SIGKILL it after `timeoutMs`; resolves once the server has exited. */
+  /**
+   * SIGTERM the whole process group, SIGKILL it after `timeoutMs`; resolves once the server has exited.
+   * Codex starts some shells in their own session (the shell-environment snapshot), out of the group's reach,
+   * and their background helpers get re-parented to init; so descendants are listed first, and anything still
+   * carrying this CODEX_HOME is found afterwards, and both are terminated after the server.
+   */
   async stop(timeoutMs: number): Promise<CodexExit> {
+    const pid = this.child.pid;
+    const descendants = this.state === "exited" || pid === undefined ? [] : await listDescendants(pid);
     if (this.state === "running") {
       this.state = "stopping";
       this.signalGroup("SIGTERM");
@@ -172,19 +181,18 @@ export class CodexAppServerProcess {
     timer?.cancel();
     if (first === "timeout") this.signalGroup("SIGKILL");
     const exit = await this.exited;
-    // Commands Codex ran may outlive the server in the same group; they go with it.
-    this.signalGroup("SIGKILL");
+    // Commands Codex ran may outlive the server; they go with it (TERM first, so their exit traps can clean up).
+    const leftovers = [
+      ...(pid === undefined ? [] : [{ pid, pgid: pid }]),
+      ...descendants,
+      ...(await findProcessesWithEnv("CODEX_HOME", this.codexHome)),
+    ];
+    await terminateProcesses(leftovers, 500, this.clock);
     return exit;
   }
 
   private signalGroup(sig: NodeJS.Signals): void {
-    const pid = this.child.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // The group is already gone.
-    }
+    if (this.child.pid !== undefined) signalQuietly(-this.child.pid, sig);
   }
 }
 

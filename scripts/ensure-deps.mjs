@@ -14,13 +14,18 @@ const want = createHash("sha256").update(readFileSync(lock)).digest("hex");
 const have = existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : "";
 
 if (have !== want || !existsSync(join(root, "node_modules", ".bin", "bun"))) {
-  console.error("agent-relay-runner: installing dependencies (npm ci)…");
-  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
+  console.error("agent-relay-runner: installing dependencies from npm (Bun included)…");
+  // `npm install`, not `npm ci`: npm 11 omits other platforms' optional packages from the lock file and `npm ci`
+  // then refuses it as out of sync (npm/cli#4828); install follows the lock and tolerates that.
+  const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], {
+    cwd: root,
+    stdio: "inherit",
+  });
   if (r.status !== 0) {
-    console.error("agent-relay-runner: npm ci failed; see the output above.");
+    console.error("agent-relay-runner: npm install failed; see the output above.");
     process.exit(r.status ?? 1);
   }
-  writeFileSync(stamp, `${want}\n`);
+  writeFileSync(stamp, `${createHash("sha256").update(readFileSync(lock)).digest("hex")}\n`);
 }
 
 if (spawnSync("tmux", ["-V"], { stdio: "ignore" }).status !== 0) {

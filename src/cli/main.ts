@@ -1,6 +1,7 @@
 // Entry point of the `agent-relay-runner` bin: the runner by default, plus `relay` and the messaging subcommands.
 import { Command } from "commander";
 import pkg from "../../package.json" with { type: "json" };
+import { runDemo } from "../demo/demo.ts";
 import { registerClientCommands } from "./client-commands.ts";
 import { registerRelayCommand } from "./relay-command.ts";
 import { runRunnerCli } from "./runner-command.ts";
@@ -14,6 +15,14 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRelayCommand(program);
   registerClientCommands(program);
+  program
+    .command("demo")
+    .description(
+      "Start the embedded relay and a runner with a terminal agent, send it a message, show its screen.",
+    )
+    .action(async () => {
+      process.exitCode = await runDemo();
+    });
   return program;
 }
 

@@ -1,0 +1,96 @@
+// The runner end to end: real relay, real command provider (echo-agent fixture) in real tmux.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { startTestRunner, stopTestRunners } from "../support/runner.ts";
+import { waitFor } from "../support/wait-for.ts";
+
+let relay: TestRelay;
+beforeAll(async () => {
+  relay = await startTestRelay();
+});
+afterAll(async () => {
+  await relay.close();
+});
+afterEach(stopTestRunners);
+
+async function send(body: Record<string, unknown>): Promise<number> {
+  const res = await relay.call(relay.rootToken, "POST", "/v1/messages", { from: "sender", ...body });
+  if (res.status !== 200) throw new Error(`send failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id as number;
+}
+
+/** How often each id occurs in `got`. */
+function counts(got: number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const id of got) m.set(id, (m.get(id) ?? 0) + 1);
+  return m;
+}
+
+describe("runner delivery (real relay, command provider in tmux)", () => {
+  test("a direct, label, tag, capability and broadcast message each arrive once; a message for someone else does not", async () => {
+    const r = await startTestRunner({
+      relay,
+      agentId: "addr-a",
+      label: "alpha",
+      tags: ["blue"],
+      capabilities: ["review"],
+    });
+    const other = await send({ to: "someone-else", body: "not for addr-a" });
+    const otherLabel = await send({ to: "label:beta", body: "not for alpha" });
+    const otherTag = await send({ to: "tag:green", body: "not for blue" });
+    const mine = [
+      await send({ to: "addr-a", body: "direct" }),
+      await send({ to: "label:alpha", body: "by label" }),
+      await send({ to: "tag:blue", body: "by tag" }),
+      await send({ to: "cap:review", body: "by capability" }),
+      await send({ to: "broadcast", body: "to everyone" }),
+    ];
+    await waitFor(() => mine.every((id) => r.messageIds().includes(id)), {
+      what: "all 5 matching messages in the fixture",
+    });
+    // A later marker: once it is in, anything wrongly routed earlier would be in too (delivery is in id order).
+    const marker = await send({ to: "addr-a", body: "marker" });
+    await waitFor(() => r.messageIds().includes(marker), { what: "the marker message" });
+    const got = r.messageIds();
+    const c = counts(got);
+    for (const id of mine) expect(c.get(id), `message ${id}: sent 1, received ${c.get(id)}`).toBe(1);
+    for (const id of [other, otherLabel, otherTag])
+      expect(c.get(id), `message ${id} for another agent was delivered`).toBeUndefined();
+    expect(got.length, `received ${got.length} deliveries for 6 matching messages`).toBe(6);
+  });
+
+  test("a claimable message raced by three runners is delivered exactly once", async () => {
+    const runners = await Promise.all(
+      ["race-1", "race-2", "race-3"].map((agentId) => startTestRunner({ relay, agentId, tags: ["pool"] })),
+    );
+    const one = await send({ to: "tag:pool", body: "only one of you", claimable: true });
+    await waitFor(() => runners.some((r) => r.messageIds().includes(one)), { what: "the claimable message" });
+    // The batch: 20 claimable messages, each must land in exactly one provider.
+    const batch: number[] = [];
+    for (let i = 0; i < 20; i++)
+      batch.push(await send({ to: "tag:pool", body: `job ${i}`, claimable: true }));
+    const all = () => runners.flatMap((r) => r.messageIds());
+    await waitFor(() => batch.every((id) => all().includes(id)), {
+      timeoutMs: 20_000,
+      what: "every claimable message delivered somewhere",
+    });
+    // A broadcast marker each runner must see: after it, no late duplicate can be pending in any runner.
+    const marker = await send({ to: "tag:pool", body: "marker" });
+    await waitFor(() => runners.every((r) => r.messageIds().includes(marker)), {
+      what: "the marker everywhere",
+    });
+    const c = counts(all());
+    const dupes = [one, ...batch].filter((id) => c.get(id) !== 1);
+    expect(
+      dupes,
+      `21 claimable messages over 3 runners: ${dupes.length} not delivered exactly once (${dupes.map((id) => `${id}×${c.get(id) ?? 0}`).join(", ")})`,
+    ).toEqual([]);
+    for (const id of [one, ...batch]) {
+      const m = (await relay.call(relay.rootToken, "GET", `/v1/messages/${id}`)).body;
+      const holder = runners.find((r) => r.messageIds().includes(id))!;
+      expect(m.claimedBy, `message ${id} claimed by the runner that delivered it`).toBe(
+        holder.runner.o.config.agentId,
+      );
+    }
+  }, 45_000);
+});

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,9 @@ import { silentLogger } from "../../src/util/logger.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { HELLO } from "./scripted-bus.ts";
+
+// Real relays and sockets on a shared 2-core machine: allow more than Bun's 5 s default (bunfig has no such key).
+setDefaultTimeout(20_000);
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -158,6 +158,20 @@ describe("RelayBusClient", () => {
     expect(disconnects).toEqual(["token renewed"]);
   });
 
+  test("waitForOpen gives up on its deadline or when its signal aborts, without stopping the client", async () => {
+    const clock = new ManualClock();
+    const c = client({ relayUrl: `http://127.0.0.1:${deadPort()}`, clock });
+    c.start();
+    const late = c.waitForOpen({ timeoutMs: 1_000 }).catch((e) => e);
+    await clock.advance(1_000);
+    expect(await late).toMatchObject({ code: "TIMEOUT" });
+    const ac = new AbortController();
+    const aborted = c.waitForOpen({ signal: ac.signal }).catch((e) => e);
+    ac.abort();
+    expect(await aborted).toMatchObject({ code: "ABORTED" });
+    expect(c.transportState).not.toBe("closed");
+  });
+
   test("close() is idempotent, rejects a pending statusAsync, and never reconnects afterwards", async () => {
     const clock = new ManualClock();
     const c = client({ relayUrl: `http://127.0.0.1:${deadPort()}`, clock });

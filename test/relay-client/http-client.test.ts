@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { RelayBusClient } from "../../src/relay-client/bus-client.ts";
 import {
   HttpError,
@@ -11,6 +11,9 @@ import { RelayHttpClient } from "../../src/relay-client/http-client.ts";
 import { silentLogger } from "../../src/util/logger.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { HELLO } from "./scripted-bus.ts";
+
+// Real relays and sockets on a shared 2-core machine: allow more than Bun's 5 s default (bunfig has no such key).
+setDefaultTimeout(20_000);
 
 let t: TestRelay;
 beforeAll(async () => {

@@ -10,7 +10,7 @@ export type { PublishResult } from "./delivery-stream.ts";
 export { type ControlErrorCode, ControlHttpError } from "./http.ts";
 export { MAX_MONITOR_LINE, toMonitorLine } from "./monitor-line.ts";
 export { type PendingPermission, TIMEOUT_REASON } from "./permission-broker.ts";
-export { PROVIDER_SESSION_HEADER } from "./routes.ts";
+export { PROVIDER_SESSION_HEADER, type RelayCredentials } from "./routes.ts";
 export * from "./schemas.ts";
 export { SECRET_HEADER } from "./secret.ts";
 export {

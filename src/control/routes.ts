@@ -22,6 +22,13 @@ import {
 
 export const PROVIDER_SESSION_HEADER = "x-agent-relay-provider-session";
 
+/** What `GET /v1/credentials` answers: tokens renew while the provider runs, so its env copy goes stale. */
+export interface RelayCredentials {
+  relayUrl: string;
+  agentId: string;
+  token: string;
+}
+
 export interface RouteDeps {
   broker: PermissionBroker;
   stream: DeliveryStream;
@@ -38,6 +45,8 @@ export interface RouteDeps {
   replyObligations(): ((signal: AbortSignal) => Promise<Message[]>) | undefined;
   extractMessageIds?: (prompt: string) => number[];
   currentProviderSessionId?: () => string | undefined;
+  /** The relay URL and the agent's current token, for the runner's CLI run by the provider's skills. */
+  credentials?: () => RelayCredentials | undefined;
 }
 
 const MessageIdParam = z.coerce.number().int().positive();
@@ -99,6 +108,12 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     return new Response(null, { status: 204 });
   };
 
+  const credentials = async () => {
+    const current = deps.credentials?.();
+    if (!current) throw new ControlHttpError(404, "not_found", "no relay credentials are configured");
+    return jsonResponse(current);
+  };
+
   const terminal = async () => {
     const spec = await deps.terminalAttachSpec()?.();
     if (!spec) throw new ControlHttpError(404, "not_found", "this provider has no terminal to attach to");
@@ -153,6 +168,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     { method: "POST", pattern: "/v1/hooks/:event", handle: hook },
     { method: "POST", pattern: "/v1/permissions", handle: permissions },
     { method: "GET", pattern: "/v1/terminal", handle: terminal },
+    { method: "GET", pattern: "/v1/credentials", handle: credentials },
     { method: "GET", pattern: "/v1/reply-obligations", handle: replyObligations },
     { method: "GET", pattern: "/v1/deliveries/stream", handle: deliveryStream },
     { method: "POST", pattern: "/v1/deliveries/:messageId/ack", handle: ack },

@@ -9,7 +9,7 @@ import { DeliveryStream, type PublishResult } from "./delivery-stream.ts";
 import { ControlHttpError, errorResponse, readJson } from "./http.ts";
 import { type PendingPermission, PermissionBroker } from "./permission-broker.ts";
 import { matchRoute, type Route } from "./router.ts";
-import { buildRoutes } from "./routes.ts";
+import { buildRoutes, type RelayCredentials } from "./routes.ts";
 import { type ControlEvent, DEFAULT_PERMISSION_TIMEOUT_MS, DeliveryLineInput } from "./schemas.ts";
 import { generateSecret, MIN_SECRET_LENGTH, presentedSecret, secretMatches } from "./secret.ts";
 
@@ -41,6 +41,8 @@ export interface ControlServerOptions {
   replyObligations?: ReplyObligationsSource;
   /** Relay message ids a submitted Claude prompt shows were delivered (UserPromptSubmit → delivery.confirmed). */
   extractMessageIds?: (prompt: string) => number[];
+  /** The relay URL and current token the provider's own CLI calls should use (GET /v1/credentials). */
+  credentials?: () => RelayCredentials | undefined;
   /** The runner's current provider session id, used for hook payloads that do not name one. */
   currentProviderSessionId?: () => string | undefined;
 }
@@ -114,6 +116,7 @@ export class ControlServer {
       terminalAttachSpec: () => this.terminalSource,
       replyObligations: () => this.obligationsSource,
       ...(options.extractMessageIds ? { extractMessageIds: options.extractMessageIds } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
       ...(options.currentProviderSessionId
         ? { currentProviderSessionId: options.currentProviderSessionId }
         : {}),

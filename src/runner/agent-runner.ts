@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { RunnerConfig } from "../config/index.ts";
-import { ControlServer, type ControlServerOptions } from "../control/index.ts";
+import { ControlServer, type ControlServerOptions, messageIdsInPrompt } from "../control/index.ts";
 import type { Command, Message } from "../protocol/index.ts";
 import type { ProviderAdapter, ProviderEvent } from "../providers/adapter.ts";
 import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
@@ -103,6 +103,8 @@ export class AgentRunner {
       logger: this.log.child({ part: "control" }),
       clock: this.clock,
       currentProviderSessionId: () => this.supervisor.providerSessionId,
+      extractMessageIds: messageIdsInPrompt,
+      credentials: () => ({ relayUrl: o.relayUrl, agentId, token: o.credentials.token }),
       ...o.control,
     });
     this.tasks = new TaskTracker({

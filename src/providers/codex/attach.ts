@@ -1,5 +1,6 @@
 // How a person attaches to a live Codex thread: `codex resume <thread> --remote ws://…` inside a tmux session.
 import type { TerminalAttachSpec } from "../adapter.ts";
+import { tmuxBaseArgs } from "../tmux/index.ts";
 
 export interface AttachTarget {
   codexBin: string;
@@ -24,8 +25,7 @@ export function codexResumeArgv(target: AttachTarget): string[] {
 export function codexAttachSpec(target: AttachTarget): TerminalAttachSpec {
   const command = [
     "tmux",
-    "-L",
-    target.tmuxSocket,
+    ...tmuxBaseArgs(target.tmuxSocket),
     "new-session",
     "-A",
     "-s",

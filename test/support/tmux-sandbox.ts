@@ -3,8 +3,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isProcessRunning } from "../../src/providers/command/pane-process.ts";
 import { Tmux } from "../../src/providers/tmux/index.ts";
+import { isProcessRunning } from "../../src/providers/tmux/process.ts";
 
 export interface TmuxSandbox {
   tmux: Tmux;

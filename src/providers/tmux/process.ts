@@ -1,5 +1,6 @@
-// Checks and ends the process a pane ran, for the guarantee that nothing is left running after a shutdown.
+// Checks and ends the process a pane ran: the guarantee that nothing is left running after a shutdown.
 import { readFileSync } from "node:fs";
+import { constants } from "node:os";
 import { type Clock, sleep } from "../../util/clock.ts";
 
 /**
@@ -20,6 +21,36 @@ export function isProcessRunning(pid: number): boolean {
     // No /proc (macOS) or the process vanished between the two checks.
     return isProcessRunningWithoutProc(pid);
   }
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n as number, name]));
+
+/** How a process ended, decoded from its wait status. */
+export interface ProcessExit {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/**
+ * The exit of a zombie `pid` (ended, not yet reaped), read from /proc/<pid>/stat field 52 (Linux ≥ 3.5).
+ * tmux 3.3 sometimes never reaps a pane's program, and then never learns its status; the kernel still has it.
+ * Undefined when the process is not a zombie or /proc cannot tell.
+ */
+export function readZombieExit(pid: number): ProcessExit | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state), so field 52 is fields[49].
+  if (fields[0] !== "Z" || fields[49] === undefined) return undefined;
+  const status = Number(fields[49]);
+  if (!Number.isInteger(status)) return undefined;
+  const sig = status & 0x7f;
+  if (sig === 0) return { exitCode: (status >> 8) & 0xff, signal: null };
+  return { exitCode: null, signal: SIGNAL_NAMES.get(sig) ?? `signal ${sig}` };
 }
 
 function isProcessRunningWithoutProc(pid: number): boolean {

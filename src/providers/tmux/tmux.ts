@@ -5,6 +5,7 @@ import { type Clock, sleep, systemClock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import { type TmuxKey, validateTmuxKeys } from "./keys.ts";
 import { type PasteOptions, pasteSanitized } from "./paste.ts";
+import { isProcessRunning, readZombieExit } from "./process.ts";
 import { isTmuxAbsent, runTmux, type TmuxRunOptions } from "./run.ts";
 
 const SOCKET_NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -31,10 +32,13 @@ export interface PaneRef {
   pid: number;
 }
 
-/** A pane's life: running; dead with its exit code (null when killed by a signal); gone (killed or never existed). */
+/**
+ * A pane's life: running; dead with its exit code, or the signal that killed it (both null when unknown: tmux 3.3
+ * does not report signals); gone (killed, or never existed).
+ */
 export type PaneStatus =
   | { state: "running"; pid: number }
-  | { state: "dead"; pid: number; exitCode: number | null }
+  | { state: "dead"; pid: number; exitCode: number | null; signal: string | null }
   | { state: "gone" };
 
 export interface CaptureOptions {
@@ -48,6 +52,20 @@ export interface WaitForExitOptions {
   clock?: Clock;
   intervalMs?: number;
   signal?: AbortSignal;
+  /** How long a dead pane's lingering process may delay its exit status (default 5 s). */
+  statusWaitMs?: number;
+}
+
+const PANE_STATUS_FORMAT = "#{pane_pid} #{pane_dead} #{pane_dead_status}";
+
+function parsePaneStatus(line: string): PaneStatus {
+  const [pidText, dead, status] = line.trim().split(" ");
+  const pid = Number(pidText);
+  if (dead !== "1") return { state: "running", pid };
+  if (status) return { state: "dead", pid, exitCode: Number(status), signal: null };
+  // No status from tmux: it has not reaped the program (yet, or ever), or the program died of a signal.
+  const zombie = readZombieExit(pid);
+  return { state: "dead", pid, exitCode: zombie?.exitCode ?? null, signal: zombie?.signal ?? null };
 }
 
 function shellQuote(word: string): string {
@@ -194,15 +212,34 @@ export class Tmux {
       if (isTmuxAbsent(e)) return { state: "gone" };
       throw e;
     }
-    const [pid, dead, status] = out.trim().split(" ");
-    if (dead !== "1") return { state: "running", pid: Number(pid) };
-    return { state: "dead", pid: Number(pid), exitCode: status ? Number(status) : null };
+    return parsePaneStatus(out);
+  }
+
+  /** The screen and the pane's status read in one tmux call (the cheap poll the command provider runs). */
+  async snapshot(
+    paneId: string,
+    options: CaptureOptions = {},
+  ): Promise<{ screen: string; status: PaneStatus }> {
+    const capture = ["capture-pane", "-p", "-t", paneId, ...(options.joinWrapped === false ? [] : ["-J"])];
+    let out: string;
+    try {
+      out = await this.run([...capture, ";", "display-message", "-p", "-t", paneId, PANE_STATUS_FORMAT]);
+    } catch (e) {
+      if (isTmuxAbsent(e)) return { screen: "", status: { state: "gone" } };
+      throw e;
+    }
+    // capture-pane ends every row with a newline; the status is the one line display-message adds after them.
+    const body = out.endsWith("\n") ? out.slice(0, -1) : out;
+    const cut = body.lastIndexOf("\n");
+    return { screen: body.slice(0, cut + 1), status: parsePaneStatus(body.slice(cut + 1)) };
   }
 
   /**
-   * Poll until the pane's program has ended. tmux marks a pane dead when its terminal closes, which can be a
-   * moment before it reaps the status, so a dead pane without a status is re-read a few times before the exit
-   * is reported as a signal death (tmux 3.3 does not say which signal).
+   * Poll until the pane's program has ended. tmux marks a pane dead as soon as its terminal closes, but has the
+   * exit status only once it reaped the process, which can linger a while after closing its terminal. So a dead
+   * pane without a status is re-read while its process still runs (bounded by `statusWaitMs`), then a few more
+   * times; only then is the exit reported without code or signal. An unreaped (zombie) program's own exit
+   * status is read from /proc instead, because tmux 3.3 occasionally never reaps it.
    */
   async waitForExit(
     paneId: string,
@@ -210,12 +247,18 @@ export class Tmux {
   ): Promise<Exclude<PaneStatus, { state: "running" }>> {
     const clock = o.clock ?? systemClock;
     const interval = o.intervalMs ?? 200;
-    let statuslessReads = 0;
+    let statuslessSince: number | undefined;
+    let readsAfterProcessEnd = 0;
     for (;;) {
       const s = await this.paneStatus(paneId);
-      if (s.state === "gone") return s;
-      if (s.state === "dead" && (s.exitCode !== null || ++statuslessReads >= 3)) return s;
-      await sleep(clock, s.state === "dead" ? 50 : interval, o.signal);
+      if (s.state === "gone" || (s.state === "dead" && (s.exitCode !== null || s.signal !== null))) return s;
+      if (s.state === "dead") {
+        statuslessSince ??= clock.now();
+        const lingering =
+          isProcessRunning(s.pid) && clock.now() - statuslessSince < (o.statusWaitMs ?? 5_000);
+        if (!lingering && ++readsAfterProcessEnd >= 3) return s;
+      }
+      await sleep(clock, s.state === "dead" ? 25 : interval, o.signal);
     }
   }
 

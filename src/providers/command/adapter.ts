@@ -1,0 +1,384 @@
+// The `command` provider: any interactive terminal program in a tmux session, fed by paste + Enter.
+//
+// Lifecycle (one `state` field):
+//   stopped ──spawn──▶ starting ──ready──▶ running ──shutdown / program exits──▶ stopping ──▶ stopped
+//                         └── deadline, exit or abort: session destroyed ──▶ stopped
+// A stopped adapter can spawn again (restart). Every spawn ends with exactly one `session.ended` + `exited` pair.
+import type { Logger } from "pino";
+import { sleep } from "../../util/clock.ts";
+import { errorMessage, isRunnerError, RunnerError } from "../../util/errors.ts";
+import type {
+  DeliveryItem,
+  DeliveryResult,
+  ProviderAdapter,
+  ProviderEvent,
+  ProviderEventListener,
+  ShutdownOptions,
+  SpawnContext,
+  SpawnResult,
+  TerminalAttachSpec,
+} from "../adapter.ts";
+import { ProviderEventHub } from "../adapter.ts";
+import { type PaneRef, Tmux, type TmuxKey } from "../tmux/index.ts";
+import { endProcess } from "../tmux/process.ts";
+import { formatDelivery, formatSystemNote } from "./format.ts";
+import {
+  type CommandAdapterInput,
+  type CommandAdapterOptions,
+  parseCommandAdapterOptions,
+} from "./options.ts";
+import { type PaneExit, PaneMonitor } from "./pane-monitor.ts";
+import { ReadyDetector, screenTail, TurnTracker } from "./status.ts";
+
+export type CommandAdapterState = "stopped" | "starting" | "running" | "stopping";
+
+type EventBody = ProviderEvent extends infer E
+  ? E extends unknown
+    ? Omit<E, "providerSessionId">
+    : never
+  : never;
+
+interface Live {
+  providerSessionId: string;
+  pane: PaneRef;
+  tracker: TurnTracker;
+  monitor: PaneMonitor;
+  /** Set once session.ended + exited went out for this spawn. */
+  ended: boolean;
+}
+
+function describeExit(exit: PaneExit): string {
+  if (exit.state === "gone") return "its tmux session disappeared";
+  if (exit.exitCode !== null) return `exit code ${exit.exitCode}`;
+  return exit.signal ? `killed by ${exit.signal}` : "killed by a signal";
+}
+
+function exitFields(exit: PaneExit | undefined): { exitCode: number | null; signal: string | null } {
+  return exit?.state === "dead"
+    ? { exitCode: exit.exitCode, signal: exit.signal }
+    : { exitCode: null, signal: null };
+}
+
+export class CommandAdapter implements ProviderAdapter {
+  readonly name = "command" as const;
+  readonly defaultTags: readonly string[] = [];
+  readonly supportsUnexpectedExitRestart = true;
+
+  private readonly o: CommandAdapterOptions;
+  private readonly tmux: Tmux;
+  private readonly log: Logger;
+  private readonly hub = new ProviderEventHub();
+  private _state: CommandAdapterState = "stopped";
+  private live: Live | undefined;
+  private startAbort: AbortController | undefined;
+  private starting: Promise<unknown> | undefined;
+  private stopping: Promise<void> | undefined;
+  // Deliveries run one at a time per session: a paste must never interleave with another paste or its Enter.
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(input: CommandAdapterInput) {
+    this.o = parseCommandAdapterOptions(input);
+    this.tmux = new Tmux(this.o.tmuxSocket);
+    this.log = this.o.logger.child({ provider: "command", tmuxSession: this.o.tmuxSession });
+  }
+
+  get state(): CommandAdapterState {
+    return this._state;
+  }
+
+  onEvent(listener: ProviderEventListener): () => void {
+    return this.hub.on(listener);
+  }
+
+  async spawn(ctx: SpawnContext): Promise<SpawnResult> {
+    // A restart may come while the previous program's session is still being cleaned up.
+    if (this._state === "stopping") await this.stopping;
+    if (this._state !== "stopped") {
+      throw new RunnerError("PROVIDER_SPAWN_FAILED", `cannot spawn: the command provider is ${this._state}`);
+    }
+    this._state = "starting";
+    const abort = new AbortController();
+    this.startAbort = abort;
+    const signal = AbortSignal.any([ctx.signal, abort.signal]);
+    const started = this.start(ctx, signal);
+    this.starting = started.catch(() => {});
+    try {
+      const live = await started;
+      if (signal.aborted) {
+        await this.destroy(live.pane);
+        throw new RunnerError("ABORTED", "the command provider was stopped during start-up", {
+          cause: signal.reason,
+        });
+      }
+      this.live = live;
+      this._state = "running";
+      live.monitor.start();
+      this.log.info({ pid: live.pane.pid }, "command provider ready");
+      return { pid: live.pane.pid };
+    } catch (e) {
+      this._state = "stopped";
+      throw e;
+    } finally {
+      this.startAbort = undefined;
+      this.starting = undefined;
+    }
+  }
+
+  deliver(items: DeliveryItem[], signal: AbortSignal): Promise<DeliveryResult> {
+    return this.serial(async () => {
+      await this.submit(formatDelivery(items), signal);
+      return { state: "written" as const };
+    });
+  }
+
+  deliverInitialPrompt(prompt: string, signal: AbortSignal): Promise<void> {
+    return this.serial(() => this.submit(prompt, signal));
+  }
+
+  injectContext(content: string, signal: AbortSignal): Promise<void> {
+    return this.serial(() => this.submit(formatSystemNote(content), signal));
+  }
+
+  /**
+   * Graceful: Ctrl-C, then Ctrl-D (EOF), each given half of `timeoutMs` to end the program; then, or when hard,
+   * the session is killed and the program's process group escalated SIGTERM → SIGKILL until it is gone.
+   */
+  async shutdown(options: ShutdownOptions): Promise<void> {
+    if (this._state === "starting") {
+      this.startAbort?.abort(new RunnerError("ABORTED", "shutdown during start-up"));
+      await this.starting;
+      return;
+    }
+    if (this._state === "stopping") return this.stopping;
+    const live = this.live;
+    if (this._state !== "running" || !live) return;
+    this._state = "stopping";
+    this.stopping = this.stop(live, options).finally(() => this.settleStopped(live));
+    return this.stopping;
+  }
+
+  terminalAttachSpec(): TerminalAttachSpec {
+    const { tmuxSocket: socket, tmuxSession: session } = this.o;
+    return {
+      command: this.tmux.attachCommand(session),
+      description: `tmux session "${session}" on the runner's private socket "${socket}" (detach with Ctrl-b d)`,
+      tmux: { socket, session },
+    };
+  }
+
+  runtimeMeta(): Record<string, unknown> {
+    return { tmuxSession: this.o.tmuxSession, tmuxSocket: this.o.tmuxSocket };
+  }
+
+  private async start(ctx: SpawnContext, signal: AbortSignal): Promise<Live> {
+    const { tmuxSession: name, command } = this.o;
+    if (await this.tmux.hasSession(name)) {
+      this.log.warn("a stale tmux session with this name exists; replacing it");
+      await this.tmux.killSession(name);
+    }
+    let pane: PaneRef;
+    try {
+      // Not aborted midway: a session half-created by a killed tmux client could not be cleaned up by its pid.
+      pane = await this.tmux.newSession({
+        name,
+        cwd: this.o.cwd ?? ctx.cwd,
+        // The runner's variables (control URL, secret, session id) must win over user-supplied ones.
+        env: { ...this.o.env, ...ctx.env },
+        command,
+        width: this.o.width,
+        height: this.o.height,
+      });
+    } catch (e) {
+      await this.tmux.killSession(name).catch(() => {});
+      await this.killServerIfEmpty();
+      throw new RunnerError(
+        "PROVIDER_SPAWN_FAILED",
+        `could not start ${command[0]} in tmux: ${errorMessage(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
+    try {
+      await this.waitUntilReady(pane, signal);
+    } catch (e) {
+      await this.destroy(pane);
+      throw e;
+    }
+    const tracker = new TurnTracker(this.o);
+    const live: Live = { providerSessionId: ctx.providerSessionId, pane, tracker, ended: false } as Live;
+    live.monitor = new PaneMonitor({
+      tmux: this.tmux,
+      paneId: pane.paneId,
+      tracker,
+      clock: this.o.clock,
+      logger: this.log,
+      activePollMs: this.o.activePollMs,
+      idlePollMs: this.o.idlePollMs,
+      onTurn: (type) => this.emit(live, { type }),
+      onExit: (exit) => this.onProgramExit(live, exit),
+    });
+    return live;
+  }
+
+  private async waitUntilReady(pane: PaneRef, signal: AbortSignal): Promise<void> {
+    const { clock, readyPattern, spawnDeadlineMs, command } = this.o;
+    const deadline = clock.now() + spawnDeadlineMs;
+    const detector = new ReadyDetector({ quietMs: this.o.quietMs, readyPattern, startedAt: clock.now() });
+    for (;;) {
+      if (signal.aborted) {
+        throw new RunnerError("ABORTED", "the command provider's start-up was aborted", {
+          cause: signal.reason,
+        });
+      }
+      const { screen, status } = await this.tmux.snapshot(pane.paneId);
+      if (status.state !== "running") {
+        const exit = status.state === "dead" ? await this.tmux.waitForExit(pane.paneId) : status;
+        throw new RunnerError(
+          "PROVIDER_SPAWN_FAILED",
+          `${command[0]} ended during start-up (${describeExit(exit)}); screen:\n${screenTail(screen)}`,
+        );
+      }
+      if (detector.observe(screen, clock.now())) return;
+      if (clock.now() >= deadline) {
+        const waitedFor = readyPattern
+          ? `the ready pattern ${readyPattern}`
+          : `${this.o.quietMs} ms of quiet`;
+        throw new RunnerError(
+          "PROVIDER_NOT_READY",
+          `${command[0]} was not ready within ${spawnDeadlineMs} ms (waited for ${waitedFor}); screen:\n${screenTail(screen)}`,
+        );
+      }
+      try {
+        await sleep(clock, this.o.activePollMs, signal);
+      } catch (e) {
+        throw new RunnerError("ABORTED", "the command provider's start-up was aborted", { cause: e });
+      }
+    }
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private async submit(text: string, signal: AbortSignal): Promise<void> {
+    const live = this.live;
+    if (this._state !== "running" || !live) {
+      throw new RunnerError("DELIVERY_FAILED", `the command provider is not running (${this._state})`);
+    }
+    if (signal.aborted) throw new RunnerError("ABORTED", "delivery aborted", { cause: signal.reason });
+    try {
+      const before = await this.tmux.capturePane(live.pane.paneId);
+      await this.tmux.pasteText(live.pane.paneId, text, { signal });
+      // Once pasted, the text sits in the program's input: it is submitted even if the caller aborts now.
+      await sleep(this.o.clock, this.o.enterDelayMs);
+      await this.tmux.sendKeys(live.pane.paneId, ["Enter"]);
+      live.tracker.delivered(before, this.o.clock.now());
+      live.monitor.wake();
+      this.log.debug({ chars: text.length }, "delivered to the command provider");
+    } catch (e) {
+      if (isRunnerError(e, "ABORTED")) throw e;
+      throw new RunnerError(
+        "DELIVERY_FAILED",
+        `could not deliver to the command provider: ${errorMessage(e)}`,
+        {
+          cause: e,
+        },
+      );
+    }
+  }
+
+  private async stop(live: Live, options: ShutdownOptions): Promise<void> {
+    await live.monitor.stop();
+    live.tracker.reset();
+    const exit = options.graceful ? await this.askToExit(live, options.timeoutMs) : undefined;
+    await this.destroy(live.pane);
+    // Not ended by the exit keys: kill-session hung it up (and endProcess escalated if that was not enough).
+    const ended = exit ? exitFields(exit) : { exitCode: null, signal: "SIGHUP" };
+    this.emitEnded(live, "shutdown", ended);
+  }
+
+  private async askToExit(live: Live, timeoutMs: number): Promise<PaneExit | undefined> {
+    const deadline = this.o.clock.now() + timeoutMs;
+    const keys: TmuxKey[] = ["C-c", "C-d"];
+    for (const [i, key] of keys.entries()) {
+      try {
+        await this.tmux.sendKeys(live.pane.paneId, [key]);
+      } catch (e) {
+        this.log.warn({ err: errorMessage(e), key }, "could not send the exit key");
+      }
+      const left = deadline - this.o.clock.now();
+      const exit = await this.waitForPaneExit(live, i === 0 ? Math.floor(left / 2) : left);
+      if (exit) return exit;
+    }
+    return undefined;
+  }
+
+  private async waitForPaneExit(live: Live, ms: number): Promise<PaneExit | undefined> {
+    if (ms <= 0) return undefined;
+    const timeout = new AbortController();
+    const timer = this.o.clock.setTimeout(() => timeout.abort(), ms);
+    try {
+      return await this.tmux.waitForExit(live.pane.paneId, {
+        clock: this.o.clock,
+        intervalMs: 100,
+        signal: timeout.signal,
+      });
+    } catch (e) {
+      if (timeout.signal.aborted) return undefined;
+      throw e;
+    } finally {
+      timer.cancel();
+    }
+  }
+
+  /** Kill the session, make sure its program is gone, and stop the private server once it holds no session. */
+  private async destroy(pane: PaneRef): Promise<void> {
+    await this.tmux.killSession(this.o.tmuxSession).catch((e) => {
+      this.log.warn({ err: errorMessage(e) }, "kill-session failed");
+    });
+    if (!(await endProcess(pane.pid, this.o.clock))) {
+      this.log.error({ pid: pane.pid }, "the provider's process survived SIGKILL");
+    }
+    await this.killServerIfEmpty();
+  }
+
+  private async killServerIfEmpty(): Promise<void> {
+    const sessions = await this.tmux.listSessions().catch(() => ["unknown"]);
+    if (sessions.length === 0) await this.tmux.killServer().catch(() => {});
+  }
+
+  private onProgramExit(live: Live, exit: PaneExit): void {
+    if (this.live !== live || this._state !== "running") return;
+    this.log.info({ how: describeExit(exit) }, "the command provider's program ended");
+    this._state = "stopping";
+    this.stopping = (async () => {
+      live.tracker.reset();
+      await this.destroy(live.pane);
+      this.emitEnded(live, `program ended (${describeExit(exit)})`, exitFields(exit));
+    })().finally(() => this.settleStopped(live));
+  }
+
+  private settleStopped(live: Live): void {
+    if (this.live === live) this.live = undefined;
+    this._state = "stopped";
+    this.stopping = undefined;
+  }
+
+  private emitEnded(
+    live: Live,
+    reason: string,
+    how: { exitCode: number | null; signal: string | null },
+  ): void {
+    if (live.ended) return;
+    live.ended = true;
+    this.emit(live, { type: "session.ended", reason });
+    this.emit(live, { type: "exited", ...how });
+  }
+
+  private emit(live: Live, event: EventBody): void {
+    this.hub.emit({ ...event, providerSessionId: live.providerSessionId } as ProviderEvent);
+  }
+}

@@ -35,8 +35,10 @@ export interface RecordedRequest {
   lastUserText: string;
   /** Every string found in `messages` and `system`, joined by "\n" — what the model "saw". */
   allText: string;
-  /** True for main-loop Messages requests (streaming, with tools). */
+  /** True for Messages requests (main loop and side requests). */
   isMessages: boolean;
+  /** True for main-loop requests: they offer tools. Side requests (titles, summaries) get the default reply. */
+  isMainLoop: boolean;
 }
 
 interface Block {
@@ -114,7 +116,7 @@ export class FakeAnthropicApi {
 
   /** Main-loop Messages requests whose visible text includes `text`. */
   requestsContaining(text: string): RecordedRequest[] {
-    return this.requests.filter((r) => r.isMessages && r.allText.includes(text));
+    return this.requests.filter((r) => r.isMainLoop && r.allText.includes(text));
   }
 
   async stop(): Promise<void> {
@@ -131,7 +133,13 @@ export class FakeAnthropicApi {
     } catch {
       body = raw;
     }
-    const b = (body ?? {}) as { messages?: ApiMessage[]; system?: unknown; stream?: boolean; model?: string };
+    const b = (body ?? {}) as {
+      messages?: ApiMessage[];
+      system?: unknown;
+      stream?: boolean;
+      model?: string;
+      tools?: unknown[];
+    };
     const messages = Array.isArray(b.messages) ? b.messages : [];
     const strings: string[] = [];
     collectStrings(b.messages, strings);
@@ -147,6 +155,7 @@ export class FakeAnthropicApi {
       lastUserText: textOf(lastUser(messages)?.content),
       allText: strings.join("\n"),
       isMessages,
+      isMainLoop: isMessages && Array.isArray(b.tools) && b.tools.length > 0,
     };
     this.requests.push(rec);
 
@@ -168,6 +177,8 @@ export class FakeAnthropicApi {
   }
 
   private choose(rec: RecordedRequest, last: ApiMessage | undefined): FakeReply {
+    // Side requests (session titles, summaries) must neither consume scripts nor trigger directives.
+    if (!rec.isMainLoop) return { kind: "text", text: DEFAULT_REPLY };
     for (const rule of this.rules) {
       const hit =
         typeof rule.match === "string"
@@ -198,10 +209,14 @@ export class FakeAnthropicApi {
     );
   }
 
-  private content(reply: Exclude<FakeReply, { kind: "error" }>) {
+  private content(
+    reply: Exclude<FakeReply, { kind: "error" }>,
+  ):
+    | { type: "text"; text: string }
+    | { type: "tool_use"; id: string; name: string; input: Record<string, string> } {
     if (reply.kind === "text") return { type: "text", text: reply.text };
     const input = { command: reply.command, description: reply.description ?? "scripted bash" };
-    return { type: "tool_use", id: `toolu_fake_${++this.toolSeq}`, name: "Bash", input };
+    return { type: "tool_use" as const, id: `toolu_fake_${++this.toolSeq}`, name: "Bash", input };
   }
 
   private json(reply: Exclude<FakeReply, { kind: "error" }>, model = "claude-sonnet-4-5"): Response {

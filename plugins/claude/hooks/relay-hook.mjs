@@ -8,9 +8,11 @@
 const event = process.argv[2] ?? "";
 const base = process.env.AGENT_RELAY_CONTROL_URL ?? "";
 const secret = process.env.AGENT_RELAY_CONTROL_SECRET ?? "";
+const providerSession = process.env.AGENT_RELAY_PROVIDER_SESSION_ID ?? "";
 
-// SessionEnd hooks are cut off by Claude after 1.5 s; everything else gets a short bound too.
-const TIMEOUT_MS = { SessionEnd: 1_000, PermissionRequest: 300_000 };
+// SessionEnd hooks are cut off by Claude after 1.5 s; everything else gets a short bound too. A permission
+// request waits for a person: the control server answers (deny) at its own 5 min timeout, before ours.
+const TIMEOUT_MS = { SessionEnd: 1_000, PermissionRequest: 320_000 };
 const DEFAULT_TIMEOUT_MS = 3_000;
 
 async function readStdin() {
@@ -74,7 +76,11 @@ async function main() {
   try {
     res = await fetch(`${base}/v1/hooks/${event}`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-agent-relay-secret": secret },
+      headers: {
+        "content-type": "application/json",
+        "x-agent-relay-secret": secret,
+        ...(providerSession ? { "x-agent-relay-provider-session": providerSession } : {}),
+      },
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -88,6 +94,12 @@ async function main() {
   const text = await res.text().catch(() => "");
   if (res.ok && !approved) printHookOutput(text);
 }
+
+// A permission wait can outlive Claude (killed mid-dialog): leave as soon as we are orphaned.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(0);
+}, 1_000).unref();
 
 main()
   .catch(() => {})

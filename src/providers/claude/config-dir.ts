@@ -13,7 +13,7 @@
 // into the private dir and copy `oauthAccount` so the session is signed in as the user. On macOS the login is in
 // the Keychain under a name derived from the config dir, so pass `CLAUDE_CODE_OAUTH_TOKEN` (from
 // `claude setup-token`) or `ANTHROPIC_API_KEY` in the environment instead.
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { chmod, lstat, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -41,6 +41,14 @@ export interface PreparedConfigDir {
 }
 
 type Json = Record<string, unknown>;
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
 
 async function readJson(path: string): Promise<Json | undefined> {
   try {
@@ -92,8 +100,9 @@ export async function prepareClaudeConfigDir(options: ClaudeConfigDirOptions): P
     const config: Json = (await readJson(configPath)) ?? {};
     config.hasCompletedOnboarding = true;
     const projects = (config.projects && typeof config.projects === "object" ? config.projects : {}) as Json;
-    for (const d of options.trustedDirs) {
-      const key = resolve(d);
+    // Claude keys trust by the real path; a cwd reached through a symlink needs both spellings.
+    const keys = new Set(options.trustedDirs.flatMap((d) => [resolve(d), realpathOr(d)]));
+    for (const key of keys) {
       projects[key] = { ...((projects[key] as Json | undefined) ?? {}), hasTrustDialogAccepted: true };
     }
     config.projects = projects;

@@ -1,0 +1,46 @@
+// Reads Claude Code's own per-process state file, `<config dir>/sessions/<pid>.json`: the busy/idle truth that
+// also covers an Esc interrupt or a declined permission, where no hook fires.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+
+/** `busy` during a turn; `idle`, or `shell` when idle with a background task (the relay monitor); `waiting` + `waitingFor` in a dialog. */
+export const ClaudeSessionFile = z.looseObject({
+  pid: z.number(),
+  sessionId: z.string(),
+  status: z.string().optional(),
+  waitingFor: z.string().optional(),
+  updatedAt: z.number().optional(),
+});
+export type ClaudeSessionFile = z.infer<typeof ClaudeSessionFile>;
+
+export type ClaudeActivity = "busy" | "idle" | "waiting" | "unknown";
+
+export function activityOf(file: ClaudeSessionFile | undefined): ClaudeActivity {
+  switch (file?.status) {
+    case "busy":
+      return "busy";
+    case "idle":
+    case "shell":
+      return "idle";
+    case "waiting":
+      return "waiting";
+    default:
+      return "unknown";
+  }
+}
+
+/** The parsed state file of the claude process `pid`, or undefined while it does not exist (yet) or is mid-write. */
+export async function readSessionFile(
+  sessionsDir: string,
+  pid: number,
+): Promise<ClaudeSessionFile | undefined> {
+  try {
+    const parsed = ClaudeSessionFile.safeParse(
+      JSON.parse(await readFile(join(sessionsDir, `${pid}.json`), "utf8")),
+    );
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -42,7 +42,8 @@ export function registerMessageCommands(program: Command): void {
     .option("--reply-to <id>", "the message this answers")
     .option("--reply-required", "the recipient owes a reply")
     .option("--from <agent>", "send as this agent (root token only; default AGENT_RELAY_AGENT_ID)")
-    .option("--attach <file...>", "upload files and attach them")
+    // Repeatable rather than variadic, so a body after it is never taken for a file name.
+    .option("--attach <file>", "upload a file and attach it (repeatable)", collect, [] as string[])
     .option("--json", "print the whole message as JSON")
     .action(clientAction("send", send));
 
@@ -108,6 +109,10 @@ async function send(ctx: ActionContext, bodyArg: string | undefined, o: SendOpti
   });
   if (o.json) printJson(message);
   else printLine(String(message.id));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 async function readAttachment(path: string): Promise<{ name: string; bytes: Uint8Array }> {

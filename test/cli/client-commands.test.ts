@@ -55,6 +55,24 @@ describe("messaging CLI", () => {
     expect((await runCli(["inbox", "--agent", "cli-bob"], { env })).stdout).toBe("");
   });
 
+  test("send --attach uploads files, and msg read lists them", async () => {
+    const file = join(home, "notes.txt");
+    writeFileSync(file, "attached text");
+    const sent = await runCli(["send", "--to", "cli-ivy", "--attach", file, "see attachment"], { env });
+    expect(sent.code).toBe(0);
+    const m = await root.getMessage(Number(sent.stdout));
+    expect(m.attachments).toMatchObject([{ name: "notes.txt", size: 13 }]);
+    expect(new TextDecoder().decode(await root.downloadAttachment(m.attachments[0]?.id as string))).toBe(
+      "attached text",
+    );
+    const read = await runCli(["msg", "read", String(m.id)], { env });
+    expect(read.stdout).toContain(
+      `Attachment: notes.txt (application/octet-stream, 13 bytes, id ${m.attachments[0]?.id})`,
+    );
+    // Without --agent or AGENT_RELAY_AGENT_ID, reading marks nothing.
+    expect((await root.getMessage(m.id)).readBy).toEqual([]);
+  });
+
   test("send reads the body from stdin with '-', and --json prints the whole message with every flag applied", async () => {
     const task = await root.createTask({ title: "linked" });
     const r = await runCli(

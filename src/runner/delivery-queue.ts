@@ -47,6 +47,8 @@ export class DeliveryQueue {
   private readonly pending = new Map<number, Message>();
   /** Ids handed to the current provider session: the de-duplication set. */
   private readonly delivered = new RecentIds(20_000);
+  /** Ids taken out of `pending` by the running batch and not yet delivered or put back: an offer must not re-queue them. */
+  private readonly inFlight = new Set<number>();
   private draining: Promise<void> | undefined;
   private again = false;
   private retryTimer: TimerHandle | undefined;
@@ -68,7 +70,8 @@ export class DeliveryQueue {
     if (this.stopped) return false;
     if (!matchesAgent(message, this.o.agent())) return false;
     if (message.from === this.o.agent().agentId) return false;
-    if (this.delivered.has(message.id) || this.pending.has(message.id)) return false;
+    if (this.delivered.has(message.id) || this.pending.has(message.id) || this.inFlight.has(message.id))
+      return false;
     this.pending.set(message.id, message);
     this.o.onStateChange?.(message.id, "queued");
     this.kick();
@@ -117,6 +120,16 @@ export class DeliveryQueue {
   /** One batch in id order. Returns false after a failure (a retry is scheduled). */
   private async drainBatch(): Promise<boolean> {
     const ids = [...this.pending.keys()].sort((a, b) => a - b).slice(0, this.o.batchSize ?? 50);
+    // An unread re-read (after a reconnect) can offer these again while they are being claimed or pasted.
+    for (const id of ids) this.inFlight.add(id);
+    try {
+      return await this.deliverBatch(ids);
+    } finally {
+      for (const id of ids) this.inFlight.delete(id);
+    }
+  }
+
+  private async deliverBatch(ids: number[]): Promise<boolean> {
     const agentId = this.o.agent().agentId;
     const ready: { message: Message; claimed: boolean; taskId: number | undefined }[] = [];
     for (const id of ids) {

@@ -211,3 +211,55 @@ describe("RelayBusClient", () => {
     expect(disconnects).toEqual(["close()"]);
   });
 });
+
+/** A WebSocket peer written by hand on raw TCP: it welcomes after hello, then never answers a close frame. */
+function deafBus() {
+  const server = Bun.listen<{ upgraded: boolean; welcomed: boolean }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(s) {
+        s.data = { upgraded: false, welcomed: false };
+      },
+      data(s, chunk) {
+        if (!s.data.upgraded) {
+          const key = /sec-websocket-key: *(\S+)/i.exec(chunk.toString())?.[1] ?? "";
+          const accept = new Bun.CryptoHasher("sha1")
+            .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+            .digest("base64");
+          s.write(
+            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+          );
+          s.data.upgraded = true;
+        } else if (!s.data.welcomed) {
+          const text = Buffer.from(welcome("deaf"));
+          s.write(Buffer.concat([Buffer.from([0x81, text.length]), text]));
+          s.data.welcomed = true;
+        }
+        // Everything after that, the close frame included, is ignored.
+      },
+    },
+  });
+  return { server, url: `http://127.0.0.1:${server.port}` };
+}
+
+describe("RelayBusClient close bound", () => {
+  test("close() drops a socket whose peer never answers the close handshake, after closeTimeoutMs", async () => {
+    const bus = deafBus();
+    cleanup.push(() => bus.server.stop(true));
+    const clock = new ManualClock();
+    const c = client({ relayUrl: bus.url, clock, closeTimeoutMs: 1_500 });
+    c.start();
+    await c.waitForOpen({ timeoutMs: 5_000 });
+    let closed = false;
+    const closing = c.close().then(() => {
+      closed = true;
+    });
+    expect(c.transportState).toBe("closed");
+    await clock.advance(1_000);
+    expect(closed).toBe(false);
+    await clock.advance(500);
+    await closing;
+    expect(closed).toBe(true);
+  });
+});

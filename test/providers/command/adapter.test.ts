@@ -233,6 +233,42 @@ describe("CommandAdapter", () => {
     expect(await box.tmux.isServerRunning()).toBe(false);
   });
 
+  test("injected context is pasted as one input marked as a system note", async () => {
+    const a = makeAdapter({}, { ECHO_AGENT_WORK_MS: "0" });
+    await a.spawn(spawnContext());
+    await a.injectContext("standing orders\nrun the tests", never);
+    const [input] = await waitFor(() => receivedInputs(record).length === 1 && receivedInputs(record));
+    expect(input!.pasted).toBe(asTyped("[relay system note]\nstanding orders\nrun the tests"));
+  });
+
+  test("an aborted delivery is refused before anything is pasted", async () => {
+    const a = makeAdapter();
+    await a.spawn(spawnContext());
+    const error = await a.deliver([item(1, "x")], AbortSignal.abort()).catch((e: unknown) => e);
+    expect(isRunnerError(error, "ABORTED")).toBe(true);
+    expect(readEchoRecord(record).filter((e) => e.event === "bytes")).toEqual([]);
+  });
+
+  test("a stale session with the same name is replaced on spawn", async () => {
+    const stale = await box.tmux.newSession({ name: "agent", cwd: box.dir, command: ["sleep", "60"] });
+    const a = makeAdapter();
+    const { pid } = await a.spawn(spawnContext());
+    expect(pid).not.toBe(stale.pid);
+    await waitFor(() => !isAlive(stale.pid), { what: "the stale program to end" });
+    expect(await box.tmux.listSessions()).toEqual(["agent"]);
+  });
+
+  test("a program that ignores hang-up and terminate signals is still gone after a hard shutdown", async () => {
+    const a = makeAdapter({
+      command: ["sh", "-c", "trap '' HUP TERM INT; printf 'ready> '; exec sleep 60"],
+      readyPattern: /ready> $/,
+    });
+    const { pid } = await a.spawn(spawnContext());
+    await a.shutdown({ graceful: false, timeoutMs: 1_000 });
+    expect(isAlive(pid!)).toBe(false);
+    expect(await box.tmux.isServerRunning()).toBe(false);
+  });
+
   test("delivering while nothing runs fails with DELIVERY_FAILED", async () => {
     const a = makeAdapter();
     const error = await a.deliver([item(1, "x")], never).catch((e: unknown) => e);

@@ -1,6 +1,6 @@
 // Shared plumbing of the messaging CLI: where the relay is, option validation, and one-line errors with exit codes.
 import type { Command } from "commander";
-import type { z } from "zod";
+import { z } from "zod";
 import { describeIssues } from "../protocol/index.ts";
 import { defaultRelayInfoPath, readRelayInfoFile } from "../relay/local-info.ts";
 import { isRelayClientError } from "../relay-client/errors.ts";
@@ -73,6 +73,32 @@ function sameRelay(a: string, b: string): boolean {
   return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
 }
 
+const RunnerCredentials = z.object({ relayUrl: z.string().url(), token: z.string().min(1) });
+
+/**
+ * Inside an agent, the runner's control server knows the current token: runtime tokens renew while the agent
+ * runs, so the copy in the agent's env goes stale. Undefined when not inside a runner's agent or it does not answer.
+ */
+export async function credentialsFromRunner(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RelayTarget | undefined> {
+  const url = env.AGENT_RELAY_CONTROL_URL;
+  const secret = env.AGENT_RELAY_CONTROL_SECRET;
+  if (!url || !secret) return undefined;
+  try {
+    const res = await fetch(new URL("/v1/credentials", url), {
+      headers: { authorization: `Bearer ${secret}` },
+      signal: AbortSignal.timeout(2_000),
+    });
+    if (!res.ok) return undefined;
+    const parsed = RunnerCredentials.safeParse(await res.json());
+    return parsed.success ? { url: parsed.data.relayUrl, token: parsed.data.token } : undefined;
+  } catch {
+    // The runner is gone or busy: fall back to the env copy.
+    return undefined;
+  }
+}
+
 /** Add --relay-url and --token to a command. */
 export function withRelayOptions(cmd: Command): Command {
   return cmd
@@ -127,10 +153,13 @@ export function clientAction<A extends unknown[]>(
   return async (...args: A) => {
     let client: RelayHttpClient | undefined;
     const cmd = args[args.length - 1] as Command;
+    const opts = cmd.opts() as RelayConnectionOptions;
+    // Explicit flags win; otherwise an agent's CLI call uses its runner's current credentials.
+    const fromRunner = opts.relayUrl || opts.token ? undefined : await credentialsFromRunner();
     const ctx: ActionContext = {
       get client() {
         if (!client) {
-          const target = resolveRelayTarget(cmd.opts() as RelayConnectionOptions);
+          const target = fromRunner ?? resolveRelayTarget(opts);
           client = new RelayHttpClient({ relayUrl: target.url, token: target.token });
         }
         return client;

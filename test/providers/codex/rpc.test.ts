@@ -90,7 +90,9 @@ describe("CodexRpc", () => {
       send({ id: f.id, error: { code: -32600, message: "thread not found: x" } }),
     );
     const rpc = await connect(server);
-    const error = await rpc.request("thread/resume", { threadId: "x" }, z.unknown()).catch((e) => e);
+    const error = (await rpc
+      .request("thread/resume", { threadId: "x" }, z.unknown())
+      .catch((e) => e)) as RpcError;
     expect(error).toBeInstanceOf(RpcError);
     expect(error.code).toBe(-32600);
     expect(error.message).toContain("thread not found: x");

@@ -99,7 +99,12 @@ async function streamOnce() {
 }
 
 async function main() {
-  if (!base) return;
+  // Switched off by the runner (paste delivery): stay alive and silent, since an exiting monitor wakes the model
+  // with a failure notice; the parent watch above still ends us with Claude.
+  if (!base || process.env.AGENT_RELAY_MONITOR === "off") {
+    setInterval(() => {}, 60_000);
+    return;
+  }
   let backoffMs = 200;
   for (;;) {
     const started = Date.now();

@@ -67,6 +67,9 @@ export interface ClaudeAdapterOptions {
 type Lifecycle = "new" | "starting" | "ready" | "stopping" | "exited";
 type HookPayload = Extract<ControlEvent, { type: "hook.received" }>["payload"];
 
+/** Claude's answer to /compact on a conversation too short to compact (2.1.330). */
+const NOTHING_TO_COMPACT = /Not enough messages to compact/;
+
 const DEFAULT_PLUGIN_DIR = join(import.meta.dir, "..", "..", "..", "plugins", "claude");
 
 export class ClaudeAdapter implements ProviderAdapter {
@@ -343,8 +346,15 @@ export class ClaudeAdapter implements ProviderAdapter {
     return this.serialised(() => this.paste(note, signal));
   }
 
+  /** `/compact`; done at PostCompact, or at once when Claude says there is nothing to compact (a no-op success). */
   compact(signal: AbortSignal): Promise<void> {
-    return this.slashCommand("/compact", (p) => p.hook_event_name === "PostCompact", 120_000, signal);
+    return this.slashCommand(
+      "/compact",
+      (p) => p.hook_event_name === "PostCompact",
+      120_000,
+      signal,
+      NOTHING_TO_COMPACT,
+    );
   }
 
   clearContext(signal: AbortSignal): Promise<void> {
@@ -362,14 +372,30 @@ export class ClaudeAdapter implements ProviderAdapter {
     done: (p: HookPayload) => boolean,
     timeoutMs: number,
     signal: AbortSignal,
+    noOpScreen?: RegExp,
   ): Promise<void> {
     return this.serialised(async () => {
       this.assertReady();
-      const finished = this.waitForHook(done, timeoutMs, signal);
+      const terminal = this.terminal as ClaudeTerminal;
+      const local = new AbortController();
+      const both = AbortSignal.any([signal, local.signal]);
+      const finished = this.waitForHook(done, timeoutMs, both);
       finished.catch(() => {});
-      await (this.terminal as ClaudeTerminal).waitForIdle(timeoutMs, () => this.permissionOpen, signal);
-      await this.paste(command, signal);
-      await finished;
+      try {
+        await terminal.waitForIdle(timeoutMs, () => this.permissionOpen, signal);
+        const seenBefore = noOpScreen ? await terminal.countOnScreen(noOpScreen) : 0;
+        await this.paste(command, signal);
+        if (!noOpScreen) return await finished;
+        const noOp = terminal
+          .waitForScreen(noOpScreen, seenBefore, timeoutMs, both)
+          .then(() => "no-op" as const);
+        noOp.catch(() => {});
+        if ((await Promise.race([finished.then(() => "done" as const), noOp])) === "no-op") {
+          this.log.info({ command }, "claude had nothing to do for this command");
+        }
+      } finally {
+        local.abort();
+      }
     });
   }
 

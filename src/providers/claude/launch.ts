@@ -38,7 +38,7 @@ export interface ClaudeLaunchOptions {
   model?: string;
   /** The operator's `--system-prompt-append`, added after the relay instructions. */
   systemPromptAppend?: string;
-  /** Leave telemetry on (auto-updater off) so the plugin monitor can run; off adds the opt-outs. */
+  /** Deliver through the plugin monitor: telemetry stays on (auto-updater off), the flag is seeded. Off: opt-outs, monitor silenced. */
   armMonitor: boolean;
   /** Environment for claude, its hooks and monitor (the runner's AGENT_RELAY_* contract) on top of ours. */
   env: Record<string, string>;
@@ -77,6 +77,9 @@ export function buildClaudeLaunch(o: ClaudeLaunchOptions): ClaudeLaunch {
   else {
     env.DISABLE_TELEMETRY = "1";
     env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = "1";
+    // 2.1.330 starts plugin monitors even with the opt-outs above (unlike 2.1.197), so the monitor itself is told
+    // to stay silent and never connect: delivery then always takes the paste path.
+    env.AGENT_RELAY_MONITOR = "off";
   }
   if (o.approvalMode === "full" && o.isRoot) env.IS_SANDBOX = "1";
 

@@ -122,6 +122,26 @@ export class ClaudeTerminal {
     }
   }
 
+  /** How often `pattern` (a global-safe, non-sticky regex) shows on the screen now. */
+  async countOnScreen(pattern: RegExp): Promise<number> {
+    return (await this.snapshot()).raw.split(pattern).length - 1;
+  }
+
+  /** Resolve once `pattern` shows more often than `before` times (a new occurrence); TIMEOUT after `timeoutMs`. */
+  async waitForScreen(
+    pattern: RegExp,
+    before: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const deadline = this.clock.now() + timeoutMs;
+    while (this.clock.now() < deadline) {
+      if ((await this.countOnScreen(pattern)) > before) return;
+      await sleep(this.clock, 200, signal);
+    }
+    throw new RunnerError("TIMEOUT", `the screen never showed ${pattern}`);
+  }
+
   async waitForExit(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = this.clock.now() + timeoutMs;
     while (this.clock.now() < deadline) {

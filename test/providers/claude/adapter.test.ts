@@ -172,14 +172,18 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     );
   }, 30_000);
 
-  test("clearContext runs /clear and the adapter follows the new Claude session; compact runs /compact", async () => {
+  test("compact runs /compact to PostCompact; clearContext runs /clear and the adapter follows the new Claude session", async () => {
     const a = await agent({ armMonitor: false });
     await a.spawn();
-    const before = a.adapter.runtimeMeta().claudeSessionId;
-    await a.adapter.clearContext(AbortSignal.timeout(20_000));
-    expect(a.adapter.runtimeMeta().claudeSessionId).not.toBe(before);
-    await a.adapter.compact(AbortSignal.timeout(30_000));
+    // An empty conversation has nothing to compact: Claude says so and compact() succeeds as a no-op.
+    await a.adapter.compact(AbortSignal.timeout(15_000));
+    expect(hooksSeen(rig, a.providerSessionId, "PostCompact")).toEqual([]);
+    await a.adapter.deliver([relayMessage("something worth compacting")], AbortSignal.timeout(15_000));
+    await a.adapter.compact(AbortSignal.timeout(20_000));
     expect(hooksSeen(rig, a.providerSessionId, "PostCompact").length).toBe(1);
+    const before = a.adapter.runtimeMeta().claudeSessionId;
+    await a.adapter.clearContext(AbortSignal.timeout(15_000));
+    expect(a.adapter.runtimeMeta().claudeSessionId).not.toBe(before);
   }, 30_000);
 
   test("graceful shutdown exits claude through /exit and leaves no process behind", async () => {

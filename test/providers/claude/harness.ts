@@ -95,7 +95,7 @@ export async function makeAgent(
   adapter.onEvent((e) => events.push(e));
   const offControl = rig.control.onControlEvent((e) => adapter.handleControlEvent(e));
   const abort = new AbortController();
-  return {
+  const agent: AgentUnderTest = {
     adapter,
     events,
     providerSessionId,
@@ -117,7 +117,7 @@ export async function makeAgent(
           ...options.env,
         },
       });
-      this.pid = result.pid;
+      agent.pid = result.pid;
     },
     async dispose() {
       abort.abort();
@@ -125,6 +125,7 @@ export async function makeAgent(
       offControl();
     },
   };
+  return agent;
 }
 
 let messageSeq = 1000;

@@ -4,17 +4,22 @@ import { AgentId, AgentStatus, Command, Message, Meta } from "./entities.ts";
 
 export const HelloFrame = z.object({
   type: z.literal("hello"),
+  /** The root token, or a runtime token of `agentId`. */
   token: z.string().min(1),
   role: z.literal("provider"),
+  /** The runner's id (runnerId). */
   componentId: z.string().min(1).max(128),
   agentId: AgentId,
+  /** New for every run of the agent; the newest hello wins. */
   instanceId: z.string().min(1).max(128),
   machine: z.string().max(256).default(""),
   capabilities: z.array(z.string().max(128)).max(256).default([]),
   tags: z.array(z.string().max(128)).max(256).default([]),
   label: z.string().max(128).optional(),
   meta: Meta.default({}),
+  /** The offline grace is 3 of these. */
   heartbeatIntervalMs: z.number().int().min(100).max(3_600_000).default(30_000),
+  /** Initial status; `ready` always starts false. */
   status: AgentStatus.default("idle"),
 });
 export type HelloFrame = z.input<typeof HelloFrame>;
@@ -24,11 +29,17 @@ export const StatusFrame = z.object({
   agentStatus: AgentStatus,
   semanticStatus: z.string().max(64),
   ready: z.boolean(),
+  /** Replaces the stored meta ({} when omitted). */
   meta: Meta.default({}),
 });
 export type StatusFrame = z.input<typeof StatusFrame>;
 
-export const HeartbeatFrame = z.object({ type: z.literal("heartbeat"), meta: Meta.optional() });
+export const HeartbeatFrame = z.object({
+  type: z.literal("heartbeat"),
+  /** Replaces the stored meta when present. */
+  meta: Meta.optional(),
+});
+/** Optional flow control; the relay accepts and ignores it. */
 export const AckFrame = z.object({ type: z.literal("ack"), id: z.union([z.string(), z.number()]) });
 
 export const ClientFrame = z.discriminatedUnion("type", [HelloFrame, StatusFrame, HeartbeatFrame, AckFrame]);
@@ -37,6 +48,7 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 export const WelcomeFrame = z.object({
   type: z.literal("welcome"),
   sessionId: z.string(),
+  /** Epoch ms on the relay. */
   serverTime: z.number(),
 });
 export const MessageNewFrame = z.object({ type: z.literal("message.new"), message: Message });

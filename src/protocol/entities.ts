@@ -1,36 +1,48 @@
 // Zod schemas for the relay's entities (agents, messages, tasks, commands, tokens); the one source of their types.
 import { z } from "zod";
 
+/** An agent's id; on its own it is also a valid `to` target. */
 export const AgentId = z
   .string()
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9._@:-]+$/, "agent ids use letters, digits and . _ @ : -");
+/** Assigned by the relay, increasing with every message. */
 export const MessageId = z.number().int().positive();
 export const TaskId = z.number().int().positive();
 
+/** Coarse status; the relay's offline sweep also sets offline. */
 export const AgentStatus = z.enum(["idle", "busy", "offline", "error"]);
 export type AgentStatus = z.infer<typeof AgentStatus>;
+/** Finer statuses the runner reports; the relay stores any text up to 64 characters. */
 export const SemanticStatus = z.enum(["idle", "busy", "offline", "error", "needs-input", "starting"]);
 export type SemanticStatus = z.infer<typeof SemanticStatus>;
 
+/** A free-form JSON object. */
 export const Meta = z.record(z.string(), z.unknown());
 export type Meta = z.infer<typeof Meta>;
 
 export const Agent = z.object({
   id: AgentId,
+  /** One run of the agent; only the newest hello's instance may report liveness. */
   instanceId: z.string(),
   role: z.literal("provider"),
+  /** The runner's id (runnerId); commands may target it. */
   componentId: z.string(),
   machine: z.string(),
   status: AgentStatus,
+  /** Finer status text (e.g. needs-input, starting). */
   semanticStatus: z.string(),
+  /** The provider accepts input; every hello resets it to false. */
   ready: z.boolean(),
   capabilities: z.array(z.string()),
   tags: z.array(z.string()),
+  /** Reachable as `label:<label>`; tags as `tag:<tag>`, capabilities as `cap:<capability>`. */
   label: z.string().optional(),
   meta: Meta,
+  /** Epoch ms of the last hello. */
   connectedAt: z.number(),
+  /** Epoch ms of the last liveness report (bus or HTTP) or of the last session close. */
   lastHeartbeatAt: z.number(),
 });
 export type Agent = z.infer<typeof Agent>;
@@ -46,26 +58,36 @@ export type AttachmentRef = z.infer<typeof AttachmentRef>;
 export const Reaction = z.object({ agentId: z.string(), reaction: z.string(), at: z.number() });
 export type Reaction = z.infer<typeof Reaction>;
 
+/** chat, task, system, question… (free text). */
 export const MessageKind = z.string().min(1).max(64);
 
 export const Message = z.object({
   id: MessageId,
+  /** The sender's agent id; "root" when the root token sent without naming one. */
   from: z.string(),
   to: z.string(),
+  /** Set when a `label:` target had exactly one holder at send time; only that agent receives it. */
   resolvedToAgent: z.string().optional(),
   kind: MessageKind,
   subject: z.string().optional(),
   body: z.string(),
+  /** `replyRequired: true` creates a reply obligation; `taskId` links a task. */
   payload: Meta,
+  /** Delivered to exactly one agent, through claims. */
   claimable: z.boolean(),
+  /** The holder; a lapsed claim keeps its holder until someone else claims. */
   claimedBy: z.string().optional(),
+  /** Epoch ms when the claim lapses; absent after release or completion. */
   claimExpiresAt: z.number().optional(),
   /** Set once the holder finished its claim: the message is settled and no one else gets it. */
   claimCompletedAt: z.number().optional(),
+  /** Agents that marked it read. */
   readBy: z.array(z.string()),
   reactions: z.array(Reaction),
+  /** The message this one answers. */
   replyTo: MessageId.optional(),
   attachments: z.array(AttachmentRef),
+  /** Epoch ms. */
   createdAt: z.number(),
 });
 export type Message = z.infer<typeof Message>;
@@ -76,6 +98,7 @@ export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = ["done", "failed", 
 
 export const TaskHistoryEntry = z.object({
   status: TaskStatus,
+  /** Who made the change ("root" for the root token's creation entry). */
   agentId: z.string(),
   body: z.string().optional(),
   metadata: Meta.optional(),
@@ -88,7 +111,9 @@ export const Task = z.object({
   title: z.string(),
   body: z.string(),
   status: TaskStatus,
+  /** Informational: the relay neither routes nor notifies by it. */
   assignee: z.string().optional(),
+  /** Oldest first; the first entry records the creation (open). */
   history: z.array(TaskHistoryEntry),
   createdAt: z.number(),
   updatedAt: z.number(),
@@ -114,9 +139,11 @@ export const TERMINAL_COMMAND_STATUSES: readonly CommandStatus[] = ["succeeded",
 export const Command = z.object({
   id: z.string(),
   type: CommandType,
+  /** An agent id or a runner id (componentId), as sent. */
   target: z.string(),
   params: Meta,
   status: CommandStatus,
+  /** Any JSON, set by the target's runner. */
   result: z.unknown().optional(),
   error: z.string().optional(),
   createdAt: z.number(),
@@ -131,7 +158,9 @@ export const ProfileId = z.string().min(1).max(64);
 export const RENEWABLE_PROFILES = ["provider-agent", "provider-interactive"] as const;
 
 export const TokenRecord = z.object({
+  /** Unique per token; a renewal gets a new one. */
   jti: z.string(),
+  /** The only agent this token may act as. */
   agentId: z.string(),
   profileId: ProfileId,
   /** Epoch seconds, as in JWT `exp`. */

@@ -22,6 +22,7 @@ export const ErrorBody = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
+    /** zod issues for a 400 validation error; `{limitBytes}` for a 413. */
     details: z.unknown().optional(),
   }),
 });

@@ -32,13 +32,17 @@ export const LIMITS = {
 } as const;
 
 export const SendMessageRequest = z.object({
+  /** Who gets it; see the addressing rules. */
   to: Target,
   body: z.string().max(LIMITS.messageBodyChars),
   kind: MessageKind.default("chat"),
   subject: z.string().max(1000).optional(),
   payload: Meta.default({}),
+  /** Exactly one matching agent may claim it. */
   claimable: z.boolean().default(false),
+  /** Must name an existing message. */
   replyTo: MessageId.optional(),
+  /** Ids from POST /v1/attachments; each must exist. */
   attachmentIds: z.array(z.string().min(1).max(64)).max(32).default([]),
   /** Root token only: send on behalf of another agent. */
   from: AgentId.optional(),
@@ -46,13 +50,16 @@ export const SendMessageRequest = z.object({
 export type SendMessageRequest = z.input<typeof SendMessageRequest>;
 
 export const UnreadQuery = z.object({
+  /** Page size. */
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Only messages with a larger id (paging). */
   afterId: z.coerce.number().int().min(0).default(0),
 });
 
 export const MessagesAnswer = z.object({ messages: z.array(Message) });
 export type MessagesAnswer = z.infer<typeof MessagesAnswer>;
 
+/** The agent a claim/read call acts for; a runtime token may only name its own. */
 export const AgentRequest = z.object({ agentId: AgentId });
 export const ClaimRequest = z.object({
   agentId: AgentId,
@@ -65,10 +72,12 @@ export const ClaimRequest = z.object({
     .optional(),
 });
 export type ClaimRequest = z.input<typeof ClaimRequest>;
+/** Epoch ms in claimExpiresAt. */
 export const ClaimAnswer = z.object({ ok: z.literal(true), claimExpiresAt: z.number() });
 export type ClaimAnswer = z.infer<typeof ClaimAnswer>;
 export const ClaimConflictAnswer = z.object({
   ok: z.literal(false),
+  /** The holder; "" when nobody holds the claim. */
   claimedBy: z.string(),
   error: z.object({ code: z.string(), message: z.string() }),
 });
@@ -80,7 +89,9 @@ export const ReactionRequest = z.object({ agentId: AgentId, reaction: z.string()
 export const AgentsAnswer = z.object({ agents: z.array(Agent) });
 export const AgentStatusRequest = z.object({
   status: AgentStatus,
+  /** Must be the agent's current instance, else 409 stale_instance. */
   instanceId: z.string().min(1),
+  /** Defaults to `status`. */
   semanticStatus: z.string().max(64).optional(),
   meta: Meta.optional(),
 });
@@ -90,11 +101,13 @@ export const HeartbeatRequest = z.object({ instanceId: z.string().min(1), meta: 
 export const CreateTaskRequest = z.object({
   title: z.string().min(1).max(1000),
   body: z.string().max(LIMITS.messageBodyChars).default(""),
+  /** Informational only. */
   assignee: AgentId.optional(),
 });
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
 export const TaskStatusRequest = z.object({
   status: TaskStatus,
+  /** Who makes the change; a runtime token may only name its own agent. */
   agentId: AgentId,
   body: z.string().max(LIMITS.messageBodyChars).optional(),
   metadata: Meta.optional(),
@@ -102,6 +115,7 @@ export const TaskStatusRequest = z.object({
 export type TaskStatusRequest = z.input<typeof TaskStatusRequest>;
 
 export const CreateCommandRequest = z.object({
+  /** An agent id or a runner id (componentId). */
   target: z.string().min(1).max(128),
   type: CommandType,
   params: Meta.default({}),
@@ -109,6 +123,7 @@ export const CreateCommandRequest = z.object({
 export type CreateCommandRequest = z.input<typeof CreateCommandRequest>;
 export const CommandStatusRequest = z.object({
   status: CommandStatus,
+  /** Any JSON; a stored result is kept when omitted. */
   result: z.unknown().optional(),
   error: z.string().max(10_000).optional(),
 });
@@ -117,6 +132,7 @@ export type CommandStatusRequest = z.input<typeof CommandStatusRequest>;
 export const CreateTokenRequest = z.object({
   agentId: AgentId,
   profileId: ProfileId,
+  /** Lifetime; a renewal keeps it. */
   ttlSeconds: z
     .number()
     .int()
@@ -128,11 +144,16 @@ export const TokenAnswer = z.object({ token: z.string(), record: TokenRecord });
 export type TokenAnswer = z.infer<typeof TokenAnswer>;
 
 export const AttachmentQuery = z.object({
+  /** Stored as given; whoever writes it to disk sanitises it. */
   name: z.string().min(1).max(255),
   mimeType: z.string().min(1).max(255).default("application/octet-stream"),
 });
 export const AttachmentAnswer = AttachmentRef;
 
-export const HealthAnswer = z.object({ ok: z.literal(true), version: z.string() });
+export const HealthAnswer = z.object({
+  ok: z.literal(true),
+  /** The relay software's version (package.json), not the protocol version. */
+  version: z.string(),
+});
 
 export { Agent, Command, Message, Task };

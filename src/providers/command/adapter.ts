@@ -19,16 +19,16 @@ import type {
   TerminalAttachSpec,
 } from "../adapter.ts";
 import { ProviderEventHub } from "../adapter.ts";
-import { type PaneRef, Tmux, type TmuxKey } from "../tmux/index.ts";
-import { endProcess } from "../tmux/process.ts";
+import { type PaneExit, type PaneRef, Tmux } from "../tmux/index.ts";
 import { formatDelivery, formatSystemNote } from "./format.ts";
 import {
   type CommandAdapterInput,
   type CommandAdapterOptions,
   parseCommandAdapterOptions,
 } from "./options.ts";
-import { type PaneExit, PaneMonitor } from "./pane-monitor.ts";
-import { ReadyDetector, screenTail, TurnTracker } from "./status.ts";
+import { PaneMonitor } from "./pane-monitor.ts";
+import { describeExit, exitFields, PaneSession } from "./pane-session.ts";
+import { TurnTracker } from "./status.ts";
 
 export type CommandAdapterState = "stopped" | "starting" | "running" | "stopping";
 
@@ -47,18 +47,6 @@ interface Live {
   ended: boolean;
 }
 
-function describeExit(exit: PaneExit): string {
-  if (exit.state === "gone") return "its tmux session disappeared";
-  if (exit.exitCode !== null) return `exit code ${exit.exitCode}`;
-  return exit.signal ? `killed by ${exit.signal}` : "killed by a signal";
-}
-
-function exitFields(exit: PaneExit | undefined): { exitCode: number | null; signal: string | null } {
-  return exit?.state === "dead"
-    ? { exitCode: exit.exitCode, signal: exit.signal }
-    : { exitCode: null, signal: null };
-}
-
 export class CommandAdapter implements ProviderAdapter {
   readonly name = "command" as const;
   readonly defaultTags: readonly string[] = [];
@@ -66,6 +54,7 @@ export class CommandAdapter implements ProviderAdapter {
 
   private readonly o: CommandAdapterOptions;
   private readonly tmux: Tmux;
+  private readonly session: PaneSession;
   private readonly log: Logger;
   private readonly hub = new ProviderEventHub();
   private _state: CommandAdapterState = "stopped";
@@ -80,6 +69,7 @@ export class CommandAdapter implements ProviderAdapter {
     this.o = parseCommandAdapterOptions(input);
     this.tmux = new Tmux(this.o.tmuxSocket);
     this.log = this.o.logger.child({ provider: "command", tmuxSession: this.o.tmuxSession });
+    this.session = new PaneSession(this.tmux, this.o, this.log);
   }
 
   get state(): CommandAdapterState {
@@ -99,29 +89,13 @@ export class CommandAdapter implements ProviderAdapter {
     this._state = "starting";
     const abort = new AbortController();
     this.startAbort = abort;
-    const signal = AbortSignal.any([ctx.signal, abort.signal]);
-    const started = this.start(ctx, signal);
-    this.starting = started.catch(() => {});
-    try {
-      const live = await started;
-      if (signal.aborted) {
-        await this.destroy(live.pane);
-        throw new RunnerError("ABORTED", "the command provider was stopped during start-up", {
-          cause: signal.reason,
-        });
-      }
-      this.live = live;
-      this._state = "running";
-      live.monitor.start();
-      this.log.info({ pid: live.pane.pid }, "command provider ready");
-      return { pid: live.pane.pid };
-    } catch (e) {
-      this._state = "stopped";
-      throw e;
-    } finally {
-      this.startAbort = undefined;
-      this.starting = undefined;
-    }
+    const attempt = this.start(ctx, AbortSignal.any([ctx.signal, abort.signal]));
+    // shutdown() waits on this: it settles only after the attempt has left the `starting` state.
+    this.starting = attempt.then(
+      () => {},
+      () => {},
+    );
+    return attempt;
   }
 
   deliver(items: DeliveryItem[], signal: AbortSignal): Promise<DeliveryResult> {
@@ -170,43 +144,32 @@ export class CommandAdapter implements ProviderAdapter {
     return { tmuxSession: this.o.tmuxSession, tmuxSocket: this.o.tmuxSocket };
   }
 
-  private async start(ctx: SpawnContext, signal: AbortSignal): Promise<Live> {
-    const { tmuxSession: name, command } = this.o;
-    if (await this.tmux.hasSession(name)) {
-      this.log.warn("a stale tmux session with this name exists; replacing it");
-      await this.tmux.killSession(name);
-    }
-    let pane: PaneRef;
+  private async start(ctx: SpawnContext, signal: AbortSignal): Promise<SpawnResult> {
     try {
-      // Not aborted midway: a session half-created by a killed tmux client could not be cleaned up by its pid.
-      pane = await this.tmux.newSession({
-        name,
-        cwd: this.o.cwd ?? ctx.cwd,
-        // The runner's variables (control URL, secret, session id) must win over user-supplied ones.
-        env: { ...this.o.env, ...ctx.env },
-        command,
-        width: this.o.width,
-        height: this.o.height,
-      });
+      const pane = await this.session.start(ctx, signal);
+      if (signal.aborted) {
+        await this.session.destroy(pane);
+        throw new RunnerError("ABORTED", "the command provider was stopped during start-up", {
+          cause: signal.reason,
+        });
+      }
+      const live = this.watch(pane, ctx.providerSessionId);
+      this.live = live;
+      this._state = "running";
+      live.monitor.start();
+      this.log.info({ pid: pane.pid }, "command provider ready");
+      return { pid: pane.pid };
     } catch (e) {
-      await this.tmux.killSession(name).catch(() => {});
-      await this.killServerIfEmpty();
-      throw new RunnerError(
-        "PROVIDER_SPAWN_FAILED",
-        `could not start ${command[0]} in tmux: ${errorMessage(e)}`,
-        {
-          cause: e,
-        },
-      );
-    }
-    try {
-      await this.waitUntilReady(pane, signal);
-    } catch (e) {
-      await this.destroy(pane);
+      this._state = "stopped";
       throw e;
+    } finally {
+      this.startAbort = undefined;
     }
+  }
+
+  private watch(pane: PaneRef, providerSessionId: string): Live {
     const tracker = new TurnTracker(this.o);
-    const live: Live = { providerSessionId: ctx.providerSessionId, pane, tracker, ended: false } as Live;
+    const live: Live = { providerSessionId, pane, tracker, ended: false } as Live;
     live.monitor = new PaneMonitor({
       tmux: this.tmux,
       paneId: pane.paneId,
@@ -219,42 +182,6 @@ export class CommandAdapter implements ProviderAdapter {
       onExit: (exit) => this.onProgramExit(live, exit),
     });
     return live;
-  }
-
-  private async waitUntilReady(pane: PaneRef, signal: AbortSignal): Promise<void> {
-    const { clock, readyPattern, spawnDeadlineMs, command } = this.o;
-    const deadline = clock.now() + spawnDeadlineMs;
-    const detector = new ReadyDetector({ quietMs: this.o.quietMs, readyPattern, startedAt: clock.now() });
-    for (;;) {
-      if (signal.aborted) {
-        throw new RunnerError("ABORTED", "the command provider's start-up was aborted", {
-          cause: signal.reason,
-        });
-      }
-      const { screen, status } = await this.tmux.snapshot(pane.paneId);
-      if (status.state !== "running") {
-        const exit = status.state === "dead" ? await this.tmux.waitForExit(pane.paneId) : status;
-        throw new RunnerError(
-          "PROVIDER_SPAWN_FAILED",
-          `${command[0]} ended during start-up (${describeExit(exit)}); screen:\n${screenTail(screen)}`,
-        );
-      }
-      if (detector.observe(screen, clock.now())) return;
-      if (clock.now() >= deadline) {
-        const waitedFor = readyPattern
-          ? `the ready pattern ${readyPattern}`
-          : `${this.o.quietMs} ms of quiet`;
-        throw new RunnerError(
-          "PROVIDER_NOT_READY",
-          `${command[0]} was not ready within ${spawnDeadlineMs} ms (waited for ${waitedFor}); screen:\n${screenTail(screen)}`,
-        );
-      }
-      try {
-        await sleep(clock, this.o.activePollMs, signal);
-      } catch (e) {
-        throw new RunnerError("ABORTED", "the command provider's start-up was aborted", { cause: e });
-      }
-    }
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -293,61 +220,11 @@ export class CommandAdapter implements ProviderAdapter {
   private async stop(live: Live, options: ShutdownOptions): Promise<void> {
     await live.monitor.stop();
     live.tracker.reset();
-    const exit = options.graceful ? await this.askToExit(live, options.timeoutMs) : undefined;
-    await this.destroy(live.pane);
+    const exit = options.graceful ? await this.session.askToExit(live.pane, options.timeoutMs) : undefined;
+    await this.session.destroy(live.pane);
     // Not ended by the exit keys: kill-session hung it up (and endProcess escalated if that was not enough).
     const ended = exit ? exitFields(exit) : { exitCode: null, signal: "SIGHUP" };
     this.emitEnded(live, "shutdown", ended);
-  }
-
-  private async askToExit(live: Live, timeoutMs: number): Promise<PaneExit | undefined> {
-    const deadline = this.o.clock.now() + timeoutMs;
-    const keys: TmuxKey[] = ["C-c", "C-d"];
-    for (const [i, key] of keys.entries()) {
-      try {
-        await this.tmux.sendKeys(live.pane.paneId, [key]);
-      } catch (e) {
-        this.log.warn({ err: errorMessage(e), key }, "could not send the exit key");
-      }
-      const left = deadline - this.o.clock.now();
-      const exit = await this.waitForPaneExit(live, i === 0 ? Math.floor(left / 2) : left);
-      if (exit) return exit;
-    }
-    return undefined;
-  }
-
-  private async waitForPaneExit(live: Live, ms: number): Promise<PaneExit | undefined> {
-    if (ms <= 0) return undefined;
-    const timeout = new AbortController();
-    const timer = this.o.clock.setTimeout(() => timeout.abort(), ms);
-    try {
-      return await this.tmux.waitForExit(live.pane.paneId, {
-        clock: this.o.clock,
-        intervalMs: 100,
-        signal: timeout.signal,
-      });
-    } catch (e) {
-      if (timeout.signal.aborted) return undefined;
-      throw e;
-    } finally {
-      timer.cancel();
-    }
-  }
-
-  /** Kill the session, make sure its program is gone, and stop the private server once it holds no session. */
-  private async destroy(pane: PaneRef): Promise<void> {
-    await this.tmux.killSession(this.o.tmuxSession).catch((e) => {
-      this.log.warn({ err: errorMessage(e) }, "kill-session failed");
-    });
-    if (!(await endProcess(pane.pid, this.o.clock))) {
-      this.log.error({ pid: pane.pid }, "the provider's process survived SIGKILL");
-    }
-    await this.killServerIfEmpty();
-  }
-
-  private async killServerIfEmpty(): Promise<void> {
-    const sessions = await this.tmux.listSessions().catch(() => ["unknown"]);
-    if (sessions.length === 0) await this.tmux.killServer().catch(() => {});
   }
 
   private onProgramExit(live: Live, exit: PaneExit): void {
@@ -356,7 +233,7 @@ export class CommandAdapter implements ProviderAdapter {
     this._state = "stopping";
     this.stopping = (async () => {
       live.tracker.reset();
-      await this.destroy(live.pane);
+      await this.session.destroy(live.pane);
       this.emitEnded(live, `program ended (${describeExit(exit)})`, exitFields(exit));
     })().finally(() => this.settleStopped(live));
   }

@@ -2,10 +2,8 @@
 import type { Logger } from "pino";
 import type { Clock, TimerHandle } from "../../util/clock.ts";
 import { errorMessage } from "../../util/errors.ts";
-import type { PaneStatus, Tmux } from "../tmux/index.ts";
+import type { PaneExit, Tmux } from "../tmux/index.ts";
 import type { TurnSignal, TurnTracker } from "./status.ts";
-
-export type PaneExit = Exclude<PaneStatus, { state: "running" }>;
 
 export interface PaneMonitorOptions {
   tmux: Tmux;

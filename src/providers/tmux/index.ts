@@ -7,6 +7,7 @@ export { FORBIDDEN_IN_PASTE, sanitizeForPaste } from "./sanitize.ts";
 export {
   type CaptureOptions,
   type NewSessionOptions,
+  type PaneExit,
   type PaneRef,
   type PaneStatus,
   Tmux,

@@ -41,6 +41,9 @@ export type PaneStatus =
   | { state: "dead"; pid: number; exitCode: number | null; signal: string | null }
   | { state: "gone" };
 
+/** How a pane's program ended: every PaneStatus but "running". */
+export type PaneExit = Exclude<PaneStatus, { state: "running" }>;
+
 export interface CaptureOptions {
   /** First line to capture; negative numbers reach into the scroll-back history (default: top of the screen). */
   startLine?: number;
@@ -61,7 +64,9 @@ const PANE_STATUS_FORMAT = "#{pane_pid} #{pane_dead} #{pane_dead_status}";
 function parsePaneStatus(line: string): PaneStatus {
   const [pidText, dead, status] = line.trim().split(" ");
   const pid = Number(pidText);
-  if (dead !== "1") return { state: "running", pid };
+  // A server that is shutting down (its last session just killed) can answer with nothing at all.
+  if (!Number.isInteger(pid) || pid <= 0 || (dead !== "0" && dead !== "1")) return { state: "gone" };
+  if (dead === "0") return { state: "running", pid };
   if (status) return { state: "dead", pid, exitCode: Number(status), signal: null };
   // No status from tmux: it has not reaped the program (yet, or ever), or the program died of a signal.
   const zombie = readZombieExit(pid);
@@ -241,10 +246,7 @@ export class Tmux {
    * times; only then is the exit reported without code or signal. An unreaped (zombie) program's own exit
    * status is read from /proc instead, because tmux 3.3 occasionally never reaps it.
    */
-  async waitForExit(
-    paneId: string,
-    o: WaitForExitOptions = {},
-  ): Promise<Exclude<PaneStatus, { state: "running" }>> {
+  async waitForExit(paneId: string, o: WaitForExitOptions = {}): Promise<PaneExit> {
     const clock = o.clock ?? systemClock;
     const interval = o.intervalMs ?? 200;
     let statuslessSince: number | undefined;

@@ -170,7 +170,7 @@ export class CodexAdapter implements ProviderAdapter {
         effort: this.options.effort,
         developerInstructions: composeRelayInstructions(this.options.systemPromptAppend),
       };
-      const session = new CodexSession(rpc, settings, emit, this.logger);
+      const session = new CodexSession(rpc, settings, emit, this.logger, this.clock);
       const opened = await session.openThread(ctx.resume ? this.lastThreadId : undefined);
       this.lastThreadId = opened.threadId;
       const live: Live = { providerSessionId, proc, rpc, session, cwd: ctx.cwd };

@@ -1,22 +1,14 @@
 // One live Codex thread over one app-server connection: turn queue, busy/idle state, approvals and events.
 import type { PermissionDecision } from "../../protocol/index.ts";
+import { type Clock, systemClock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { ProviderEvent } from "../adapter.ts";
 import { ApprovalTracker, DECISION_TO_CODEX } from "./approvals.ts";
+import { type CodexNotification, parseNotification } from "./notifications.ts";
 import type { CodexRpc, RpcNotification, RpcServerRequest } from "./rpc.ts";
-import {
-  EmptyResult,
-  ErrorNotification,
-  ItemNotification,
-  ServerRequestResolved,
-  ThreadOpenResult,
-  ThreadStatusChanged,
-  TokenUsageUpdated,
-  type Turn,
-  TurnNotification,
-  TurnStartResult,
-} from "./schemas.ts";
+import { EmptyResult, ThreadOpenResult, type Turn, TurnStartResult } from "./schemas.ts";
+import { type Work, type WorkKind, WorkQueue } from "./work-queue.ts";
 
 /** A provider event before the adapter stamps it with the spawn's session id. */
 export type SessionEvent = ProviderEvent extends infer E
@@ -32,28 +24,18 @@ export interface ThreadSettings {
   developerInstructions: string;
 }
 
-interface QueuedWork {
-  kind: "turn" | "compact";
-  text: string;
-  messageIds: number[];
-  resolve: () => void;
-  reject: (e: unknown) => void;
-  signal: AbortSignal;
-  onAbort: () => void;
-}
-
 /** idle → dispatching (request sent) → running (turn/started) → idle (turn/completed). */
 type TurnState =
   | { kind: "idle" }
-  | { kind: "dispatching"; work: QueuedWork }
-  | { kind: "running"; turnId: string; waitingOnApproval: boolean; work?: QueuedWork };
+  | { kind: "dispatching"; work: Work; dispatched: Promise<void> }
+  | { kind: "running"; turnId: string; waitingOnApproval: boolean; work?: Work };
 
 export class CodexSession {
   private threadIdValue: string | undefined;
   private turn: TurnState = { kind: "idle" };
-  private readonly queue: QueuedWork[] = [];
+  private readonly queue = new WorkQueue();
   private readonly approvals = new ApprovalTracker();
-  private readonly turnEndWaiters = new Set<(turn: Turn) => void>();
+  private readonly turnEndWaiters = new Set<() => void>();
   private lastErrorMessage: string | undefined;
   private closed = false;
   /** While a context clear swaps threads, queued work waits instead of going to the old thread. */
@@ -67,6 +49,7 @@ export class CodexSession {
     private readonly settings: ThreadSettings,
     private readonly emit: (event: SessionEvent) => void,
     private readonly logger: Logger,
+    private readonly clock: Clock = systemClock,
   ) {
     rpc.onNotification((n) => this.onNotification(n));
     rpc.setServerRequestHandler((r) => this.onServerRequest(r));
@@ -150,6 +133,8 @@ export class CodexSession {
   /** Ask Codex to stop the running turn and wait (bounded) for it to report the end. */
   async interruptActiveTurn(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const threadId = this.threadIdValue;
+    // A turn still being started is interrupted once Codex has answered with its id.
+    if (this.turn.kind === "dispatching") await this.turn.dispatched;
     if (this.turn.kind === "idle" || !threadId) return;
     const ended = this.waitForTurnEnd(timeoutMs, signal);
     if (this.turn.kind === "running") {
@@ -166,45 +151,18 @@ export class CodexSession {
     if (this.closed) return;
     this.closed = true;
     const error = new RunnerError("DELIVERY_FAILED", `codex session closed before delivery: ${reason}`);
-    for (const w of this.queue.splice(0)) this.settle(w, error);
-    if (this.turn.kind === "dispatching") this.settle(this.turn.work, error);
-    if (this.turn.kind === "running" && this.turn.work) this.settle(this.turn.work, error);
+    this.queue.rejectAll(error);
+    if (this.turn.kind === "dispatching") this.turn.work.reject(error);
+    if (this.turn.kind === "running" && this.turn.work) this.turn.work.reject(error);
     this.turn = { kind: "idle" };
     for (const id of this.approvals.drainAll()) this.emit({ type: "permission.resolved", approvalId: id });
   }
 
-  private enqueue(
-    kind: QueuedWork["kind"],
-    text: string,
-    messageIds: number[],
-    signal: AbortSignal,
-  ): Promise<void> {
+  private enqueue(kind: WorkKind, text: string, messageIds: number[], signal: AbortSignal): Promise<void> {
     if (this.closed) return Promise.reject(new RunnerError("DELIVERY_FAILED", "codex session is closed"));
-    if (signal.aborted)
-      return Promise.reject(new RunnerError("ABORTED", `${kind} aborted`, { cause: signal.reason }));
-    return new Promise((resolve, reject) => {
-      const work: QueuedWork = { kind, text, messageIds, resolve, reject, signal, onAbort: () => {} };
-      work.onAbort = () => {
-        const at = this.queue.indexOf(work);
-        // Once dispatched it is Codex's; only queued work can be withdrawn.
-        if (at >= 0) {
-          this.queue.splice(at, 1);
-          this.settle(
-            work,
-            new RunnerError("ABORTED", `${kind} aborted while queued`, { cause: signal.reason }),
-          );
-        }
-      };
-      signal.addEventListener("abort", work.onAbort, { once: true });
-      this.queue.push(work);
-      this.pump();
-    });
-  }
-
-  private settle(work: QueuedWork, error?: unknown): void {
-    work.signal.removeEventListener("abort", work.onAbort);
-    if (error) work.reject(error);
-    else work.resolve();
+    const done = this.queue.push(kind, text, messageIds, signal);
+    this.pump();
+    return done;
   }
 
   /** Start the next queued work when idle; consecutive turns are merged into one. */
@@ -217,30 +175,11 @@ export class CodexSession {
       !this.threadIdValue
     )
       return;
-    const first = this.queue.shift() as QueuedWork;
-    const merged: QueuedWork[] = [first];
-    while (first.kind === "turn" && this.queue[0]?.kind === "turn")
-      merged.push(this.queue.shift() as QueuedWork);
-    const work: QueuedWork =
-      merged.length === 1
-        ? first
-        : {
-            ...first,
-            text: merged.map((w) => w.text).join("\n\n"),
-            messageIds: merged.flatMap((w) => w.messageIds),
-            resolve: () => {
-              for (const w of merged) this.settle(w);
-            },
-            reject: (e) => {
-              for (const w of merged) this.settle(w, e);
-            },
-            onAbort: () => {},
-          };
-    this.turn = { kind: "dispatching", work };
-    void this.dispatch(work, this.threadIdValue);
+    const work = this.queue.takeNext() as Work;
+    this.turn = { kind: "dispatching", work, dispatched: this.dispatch(work, this.threadIdValue) };
   }
 
-  private async dispatch(work: QueuedWork, threadId: string): Promise<void> {
+  private async dispatch(work: Work, threadId: string): Promise<void> {
     try {
       if (work.kind === "compact") {
         await this.rpc.request("thread/compact/start", { threadId }, EmptyResult);
@@ -259,10 +198,10 @@ export class CodexSession {
         this.turn = { kind: "running", turnId: r.turn.id, waitingOnApproval: false };
       }
       this.unconfirmed = { turnId: r.turn.id, messageIds: work.messageIds };
-      this.settle(work);
+      work.resolve();
     } catch (e) {
       if (this.turn.kind === "dispatching" && this.turn.work === work) this.turn = { kind: "idle" };
-      this.settle(work, new RunnerError("DELIVERY_FAILED", `codex refused the ${work.kind}`, { cause: e }));
+      work.reject(new RunnerError("DELIVERY_FAILED", `codex refused the ${work.kind}`, { cause: e }));
       this.pump();
     }
   }
@@ -270,13 +209,13 @@ export class CodexSession {
   private waitForTurnEnd(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = () => {
-        clearTimeout(timer);
+        timer.cancel();
         this.turnEndWaiters.delete(done);
         signal?.removeEventListener("abort", done);
         if (signal?.aborted) reject(new RunnerError("ABORTED", "waiting for the turn to end was aborted"));
         else resolve();
       };
-      const timer = setTimeout(done, timeoutMs);
+      const timer = this.clock.setTimeout(done, timeoutMs);
       this.turnEndWaiters.add(done);
       signal?.addEventListener("abort", done, { once: true });
     });
@@ -301,66 +240,52 @@ export class CodexSession {
     return true;
   }
 
-  private onNotification(n: RpcNotification): void {
-    const threadId = (n.params as { threadId?: unknown } | undefined)?.threadId;
+  private onNotification(raw: RpcNotification): void {
+    const n = parseNotification(raw);
     // Filter by thread: title side-threads and other clients' threads share this connection.
-    if (threadId === undefined || threadId !== this.threadIdValue) return;
-    switch (n.method) {
-      case "turn/started":
-        this.onTurnStarted(n.params);
+    if (!n || n.threadId !== this.threadIdValue) return;
+    switch (n.kind) {
+      case "turn.started":
+        this.onTurnStarted(n.turn);
         return;
-      case "turn/completed":
-        this.onTurnCompleted(n.params);
+      case "turn.completed":
+        this.onTurnCompleted(n.turn);
         return;
-      case "thread/status/changed":
-        this.onStatusChanged(n.params);
+      case "status":
+        this.onStatusChanged(n.waitingOnApproval);
         return;
-      case "thread/tokenUsage/updated": {
-        const p = TokenUsageUpdated.safeParse(n.params);
-        if (!p.success) return;
-        const maxTokens = p.data.tokenUsage.modelContextWindow ?? undefined;
-        this.usage = { usedTokens: p.data.tokenUsage.last.inputTokens, maxTokens };
+      case "usage":
+        this.usage = { usedTokens: n.usedTokens, maxTokens: n.maxTokens };
         this.emit({ type: "context.usage", ...this.usage });
         return;
-      }
-      case "error": {
-        const p = ErrorNotification.safeParse(n.params);
-        if (p.success && !p.data.willRetry) this.lastErrorMessage = p.data.error.message;
+      case "error":
+        if (!n.willRetry) this.lastErrorMessage = n.message;
         return;
-      }
-      case "item/started":
-      case "item/completed":
-        this.onItem(n.method, n.params);
+      case "item":
+        this.onItem(n);
         return;
-      case "serverRequest/resolved": {
-        const p = ServerRequestResolved.safeParse(n.params);
-        const approvalId = p.success ? this.approvals.resolvedByRpcId(p.data.requestId) : undefined;
+      case "request.resolved": {
+        const approvalId = this.approvals.resolvedByRpcId(n.requestId);
         if (approvalId) this.emit({ type: "permission.resolved", approvalId });
         return;
       }
     }
   }
 
-  private onTurnStarted(params: unknown): void {
-    const p = TurnNotification.safeParse(params);
-    if (!p.success) return;
+  private onTurnStarted(turn: Turn): void {
     const work = this.turn.kind !== "idle" ? this.turn.work : undefined;
-    // A turn typed by a person in an attached TUI is busy time too.
     // A turn typed by a person in an attached TUI is busy time too. A turn's own work is settled by dispatch().
     this.turn = {
       kind: "running",
-      turnId: p.data.turn.id,
+      turnId: turn.id,
       waitingOnApproval: false,
       work: work?.kind === "compact" ? work : undefined,
     };
     this.lastErrorMessage = undefined;
-    this.emit({ type: "turn.started", turnId: p.data.turn.id });
+    this.emit({ type: "turn.started", turnId: turn.id });
   }
 
-  private onTurnCompleted(params: unknown): void {
-    const p = TurnNotification.safeParse(params);
-    if (!p.success) return;
-    const { turn } = p.data;
+  private onTurnCompleted(turn: Turn): void {
     const work = this.turn.kind !== "idle" ? this.turn.work : undefined;
     if (this.turn.kind === "running" && this.turn.waitingOnApproval) this.emit({ type: "input.resolved" });
     this.turn = { kind: "idle" };
@@ -370,37 +295,32 @@ export class CodexSession {
       const reason = turn.error?.message ?? this.lastErrorMessage ?? "turn failed";
       this.emit({ type: "turn.failed", turnId: turn.id, reason });
       if (work?.kind === "compact")
-        this.settle(work, new RunnerError("DELIVERY_FAILED", `compaction failed: ${reason}`));
+        work.reject(new RunnerError("DELIVERY_FAILED", `compaction failed: ${reason}`));
     } else {
+      // Interrupted turns (a person's Esc, an abort decision) end normally: nothing failed.
       this.emit({ type: "turn.completed", turnId: turn.id });
-      if (work?.kind === "compact") this.settle(work);
+      if (work?.kind === "compact") work.resolve();
     }
-    for (const w of [...this.turnEndWaiters]) w(turn);
+    for (const w of [...this.turnEndWaiters]) w();
     this.pump();
   }
 
-  private onStatusChanged(params: unknown): void {
-    const p = ThreadStatusChanged.safeParse(params);
-    if (!p.success || this.turn.kind !== "running") return;
-    const waiting =
-      p.data.status.type === "active" && p.data.status.activeFlags.includes("waitingOnApproval");
-    if (waiting === this.turn.waitingOnApproval) return;
+  private onStatusChanged(waiting: boolean): void {
+    if (this.turn.kind !== "running" || waiting === this.turn.waitingOnApproval) return;
     this.turn.waitingOnApproval = waiting;
     this.emit(waiting ? { type: "needs-input", reason: "waiting for approval" } : { type: "input.resolved" });
   }
 
-  private onItem(method: string, params: unknown): void {
-    const p = ItemNotification.safeParse(params);
-    if (!p.success) return;
-    const { item } = p.data;
-    if (method === "item/started") this.approvals.noteItem(item);
-    if (item.type === "userMessage" && this.unconfirmed && this.unconfirmed.turnId === p.data.turnId) {
-      for (const messageId of this.unconfirmed.messageIds)
-        this.emit({ type: "delivery.confirmed", messageId });
+  private onItem(n: Extract<CodexNotification, { kind: "item" }>): void {
+    const { item } = n;
+    if (n.phase === "started") this.approvals.noteItem(item);
+    const unconfirmed = this.unconfirmed;
+    if (item.type === "userMessage" && unconfirmed && unconfirmed.turnId === n.turnId) {
       this.unconfirmed = undefined;
+      for (const messageId of unconfirmed.messageIds) this.emit({ type: "delivery.confirmed", messageId });
     }
     if (item.type === "contextCompaction") {
-      this.emit({ type: method === "item/started" ? "compaction.started" : "compaction.completed" });
+      this.emit({ type: n.phase === "started" ? "compaction.started" : "compaction.completed" });
     }
   }
 }

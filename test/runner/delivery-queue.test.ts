@@ -1,0 +1,174 @@
+// DeliveryQueue against the real test relay, delivering to an in-process recording adapter; time on a ManualClock.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Message } from "../../src/protocol/index.ts";
+import { RelayHttpClient } from "../../src/relay-client/index.ts";
+import { DeliveryQueue, type DeliveryState } from "../../src/runner/delivery-queue.ts";
+import { ManualClock } from "../support/manual-clock.ts";
+import { gate, RecordingAdapter } from "../support/recording-adapter.ts";
+import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { captureLogger } from "../support/runner.ts";
+
+let relay: TestRelay;
+let root: RelayHttpClient;
+beforeAll(async () => {
+  relay = await startTestRelay();
+  root = new RelayHttpClient({ relayUrl: relay.url, token: relay.rootToken });
+});
+afterAll(async () => {
+  await root.close();
+  await relay.close();
+});
+
+let agentCounter = 0;
+
+async function setup(options: { canDeliver?: boolean } = {}) {
+  const agentId = `dq-${++agentCounter}`;
+  const http = new RelayHttpClient({ relayUrl: relay.url, token: await relay.mintToken(agentId) });
+  const adapter = new RecordingAdapter();
+  const clock = new ManualClock();
+  const { logger, records } = captureLogger();
+  const states: [number, DeliveryState][] = [];
+  const tasks: { taskId: number; messageId: number; claimHeld: boolean }[] = [];
+  const flags = { canDeliver: options.canDeliver ?? true };
+  const queue = new DeliveryQueue({
+    agent: () => ({ agentId, tags: ["dq"], capabilities: [] }),
+    relay: http,
+    deliver: (items, signal) => adapter.deliver(items, signal),
+    canDeliver: () => flags.canDeliver,
+    attachments: async () => [],
+    onStateChange: (id, s) => states.push([id, s]),
+    onTaskDelivered: (taskId, m, claimHeld) => tasks.push({ taskId, messageId: m.id, claimHeld }),
+    clock,
+    logger,
+  });
+  const send = (body: string, extra: Partial<Parameters<RelayHttpClient["sendMessage"]>[0]> = {}) =>
+    root.sendMessage({ from: "sender", to: agentId, body, ...extra });
+  const unread = async () => (await http.getUnread(agentId)).map((m) => m.id);
+  return { agentId, http, adapter, clock, records, states, tasks, flags, queue, send, unread };
+}
+
+const logged = (records: { msg: string }[], msg: string) => records.filter((r) => r.msg === msg).length;
+
+describe("DeliveryQueue", () => {
+  test("queued messages are delivered in id order in one drain, then marked read", async () => {
+    const s = await setup({ canDeliver: false });
+    const [m1, m2, m3] = [await s.send("one"), await s.send("two"), await s.send("three")];
+    for (const m of [m3, m1, m2]) expect(s.queue.offer(m!)).toBe(true);
+    await s.queue.idle();
+    expect(s.adapter.deliveries, "nothing delivered while the provider cannot take input").toEqual([]);
+    s.flags.canDeliver = true;
+    s.queue.kick();
+    await s.queue.idle();
+    expect(s.adapter.deliveries, "3 offered out of order, 1 batch in id order").toEqual([
+      [m1!.id, m2!.id, m3!.id],
+    ]);
+    expect(await s.unread(), "all 3 marked read").toEqual([]);
+  });
+
+  test("the same message offered by the bus and by the unread bootstrap is delivered once, even while its paste is in flight", async () => {
+    const s = await setup();
+    const m = await s.send("once please");
+    const hold = gate();
+    s.adapter.gate = hold.promise;
+    expect(s.queue.offer(m)).toBe(true);
+    expect(s.queue.offer(m), "a second offer while queued").toBe(false);
+    await Promise.resolve();
+    // The batch has taken the message and is pasting it; the relay still lists it unread.
+    const again = await s.http.getUnread(s.agentId);
+    expect(again.map((x) => x.id)).toEqual([m.id]);
+    expect(s.queue.offer(again[0] as Message), "an unread re-read while in flight").toBe(false);
+    hold.open();
+    await s.queue.idle();
+    expect(s.queue.offer(m), "an offer after delivery").toBe(false);
+    s.queue.kick();
+    await s.queue.idle();
+    expect(s.adapter.deliveries, "offered 4 times, delivered once").toEqual([[m.id]]);
+  });
+
+  test("messages for another agent or sent by the agent itself are refused", async () => {
+    const s = await setup();
+    const other = await root.sendMessage({ from: "sender", to: "someone-else", body: "no" });
+    const own = await root.sendMessage({ from: s.agentId, to: "tag:dq", body: "my own broadcast" });
+    expect(s.queue.offer(other)).toBe(false);
+    expect(s.queue.offer(own)).toBe(false);
+    await s.queue.idle();
+    expect(s.adapter.attempts).toBe(0);
+  });
+
+  test("a claimable message another agent holds is skipped, not delivered", async () => {
+    const s = await setup();
+    const m = await s.send("job", { claimable: true });
+    expect((await root.claim(m.id, "someone-else")).ok).toBe(true);
+    s.queue.offer(m);
+    await s.queue.idle();
+    expect(s.adapter.attempts, "claim lost: 0 deliveries").toBe(0);
+    expect(s.states).toEqual([
+      [m.id, "queued"],
+      [m.id, "skipped"],
+    ]);
+    expect(s.queue.pendingCount).toBe(0);
+  });
+
+  test("a failed delivery releases its claims, requeues the messages and retries after 0.5 s, then 1 s; the failure is logged once", async () => {
+    const s = await setup();
+    const job = await s.send("claimable job", { claimable: true });
+    const note = await s.send("plain note");
+    s.adapter.failNext = 2;
+    s.queue.offer(job);
+    s.queue.offer(note);
+    await s.queue.idle();
+    expect(s.adapter.attempts).toBe(1);
+    expect((await root.getMessage(job.id)).claimedBy, "claim released after the failure").toBeUndefined();
+    expect(s.queue.pendingCount, "both messages back in the queue").toBe(2);
+    expect(s.clock.nextDelay()).toBe(500);
+
+    await s.clock.advance(499);
+    await s.queue.idle();
+    expect(s.adapter.attempts, "no retry before 500 ms").toBe(1);
+    await s.clock.advance(1);
+    await s.queue.idle();
+    expect(s.adapter.attempts, "second try at 500 ms").toBe(2);
+    expect(s.clock.nextDelay(), "backoff doubles").toBe(1_000);
+    // An offer while the retry timer runs does not bypass the backoff.
+    s.queue.kick();
+    await s.queue.idle();
+    expect(s.adapter.attempts).toBe(2);
+
+    await s.clock.advance(1_000);
+    await s.queue.idle();
+    expect(s.adapter.deliveries, "third try delivers both, in id order").toEqual([[job.id, note.id]]);
+    expect(logged(s.records, "delivery failed; will retry"), "2 failures, 1 log line").toBe(1);
+    expect(logged(s.records, "delivery recovered")).toBe(1);
+    const after = await root.getMessage(job.id);
+    expect(after.claimedBy).toBe(s.agentId);
+    expect(after.claimCompletedAt, "a plain claimable message's claim is completed").toBeDefined();
+    expect(await s.unread()).toEqual([]);
+  });
+
+  test("a task-linked message sets its task in_progress before delivery and keeps its claim for the task tracker", async () => {
+    const s = await setup();
+    const task = await root.createTask({ title: "linked" });
+    const m = await s.send("do it", { claimable: true, payload: { taskId: task.id } });
+    s.queue.offer(m);
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[m.id]]);
+    expect((await root.getTask(task.id)).status).toBe("in_progress");
+    expect(s.tasks).toEqual([{ taskId: task.id, messageId: m.id, claimHeld: true }]);
+    const after = await root.getMessage(m.id);
+    expect(after.claimedBy).toBe(s.agentId);
+    expect(after.claimCompletedAt, "the claim stays open until the task is done").toBeUndefined();
+  });
+
+  test("a stopped queue takes no more messages and starts no retry", async () => {
+    const s = await setup();
+    s.adapter.failNext = 1;
+    s.queue.offer(await s.send("first"));
+    await s.queue.idle();
+    s.queue.stop();
+    expect(s.clock.timerCount, "retry timer cancelled").toBe(0);
+    expect(s.queue.offer(await s.send("second"))).toBe(false);
+    await s.clock.advance(60_000);
+    await s.queue.idle();
+    expect(s.adapter.attempts).toBe(1);
+  });
+});

@@ -327,8 +327,8 @@ export class ClaudeAdapter implements ProviderAdapter {
   /** Paste text and submit it, never while a dialog is open (an Enter there approves a tool). */
   private async paste(text: string, signal: AbortSignal): Promise<void> {
     const terminal = this.terminal as ClaudeTerminal;
-    await terminal.waitForNoDialog(this.o.dialogWaitMs ?? 20_000, () => this.permissionOpen, signal);
-    await terminal.submit(text, () => this.permissionOpen, signal);
+    const checked = await terminal.waitForNoDialog(this.o.dialogWaitMs ?? 20_000, () => this.permissionOpen, signal);
+    await terminal.submit(text, () => this.permissionOpen, signal, checked);
   }
 
   private assertReady(): void {

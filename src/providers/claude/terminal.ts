@@ -16,7 +16,7 @@ export interface Snapshot {
 }
 
 /** Gap between the paste and its Enter: an Enter in the same breath is swallowed right after start-up. */
-const ENTER_GAP_MS = 150;
+const ENTER_GAP_MS = 120;
 const LANDING_TIMEOUT_MS = 2_500;
 
 export class ClaudeTerminal {
@@ -92,9 +92,10 @@ export class ClaudeTerminal {
   /**
    * Paste `text` (sanitised, bracketed), then press Enter separately and confirm it landed (the input box is
    * empty again, or claude exited for `/exit`). Enter is retried once; never while a dialog is open.
+   * `checked` is a snapshot the caller just took with no dialog open (saves re-reading the screen).
    */
-  async submit(text: string, permissionOpen: () => boolean, signal?: AbortSignal): Promise<void> {
-    const before = await this.waitForNoDialog(0, permissionOpen, signal);
+  async submit(text: string, permissionOpen: () => boolean, signal?: AbortSignal, checked?: Snapshot): Promise<void> {
+    const before = checked ?? (await this.waitForNoDialog(0, permissionOpen, signal));
     // Text left in the box (an Esc puts the interrupted prompt back) would be glued to ours: clear it first.
     if (pendingInput(before.raw) !== "") await this.tmux.sendKeys(this.pane.paneId, ["C-u"]);
     await this.tmux.pasteText(this.pane.paneId, text, { signal });

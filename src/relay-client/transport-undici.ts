@@ -1,7 +1,7 @@
 // HTTP transport on an undici Pool: explicit keep-alive pool and per-request header/body timeouts.
 // Bun maps the bare "undici" specifier to its own fetch-based stand-in (whose Pool is an empty stub), so this
-// imports the real package by file path.
-import { type Dispatcher, Pool } from "undici/index.js";
+// imports the real package by file path — lazily: loading undici costs ~150 ms, and the default transport is fetch.
+import type { Dispatcher, Pool as UndiciPool } from "undici/index.js";
 import {
   classifyFailure,
   type HttpTransport,
@@ -26,6 +26,7 @@ export interface UndiciTransportOptions {
 export function createUndiciTransport(baseUrl: string, options: UndiciTransportOptions = {}): HttpTransport {
   const url = new URL(baseUrl);
   const basePath = url.pathname.replace(/\/+$/, "");
+  const { Pool } = require("undici/index.js") as { Pool: typeof UndiciPool };
   const pool = new Pool(url.origin, {
     connections: options.connections ?? 16,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,

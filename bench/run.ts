@@ -1,0 +1,63 @@
+// `bun run bench`: every benchmark in turn, a table on stdout, and bench/results/latest.json ({name, value, unit, baseline, ratio} rows).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { footprintBench } from "./footprint.ts";
+import { latencyBench } from "./latency.ts";
+import { recoveryBench } from "./recovery.ts";
+import { startupBench } from "./startup.ts";
+import { QUICK, type Row, say } from "./support/common.ts";
+import { terminalBench } from "./terminal.ts";
+import { throughputBench } from "./throughput.ts";
+
+const BENCHES: [string, () => Promise<Row[]>][] = [
+  ["latency", latencyBench],
+  ["throughput", throughputBench],
+  ["footprint", footprintBench],
+  ["startup", startupBench],
+  ["recovery", recoveryBench],
+  ["terminal", terminalBench],
+];
+
+function table(rows: Row[]): string {
+  const head = ["figure", "value", "floor", "ratio", "target", "met"];
+  const body = rows.map((r) => [
+    r.name,
+    `${r.value} ${r.unit}`,
+    `${r.baseline} ${r.unit}`,
+    `${r.ratio}×`,
+    r.target ?? "",
+    r.met === undefined ? "" : r.met ? "yes" : "NO",
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
+}
+
+const only = process.argv.slice(2);
+const started = performance.now();
+const rows: Row[] = [];
+const failures: string[] = [];
+for (const [name, bench] of BENCHES) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  say(`── ${name}${QUICK ? " (quick)" : ""}`);
+  const t = performance.now();
+  try {
+    rows.push(...(await bench()));
+  } catch (e) {
+    failures.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    say(`${name} FAILED: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  }
+  say(`   (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+}
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Bun ${Bun.version}`;
+const result = { date: new Date().toISOString(), machine, quick: QUICK, rows, failures };
+const dir = join(import.meta.dir, "results");
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, QUICK ? "quick.json" : "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+say(`\n${result.date} — ${machine}${QUICK ? " — QUICK run, figures not meaningful" : ""}\n`);
+say(table(rows));
+say(
+  `\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s${failures.length ? `; FAILED: ${failures.join("; ")}` : ""}`,
+);
+process.exit(failures.length > 0 ? 1 : 0);

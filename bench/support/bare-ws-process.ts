@@ -1,0 +1,10 @@
+// The footprint/start-up floor: a bare Bun process holding one bus WebSocket open (hello, welcome, nothing else).
+// env: BENCH_RELAY_URL, BENCH_AGENT_ID. Prints "up <epoch ms>" once welcomed; SIGTERM ends it.
+import { openBareBus } from "./common.ts";
+
+const bus = await openBareBus(process.env.BENCH_RELAY_URL!, { agentId: process.env.BENCH_AGENT_ID! });
+process.stdout.write(`up ${performance.timeOrigin + performance.now()}\n`);
+process.on("SIGTERM", () => {
+  bus.close();
+  process.exit(0);
+});

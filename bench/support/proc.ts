@@ -1,0 +1,69 @@
+// Child processes for the benches: spawn a support script, wait for its "up" line, read RSS and CPU from /proc.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+const ROOT = join(import.meta.dir, "..", "..");
+export const BUN = join(ROOT, "node_modules", ".bin", "bun");
+const TICKS_PER_S = 100;
+
+export interface Child {
+  proc: Subprocess<"ignore", "pipe", "inherit">;
+  /** Epoch ms (fractional) just before spawn. */
+  spawnedAt: number;
+  /** Epoch ms the child printed once it was up. */
+  up: Promise<number>;
+  stop(): Promise<void>;
+}
+
+export const epochNow = () => performance.timeOrigin + performance.now();
+
+export function spawnScript(
+  script: "runner-process.ts" | "bare-ws-process.ts",
+  env: Record<string, string>,
+): Child {
+  const spawnedAt = epochNow();
+  const proc = Bun.spawn([BUN, join(import.meta.dir, script)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const up = (async () => {
+    let out = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stdout) {
+      out += decoder.decode(chunk, { stream: true });
+      const m = /up (\d+(?:\.\d+)?)/.exec(out);
+      if (m) return Number(m[1]);
+    }
+    throw new Error(`${script} exited (${await proc.exited}) before it was up`);
+  })();
+  return {
+    proc,
+    spawnedAt,
+    up,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill("SIGTERM");
+      const t = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+      await proc.exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Resident set size in bytes. */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** CPU time used so far (user + system), in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the ")" of the command name; utime and stime are fields 14 and 15 of the whole line.
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(rest[11]) + Number(rest[12])) / TICKS_PER_S;
+}

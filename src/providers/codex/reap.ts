@@ -18,24 +18,44 @@ export function signalQuietly(pid: number, sig: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** Every process below `root` in the process tree, with its group (via `ps`, which Linux and macOS both have). */
-export async function listDescendants(root: number): Promise<ProcessRef[]> {
+interface PsRow {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  /** Exited but not reaped (in containers init may never reap re-parented children). */
+  zombie: boolean;
+}
+
+/** Every process on the machine (via `ps`, which Linux and macOS both have); empty when ps fails. */
+async function listProcesses(): Promise<PsRow[]> {
   const output = await new Promise<string>((resolve) => {
-    execFile("ps", ["-A", "-o", "pid=,ppid=,pgid="], { timeout: 2_000 }, (error, stdout) =>
+    execFile("ps", ["-A", "-o", "pid=,ppid=,pgid=,stat="], { timeout: 2_000 }, (error, stdout) =>
       resolve(error ? "" : stdout),
     );
   });
-  const children = new Map<number, ProcessRef[]>();
+  const rows: PsRow[] = [];
   for (const line of output.split("\n")) {
-    const [pid, ppid, pgid] = line.trim().split(/\s+/).map(Number);
-    if (!pid || ppid === undefined || Number.isNaN(ppid)) continue;
-    children.set(ppid, [...(children.get(ppid) ?? []), { pid, pgid }]);
+    const [pid, ppid, pgid, stat] = line.trim().split(/\s+/);
+    if (!pid || !ppid || !pgid) continue;
+    rows.push({
+      pid: Number(pid),
+      ppid: Number(ppid),
+      pgid: Number(pgid),
+      zombie: stat?.startsWith("Z") ?? false,
+    });
   }
+  return rows;
+}
+
+/** Every live process below `root` in the process tree, with its group. */
+export async function listDescendants(root: number): Promise<ProcessRef[]> {
+  const children = new Map<number, PsRow[]>();
+  for (const row of await listProcesses()) children.set(row.ppid, [...(children.get(row.ppid) ?? []), row]);
   const found: ProcessRef[] = [];
   const stack = [root];
   while (stack.length > 0) {
     for (const child of children.get(stack.pop() as number) ?? []) {
-      found.push(child);
+      if (!child.zombie) found.push({ pid: child.pid, pgid: child.pgid });
       stack.push(child.pid);
     }
   }
@@ -57,18 +77,19 @@ export async function findProcessesWithEnv(name: string, value: string): Promise
 
 /** SIGTERM each process (and its group), SIGKILL whatever is left after `graceMs`. Never touches our own group. */
 export async function terminateProcesses(refs: ProcessRef[], graceMs: number, clock: Clock): Promise<void> {
-  const ownGroup = process.pid;
   const groups = new Set(
-    refs.map((r) => r.pgid).filter((g): g is number => g !== undefined && g > 1 && g !== ownGroup),
+    refs.map((r) => r.pgid).filter((g): g is number => g !== undefined && g > 1 && g !== process.pid),
   );
+  const pids = new Set(refs.map((r) => r.pid));
   const signalAll = (sig: NodeJS.Signals) => {
     for (const g of groups) signalQuietly(-g, sig);
-    for (const r of refs) signalQuietly(r.pid, sig);
+    for (const pid of pids) signalQuietly(pid, sig);
   };
-  const alive = () =>
-    refs.some((r) => signalQuietly(r.pid, 0)) || [...groups].some((g) => signalQuietly(-g, 0));
-  if (!alive()) return;
+  // Zombies count as gone: they hold no resources but a pid, and only their parent can clear them.
+  const alive = async () =>
+    (await listProcesses()).some((p) => !p.zombie && (pids.has(p.pid) || groups.has(p.pgid)));
+  if (!(await alive())) return;
   signalAll("SIGTERM");
-  for (let waited = 0; waited < graceMs && alive(); waited += 50) await sleep(clock, 50);
+  for (let waited = 0; waited < graceMs && (await alive()); waited += 50) await sleep(clock, 50);
   signalAll("SIGKILL");
 }

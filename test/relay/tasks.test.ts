@@ -56,6 +56,34 @@ describe("tasks", () => {
     expect(again.body).toEqual(first.body);
   });
 
+  test("a note (body or metadata) with the current status is appended to the history", async () => {
+    const task = await create();
+    await setStatus(task.id, { status: "in_progress", agentId: "task-agent" });
+    const noted = await setStatus(task.id, { status: "in_progress", agentId: "task-agent", body: "halfway" });
+    expect(noted.status).toBe(200);
+    const meta = await setStatus(task.id, {
+      status: "in_progress",
+      agentId: "task-agent",
+      metadata: { step: 2 },
+    });
+    expect(meta.body.status).toBe("in_progress");
+    expect(meta.body.history.slice(1)).toEqual([
+      expect.objectContaining({ status: "in_progress", agentId: "task-agent" }),
+      expect.objectContaining({ status: "in_progress", body: "halfway" }),
+      expect.objectContaining({ status: "in_progress", metadata: { step: 2 } }),
+    ]);
+  });
+
+  test("a finished task still takes a note under its own status; a plain retry adds nothing", async () => {
+    const task = await create();
+    await setStatus(task.id, { status: "done", agentId: "task-agent" });
+    const noted = await setStatus(task.id, { status: "done", agentId: "task-agent", body: "merged as #12" });
+    expect(noted.status).toBe(200);
+    expect(noted.body.history.at(-1)).toMatchObject({ status: "done", body: "merged as #12" });
+    const plain = await setStatus(task.id, { status: "done", agentId: "task-agent" });
+    expect(plain.body).toEqual(noted.body);
+  });
+
   test("a finished task cannot move to another status (409)", async () => {
     const task = await create();
     await setStatus(task.id, { status: "cancelled", agentId: "task-agent" });

@@ -22,8 +22,9 @@ export const getTask: Handler = (req, { relay }) => {
 };
 
 /**
- * Setting the status a task already has is a no-op that answers the task unchanged (safe to retry);
- * a finished task (done/failed/cancelled) cannot move to another status (409).
+ * Setting the status a task already has without a `body` or `metadata` is a no-op that answers the task
+ * unchanged (safe to retry); with one, it is a note and appends a history entry, even on a finished task.
+ * A finished task (done/failed/cancelled) cannot move to another status (409).
  */
 export const setTaskStatus: Handler = async (req, { relay, principal }) => {
   const id = taskId(req);
@@ -33,8 +34,9 @@ export const setTaskStatus: Handler = async (req, { relay, principal }) => {
   const { tasks } = relay.store;
   const task = tasks.get(id);
   if (!task) throw notFound(`task ${id}`);
-  if (task.status === body.status) return Response.json(task);
-  if (TERMINAL_TASK_STATUSES.includes(task.status)) {
+  const isNote = body.body !== undefined || body.metadata !== undefined;
+  if (task.status === body.status && !isNote) return Response.json(task);
+  if (task.status !== body.status && TERMINAL_TASK_STATUSES.includes(task.status)) {
     throw new HttpError("conflict", `task ${id} is already ${task.status} and cannot become ${body.status}`);
   }
   tasks.transition(id, body, relay.clock.now());

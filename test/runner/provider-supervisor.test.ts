@@ -1,0 +1,145 @@
+// ProviderSupervisor on a ManualClock with an in-process recording adapter: spawns, crash restarts, give-up, stale events.
+import { describe, expect, test } from "bun:test";
+import type { ProviderEvent } from "../../src/providers/adapter.ts";
+import { ProviderSupervisor, type SupervisorState } from "../../src/runner/provider-supervisor.ts";
+import { RestartPolicy } from "../../src/runner/restart-policy.ts";
+import { ManualClock } from "../support/manual-clock.ts";
+import { RecordingAdapter } from "../support/recording-adapter.ts";
+import { captureLogger } from "../support/runner.ts";
+
+function setup(o: { headless?: boolean } = {}) {
+  const adapter = new RecordingAdapter();
+  const clock = new ManualClock();
+  const policy = new RestartPolicy();
+  const decisions: unknown[] = [];
+  const events: ProviderEvent[] = [];
+  const states: SupervisorState[] = [];
+  const finals: { code: number; reason: string }[] = [];
+  const { logger } = captureLogger();
+  const supervisor = new ProviderSupervisor({
+    adapter,
+    cwd: "/work",
+    clock,
+    logger,
+    envFor: (id) => ({ AGENT_RELAY_PROVIDER_SESSION_ID: id }),
+    restartOnExit: o.headless ?? true,
+    decideOnExit: (exit) => {
+      const d = policy.recordExit(exit);
+      decisions.push(d);
+      return d;
+    },
+    onEvent: (e) => events.push(e),
+    onStateChange: (s) => states.push(s),
+    onFinalExit: (code, reason) => finals.push({ code, reason }),
+  });
+  const crash = (exitCode: number | null = 1) => adapter.emit({ type: "exited", exitCode, signal: null });
+  /** Let the spawn promise started by a timer settle. */
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+  return { adapter, clock, supervisor, decisions, events, states, finals, crash, settle };
+}
+
+describe("ProviderSupervisor", () => {
+  test("each spawn gets a fresh provider session id, in its env too; later spawns ask to resume", async () => {
+    const s = setup();
+    await s.supervisor.start();
+    const first = s.supervisor.providerSessionId!;
+    await s.supervisor.restart(1_000);
+    const second = s.supervisor.providerSessionId!;
+    expect(second).not.toBe(first);
+    expect(s.adapter.spawns.map((c) => c.env.AGENT_RELAY_PROVIDER_SESSION_ID)).toEqual([first, second]);
+    expect(s.adapter.spawns.map((c) => c.resume)).toEqual([false, true]);
+    expect(s.adapter.shutdowns).toEqual([{ graceful: true, timeoutMs: 1_000 }]);
+    expect(s.states).toEqual(["spawning", "running", "stopping", "spawning", "running"]);
+  });
+
+  test("events from an earlier provider session are ignored", async () => {
+    const s = setup();
+    await s.supervisor.start();
+    const old = s.supervisor.providerSessionId!;
+    await s.supervisor.restart(1_000);
+    s.adapter.emit({ type: "turn.started" }, old);
+    s.adapter.emit({ type: "exited", exitCode: 1, signal: null }, old);
+    s.adapter.emit({ type: "turn.started" });
+    expect(s.events.map((e) => [e.type, e.providerSessionId])).toEqual([
+      ["turn.started", s.supervisor.providerSessionId],
+    ]);
+    expect(s.supervisor.state, "an old session's exit is no crash").toBe("running");
+  });
+
+  test("crashes are restarted after 0.5 s, 1 s, 1.5 s; the 4th quick crash gives up with exit code 1", async () => {
+    const s = setup();
+    await s.supervisor.start();
+    for (const delay of [500, 1_000, 1_500]) {
+      const spawns = s.adapter.spawns.length;
+      s.crash();
+      expect(s.supervisor.state).toBe("restart-wait");
+      await s.clock.advance(delay - 1);
+      expect(s.adapter.spawns.length, `no restart before ${delay} ms`).toBe(spawns);
+      await s.clock.advance(1);
+      await s.settle();
+      expect(s.adapter.spawns.length, `restart at ${delay} ms`).toBe(spawns + 1);
+      expect(s.supervisor.state).toBe("running");
+    }
+    s.crash();
+    expect(s.decisions.map((d) => (d as { action: string }).action)).toEqual([
+      "restart",
+      "restart",
+      "restart",
+      "give-up",
+    ]);
+    expect(s.supervisor.state).toBe("gave-up");
+    expect(s.finals).toHaveLength(1);
+    expect(s.finals[0]!.code).toBe(1);
+    await s.clock.advance(60_000);
+    expect(s.adapter.spawns.length, "4 spawns, none after giving up").toBe(4);
+  });
+
+  test("a second exit while a restart is pending does not start a parallel restart", async () => {
+    const s = setup();
+    await s.supervisor.start();
+    s.crash();
+    s.crash();
+    s.crash(null);
+    expect(s.decisions, "one decision for the one real crash").toHaveLength(1);
+    await s.clock.advance(10_000);
+    await s.settle();
+    expect(s.adapter.spawns.length).toBe(2);
+  });
+
+  test("a restart that fails to spawn ends the runner with code 1", async () => {
+    const s = setup();
+    await s.supervisor.start();
+    s.adapter.spawnError = new Error("binary vanished");
+    s.crash();
+    await s.clock.advance(500);
+    await s.settle();
+    expect(s.supervisor.state).toBe("failed");
+    expect(s.finals).toEqual([{ code: 1, reason: expect.stringContaining("binary vanished") }]);
+  });
+
+  test("stop during the restart wait cancels the restart, and exits caused by stop are no crash", async () => {
+    const s = setup();
+    await s.supervisor.start();
+    s.crash();
+    await s.supervisor.stop({ graceful: true, timeoutMs: 1_000 });
+    await s.clock.advance(60_000);
+    await s.settle();
+    expect(s.adapter.spawns.length).toBe(1);
+    expect(s.supervisor.state).toBe("stopped");
+    expect(s.finals).toEqual([]);
+  });
+
+  test("without headless, the provider's exit ends the runner: 0 for a clean exit, 1 otherwise", async () => {
+    const clean = setup({ headless: false });
+    await clean.supervisor.start();
+    clean.crash(0);
+    expect(clean.finals).toEqual([{ code: 0, reason: "provider exited (exit code 0)" }]);
+    const failed = setup({ headless: false });
+    await failed.supervisor.start();
+    failed.crash(3);
+    expect(failed.finals).toEqual([{ code: 1, reason: "provider exited (exit code 3)" }]);
+    expect(failed.decisions, "no restart decisions for a person's terminal").toEqual([]);
+  });
+});

@@ -193,8 +193,13 @@ export class CodexAdapter implements ProviderAdapter {
     }
   }
 
+  /**
+   * Idle: the messages become a turn at once. Busy: they wait for the running turn to complete (Codex would
+   * otherwise steer the running turn with them), so this resolves only once Codex accepted the turn.
+   */
   async deliver(items: DeliveryItem[], signal: AbortSignal): Promise<DeliveryResult> {
     const live = this.requireLive("deliver");
+    if (items.length === 0) return { state: "written" };
     await live.session.enqueueTurn(
       formatDeliveries(items),
       items.map((i) => i.message.id),
@@ -284,11 +289,14 @@ export class CodexAdapter implements ProviderAdapter {
         void live.proc.stop(2_000);
       }
     });
-    void live.proc.exited.then((exit) => {
+    void live.proc.exited.then(async (exit) => {
       if (this.state.kind !== "running" || this.state.live !== live) return;
-      this.state = { kind: "stopped" };
+      this.state = { kind: "stopping", live };
       live.session.close("codex app-server exited");
-      void live.rpc.close(0);
+      await live.rpc.close(0);
+      // Shells it started may outlive it; the runner restarts into a clean slate.
+      await live.proc.stop(0);
+      this.state = { kind: "stopped" };
       this.logger.warn(
         { ...exit, stderr: live.proc.recentStderr.slice(-500) },
         "codex app-server exited unexpectedly",

@@ -86,6 +86,12 @@ export class CodexAppServerProcess {
         this.state = "exited";
         resolveExit({ exitCode, signal });
       });
+      // A binary that cannot be started never emits "exit".
+      child.once("error", () => {
+        if (child.pid !== undefined) return;
+        this.state = "exited";
+        resolveExit({ exitCode: null, signal: null });
+      });
     });
     child.stderr?.on("data", (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4_000);

@@ -5,5 +5,7 @@ export {
   APPROVAL_MODES,
   type ApprovalMode,
   type CodexModelProvider,
+  prepareCodexHome,
+  renderCodexConfig,
 } from "./home.ts";
 export { resolveCodexBinary } from "./process.ts";

@@ -216,6 +216,24 @@ describe("codex adapter with a live app-server", () => {
     expect(JSON.stringify(request?.body.input)).not.toContain("HELLO-101");
     expect(request?.headers["thread-id"] ?? request?.headers["session-id"]).toBe(agent.adapter.threadId);
   });
+  test("clearContext during a running turn interrupts it, and a message queued behind it goes to the new thread", async () => {
+    fake.script("HOLD-702", [text("never finished", { gate: new Promise(() => {}) })]);
+    const started = agent.next("turn.started");
+    await agent.adapter.deliver([relayMessage(702, "HOLD-702 long job")], signal());
+    const running = await started;
+    const oldThread = agent.adapter.threadId;
+    const queued = agent.adapter.deliver([relayMessage(703, "QUEUED-703 after clear")], signal());
+    const interrupted = agent.next("turn.completed", (e) => e.turnId === running.turnId);
+    const queuedDone = agent.next("turn.completed", (e) => e.turnId !== running.turnId);
+    await agent.adapter.clearContext?.(signal());
+    await interrupted;
+    await queued;
+    await queuedDone;
+    expect(agent.adapter.threadId).not.toBe(oldThread);
+    const [request] = fake.requestsFor("QUEUED-703");
+    expect(request?.headers["thread-id"] ?? request?.headers["session-id"]).toBe(agent.adapter.threadId);
+    expect(JSON.stringify(request?.body.input)).not.toContain("HOLD-702");
+  });
 });
 
 describe("codex adapter lifecycle", () => {
@@ -237,7 +255,7 @@ describe("codex adapter lifecycle", () => {
     expect(spawned.nativeSessionId).toBe(threadId);
     await deliverAndFinish(801, "RESUMED-801 remember?");
     const [request] = fake.requestsFor("RESUMED-801");
-    expect(JSON.stringify(request?.body.input)).toContain("FRESH-701");
+    expect(JSON.stringify(request?.body.input)).toContain("QUEUED-703");
   });
 
   test("graceful shutdown during a turn interrupts it and leaves no codex process", async () => {

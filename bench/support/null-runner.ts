@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { parseRunnerConfig } from "../../src/config/index.ts";
+import type { ControlServerOptions } from "../../src/control/index.ts";
 import type { ProviderAdapter } from "../../src/providers/adapter.ts";
 import { AgentRunner, type RUNNER_TIMERS } from "../../src/runner/agent-runner.ts";
 import { Credentials } from "../../src/runner/credentials.ts";
@@ -20,6 +21,7 @@ export interface NullRunnerOptions {
   /** Don't call start(). */
   noStart?: boolean;
   connectTimeoutMs?: number;
+  control?: ControlServerOptions;
 }
 
 export interface RunnerHandle<A extends ProviderAdapter> {
@@ -65,6 +67,7 @@ export async function startRunnerWith<A extends ProviderAdapter>(
     cacheDir: join(dir, "cache"),
     timers: o.timers,
     connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+    control: o.control,
   });
   let stopped: Promise<void> | undefined;
   const handle: RunnerHandle<A> = {

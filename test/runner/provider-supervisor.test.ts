@@ -62,8 +62,8 @@ describe("ProviderSupervisor", () => {
     s.adapter.emit({ type: "turn.started" }, old);
     s.adapter.emit({ type: "exited", exitCode: 1, signal: null }, old);
     s.adapter.emit({ type: "turn.started" });
-    expect(s.events.map((e) => [e.type, e.providerSessionId])).toEqual([
-      ["turn.started", s.supervisor.providerSessionId],
+    expect(s.events.map((e) => `${e.type} ${e.providerSessionId}`)).toEqual([
+      `turn.started ${s.supervisor.providerSessionId}`,
     ]);
     expect(s.supervisor.state, "an old session's exit is no crash").toBe("running");
   });

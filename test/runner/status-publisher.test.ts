@@ -21,6 +21,8 @@ function setup() {
   return { clock, work, frames, publisher, setReady: (r: boolean) => (ready = r) };
 }
 
+/** The frame's meta (the publisher always sets it). */
+const meta = (f: BusStatus | undefined): Record<string, unknown> => f?.meta ?? {};
 const tick = () => new Promise<void>((r) => queueMicrotask(r));
 
 describe("StatusPublisher", () => {
@@ -33,20 +35,20 @@ describe("StatusPublisher", () => {
     expect(s.frames, "nothing sent before the tick ends").toHaveLength(0);
     await tick();
     expect(s.frames, "4 changes, 1 frame").toHaveLength(1);
-    const [f] = s.frames;
+    const f = s.frames[0]!;
     expect(f).toMatchObject({ agentStatus: "busy", semanticStatus: "busy", ready: true });
-    expect(f!.meta).toMatchObject({
+    expect(meta(f)).toMatchObject({
       provider: "command",
       lifecycleAction: "started",
       subagentCount: 1,
       activeSubagents: [{ id: "sub-1", label: "researcher" }],
     });
-    expect((f!.meta.activeWork as { kind: string }[]).map((w) => w.kind)).toEqual([
+    expect((meta(f).activeWork as { kind: string }[]).map((w) => w.kind)).toEqual([
       "provider-turn",
       "subagent",
       "message",
     ]);
-    expect(f!.meta.busyReasons).toBeDefined();
+    expect(meta(f).busyReasons).toBeDefined();
   });
 
   test("a lifecycle action and timeline events ride on the next frame only", async () => {
@@ -58,10 +60,10 @@ describe("StatusPublisher", () => {
     s.publisher.publish();
     await tick();
     expect(s.frames).toHaveLength(2);
-    expect(s.frames[0]!.meta.lifecycleAction).toBe("restart");
-    expect(s.frames[0]!.meta.timeline).toEqual([{ event: "runtime-token-renewed", jti: "j2", at: 1_000 }]);
-    expect(s.frames[1]!.meta.lifecycleAction).toBeUndefined();
-    expect(s.frames[1]!.meta.timeline).toBeUndefined();
+    expect(meta(s.frames[0]).lifecycleAction).toBe("restart");
+    expect(meta(s.frames[0]).timeline).toEqual([{ event: "runtime-token-renewed", jti: "j2", at: 1_000 }]);
+    expect(meta(s.frames[1]).lifecycleAction).toBeUndefined();
+    expect(meta(s.frames[1]).timeline).toBeUndefined();
   });
 
   test("flush sends at once (shutdown), and a condition shows with its reason", async () => {
@@ -71,7 +73,7 @@ describe("StatusPublisher", () => {
     const frame = s.publisher.flush();
     expect(s.frames).toEqual([frame]);
     expect(frame).toMatchObject({ agentStatus: "offline", semanticStatus: "offline", ready: false });
-    expect(frame.meta.conditionReason).toBe("runner stopping");
+    expect(meta(frame).conditionReason).toBe("runner stopping");
     expect(s.publisher.lastFrame).toBe(frame);
   });
 });

@@ -17,7 +17,7 @@ export interface NullRunnerOptions {
   agentId: string;
   tags?: string[];
   logger?: Logger;
-  timers?: Partial<typeof RUNNER_TIMERS>;
+  timers?: Partial<Record<keyof typeof RUNNER_TIMERS, number>>;
   /** Don't call start(). */
   noStart?: boolean;
   connectTimeoutMs?: number;

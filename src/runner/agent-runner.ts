@@ -40,7 +40,7 @@ export interface AgentRunnerOptions {
   machine?: string;
   /** Absolute path of the `agent-relay-runner` launcher, for the provider's skills. */
   binPath?: string;
-  timers?: Partial<typeof RUNNER_TIMERS>;
+  timers?: Partial<Record<keyof typeof RUNNER_TIMERS, number>>;
   restartLimits?: Partial<RestartPolicyLimits>;
   control?: ControlServerOptions;
   /** How long start() waits for the bus to open. */

@@ -58,7 +58,7 @@ export async function chaosRunner(o: {
   agentId: string;
   tags?: string[];
   logger?: Logger;
-  timers?: Partial<typeof RUNNER_TIMERS>;
+  timers?: Partial<Record<keyof typeof RUNNER_TIMERS, number>>;
   control?: ControlServerOptions;
 }): Promise<NullRunner> {
   const r = await startNullRunner({ ...o, noStart: true });

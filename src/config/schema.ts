@@ -1,5 +1,6 @@
 // The runner's configuration as one zod schema: the source of the RunnerConfig type and of every value rule.
 import { z } from "zod";
+import { ADDRESS_PART_PATTERN, AGENT_ID_PATTERN, isTargetForm } from "../protocol/index.ts";
 
 export const PROVIDERS = ["claude", "codex", "command"] as const;
 export const APPROVAL_MODES = ["default", "auto", "read-only", "full"] as const;
@@ -7,15 +8,19 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "
 /** The command provider's idle detection needs a quiet period long enough to outlast a screen redraw. */
 export const MIN_QUIET_MS = 50;
 
-// Same character set the relay accepts after `label:`, `tag:` and `cap:`, so every value is addressable.
-const ADDRESS_PART = /^[A-Za-z0-9._@:/-]{1,128}$/;
+// The relay's rule for what follows `label:`, `tag:` and `cap:` (and for hello's labels, tags, capabilities).
 const addressPart = (what: string) =>
-  z.string().regex(ADDRESS_PART, { error: `expected a ${what} of 1-128 letters, digits or . _ @ : / -` });
+  z
+    .string()
+    .regex(ADDRESS_PART_PATTERN, { error: `expected a ${what} of 1-128 letters, digits or . _ @ : / -` });
 
-// The relay's AgentId rule, restated with a message that reads well after "expected".
+// The relay's AgentId rule (the protocol's pattern and target-form check), with messages that read well after "expected".
 const agentIdValue = z
   .string()
-  .regex(/^[A-Za-z0-9._@:-]{1,128}$/, { error: "expected 1-128 letters, digits or . _ @ : -" });
+  .regex(AGENT_ID_PATTERN, { error: "expected 1-128 letters, digits or . _ @ : -" })
+  .refine((s) => !isTargetForm(s), {
+    error: "expected an id that is not 'broadcast' and does not start with label:, tag: or cap:",
+  });
 
 const nonEmpty = z.string().min(1, { error: "expected a non-empty value" });
 

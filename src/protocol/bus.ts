@@ -1,6 +1,7 @@
 // Bus (WebSocket) frames in both directions, as unions discriminated on `type`.
 import { z } from "zod";
 import { AgentId, AgentStatus, Command, Message, Meta } from "./entities.ts";
+import { AddressPart } from "./matching.ts";
 
 export const HelloFrame = z.object({
   type: z.literal("hello"),
@@ -13,9 +14,12 @@ export const HelloFrame = z.object({
   /** New for every run of the agent; the newest hello wins. */
   instanceId: z.string().min(1).max(128),
   machine: z.string().max(256).default(""),
-  capabilities: z.array(z.string().max(128)).max(256).default([]),
-  tags: z.array(z.string().max(128)).max(256).default([]),
-  label: z.string().max(128).optional(),
+  /** Each reachable as `cap:<capability>`, so each uses the `AddressPart` characters. */
+  capabilities: z.array(AddressPart).max(256).default([]),
+  /** Each reachable as `tag:<tag>`. */
+  tags: z.array(AddressPart).max(256).default([]),
+  /** Reachable as `label:<label>`. */
+  label: AddressPart.optional(),
   meta: Meta.default({}),
   /** The offline grace is 3 of these. */
   heartbeatIntervalMs: z.number().int().min(100).max(3_600_000).default(30_000),
@@ -29,8 +33,8 @@ export const StatusFrame = z.object({
   agentStatus: AgentStatus,
   semanticStatus: z.string().max(64),
   ready: z.boolean(),
-  /** Replaces the stored meta ({} when omitted). */
-  meta: Meta.default({}),
+  /** Replaces the stored meta when present; omitted, the stored meta stays (as with HTTP PUT status). */
+  meta: Meta.optional(),
 });
 export type StatusFrame = z.input<typeof StatusFrame>;
 
@@ -71,7 +75,10 @@ export const BUS_CLOSE = {
   protocolError: 4400,
   unauthorized: 4401,
   forbidden: 4403,
+  /** A hello from a newer instance of the same agent took over; the client must not reconnect. */
   replaced: 4409,
+  /** The agent was deregistered (DELETE /v1/agents/:id); the client must not reconnect. */
+  deregistered: 4410,
 } as const;
 
 /** The bus URL for a relay base URL: http→ws, https→wss, path /v1/bus. */

@@ -1,12 +1,21 @@
 // Zod schemas for the relay's entities (agents, messages, tasks, commands, tokens); the one source of their types.
 import { z } from "zod";
 
-/** An agent's id; on its own it is also a valid `to` target. */
+/** The characters and length of an agent id. */
+export const AGENT_ID_PATTERN = /^[A-Za-z0-9._@:-]{1,128}$/;
+
+/** True for text a `to` reads as another form (`broadcast`, `label:…`, `tag:…`, `cap:…`), so no agent may use it as its id. */
+export function isTargetForm(s: string): boolean {
+  return s === "broadcast" || /^(label|tag|cap):/.test(s);
+}
+
+/** An agent's id; on its own it is also a valid `to` target, so it cannot be `broadcast` or start with `label:`, `tag:` or `cap:`. */
 export const AgentId = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9._@:-]+$/, "agent ids use letters, digits and . _ @ : -");
+  .regex(AGENT_ID_PATTERN, "agent ids use letters, digits and . _ @ : -")
+  .refine((s) => !isTargetForm(s), "an agent id cannot be 'broadcast' or start with label:, tag: or cap:");
 /** Assigned by the relay, increasing with every message. */
 export const MessageId = z.number().int().positive();
 export const TaskId = z.number().int().positive();

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   "not_claimable",
   "conflict",
   "stale_instance",
+  "replaced",
   "payload_too_large",
   "rate_limited",
   "internal",

@@ -2,10 +2,19 @@
 import { z } from "zod";
 import type { Message } from "./entities.ts";
 
-const TARGET = /^(broadcast|(label|tag|cap):[A-Za-z0-9._@:/-]{1,128}|[A-Za-z0-9._@:-]{1,128})$/;
+// A bare agent id never starts with a target prefix (see AgentId), so `tag:` alone is no target at all.
+const TARGET =
+  /^(broadcast|(label|tag|cap):[A-Za-z0-9._@:/-]{1,128}|(?!(label|tag|cap):)[A-Za-z0-9._@:-]{1,128})$/;
+/** `<agentId>`, `label:<label>`, `tag:<tag>`, `cap:<capability>` or `broadcast`. */
 export const Target = z
   .string()
   .regex(TARGET, "use <agentId>, label:<label>, tag:<tag>, cap:<capability> or broadcast");
+
+export const ADDRESS_PART_PATTERN = /^[A-Za-z0-9._@:/-]{1,128}$/;
+/** What may follow `label:`, `tag:` or `cap:`; hello's label, tags and capabilities must match it, so each can be addressed. */
+export const AddressPart = z
+  .string()
+  .regex(ADDRESS_PART_PATTERN, "use 1-128 letters, digits or . _ @ : / - (it must be addressable in `to`)");
 
 /** What an agent answers to. `broadTargets: false` turns off broadcast, tag and capability delivery. */
 export interface AgentAddress {

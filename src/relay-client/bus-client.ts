@@ -42,7 +42,11 @@ export type BusEvents = {
 };
 
 export type BusHello = Omit<HelloFrame, "type" | "token">;
-export type BusStatus = Omit<StatusFrame, "type">;
+/**
+ * A status this client publishes. It always carries the full meta: the latest status is re-sent after every
+ * welcome, and a frame without meta would leave whatever meta the relay last stored.
+ */
+export type BusStatus = Omit<StatusFrame, "type"> & { meta: Meta };
 
 export interface RelayBusClientOptions {
   relayUrl: string;

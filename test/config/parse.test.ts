@@ -311,6 +311,18 @@ describe("bad values give one line naming the option, its env, the rule and the 
       '--agent-id (AGENT_RELAY_AGENT_ID): expected 1-128 letters, digits or . _ @ : -, got "a b"',
     ],
     [
+      "agent id that reads as a target form",
+      ["--agent-id", "tag:x"],
+      {},
+      "--agent-id (AGENT_RELAY_AGENT_ID): expected an id that is not 'broadcast' and does not start with label:, tag: or cap:, got \"tag:x\"",
+    ],
+    [
+      "agent id broadcast",
+      [],
+      { AGENT_RELAY_AGENT_ID: "broadcast" },
+      "--agent-id (AGENT_RELAY_AGENT_ID): expected an id that is not 'broadcast' and does not start with label:, tag: or cap:, got \"broadcast\"",
+    ],
+    [
       "tmux session",
       ["--tmux-session", "a:b"],
       {},

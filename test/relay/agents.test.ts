@@ -94,13 +94,40 @@ describe("agents", () => {
     expect(await agent("ag-4")).toMatchObject({ semanticStatus: "busy", ready: true, meta: { k: 1 } });
   });
 
-  test("DELETE deregisters: the agent is gone, its bus session is closed; another agent may not delete it", async () => {
+  test("a status frame without meta keeps the stored meta, like PUT status over HTTP", async () => {
+    const bus = await t.openBus({ agentId: "ag-meta", meta: { model: "m1" } });
+    bus.send({ type: "status", agentStatus: "busy", semanticStatus: "busy", ready: true });
+    await waitFor(async () => (await agent("ag-meta")).status === "busy", { what: "status frame applied" });
+    expect((await agent("ag-meta")).meta).toEqual({ model: "m1" });
+    const instanceId = (await agent("ag-meta")).instanceId;
+    await t.call(t.rootToken, "PUT", "/v1/agents/ag-meta/status", { instanceId, status: "idle" });
+    expect(await agent("ag-meta")).toMatchObject({ status: "idle", meta: { model: "m1" } });
+  });
+
+  test("a newer instance's hello closes the older instance's sessions with 'replaced' and 4409, not its own", async () => {
+    const old = await t.openBus({ agentId: "ag-re", instanceId: "old" });
+    const sameOld = await t.openBus({ agentId: "ag-re", instanceId: "old" });
+    const fresh = await t.openBus({ agentId: "ag-re", instanceId: "new" });
+    expect(fresh.frames[0]).toMatchObject({ type: "welcome" });
+    expect(await old.closed).toBe(4409);
+    expect(await sameOld.closed).toBe(4409);
+    expect(old.frames.at(-1)).toMatchObject({ type: "error", code: "replaced" });
+    const again = await t.openBus({ agentId: "ag-re", instanceId: "new" });
+    expect(again.frames[0]).toMatchObject({ type: "welcome" });
+    // The same instance saying hello again (a reconnect) leaves its other session open.
+    await t.call(t.rootToken, "POST", "/v1/messages", { to: "ag-re", body: "still here?" });
+    await fresh.waitForFrame((f) => f.type === "message.new");
+    expect(fresh.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await agent("ag-re")).instanceId).toBe("new");
+  });
+
+  test("DELETE deregisters: the agent is gone, its bus session is closed with 4410; another agent may not delete it", async () => {
     const bus = await t.openBus({ agentId: "ag-5" });
     const other = await t.mintToken("ag-6");
     expect((await t.call(other, "DELETE", "/v1/agents/ag-5")).status).toBe(403);
     const own = await t.mintToken("ag-5");
     expect((await t.call(own, "DELETE", "/v1/agents/ag-5")).status).toBe(200);
-    expect(await bus.closed).toBe(1000);
+    expect(await bus.closed).toBe(4410);
     expect((await t.call(t.rootToken, "GET", "/v1/agents/ag-5")).status).toBe(404);
     expect((await t.call(own, "DELETE", "/v1/agents/ag-5")).status).toBe(404);
   });

@@ -40,6 +40,25 @@ describe("attachments", () => {
     expect(msg.body.attachments).toEqual([ref]);
   });
 
+  test("a runtime token downloads what it uploaded or what a message it may read references; others get 403", async () => {
+    const ref = (await (await upload("secret", "name=s.txt")).json()) as { id: string };
+    const path = `/v1/attachments/${ref.id}`;
+    const reader = await t.mintToken("att-reader");
+    const stranger = await t.mintToken("att-stranger");
+    expect((await t.fetchAs(token, path)).status).toBe(200);
+    expect((await t.fetchAs(reader, path)).status).toBe(403);
+    expect((await t.fetchAs(t.rootToken, path)).status).toBe(200);
+    await t.call(token, "POST", "/v1/messages", {
+      to: "att-reader",
+      body: "for you",
+      attachmentIds: [ref.id],
+    });
+    const got = await t.fetchAs(reader, path);
+    expect(got.status).toBe(200);
+    expect(await got.text()).toBe("secret");
+    expect((await t.fetchAs(stranger, path)).status).toBe(403);
+  });
+
   test("mimeType defaults to application/octet-stream; a missing name is 400", async () => {
     const ok = (await (await upload("abc", "name=a.bin")).json()) as { mimeType: string };
     expect(ok.mimeType).toBe("application/octet-stream");

@@ -70,6 +70,37 @@ describe("bus hello", () => {
     }
   });
 
+  test("a hello with a label, tag or capability that cannot be addressed is refused naming the field", async () => {
+    for (const [field, value, path] of [
+      ["label", "my label", "label"],
+      ["tags", ["ok", "has space"], "tags.1"],
+      ["capabilities", [""], "capabilities.0"],
+    ] as const) {
+      const id = `bus-addr-${field}`;
+      const bus = await t.openBus({ agentId: id, [field]: value });
+      expect(bus.frames[0]).toMatchObject({ type: "error", code: "invalid_request" });
+      expect(String(bus.frames[0]!.message)).toContain(`${path}:`);
+      expect(await bus.closed).toBe(4400);
+      expect((await t.call(t.rootToken, "GET", `/v1/agents/${id}`)).status).toBe(404);
+    }
+  });
+
+  test("agent ids that look like target forms are refused in hello and when minting tokens", async () => {
+    for (const id of ["broadcast", "label:x", "tag:x", "cap:x"]) {
+      const bus = await t.openBus({ agentId: id });
+      expect(bus.frames[0]).toMatchObject({ type: "error", code: "invalid_request" });
+      expect(String(bus.frames[0]!.message)).toContain("agentId:");
+      const mint = await t.call(t.rootToken, "POST", "/v1/tokens", {
+        agentId: id,
+        profileId: "provider-agent",
+      });
+      expect(mint.status).toBe(400);
+    }
+    // Near misses are ordinary ids.
+    expect((await t.openBus({ agentId: "broadcaster" })).frames[0]).toMatchObject({ type: "welcome" });
+    expect((await t.openBus({ agentId: "x-label:y" })).frames[0]).toMatchObject({ type: "welcome" });
+  });
+
   test("a connection that never says hello is closed after the hello deadline", async () => {
     const quick = await startTestRelay({ helloTimeoutMs: 100 });
     try {

@@ -120,6 +120,54 @@ describe("GET /v1/messages/:id", () => {
     expect((await t.call(tokenA, "GET", "/v1/messages/abc")).status).toBe(400);
     expect((await t.call(tokenA, "GET", "/v1/messages/0")).status).toBe(400);
   });
+
+  const sendAsRoot = async (body: Record<string, unknown>) =>
+    (await t.call(t.rootToken, "POST", "/v1/messages", { body: "x", ...body })).body.id as number;
+  const readAs = async (token: string, id: number) =>
+    (await t.call(token, "GET", `/v1/messages/${id}`)).status;
+
+  test("a runtime token reads only messages from, addressed to, claimed or read by its agent; root reads all", async () => {
+    await t.openBus({ agentId: "msg-c", label: "lab-c", tags: ["t-c"], capabilities: ["k-c"] });
+    const tokenC = await t.mintToken("msg-c");
+    for (const to of ["msg-c", "label:lab-c", "tag:t-c", "cap:k-c", "broadcast"]) {
+      expect({ to, status: await readAs(tokenC, await sendAsRoot({ to })) }).toEqual({ to, status: 200 });
+    }
+    const own = (await t.call(tokenC, "POST", "/v1/messages", { to: "msg-z", body: "mine" })).body.id;
+    expect(await readAs(tokenC, own)).toBe(200);
+    for (const to of ["msg-z", "tag:other", "cap:other", "label:other"]) {
+      const id = await sendAsRoot({ to });
+      expect({ to, status: await readAs(tokenC, id) }).toEqual({ to, status: 403 });
+      expect(await readAs(t.rootToken, id)).toBe(200);
+    }
+    const claimable = await sendAsRoot({ to: "msg-z", claimable: true });
+    expect(await readAs(tokenC, claimable)).toBe(403);
+    await t.call(tokenC, "POST", `/v1/messages/${claimable}/claim`, { agentId: "msg-c" });
+    expect(await readAs(tokenC, claimable)).toBe(200);
+  });
+
+  test("a message stays readable to an agent that read it after the agent drops the tag it came by", async () => {
+    await t.openBus({ agentId: "msg-d", instanceId: "d1", tags: ["t-d"] });
+    const tokenD = await t.mintToken("msg-d");
+    const id = await sendAsRoot({ to: "tag:t-d" });
+    expect((await t.call(tokenD, "POST", `/v1/messages/${id}/read`, { agentId: "msg-d" })).status).toBe(200);
+    await t.openBus({ agentId: "msg-d", instanceId: "d2", tags: [] });
+    expect(await readAs(tokenD, id)).toBe(200);
+    expect(await readAs(tokenD, await sendAsRoot({ to: "tag:t-d" }))).toBe(403);
+  });
+
+  test("marking read does not open a message the agent may not read", async () => {
+    const tokenE = await t.mintToken("msg-e");
+    const id = await sendAsRoot({ to: "msg-z" });
+    expect((await t.call(tokenE, "POST", `/v1/messages/${id}/read`, { agentId: "msg-e" })).status).toBe(403);
+    expect(await readAs(tokenE, id)).toBe(403);
+  });
+
+  test("an unregistered agent reads its direct and broadcast messages only", async () => {
+    const tokenU = await t.mintToken("msg-unregistered");
+    expect(await readAs(tokenU, await sendAsRoot({ to: "msg-unregistered" }))).toBe(200);
+    expect(await readAs(tokenU, await sendAsRoot({ to: "broadcast" }))).toBe(200);
+    expect(await readAs(tokenU, await sendAsRoot({ to: "tag:t-c" }))).toBe(403);
+  });
 });
 
 describe("read and reactions", () => {

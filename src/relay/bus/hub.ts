@@ -118,9 +118,10 @@ export class Hub {
     }
   }
 
-  closeAgentSessions(agentId: string, reason: string): void {
+  /** End every session of a deregistered agent with 4410, which tells clients not to reconnect. */
+  closeDeregistered(agentId: string): void {
     for (const ws of this.sockets) {
-      if (ws.data.identity?.agentId === agentId) ws.close(BUS_CLOSE.normal, reason);
+      if (ws.data.identity?.agentId === agentId) this.end(ws, BUS_CLOSE.deregistered, "agent deregistered");
     }
   }
 
@@ -191,10 +192,28 @@ export class Hub {
       address: { agentId: h.agentId, label: h.label, tags: h.tags, capabilities: h.capabilities },
     };
     ws.data.state = nextState(ws.data.state, "authenticated") ?? "closed";
+    this.closeReplaced(h.agentId, h.instanceId);
     this.send(ws, { type: "welcome", sessionId: ws.data.sessionId, serverTime: clock.now() });
     // Commands created while this runner was away are delivered now; the runner de-duplicates by id.
     for (const command of store.commands.pendingFor(h.agentId, h.componentId))
       this.send(ws, { type: "command", command });
+  }
+
+  /**
+   * The newest hello wins: sessions of any other instance of the agent are told `replaced` and closed with
+   * 4409, so two runs never serve one agent. Sessions of the same instance (a reconnect overlap) stay.
+   */
+  private closeReplaced(agentId: string, instanceId: string): void {
+    for (const ws of this.sockets) {
+      const id = ws.data.identity;
+      if (ws.data.state !== "open" || !id || id.agentId !== agentId || id.instanceId === instanceId) continue;
+      this.sendError(
+        ws,
+        "replaced",
+        `instance '${instanceId}' of agent '${agentId}' said hello; this one is replaced`,
+      );
+      this.end(ws, BUS_CLOSE.replaced, "replaced by a newer instance");
+    }
   }
 
   private onStatus(ws: Socket, frame: Extract<ClientFrame, { type: "status" }>): void {
@@ -241,8 +260,13 @@ export class Hub {
 
   private refuse(ws: Socket, code: ErrorCode, message: string, closeCode: number): void {
     this.sendError(ws, code, message);
+    this.end(ws, closeCode, code);
+  }
+
+  /** Close a session on purpose; frames still queued for it are ignored from now on. */
+  private end(ws: Socket, closeCode: number, reason: string): void {
     ws.data.state = "closed";
-    ws.close(closeCode, code);
+    ws.close(closeCode, reason);
   }
 
   private send(ws: Socket, frame: object): void {

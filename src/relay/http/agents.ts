@@ -19,11 +19,14 @@ export const listAgents: Handler = (_req, { relay }) => Response.json({ agents: 
 
 export const getAgent: Handler = (req, { relay }) => Response.json(requireAgent(relay, agentIdParam(req)));
 
-/** Deregistration deletes the agent row (messages stay) and closes its bus sessions; a later hello registers it again. */
+/**
+ * Deregistration deletes the agent row (messages stay) and closes its bus sessions with 4410 so their
+ * clients stop instead of reconnecting (which would register the agent again); a later hello still can.
+ */
 export const deregisterAgent: Handler = (req, call) => {
   const id = ownAgentParam(req, call);
   if (!call.relay.store.agents.remove(id)) throw new HttpError("not_found", `agent '${id}' not found`);
-  call.relay.hub.closeAgentSessions(id, "agent deregistered");
+  call.relay.hub.closeDeregistered(id);
   return Response.json({ ok: true });
 };
 

@@ -1,25 +1,32 @@
 // HTTP handlers for attachments: raw-byte upload under a size cap, and download with the stored content type.
 import { nanoid } from "nanoid";
 import { AttachmentQuery } from "../../protocol/index.ts";
+import { actingAgent } from "../auth/authenticate.ts";
 import { parseWith, queryOf, readBytes } from "./body.ts";
 import type { Handler } from "./context.ts";
-import { invalid, notFound } from "./errors.ts";
+import { forbidden, invalid, notFound } from "./errors.ts";
+import { mayReadAttachment } from "./visibility.ts";
 
 /** Names are stored as given; whoever writes the file to disk (the runner) sanitises it. */
-export const uploadAttachment: Handler = async (req, { relay }) => {
+export const uploadAttachment: Handler = async (req, { relay, principal }) => {
   const q = parseWith(AttachmentQuery, queryOf(req), "query");
   const data = await readBytes(req, relay.limits.attachmentBytes);
   const ref = relay.store.attachments.create(
     { id: nanoid(), name: q.name, mimeType: q.mimeType, size: data.byteLength },
     data,
+    actingAgent(principal),
     relay.clock.now(),
   );
   return Response.json(ref);
 };
 
-export const downloadAttachment: Handler = (req, { relay }) => {
+/** Root downloads anything; a runtime token what its agent uploaded or what a message it may read references. */
+export const downloadAttachment: Handler = (req, { relay, principal }) => {
   const id = (req.params as Record<string, string>).id ?? "";
   if (id.length === 0 || id.length > 64) throw invalid("attachment id must be 1-64 characters");
+  if (!relay.store.attachments.get(id)) throw notFound(`attachment '${id}'`);
+  if (!mayReadAttachment(relay, principal, id))
+    throw forbidden(`this token's agent may not read attachment '${id}'`);
   const found = relay.store.attachments.content(id);
   if (!found) throw notFound(`attachment '${id}'`);
   return new Response(found.data, {

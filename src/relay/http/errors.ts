@@ -12,6 +12,8 @@ const STATUS: Record<ErrorCode, number> = {
   not_claimable: 400,
   conflict: 409,
   stale_instance: 409,
+  // Bus only (an error frame before close code 4409); never an HTTP answer.
+  replaced: 409,
   payload_too_large: 413,
   rate_limited: 429,
   internal: 500,

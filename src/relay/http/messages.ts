@@ -11,6 +11,7 @@ import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/claims.
 import { parseIntId, readJson } from "./body.ts";
 import type { Call, Handler } from "./context.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+import { isAddressedTo, mayReadMessage } from "./visibility.ts";
 
 const LABEL_PREFIX = "label:";
 
@@ -51,7 +52,13 @@ export const sendMessage: Handler = async (req, { relay, principal }) => {
   return Response.json(message);
 };
 
-export const getMessage: Handler = (req, { relay }) => Response.json(requireMessage(relay, messageId(req)));
+/** Root reads any message; a runtime token only one that concerns its agent (see mayReadMessage), else 403. */
+export const getMessage: Handler = (req, { relay, principal }) => {
+  const message = requireMessage(relay, messageId(req));
+  if (!mayReadMessage(relay, principal, message))
+    throw forbidden(`message ${message.id} is neither from, to, claimed nor read by this token's agent`);
+  return Response.json(message);
+};
 
 /**
  * Claiming does not check that the message is addressed to the claimer: the runner claims what its inbox
@@ -96,6 +103,16 @@ export const markRead: Handler = async (req, call) => {
   const id = messageId(req);
   const body = await readJson(req, AgentRequest, call.relay.limits.jsonBodyBytes);
   assertActsAs(call, body.agentId);
+  // Otherwise marking read would be a way around the read check of GET /v1/messages/:id.
+  const message = requireMessage(call.relay, id);
+  if (
+    call.principal.kind === "runtime" &&
+    message.from !== body.agentId &&
+    message.claimedBy !== body.agentId &&
+    !isAddressedTo(call.relay, message, body.agentId)
+  ) {
+    throw forbidden(`message ${id} is not addressed to '${body.agentId}'`);
+  }
   if (!call.relay.store.claims.markRead(id, body.agentId, call.relay.clock.now()))
     throw notFound(`message ${id}`);
   return Response.json({ ok: true });

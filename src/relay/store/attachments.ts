@@ -7,11 +7,14 @@ export class AttachmentStore {
   private readonly refStmt: Statement<AttachmentRef, [string]>;
   private readonly refsStmt: Statement<AttachmentRef, [string]>;
   private readonly dataStmt: Statement<{ name: string; mimeType: string; data: Uint8Array }, [string]>;
+  private readonly uploaderStmt: Statement<{ uploaded_by: string | null }, [string]>;
 
   constructor(db: Database) {
     this.insertStmt = db.query(
-      "INSERT INTO attachments (id, name, mime_type, size, data, created_at) VALUES (:id, :name, :mimeType, :size, :data, :now)",
+      `INSERT INTO attachments (id, name, mime_type, size, data, uploaded_by, created_at)
+       VALUES (:id, :name, :mimeType, :size, :data, :uploadedBy, :now)`,
     );
+    this.uploaderStmt = db.query("SELECT uploaded_by FROM attachments WHERE id = ?");
     this.refStmt = db.query("SELECT id, name, mime_type AS mimeType, size FROM attachments WHERE id = ?");
     this.refsStmt = db.query(
       "SELECT id, name, mime_type AS mimeType, size FROM attachments WHERE id IN (SELECT value FROM json_each(?))",
@@ -19,9 +22,15 @@ export class AttachmentStore {
     this.dataStmt = db.query("SELECT name, mime_type AS mimeType, data FROM attachments WHERE id = ?");
   }
 
-  create(ref: AttachmentRef, data: Uint8Array, now: number): AttachmentRef {
-    this.insertStmt.run({ ...ref, data, now });
+  /** `uploadedBy` is the uploading token's agent ("root" for the root token). */
+  create(ref: AttachmentRef, data: Uint8Array, uploadedBy: string, now: number): AttachmentRef {
+    this.insertStmt.run({ ...ref, data, uploadedBy, now });
     return ref;
+  }
+
+  /** Who uploaded it; undefined for an unknown id or an upload stored before uploaders were recorded. */
+  uploader(id: string): string | undefined {
+    return this.uploaderStmt.get(id)?.uploaded_by ?? undefined;
   }
 
   get(id: string): AttachmentRef | undefined {

@@ -119,6 +119,19 @@ const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // v2: who uploaded each attachment, and which messages reference it, so downloads can be limited to
+  // the agents allowed to see them. Existing rows have no uploader; their references are backfilled.
+  `
+  ALTER TABLE attachments ADD COLUMN uploaded_by TEXT;
+
+  CREATE TABLE message_attachments (
+    attachment_id TEXT NOT NULL,
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    PRIMARY KEY (attachment_id, message_id)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO message_attachments (attachment_id, message_id)
+    SELECT json_extract(j.value, '$.id'), m.id FROM messages m, json_each(m.attachments) j;
+  `,
 ];
 
 /** Open (creating if needed) the relay database at `path` (":memory:" allowed) and bring its schema up to date. */

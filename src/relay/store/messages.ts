@@ -63,6 +63,8 @@ export class MessageStore {
   private readonly unreadStmt: Statement<MessageRow, [Record<string, string | number>]>;
   private readonly obligationsStmt: Statement<MessageRow, [Record<string, string | number>]>;
   private readonly existsStmt: Statement<{ id: number }, [number]>;
+  private readonly linkAttachmentStmt: Statement<unknown, [string, number]>;
+  private readonly byAttachmentStmt: Statement<MessageRow, [string, number, number]>;
 
   constructor(db: Database) {
     this.insertStmt = db.query(
@@ -73,6 +75,13 @@ export class MessageStore {
     );
     this.byIdStmt = db.query("SELECT * FROM messages WHERE id = ?");
     this.existsStmt = db.query("SELECT id FROM messages WHERE id = ?");
+    this.linkAttachmentStmt = db.query(
+      "INSERT OR IGNORE INTO message_attachments (attachment_id, message_id) VALUES (?, ?)",
+    );
+    this.byAttachmentStmt = db.query(
+      `SELECT m.* FROM message_attachments a JOIN messages m ON m.id = a.message_id
+       WHERE a.attachment_id = ? AND a.message_id > ? ORDER BY a.message_id LIMIT ?`,
+    );
     this.readsStmt = db.query(
       "SELECT message_id, agent_id FROM message_reads WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY at, agent_id",
     );
@@ -118,8 +127,11 @@ export class MessageStore {
       attachments: JSON.stringify(m.attachments),
       createdAt: m.createdAt,
     });
+    const id = Number(result.lastInsertRowid);
+    // The caller (MessageWriter) runs this inside its transaction, so the links commit with the message.
+    for (const a of m.attachments) this.linkAttachmentStmt.run(a.id, id);
     const message: Message = {
-      id: Number(result.lastInsertRowid),
+      id,
       from: m.from,
       to: m.to,
       kind: m.kind,
@@ -144,6 +156,11 @@ export class MessageStore {
   get(id: number): Message | undefined {
     const row = this.byIdStmt.get(id);
     return row ? this.hydrate([row])[0] : undefined;
+  }
+
+  /** Messages that reference attachment `attachmentId`, oldest first: a page of `limit` with ids above `afterId`. */
+  referencing(attachmentId: string, afterId: number, limit: number): Message[] {
+    return this.hydrate(this.byAttachmentStmt.all(attachmentId, afterId, limit));
   }
 
   unread(recipient: Recipient, afterId: number, limit: number, now: number): Message[] {

@@ -1,0 +1,42 @@
+// Who may read a message or download an attachment: root always; a runtime token only what concerns its agent.
+import { type Message, matchesAgent } from "../../protocol/index.ts";
+import type { Principal } from "../auth/authenticate.ts";
+import type { Relay } from "./context.ts";
+
+/** Messages checked per query while looking for one that makes an attachment visible. */
+const REFERENCE_PAGE = 200;
+
+/**
+ * A runtime token may read a message its agent sent, one addressed to it (by its registered id, label,
+ * tags and capabilities — an unregistered agent answers to its id and `broadcast` only), one it holds or
+ * held a claim on, or one it marked read (so a message stays readable after the agent drops a tag).
+ */
+export function mayReadMessage(relay: Relay, principal: Principal, message: Message): boolean {
+  if (principal.kind === "root") return true;
+  const agentId = principal.claims.agentId;
+  if (message.from === agentId || message.claimedBy === agentId || message.readBy.includes(agentId))
+    return true;
+  return isAddressedTo(relay, message, agentId);
+}
+
+/** Addressing alone, from the agent's registered row; marking read requires this (or sender/claimer). */
+export function isAddressedTo(relay: Relay, message: Message, agentId: string): boolean {
+  const agent = relay.store.agents.get(agentId);
+  const address = agent
+    ? { agentId, label: agent.label, tags: agent.tags, capabilities: agent.capabilities }
+    : { agentId, tags: [], capabilities: [] };
+  return matchesAgent(message, address);
+}
+
+/** A runtime token may download what its agent uploaded, or what any message it may read references. */
+export function mayReadAttachment(relay: Relay, principal: Principal, attachmentId: string): boolean {
+  if (principal.kind === "root") return true;
+  if (relay.store.attachments.uploader(attachmentId) === principal.claims.agentId) return true;
+  let afterId = 0;
+  for (;;) {
+    const page = relay.store.messages.referencing(attachmentId, afterId, REFERENCE_PAGE);
+    if (page.some((m) => mayReadMessage(relay, principal, m))) return true;
+    if (page.length < REFERENCE_PAGE) return false;
+    afterId = page[page.length - 1]!.id;
+  }
+}

@@ -335,8 +335,12 @@ export class AgentRunner {
     this.work.remove("command", command.id);
     if (!ok) return;
     if (command.type === "agent.shutdown" || command.type === "agent.kill") {
-      const exit = this.o.config.exitOnShutdown;
-      void this.stop({ code: 0, reason: `${command.type} command`, deregister: true, graceful: exit });
+      // The handler already stopped the provider. --no-exit-on-shutdown: the runner stays up, reporting offline.
+      if (!this.o.config.exitOnShutdown) {
+        this.work.setCondition("offline", true, `provider stopped by ${command.type}`);
+        return;
+      }
+      void this.stop({ code: 0, reason: `${command.type} command`, deregister: true, graceful: true });
     }
   }
 

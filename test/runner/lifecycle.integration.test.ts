@@ -84,6 +84,30 @@ describe("runner lifecycle (real relay, command provider in tmux)", () => {
     expect(r.messageIds(), "1 message sent, 1 received").toEqual([id]);
   });
 
+  test("with --no-exit-on-shutdown, agent.shutdown stops the provider but the runner stays up and reports offline", async () => {
+    const r = await startTestRunner({ relay, agentId: "stay-a", extraArgs: ["--no-exit-on-shutdown"] });
+    const [start] = r.starts();
+    const cmd = await post("/v1/commands", {
+      target: "stay-a",
+      type: "agent.shutdown",
+      params: { timeoutMs: 2_000 },
+    });
+    const outcome = await commandOutcome(cmd.id);
+    expect(outcome.status, `agent.shutdown ended ${outcome.status}: ${outcome.error}`).toBe("succeeded");
+    await waitFor(() => !isProcessRunning(start!.pid), { what: "the provider process to end" });
+    await waitFor(() => r.runner.work.semanticStatus === "offline", { what: "offline status" });
+    expect(r.runner.state).toBe("running");
+    expect(r.runner.supervisor.state).toBe("stopped");
+    const agent = await waitFor(
+      async () => {
+        const a = (await relay.call(relay.rootToken, "GET", "/v1/agents/stay-a")).body;
+        return a.semanticStatus === "offline" ? a : undefined;
+      },
+      { what: "the relay to show the agent offline" },
+    );
+    expect(agent.id).toBe("stay-a");
+  });
+
   test("a provider that dies is restarted after 0.5 s, 1 s, 1.5 s, and the 4th quick death makes the runner give up with exit code 1", async () => {
     const r = await startTestRunner({ relay, agentId: "crash-a" });
     for (let death = 1; death <= 3; death++) {

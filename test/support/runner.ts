@@ -49,6 +49,8 @@ export interface TestRunnerOptions {
   tokenTtlSeconds?: number;
   /** Write the runner info file into the runner's temp folder. */
   infoFile?: boolean;
+  /** More runner flags (e.g. --no-exit-on-shutdown), parsed like the CLI's. */
+  extraArgs?: string[];
   /** Don't start: the caller calls runner.start() (e.g. to watch start-up). */
   noStart?: boolean;
 }
@@ -121,6 +123,7 @@ export async function startTestRunner(o: TestRunnerOptions): Promise<TestRunner>
     ...(o.capabilities ?? []).flatMap((c) => ["--capability", c]),
     ...((o.headless ?? true) ? ["--headless"] : []),
     ...(infoFile ? ["--runner-info-file", infoFile] : []),
+    ...(o.extraArgs ?? []),
     "--",
     ...echoAgentCommand(),
   ];

@@ -218,9 +218,15 @@ export class CommandAdapter implements ProviderAdapter {
   }
 
   private async stop(live: Live, options: ShutdownOptions): Promise<void> {
-    await live.monitor.stop();
-    live.tracker.reset();
-    const exit = options.graceful ? await this.session.askToExit(live.pane, options.timeoutMs) : undefined;
+    let exit: PaneExit | undefined;
+    try {
+      await live.monitor.stop();
+      live.tracker.reset();
+      if (options.graceful) exit = await this.session.askToExit(live.pane, options.timeoutMs);
+    } catch (e) {
+      // Whatever went wrong while asking, the session is still destroyed below.
+      this.log.warn({ err: errorMessage(e) }, "graceful stop of the command provider failed; killing it");
+    }
     await this.session.destroy(live.pane);
     // Not ended by the exit keys: kill-session hung it up (and endProcess escalated if that was not enough).
     const ended = exit ? exitFields(exit) : { exitCode: null, signal: "SIGHUP" };

@@ -47,7 +47,8 @@ export async function runTmux(socket: string, args: string[], options: TmuxRunOp
 /** True when a TMUX_FAILED error means the server or target is simply not there (not a real failure). */
 export function isTmuxAbsent(e: unknown): boolean {
   if (!(e instanceof RunnerError) || e.code !== "TMUX_FAILED") return false;
-  return /no server running|can't find (session|pane|window)|error connecting to|no such file or directory|server exited/i.test(
+  // "no current target" and "lost server" come from a server caught while it shuts down after its last session.
+  return /no server running|can't find (session|pane|window)|no current target|error connecting to|no such file or directory|server exited|lost server/i.test(
     e.message,
   );
 }

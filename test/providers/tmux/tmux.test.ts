@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TmuxKey } from "../../../src/providers/tmux/index.ts";
 import { isRunnerError } from "../../../src/util/errors.ts";
@@ -54,6 +54,37 @@ describe("Tmux", () => {
     expect(screen).toContain("value=it's here second=two words");
     expect(await box.tmux.hasSession("env-check")).toBe(true);
     expect(await box.tmux.panePid(pane.paneId)).toBe(pane.pid);
+  });
+
+  test("environment values never appear on tmux's argv, which every user can read through ps", async () => {
+    // A shim in front of the real tmux records each argv it is called with.
+    const shimDir = join(box.dir, "shim");
+    const log = join(box.dir, "argv.log");
+    const realTmux = Bun.which("tmux")!;
+    mkdirSync(shimDir);
+    writeFileSync(
+      join(shimDir, "tmux"),
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${realTmux}' "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const path = process.env.PATH;
+    process.env.PATH = `${shimDir}:${path}`;
+    try {
+      const pane = await box.tmux.newSession({
+        name: "secret",
+        cwd: box.dir,
+        env: { RELAY_SECRET: "s3cret-value-42" },
+        command: ["sh", "-c", 'echo "got=$RELAY_SECRET"; exec sleep 30'],
+      });
+      await waitFor(async () => (await box.tmux.capturePane(pane.paneId)).includes("got=s3cret-value-42"));
+    } finally {
+      process.env.PATH = path;
+    }
+    const argv = readFileSync(log, "utf8");
+    expect(argv).toContain("new-session");
+    expect(argv).not.toContain("s3cret-value-42");
   });
 
   test("a one-word command runs without a shell in between, so the pane pid is the program's", async () => {

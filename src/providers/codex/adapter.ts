@@ -67,7 +67,7 @@ interface Live {
 /** stopped → starting → running → stopping → stopped; an unexpected exit goes straight to stopped. */
 type AdapterState =
   | { kind: "stopped" }
-  | { kind: "starting" }
+  | { kind: "starting"; abort: AbortController; settled: Promise<void> }
   | { kind: "running"; live: Live }
   | { kind: "stopping"; live: Live };
 
@@ -111,7 +111,14 @@ export class CodexAdapter implements ProviderAdapter {
   async spawn(ctx: SpawnContext): Promise<SpawnResult> {
     if (this.state.kind !== "stopped")
       throw new RunnerError("PROVIDER_SPAWN_FAILED", `codex is already ${this.state.kind}`);
-    this.state = { kind: "starting" };
+    // shutdown() during start-up aborts it, so a late-finishing start never leaves a server behind.
+    const abort = new AbortController();
+    const started = this.start(ctx, AbortSignal.any([ctx.signal, abort.signal]));
+    this.state = { kind: "starting", abort, settled: started.then(noop, noop) };
+    return started;
+  }
+
+  private async start(ctx: SpawnContext, signal: AbortSignal): Promise<SpawnResult> {
     const model = this.options.model ?? "gpt-5.5";
     const readyTimeoutMs = this.options.readyTimeoutMs ?? 20_000;
     let proc: CodexAppServerProcess | undefined;
@@ -127,7 +134,7 @@ export class CodexAdapter implements ProviderAdapter {
         authJsonFrom: this.options.authJsonFrom,
         skillsDir: this.options.skillsDir,
       });
-      const deadline = AbortSignal.any([ctx.signal, AbortSignal.timeout(readyTimeoutMs)]);
+      const deadline = AbortSignal.any([signal, AbortSignal.timeout(readyTimeoutMs)]);
       proc = await startAppServer({
         binary: this.binary,
         codexHome: this.options.codexHome,
@@ -136,7 +143,7 @@ export class CodexAdapter implements ProviderAdapter {
         readyTimeoutMs,
         logger: this.logger,
         clock: this.clock,
-        signal: ctx.signal,
+        signal,
       });
       const rpcOptions = {
         logger: this.logger,
@@ -172,6 +179,8 @@ export class CodexAdapter implements ProviderAdapter {
       };
       const session = new CodexSession(rpc, settings, emit, this.logger, this.clock);
       const opened = await session.openThread(ctx.resume ? this.lastThreadId : undefined);
+      if (signal.aborted)
+        throw new RunnerError("ABORTED", "codex start-up was aborted", { cause: signal.reason });
       this.lastThreadId = opened.threadId;
       const live: Live = { providerSessionId, proc, rpc, session, cwd: ctx.cwd };
       this.state = { kind: "running", live };
@@ -185,6 +194,7 @@ export class CodexAdapter implements ProviderAdapter {
       this.state = { kind: "stopped" };
       await rpc?.close(500);
       await proc?.stop(2_000);
+      if (signal.aborted) throw new RunnerError("ABORTED", "codex start-up was aborted", { cause: e });
       if (e instanceof RunnerError && (e.code === "PROVIDER_NOT_READY" || e.code === "PROVIDER_SPAWN_FAILED"))
         throw e;
       throw new RunnerError("PROVIDER_NOT_READY", `codex did not become ready: ${(e as Error).message}`, {
@@ -262,6 +272,11 @@ export class CodexAdapter implements ProviderAdapter {
 
   /** Graceful: interrupt the running turn, close the socket, SIGTERM the server; hard: kill at once. Bounded by timeoutMs. */
   async shutdown(options: ShutdownOptions): Promise<void> {
+    if (this.state.kind === "starting") {
+      this.state.abort.abort(new RunnerError("ABORTED", "shut down during start-up"));
+      await this.state.settled;
+      return;
+    }
     if (this.state.kind !== "running") return;
     const { live } = this.state;
     this.state = { kind: "stopping", live };
@@ -324,3 +339,5 @@ export class CodexAdapter implements ProviderAdapter {
 function percent(used: number, max: number | undefined): number | undefined {
   return max ? Math.round((used / max) * 1000) / 10 : undefined;
 }
+
+function noop(): void {}

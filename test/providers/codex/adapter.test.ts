@@ -273,6 +273,22 @@ describe("codex adapter lifecycle", () => {
     );
   });
 
+  test("shutdown during start-up aborts the spawn and leaves no codex process", async () => {
+    const otherHome = join(dir.path, "home-aborted");
+    const starting = new RecordingAdapter(
+      { codexHome: otherHome, modelProvider: { baseUrl: fake.baseUrl, envKey: FAKE_KEY_ENV, maxRetries: 0 } },
+      userHome,
+    );
+    const spawn = starting.adapter.spawn(starting.spawnContext(work));
+    spawn.catch(() => {});
+    await waitFor(async () => (await processesWithCodexHome(otherHome)).length > 0, {
+      what: "the server to start",
+    });
+    await starting.adapter.shutdown({ graceful: true, timeoutMs: 5_000 });
+    await expect(spawn).rejects.toMatchObject({ code: "ABORTED" });
+    expect(await processesWithCodexHome(otherHome)).toEqual([]);
+  });
+
   test("an app-server killed from outside emits exited, and a new spawn works again", async () => {
     await agent.adapter.spawn(agent.spawnContext(work, true));
     const exited = agent.next("exited");

@@ -38,6 +38,10 @@ export interface DeliveryQueueOptions {
   batchSize?: number;
 }
 
+const MAX_UNSETTLED = 20_000;
+
+type Ready = { message: Message; claimed: boolean; taskId: number | undefined };
+
 export function taskIdOf(message: Message): number | undefined {
   const t = message.payload.taskId;
   return typeof t === "number" && Number.isInteger(t) && t > 0 ? t : undefined;
@@ -54,6 +58,9 @@ export class DeliveryQueue {
   private retryTimer: TimerHandle | undefined;
   private retryDelay: number;
   private failureLogged = false;
+  /** Delivered messages whose read mark or claim completion failed; retried when the relay lists them again. */
+  private readonly unsettled = new Map<number, Ready>();
+  private settleFailureLogged = false;
   private stopped = false;
   private readonly abort = new AbortController();
 
@@ -70,8 +77,12 @@ export class DeliveryQueue {
     if (this.stopped) return false;
     if (!matchesAgent(message, this.o.agent())) return false;
     if (message.from === this.o.agent().agentId) return false;
-    if (this.delivered.has(message.id) || this.pending.has(message.id) || this.inFlight.has(message.id))
+    if (this.delivered.has(message.id)) {
+      // Listed again (an unread read): if its read mark failed after delivery, this is the moment to retry it.
+      this.resettle(message.id);
       return false;
+    }
+    if (this.pending.has(message.id) || this.inFlight.has(message.id)) return false;
     this.pending.set(message.id, message);
     this.o.onStateChange?.(message.id, "queued");
     this.kick();
@@ -131,7 +142,7 @@ export class DeliveryQueue {
 
   private async deliverBatch(ids: number[]): Promise<boolean> {
     const agentId = this.o.agent().agentId;
-    const ready: { message: Message; claimed: boolean; taskId: number | undefined }[] = [];
+    const ready: Ready[] = [];
     for (const id of ids) {
       const message = this.pending.get(id)!;
       this.pending.delete(id);
@@ -195,24 +206,39 @@ export class DeliveryQueue {
   }
 
   /** After a delivery: mark read, and finish claims that are not held for a task. */
-  private async settle(
-    ready: { message: Message; claimed: boolean; taskId: number | undefined }[],
-    agentId: string,
-  ) {
+  private async settle(ready: Ready[], agentId: string) {
     await Promise.all(
       ready.map(async (r) => {
         try {
           await this.o.relay.markRead(r.message.id, agentId);
           if (r.claimed && r.taskId === undefined) await this.o.relay.completeClaim(r.message.id, agentId);
         } catch (e) {
-          // The provider has it; a lost read mark only means the relay may list it unread until the next try.
-          this.o.logger.warn(
-            { messageId: r.message.id, err: errorMessage(e) },
-            "could not mark a delivered message read",
-          );
+          // The provider has it. Left unread, a restarted runner would deliver it again (and a lapsed claim would
+          // let another agent take it), so it is retried when the relay next lists it unread.
+          if (this.unsettled.size >= MAX_UNSETTLED)
+            this.unsettled.delete(this.unsettled.keys().next().value!);
+          this.unsettled.set(r.message.id, r);
+          if (!this.settleFailureLogged) {
+            this.settleFailureLogged = true;
+            this.o.logger.warn(
+              { messageId: r.message.id, err: errorMessage(e) },
+              "could not mark a delivered message read; will retry",
+            );
+          }
         }
       }),
     );
+    if (this.settleFailureLogged && this.unsettled.size === 0) {
+      this.settleFailureLogged = false;
+      this.o.logger.info("read marks recovered");
+    }
+  }
+
+  private resettle(id: number): void {
+    const r = this.unsettled.get(id);
+    if (!r || this.stopped) return;
+    this.unsettled.delete(id);
+    void this.settle([r], this.o.agent().agentId);
   }
 
   private async requeue(ready: { message: Message; claimed: boolean }[]): Promise<void> {

@@ -1,6 +1,7 @@
 // RelayBusClient: one WebSocket session to the relay bus — hello/welcome, heartbeats, status, typed events, reconnects.
 import WebSocket from "ws";
 import {
+  BUS_CLOSE,
   busUrlFor,
   type Command,
   type ErrorFrame,
@@ -27,9 +28,26 @@ import { closeGracefully, sendText } from "./ws-io.ts";
  *                      ▲   │ fail / timeout    │ socket lost
  *          backoff due │   ▼                   ▼
  *                   reconnecting ◀─────────────┘
- * reconnectTransport() goes straight back to connecting; close() ends in closed from anywhere.
+ * reconnectTransport() goes straight back to connecting; close() ends in closed from anywhere, and so does
+ * the relay closing the session with 4409 (replaced) or 4410 (deregistered), which also emits `ended`.
  */
 export type TransportState = "idle" | "connecting" | "open" | "reconnecting" | "closed";
+
+/** Why the relay ended the session for good: another instance took the agent over, or it was deregistered. */
+export type BusEndCause = "replaced" | "deregistered";
+
+/** The relay closed the session with a terminal code; the client is closed and does not reconnect. */
+export interface BusEnded {
+  cause: BusEndCause;
+  closeCode: number;
+  /** The close reason the relay gave. */
+  detail: string;
+}
+
+const TERMINAL_CLOSES: ReadonlyMap<number, BusEndCause> = new Map([
+  [BUS_CLOSE.replaced, "replaced"],
+  [BUS_CLOSE.deregistered, "deregistered"],
+]);
 
 export type BusEvents = {
   "message.new": Message;
@@ -38,6 +56,8 @@ export type BusEvents = {
   welcome: WelcomeFrame;
   connected: { sessionId: string };
   disconnected: { reason: string };
+  /** Emitted once, after `disconnected`, when the relay ends the session for good (see BusEnded). */
+  ended: BusEnded;
   transport: { state: TransportState; previous: TransportState; reason: string };
 };
 
@@ -110,7 +130,7 @@ export class RelayBusClient {
     return this.events.on(event, listener);
   }
 
-  /** Begin connecting (idempotent); the client keeps reconnecting until close(). */
+  /** Begin connecting (idempotent); the client keeps reconnecting until close() or until the relay ends the session (`ended`). */
   start(): void {
     if (this.state === "idle") this.connect("start");
   }
@@ -198,7 +218,10 @@ export class RelayBusClient {
       this.logLimited(`socket:${e.code ?? e.message}`, "warn", `bus socket error: ${e.message}`);
     });
     ws.on("close", (code, why) => {
-      if (ws === this.socket) this.lose(`socket closed (${code}${why.length ? ` ${why.toString()}` : ""})`);
+      if (ws !== this.socket) return;
+      const cause = TERMINAL_CLOSES.get(code);
+      if (cause) this.end({ cause, closeCode: code, detail: why.toString() });
+      else this.lose(`socket closed (${code}${why.length ? ` ${why.toString()}` : ""})`);
     });
   }
 
@@ -254,6 +277,18 @@ export class RelayBusClient {
     } else {
       this.logLimited(`error:${frame.code}`, "warn", `relay bus error: ${frame.code}: ${frame.message}`);
     }
+  }
+
+  /** The relay ended the session for good: reconnecting would take the agent back from its new owner (or re-register it). */
+  private end(ended: BusEnded): void {
+    const reason = `relay ended the session: ${ended.cause}`;
+    this.log.warn({ closeCode: ended.closeCode, detail: ended.detail }, reason);
+    this.retireSocket(reason);
+    this.retryTimer?.cancel();
+    this.statusSlot.close();
+    this.closing = Promise.resolve();
+    this.setState("closed", reason);
+    this.events.emit("ended", ended);
   }
 
   /** The current socket is gone or useless: forget it and schedule the next attempt. */

@@ -145,4 +145,49 @@ describe("RelayBusClient with the embedded relay", () => {
     expect(["unauthorized", "token_expired"]).toContain(refused[0] as string);
     expect(stale.transportState).not.toBe("open");
   });
+
+  test("a newer instance's hello ends the session for good: 'ended' (replaced), state closed, no reconnect", async () => {
+    const t = await relay();
+    const c = bus({ relayUrl: t.url, token: await t.mintToken("bob") });
+    const states: string[] = [];
+    const ended: unknown[] = [];
+    const disconnected: unknown[] = [];
+    c.on("transport", (e) => states.push(e.state));
+    c.on("ended", (e) => ended.push(e));
+    c.on("disconnected", (e) => disconnected.push(e));
+    c.start();
+    await c.waitForOpen({ timeoutMs: 5_000 });
+    const newer = await t.openBus({ agentId: "bob", instanceId: "inst-newer" });
+    await waitFor(() => ended.length > 0, { what: "the ended event" });
+    expect(ended).toEqual([
+      { cause: "replaced", closeCode: 4409, detail: expect.stringContaining("replaced") },
+    ]);
+    expect(disconnected).toHaveLength(1);
+    expect(c.transportState).toBe("closed");
+    expect(states.at(-1)).toBe("closed");
+    await expect(c.waitForOpen({ timeoutMs: 1_000 })).rejects.toThrow(/closed/);
+    await expect(
+      c.statusAsync({ agentStatus: "idle", semanticStatus: "idle", ready: true, meta: {} }),
+    ).rejects.toThrow();
+    // The newer instance keeps the agent: its session still gets pushes and the row is its own.
+    await http(t.url, t.rootToken).sendMessage({ to: "bob", body: "who is there?" });
+    await newer.waitForFrame((f) => f.type === "message.new");
+    expect((await t.call(t.rootToken, "GET", "/v1/agents/bob")).body.instanceId).toBe("inst-newer");
+    expect(states.filter((s) => s === "connecting")).toHaveLength(1);
+  });
+
+  test("deregistration ends the session for good: 'ended' (deregistered), no reconnect re-registers the agent", async () => {
+    const t = await relay();
+    const token = await t.mintToken("bob");
+    const c = bus({ relayUrl: t.url, token });
+    const ended: { cause: string; closeCode: number }[] = [];
+    c.on("ended", (e) => ended.push(e));
+    c.start();
+    await c.waitForOpen({ timeoutMs: 5_000 });
+    expect((await t.call(token, "DELETE", "/v1/agents/bob")).status).toBe(200);
+    await waitFor(() => ended.length > 0, { what: "the ended event" });
+    expect(ended[0]).toMatchObject({ cause: "deregistered", closeCode: 4410 });
+    expect(c.transportState).toBe("closed");
+    expect((await t.call(t.rootToken, "GET", "/v1/agents/bob")).status).toBe(404);
+  });
 });

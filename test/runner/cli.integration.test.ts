@@ -1,9 +1,10 @@
 // The real `agent-relay-runner --provider command` as a child process: shutdown by command, by signal, bad options.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTmux } from "../../src/providers/tmux/run.ts";
+import { readRunnerInfoFile } from "../../src/runner/info-file.ts";
 import { echoAgentCommand, readEchoRecord, receivedInputs } from "../fixtures/echo-agent-record.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { type RunnerProcess, spawnRunnerCli } from "../support/runner.ts";
@@ -22,6 +23,8 @@ interface Child {
   agentId: string;
   dir: string;
   record: string;
+  /** Named by the env twin AGENT_RELAY_RUNNER_INFO_FILE. */
+  infoFile: string;
   tmuxEnv: Record<string, string>;
   socket: string;
 }
@@ -36,9 +39,10 @@ afterEach(async () => {
 });
 
 /** Start the CLI for `agentId` with the echo-agent fixture; resolves once it says the agent is up. */
-async function startCli(agentId: string, extra: string[] = []): Promise<Child> {
+async function startCli(agentId: string): Promise<Child> {
   const dir = mkdtempSync(join(tmpdir(), "relay-cli-runner-"));
   const record = join(dir, "record.jsonl");
+  const infoFile = join(dir, "runner-info.json");
   // A private TMUX_TMPDIR: the socket file of the runner's tmux server lands here, where the test can look.
   const tmuxEnv = { TMUX_TMPDIR: dir };
   const runner = spawnRunnerCli(
@@ -58,7 +62,6 @@ async function startCli(agentId: string, extra: string[] = []): Promise<Child> {
       "ready> $",
       "--quiet-ms",
       "300",
-      ...extra,
       "--",
       ...echoAgentCommand(),
     ],
@@ -67,9 +70,10 @@ async function startCli(agentId: string, extra: string[] = []): Promise<Child> {
       ...tmuxEnv,
       ECHO_AGENT_RECORD: record,
       AGENT_RELAY_LOG_LEVEL: process.env.CLI_TEST_LOG ?? "warn",
+      AGENT_RELAY_RUNNER_INFO_FILE: infoFile,
     },
   );
-  const child = { runner, agentId, dir, record, tmuxEnv, socket: `agent-relay-cli-${agentId}` };
+  const child = { runner, agentId, dir, record, infoFile, tmuxEnv, socket: `agent-relay-cli-${agentId}` };
   children.push(child);
   try {
     await waitFor(() => runner.stderr().includes(`agent ${agentId} is up`), {
@@ -110,7 +114,15 @@ async function agentStatus(agentId: string): Promise<number> {
 describe("agent-relay-runner CLI (child process, real relay, real tmux)", () => {
   test("agent.shutdown: the command succeeds, the agent is deregistered, the runner exits 0 and its tmux server is gone", async () => {
     const c = await startCli("cli-shut");
+    const { infoFile } = c;
     expect(await tmuxServerAlive(c)).toBe(true);
+    // The info file (named by the env twin) is 0600 and, once the agent is up, names the provider session.
+    expect(statSync(infoFile).mode & 0o777).toBe(0o600);
+    const info = await readRunnerInfoFile(infoFile);
+    expect(info).toMatchObject({ agentId: "cli-shut", runnerId: "cli-cli-shut", provider: "command" });
+    expect(info.pid, "the runner's pid (bun, exec'd by the launcher)").toBe(c.runner.proc.pid);
+    expect(info.providerSessionId).toBeDefined();
+    expect(info.tmuxSocket).toBe(c.socket);
     const sent = await relay.call(relay.rootToken, "POST", "/v1/messages", {
       from: "sender",
       to: "cli-shut",
@@ -131,6 +143,7 @@ describe("agent-relay-runner CLI (child process, real relay, real tmux)", () => 
     expect(final.result).toMatchObject({ stopped: true, graceful: true });
     expect(await agentStatus("cli-shut"), "GET /v1/agents/cli-shut after shutdown").toBe(404);
     expect(await tmuxServerAlive(c)).toBe(false);
+    expect(existsSync(infoFile), "the info file is removed at exit").toBe(false);
   }, 30_000);
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

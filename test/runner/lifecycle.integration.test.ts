@@ -61,6 +61,54 @@ describe("runner lifecycle (real relay, command provider in tmux)", () => {
     await waitFor(() => !r.runner.work.has("task", String(task.id)), { what: "the task work item to end" });
   });
 
+  test("the provider child gets the runner's env: control URL and secret, ids, relay URL, approval mode and token facts", async () => {
+    const names = [
+      "AGENT_RELAY_CONTROL_URL",
+      "AGENT_RELAY_CONTROL_SECRET",
+      "AGENT_RELAY_RUNNER_ID",
+      "AGENT_RELAY_PROVIDER_SESSION_ID",
+      "AGENT_RELAY_AGENT_ID",
+      "AGENT_RELAY_URL",
+      "AGENT_RELAY_APPROVAL_MODE",
+      "AGENT_RELAY_TOKEN",
+      "AGENT_RELAY_TOKEN_JTI",
+      "AGENT_RELAY_TOKEN_PROFILE",
+      "AGENT_RELAY_TOKEN_EXPIRES_AT",
+    ];
+    const r = await startTestRunner({
+      relay,
+      agentId: "env-a",
+      fixtureEnv: { ECHO_AGENT_SHOW_ENV: names.join(",") },
+    });
+    const env = r.starts()[0]!.env;
+    const record = r.runner.o.credentials.record!;
+    expect(env).toMatchObject({
+      AGENT_RELAY_CONTROL_URL: r.runner.control.url,
+      AGENT_RELAY_RUNNER_ID: "runner-env-a",
+      AGENT_RELAY_PROVIDER_SESSION_ID: r.runner.supervisor.providerSessionId,
+      AGENT_RELAY_AGENT_ID: "env-a",
+      AGENT_RELAY_URL: relay.url,
+      AGENT_RELAY_APPROVAL_MODE: "default",
+      AGENT_RELAY_TOKEN: r.runner.o.credentials.token,
+      AGENT_RELAY_TOKEN_JTI: record.jti,
+      AGENT_RELAY_TOKEN_PROFILE: "provider-agent",
+      AGENT_RELAY_TOKEN_EXPIRES_AT: String(record.expiresAt),
+    });
+    expect(env.AGENT_RELAY_CONTROL_SECRET?.length ?? 0, "a control secret is set").toBeGreaterThanOrEqual(32);
+    // The secret works against the control server; no secret is refused.
+    const url = `${r.runner.control.url}/v1/terminal`;
+    const withSecret = await fetch(url, {
+      headers: { authorization: `Bearer ${env.AGENT_RELAY_CONTROL_SECRET}` },
+    });
+    const without = await fetch(url);
+    expect(without.status).toBe(401);
+    expect(withSecret.status).toBe(200);
+    expect(
+      JSON.stringify(await withSecret.json()),
+      "the attach spec names the runner's tmux socket",
+    ).toContain(r.tmuxSocket);
+  });
+
   test("agent.restart starts a new provider session (new session id, new pid) and the next message is delivered", async () => {
     const r = await startTestRunner({ relay, agentId: "restart-a" });
     const firstSession = r.runner.supervisor.providerSessionId;

@@ -82,6 +82,12 @@ describe("codex adapter with a live app-server", () => {
     );
     expect(request?.developerText).toContain(RELAY_INSTRUCTIONS.split("\n")[0] as string);
     expect(request?.developerText).toContain("APPENDED-OPERATOR-NOTE");
+    // The relay skills are listed to the model with their whole descriptions (a bare `#` would start a YAML comment).
+    expect(request?.developerText).toContain(
+      '- reply: Reply to an agent-relay message. Use whenever a "[relay message #<id>',
+    );
+    for (const skill of ["guide", "read-message", "react"])
+      expect(request?.developerText).toContain(`- ${skill}: `);
     expect(request?.headers.authorization).toBe("Bearer sk-fake");
     const usage = agent.ofType("context.usage").at(-1);
     expect(usage?.usedTokens).toBeGreaterThan(0);

@@ -18,6 +18,15 @@ export function wireRunner(r: AgentRunner): void {
     status.publish();
   });
   bus.on("transport", () => status.publish());
+  // The relay ended the session for good. Replaced: the newer instance owns the agent now, so no deregistration.
+  // Deregistered: already done on the relay, and reconnecting would register the agent again.
+  bus.on("ended", ({ cause }) => {
+    const exit =
+      cause === "replaced"
+        ? { code: 1, reason: "replaced by a newer instance" }
+        : { code: 0, reason: "deregistered on the relay" };
+    void r.stop({ ...exit, deregister: false });
+  });
 
   // Hooks talk to the control server; their events count only for the current provider session.
   control.onProviderEvent((e) => {

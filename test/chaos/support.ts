@@ -169,6 +169,10 @@ export interface FaultProxy {
   url: string;
   /** Requests seen per fault kind applied ("pass", "status-503", "delay"). */
   readonly applied: Record<string, number>;
+  /** Statuses the relay answered passed-through requests with. */
+  readonly upstreamStatuses: Record<number, number>;
+  /** Bus frames relayed from the relay to the runner, by frame type. */
+  readonly busFrames: Record<string, number>;
   close(): void;
 }
 
@@ -180,6 +184,8 @@ interface WsData {
 /** An HTTP proxy on loopback that asks `decide` what to do with each request; bus upgrades are relayed untouched. */
 export function faultProxy(targetUrl: string, decide: (req: Request, path: string) => Fault): FaultProxy {
   const applied: Record<string, number> = {};
+  const upstreamStatuses: Record<number, number> = {};
+  const busFrames: Record<string, number> = {};
   const server = Bun.serve<WsData, never>({
     hostname: "127.0.0.1",
     port: 0,
@@ -218,7 +224,11 @@ export function faultProxy(targetUrl: string, decide: (req: Request, path: strin
           for (const m of ws.data.queue) up.send(m);
           ws.data.queue = [];
         });
-        up.addEventListener("message", (e) => ws.send(e.data as string));
+        up.addEventListener("message", (e) => {
+          const type = /"type":"([^"]{1,40})"/.exec(String(e.data))?.[1] ?? "?";
+          busFrames[type] = (busFrames[type] ?? 0) + 1;
+          ws.send(e.data as string);
+        });
         up.addEventListener("close", () => ws.close());
         up.addEventListener("error", () => ws.close());
       },
@@ -235,6 +245,8 @@ export function faultProxy(targetUrl: string, decide: (req: Request, path: strin
   return {
     url: `http://127.0.0.1:${server.port}`,
     applied,
+    upstreamStatuses,
+    busFrames,
     close: () => void server.stop(true),
   };
 }

@@ -83,6 +83,12 @@ describe("runner resilience (real relay, command provider in tmux)", () => {
       `sent ${sent.length} (≥ 15), lost ${lost.length}, duplicated ${duplicated.length}`,
     ).toEqual({ lost: [], duplicated: [] });
     expect(sent.length).toBeGreaterThanOrEqual(15);
+    // Read marks lost while the relay was down are made up: nothing delivered stays unread.
+    const token = r.runner.o.credentials.token;
+    await waitFor(
+      async () => (await second.call(token, "GET", "/v1/agents/drop-a/unread")).body.messages.length === 0,
+      { what: "every delivered message marked read" },
+    );
   }, 45_000);
 
   test("a short-lived runtime token is renewed, the bus reconnects with the new one, and a message sent after the old token's grace arrives", async () => {

@@ -18,14 +18,9 @@ import { composeRelayInstructions } from "../relay-instructions.ts";
 import { codexAttachSpec } from "./attach.ts";
 import { formatDeliveries, formatSystemNote } from "./format.ts";
 import { type ApprovalMode, type CodexModelProvider, prepareCodexHome } from "./home.ts";
-import {
-  type CodexAppServerProcess,
-  type CodexBinary,
-  resolveCodexBinary,
-  startAppServer,
-} from "./process.ts";
-import { CodexRpc } from "./rpc.ts";
-import { InitializeResult } from "./schemas.ts";
+import { launchAppServer } from "./launch.ts";
+import { type CodexAppServerProcess, type CodexBinary, resolveCodexBinary } from "./process.ts";
+import type { CodexRpc } from "./rpc.ts";
 import { CodexSession, type SessionEvent } from "./session.ts";
 
 export interface CodexAdapterOptions {
@@ -134,40 +129,19 @@ export class CodexAdapter implements ProviderAdapter {
         authJsonFrom: this.options.authJsonFrom,
         skillsDir: this.options.skillsDir,
       });
-      const deadline = AbortSignal.any([signal, AbortSignal.timeout(readyTimeoutMs)]);
-      proc = await startAppServer({
+      const launched = await launchAppServer({
         binary: this.binary,
         codexHome: this.options.codexHome,
         cwd: ctx.cwd,
         env: ctx.env,
         readyTimeoutMs,
+        requestTimeoutMs: this.options.requestTimeoutMs,
         logger: this.logger,
         clock: this.clock,
         signal,
       });
-      const rpcOptions = {
-        logger: this.logger,
-        clock: this.clock,
-        requestTimeoutMs: this.options.requestTimeoutMs,
-      };
-      rpc = await CodexRpc.connect(proc.url, { ...rpcOptions, signal: deadline });
-      await rpc.request(
-        "initialize",
-        {
-          clientInfo: { name: "agent_relay_runner", title: "agent-relay runner", version: "0.1.0" },
-          capabilities: {
-            experimentalApi: false,
-            optOutNotificationMethods: [
-              "item/agentMessage/delta",
-              "account/rateLimits/updated",
-              "item/commandExecution/outputDelta",
-            ],
-          },
-        },
-        InitializeResult,
-        { signal: deadline },
-      );
-      rpc.notify("initialized");
+      proc = launched.proc;
+      rpc = launched.rpc;
       const providerSessionId = ctx.providerSessionId;
       const emit = (e: SessionEvent) =>
         this.hub.emit({ ...e, providerSessionId } as Parameters<ProviderEventListener>[0]);

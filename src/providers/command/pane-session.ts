@@ -75,7 +75,9 @@ export class PaneSession {
       const { screen, status } = await this.tmux.snapshot(pane.paneId);
       if (status.state !== "running") {
         const exit = status.state === "dead" ? await this.tmux.waitForExit(pane.paneId) : status;
-        const why = `${command[0]} ended during start-up (${describeExit(exit)}); screen:\n${screenTail(screen)}`;
+        // tmux scrolls the last output into history to print "Pane is dead", so read some history too.
+        const last = await this.tmux.capturePane(pane.paneId, { startLine: -100 }).catch(() => screen);
+        const why = `${command[0]} ended during start-up (${describeExit(exit)}); screen:\n${screenTail(last)}`;
         throw new RunnerError("PROVIDER_SPAWN_FAILED", why);
       }
       if (detector.observe(screen, clock.now())) return;

@@ -19,7 +19,11 @@ export function screenForMatching(screen: string): string {
 
 /** The last `lines` non-blank rows, for error messages and logs. */
 export function screenTail(screen: string, lines = 12): string {
-  return screenForMatching(screen).split("\n").slice(-lines).join("\n");
+  return screen
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .slice(-lines)
+    .join("\n");
 }
 
 export interface ReadyOptions {

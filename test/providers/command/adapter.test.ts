@@ -157,6 +157,17 @@ describe("CommandAdapter", () => {
     expect(isAlive(startEvent()!.pid)).toBe(false);
   });
 
+  test("a program that ends during start-up fails the spawn with its exit code and screen", async () => {
+    const a = makeAdapter({ command: ["sh", "-c", "echo boom; exit 4"], readyPattern: /never shown/ });
+    const error = await a.spawn(spawnContext()).catch((e: unknown) => e);
+    expect(isRunnerError(error, "PROVIDER_SPAWN_FAILED")).toBe(true);
+    expect((error as Error).message).toMatch(
+      /ended during start-up \(exit code 4\); screen:\nboom\nPane is dead/,
+    );
+    expect(a.state).toBe("stopped");
+    expect(await box.tmux.isServerRunning()).toBe(false);
+  });
+
   test("a program that ends is reported as session.ended then exited, with its exit code", async () => {
     const a = makeAdapter();
     await a.spawn(spawnContext());

@@ -94,7 +94,7 @@ describe("TurnTracker", () => {
 describe("screen helpers", () => {
   test("matching sees the screen without trailing blank rows, keeping the prompt's trailing space", () => {
     expect(screenForMatching("a\nready> \n   \n\n")).toBe("a\nready> ");
-    expect(screenTail("1\n2\n3\n4\n\n", 2)).toBe("3\n4");
+    expect(screenTail("1\n2\n3\n\n\n4\n\n", 2)).toBe("3\n4");
   });
 
   test("a global pattern is made stateless so repeated tests give the same answer", () => {

@@ -268,9 +268,11 @@ describe("codex adapter lifecycle", () => {
     fake.script("HOLD-901", [text("never finished", { gate: new Promise(() => {}) })]);
     const started = agent.next("turn.started");
     await agent.adapter.deliver([relayMessage(901, "HOLD-901 long job")], signal());
-    await started;
+    const { turnId } = await started;
     const pid = agent.adapter.pid as number;
     await agent.adapter.shutdown({ graceful: true, timeoutMs: 5_000 });
+    // The turn was interrupted (Codex reported its end) before the server went down.
+    expect(agent.ofType("turn.completed").some((e) => e.turnId === turnId)).toBe(true);
     expect(await processesWithCodexHome(home)).toEqual([]);
     expect(() => process.kill(pid, 0)).toThrow();
     expect(agent.ofType("exited")).toHaveLength(0);

@@ -4,8 +4,9 @@ import { isAbsolute, join, resolve } from "node:path";
 import { type Clock, sleep, systemClock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import { type TmuxKey, validateTmuxKeys } from "./keys.ts";
+import { PANE_STATUS_FORMAT, type PaneExit, type PaneStatus, parsePaneStatus } from "./pane-status.ts";
 import { type PasteOptions, pasteSanitized } from "./paste.ts";
-import { isProcessRunning, readZombieExit } from "./process.ts";
+import { isProcessRunning } from "./process.ts";
 import { isTmuxAbsent, runTmux, type TmuxRunOptions } from "./run.ts";
 
 const SOCKET_NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -32,17 +33,7 @@ export interface PaneRef {
   pid: number;
 }
 
-/**
- * A pane's life: running; dead with its exit code, or the signal that killed it (both null when unknown: tmux 3.3
- * does not report signals); gone (killed, or never existed).
- */
-export type PaneStatus =
-  | { state: "running"; pid: number }
-  | { state: "dead"; pid: number; exitCode: number | null; signal: string | null }
-  | { state: "gone" };
-
-/** How a pane's program ended: every PaneStatus but "running". */
-export type PaneExit = Exclude<PaneStatus, { state: "running" }>;
+export type { PaneExit, PaneStatus };
 
 export interface CaptureOptions {
   /** First line to capture; negative numbers reach into the scroll-back history (default: top of the screen). */
@@ -57,20 +48,6 @@ export interface WaitForExitOptions {
   signal?: AbortSignal;
   /** How long a dead pane's lingering process may delay its exit status (default 5 s). */
   statusWaitMs?: number;
-}
-
-const PANE_STATUS_FORMAT = "#{pane_pid} #{pane_dead} #{pane_dead_status}";
-
-function parsePaneStatus(line: string): PaneStatus {
-  const [pidText, dead, status] = line.trim().split(" ");
-  const pid = Number(pidText);
-  // A server that is shutting down (its last session just killed) can answer with nothing at all.
-  if (!Number.isInteger(pid) || pid <= 0 || (dead !== "0" && dead !== "1")) return { state: "gone" };
-  if (dead === "0") return { state: "running", pid };
-  if (status) return { state: "dead", pid, exitCode: Number(status), signal: null };
-  // No status from tmux: it has not reaped the program (yet, or ever), or the program died of a signal.
-  const zombie = readZombieExit(pid);
-  return { state: "dead", pid, exitCode: zombie?.exitCode ?? null, signal: zombie?.signal ?? null };
 }
 
 function shellQuote(word: string): string {

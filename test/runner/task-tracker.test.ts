@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
 import { TaskTracker } from "../../src/runner/task-tracker.ts";
+import { ManualClock } from "../support/manual-clock.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { captureLogger } from "../support/runner.ts";
 
@@ -135,5 +136,40 @@ describe("TaskTracker", () => {
     expect(s.tracker.size).toBe(0);
     expect(s.ended.sort()).toEqual([closed, 987_654].sort());
     expect(await s.status(closed), "the other agent's outcome stands").toBe("cancelled");
+  });
+
+  test("held task claims are renewed; one that lapsed and went to another agent is dropped", async () => {
+    const clock = new ManualClock();
+    const relay = await startTestRelay({ clock, claimTtlMs: 60_000 });
+    cleanups.push(() => relay.close());
+    const agentId = "tt-renew";
+    const http = new RelayHttpClient({ relayUrl: relay.url, token: await relay.mintToken(agentId) });
+    const root = new RelayHttpClient({ relayUrl: relay.url, token: relay.rootToken });
+    cleanups.push(
+      () => http.close(),
+      () => root.close(),
+    );
+    const { logger, records } = captureLogger();
+    const tracker = new TaskTracker({ agentId: () => agentId, relay: http, logger });
+    const task = await root.createTask({ title: "long" });
+    const m = await root.sendMessage({ from: "x", to: agentId, body: "long job", claimable: true });
+    const claimed = await http.claim(m.id, agentId);
+    expect(claimed.ok).toBe(true);
+    tracker.track(task.id, m.id, true, false);
+
+    await clock.advance(50_000);
+    await tracker.renewClaims();
+    const renewed = await root.getMessage(m.id);
+    expect(renewed.claimExpiresAt, "expiry moved to renewal time + 60 s").toBe(clock.now() + 60_000);
+
+    await clock.advance(61_000);
+    expect((await root.claim(m.id, "someone-else")).ok, "the lapsed claim is free").toBe(true);
+    await tracker.renewClaims();
+    expect(tracker.heldClaims()).toEqual([]);
+    expect(records.filter((r) => r.msg === "task claim lost to another agent")).toHaveLength(1);
+    await tracker.releaseAll();
+    expect((await root.getMessage(m.id)).claimedBy, "the other agent's claim is untouched").toBe(
+      "someone-else",
+    );
   });
 });

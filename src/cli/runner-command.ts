@@ -4,10 +4,12 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pkg from "../../package.json" with { type: "json" };
 import { isConfigError, parseRunnerCli, type RunnerConfig, renderHelp } from "../config/index.ts";
+import type { ProviderAdapter } from "../providers/adapter.ts";
 import { createAdapter, tmuxNamesFor } from "../providers/factory.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { AgentRunner } from "../runner/agent-runner.ts";
 import { resolveRelayTarget } from "../runner/relay-target.ts";
+import { SessionStore } from "../runner/session-store.ts";
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger, type Logger } from "../util/logger.ts";
@@ -16,13 +18,18 @@ import { attachTerminal } from "./attach.ts";
 /** The launcher in bin/, which the provider's skills call back into. */
 export const BIN_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/agent-relay-runner");
 
+/** An agent id as one file-name segment. */
+function safeSegment(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_");
+}
+
 function loggerFor(config: RunnerConfig): { logger: Logger; file?: string } {
   if (config.headless)
     return { logger: createLogger({ level: config.logLevel, name: "agent-relay-runner" }) };
   // A person's terminal belongs to the provider: diagnostics go to a file.
   const dir = join(defaultRelayDir(), "logs");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `${config.agentId.replace(/[^A-Za-z0-9._-]/g, "_")}.log`);
+  const file = join(dir, `${safeSegment(config.agentId)}.log`);
   return { logger: createLogger({ level: config.logLevel, name: "agent-relay-runner", file }), file };
 }
 
@@ -60,14 +67,29 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   if (target.embedded)
     say(`embedded relay listening on ${target.url} (details in ${defaultRelayDir()}/relay.json)`);
 
-  const runner = new AgentRunner({
-    config,
-    adapter: createAdapter(config, {
+  // Per-agent state (provider config dirs, the session to resume) lives under ~/.agent-relay/agents/<agent>/.
+  const stateDir = join(defaultRelayDir(), "agents", safeSegment(config.agentId));
+  const sessionStore = new SessionStore(join(stateDir, "provider-session.json"), config.provider);
+  const resumeSessionId = await sessionStore.load();
+  let adapter: ProviderAdapter;
+  try {
+    adapter = createAdapter(config, {
       logger,
       clock: systemClock,
-      stateDir: defaultRelayDir(),
+      stateDir,
       relayUrl: target.url,
-    }),
+      resumeSessionId,
+    });
+  } catch (e) {
+    say(errorMessage(e));
+    await target.embedded?.stop();
+    return isConfigError(e) ? 2 : 1;
+  }
+  const runner = new AgentRunner({
+    config,
+    adapter,
+    sessionStore,
+    resumeFirstSpawn: resumeSessionId !== undefined,
     relayUrl: target.url,
     credentials: target.credentials,
     logger,

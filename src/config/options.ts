@@ -136,6 +136,15 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     description: "Model for the provider.",
   },
   {
+    key: "modelBaseUrl",
+    flag: "--model-base-url",
+    env: "AGENT_RELAY_MODEL_BASE_URL",
+    kind: "string",
+    placeholder: "<url>",
+    description:
+      "Model API endpoint other than the vendor's (a proxy or a local model): ANTHROPIC_BASE_URL for Claude, a custom Responses provider for Codex.",
+  },
+  {
     key: "effort",
     flag: "--effort",
     env: "AGENT_RELAY_EFFORT",

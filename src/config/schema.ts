@@ -80,6 +80,12 @@ export const RunnerConfigSchema = z.object({
   /** Absolute path of an existing directory. */
   cwd: nonEmpty,
   model: nonEmpty.optional(),
+  modelBaseUrl: z
+    .string()
+    .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
+      error: "expected an http(s):// URL",
+    })
+    .optional(),
   effort: nonEmpty.optional(),
   approvalMode: z.enum(APPROVAL_MODES, { error: `expected one of ${APPROVAL_MODES.join("|")}` }),
   headless: z.boolean(),

@@ -74,6 +74,8 @@ export type ProviderEvent = { providerSessionId: string } & (
   | { type: "context.usage"; usedTokens: number; maxTokens?: number }
   | { type: "delivery.confirmed"; messageId: number }
   | { type: "session.ended"; reason: string }
+  /** The provider moved to another native session/thread (e.g. after clearing its context): resume that one next time. */
+  | { type: "session.changed"; nativeSessionId: string }
   | { type: "exited"; exitCode: number | null; signal: string | null }
 );
 export type ProviderEventType = ProviderEvent["type"];

@@ -1,9 +1,15 @@
 // Builds the provider adapter a runner config asks for.
+
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import type { RunnerConfig } from "../config/index.ts";
+import { resolveProviderBin } from "../config/index.ts";
 import type { Clock } from "../util/clock.ts";
 import { RunnerError } from "../util/errors.ts";
 import type { ProviderAdapter } from "./adapter.ts";
+import { CodexAdapter, resolveCodexBinary } from "./codex/index.ts";
 import { CommandAdapter } from "./command/index.ts";
 
 export interface AdapterDeps {
@@ -12,6 +18,9 @@ export interface AdapterDeps {
   /** Private state folder for this runner (provider config dirs live below it). */
   stateDir: string;
   relayUrl: string;
+  /** The native session (Codex thread, Claude session) of the previous run, to resume. */
+  resumeSessionId?: string;
+  env?: Record<string, string | undefined>;
 }
 
 /** tmux names: letters, digits, `_` and `-` only (`.` and `:` are target separators). */
@@ -40,10 +49,42 @@ export function createAdapter(config: RunnerConfig, deps: AdapterDeps): Provider
         clock: deps.clock,
         logger: deps.logger,
       });
+    case "codex":
+      return createCodexAdapter(config, deps, tmux.socket);
     default:
       throw new RunnerError(
         "NOT_SUPPORTED",
         `the ${config.provider} provider is not wired into this build yet`,
       );
   }
+}
+
+/** The codex executable: --provider-bin, else `codex` on PATH, else the package's own (its native binary, no Node wrapper). */
+function codexBinary(config: RunnerConfig) {
+  const bin = resolveProviderBin("codex", config.providerBin);
+  const own = resolveCodexBinary();
+  return bin.includes(join("node_modules", ".bin")) ? own : { path: bin, env: {} };
+}
+
+function createCodexAdapter(config: RunnerConfig, deps: AdapterDeps, tmuxSocket: string): ProviderAdapter {
+  const env = deps.env ?? process.env;
+  // A person's own Codex login (ChatGPT or API key) is copied into the agent's private CODEX_HOME.
+  const userHome = env.CODEX_HOME ?? join(env.HOME ?? homedir(), ".codex");
+  const auth = join(userHome, "auth.json");
+  return new CodexAdapter({
+    codexHome: join(deps.stateDir, "codex-home"),
+    model: config.model,
+    effort: config.effort,
+    approvalMode: config.approvalMode,
+    systemPromptAppend: config.systemPromptAppend,
+    modelProvider: config.modelBaseUrl
+      ? { baseUrl: config.modelBaseUrl, envKey: "OPENAI_API_KEY" }
+      : undefined,
+    authJsonFrom: existsSync(auth) ? auth : undefined,
+    resumeThreadId: deps.resumeSessionId,
+    binary: codexBinary(config),
+    tmuxSocket,
+    logger: deps.logger,
+    clock: deps.clock,
+  });
 }

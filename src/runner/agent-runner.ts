@@ -20,6 +20,7 @@ import { Periodic } from "./periodic.ts";
 import { ProviderEventSink } from "./provider-events.ts";
 import { ProviderSupervisor } from "./provider-supervisor.ts";
 import { RestartPolicy, type RestartPolicyLimits } from "./restart-policy.ts";
+import type { SessionStore } from "./session-store.ts";
 import { StatusPublisher } from "./status-publisher.ts";
 import { TaskTracker } from "./task-tracker.ts";
 import { TokenRenewer } from "./token-renewer.ts";
@@ -43,6 +44,10 @@ export interface AgentRunnerOptions {
   timers?: Partial<Record<keyof typeof RUNNER_TIMERS, number>>;
   restartLimits?: Partial<RestartPolicyLimits>;
   control?: ControlServerOptions;
+  /** Where the provider's native session id is kept so a restarted runner resumes it. */
+  sessionStore?: SessionStore;
+  /** The first spawn resumes the saved native session (the adapter was given its id). */
+  resumeFirstSpawn?: boolean;
   /** How long start() waits for the bus to open. */
   connectTimeoutMs?: number;
 }
@@ -128,6 +133,7 @@ export class AgentRunner {
       logger: this.log.child({ part: "provider" }),
       envFor: (sessionId) => this.providerEnv(sessionId),
       restartOnExit: config.headless,
+      resumeFirst: o.resumeFirstSpawn,
       decideOnExit: (exit) => policy.recordExit(exit),
       onEvent: (e) => this.onProviderEvent(e),
       onStateChange: (state) => this.onSupervisorState(state),
@@ -312,6 +318,7 @@ export class AgentRunner {
   }
 
   onProviderEvent(event: ProviderEvent): void {
+    if (event.type === "session.changed") this.saveSession(event.nativeSessionId);
     this.events.handle(event);
     this.status.publish();
   }
@@ -319,6 +326,8 @@ export class AgentRunner {
   private onSupervisorState(state: string): void {
     this.work.setCondition("starting", state === "spawning");
     if (state === "running") {
+      const native = this.supervisor.nativeSessionId;
+      if (native) this.saveSession(native);
       this.work.setCondition("offline", false);
       this.work.setCondition("error", false);
       void this.writeInfo();
@@ -342,6 +351,12 @@ export class AgentRunner {
       }
       void this.stop({ code: 0, reason: `${command.type} command`, deregister: true, graceful: true });
     }
+  }
+
+  private saveSession(nativeSessionId: string): void {
+    this.o.sessionStore?.save(nativeSessionId).catch((e) => {
+      this.log.warn({ err: errorMessage(e) }, "could not save the provider session id");
+    });
   }
 
   private async deliverInitialPrompt(prompt: string): Promise<void> {

@@ -83,6 +83,9 @@ export class ProviderEventSink {
       case "session.ended":
         this.o.onTimeline("provider-session-ended", { reason: event.reason });
         return;
+      case "session.changed":
+        this.o.onTimeline("provider-session-changed", { nativeSessionId: event.nativeSessionId });
+        return;
       case "exited":
         this.o.onTimeline("provider-exited", { exitCode: event.exitCode, signal: event.signal });
         this.providerGone();

@@ -24,6 +24,8 @@ export interface SupervisorOptions {
   logger: Logger;
   /** Environment for a spawn, given its fresh provider session id. */
   envFor: (providerSessionId: string) => Record<string, string>;
+  /** The first spawn resumes the provider's previous native session (a restarted runner). */
+  resumeFirst?: boolean;
   /** Whether an unexpected exit may be answered with a restart (headless with a terminal session). */
   restartOnExit: boolean;
   /** The restart policy: what to do about an exit, given when it happened and how long the provider ran. */
@@ -106,7 +108,7 @@ export class ProviderSupervisor {
         providerSessionId,
         env: this.o.envFor(providerSessionId),
         cwd: this.o.cwd,
-        resume: resume || this.spawnCount > 1,
+        resume: resume || this.spawnCount > 1 || this.o.resumeFirst === true,
         signal: this.abort.signal,
       });
     } catch (e) {

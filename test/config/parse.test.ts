@@ -51,6 +51,7 @@ const SAMPLES: Record<string, Sample> = {
   capabilities: { flag: () => ["--capability", "review"], env: () => "review", expected: () => ["review"] },
   cwd: { flag: () => ["--cwd", dir], env: () => dir, expected: () => dir },
   model: str("--model", "opus"),
+  modelBaseUrl: str("--model-base-url", "http://127.0.0.1:4000/v1"),
   effort: str("--effort", "high"),
   approvalMode: str("--approval-mode", "read-only"),
   headless: { flag: () => ["--headless"], env: () => "1", expected: () => true },

@@ -205,8 +205,14 @@ export class CodexAdapter implements ProviderAdapter {
   }
 
   async clearContext(signal: AbortSignal): Promise<void> {
-    const threadId = await this.requireLive("clear the context").session.clearContext(signal);
+    const live = this.requireLive("clear the context");
+    const threadId = await live.session.clearContext(signal);
     this.lastThreadId = threadId;
+    this.hub.emit({
+      type: "session.changed",
+      nativeSessionId: threadId,
+      providerSessionId: live.providerSessionId,
+    });
   }
 
   async respondToPermissionDecision(approvalId: string, decision: PermissionDecision): Promise<boolean> {

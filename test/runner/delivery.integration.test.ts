@@ -1,5 +1,8 @@
 // The runner end to end: real relay, real command provider (echo-agent fixture) in real tmux.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { receivedInputs } from "../fixtures/echo-agent-record.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { startTestRunner, stopTestRunners } from "../support/runner.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -13,8 +16,20 @@ afterAll(async () => {
 });
 afterEach(stopTestRunners);
 
-async function send(body: Record<string, unknown>): Promise<number> {
-  const res = await relay.call(relay.rootToken, "POST", "/v1/messages", { from: "sender", ...body });
+/** A relay of its own, for tests that must not see the shared relay's broadcasts. */
+async function ownRelay(): Promise<TestRelay> {
+  const t = await startTestRelay();
+  own.push(t);
+  return t;
+}
+const own: TestRelay[] = [];
+afterEach(async () => {
+  await stopTestRunners(); // runners deregister through their relay: stop them first
+  for (const t of own.splice(0)) await t.close();
+});
+
+async function send(body: Record<string, unknown>, via: TestRelay = relay): Promise<number> {
+  const res = await via.call(via.rootToken, "POST", "/v1/messages", { from: "sender", ...body });
   if (res.status !== 200) throw new Error(`send failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.id as number;
 }
@@ -93,4 +108,44 @@ describe("runner delivery (real relay, command provider in tmux)", () => {
       );
     }
   }, 45_000);
+
+  test("at start the initial prompt goes first, then unread messages sent while the runner was away, once each", async () => {
+    const relay = await ownRelay();
+    const early = [
+      await send({ to: "boot-a", body: "sent before start 1" }, relay),
+      await send({ to: "boot-a", body: "sent before start 2" }, relay),
+    ];
+    const r = await startTestRunner({
+      relay,
+      agentId: "boot-a",
+      extraArgs: ["--prompt", "you are a test agent"],
+    });
+    await waitFor(() => early.every((id) => r.messageIds().includes(id)), { what: "the 2 early messages" });
+    const inputs = receivedInputs(r.recordFile);
+    expect(inputs[0]!.pasted, "the initial prompt is the first input").toBe("you are a test agent");
+    expect(r.messageIds(), "2 sent before start, 2 received once").toEqual(early);
+  });
+
+  test("an attachment is downloaded into the agent's cache and the delivery names its local path", async () => {
+    const relay = await ownRelay();
+    const bytes = new TextEncoder().encode("col1,col2\n1,2\n");
+    const up = await relay.fetchAs(relay.rootToken, "/v1/attachments?name=../../data.csv&mimeType=text/csv", {
+      method: "POST",
+      body: bytes,
+      headers: { "content-type": "application/octet-stream" },
+    });
+    expect(up.status).toBe(200);
+    const ref = (await up.json()) as { id: string };
+    const r = await startTestRunner({ relay, agentId: "files-a" });
+    const id = await send({ to: "files-a", body: "see attached", attachmentIds: [ref.id] }, relay);
+    await waitFor(() => r.messageIds().includes(id), { what: "the message with an attachment" });
+    const text = receivedInputs(r.recordFile)[0]!.pasted;
+    const path = /Attachments:\r- (\S+) \(/.exec(text)?.[1];
+    expect(path, `attachment line in: ${text}`).toBeDefined();
+    // The name "../../data.csv" cannot climb out: the file sits directly in the agent's cache folder.
+    expect(dirname(path!)).toBe(join(r.dir, "cache", "attachments", "files-a"));
+    expect(basename(path!).endsWith("data.csv")).toBe(true);
+    expect(new Uint8Array(readFileSync(path!))).toEqual(bytes);
+    expect(statSync(path!).mode & 0o777).toBe(0o600);
+  });
 });

@@ -132,6 +132,24 @@ describe("runner lifecycle (real relay, command provider in tmux)", () => {
     expect(r.messageIds(), "1 message sent, 1 received").toEqual([id]);
   });
 
+  test("messages sent while agent.restart runs each arrive exactly once", async () => {
+    const r = await startTestRunner({ relay, agentId: "restart-b" });
+    const sent: number[] = [];
+    for (let i = 0; i < 3; i++) sent.push(await send("restart-b", `before ${i}`));
+    const cmd = await post("/v1/commands", { target: "restart-b", type: "agent.restart" });
+    for (let i = 0; i < 6; i++) sent.push(await send("restart-b", `during ${i}`));
+    const outcome = await commandOutcome(cmd.id);
+    expect(outcome.status, `agent.restart: ${outcome.error}`).toBe("succeeded");
+    for (let i = 0; i < 3; i++) sent.push(await send("restart-b", `after ${i}`));
+    await waitFor(() => sent.every((id) => r.messageIds().includes(id)), {
+      timeoutMs: 15_000,
+      what: `all ${sent.length} messages`,
+    });
+    const got = r.messageIds();
+    const twice = sent.filter((id) => got.filter((g) => g === id).length > 1);
+    expect(twice, `sent ${sent.length}, received ${got.length}, duplicated ${twice.length}`).toEqual([]);
+  });
+
   test("with --no-exit-on-shutdown, agent.shutdown stops the provider but the runner stays up and reports offline", async () => {
     const r = await startTestRunner({ relay, agentId: "stay-a", extraArgs: ["--no-exit-on-shutdown"] });
     const [start] = r.starts();

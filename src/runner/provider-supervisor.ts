@@ -72,7 +72,8 @@ export class ProviderSupervisor {
 
   /** Graceful stop, then a fresh spawn (agent.restart). */
   async restart(timeoutMs: number): Promise<void> {
-    this.expect(["running", "restart-wait", "failed"], "restart");
+    // A stopped provider (agent.shutdown with --no-exit-on-shutdown) or one that gave up may be restarted on request.
+    this.expect(["running", "restart-wait", "failed", "stopped", "gave-up"], "restart");
     this.restartTimer?.cancel();
     this.restartTimer = undefined;
     this.set("stopping");
@@ -93,8 +94,12 @@ export class ProviderSupervisor {
       if (wasUp) await this.o.adapter.shutdown(options);
     } finally {
       this.set("stopped");
-      this.unsubscribe();
     }
+  }
+
+  /** The runner is going away: stop listening to the adapter. */
+  dispose(): void {
+    this.unsubscribe();
   }
 
   private async spawn(resume: boolean): Promise<void> {

@@ -54,6 +54,19 @@ describe("ProviderSupervisor", () => {
     expect(s.states).toEqual(["spawning", "running", "stopping", "spawning", "running"]);
   });
 
+  test("a provider stopped by agent.shutdown (runner kept up) starts again on agent.restart, and reports its events", async () => {
+    const s = setup();
+    await s.supervisor.start();
+    await s.supervisor.stop({ graceful: true, timeoutMs: 1_000 });
+    expect(s.supervisor.state).toBe("stopped");
+    await s.supervisor.restart(1_000);
+    expect(s.supervisor.state).toBe("running");
+    expect(s.adapter.spawns).toHaveLength(2);
+    s.adapter.emit({ type: "turn.started" });
+    expect(s.events.at(-1)?.type).toBe("turn.started");
+    expect(s.events.at(-1)?.providerSessionId).toBe(s.supervisor.providerSessionId!);
+  });
+
   test("events from an earlier provider session are ignored", async () => {
     const s = setup();
     await s.supervisor.start();

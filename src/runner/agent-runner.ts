@@ -303,6 +303,7 @@ export class AgentRunner {
       }
     };
     await step("provider stop", () => this.supervisor.stop({ graceful: o.graceful, timeoutMs: 10_000 }));
+    this.supervisor.dispose();
     await step("claim release", () => this.tasks.releaseAll());
     this.work.setCondition("offline", true, o.reason);
     await step("final status", () => this.bus.statusAsync(this.status.flush()));
@@ -396,8 +397,11 @@ export class AgentRunner {
     };
   }
 
+  // The relay replaces an agent's meta with each status or heartbeat frame's, so both carry the full picture:
+  // otherwise a heartbeat would hide pending permissions and every status change the provider's runtime meta.
   private statusMeta(): Record<string, unknown> {
     return {
+      ...this.runtimeMeta(),
       provider: this.o.config.provider,
       providerState: this.supervisor.state,
       providerSessionId: this.supervisor.providerSessionId,
@@ -409,6 +413,11 @@ export class AgentRunner {
   }
 
   private heartbeatMeta(): Record<string, unknown> {
+    // Timeline events ride on status frames only, once each.
+    return { ...this.status.snapshot().meta, timeline: undefined };
+  }
+
+  private runtimeMeta(): Record<string, unknown> {
     return {
       ...this.o.adapter.runtimeMeta?.(),
       contextUsage: this.events.facts.contextUsage,

@@ -11,6 +11,7 @@ import {
   until,
 } from "./support/common.ts";
 import { startNullRunner } from "./support/null-runner.ts";
+import { cpuSeconds } from "./support/proc.ts";
 
 const CONCURRENCY = 64;
 
@@ -69,6 +70,8 @@ export async function throughputBench(): Promise<Row[]> {
         agentId,
       });
       try {
+        const relayCpu0 = cpuSeconds(relay.proc.proc.pid);
+        const selfCpu0 = process.cpuUsage();
         const sent = await blast(relay.url, count, (i) => ({ to: agentId, body: `tp-${i}`, claimable }));
         const last = await until(
           () => r.adapter.deliveries.length >= count && r.adapter.deliveries[count - 1]!.at,
@@ -76,6 +79,12 @@ export async function throughputBench(): Promise<Row[]> {
           `${count} deliveries`,
         );
         const rate = (count * 1000) / (last - sent.start);
+        const wall = (last - sent.start) / 1000;
+        const selfCpu = process.cpuUsage(selfCpu0);
+        const cpu = {
+          relay: ((cpuSeconds(relay.proc.proc.pid) - relayCpu0) / wall) * 100,
+          senderAndRunner: ((selfCpu.user + selfCpu.system) / 1e6 / wall) * 100,
+        };
         const unique = new Set(r.adapter.deliveries.map((d) => d.id)).size;
         await r.runner.queue.idle();
         const unread = await until(
@@ -90,7 +99,8 @@ export async function throughputBench(): Promise<Row[]> {
         say(
           `throughput ${claimable ? "claimable" : "non-claimable"}: ${count} sent, ${unique} delivered unique ` +
             `(${r.adapter.deliveries.length - unique} duplicates), unread left ${unread}; ${rate.toFixed(0)}/s ` +
-            `(posting ran at ${postRate.toFixed(0)}/s)`,
+            `(posting ran at ${postRate.toFixed(0)}/s); CPU: relay ${cpu.relay.toFixed(0)}%, ` +
+            `sender + runner process ${cpu.senderAndRunner.toFixed(0)}% of a core`,
         );
         if (unique !== count) throw new Error(`throughput: lost ${count - unique} of ${count}`);
         return rate;

@@ -29,6 +29,7 @@ import { prepareClaudeConfigDir } from "./config-dir.ts";
 import { DeliveryConfirmer } from "./confirm.ts";
 import { formatDeliveriesForPaste, formatMonitorLine } from "./format.ts";
 import { buildClaudeLaunch, launcherArgv } from "./launch.ts";
+import { transcriptHasConversation } from "./session-file.ts";
 import { ClaudeTerminal } from "./terminal.ts";
 
 export interface ClaudeAdapterOptions {
@@ -45,6 +46,8 @@ export interface ClaudeAdapterOptions {
   approvalMode: ApprovalMode;
   model?: string;
   systemPromptAppend?: string;
+  /** The user's own Claude config dir whose login is linked in (default ~/.claude); null: never link a login. */
+  userConfigDir?: string | null;
   /** Leave telemetry on so the relay monitor can run (default true); the auto-updater is always off. */
   armMonitor?: boolean;
   /** Whether hook payloads will arrive through `handleControlEvent` (default true); readiness then needs SessionStart. */
@@ -87,6 +90,7 @@ export class ClaudeAdapter implements ProviderAdapter {
   private terminal: ClaudeTerminal | undefined;
   private readonly confirmer: DeliveryConfirmer;
   private sessionStartSeen = false;
+  private transcriptPath: string | undefined;
   private monitors = 0;
   /** Per hooks: a turn is running (UserPromptSubmit seen, no Stop/StopFailure yet). */
   private hookBusy = false;
@@ -124,7 +128,10 @@ export class ClaudeAdapter implements ProviderAdapter {
 
   private handleHook(p: HookPayload): void {
     const raw = p as Record<string, unknown>;
-    if (typeof raw.transcript_path === "string") void this.confirmer.followTranscript(raw.transcript_path);
+    if (typeof raw.transcript_path === "string") {
+      this.transcriptPath = raw.transcript_path;
+      void this.confirmer.followTranscript(raw.transcript_path);
+    }
     switch (p.hook_event_name) {
       case "SessionStart":
         this.claudeSessionId = p.session_id;
@@ -163,7 +170,12 @@ export class ClaudeAdapter implements ProviderAdapter {
     this.hookBusy = false;
     this.permissionOpen = false;
     this.monitors = 0;
-    const resume = ctx.resume && this.claudeSessionId !== undefined;
+    // Resume only what Claude can reopen; otherwise start a fresh conversation rather than fail the restart.
+    const resume =
+      ctx.resume &&
+      this.claudeSessionId !== undefined &&
+      (await transcriptHasConversation(this.transcriptPath));
+    if (ctx.resume && !resume) this.log.warn("no resumable Claude conversation; starting a new one");
     const claudeSessionId = resume ? (this.claudeSessionId as string) : ctx.providerSessionId;
     this.claudeSessionId = claudeSessionId;
     const armMonitor = this.o.armMonitor ?? true;
@@ -173,6 +185,7 @@ export class ClaudeAdapter implements ProviderAdapter {
         trustedDirs: [ctx.cwd],
         apiKey: ctx.env.ANTHROPIC_API_KEY ?? process.env.ANTHROPIC_API_KEY,
         armMonitor,
+        ...(this.o.userConfigDir !== undefined ? { userConfigDir: this.o.userConfigDir } : {}),
       });
       const launch = buildClaudeLaunch({
         claudeBin: this.o.claudeBin ?? "claude",
@@ -327,7 +340,11 @@ export class ClaudeAdapter implements ProviderAdapter {
   /** Paste text and submit it, never while a dialog is open (an Enter there approves a tool). */
   private async paste(text: string, signal: AbortSignal): Promise<void> {
     const terminal = this.terminal as ClaudeTerminal;
-    const checked = await terminal.waitForNoDialog(this.o.dialogWaitMs ?? 20_000, () => this.permissionOpen, signal);
+    const checked = await terminal.waitForNoDialog(
+      this.o.dialogWaitMs ?? 20_000,
+      () => this.permissionOpen,
+      signal,
+    );
     await terminal.submit(text, () => this.permissionOpen, signal, checked);
   }
 

@@ -44,3 +44,17 @@ export async function readSessionFile(
     return undefined;
   }
 }
+
+/**
+ * Whether a transcript holds a conversation `--resume` can open. Claude writes messages to it lazily (about a
+ * second after a turn), so a process killed right after its first turn leaves only metadata — and `--resume`
+ * then exits with "No conversation found".
+ */
+export async function transcriptHasConversation(path: string | undefined): Promise<boolean> {
+  if (!path) return false;
+  try {
+    return /"type":"(?:user|assistant)"/.test(await readFile(path, "utf8"));
+  } catch {
+    return false;
+  }
+}

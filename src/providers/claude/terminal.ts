@@ -94,7 +94,12 @@ export class ClaudeTerminal {
    * empty again, or claude exited for `/exit`). Enter is retried once; never while a dialog is open.
    * `checked` is a snapshot the caller just took with no dialog open (saves re-reading the screen).
    */
-  async submit(text: string, permissionOpen: () => boolean, signal?: AbortSignal, checked?: Snapshot): Promise<void> {
+  async submit(
+    text: string,
+    permissionOpen: () => boolean,
+    signal?: AbortSignal,
+    checked?: Snapshot,
+  ): Promise<void> {
     const before = checked ?? (await this.waitForNoDialog(0, permissionOpen, signal));
     // Text left in the box (an Esc puts the interrupted prompt back) would be glued to ours: clear it first.
     if (pendingInput(before.raw) !== "") await this.tmux.sendKeys(this.pane.paneId, ["C-u"]);

@@ -1,6 +1,7 @@
 // The Claude adapter end to end: real claude CLI in real tmux, the real control server and plugin, a fake model.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isRunnerError } from "../../../src/util/errors.ts";
 import { waitFor, waitForEvent } from "../../support/wait-for.ts";
@@ -39,7 +40,7 @@ afterAll(async () => {
   await stopRig(rig);
   // Claude's monitor and hooks are known to orphan: nothing that carries one of our config dirs may survive.
   const left = await waitFor(async () => ((await processesUsing(dirs)).length === 0 ? true : undefined), {
-    timeoutMs: 5_000,
+    timeoutMs: 10_000,
     what: "no claude, monitor or hook process left",
   }).catch(async () => processesUsing(dirs));
   expect(left).toBe(true);
@@ -63,7 +64,7 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     // The config dir is private: mode 0700.
     const { statSync } = await import("node:fs");
     expect(statSync(a.configDir).mode & 0o777).toBe(0o700);
-  }, 30_000);
+  }, 60_000);
 
   test("a pasted relay message reaches the model's request and is confirmed from the UserPromptSubmit hook", async () => {
     const a = await agent({ armMonitor: false });
@@ -86,13 +87,13 @@ describe("ClaudeAdapter with the real claude CLI", () => {
       messageId: item.message.id,
       providerSessionId: a.providerSessionId,
     });
-  }, 30_000);
+  }, 60_000);
 
   test("with the monitor armed, a message reaches the model through the plugin monitor without keystrokes", async () => {
     const a = await agent({ armMonitor: true });
     await a.spawn();
     await waitFor(() => a.adapter.deliveryPath === "monitor", {
-      timeoutMs: 10_000,
+      timeoutMs: 25_000,
       what: "the relay monitor to connect",
     });
     const item = relayMessage("please check the monitor path", { from: "bob" });
@@ -108,7 +109,7 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     expect(req.allText).toContain("<task-notification>");
     expect(req.allText).toContain("please check the monitor path");
     expect(result.state).toBe("confirmed");
-  }, 30_000);
+  }, 60_000);
 
   test("hostile text (ESC sequences, a paste terminator, slash-command lines) arrives as inert text and runs nothing", async () => {
     const a = await agent({ armMonitor: false });
@@ -128,7 +129,7 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     expect(hooksSeen(rig, a.providerSessionId, "SessionEnd")).toEqual([]);
     expect(hooksSeen(rig, a.providerSessionId, "SessionStart").map((p) => p.source)).toEqual(["startup"]);
     expect(a.events.some((e) => e.type === "exited")).toBe(false);
-  }, 30_000);
+  }, 60_000);
 
   test("the scripted model runs the reply command without a permission prompt", async () => {
     const a = await agent({ armMonitor: false });
@@ -143,16 +144,15 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     const line = await waitFor(
       async () => {
         if (!existsSync(rig.relayCliLog)) return undefined;
-        const { readFile } = await import("node:fs/promises");
         return (await readFile(rig.relayCliLog, "utf8"))
           .split("\n")
           .find((l) => l.includes(`reply ${item.message.id}`));
       },
-      { timeoutMs: 15_000, what: "the reply command to run" },
+      { timeoutMs: 30_000, what: "the reply command to run" },
     );
     expect(line).toBe(`msg reply ${item.message.id} pong from claude`);
     expect(hooksSeen(rig, a.providerSessionId, "PermissionRequest")).toEqual([]);
-  }, 30_000);
+  }, 60_000);
 
   test("a 429 from the model surfaces as a StopFailure hook and a turn.failed event", async () => {
     const a = await agent({ armMonitor: false });
@@ -170,7 +170,7 @@ describe("ClaudeAdapter with the real claude CLI", () => {
         ),
       { what: "turn.failed from the control server" },
     );
-  }, 30_000);
+  }, 60_000);
 
   test("compact runs /compact to PostCompact; clearContext runs /clear and the adapter follows the new Claude session", async () => {
     const a = await agent({ armMonitor: false });
@@ -184,37 +184,104 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     const before = a.adapter.runtimeMeta().claudeSessionId;
     await a.adapter.clearContext(AbortSignal.timeout(15_000));
     expect(a.adapter.runtimeMeta().claudeSessionId).not.toBe(before);
-  }, 30_000);
+  }, 60_000);
 
   test("graceful shutdown exits claude through /exit and leaves no process behind", async () => {
     const a = await agent({ armMonitor: true });
     await a.spawn();
-    await waitFor(() => a.adapter.deliveryPath === "monitor", { timeoutMs: 10_000, what: "the monitor" });
+    await waitFor(() => a.adapter.deliveryPath === "monitor", { timeoutMs: 25_000, what: "the monitor" });
     await a.adapter.shutdown({ graceful: true, timeoutMs: 10_000 });
     expect(hooksSeen(rig, a.providerSessionId, "SessionEnd").map((p) => p.reason)).toContain(
       "prompt_input_exit",
     );
     expect(a.events.some((e) => e.type === "exited")).toBe(true);
     await waitFor(async () => (await processesUsing([a.configDir])).length === 0, {
-      timeoutMs: 5_000,
+      timeoutMs: 10_000,
       what: "every process of this agent to be gone",
     });
-  }, 30_000);
+  }, 60_000);
 
   test("killing the claude process is reported as exited and its monitor does not survive", async () => {
     const a = await agent({ armMonitor: true });
     await a.spawn();
-    await waitFor(() => a.adapter.deliveryPath === "monitor", { timeoutMs: 10_000, what: "the monitor" });
+    await waitFor(() => a.adapter.deliveryPath === "monitor", { timeoutMs: 25_000, what: "the monitor" });
     const exited = waitForEvent(a.adapter.onEvent.bind(a.adapter), (e) => e.type === "exited", {
       timeoutMs: 10_000,
     });
     process.kill(a.pid as number, "SIGKILL");
     await exited;
     await waitFor(async () => (await processesUsing([a.configDir])).length === 0, {
-      timeoutMs: 5_000,
+      timeoutMs: 10_000,
       what: "the orphaned monitor to be gone",
     });
-  }, 30_000);
+  }, 60_000);
+
+  test("a permission request goes through the hook to the control server and the relay's approval runs the tool", async () => {
+    const a = await agent({ armMonitor: false, approvalMode: "default" });
+    await a.spawn();
+    const target = join(a.cwd, "approved.txt");
+    const item = relayMessage("please create the file");
+    rig.fake.script({
+      match: `[relay message #${item.message.id} from`,
+      once: true,
+      reply: { kind: "bash", command: `touch ${target}` },
+    });
+    await a.adapter.deliver([item], AbortSignal.timeout(20_000));
+    const asked = await waitFor(
+      () =>
+        rig.providerEvents.find(
+          (e) => e.type === "permission.requested" && e.providerSessionId === a.providerSessionId,
+        ),
+      { timeoutMs: 30_000, what: "permission.requested from the PermissionRequest hook" },
+    );
+    expect(existsSync(target)).toBe(false);
+    if (asked.type !== "permission.requested") throw new Error("unreachable");
+    expect(asked.request.detail).toContain("approved.txt");
+    expect(rig.control.resolvePermission(asked.request.approvalId, "approve")).toBe(true);
+    await waitFor(() => existsSync(target), { timeoutMs: 30_000, what: "the approved tool to run" });
+  }, 60_000);
+
+  test("a restart after claude was killed resumes the conversation and the next message is delivered", async () => {
+    const a = await agent({ armMonitor: false });
+    await a.spawn();
+    const first = relayMessage("remember the word porcupine");
+    await a.adapter.deliver([first], AbortSignal.timeout(20_000));
+    const stop = await waitFor(() => hooksSeen(rig, a.providerSessionId, "Stop")[0], {
+      what: "the first turn to end",
+    });
+    // Claude writes the transcript about a second after a turn; a kill before that leaves nothing to resume.
+    await waitFor(
+      async () => (await readFile(stop.transcript_path as string, "utf8")).includes("porcupine"),
+      {
+        what: "the transcript to hold the first turn",
+      },
+    );
+    const exited = waitForEvent(a.adapter.onEvent.bind(a.adapter), (e) => e.type === "exited", {
+      timeoutMs: 10_000,
+    });
+    process.kill(a.pid as number, "SIGKILL");
+    await exited;
+    await a.spawn({ resume: true });
+    expect(hooksSeen(rig, a.providerSessionId, "SessionStart").map((p) => p.source)).toEqual(["resume"]);
+    const second = relayMessage("what was the word?");
+    await a.adapter.deliver([second], AbortSignal.timeout(20_000));
+    const req = await waitFor(() => rig.fake.requestsContaining("what was the word?")[0], {
+      what: "the second message",
+    });
+    expect(req.allText).toContain("remember the word porcupine");
+  }, 60_000);
+
+  test("a restart whose transcript holds no conversation yet starts a fresh one instead of failing", async () => {
+    const a = await agent({ armMonitor: false });
+    await a.spawn();
+    const exited = waitForEvent(a.adapter.onEvent.bind(a.adapter), (e) => e.type === "exited", {
+      timeoutMs: 10_000,
+    });
+    process.kill(a.pid as number, "SIGKILL");
+    await exited;
+    await a.spawn({ resume: true });
+    expect(hooksSeen(rig, a.providerSessionId, "SessionStart").map((p) => p.source)).toEqual(["startup"]);
+  }, 60_000);
 
   test("an unexpected first-run dialog is reported as needs-input and the spawn fails after its deadline", async () => {
     const a = await agent({
@@ -229,5 +296,5 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     expect(isRunnerError(error, "PROVIDER_NOT_READY")).toBe(true);
     const needsInput = a.events.find((e) => e.type === "needs-input");
     expect(needsInput && "screen" in needsInput ? needsInput.screen : "").toContain("trust");
-  }, 30_000);
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 // Test rig for the Claude provider: the real claude CLI in real tmux, the real control server, the fake model API.
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ControlServer } from "../../../src/control/index.ts";
@@ -27,6 +27,8 @@ export interface Rig {
   /** Every config dir a test used: no process may still carry one at the end. */
   configDirs: string[];
   relayCliLog: string;
+  /** An empty HOME for the claude children. */
+  home: string;
 }
 
 export async function startRig(): Promise<Rig> {
@@ -43,7 +45,9 @@ export async function startRig(): Promise<Rig> {
     providerEvents: [],
     configDirs: [],
     relayCliLog: join(root, "relay-cli.log"),
+    home: join(root, "home"),
   };
+  await mkdir(rig.home);
   control.onControlEvent((e) => rig.controlEvents.push(e));
   control.onProviderEvent((e) => rig.providerEvents.push(e));
   return rig;
@@ -64,7 +68,8 @@ export interface AgentUnderTest {
   cwd: string;
   /** The claude pid of the last spawn. */
   pid: number | undefined;
-  spawn(): Promise<void>;
+  /** Spawn (again); a restart passes resume and gets a fresh provider session id, as the runner does. */
+  spawn(restart?: { resume: boolean }): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -89,6 +94,8 @@ export async function makeAgent(
     approvalMode: "default",
     publishToMonitor: (item) => rig.control.publishDelivery(item),
     readyTimeoutMs: 20_000,
+    // Never link the login of whoever runs the tests.
+    userConfigDir: null,
     ...options,
   });
   const events: ProviderEvent[] = [];
@@ -102,18 +109,23 @@ export async function makeAgent(
     configDir,
     cwd,
     pid: undefined,
-    async spawn() {
+    async spawn(restart) {
+      if (restart) agent.providerSessionId = randomUUID();
+      const psid = agent.providerSessionId;
       const result = await adapter.spawn({
-        providerSessionId,
+        providerSessionId: psid,
         cwd,
-        resume: false,
+        resume: restart?.resume ?? false,
         signal: abort.signal,
         env: {
-          ...rig.control.childEnv(providerSessionId),
+          ...rig.control.childEnv(psid),
           ANTHROPIC_BASE_URL: rig.fake.url,
           ANTHROPIC_API_KEY: FAKE_API_KEY,
           AGENT_RELAY_BIN: FAKE_RELAY_CLI,
           FAKE_RELAY_CLI_LOG: rig.relayCliLog,
+          // Hermetic: Claude snapshots the login shell of $HOME for its Bash tool and monitors; the tester's rc files
+          // (pyenv, nvm…) are slow and, killed mid-way, can leave locks that stall every later shell.
+          HOME: rig.home,
           ...options.env,
         },
       });

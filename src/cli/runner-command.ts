@@ -33,6 +33,11 @@ function loggerFor(config: RunnerConfig): { logger: Logger; file?: string } {
   return { logger: createLogger({ level: config.logLevel, name: "agent-relay-runner", file }), file };
 }
 
+/** One argv word as POSIX shell text (printed commands are meant to be pasted). */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
 /** Run the runner; resolves with the process exit code. */
 export async function runRunnerCli(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   let config: RunnerConfig;
@@ -111,11 +116,14 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     await target.embedded?.stop();
     return 1;
   }
+  // The provider's own attach command when it has one (Codex: a TUI on the live thread), else the tmux session.
+  const spec = runner.o.adapter.terminalAttachSpec();
   const tmux = tmuxNamesFor(config);
+  const attach = spec
+    ? spec.command.map(shellQuote).join(" ")
+    : `tmux -L ${tmux.socket} attach -t ${tmux.session}`;
   say(
-    `agent ${config.agentId} is up (provider ${config.provider}); ` +
-      `attach: tmux -L ${tmux.socket} attach -t ${tmux.session}` +
-      (file ? `; log: ${file}` : ""),
+    `agent ${config.agentId} is up (provider ${config.provider}); attach: ${attach}${file ? `; log: ${file}` : ""}`,
   );
   if (!config.headless && process.stdin.isTTY && runner.o.adapter.terminalAttachSpec()) {
     void attachTerminal(runner, say);

@@ -72,9 +72,12 @@ interface ResponsesBody {
   reasoning?: { effort?: string };
 }
 
+/** A rule's steps, or a function building them from the matched user text (e.g. to use the relay message id in it). */
+export type FakeSteps = FakeStep[] | ((lastUserText: string) => FakeStep[]);
+
 interface Rule {
   match: string | RegExp;
-  steps: FakeStep[];
+  steps: FakeSteps;
 }
 
 export interface FakeResponsesApi {
@@ -82,7 +85,7 @@ export interface FakeResponsesApi {
   readonly baseUrl: string;
   readonly requests: RecordedRequest[];
   /** Add a rule; later rules win over earlier ones. */
-  script(match: string | RegExp, steps: FakeStep[]): void;
+  script(match: string | RegExp, steps: FakeSteps): void;
   /** Requests whose last user text contains `needle`. */
   requestsFor(needle: string): RecordedRequest[];
   reset(): void;
@@ -237,7 +240,8 @@ export async function startFakeResponsesApi(): Promise<FakeResponsesApi> {
       .find((r) =>
         typeof r.match === "string" ? lastUserText.includes(r.match) : r.match.test(lastUserText),
       );
-    const step = rule?.steps[toolOutputs];
+    const steps = typeof rule?.steps === "function" ? rule.steps(lastUserText) : rule?.steps;
+    const step = steps?.[toolOutputs];
     if (step) return step;
     const lastOutput = toolOutputText(input[input.length - 1]);
     if (lastOutput !== undefined) return text(`TOOL_DONE: ${lastOutput}`);

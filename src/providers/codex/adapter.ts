@@ -20,6 +20,7 @@ import { formatDeliveries, formatSystemNote } from "./format.ts";
 import { type ApprovalMode, type CodexModelProvider, prepareCodexHome } from "./home.ts";
 import { launchAppServer } from "./launch.ts";
 import { type CodexAppServerProcess, type CodexBinary, resolveCodexBinary } from "./process.ts";
+import { findProcessesWithEnv, terminateProcesses } from "./reap.ts";
 import type { CodexRpc } from "./rpc.ts";
 import { CodexSession, type SessionEvent } from "./session.ts";
 
@@ -119,6 +120,7 @@ export class CodexAdapter implements ProviderAdapter {
     let proc: CodexAppServerProcess | undefined;
     let rpc: CodexRpc | undefined;
     try {
+      await this.reapStale();
       await prepareCodexHome({
         homeDir: this.options.codexHome,
         cwd: ctx.cwd,
@@ -274,6 +276,18 @@ export class CodexAdapter implements ProviderAdapter {
       await live.proc.stop(options.graceful ? left() : 0);
       this.state = { kind: "stopped" };
     }
+  }
+
+  /**
+   * A runner killed without a chance to stop Codex (SIGKILL, crash) leaves its app-server running, and that
+   * process would keep the thread's single-writer lock, so resuming it here would fail. Nothing else uses
+   * this agent's private CODEX_HOME, so whatever still carries it is a leftover.
+   */
+  private async reapStale(): Promise<void> {
+    const stale = await findProcessesWithEnv("CODEX_HOME", this.options.codexHome);
+    if (stale.length === 0) return;
+    this.logger.warn({ pids: stale.map((p) => p.pid) }, "stopping codex processes left by an earlier run");
+    await terminateProcesses(stale, 2_000, this.clock);
   }
 
   private watch(live: Live): void {

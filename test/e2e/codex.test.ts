@@ -1,0 +1,339 @@
+// End to end: the real runner CLI (--provider codex) drives the real Codex CLI against the scripted fake model,
+// connected to a real relay. Every agent gets its own HOME; after each test nothing of Codex may be left running.
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { runTmux } from "../../src/providers/tmux/index.ts";
+import {
+  type CodexAgentHome,
+  type CodexRunnerChild,
+  codexProcesses,
+  createCodexAgentHome,
+  reapCodexLeftovers,
+  startCodexRunner,
+} from "../support/codex-runner.ts";
+import { type FakeResponsesApi, shell, startFakeResponsesApi, text } from "../support/fake-responses-api.ts";
+import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { createTmuxSandbox, type TmuxSandbox } from "../support/tmux-sandbox.ts";
+import { waitFor } from "../support/wait-for.ts";
+
+setDefaultTimeout(60_000);
+
+let relay: TestRelay;
+let fake: FakeResponsesApi;
+beforeAll(async () => {
+  relay = await startTestRelay();
+  fake = await startFakeResponsesApi();
+});
+afterAll(async () => {
+  await fake?.stop();
+  await relay?.close();
+});
+
+const agents: CodexAgentHome[] = [];
+const children: CodexRunnerChild[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  // Whatever a test did (or where it failed), no runner, Codex process or tmux session outlives it.
+  for (const c of children.splice(0)) await c.kill();
+  for (const f of cleanups.splice(0)) await f().catch(() => {});
+  for (const a of agents.splice(0)) {
+    await reapCodexLeftovers(a);
+    a.remove();
+  }
+});
+
+async function newAgent(prefix = "codex-e2e"): Promise<CodexAgentHome> {
+  const agent = createCodexAgentHome(prefix);
+  agents.push(agent);
+  return agent;
+}
+
+async function run(agent: CodexAgentHome): Promise<CodexRunnerChild> {
+  const token = await relay.mintToken(agent.agentId);
+  const child = await startCodexRunner({ relay, fake, agent, token });
+  children.push(child);
+  return child;
+}
+
+/** Graceful stop (SIGTERM): the runner exits 0 and nothing carrying the agent's CODEX_HOME keeps running. */
+async function stopAndExpectNothingLeft(agent: CodexAgentHome, child: CodexRunnerChild): Promise<void> {
+  expect(await child.terminate()).toBe(0);
+  expect(await codexProcesses(agent)).toEqual([]);
+}
+
+interface SentMessage {
+  id: number;
+}
+
+/** A message from "tester" (the root token speaking for it) to the agent. */
+async function send(agent: CodexAgentHome, body: string, payload: Record<string, unknown> = {}) {
+  const res = await relay.call(relay.rootToken, "POST", "/v1/messages", {
+    to: agent.agentId,
+    from: "tester",
+    body,
+    payload,
+  });
+  expect(res.status).toBe(200);
+  return res.body as SentMessage;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the relay's agent meta is free-form JSON.
+async function agentMeta(agent: CodexAgentHome): Promise<Record<string, any>> {
+  const res = await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`);
+  return res.status === 200 ? res.body.meta : {};
+}
+
+async function agentStatus(agent: CodexAgentHome): Promise<string | undefined> {
+  const res = await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`);
+  return res.status === 200 ? res.body.semanticStatus : undefined;
+}
+
+/** Send a command over the relay and wait for it to finish; answers the final command. */
+async function command(agent: CodexAgentHome, type: string, params: Record<string, unknown> = {}) {
+  const created = await relay.call(relay.rootToken, "POST", "/v1/commands", {
+    target: agent.agentId,
+    type,
+    params,
+  });
+  expect(created.status).toBe(200);
+  return waitFor(
+    async () => {
+      const c = (await relay.call(relay.rootToken, "GET", `/v1/commands/${created.body.id}`)).body;
+      return (c.status === "succeeded" || c.status === "failed") && c;
+    },
+    { timeoutMs: 30_000, what: `${type} to finish` },
+  );
+}
+
+/** The model request carrying `needle` in its last user message, once it arrived. */
+const modelSaw = (needle: string, timeoutMs = 20_000) =>
+  waitFor(() => fake.requestsFor(needle)[0], { timeoutMs, what: `the model to see "${needle}"` });
+
+/** Every input item of a request, as text (to look for earlier conversation in it). */
+const inputText = (r: { body: { input?: unknown[] } }) => JSON.stringify(r.body.input ?? []);
+
+const idle = (agent: CodexAgentHome) =>
+  waitFor(async () => (await agentStatus(agent)) === "idle", {
+    timeoutMs: 20_000,
+    what: "the agent to be idle",
+  });
+
+describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", () => {
+  test("a relay message becomes a turn, and the reply skill's command puts a reply from the agent on the relay", async () => {
+    fake.script("PLEASE-REPLY", (userText) => {
+      const id = /\[relay message #(\d+) from /.exec(userText)?.[1] ?? "0";
+      return [
+        // Commands see the runner's control server (where the CLI gets the current token) but not the model key.
+        shell(
+          "printenv AGENT_RELAY_CONTROL_URL AGENT_RELAY_CONTROL_SECRET >/dev/null && echo CONTROL-ENV-OK; printenv OPENAI_API_KEY || echo NO-MODEL-KEY",
+        ),
+        shell(`"$AGENT_RELAY_BIN" msg reply ${id} 'pong from codex'`),
+        text("replied over the relay"),
+      ];
+    });
+    const agent = await newAgent();
+    const child = await run(agent);
+
+    const sent = await send(agent, "PLEASE-REPLY with pong");
+    const request = await modelSaw("PLEASE-REPLY");
+    expect(request.lastUserText).toContain(`[relay message #${sent.id} from tester]`);
+
+    const reply = await waitFor(
+      async () => {
+        const unread = await relay.call(relay.rootToken, "GET", "/v1/agents/tester/unread");
+        // biome-ignore lint/suspicious/noExplicitAny: loose read of the answer.
+        return unread.body.messages.find((m: any) => m.replyTo === sent.id);
+      },
+      { timeoutMs: 20_000, what: "the agent's reply on the relay" },
+    );
+    expect(reply.from).toBe(agent.agentId);
+    expect(reply.body).toBe("pong from codex");
+    const afterEnvCheck = inputText(fake.requestsFor("PLEASE-REPLY")[1] as { body: { input?: unknown[] } });
+    expect(afterEnvCheck).toContain("CONTROL-ENV-OK");
+    expect(afterEnvCheck).toContain("NO-MODEL-KEY");
+    expect(afterEnvCheck).not.toContain("test-key");
+    // The reply command's output went back to the model, which then ended the turn.
+    await waitFor(() => fake.requestsFor("PLEASE-REPLY").length >= 3, { what: "the last model request" });
+    await idle(agent);
+    await stopAndExpectNothingLeft(agent, child);
+  });
+
+  test("a task-linked message ends with the task done", async () => {
+    const agent = await newAgent();
+    const child = await run(agent);
+    const task = await relay.call(relay.rootToken, "POST", "/v1/tasks", { title: "say hello" });
+    expect(task.status).toBe(200);
+    await send(agent, "TASK-WORK say hello", { taskId: task.body.id });
+    await modelSaw("TASK-WORK");
+    const done = await waitFor(
+      async () => {
+        const t = (await relay.call(relay.rootToken, "GET", `/v1/tasks/${task.body.id}`)).body;
+        return t.status === "done" && t;
+      },
+      { timeoutMs: 20_000, what: "the task to be done" },
+    );
+    // biome-ignore lint/suspicious/noExplicitAny: loose read of the answer.
+    expect(done.history.some((h: any) => h.status === "done" && h.agentId === agent.agentId)).toBe(true);
+    await stopAndExpectNothingLeft(agent, child);
+  });
+
+  test("an approval request shows on the relay with its command; approve runs it, deny does not", async () => {
+    const agent = await newAgent();
+    const child = await run(agent);
+    // Outside the workspace, so it only happens if Codex runs the command (escalated) after the approval.
+    const approvedMarker = join(agent.home, "approved-marker");
+    const deniedMarker = join(agent.home, "denied-marker");
+    fake.script("ESCALATE-APPROVE", [
+      shell(`touch ${approvedMarker}`, { escalate: true }),
+      text("approved one ran"),
+    ]);
+    fake.script("ESCALATE-DENY", [
+      shell(`touch ${deniedMarker}`, { escalate: true }),
+      text("denied one skipped"),
+    ]);
+
+    const decide = async (needle: string, marker: string, decision: "approve" | "deny") => {
+      await send(agent, needle);
+      const pending = await waitFor(
+        async () => {
+          const meta = await agentMeta(agent);
+          // biome-ignore lint/suspicious/noExplicitAny: loose read of the meta.
+          return (meta.pendingPermissions ?? []).find((p: any) => String(p.detail).includes(marker));
+        },
+        { timeoutMs: 20_000, what: `a pending permission for ${needle}` },
+      );
+      expect(pending.detail).toContain(`touch ${marker}`);
+      expect(await agentStatus(agent)).toBe("needs-input");
+      const answered = await command(agent, "agent.permissionDecision", {
+        approvalId: pending.approvalId,
+        decision,
+      });
+      expect(answered.status).toBe("succeeded");
+      // The model gets the tool outcome in its next request; the turn then ends.
+      await waitFor(() => fake.requestsFor(needle).length >= 2, {
+        what: `the model to hear how ${needle} went`,
+      });
+      await idle(agent);
+      const meta = await agentMeta(agent);
+      expect(meta.pendingPermissions).toEqual([]);
+    };
+
+    await decide("ESCALATE-APPROVE", approvedMarker, "approve");
+    expect(existsSync(approvedMarker)).toBe(true);
+    await decide("ESCALATE-DENY", deniedMarker, "deny");
+    expect(existsSync(deniedMarker)).toBe(false);
+    await stopAndExpectNothingLeft(agent, child);
+  });
+
+  test("agent.compact compacts the thread and agent.clearContext moves the agent to a fresh thread", async () => {
+    const agent = await newAgent();
+    const child = await run(agent);
+    await send(agent, "BEFORE-CLEAR the password is swordfish");
+    await modelSaw("BEFORE-CLEAR");
+    await idle(agent);
+    const firstThread = (await agentMeta(agent)).codexThreadId as string;
+    expect(firstThread).toBeTruthy();
+
+    const compactions = () => fake.requests.filter((r) => r.requestKind === "compaction").length;
+    const before = compactions();
+    expect((await command(agent, "agent.compact")).status).toBe("succeeded");
+    expect(compactions()).toBeGreaterThan(before);
+
+    expect((await command(agent, "agent.clearContext")).status).toBe("succeeded");
+    const secondThread = await waitFor(
+      async () => {
+        const id = (await agentMeta(agent)).codexThreadId;
+        return id && id !== firstThread && id;
+      },
+      { what: "a new thread id in the agent's meta" },
+    );
+    await waitFor(() => agent.savedThreadId() === secondThread, {
+      what: "the new thread saved for resuming",
+    });
+    await send(agent, "AFTER-CLEAR what was the password?");
+    const after = await modelSaw("AFTER-CLEAR");
+    expect(inputText(after)).not.toContain("swordfish");
+    await stopAndExpectNothingLeft(agent, child);
+  });
+
+  test("a killed runner leaves Codex behind; the restarted runner reaps it and resumes the same thread", async () => {
+    const agent = await newAgent();
+    const first = await run(agent);
+    await send(agent, "REMEMBER-ME the colour is teal");
+    await modelSaw("REMEMBER-ME");
+    await idle(agent);
+    const threadId = (await agentMeta(agent)).codexThreadId as string;
+    expect(threadId).toBeTruthy();
+    expect(agent.savedThreadId()).toBe(threadId);
+
+    await first.kill();
+    // SIGKILL gives the runner no chance to stop its app-server (its own process group): it is still there.
+    const orphans = await codexProcesses(agent);
+    expect(orphans.length).toBeGreaterThan(0);
+
+    const second = await run(agent);
+    await waitFor(async () => (await agentMeta(agent)).codexThreadId === threadId, {
+      what: "the restarted agent to report the same thread",
+    });
+    const orphanPids = new Set(orphans.map((p) => p.split(" ")[0]));
+    expect((await codexProcesses(agent)).filter((p) => orphanPids.has(p.split(" ")[0]))).toEqual([]);
+
+    await send(agent, "AFTER-RESTART what colour?");
+    const after = await modelSaw("AFTER-RESTART");
+    expect(after.headers["thread-id"] ?? after.headers["session-id"]).toBe(threadId);
+    expect(inputText(after)).toContain("the colour is teal");
+    await stopAndExpectNothingLeft(agent, second);
+  });
+
+  test("the attach command the runner prints opens a TUI on the agent's live thread", async () => {
+    const agent = await newAgent("codex-attach");
+    const child = await run(agent);
+    await send(agent, "BEFORE-ATTACH hello");
+    await modelSaw("BEFORE-ATTACH");
+    await idle(agent);
+    const threadId = (await agentMeta(agent)).codexThreadId as string;
+
+    const attach = child.attachCommand();
+    expect(attach).toContain(`resume ${threadId} --remote ws://127.0.0.1:`);
+    const socket = /-L (\S+)/.exec(attach)?.[1] as string;
+    const session = /new-session -A -s (\S+)/.exec(attach)?.[1] as string;
+    // A person pastes it into their terminal; an outer tmux pane plays that terminal.
+    const outer: TmuxSandbox = createTmuxSandbox("codex-person");
+    cleanups.push(async () => {
+      await runTmux(socket, ["kill-server"]).catch(() => {});
+      await outer.cleanup();
+    });
+    await outer.tmux.newSession({
+      name: "person",
+      cwd: outer.dir,
+      command: ["env", "-u", "TMUX", "sh", "-c", attach],
+    });
+    const screen = () => runTmux(socket, ["capture-pane", "-p", "-J", "-t", `=${session}:`]).catch(() => "");
+    await waitFor(async () => (await screen()).includes("ECHO: [relay message #"), {
+      timeoutMs: 20_000,
+      what: "the TUI to show the relay's earlier turn",
+    });
+
+    // A turn typed there runs on the same thread, through the runner's app-server.
+    await runTmux(socket, ["send-keys", "-t", `=${session}:`, "-l", "TYPED-IN-TUI hi"]);
+    await waitFor(
+      async () => {
+        if (fake.requestsFor("TYPED-IN-TUI").length > 0) return true;
+        // The TUI takes a fast burst as a paste; Enter is repeated until the turn starts.
+        await runTmux(socket, ["send-keys", "-t", `=${session}:`, "Enter"]);
+        return false;
+      },
+      { timeoutMs: 15_000, intervalMs: 400, what: "the typed turn to reach the model" },
+    );
+    const typed = fake.requestsFor("TYPED-IN-TUI")[0];
+    expect(typed?.headers["thread-id"] ?? typed?.headers["session-id"]).toBe(threadId);
+    expect(inputText(typed as { body: { input?: unknown[] } })).toContain("BEFORE-ATTACH");
+
+    // Stopping the agent also ends the TUI and its tmux session.
+    await stopAndExpectNothingLeft(agent, child);
+    await waitFor(async () => !(await runTmux(socket, ["list-sessions"]).catch(() => "")).includes(session), {
+      what: "the attach session to close",
+    });
+  });
+});

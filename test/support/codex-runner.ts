@@ -1,0 +1,143 @@
+// Test helper: the real `agent-relay-runner --provider codex` CLI as a child process, with a private HOME, talking
+// to a test relay and to the scripted fake Responses API.
+//
+//   const agent = await createCodexAgentHome("codex-e2e");        // temp HOME, work dir, agent id
+//   const child = await startCodexRunner({ relay, fake, agent, token });
+//   ...
+//   await child.kill();                                             // SIGKILL, like a crash
+//   await agent.remove();                                           // checks nothing of Codex is left first
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { findProcessesWithEnv, terminateProcesses } from "../../src/providers/codex/reap.ts";
+import { systemClock } from "../../src/util/clock.ts";
+import { processesWithCodexHome } from "../providers/codex/harness.ts";
+import type { FakeResponsesApi } from "./fake-responses-api.ts";
+import type { TestRelay } from "./relay.ts";
+import { type RunnerProcess, spawnRunnerCli } from "./runner.ts";
+import { waitFor } from "./wait-for.ts";
+
+export interface CodexAgentHome {
+  agentId: string;
+  runnerId: string;
+  /** HOME of the runner (and so of Codex and its shells). */
+  home: string;
+  /** The agent's working directory (--cwd). */
+  cwd: string;
+  /** Where the runner keeps this agent's state: codex-home/, provider-session.json. */
+  stateDir: string;
+  codexHome: string;
+  infoFile: string;
+  /** The Codex thread id the runner saved for resuming, if any. */
+  savedThreadId(): string | undefined;
+  remove(): void;
+}
+
+let counter = 0;
+
+export function createCodexAgentHome(prefix: string): CodexAgentHome {
+  const dir = mkdtempSync(join(tmpdir(), `relay-${prefix}-`));
+  const agentId = `${prefix}-${process.pid}-${++counter}`;
+  const home = join(dir, "home");
+  const cwd = join(dir, "work");
+  mkdirSync(home, { recursive: true });
+  mkdirSync(cwd, { recursive: true });
+  const stateDir = join(home, ".agent-relay", "agents", agentId);
+  return {
+    agentId,
+    runnerId: `runner-${agentId}`,
+    home,
+    cwd,
+    stateDir,
+    codexHome: join(stateDir, "codex-home"),
+    infoFile: join(dir, "runner-info.json"),
+    savedThreadId() {
+      try {
+        return JSON.parse(readFileSync(join(stateDir, "provider-session.json"), "utf8")).nativeSessionId;
+      } catch {
+        return undefined;
+      }
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface CodexRunnerChild {
+  cli: RunnerProcess;
+  /** The attach command the runner printed when the agent came up (what a person copies). */
+  attachCommand(): string;
+  /** SIGKILL the runner (a crash: it gets no chance to stop Codex). */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for the exit code (graceful stop). */
+  terminate(): Promise<number>;
+}
+
+export interface StartCodexRunnerOptions {
+  relay: Pick<TestRelay, "url">;
+  fake: Pick<FakeResponsesApi, "baseUrl">;
+  agent: CodexAgentHome;
+  token: string;
+  extraArgs?: string[];
+}
+
+/** Start the CLI and resolve once it says the agent is up (Codex ready, thread open). */
+export async function startCodexRunner(o: StartCodexRunnerOptions): Promise<CodexRunnerChild> {
+  const { agent } = o;
+  const cli = spawnRunnerCli(
+    [
+      "--provider",
+      "codex",
+      "--headless",
+      "--relay-url",
+      o.relay.url,
+      "--token",
+      o.token,
+      "--agent-id",
+      agent.agentId,
+      "--runner-id",
+      agent.runnerId,
+      "--model-base-url",
+      o.fake.baseUrl,
+      "--cwd",
+      agent.cwd,
+      "--runner-info-file",
+      agent.infoFile,
+      ...(o.extraArgs ?? []),
+    ],
+    {
+      HOME: agent.home,
+      OPENAI_API_KEY: "test-key",
+      AGENT_RELAY_LOG_LEVEL: process.env.CODEX_E2E_LOG ?? "warn",
+    },
+  );
+  const child: CodexRunnerChild = {
+    cli,
+    attachCommand: () => /attach: (.*?)(?:; log: |\n)/.exec(cli.stderr())?.[1] ?? "",
+    kill: () => cli.kill(),
+    async terminate() {
+      if (cli.proc.exitCode === null && cli.proc.signalCode === null) cli.proc.kill("SIGTERM");
+      return cli.exited;
+    },
+  };
+  try {
+    await waitFor(() => cli.stderr().includes(`agent ${agent.agentId} is up`) || cli.proc.exitCode !== null, {
+      timeoutMs: 25_000,
+      what: `"agent ${agent.agentId} is up"`,
+    });
+    if (cli.proc.exitCode !== null) throw new Error(`runner exited with ${cli.proc.exitCode}`);
+  } catch (e) {
+    await cli.kill();
+    throw new Error(`${(e as Error).message}; runner stderr: ${cli.stderr().slice(-3000)}`);
+  }
+  return child;
+}
+
+/** Processes still running with this agent's CODEX_HOME (the app-server, its shells, an attached TUI). */
+export function codexProcesses(agent: CodexAgentHome): Promise<string[]> {
+  return processesWithCodexHome(agent.codexHome);
+}
+
+/** Clean-up after a failed test: end whatever still carries the agent's CODEX_HOME. */
+export async function reapCodexLeftovers(agent: CodexAgentHome): Promise<void> {
+  await terminateProcesses(await findProcessesWithEnv("CODEX_HOME", agent.codexHome), 1_000, systemClock);
+}

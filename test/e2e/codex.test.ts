@@ -4,11 +4,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { runTmux } from "../../src/providers/tmux/index.ts";
+import { readRunnerInfoFile } from "../../src/runner/info-file.ts";
 import {
   type CodexAgentHome,
   type CodexRunnerChild,
   codexProcesses,
+  controlServerOf,
   createCodexAgentHome,
+  processesWithEnv,
   reapCodexLeftovers,
   startCodexRunner,
 } from "../support/codex-runner.ts";
@@ -58,8 +61,13 @@ async function run(agent: CodexAgentHome): Promise<CodexRunnerChild> {
 
 /** Graceful stop (SIGTERM): the runner exits 0 and nothing carrying the agent's CODEX_HOME keeps running. */
 async function stopAndExpectNothingLeft(agent: CodexAgentHome, child: CodexRunnerChild): Promise<void> {
+  // The checks below can see these processes: before the stop they find the runner and Codex.
+  expect((await processesWithEnv("HOME", agent.home)).length).toBeGreaterThan(1);
+  expect((await codexProcesses(agent)).length).toBeGreaterThan(0);
   expect(await child.terminate()).toBe(0);
   expect(await codexProcesses(agent)).toEqual([]);
+  // Nor anything else started under the agent's HOME (a managed Codex daemon, its updater, a shell).
+  expect(await processesWithEnv("HOME", agent.home)).toEqual([]);
 }
 
 interface SentMessage {
@@ -257,7 +265,7 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     await stopAndExpectNothingLeft(agent, child);
   });
 
-  test("a killed runner leaves Codex behind; the restarted runner reaps it and resumes the same thread", async () => {
+  test("a killed runner takes Codex with it; the restarted runner reaps leftovers and resumes the same thread", async () => {
     const agent = await newAgent();
     const first = await run(agent);
     await send(agent, "REMEMBER-ME the colour is teal");
@@ -268,16 +276,22 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     expect(agent.savedThreadId()).toBe(threadId);
 
     await first.kill();
-    // SIGKILL gives the runner no chance to stop its app-server (its own process group): it is still there.
-    const orphans = await codexProcesses(agent);
-    expect(orphans.length).toBeGreaterThan(0);
+    // The app-server runs in its own process group; the kernel's parent-death signal still ends it.
+    await waitFor(async () => (await codexProcesses(agent)).length === 0, {
+      what: "the killed runner's app-server to exit",
+    });
+    // Something a crash could still leave (a shell Codex started in its own session): the next start ends it.
+    const leftover = Bun.spawn(["sleep", "600"], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", CODEX_HOME: agent.codexHome },
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    cleanups.push(async () => leftover.kill("SIGKILL"));
 
     const second = await run(agent);
     await waitFor(async () => (await agentMeta(agent)).codexThreadId === threadId, {
       what: "the restarted agent to report the same thread",
     });
-    const orphanPids = new Set(orphans.map((p) => p.split(" ")[0]));
-    expect((await codexProcesses(agent)).filter((p) => orphanPids.has(p.split(" ")[0]))).toEqual([]);
+    expect(await leftover.exited).toBe(143);
 
     await send(agent, "AFTER-RESTART what colour?");
     const after = await modelSaw("AFTER-RESTART");
@@ -298,6 +312,17 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     expect(attach).toContain(`resume ${threadId} --remote ws://127.0.0.1:`);
     const socket = /-L (\S+)/.exec(attach)?.[1] as string;
     const session = /new-session -A -s (\S+)/.exec(attach)?.[1] as string;
+    // The same command from the control server (what the agent's own tools ask for) and the info file's tmux fields.
+    const control = await controlServerOf(agent);
+    const res = await fetch(`${control.url}/v1/terminal`, {
+      headers: { authorization: `Bearer ${control.secret}` },
+    });
+    expect(res.status).toBe(200);
+    const spec = (await res.json()) as { command: string[]; tmux: { socket: string; session: string } };
+    expect(spec.command).toContain(threadId);
+    expect(spec.tmux).toEqual({ socket, session });
+    const info = await readRunnerInfoFile(agent.infoFile);
+    expect({ socket: info.tmuxSocket, session: info.tmuxSession }).toEqual({ socket, session });
     // A person pastes it into their terminal; an outer tmux pane plays that terminal.
     const outer: TmuxSandbox = createTmuxSandbox("codex-person");
     cleanups.push(async () => {

@@ -7,6 +7,7 @@
 //   await child.kill();                                             // SIGKILL, like a crash
 //   await agent.remove();                                           // checks nothing of Codex is left first
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findProcessesWithEnv, terminateProcesses } from "../../src/providers/codex/reap.ts";
@@ -140,4 +141,34 @@ export function codexProcesses(agent: CodexAgentHome): Promise<string[]> {
 /** Clean-up after a failed test: end whatever still carries the agent's CODEX_HOME. */
 export async function reapCodexLeftovers(agent: CodexAgentHome): Promise<void> {
   await terminateProcesses(await findProcessesWithEnv("CODEX_HOME", agent.codexHome), 1_000, systemClock);
+}
+
+/** Live (non-zombie) processes whose environment has `name=value`, as "pid command". */
+export async function processesWithEnv(name: string, value: string): Promise<string[]> {
+  const needle = `\0${name}=${value}\0`;
+  const found: string[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, "latin1").catch(() => "");
+    if (!`\0${environ}`.includes(needle)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "latin1").catch(() => "");
+    if (/^\d+ \(.*\) Z /.test(stat) || stat === "") continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "latin1").catch(() => "");
+    found.push(`${entry} ${cmdline.replace(/\0/g, " ").slice(0, 160)}`);
+  }
+  return found;
+}
+
+/** What the agent itself gets from the runner: the control server URL and secret, read from Codex's environment. */
+export async function controlServerOf(agent: CodexAgentHome): Promise<{ url: string; secret: string }> {
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environ = (await readFile(`/proc/${entry}/environ`, "latin1").catch(() => "")).split("\0");
+    if (!environ.includes(`CODEX_HOME=${agent.codexHome}`)) continue;
+    const get = (k: string) => environ.find((e) => e.startsWith(`${k}=`))?.slice(k.length + 1);
+    const url = get("AGENT_RELAY_CONTROL_URL");
+    const secret = get("AGENT_RELAY_CONTROL_SECRET");
+    if (url && secret) return { url, secret };
+  }
+  throw new Error(`no Codex process of ${agent.agentId} carries the control server env`);
 }

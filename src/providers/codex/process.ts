@@ -43,6 +43,18 @@ export function resolveCodexBinary(root = resolve(import.meta.dir, "../../..")):
   return { path: existsSync(wrapper) ? wrapper : "codex", env: {} };
 }
 
+const SETPRIV = "/usr/bin/setpriv";
+
+/**
+ * The server runs in its own process group, so a runner killed outright (SIGKILL, OOM) would leave it running.
+ * On Linux `setpriv --pdeathsig TERM` (util-linux) asks the kernel to stop it when its parent dies; setpriv
+ * execs the server, so the pid stays the server's. Elsewhere the next start of the agent reaps the leftover.
+ */
+function withParentDeathSignal(path: string, args: string[]): [string, string[]] {
+  if (process.platform !== "linux" || !existsSync(SETPRIV)) return [path, args];
+  return [SETPRIV, ["--pdeathsig", "TERM", "--", path, ...args]];
+}
+
 /** A loopback port that was free a moment ago (the caller retries if Codex loses the race for it). */
 export function findFreePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -116,7 +128,12 @@ export class CodexAppServerProcess {
   static async start(options: StartAppServerOptions): Promise<CodexAppServerProcess> {
     const clock = options.clock ?? systemClock;
     const port = await findFreePort();
-    const child = spawn(options.binary.path, ["app-server", "--listen", `ws://127.0.0.1:${port}`], {
+    const [command, args] = withParentDeathSignal(options.binary.path, [
+      "app-server",
+      "--listen",
+      `ws://127.0.0.1:${port}`,
+    ]);
+    const child = spawn(command, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.binary.env, ...options.env, CODEX_HOME: options.codexHome },
       // Its own process group, so stop() also reaches the shells and sandboxes Codex starts.

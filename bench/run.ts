@@ -1,6 +1,6 @@
 // `bun run bench`: every benchmark in turn, a table on stdout, and bench/results/latest.json ({name, value, unit, baseline, ratio} rows).
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { footprintBench } from "./footprint.ts";
 import { latencyBench } from "./latency.ts";
@@ -35,6 +35,7 @@ function table(rows: Row[]): string {
 }
 
 const only = process.argv.slice(2);
+const loadBefore = loadavg()[0]!.toFixed(2);
 const started = performance.now();
 const rows: Row[] = [];
 const failures: string[] = [];
@@ -51,11 +52,13 @@ for (const [name, bench] of BENCHES) {
   say(`   (${((performance.now() - t) / 1000).toFixed(1)} s)`);
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Bun ${Bun.version}`;
-const result = { date: new Date().toISOString(), machine, quick: QUICK, rows, failures };
+// Other work on the machine moves every absolute figure; the load average says how much there was.
+const load = `1-min load average ${loadBefore} at start, ${loadavg()[0]!.toFixed(2)} at end`;
+const result = { date: new Date().toISOString(), machine, load, quick: QUICK, rows, failures };
 const dir = join(import.meta.dir, "results");
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, QUICK ? "quick.json" : "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
-say(`\n${result.date} — ${machine}${QUICK ? " — QUICK run, figures not meaningful" : ""}\n`);
+say(`\n${result.date} — ${machine} — ${load}${QUICK ? " — QUICK run, figures not meaningful" : ""}\n`);
 say(table(rows));
 say(
   `\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s${failures.length ? `; FAILED: ${failures.join("; ")}` : ""}`,

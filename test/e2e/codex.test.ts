@@ -121,6 +121,26 @@ const modelSaw = (needle: string, timeoutMs = 20_000) =>
 /** Every input item of a request, as text (to look for earlier conversation in it). */
 const inputText = (r: { body: { input?: unknown[] } }) => JSON.stringify(r.body.input ?? []);
 
+/**
+ * A whole turn for a message starting with `needle`: the model holds its answer until the relay shows the agent
+ * busy, so the idle seen afterwards is the end of this turn and not the idle from before it.
+ */
+async function completeTurn(agent: CodexAgentHome, needle: string, rest: string): Promise<void> {
+  let release = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  fake.script(needle, [text(`done: ${needle}`, { gate })]);
+  try {
+    await send(agent, `${needle} ${rest}`);
+    await modelSaw(needle);
+    await waitFor(async () => (await agentStatus(agent)) === "busy", { what: "the agent to be busy" });
+  } finally {
+    release();
+  }
+  await idle(agent);
+}
+
 const idle = (agent: CodexAgentHome) =>
   waitFor(async () => (await agentStatus(agent)) === "idle", {
     timeoutMs: 20_000,
@@ -237,9 +257,7 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
   test("agent.compact compacts the thread and agent.clearContext moves the agent to a fresh thread", async () => {
     const agent = await newAgent();
     const child = await run(agent);
-    await send(agent, "BEFORE-CLEAR the password is swordfish");
-    await modelSaw("BEFORE-CLEAR");
-    await idle(agent);
+    await completeTurn(agent, "BEFORE-CLEAR", "the password is swordfish");
     const firstThread = (await agentMeta(agent)).codexThreadId as string;
     expect(firstThread).toBeTruthy();
 
@@ -268,9 +286,7 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
   test("a killed runner takes Codex with it; the restarted runner reaps leftovers and resumes the same thread", async () => {
     const agent = await newAgent();
     const first = await run(agent);
-    await send(agent, "REMEMBER-ME the colour is teal");
-    await modelSaw("REMEMBER-ME");
-    await idle(agent);
+    await completeTurn(agent, "REMEMBER-ME", "the colour is teal");
     const threadId = (await agentMeta(agent)).codexThreadId as string;
     expect(threadId).toBeTruthy();
     expect(agent.savedThreadId()).toBe(threadId);
@@ -303,9 +319,7 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
   test("the attach command the runner prints opens a TUI on the agent's live thread", async () => {
     const agent = await newAgent("codex-attach");
     const child = await run(agent);
-    await send(agent, "BEFORE-ATTACH hello");
-    await modelSaw("BEFORE-ATTACH");
-    await idle(agent);
+    await completeTurn(agent, "BEFORE-ATTACH", "hello");
     const threadId = (await agentMeta(agent)).codexThreadId as string;
 
     const attach = child.attachCommand();
@@ -335,7 +349,7 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
       command: ["env", "-u", "TMUX", "sh", "-c", attach],
     });
     const screen = () => runTmux(socket, ["capture-pane", "-p", "-J", "-t", `=${session}:`]).catch(() => "");
-    await waitFor(async () => (await screen()).includes("ECHO: [relay message #"), {
+    await waitFor(async () => (await screen()).includes("done: BEFORE-ATTACH"), {
       timeoutMs: 20_000,
       what: "the TUI to show the relay's earlier turn",
     });

@@ -27,6 +27,7 @@ import {
 import type { Tmux } from "../tmux/index.ts";
 import { prepareClaudeConfigDir } from "./config-dir.ts";
 import { DeliveryConfirmer } from "./confirm.ts";
+import { contextWindowOf, lastContextUsage } from "./context-usage.ts";
 import { formatDeliveriesForPaste, formatMonitorLine } from "./format.ts";
 import { buildClaudeLaunch, launcherArgv } from "./launch.ts";
 import { transcriptHasConversation } from "./session-file.ts";
@@ -91,6 +92,8 @@ export class ClaudeAdapter implements ProviderAdapter {
   private readonly confirmer: DeliveryConfirmer;
   private sessionStartSeen = false;
   private transcriptPath: string | undefined;
+  private model: string | undefined;
+  private lastUsedTokens: number | undefined;
   private monitors = 0;
   /** Per hooks: a turn is running (UserPromptSubmit seen, no Stop/StopFailure yet). */
   private hookBusy = false;
@@ -135,6 +138,7 @@ export class ClaudeAdapter implements ProviderAdapter {
     switch (p.hook_event_name) {
       case "SessionStart":
         this.claudeSessionId = p.session_id;
+        if (typeof raw.model === "string") this.model = raw.model;
         this.sessionStartSeen = true;
         break;
       case "UserPromptSubmit":
@@ -274,24 +278,39 @@ export class ClaudeAdapter implements ProviderAdapter {
         } catch {
           return;
         }
-        const status = await terminal.paneStatus().catch(() => undefined);
-        if (status && status.state !== "running") {
-          await this.onExited(status.state === "dead" ? status.exitCode : null, providerSessionId);
-          return;
-        }
-        void this.confirmer.scanTranscript();
-        if (ticks++ % 6 === 0) await terminal.rememberTree().catch(() => {});
-        const activity = await terminal.activity();
-        if (this.hookBusy && activity === "idle") {
-          idleSince ??= this.clock.now();
-          // Give the Stop hook time to arrive first; only a turn that ended silently needs this.
-          if (this.clock.now() - idleSince > 2_000) {
-            this.hookBusy = false;
-            this.emit({ type: "turn.completed" });
+        try {
+          const status = await terminal.paneStatus().catch(() => undefined);
+          if (status && status.state !== "running") {
+            await this.onExited(status.state === "dead" ? status.exitCode : null, providerSessionId);
+            return;
           }
-        } else idleSince = undefined;
+          const activity = await terminal.activity();
+          void this.confirmer.scanTranscript();
+          if (ticks++ % 6 === 0) await terminal.rememberTree().catch(() => {});
+          if (activity !== "busy" && ticks % 4 === 0) await this.reportContextUsage();
+          if (this.hookBusy && activity === "idle") {
+            idleSince ??= this.clock.now();
+            // Give the Stop hook time to arrive first; only a turn that ended silently needs this.
+            if (this.clock.now() - idleSince > 2_000) {
+              this.hookBusy = false;
+              this.emit({ type: "turn.completed" });
+            }
+          } else idleSince = undefined;
+        } catch (e) {
+          this.log.warn({ err: e }, "claude watcher tick failed");
+        }
       }
     })();
+  }
+
+  /** Emit `context.usage` when the transcript's last recorded usage changed (Claude writes it after each turn). */
+  private async reportContextUsage(): Promise<void> {
+    if (!this.transcriptPath) return;
+    const usage = await lastContextUsage(this.transcriptPath);
+    if (!usage || usage.usedTokens === this.lastUsedTokens) return;
+    this.lastUsedTokens = usage.usedTokens;
+    const maxTokens = contextWindowOf(this.model);
+    this.emit({ type: "context.usage", usedTokens: usage.usedTokens, ...(maxTokens ? { maxTokens } : {}) });
   }
 
   private async onExited(exitCode: number | null, providerSessionId: string): Promise<void> {
@@ -493,6 +512,7 @@ export class ClaudeAdapter implements ProviderAdapter {
       claudeSessionId: this.claudeSessionId,
       deliveryPath: this.deliveryPath,
       monitorConnected: this.monitors > 0,
+      contextUsedTokens: this.lastUsedTokens,
       lifecycle: this.state,
     };
   }

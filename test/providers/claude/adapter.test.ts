@@ -152,6 +152,11 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     );
     expect(line).toBe(`msg reply ${item.message.id} pong from claude`);
     expect(hooksSeen(rig, a.providerSessionId, "PermissionRequest")).toEqual([]);
+    // The fake reports 100 input + 10 output tokens per request; the adapter reads it from the transcript.
+    await waitFor(() => a.events.find((e) => e.type === "context.usage" && e.usedTokens === 110), {
+      timeoutMs: 15_000,
+      what: "context.usage from the transcript",
+    });
   }, 60_000);
 
   test("a 429 from the model surfaces as a StopFailure hook and a turn.failed event", async () => {
@@ -170,6 +175,19 @@ describe("ClaudeAdapter with the real claude CLI", () => {
         ),
       { what: "turn.failed from the control server" },
     );
+  }, 60_000);
+
+  test("an Esc interrupt, which fires no Stop hook, still ends the turn through Claude's session state", async () => {
+    const a = await agent({ armMonitor: false });
+    await a.spawn();
+    await a.adapter.deliver([relayMessage("think slowly SLOW:20000")], AbortSignal.timeout(20_000));
+    await waitFor(() => rig.fake.requestsContaining("SLOW:20000")[0], { what: "the slow turn to start" });
+    await rig.tmux.sendKeys(a.adapter.terminalAttachSpec()?.tmux?.session as string, ["Escape"]);
+    await waitFor(() => a.events.find((e) => e.type === "turn.completed"), {
+      timeoutMs: 15_000,
+      what: "turn.completed without a Stop hook",
+    });
+    expect(hooksSeen(rig, a.providerSessionId, "Stop")).toEqual([]);
   }, 60_000);
 
   test("compact runs /compact to PostCompact; clearContext runs /clear and the adapter follows the new Claude session", async () => {

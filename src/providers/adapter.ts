@@ -1,4 +1,5 @@
 // The contract between the runner and a provider (Claude Code, Codex, any terminal CLI).
+import type { ControlEvent } from "../control/schemas.ts";
 import type { Message, PermissionDecision } from "../protocol/index.ts";
 
 export type ProviderName = "claude" | "codex" | "command";
@@ -82,6 +83,13 @@ export type ProviderEventType = ProviderEvent["type"];
 
 export type ProviderEventListener = (event: ProviderEvent) => void;
 
+/** The slice of the runner's control server an adapter may use: its hooks' raw events and the monitor stream. */
+export interface ControlPort {
+  /** Hand a line to the provider-side monitor; `accepted: false` means no monitor is connected. */
+  publishDelivery(item: { messageId: number; line: string }): { accepted: boolean };
+  onControlEvent(listener: (event: ControlEvent) => void): () => void;
+}
+
 export interface ProviderAdapter {
   readonly name: ProviderName;
   /** Tags every agent of this provider gets (besides the provider name). */
@@ -106,6 +114,8 @@ export interface ProviderAdapter {
   /** Answer a permission request the provider itself asked for; false when the id is unknown. */
   respondToPermissionDecision?(approvalId: string, decision: PermissionDecision): Promise<boolean>;
   terminalAttachSpec(): TerminalAttachSpec | undefined;
+  /** Called once, before the first spawn, by runners whose provider talks back through the control server. */
+  bindControl?(control: ControlPort): void;
   /** Extra runtime facts for the heartbeat meta (context use, tmux session...). */
   runtimeMeta?(): Record<string, unknown>;
 }

@@ -32,6 +32,10 @@ export function wireRunner(r: AgentRunner): void {
   control.onProviderEvent((e) => {
     if (e.providerSessionId === r.supervisor.providerSessionId) r.onProviderEvent(e);
   });
+  r.o.adapter.bindControl?.({
+    publishDelivery: (item) => control.publishDelivery(item),
+    onControlEvent: (listener) => control.onControlEvent(listener),
+  });
   control.setTerminalAttachSpec(() => r.o.adapter.terminalAttachSpec());
   control.setReplyObligations((signal) => r.http.getReplyObligations(r.o.config.agentId, { signal }));
 

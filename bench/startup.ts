@@ -7,6 +7,9 @@ export async function startupBench(): Promise<Row[]> {
   const relay = await startRelayChild();
   const runnerMs: number[] = [];
   const bareMs: number[] = [];
+  const runnerLoad: number[] = [];
+  const runnerStart: number[] = [];
+  const bareLoad: number[] = [];
   try {
     for (let i = 0; i < n; i++) {
       const token = await mintToken(relay.url, `start-${i}`);
@@ -17,6 +20,9 @@ export async function startupBench(): Promise<Row[]> {
       });
       try {
         runnerMs.push((await r.up) - r.spawnedAt);
+        const [load, start] = await r.upDetail;
+        runnerLoad.push(load!);
+        runnerStart.push(start!);
       } finally {
         await r.stop();
       }
@@ -26,6 +32,7 @@ export async function startupBench(): Promise<Row[]> {
       });
       try {
         bareMs.push((await b.up) - b.spawnedAt);
+        bareLoad.push((await b.upDetail)[0]!);
       } finally {
         await b.stop();
       }
@@ -34,10 +41,15 @@ export async function startupBench(): Promise<Row[]> {
     const b = median(bareMs);
     say(
       `start-up (median of ${n}): runner ${r.toFixed(0)} ms [${runnerMs.map((x) => x.toFixed(0)).join(", ")}]; ` +
-        `bare ws ${b.toFixed(0)} ms`,
+        `bare ws ${b.toFixed(0)} ms; of the runner's: boot + module loading ${median(runnerLoad).toFixed(0)} ms ` +
+        `(bare ${median(bareLoad).toFixed(0)} ms), AgentRunner.start() ${median(runnerStart).toFixed(0)} ms`,
     );
     return [
       row("start-up to registered + spawned (median)", r, "ms", b, { target: "≤ 150 ms", met: r <= 150 }),
+      row("start-up: boot + module loading (median)", median(runnerLoad), "ms", median(bareLoad)),
+      row("start-up: AgentRunner.start() (median)", median(runnerStart), "ms", 0, {
+        note: "control server, bus welcome, spawn, status, unread read",
+      }),
     ];
   } finally {
     await relay.kill();

@@ -2,8 +2,10 @@
 // env: BENCH_RELAY_URL, BENCH_AGENT_ID. Prints "up <epoch ms>" once welcomed; SIGTERM ends it.
 import { openBareBus } from "./common.ts";
 
+const loadedMs = performance.now();
 const bus = await openBareBus(process.env.BENCH_RELAY_URL!, { agentId: process.env.BENCH_AGENT_ID! });
-process.stdout.write(`up ${performance.timeOrigin + performance.now()}\n`);
+const now = performance.now();
+process.stdout.write(`up ${performance.timeOrigin + now} ${loadedMs} ${now - loadedMs}\n`);
 process.on("SIGTERM", () => {
   bus.close();
   process.exit(0);

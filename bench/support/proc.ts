@@ -13,6 +13,8 @@ export interface Child {
   spawnedAt: number;
   /** Epoch ms the child printed once it was up. */
   up: Promise<number>;
+  /** The rest of its "up" line (the runner prints its load and start() times). */
+  upDetail: Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -30,20 +32,23 @@ export function spawnScript(
     stdout: "pipe",
     stderr: "inherit",
   });
-  const up = (async () => {
+  const line = (async () => {
     let out = "";
     const decoder = new TextDecoder();
     for await (const chunk of proc.stdout) {
       out += decoder.decode(chunk, { stream: true });
-      const m = /up (\d+(?:\.\d+)?)/.exec(out);
-      if (m) return Number(m[1]);
+      const m = /up ([\d. ]+)\n/.exec(out);
+      if (m) return m[1]!.trim().split(" ").map(Number);
     }
     throw new Error(`${script} exited (${await proc.exited}) before it was up`);
   })();
+  const up = line.then((fields) => fields[0]!);
+  const upDetail = line.then((fields) => fields.slice(1));
   return {
     proc,
     spawnedAt,
     up,
+    upDetail,
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill("SIGTERM");

@@ -30,6 +30,7 @@ import { DeliveryConfirmer } from "./confirm.ts";
 import { contextWindowOf, lastContextUsage } from "./context-usage.ts";
 import { formatDeliveriesForPaste, formatMonitorLine } from "./format.ts";
 import { buildClaudeLaunch, launcherArgv } from "./launch.ts";
+import { MonitorEventBudget } from "./monitor-budget.ts";
 import { transcriptHasConversation } from "./session-file.ts";
 import { ClaudeTerminal } from "./terminal.ts";
 
@@ -101,10 +102,12 @@ export class ClaudeAdapter implements ProviderAdapter {
   private deliveryChain: Promise<unknown> = Promise.resolve();
   private watchAbort: AbortController | undefined;
   private readonly sessionWaiters = new Set<(p: HookPayload) => void>();
+  private readonly monitorBudget: MonitorEventBudget;
 
   constructor(private readonly o: ClaudeAdapterOptions) {
     this.clock = o.clock ?? systemClock;
     this.log = o.logger ?? silentLogger();
+    this.monitorBudget = new MonitorEventBudget(this.clock);
     this.confirmer = new DeliveryConfirmer(this.clock, (messageId) =>
       this.emit({ type: "delivery.confirmed", messageId }),
     );
@@ -334,7 +337,15 @@ export class ClaudeAdapter implements ProviderAdapter {
     const ids = items.map((i) => i.message.id);
     this.confirmer.expect(ids);
     const unsent = await this.tryMonitor(items);
-    if (unsent.length > 0) await this.paste(formatDeliveriesForPaste(unsent), signal);
+    if (unsent.length > 0) {
+      try {
+        await this.paste(formatDeliveriesForPaste(unsent), signal);
+      } catch (e) {
+        // The Enter may have landed although we could not see it: a retry must never duplicate what the model got.
+        if (await this.confirmer.waitFor(ids, 2_000, signal)) return { state: "confirmed" };
+        throw e;
+      }
+    }
     const confirmed = await this.confirmer.waitFor(ids, this.o.confirmTimeoutMs ?? 5_000, signal);
     return { state: confirmed ? "confirmed" : "written" };
   }
@@ -343,6 +354,8 @@ export class ClaudeAdapter implements ProviderAdapter {
   private async tryMonitor(items: DeliveryItem[]): Promise<DeliveryItem[]> {
     const publish = this.o.publishToMonitor;
     if (this.deliveryPath !== "monitor" || !publish) return items;
+    // Claude drops monitor events beyond its rate limit; past it, paste (lines published together are one event).
+    if (!this.monitorBudget.take()) return items;
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as DeliveryItem;
       try {

@@ -9,8 +9,10 @@ import { resolveProviderBin } from "../config/index.ts";
 import type { Clock } from "../util/clock.ts";
 import { RunnerError } from "../util/errors.ts";
 import type { ProviderAdapter } from "./adapter.ts";
+import { ClaudeAdapter } from "./claude/adapter.ts";
 import { CodexAdapter, resolveCodexBinary } from "./codex/index.ts";
 import { CommandAdapter } from "./command/index.ts";
+import { Tmux } from "./tmux/index.ts";
 
 export interface AdapterDeps {
   logger: Logger;
@@ -51,6 +53,21 @@ export function createAdapter(config: RunnerConfig, deps: AdapterDeps): Provider
       });
     case "codex":
       return createCodexAdapter(config, deps, tmux.socket);
+    case "claude":
+      return new ClaudeAdapter({
+        tmux: new Tmux(tmux.socket),
+        sessionName: tmux.session,
+        configDir: join(deps.stateDir, "claude-config"),
+        claudeBin: resolveProviderBin("claude", config.providerBin),
+        approvalMode: config.approvalMode,
+        model: config.model,
+        systemPromptAppend: config.systemPromptAppend,
+        env: config.modelBaseUrl ? { ANTHROPIC_BASE_URL: config.modelBaseUrl } : undefined,
+        extraArgs: config.providerArgs,
+        resumeSessionId: deps.resumeSessionId,
+        logger: deps.logger,
+        clock: deps.clock,
+      });
     default:
       throw new RunnerError(
         "NOT_SUPPORTED",

@@ -13,6 +13,7 @@ import { type Clock, sleep, systemClock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import { type Logger, silentLogger } from "../../util/logger.ts";
 import {
+  type ControlPort,
   type DeliveryItem,
   type DeliveryResult,
   type ProviderAdapter,
@@ -31,7 +32,7 @@ import { contextWindowOf, lastContextUsage } from "./context-usage.ts";
 import { formatDeliveriesForPaste, formatMonitorLine } from "./format.ts";
 import { buildClaudeLaunch, launcherArgv } from "./launch.ts";
 import { MonitorEventBudget } from "./monitor-budget.ts";
-import { transcriptHasConversation } from "./session-file.ts";
+import { findTranscript, transcriptHasConversation } from "./session-file.ts";
 import { ClaudeTerminal } from "./terminal.ts";
 
 export interface ClaudeAdapterOptions {
@@ -59,6 +60,12 @@ export interface ClaudeAdapterOptions {
     messageId: number;
     line: string;
   }) => { accepted: boolean } | Promise<{ accepted: boolean }>;
+  /** Extra environment for claude (e.g. ANTHROPIC_BASE_URL); the runner's own variables win. */
+  env?: Record<string, string>;
+  /** Extra claude arguments (what follows `--` on the runner's command line). */
+  extraArgs?: readonly string[];
+  /** Claude's session id from a previous runner run, resumed when the first spawn asks to resume. */
+  resumeSessionId?: string;
   /** Spawn fails (PROVIDER_NOT_READY) when Claude is not at its prompt by then (default 30 s). */
   readyTimeoutMs?: number;
   /** How long deliver() waits for the model to see a message before answering `written` (default 5 s). */
@@ -104,10 +111,13 @@ export class ClaudeAdapter implements ProviderAdapter {
   private readonly sessionWaiters = new Set<(p: HookPayload) => void>();
   private readonly monitorBudget: MonitorEventBudget;
 
-  constructor(private readonly o: ClaudeAdapterOptions) {
+  private unbindControl: (() => void) | undefined;
+
+  constructor(private o: ClaudeAdapterOptions) {
     this.clock = o.clock ?? systemClock;
     this.log = o.logger ?? silentLogger();
     this.monitorBudget = new MonitorEventBudget(this.clock);
+    this.claudeSessionId = o.resumeSessionId;
     this.confirmer = new DeliveryConfirmer(this.clock, (messageId) =>
       this.emit({ type: "delivery.confirmed", messageId }),
     );
@@ -120,6 +130,13 @@ export class ClaudeAdapter implements ProviderAdapter {
   /** Which path the next delivery takes. */
   get deliveryPath(): "monitor" | "paste" {
     return this.monitors > 0 && this.o.publishToMonitor ? "monitor" : "paste";
+  }
+
+  /** The runner's control server: raw hook events in, monitor lines out (the wiring the file comment describes). */
+  bindControl(control: ControlPort): void {
+    this.unbindControl?.();
+    this.o = { ...this.o, publishToMonitor: (item) => control.publishDelivery(item) };
+    this.unbindControl = control.onControlEvent((e) => this.handleControlEvent(e));
   }
 
   /** Feed every control-server event here (see the file comment). */
@@ -140,6 +157,9 @@ export class ClaudeAdapter implements ProviderAdapter {
     }
     switch (p.hook_event_name) {
       case "SessionStart":
+        // /clear starts a new Claude session: the runner saves it so a restart resumes the right one.
+        if (this.claudeSessionId !== p.session_id)
+          this.emit({ type: "session.changed", nativeSessionId: p.session_id });
         this.claudeSessionId = p.session_id;
         if (typeof raw.model === "string") this.model = raw.model;
         this.sessionStartSeen = true;
@@ -178,6 +198,10 @@ export class ClaudeAdapter implements ProviderAdapter {
     this.permissionOpen = false;
     this.monitors = 0;
     // Resume only what Claude can reopen; otherwise start a fresh conversation rather than fail the restart.
+    // A restarted runner knows the session id but not yet its transcript: look it up in the config dir.
+    if (ctx.resume && this.claudeSessionId && !this.transcriptPath) {
+      this.transcriptPath = await findTranscript(this.o.configDir, this.claudeSessionId);
+    }
     const resume =
       ctx.resume &&
       this.claudeSessionId !== undefined &&
@@ -204,7 +228,8 @@ export class ClaudeAdapter implements ProviderAdapter {
         model: this.o.model,
         systemPromptAppend: this.o.systemPromptAppend,
         armMonitor,
-        env: ctx.env,
+        env: { ...this.o.env, ...ctx.env },
+        extraArgs: this.o.extraArgs ? [...this.o.extraArgs] : undefined,
         isRoot: process.getuid?.() === 0,
       });
       await this.o.tmux.killSession(this.o.sessionName);

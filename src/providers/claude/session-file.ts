@@ -58,3 +58,10 @@ export async function transcriptHasConversation(path: string | undefined): Promi
     return false;
   }
 }
+
+/** Where Claude keeps a session's transcript in a config dir: projects/<escaped cwd>/<session id>.jsonl. */
+export async function findTranscript(configDir: string, sessionId: string): Promise<string | undefined> {
+  const glob = new Bun.Glob(`projects/*/${sessionId}.jsonl`);
+  for await (const rel of glob.scan({ cwd: configDir, onlyFiles: true })) return join(configDir, rel);
+  return undefined;
+}

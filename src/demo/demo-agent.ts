@@ -1,14 +1,44 @@
-// The demo's terminal "agent": prints a prompt, and answers every input line it receives.
-import { createInterface } from "node:readline";
+// The demo's terminal "agent": reads a pasted message (bracketed paste, then Enter) and says what it received.
 
+const PASTE_START = "\x1b[200~";
+const PASTE_END = "\x1b[201~";
 const prompt = "demo-agent> ";
-process.stdout.write(`demo agent started; waiting for relay messages\n${prompt}`);
-let n = 0;
-for await (const line of createInterface({ input: process.stdin })) {
-  if (line.trim() === "") {
-    process.stdout.write(prompt);
-    continue;
+
+// Bracketed paste on: a pasted message arrives whole, and only the Enter after it submits it.
+process.stdout.write(`\x1b[?2004hdemo agent started; waiting for relay messages\n${prompt}`);
+process.stdin.setRawMode?.(true);
+
+let buffer = "";
+let pasting = false;
+let received = 0;
+
+function submit(): void {
+  const text = buffer.replace(/\r\n?/g, "\n").trim();
+  buffer = "";
+  if (text === "") {
+    process.stdout.write(`\n${prompt}`);
+    return;
   }
-  n++;
-  process.stdout.write(`demo-agent: received input ${n} (${line.length} characters)\n${prompt}`);
+  received++;
+  const lines = text.split("\n").map((l) => `  | ${l}`);
+  process.stdout.write(`\ndemo-agent received message ${received}:\n${lines.join("\n")}\n${prompt}`);
 }
+
+process.stdin.on("data", (chunk: Buffer) => {
+  let s = chunk.toString("utf8");
+  while (s.length > 0) {
+    if (s.startsWith(PASTE_START)) {
+      pasting = true;
+      s = s.slice(PASTE_START.length);
+    } else if (s.startsWith(PASTE_END)) {
+      pasting = false;
+      s = s.slice(PASTE_END.length);
+    } else {
+      const ch = s[0]!;
+      s = s.slice(1);
+      if (ch === "\x03" || ch === "\x04") process.exit(0);
+      if (ch === "\r" && !pasting) submit();
+      else buffer += ch;
+    }
+  }
+});

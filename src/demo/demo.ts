@@ -75,7 +75,7 @@ export async function runDemo(): Promise<number> {
     const tmux = new Tmux(socket);
     const screen = await until("the agent to answer", async () => {
       const text = await tmux.capturePane("demo");
-      return text.includes("received input") ? text : undefined;
+      return text.includes("received message") ? text : undefined;
     });
     say("the agent's terminal shows:");
     for (const line of screen.split("\n").filter((l) => l.trim() !== ""))

@@ -2,10 +2,10 @@
 
 const PASTE_START = "\x1b[200~";
 const PASTE_END = "\x1b[201~";
-const prompt = "demo-agent> ";
+const PROMPT = "demo-agent> ";
 
 // Bracketed paste on: a pasted message arrives whole, and only the Enter after it submits it.
-process.stdout.write(`\x1b[?2004hdemo agent started; waiting for relay messages\n${prompt}`);
+process.stdout.write(`\x1b[?2004hdemo agent started; waiting for relay messages\n${PROMPT}`);
 process.stdin.setRawMode?.(true);
 
 let buffer = "";
@@ -16,12 +16,12 @@ function submit(): void {
   const text = buffer.replace(/\r\n?/g, "\n").trim();
   buffer = "";
   if (text === "") {
-    process.stdout.write(`\n${prompt}`);
+    process.stdout.write(`\n${PROMPT}`);
     return;
   }
   received++;
   const lines = text.split("\n").map((l) => `  | ${l}`);
-  process.stdout.write(`\ndemo-agent received message ${received}:\n${lines.join("\n")}\n${prompt}`);
+  process.stdout.write(`\ndemo-agent received message ${received}:\n${lines.join("\n")}\n${PROMPT}`);
 }
 
 process.stdin.on("data", (chunk: Buffer) => {

@@ -94,6 +94,8 @@ export interface ProviderAdapter {
   readonly name: ProviderName;
   /** Tags every agent of this provider gets (besides the provider name). */
   readonly defaultTags: readonly string[];
+  /** Whether the adapter emits `delivery.confirmed` once the model saw a message (Claude, Codex); `written` ones then get a deadline. */
+  readonly confirmsDelivery?: boolean;
   /** Whether the runner may restart this provider after it exits unexpectedly. */
   readonly supportsUnexpectedExitRestart: boolean;
 

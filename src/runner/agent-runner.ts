@@ -12,6 +12,7 @@ import { errorMessage } from "../util/errors.ts";
 import { AttachmentCache } from "./attachment-cache.ts";
 import { CommandHandler } from "./command-handler.ts";
 import { buildCommandHandlers } from "./command-handlers.ts";
+import { ConfirmationTracker } from "./confirmations.ts";
 import type { Credentials } from "./credentials.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
 import { RunnerInfoFile } from "./info-file.ts";
@@ -74,6 +75,7 @@ export class AgentRunner {
   readonly commands: CommandHandler;
   readonly status: StatusPublisher;
   readonly events: ProviderEventSink;
+  readonly confirmations: ConfirmationTracker;
   readonly liveness: Liveness;
   readonly renewer: TokenRenewer;
   readonly timers: Periodic[];
@@ -119,11 +121,23 @@ export class AgentRunner {
       onStart: (taskId) => this.work.add({ kind: "task", id: String(taskId) }),
       onEnd: (taskId) => this.work.remove("task", String(taskId)),
     });
+    this.confirmations = new ConfirmationTracker({
+      clock: this.clock,
+      onConfirmed: (messageId) => this.log.debug({ messageId }, "delivery confirmed"),
+      onAmbiguous: (messageId) => {
+        this.log.warn(
+          { messageId },
+          "delivery not confirmed by the provider; reported ambiguous, not re-sent",
+        );
+        this.status.timelineEvent("delivery-ambiguous", { messageId });
+      },
+    });
     this.events = new ProviderEventSink({
       work: this.work,
       tasks: this.tasks,
       onIdle: () => this.queue.kick(),
       onTimeline: (event, data) => this.status.timelineEvent(event, data),
+      onConfirmed: (messageId) => this.confirmations.confirmed(messageId),
     });
     const policy = new RestartPolicy(o.restartLimits);
     this.supervisor = new ProviderSupervisor({
@@ -148,6 +162,9 @@ export class AgentRunner {
       deliver: (items, signal) => o.adapter.deliver(items, signal),
       canDeliver: () => this.supervisor.isRunning && !this.work.hasCondition("needs-input"),
       attachments: (m) => cache.fetchAll(m.attachments),
+      onDelivered: (m, state) => {
+        if (state === "written" && o.adapter.confirmsDelivery) this.confirmations.written(m.id);
+      },
       onTaskDelivered: (taskId, m, claimHeld) =>
         this.tasks.track(taskId, m.id, claimHeld, this.work.has("provider-turn", "turn")),
       onStateChange: (id, state) => {
@@ -294,6 +311,7 @@ export class AgentRunner {
     for (const t of this.timers) t.stop();
     this.renewer.stop();
     this.queue.stop();
+    this.confirmations.stop();
     this.commands.stop();
     const step = async (what: string, fn: () => Promise<unknown>) => {
       try {
@@ -408,6 +426,8 @@ export class AgentRunner {
       auth: this.o.credentials.summary(),
       transportState: this.bus.transportState,
       pendingPermissions: [...this.events.facts.pendingPermissions.values()],
+      ambiguousDeliveries:
+        this.confirmations.ambiguous.length > 0 ? [...this.confirmations.ambiguous] : undefined,
       lastFailure: this.events.facts.lastFailure,
     };
   }

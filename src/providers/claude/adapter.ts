@@ -87,6 +87,7 @@ const DEFAULT_PLUGIN_DIR = join(import.meta.dir, "..", "..", "..", "plugins", "c
 export class ClaudeAdapter implements ProviderAdapter {
   readonly name = "claude" as const;
   readonly defaultTags = ["claude-code"] as const;
+  readonly confirmsDelivery = true;
   readonly supportsUnexpectedExitRestart = true;
 
   private readonly hub = new ProviderEventHub();

@@ -70,6 +70,7 @@ type AdapterState =
 export class CodexAdapter implements ProviderAdapter {
   readonly name = "codex" as const;
   readonly defaultTags = ["codex"] as const;
+  readonly confirmsDelivery = true;
   readonly supportsUnexpectedExitRestart = true;
 
   private state: AdapterState = { kind: "stopped" };

@@ -7,7 +7,7 @@ import { ControlServer, type ControlServerOptions, messageIdsInPrompt } from "..
 import type { Command, Message } from "../protocol/index.ts";
 import type { ProviderAdapter, ProviderEvent } from "../providers/adapter.ts";
 import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
-import { type Clock, systemClock } from "../util/clock.ts";
+import { type Clock, sleep, systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { AttachmentCache } from "./attachment-cache.ts";
 import { CommandHandler } from "./command-handler.ts";
@@ -27,6 +27,9 @@ import { TaskTracker } from "./task-tracker.ts";
 import { TokenRenewer } from "./token-renewer.ts";
 import { wireRunner } from "./wiring.ts";
 import { WorkTracker } from "./work-tracker.ts";
+
+/** How long a graceful stop waits for a just-written message to start its turn. */
+const QUIESCE_TURN_GRACE_MS = 1_500;
 
 export const RUNNER_TIMERS = { heartbeatMs: 30_000, livenessMs: 20_000, claimRenewalMs: 5 * 60_000 } as const;
 
@@ -86,6 +89,10 @@ export class AgentRunner {
     this.resolveDone = r;
   });
   private stopping: Promise<RunnerExit> | undefined;
+  /** Deliveries held while a graceful stop or restart lets the provider finish. */
+  private holding = false;
+  private lastDeliveredAt = 0;
+  private lastTurnStartedAt = 0;
 
   constructor(readonly o: AgentRunnerOptions) {
     const { config } = o;
@@ -160,9 +167,10 @@ export class AgentRunner {
       agent: address,
       relay: this.http,
       deliver: (items, signal) => o.adapter.deliver(items, signal),
-      canDeliver: () => this.supervisor.isRunning && !this.work.hasCondition("needs-input"),
+      canDeliver: () => this.supervisor.isRunning && !this.holding && !this.work.hasCondition("needs-input"),
       attachments: (m) => cache.fetchAll(m.attachments),
       onDelivered: (m, state) => {
+        this.lastDeliveredAt = this.clock.now();
         if (state === "written" && o.adapter.confirmsDelivery) this.confirmations.written(m.id);
       },
       onTaskDelivered: (taskId, m, claimHeld) =>
@@ -212,6 +220,11 @@ export class AgentRunner {
         publish: (action) => this.status.publish(action),
         reconnectTransport: (reason) => this.bus.reconnectTransport(reason),
         clearProviderWork: () => this.events.providerGone(),
+        quiesce: (ms) => this.quiesce(ms),
+        release: () => {
+          this.holding = false;
+          this.queue.kick();
+        },
         resolvePermission: async (id, decision) =>
           this.control.resolvePermission(id, decision) ||
           ((await o.adapter.respondToPermissionDecision?.(id, decision)) ?? false),
@@ -337,6 +350,7 @@ export class AgentRunner {
   }
 
   onProviderEvent(event: ProviderEvent): void {
+    if (event.type === "turn.started") this.lastTurnStartedAt = this.clock.now();
     if (event.type === "session.changed") this.saveSession(event.nativeSessionId);
     this.events.handle(event);
     this.status.publish();
@@ -370,6 +384,20 @@ export class AgentRunner {
       }
       void this.stop({ code: 0, reason: `${command.type} command`, deregister: true, graceful: true });
     }
+  }
+
+  /** See RunnerControls.quiesce: hold deliveries, let the in-flight one land and its turn finish, within `ms`. */
+  private async quiesce(ms: number): Promise<void> {
+    this.holding = true;
+    const deadline = this.clock.now() + ms;
+    const busy = () => {
+      if (this.work.has("provider-turn", "turn")) return true;
+      // A message just written may not have started its turn yet: give it a moment to show it did.
+      const awaitingTurn = this.lastTurnStartedAt < this.lastDeliveredAt;
+      return awaitingTurn && this.clock.now() - this.lastDeliveredAt < QUIESCE_TURN_GRACE_MS;
+    };
+    await Promise.race([this.queue.idle(), sleep(this.clock, ms)]);
+    while (busy() && this.clock.now() < deadline) await sleep(this.clock, 50);
   }
 
   private saveSession(nativeSessionId: string): void {

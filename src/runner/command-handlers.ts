@@ -24,6 +24,13 @@ export interface RunnerControls {
   reconnectTransport(reason: string): void;
   /** Turns and subagents of the old session are over. */
   clearProviderWork(): void;
+  /**
+   * Before a graceful stop: hold new deliveries and wait (at most `ms`) until the provider finished the turn of the
+   * last message it was given, so a restart never cuts off input the program had not taken in yet.
+   */
+  quiesce(ms: number): Promise<void>;
+  /** Deliveries may flow again (after a restart). */
+  release(): void;
   /** Answer a permission request waiting in the control server or in the provider. */
   resolvePermission(approvalId: string, decision: PermissionDecision): Promise<boolean>;
   /** Deliver text as a plain message when the provider has no system-note channel. */
@@ -50,7 +57,8 @@ export function buildCommandHandlers(c: RunnerControls): Record<string, CommandH
     "agent.shutdown": async (cmd) => {
       const timeoutMs = shutdownTimeout(cmd.params);
       c.publish("shutdown");
-      await c.supervisor.stop({ graceful: true, timeoutMs });
+      await c.quiesce(timeoutMs / 2);
+      await c.supervisor.stop({ graceful: true, timeoutMs: timeoutMs / 2 });
       return { stopped: true, graceful: true };
     },
     "agent.kill": async () => {
@@ -61,8 +69,13 @@ export function buildCommandHandlers(c: RunnerControls): Record<string, CommandH
     "agent.restart": async (cmd) => {
       const timeoutMs = shutdownTimeout(cmd.params);
       c.publish("restart");
-      c.clearProviderWork();
-      await c.supervisor.restart(timeoutMs);
+      try {
+        await c.quiesce(timeoutMs / 2);
+        c.clearProviderWork();
+        await c.supervisor.restart(timeoutMs / 2);
+      } finally {
+        c.release();
+      }
       return { providerSessionId: c.supervisor.providerSessionId };
     },
     "agent.reconnect": async () => {

@@ -145,6 +145,8 @@ describe("CommandHandler", () => {
         publish: () => {},
         reconnectTransport: () => {},
         clearProviderWork: () => {},
+        quiesce: async () => {},
+        release: () => {},
         resolvePermission: async () => false,
         deliverNote: async () => {},
       }),

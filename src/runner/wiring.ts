@@ -36,6 +36,11 @@ export function wireRunner(r: AgentRunner): void {
     publishDelivery: (item) => control.publishDelivery(item),
     onControlEvent: (listener) => control.onControlEvent(listener),
   });
+  // Which delivery path is live (monitor or paste) is part of the published meta: show a change at once, not at
+  // the next heartbeat.
+  control.onControlEvent((e) => {
+    if (e.type === "monitor.connected" || e.type === "monitor.disconnected") status.publish();
+  });
   control.setTerminalAttachSpec(() => r.o.adapter.terminalAttachSpec());
   control.setReplyObligations((signal) => r.http.getReplyObligations(r.o.config.agentId, { signal }));
 

@@ -173,6 +173,8 @@ export interface FaultProxy {
   readonly upstreamStatuses: Record<number, number>;
   /** Bus frames relayed from the relay to the runner, by frame type. */
   readonly busFrames: Record<string, number>;
+  /** Bus sockets the runner opened through the proxy. */
+  readonly busConnections: number;
   close(): void;
 }
 
@@ -186,6 +188,7 @@ export function faultProxy(targetUrl: string, decide: (req: Request, path: strin
   const applied: Record<string, number> = {};
   const upstreamStatuses: Record<number, number> = {};
   const busFrames: Record<string, number> = {};
+  let busConnections = 0;
   const server = Bun.serve<WsData, never>({
     hostname: "127.0.0.1",
     port: 0,
@@ -218,6 +221,7 @@ export function faultProxy(targetUrl: string, decide: (req: Request, path: strin
     websocket: {
       maxPayloadLength: 16 * 1024 * 1024,
       open(ws: ServerWebSocket<WsData>) {
+        busConnections++;
         const up = new WebSocket(`${targetUrl.replace(/^http/, "ws")}/v1/bus`);
         ws.data.upstream = up;
         up.addEventListener("open", () => {
@@ -247,6 +251,9 @@ export function faultProxy(targetUrl: string, decide: (req: Request, path: strin
     applied,
     upstreamStatuses,
     busFrames,
+    get busConnections() {
+      return busConnections;
+    },
     close: () => void server.stop(true),
   };
 }

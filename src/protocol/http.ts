@@ -29,6 +29,8 @@ export const LIMITS = {
   attachmentBytes: 25 * 1024 * 1024,
   /** Largest bus frame either side accepts. */
   busFrameBytes: 4 * 1024 * 1024 + 64 * 1024,
+  /** Most message ids one batch call (read, claims, claims/complete) takes. */
+  batchIds: 500,
 } as const;
 
 export const SendMessageRequest = z.object({
@@ -84,6 +86,71 @@ export const ClaimConflictAnswer = z.object({
 export const OkAnswer = z.object({ ok: z.boolean() });
 export type OkAnswer = z.infer<typeof OkAnswer>;
 
+/** Distinct message ids for a batch call; the whole batch is one transaction. */
+const BatchIds = z.array(MessageId).min(1).max(LIMITS.batchIds);
+
+/** Batch read mark for the agent in the path: all ids or none (403/404 write nothing). */
+export const BatchReadRequest = z.object({
+  /** Distinct ids, 1–500; a repeated id is a 400. */
+  messageIds: BatchIds,
+});
+export type BatchReadRequest = z.input<typeof BatchReadRequest>;
+export const BatchReadAnswer = z.object({
+  ok: z.literal(true),
+  /** How many of the ids this agent had not marked read before. */
+  read: z.number().int().min(0),
+});
+export type BatchReadAnswer = z.infer<typeof BatchReadAnswer>;
+
+/** Batch claim for the agent in the path; each id is claimed (or renewed, for the live holder) as by the single claim. */
+export const BatchClaimRequest = z.object({
+  /** Distinct ids, 1–500; a repeated id is a 400. */
+  messageIds: BatchIds,
+  /** How long each claim lives (default: the relay's claim TTL). */
+  ttlMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(24 * 3600 * 1000)
+    .optional(),
+});
+export type BatchClaimRequest = z.input<typeof BatchClaimRequest>;
+/** A claim the batch took. */
+export const BatchClaimed = z.object({ id: MessageId, claimExpiresAt: z.number() });
+/** An id the batch could not take or settle. */
+export const BatchClaimConflict = z.object({
+  id: MessageId,
+  /** The holder (for a completed claim, whoever completed it); "" when nobody holds the claim. */
+  claimedBy: z.string(),
+});
+export const BatchClaimAnswer = z.object({
+  /** In request order. */
+  claimed: z.array(BatchClaimed),
+  /** Held by another agent, or already completed; in request order. */
+  conflicts: z.array(BatchClaimConflict),
+  /** Sent with `claimable: false`; in request order. */
+  notClaimable: z.array(MessageId),
+});
+export type BatchClaimAnswer = z.infer<typeof BatchClaimAnswer>;
+
+/** Batch completion of claims the agent in the path holds. */
+export const BatchCompleteRequest = z.object({
+  /** Distinct ids, 1–500; a repeated id is a 400. */
+  messageIds: BatchIds,
+});
+export type BatchCompleteRequest = z.input<typeof BatchCompleteRequest>;
+export const BatchCompleteAnswer = z.object({
+  /** True when every id is now completed by this agent. */
+  ok: z.boolean(),
+  /** Ids completed by this agent, counting ones it had completed before. */
+  completed: z.number().int().min(0),
+  /** Ids whose claim this agent does not hold; in request order. */
+  conflicts: z.array(BatchClaimConflict),
+  /** Sent with `claimable: false`; in request order. */
+  notClaimable: z.array(MessageId),
+});
+export type BatchCompleteAnswer = z.infer<typeof BatchCompleteAnswer>;
+
 export const ReactionRequest = z.object({ agentId: AgentId, reaction: z.string().min(1).max(64) });
 
 export const AgentsAnswer = z.object({ agents: z.array(Agent) });
@@ -97,6 +164,18 @@ export const AgentStatusRequest = z.object({
 });
 export const AgentReadyRequest = z.object({ ready: z.boolean(), instanceId: z.string().min(1) });
 export const HeartbeatRequest = z.object({ instanceId: z.string().min(1), meta: Meta.optional() });
+/** One liveness report: status, readiness and a heartbeat in one call. */
+export const LivenessRequest = z.object({
+  /** Must be the agent's current instance, else 409 stale_instance. */
+  instanceId: z.string().min(1),
+  status: AgentStatus,
+  /** Defaults to `status`. */
+  semanticStatus: z.string().max(64).optional(),
+  ready: z.boolean(),
+  /** Replaces the stored meta when given. */
+  meta: Meta.optional(),
+});
+export type LivenessRequest = z.input<typeof LivenessRequest>;
 
 export const CreateTaskRequest = z.object({
   title: z.string().min(1).max(1000),

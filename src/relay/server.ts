@@ -3,6 +3,7 @@ import type { BunRequest, Server } from "bun";
 import type { BusSocketData } from "./bus/session.ts";
 import * as agents from "./http/agents.ts";
 import * as attachments from "./http/attachments.ts";
+import * as batch from "./http/batch.ts";
 import * as commands from "./http/commands.ts";
 import { authed, type Handler, type Relay } from "./http/context.ts";
 import { errorResponse, HttpError } from "./http/errors.ts";
@@ -29,6 +30,10 @@ const ROUTES: RouteTable = {
   "/v1/agents/:id/status": { PUT: agents.putStatus },
   "/v1/agents/:id/ready": { PUT: agents.putReady },
   "/v1/agents/:id/heartbeat": { POST: agents.heartbeat },
+  "/v1/agents/:id/liveness": { POST: agents.postLiveness },
+  "/v1/agents/:id/read": { POST: batch.markReadMany },
+  "/v1/agents/:id/claims": { POST: batch.claimMany },
+  "/v1/agents/:id/claims/complete": { POST: batch.completeMany },
   "/v1/tasks": { POST: tasks.createTask },
   "/v1/tasks/:id": { GET: tasks.getTask },
   "/v1/tasks/:id/status": { POST: tasks.setTaskStatus },

@@ -1,16 +1,16 @@
-// HTTP handlers for agents: list/get/deregister, the HTTP liveness path, unread messages and reply obligations.
+// HTTP handlers for agents: list/get/deregister, the HTTP liveness paths, unread messages and reply obligations.
 import {
   AgentReadyRequest,
   AgentStatusRequest,
   HeartbeatRequest,
+  LivenessRequest,
   targetsFor,
   UnreadQuery,
 } from "../../protocol/index.ts";
-import { mayActAs } from "../auth/authenticate.ts";
 import type { Recipient } from "../store/messages.ts";
 import { parseWith, queryOf, readJson } from "./body.ts";
-import { agentIdParam, type Call, type Handler, type Relay, requireAgent } from "./context.ts";
-import { forbidden, HttpError } from "./errors.ts";
+import { agentIdParam, type Handler, ownAgentParam, type Relay, requireAgent } from "./context.ts";
+import { HttpError } from "./errors.ts";
 
 /** Upper bound on reply obligations returned at once; they are meant to be few. */
 const OBLIGATIONS_LIMIT = 1000;
@@ -68,6 +68,18 @@ export const heartbeat: Handler = async (req, call) => {
   return liveness(call.relay, id, body.instanceId, { meta: body.meta });
 };
 
+/** Status, readiness and heartbeat in one report (the runner's liveness round), under the same stale_instance rule. */
+export const postLiveness: Handler = async (req, call) => {
+  const id = ownAgentParam(req, call);
+  const body = await readJson(req, LivenessRequest, call.relay.limits.jsonBodyBytes);
+  return liveness(call.relay, id, body.instanceId, {
+    status: body.status,
+    semanticStatus: body.semanticStatus ?? body.status,
+    ready: body.ready,
+    meta: body.meta,
+  });
+};
+
 /** An agent answers to its id, its label, and (broadcast, tags, capabilities); an unregistered one to its id and broadcast. */
 function recipientFor(relay: Relay, agentId: string): Recipient {
   const agent = relay.store.agents.get(agentId);
@@ -96,10 +108,4 @@ function liveness(
   }
   relay.store.agents.touch(id, change, relay.clock.now());
   return Response.json(requireAgent(relay, id));
-}
-
-function ownAgentParam(req: Parameters<Handler>[0], { principal }: Call): string {
-  const id = agentIdParam(req);
-  if (!mayActAs(principal, id)) throw forbidden(`this token cannot act for agent '${id}'`);
-  return id;
 }

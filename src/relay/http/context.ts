@@ -3,13 +3,13 @@ import type { BunRequest } from "bun";
 import { type Agent, AgentId, type LIMITS } from "../../protocol/index.ts";
 import type { Clock } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
-import type { Authenticator, Principal } from "../auth/authenticate.ts";
+import { type Authenticator, mayActAs, type Principal } from "../auth/authenticate.ts";
 import type { TokenSigner } from "../auth/tokens.ts";
 import type { Hub } from "../bus/hub.ts";
 import type { Store } from "../store/index.ts";
 import type { MessageWriter } from "../store/message-writer.ts";
 import { parseWith } from "./body.ts";
-import { errorResponse, HttpError } from "./errors.ts";
+import { errorResponse, forbidden, HttpError } from "./errors.ts";
 
 export interface Relay {
   store: Store;
@@ -69,4 +69,11 @@ export function requireAgent(relay: Relay, agentId: string): Agent {
   const agent = relay.store.agents.get(agentId);
   if (!agent) throw new HttpError("not_found", `agent '${agentId}' not found`);
   return agent;
+}
+
+/** The agent id in the path, which the caller must be allowed to act for (root, or that agent's runtime token). */
+export function ownAgentParam(req: BunRequest, { principal }: Call): string {
+  const id = agentIdParam(req);
+  if (!mayActAs(principal, id)) throw forbidden(`this token cannot act for agent '${id}'`);
+  return id;
 }

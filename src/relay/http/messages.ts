@@ -11,7 +11,7 @@ import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/claims.
 import { parseIntId, readJson } from "./body.ts";
 import type { Call, Handler } from "./context.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
-import { isAddressedTo, mayReadMessage } from "./visibility.ts";
+import { addressOf, mayMarkRead, mayReadMessage } from "./visibility.ts";
 
 const LABEL_PREFIX = "label:";
 
@@ -105,12 +105,7 @@ export const markRead: Handler = async (req, call) => {
   assertActsAs(call, body.agentId);
   // Otherwise marking read would be a way around the read check of GET /v1/messages/:id.
   const message = requireMessage(call.relay, id);
-  if (
-    call.principal.kind === "runtime" &&
-    message.from !== body.agentId &&
-    message.claimedBy !== body.agentId &&
-    !isAddressedTo(call.relay, message, body.agentId)
-  ) {
+  if (!mayMarkRead(call.principal, message, addressOf(call.relay, body.agentId))) {
     throw forbidden(`message ${id} is not addressed to '${body.agentId}'`);
   }
   if (!call.relay.store.claims.markRead(id, body.agentId, call.relay.clock.now()))
@@ -157,7 +152,7 @@ function settleAnswer(outcome: SettleOutcome): Response {
 }
 
 /** Map a refused claim operation to its error; conflicts carry `{ok:false, claimedBy}` beside the error. */
-function refusalError(r: ClaimRefusal): HttpError {
+export function refusalError(r: ClaimRefusal): HttpError {
   switch (r.reason) {
     case "not_found":
       return notFound("message");

@@ -1,5 +1,5 @@
 // Who may read a message or download an attachment: root always; a runtime token only what concerns its agent.
-import { type Message, matchesAgent } from "../../protocol/index.ts";
+import { type AgentAddress, type Message, matchesAgent } from "../../protocol/index.ts";
 import type { Principal } from "../auth/authenticate.ts";
 import type { Relay } from "./context.ts";
 
@@ -21,11 +21,30 @@ export function mayReadMessage(relay: Relay, principal: Principal, message: Mess
 
 /** Addressing alone, from the agent's registered row; marking read requires this (or sender/claimer). */
 export function isAddressedTo(relay: Relay, message: Message, agentId: string): boolean {
+  return matchesAgent(message, addressOf(relay, agentId));
+}
+
+/**
+ * What `agentId` answers to, from its registered row; an unregistered agent to its id and `broadcast` only.
+ * A runtime token may mark read only what is from, claimed by or addressed to its agent (else read marks would
+ * get around the read check of GET /v1/messages/:id).
+ */
+export function addressOf(relay: Relay, agentId: string): AgentAddress {
   const agent = relay.store.agents.get(agentId);
-  const address = agent
+  return agent
     ? { agentId, label: agent.label, tags: agent.tags, capabilities: agent.capabilities }
     : { agentId, tags: [], capabilities: [] };
-  return matchesAgent(message, address);
+}
+
+/** The single and batch read marks share this rule: root always; a runtime token per addressOf's comment. */
+export function mayMarkRead(
+  principal: Principal,
+  message: Pick<Message, "from" | "claimedBy" | "to" | "resolvedToAgent">,
+  address: AgentAddress,
+): boolean {
+  if (principal.kind === "root") return true;
+  const agentId = address.agentId;
+  return message.from === agentId || message.claimedBy === agentId || matchesAgent(message, address);
 }
 
 /** A runtime token may download what its agent uploaded, or what any message it may read references. */

@@ -1,4 +1,4 @@
-// Claims, reads and reactions on messages: each state change is one atomic SQL statement.
+// Claims, reads and reactions on messages: each state change is one atomic SQL statement; batches are one transaction.
 import type { Database, Statement } from "bun:sqlite";
 
 /** Why a claim operation did not apply, decided after the atomic UPDATE touched no row. */
@@ -29,6 +29,14 @@ export class ClaimStore {
   private readonly stateStmt: Statement<ClaimStateRow, [number]>;
   private readonly readStmt: Statement<unknown, [Params]>;
   private readonly reactStmt: Statement<unknown, [Params]>;
+  private readonly claimManyTx: (
+    ids: readonly number[],
+    agent: string,
+    ttlMs: number,
+    now: number,
+  ) => ClaimOutcome[];
+  private readonly completeManyTx: (ids: readonly number[], agent: string, now: number) => SettleOutcome[];
+  private readonly readManyTx: (ids: readonly number[], agent: string, now: number) => number;
 
   constructor(db: Database) {
     // The whole race is decided here: at most one live claim, because the WHERE clause and the write are one statement.
@@ -60,6 +68,16 @@ export class ClaimStore {
       `INSERT OR IGNORE INTO message_reactions (message_id, agent_id, reaction, at)
        VALUES (:id, :agent, :reaction, :now)`,
     );
+    // One commit per batch instead of one per message; each claim inside keeps its single-statement race rule.
+    this.claimManyTx = db.transaction((ids, agent, ttlMs, now) =>
+      ids.map((id) => this.claim(id, agent, ttlMs, now)),
+    );
+    this.completeManyTx = db.transaction((ids, agent, now) => ids.map((id) => this.complete(id, agent, now)));
+    this.readManyTx = db.transaction((ids, agent, now) => {
+      let added = 0;
+      for (const id of ids) added += this.readStmt.run({ id, agent, now }).changes;
+      return added;
+    });
   }
 
   claim(id: number, agent: string, ttlMs: number, now: number): ClaimOutcome {
@@ -87,6 +105,24 @@ export class ClaimStore {
     const refusal = this.refusal(id, agent);
     if (refusal.reason === "completed" && refusal.claimedBy === agent) return { ok: true };
     return { ok: false, ...refusal };
+  }
+
+  /** `claim` for each id, in order, in one transaction. */
+  claimMany(ids: readonly number[], agent: string, ttlMs: number, now: number): ClaimOutcome[] {
+    return this.claimManyTx(ids, agent, ttlMs, now);
+  }
+
+  /** `complete` for each id, in order, in one transaction. */
+  completeMany(ids: readonly number[], agent: string, now: number): SettleOutcome[] {
+    return this.completeManyTx(ids, agent, now);
+  }
+
+  /**
+   * Mark every id read in one transaction; answers how many were not read by `agent` before. The caller checks
+   * the ids exist: a missing one fails the foreign key and rolls the whole batch back.
+   */
+  markReadMany(ids: readonly number[], agent: string, now: number): number {
+    return this.readManyTx(ids, agent, now);
   }
 
   /** Mark read; false when the message does not exist. Reading twice is a no-op. */

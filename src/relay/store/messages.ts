@@ -20,6 +20,8 @@ interface MessageRow {
   created_at: number;
 }
 
+type AddressingRow = Pick<MessageRow, "id" | "sender" | "target" | "resolved_to_agent" | "claimed_by">;
+
 export interface NewMessage {
   from: string;
   to: string;
@@ -33,6 +35,9 @@ export interface NewMessage {
   attachments: AttachmentRef[];
   createdAt: number;
 }
+
+/** The fields that decide who may mark a message read. */
+export type MessageAddressing = Pick<Message, "id" | "from" | "to" | "resolvedToAgent" | "claimedBy">;
 
 /** Who is asking for unread messages or obligations: the agent and every `to` value that reaches it. */
 export interface Recipient {
@@ -63,6 +68,7 @@ export class MessageStore {
   private readonly unreadStmt: Statement<MessageRow, [Record<string, string | number>]>;
   private readonly obligationsStmt: Statement<MessageRow, [Record<string, string | number>]>;
   private readonly existsStmt: Statement<{ id: number }, [number]>;
+  private readonly addressingStmt: Statement<AddressingRow, [string]>;
   private readonly linkAttachmentStmt: Statement<unknown, [string, number]>;
   private readonly byAttachmentStmt: Statement<MessageRow, [string, number, number]>;
 
@@ -75,6 +81,10 @@ export class MessageStore {
     );
     this.byIdStmt = db.query("SELECT * FROM messages WHERE id = ?");
     this.existsStmt = db.query("SELECT id FROM messages WHERE id = ?");
+    this.addressingStmt = db.query(
+      `SELECT id, sender, target, resolved_to_agent, claimed_by FROM messages
+       WHERE id IN (SELECT value FROM json_each(?))`,
+    );
     this.linkAttachmentStmt = db.query(
       "INSERT OR IGNORE INTO message_attachments (attachment_id, message_id) VALUES (?, ?)",
     );
@@ -151,6 +161,18 @@ export class MessageStore {
 
   exists(id: number): boolean {
     return this.existsStmt.get(id) !== null;
+  }
+
+  /** Addressing of each existing id (missing ids are absent), without loading bodies, reads or reactions. */
+  addressing(ids: readonly number[]): Map<number, MessageAddressing> {
+    const out = new Map<number, MessageAddressing>();
+    for (const r of this.addressingStmt.all(JSON.stringify(ids))) {
+      const m: MessageAddressing = { id: r.id, from: r.sender, to: r.target };
+      if (r.resolved_to_agent !== null) m.resolvedToAgent = r.resolved_to_agent;
+      if (r.claimed_by !== null) m.claimedBy = r.claimed_by;
+      out.set(r.id, m);
+    }
+    return out;
   }
 
   get(id: number): Message | undefined {

@@ -6,12 +6,16 @@ import {
   AgentsAnswer,
   AttachmentAnswer,
   type AttachmentRef,
+  BatchClaimAnswer,
+  BatchCompleteAnswer,
+  BatchReadAnswer,
   Command,
   type CommandStatusRequest,
   type CreateCommandRequest,
   type CreateTaskRequest,
   type CreateTokenRequest,
   HealthAnswer,
+  type LivenessRequest,
   Message,
   MessagesAnswer,
   type Meta,
@@ -142,6 +146,29 @@ export class RelayHttpClient {
     await this.call("POST", `/v1/messages/${id}/read`, OkAnswer, { agentId }, o);
   }
 
+  /** Mark 1–500 distinct messages read in one call; all or none (403/404 write nothing). Answers how many were new. */
+  async markReadMany(agentId: string, ids: readonly number[], o?: CallOptions): Promise<number> {
+    const path = `/v1/agents/${encodeURIComponent(agentId)}/read`;
+    return (await this.call("POST", path, BatchReadAnswer, { messageIds: ids }, o)).read;
+  }
+
+  /** Claim 1–500 distinct messages in one call; lost races come back as `conflicts`, not errors. */
+  claimMany(
+    agentId: string,
+    ids: readonly number[],
+    ttlMs?: number,
+    o?: CallOptions,
+  ): Promise<BatchClaimAnswer> {
+    const body = ttlMs === undefined ? { messageIds: ids } : { messageIds: ids, ttlMs };
+    return this.call("POST", `/v1/agents/${encodeURIComponent(agentId)}/claims`, BatchClaimAnswer, body, o);
+  }
+
+  /** Complete 1–500 claims this agent holds in one call; ids it does not hold come back as `conflicts`. */
+  completeClaims(agentId: string, ids: readonly number[], o?: CallOptions): Promise<BatchCompleteAnswer> {
+    const path = `/v1/agents/${encodeURIComponent(agentId)}/claims/complete`;
+    return this.call("POST", path, BatchCompleteAnswer, { messageIds: ids }, o);
+  }
+
   async react(id: number, agentId: string, reaction: string, o?: CallOptions): Promise<void> {
     await this.call("POST", `/v1/messages/${id}/reactions`, OkAnswer, { agentId, reaction }, o);
   }
@@ -178,6 +205,11 @@ export class RelayHttpClient {
   heartbeat(agentId: string, instanceId: string, meta?: Meta, o?: CallOptions): Promise<Agent> {
     const body = meta === undefined ? { instanceId } : { instanceId, meta };
     return this.call("POST", `/v1/agents/${encodeURIComponent(agentId)}/heartbeat`, Agent, body, o);
+  }
+
+  /** Status, readiness and heartbeat in one call; answers the updated agent (409 stale_instance for an old instance). */
+  liveness(agentId: string, body: LivenessRequest, o?: CallOptions): Promise<Agent> {
+    return this.call("POST", `/v1/agents/${encodeURIComponent(agentId)}/liveness`, Agent, body, o);
   }
 
   async deregister(agentId: string, o?: CallOptions): Promise<void> {

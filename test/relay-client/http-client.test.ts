@@ -83,6 +83,35 @@ for (const transport of ["fetch", "undici"] as const) {
       expect((await root.claim(m.id, "a2")).ok).toBe(true);
     });
 
+    test("batch claim, read and complete settle many messages in three calls; lost races are answers", async () => {
+      const agent = `batcher-${transport}`;
+      const jobs = [];
+      for (let i = 0; i < 3; i++)
+        jobs.push(await root.sendMessage({ to: agent, body: `job ${i}`, claimable: true }));
+      const note = await root.sendMessage({ to: agent, body: "fyi" });
+      const [a, b, c] = jobs.map((m) => m.id) as [number, number, number];
+      expect((await root.claim(b, "rival")).ok).toBe(true);
+
+      const claims = await root.claimMany(agent, [c, b, note.id, a], 60_000);
+      expect(claims.claimed.map((x) => x.id)).toEqual([c, a]);
+      expect(claims.conflicts).toEqual([{ id: b, claimedBy: "rival" }]);
+      expect(claims.notClaimable).toEqual([note.id]);
+
+      expect(await root.markReadMany(agent, [a, c, note.id])).toBe(3);
+      expect(await root.markReadMany(agent, [a])).toBe(0);
+      expect(await root.completeClaims(agent, [a, b, c])).toEqual({
+        ok: false,
+        completed: 2,
+        conflicts: [{ id: b, claimedBy: "rival" }],
+        notClaimable: [],
+      });
+      const after = await root.getMessage(a);
+      expect(after.readBy).toEqual([agent]);
+      expect(after.claimCompletedAt).toBeNumber();
+      const missing = await thrown(root.markReadMany(agent, [a, 999_999]));
+      expect(missing).toMatchObject({ status: 404, code: "not_found" });
+    });
+
     test("a reply-required message is an obligation until its recipient replies", async () => {
       const agent = `obliged-${transport}`;
       const q = await root.sendMessage({
@@ -133,7 +162,7 @@ for (const transport of ["fetch", "undici"] as const) {
       );
     });
 
-    test("a runtime token renews, registers on the bus, and keeps its agent's liveness over HTTP", async () => {
+    test("a runtime token renews, registers on the bus, and keeps its agent's liveness over HTTP (single and combined calls)", async () => {
       const agentId = `live-${transport}`;
       const minted = await root.createToken({ agentId, profileId: "provider-agent", ttlSeconds: 600 });
       expect(minted.record).toMatchObject({ agentId, profileId: "provider-agent" });
@@ -159,6 +188,19 @@ for (const transport of ["fetch", "undici"] as const) {
         });
         expect((await agent.putReady(agentId, true, "inst-1")).ready).toBe(true);
         expect((await agent.heartbeat(agentId, "inst-1", { ctx: 1 })).id).toBe(agentId);
+        expect(
+          await agent.liveness(agentId, {
+            instanceId: "inst-1",
+            status: "idle",
+            semanticStatus: "waiting",
+            ready: false,
+            meta: { ctx: 2 },
+          }),
+        ).toMatchObject({ status: "idle", semanticStatus: "waiting", ready: false, meta: { ctx: 2 } });
+        const staleRound = await thrown(
+          agent.liveness(agentId, { instanceId: "inst-0", status: "idle", ready: true }),
+        );
+        expect(staleRound).toMatchObject({ status: 409, code: "stale_instance" });
         expect((await agent.getAgent(agentId)).instanceId).toBe("inst-1");
         const stale = await thrown(agent.heartbeat(agentId, "inst-0"));
         expect(stale).toMatchObject({ status: 409, code: "stale_instance" });

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
+import { claudeLatencyBench } from "./claude-latency.ts";
 import { footprintBench } from "./footprint.ts";
 import { latencyBench } from "./latency.ts";
 import { recoveryBench } from "./recovery.ts";
@@ -17,6 +18,7 @@ const BENCHES: [string, () => Promise<Row[]>][] = [
   ["startup", startupBench],
   ["recovery", recoveryBench],
   ["terminal", terminalBench],
+  ["claude-latency", claudeLatencyBench],
 ];
 
 function table(rows: Row[]): string {

@@ -265,7 +265,8 @@ describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, f
     );
     const ms = Date.now() - req.at;
     console.log(`claude 429: model request → error on the relay ${ms} ms (target ≤ 2000 ms)`);
-    expect(JSON.stringify(record.meta)).toContain("rate");
+    // The reason travels with it: Claude's StopFailure says rate_limit.
+    expect(String(record.meta.lastFailure)).toContain("rate_limit");
     await stopAndExpectNothingLeft(agent, child);
   });
 

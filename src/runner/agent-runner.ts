@@ -238,12 +238,7 @@ export class AgentRunner {
       identity: () => ({ agentId, instanceId: this.instanceId }),
       status: () => {
         const s = this.status.snapshot();
-        return {
-          status: s.agentStatus,
-          semanticStatus: s.semanticStatus,
-          ready: s.ready,
-          meta: s.meta ?? {},
-        };
+        return { status: s.agentStatus, semanticStatus: s.semanticStatus, ready: s.ready };
       },
       heartbeatMeta: () => this.heartbeatMeta(),
       offer: (m) => this.queue.offer(m),

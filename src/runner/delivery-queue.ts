@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { type AgentAddress, type Message, matchesAgent } from "../protocol/index.ts";
 import type { DeliveryItem, DeliveryResult } from "../providers/adapter.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
-import { errorMessage } from "../util/errors.ts";
+import { errorMessage, isRunnerError } from "../util/errors.ts";
 import type { RelayApi } from "./ports.ts";
 import { RecentIds } from "./recent-ids.ts";
 
@@ -19,7 +19,7 @@ export type DeliveryState =
 
 export interface DeliveryQueueOptions {
   agent: () => AgentAddress;
-  relay: Pick<RelayApi, "claim" | "releaseClaim" | "completeClaim" | "markRead" | "setTaskStatus">;
+  relay: Pick<RelayApi, "claimMany" | "releaseClaim" | "completeClaims" | "markReadMany" | "setTaskStatus">;
   /** Deliver to the current provider; rejects when it did not reach it. */
   deliver: (items: DeliveryItem[], signal: AbortSignal) => Promise<DeliveryResult>;
   /** Whether a provider is up to take deliveries now (the queue waits otherwise). */
@@ -60,6 +60,8 @@ export class DeliveryQueue {
   private failureLogged = false;
   /** Delivered messages whose read mark or claim completion failed; retried when the relay lists them again. */
   private readonly unsettled = new Map<number, Ready>();
+  /** Messages that can never be delivered (an attachment over the cap): later offers of them are ignored. */
+  private readonly refused = new RecentIds(20_000);
   private settleFailureLogged = false;
   private stopped = false;
   private readonly abort = new AbortController();
@@ -82,7 +84,8 @@ export class DeliveryQueue {
       this.resettle(message.id);
       return false;
     }
-    if (this.pending.has(message.id) || this.inFlight.has(message.id)) return false;
+    if (this.refused.has(message.id) || this.pending.has(message.id) || this.inFlight.has(message.id))
+      return false;
     this.pending.set(message.id, message);
     this.o.onStateChange?.(message.id, "queued");
     this.kick();
@@ -142,38 +145,47 @@ export class DeliveryQueue {
 
   private async deliverBatch(ids: number[]): Promise<boolean> {
     const agentId = this.o.agent().agentId;
-    const ready: Ready[] = [];
-    for (const id of ids) {
-      const message = this.pending.get(id)!;
-      this.pending.delete(id);
-      let claimed = false;
-      if (message.claimable) {
-        try {
-          const r = await this.o.relay.claim(id, agentId);
-          if (!r.ok) {
-            // Another agent holds it; if its claim lapses the message shows up unread again.
-            this.o.onStateChange?.(id, "skipped");
-            continue;
-          }
-          claimed = true;
-          this.o.onStateChange?.(id, "claimed");
-        } catch (e) {
-          this.pending.set(id, message);
-          await this.releaseAll(ready);
-          for (const r of ready) this.pending.set(r.message.id, r.message);
-          this.failed(e, "claim");
-          return false;
-        }
+    const batch = ids.map((id) => this.pending.get(id)!);
+    for (const id of ids) this.pending.delete(id);
+    const claimIds = batch.filter((m) => m.claimable).map((m) => m.id);
+    let won = new Set<number>();
+    if (claimIds.length > 0) {
+      try {
+        const answer = await this.o.relay.claimMany(agentId, claimIds);
+        won = new Set(answer.claimed.map((c) => c.id));
+      } catch (e) {
+        // Whatever the relay took before the answer was lost, the retry claims again as holder, which renews.
+        for (const m of batch) this.pending.set(m.id, m);
+        this.failed(e, "claim");
+        return false;
       }
-      ready.push({ message, claimed, taskId: taskIdOf(message) });
+    }
+    const ready: Ready[] = [];
+    for (const message of batch) {
+      if (message.claimable && !won.has(message.id)) {
+        // Another agent holds it (or it is settled); if its claim lapses the message shows up unread again.
+        this.o.onStateChange?.(message.id, "skipped");
+        continue;
+      }
+      if (message.claimable) this.o.onStateChange?.(message.id, "claimed");
+      ready.push({ message, claimed: message.claimable, taskId: taskIdOf(message) });
     }
     if (ready.length === 0) return true;
 
-    let items: DeliveryItem[];
+    const items: DeliveryItem[] = [];
     try {
-      items = [];
-      for (const r of ready)
-        items.push({ message: r.message, attachmentPaths: await this.o.attachments(r.message) });
+      for (const r of [...ready]) {
+        try {
+          items.push({ message: r.message, attachmentPaths: await this.o.attachments(r.message) });
+        } catch (e) {
+          if (!isRunnerError(e, "DELIVERY_FAILED")) throw e;
+          // Permanent (an attachment over the cache's cap): refuse this message alone — retried as part of the
+          // batch, it would hold back every message after it forever.
+          ready.splice(ready.indexOf(r), 1);
+          await this.refuse(r, e);
+        }
+      }
+      if (ready.length === 0) return true;
       for (const r of ready) {
         if (r.taskId !== undefined) {
           await this.o.relay.setTaskStatus(r.taskId, { status: "in_progress", agentId });
@@ -205,29 +217,47 @@ export class DeliveryQueue {
     return true;
   }
 
-  /** After a delivery: mark read, and finish claims that are not held for a task. */
+  /**
+   * After a delivery, one call each for the whole batch: complete the claims not held for a task, then mark all
+   * read. Completing first matters: a claim that is still open keeps its message listed unread until the read
+   * mark lands, so a failure of either call is retried when the relay lists the message again. A completed
+   * claimable message is never listed again (nor delivered again), so its read mark is not retried.
+   */
   private async settle(ready: Ready[], agentId: string) {
-    await Promise.all(
-      ready.map(async (r) => {
-        try {
-          await this.o.relay.markRead(r.message.id, agentId);
-          if (r.claimed && r.taskId === undefined) await this.o.relay.completeClaim(r.message.id, agentId);
-        } catch (e) {
-          // The provider has it. Left unread, a restarted runner would deliver it again (and a lapsed claim would
-          // let another agent take it), so it is retried when the relay next lists it unread.
-          if (this.unsettled.size >= MAX_UNSETTLED)
-            this.unsettled.delete(this.unsettled.keys().next().value!);
-          this.unsettled.set(r.message.id, r);
-          if (!this.settleFailureLogged) {
-            this.settleFailureLogged = true;
-            this.o.logger.warn(
-              { messageId: r.message.id, err: errorMessage(e) },
-              "could not mark a delivered message read; will retry",
-            );
-          }
-        }
-      }),
-    );
+    const toComplete = ready.filter((r) => r.claimed && r.taskId === undefined).map((r) => r.message.id);
+    let completed = new Set<number>();
+    try {
+      if (toComplete.length > 0) {
+        const answer = await this.o.relay.completeClaims(agentId, toComplete);
+        completed = new Set(toComplete);
+        // Our claim lapsed and another agent took it: nothing left for us to settle (it may deliver it too).
+        if (answer.conflicts.length > 0)
+          this.o.logger.warn(
+            { messageIds: answer.conflicts.map((c) => c.id) },
+            "delivered claimable messages were claimed by another agent before completion",
+          );
+      }
+      await this.o.relay.markReadMany(
+        agentId,
+        ready.map((r) => r.message.id),
+      );
+    } catch (e) {
+      // The provider has them. Left unread, a restarted runner would deliver them again (and a lapsed claim would
+      // let another agent take them), so they are retried when the relay next lists them unread.
+      for (const r of ready) {
+        if (completed.has(r.message.id)) continue;
+        if (this.unsettled.size >= MAX_UNSETTLED) this.unsettled.delete(this.unsettled.keys().next().value!);
+        this.unsettled.set(r.message.id, r);
+      }
+      if (!this.settleFailureLogged) {
+        this.settleFailureLogged = true;
+        this.o.logger.warn(
+          { messageIds: ready.map((r) => r.message.id), err: errorMessage(e) },
+          "could not mark delivered messages read; will retry",
+        );
+      }
+      return;
+    }
     if (this.settleFailureLogged && this.unsettled.size === 0) {
       this.settleFailureLogged = false;
       this.o.logger.info("read marks recovered");
@@ -239,6 +269,17 @@ export class DeliveryQueue {
     if (!r || this.stopped) return;
     this.unsettled.delete(id);
     void this.settle([r], this.o.agent().agentId);
+  }
+
+  private async refuse(r: Ready, e: unknown): Promise<void> {
+    this.refused.add(r.message.id);
+    // Released, so an agent that can take it (a larger cache cap) may claim it.
+    await this.releaseAll([r]);
+    this.o.onStateChange?.(r.message.id, "failed");
+    this.o.logger.warn(
+      { messageId: r.message.id, err: errorMessage(e) },
+      "refused a message that cannot be delivered; it stays unread at the relay",
+    );
   }
 
   private async requeue(ready: { message: Message; claimed: boolean }[]): Promise<void> {

@@ -1,4 +1,4 @@
-// The HTTP liveness round (every 20 s): status, ready, heartbeat, then an unread read; pauses on auth errors until renewal.
+// The HTTP liveness round (every 20 s): one liveness call (status, ready, heartbeat), then an unread read; pauses on auth errors until renewal.
 import type { Logger } from "pino";
 import type { AgentStatus, Message } from "../protocol/index.ts";
 import { isHttpError } from "../relay-client/index.ts";
@@ -10,14 +10,10 @@ export const AUTH_ERROR_LOG_WINDOW_MS = 5 * 60_000;
 const UNREAD_PAGE = 200;
 
 export interface LivenessOptions {
-  relay: Pick<RelayApi, "putStatus" | "putReady" | "heartbeat" | "getUnread">;
+  relay: Pick<RelayApi, "liveness" | "getUnread">;
   identity: () => { agentId: string; instanceId: string };
-  status: () => {
-    status: AgentStatus;
-    semanticStatus: string;
-    ready: boolean;
-    meta: Record<string, unknown>;
-  };
+  status: () => { status: AgentStatus; semanticStatus: string; ready: boolean };
+  /** The meta the relay keeps for the agent (what a bus heartbeat carries). */
   heartbeatMeta: () => Record<string, unknown>;
   /** Each unread message found. */
   offer: (message: Message) => void;
@@ -46,13 +42,17 @@ export class Liveness {
     const { agentId, instanceId } = this.o.identity();
     try {
       const s = this.o.status();
-      await this.o.relay.putStatus(
+      await this.o.relay.liveness(
         agentId,
-        { status: s.status, instanceId, semanticStatus: s.semanticStatus, meta: s.meta },
+        {
+          instanceId,
+          status: s.status,
+          semanticStatus: s.semanticStatus,
+          ready: s.ready,
+          meta: this.o.heartbeatMeta(),
+        },
         { signal },
       );
-      await this.o.relay.putReady(agentId, s.ready, instanceId, { signal });
-      await this.o.relay.heartbeat(agentId, instanceId, this.o.heartbeatMeta(), { signal });
       await this.readUnread(signal);
     } catch (e) {
       if (isHttpError(e, 401) || isHttpError(e, 403)) this.authStopped = true;

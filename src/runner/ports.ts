@@ -5,10 +5,13 @@ export type RelayApi = Pick<
   RelayHttpClient,
   | "getUnread"
   | "claim"
+  | "claimMany"
   | "renewClaim"
   | "releaseClaim"
   | "completeClaim"
+  | "completeClaims"
   | "markRead"
+  | "markReadMany"
   | "setTaskStatus"
   | "setCommandStatus"
   | "downloadAttachment"
@@ -17,5 +20,6 @@ export type RelayApi = Pick<
   | "putStatus"
   | "putReady"
   | "heartbeat"
+  | "liveness"
   | "deregister"
 >;

@@ -2,11 +2,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Message } from "../../src/protocol/index.ts";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
-import { DeliveryQueue, type DeliveryState } from "../../src/runner/delivery-queue.ts";
+import {
+  DeliveryQueue,
+  type DeliveryQueueOptions,
+  type DeliveryState,
+} from "../../src/runner/delivery-queue.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 import { gate, RecordingAdapter } from "../support/recording-adapter.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { captureLogger } from "../support/runner.ts";
+import { waitFor } from "../support/wait-for.ts";
 
 let relay: TestRelay;
 let root: RelayHttpClient;
@@ -21,9 +26,38 @@ afterAll(async () => {
 
 let agentCounter = 0;
 
+type QueueRelay = DeliveryQueueOptions["relay"];
+
+/** The real client, counting calls per method; `fail` makes the next calls of a method throw first. */
+function countingRelay(http: RelayHttpClient) {
+  const calls: Record<string, number> = {};
+  const fail: Record<string, number> = {};
+  const wrap =
+    <K extends keyof QueueRelay>(name: K) =>
+    // biome-ignore lint/suspicious/noExplicitAny: forwards any method's arguments unchanged.
+    async (...args: any[]) => {
+      calls[name] = (calls[name] ?? 0) + 1;
+      if ((fail[name] ?? 0) > 0) {
+        fail[name]!--;
+        throw new Error(`${name} failed (injected)`);
+      }
+      // biome-ignore lint/suspicious/noExplicitAny: see above.
+      return (http[name] as any).apply(http, args);
+    };
+  const api = {
+    claimMany: wrap("claimMany"),
+    releaseClaim: wrap("releaseClaim"),
+    completeClaims: wrap("completeClaims"),
+    markReadMany: wrap("markReadMany"),
+    setTaskStatus: wrap("setTaskStatus"),
+  } as QueueRelay;
+  return { api, calls, fail };
+}
+
 async function setup(options: { canDeliver?: boolean } = {}) {
   const agentId = `dq-${++agentCounter}`;
   const http = new RelayHttpClient({ relayUrl: relay.url, token: await relay.mintToken(agentId) });
+  const counted = countingRelay(http);
   const adapter = new RecordingAdapter();
   const clock = new ManualClock();
   const { logger, records } = captureLogger();
@@ -32,7 +66,7 @@ async function setup(options: { canDeliver?: boolean } = {}) {
   const flags = { canDeliver: options.canDeliver ?? true };
   const queue = new DeliveryQueue({
     agent: () => ({ agentId, tags: ["dq"], capabilities: [] }),
-    relay: http,
+    relay: counted.api,
     deliver: (items, signal) => adapter.deliver(items, signal),
     canDeliver: () => flags.canDeliver,
     attachments: async () => [],
@@ -44,7 +78,21 @@ async function setup(options: { canDeliver?: boolean } = {}) {
   const send = (body: string, extra: Partial<Parameters<RelayHttpClient["sendMessage"]>[0]> = {}) =>
     root.sendMessage({ from: "sender", to: agentId, body, ...extra });
   const unread = async () => (await http.getUnread(agentId)).map((m) => m.id);
-  return { agentId, http, adapter, clock, records, states, tasks, flags, queue, send, unread };
+  return {
+    agentId,
+    http,
+    calls: counted.calls,
+    fail: counted.fail,
+    adapter,
+    clock,
+    records,
+    states,
+    tasks,
+    flags,
+    queue,
+    send,
+    unread,
+  };
 }
 
 const logged = (records: { msg: string }[], msg: string) => records.filter((r) => r.msg === msg).length;
@@ -107,6 +155,72 @@ describe("DeliveryQueue", () => {
       [m.id, "skipped"],
     ]);
     expect(s.queue.pendingCount).toBe(0);
+  });
+
+  test("a batch claims, completes and marks read with one relay call each, skipping what another agent holds", async () => {
+    const s = await setup({ canDeliver: false });
+    const jobs = [];
+    for (let i = 0; i < 4; i++) jobs.push(await s.send(`job ${i}`, { claimable: true }));
+    const note = await s.send("plain note");
+    expect((await root.claim(jobs[1]!.id, "someone-else")).ok).toBe(true);
+    for (const m of [note, ...jobs]) s.queue.offer(m);
+    await s.queue.idle();
+    s.flags.canDeliver = true;
+    s.queue.kick();
+    await s.queue.idle();
+    const mine = [jobs[0]!.id, jobs[2]!.id, jobs[3]!.id];
+    expect(s.adapter.deliveries, "the held one skipped, the rest in id order").toEqual([[...mine, note.id]]);
+    expect(s.calls).toEqual({ claimMany: 1, completeClaims: 1, markReadMany: 1 });
+    for (const id of mine) {
+      const m = await root.getMessage(id);
+      expect({ id, claimedBy: m.claimedBy, completed: m.claimCompletedAt !== undefined }).toEqual({
+        id,
+        claimedBy: s.agentId,
+        completed: true,
+      });
+    }
+    expect((await root.getMessage(jobs[1]!.id)).claimedBy).toBe("someone-else");
+    expect(await s.unread()).toEqual([]);
+  });
+
+  test("a failed claim call requeues the whole batch and retries it; nothing is delivered twice", async () => {
+    const s = await setup();
+    const job = await s.send("job", { claimable: true });
+    s.fail.claimMany = 1;
+    s.queue.offer(job);
+    await s.queue.idle();
+    expect(s.adapter.attempts).toBe(0);
+    expect(s.queue.pendingCount).toBe(1);
+    await s.clock.advance(500);
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[job.id]]);
+    expect((await root.getMessage(job.id)).claimCompletedAt).toBeDefined();
+  });
+
+  test("a delivered batch whose read mark failed is settled when the relay lists it unread again, not re-delivered", async () => {
+    const s = await setup({ canDeliver: false });
+    const job = await s.send("job", { claimable: true });
+    const note = await s.send("note");
+    s.fail.markReadMany = 1;
+    s.queue.offer(job);
+    s.queue.offer(note);
+    await s.queue.idle();
+    s.flags.canDeliver = true;
+    s.queue.kick();
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[job.id, note.id]]);
+    expect(logged(s.records, "could not mark delivered messages read; will retry")).toBe(1);
+    const listed = await s.http.getUnread(s.agentId);
+    expect(
+      listed.map((m) => m.id),
+      "the read marks did not land",
+    ).toEqual([note.id]);
+    // The claim was completed before the read mark, so the claimable one is already settled for everyone.
+    expect((await root.getMessage(job.id)).claimCompletedAt).toBeDefined();
+    for (const m of listed) expect(s.queue.offer(m), "an unread re-read does not deliver again").toBe(false);
+    await waitFor(() => logged(s.records, "read marks recovered") === 1, { what: "the retried read mark" });
+    expect(await s.unread()).toEqual([]);
+    expect(s.adapter.deliveries).toHaveLength(1);
   });
 
   test("a failed delivery releases its claims, requeues the messages and retries after 0.5 s, then 1 s; the failure is logged once", async () => {

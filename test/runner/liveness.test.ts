@@ -1,4 +1,4 @@
-// Liveness rounds against the real test relay: status, ready, heartbeat, unread; auth errors pause until renewal.
+// Liveness rounds against the real test relay: one liveness call (status, ready, heartbeat), unread; auth errors pause until renewal.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Message } from "../../src/protocol/index.ts";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
@@ -29,7 +29,7 @@ async function setup(agentId: string) {
   const liveness = new Liveness({
     relay: http,
     identity: () => ({ agentId, instanceId }),
-    status: () => ({ status: "busy", semanticStatus: semantic, ready: true, meta: { provider: "command" } }),
+    status: () => ({ status: "busy", semanticStatus: semantic, ready: true }),
     heartbeatMeta: () => ({ contextUsage: { usedTokens: 5 } }),
     offer: (m) => offered.push(m),
     clock,
@@ -49,7 +49,7 @@ async function setup(agentId: string) {
 }
 
 describe("Liveness", () => {
-  test("a round puts status and ready, heartbeats, and offers every unread message", async () => {
+  test("a round reports status, readiness and heartbeat meta in one call, and offers every unread message", async () => {
     const s = await setup("live-a");
     const sent = [];
     for (let i = 0; i < 3; i++)
@@ -61,6 +61,7 @@ describe("Liveness", () => {
     expect(s.failures()).toEqual([]);
     const agent = (await relay.call(relay.rootToken, "GET", "/v1/agents/live-a")).body;
     expect(agent).toMatchObject({ status: "busy", semanticStatus: "needs-input", ready: true });
+    expect(agent.meta).toEqual({ contextUsage: { usedTokens: 5 } });
     expect(s.offered.map((m) => m.id)).toEqual(sent);
   });
 

@@ -36,6 +36,12 @@ function table(rows: Row[]): string {
   return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...body.map(line)].join("\n");
 }
 
+// Which code was measured: the commit, and whether src/ had uncommitted changes (the tree is shared).
+const git = (args: string[]) =>
+  Bun.spawnSync(["git", ...args], { cwd: import.meta.dir })
+    .stdout.toString()
+    .trim();
+const commit = `${git(["rev-parse", "--short", "HEAD"])}${git(["status", "--porcelain", "--", "../src"]) ? " + uncommitted src/ changes" : ""}`;
 const only = process.argv.slice(2);
 const loadBefore = loadavg()[0]!.toFixed(2);
 const started = performance.now();
@@ -56,11 +62,13 @@ for (const [name, bench] of BENCHES) {
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Bun ${Bun.version}`;
 // Other work on the machine moves every absolute figure; the load average says how much there was.
 const load = `1-min load average ${loadBefore} at start, ${loadavg()[0]!.toFixed(2)} at end`;
-const result = { date: new Date().toISOString(), machine, load, quick: QUICK, rows, failures };
+const result = { date: new Date().toISOString(), machine, load, commit, quick: QUICK, rows, failures };
 const dir = join(import.meta.dir, "results");
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, QUICK ? "quick.json" : "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
-say(`\n${result.date} — ${machine} — ${load}${QUICK ? " — QUICK run, figures not meaningful" : ""}\n`);
+say(
+  `\n${result.date} — ${machine} — ${load} — code ${commit}${QUICK ? " — QUICK run, figures not meaningful" : ""}\n`,
+);
 say(table(rows));
 say(
   `\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s${failures.length ? `; FAILED: ${failures.join("; ")}` : ""}`,

@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from "node:os";
 import { basename, join, resolve, sep } from "node:path";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
-import { AttachmentCache } from "../../src/runner/attachment-cache.ts";
+import { AttachmentCache, DEFAULT_ATTACHMENT_CAP_BYTES } from "../../src/runner/attachment-cache.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { chaosRunner, stopChaosRunners } from "./support.ts";
+import { capturedLogger, chaosRunner, stopChaosRunners } from "./support.ts";
 
 let relay: TestRelay | undefined;
 const dirs: string[] = [];
@@ -113,4 +113,40 @@ describe("hostile attachments", () => {
     expect(path.endsWith(".txt")).toBe(true);
     await http.close();
   }, 20_000);
+
+  test("a message whose attachment is over the runner's cap is refused alone: the 3 messages around it are delivered, it is not, and it is logged once", async () => {
+    // A relay configured with a higher upload cap than the runner's cache (25 MB) can hand it a file it must refuse.
+    relay = await startTestRelay({ limits: { attachmentBytes: 26 * 1024 * 1024 } });
+    const { logger, records } = capturedLogger();
+    const r = await chaosRunner({
+      relayUrl: relay.url,
+      token: await relay.mintToken("cap"),
+      agentId: "cap",
+      logger,
+    });
+    const big = await upload(relay, "big.bin", new Uint8Array(DEFAULT_ATTACHMENT_CAP_BYTES + 1));
+    expect(big.status).toBe(200);
+    const send = async (body: string, attachmentIds: string[] = []) =>
+      (await relay!.call(relay!.rootToken, "POST", "/v1/messages", { to: "cap", body, attachmentIds })).body
+        .id;
+    const before = await send("before");
+    const poisoned = await send("too big", [big.body.id]);
+    const after = [await send("after 1"), await send("after 2")];
+
+    await waitFor(() => after.every((id) => r.adapter.deliveries.some((d) => d.id === id)), {
+      timeoutMs: 15_000,
+      what: "the messages after the over-cap one",
+    });
+    // Another unread read re-offers the refused message: it is not tried again.
+    await r.runner.liveness.readUnread();
+    await r.runner.queue.idle();
+    const ids = r.adapter.deliveries.map((d) => d.id);
+    expect({ delivered: ids, refusedDelivered: ids.includes(poisoned) }).toEqual({
+      delivered: [before, ...after],
+      refusedDelivered: false,
+    });
+    const refusals = records.filter((l) => l.level >= 40 && /cap/.test(JSON.stringify(l)));
+    expect(refusals.length).toBe(1);
+    expect(r.runner.state).toBe("running");
+  }, 30_000);
 });

@@ -35,13 +35,15 @@ describe("HTTP 5xx and slow answers from the relay", () => {
       if (!faulty) return { kind: "pass" };
       // First half: claims refused; second half: claims pass but read marks fail after the provider has the message.
       const firstHalf = Date.now() - faultStart < FAULT_MS / 2;
-      if (path.endsWith("/claim") && firstHalf) {
+      // Per-message and batch endpoints alike (…/messages/:id/claim, …/agents/:id/claims; …/read for both).
+      if (/\/claims?$/.test(path) && firstHalf) {
         claimsRefused.push(Date.now());
         return { kind: "status", status: 503 };
       }
       if (path.endsWith("/read")) return { kind: "status", status: 500 };
       if (path.endsWith("/unread")) return { kind: "delay", ms: 1_500 };
-      if (req.method === "PUT" && path.endsWith("/status")) return { kind: "status", status: 502 };
+      if ((req.method === "PUT" && path.endsWith("/status")) || path.endsWith("/liveness"))
+        return { kind: "status", status: 502 };
       if (path.endsWith("/heartbeat")) return { kind: "delay", ms: 1_500 };
       return { kind: "pass" };
     });

@@ -40,22 +40,6 @@ async function blast(url: string, count: number, message: (i: number) => Record<
   return { start, end: performance.now() };
 }
 
-/** The relay's own rate for a per-message call the runner makes. */
-async function callRate(url: string, ids: number[], path: (id: number) => string, inFlight: number) {
-  const headers = { authorization: `Bearer ${ROOT_TOKEN}`, "content-type": "application/json" };
-  let next = 0;
-  const start = performance.now();
-  const worker = async () => {
-    while (next < ids.length) {
-      const id = ids[next++]!;
-      const res = await fetch(`${url}${path(id)}`, { method: "POST", headers, body: '{"agentId":"diag"}' });
-      await res.arrayBuffer();
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  return (ids.length * 1000) / (performance.now() - start);
-}
-
 async function unreadCount(url: string, agentId: string): Promise<number> {
   const res = await fetch(`${url}/v1/agents/${agentId}/unread?limit=1000`, {
     headers: { authorization: `Bearer ${ROOT_TOKEN}` },
@@ -119,18 +103,6 @@ export async function throughputBench(): Promise<Row[]> {
       }
     };
 
-    // What one per-message relay call costs alone: mark-read with 50 in flight (the runner settles a batch of 50
-    // at once) and claim one at a time (the runner claims a batch's messages in sequence).
-    const diagN = QUICK ? 500 : 2_000;
-    const ids: number[] = [];
-    for (let i = 0; i < diagN; i++)
-      ids.push(await post(relay.url, { to: "diag", body: `d-${i}`, claimable: true }));
-    const markReadRate = await callRate(relay.url, ids, (id) => `/v1/messages/${id}/read`, 50);
-    const claimRate = await callRate(relay.url, ids, (id) => `/v1/messages/${id}/claim`, 1);
-    say(
-      `relay alone: mark-read ${markReadRate.toFixed(0)}/s (50 in flight), claim ${claimRate.toFixed(0)}/s (sequential)`,
-    );
-
     const plain = await measure(false, n);
     const claim = await measure(true, nClaim);
     say(`throughput: relay ceiling ${ceiling.toFixed(0)}/s`);
@@ -148,8 +120,6 @@ export async function throughputBench(): Promise<Row[]> {
       row("relay CPU per non-claimable message", plain.relayUs, "µs", relayPostUs, { note: cpuNote }),
       row("runner CPU per claimable message", claim.runnerUs, "µs", relayPostUs, { note: cpuNote }),
       row("relay CPU per claimable message", claim.relayUs, "µs", relayPostUs, { note: cpuNote }),
-      row("relay mark-read rate alone (50 in flight)", markReadRate, "req/s", ceiling),
-      row("relay claim rate alone (sequential)", claimRate, "req/s", ceiling),
     ];
   } finally {
     await relay.kill();

@@ -5,6 +5,8 @@
 // PermissionRequest, which waits for the relay's decision and prints the hook output JSON the control
 // server returns (and denies with a reason when no decision arrives in time).
 
+import { refusal } from "./guard.mjs";
+
 const event = process.argv[2] ?? "";
 const base = process.env.AGENT_RELAY_CONTROL_URL ?? "";
 const secret = process.env.AGENT_RELAY_CONTROL_SECRET ?? "";
@@ -66,10 +68,32 @@ function approveRelayCli(body) {
   return true;
 }
 
+/** Refuse a destructive Bash command (see guard.mjs); true when it printed the decision. */
+function guardDestructive(body) {
+  let payload;
+  try {
+    payload = JSON.parse(body);
+  } catch {
+    return false;
+  }
+  if (payload?.tool_name !== "Bash") return false;
+  const reason = refusal(payload?.tool_input?.command, payload?.cwd || process.cwd());
+  if (!reason) return false;
+  const out = {
+    hookSpecificOutput: {
+      hookEventName: "PreToolUse",
+      permissionDecision: "deny",
+      permissionDecisionReason: reason,
+    },
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+  return true;
+}
+
 async function main() {
   if (!/^[A-Za-z]+$/.test(event)) return;
   const body = await readStdin();
-  const approved = event === "PreToolUse" && approveRelayCli(body);
+  const approved = event === "PreToolUse" && (guardDestructive(body) || approveRelayCli(body));
   if (!base) return;
   const timeoutMs = TIMEOUT_MS[event] ?? DEFAULT_TIMEOUT_MS;
   let res;

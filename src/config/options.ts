@@ -128,6 +128,14 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     defaultText: "the current directory",
   },
   {
+    key: "workspace",
+    flag: "--workspace",
+    env: "AGENT_RELAY_WORKSPACE",
+    kind: "string",
+    placeholder: "<dir>",
+    description: "Confine the agent: --cwd is then relative to this directory and may not leave it.",
+  },
+  {
     key: "model",
     flag: "--model",
     env: "AGENT_RELAY_MODEL",

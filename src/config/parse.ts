@@ -1,7 +1,7 @@
 // Parses argv + env into the frozen RunnerConfig: flags win over env, lists union, every value checked by its zod rule.
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
-import { resolve } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
 import { decodeJwt } from "jose";
 import { customAlphabet } from "nanoid";
 import { readArgv } from "./argv.ts";
@@ -112,6 +112,37 @@ function specFor(key: keyof RunnerConfig): OptionSpec {
   return RUNNER_OPTIONS.find((s) => s.key === key)!;
 }
 
+/**
+ * The provider's working directory. With --workspace, --cwd is a path inside it: absolute paths and `..` escapes
+ * (also through symlinks) are refused, so a launch request can never point an agent outside its workspace.
+ */
+function resolveCwd(picked: Record<string, unknown>, base: string): string {
+  const given = picked.cwd as string | undefined;
+  if (picked.workspace === undefined) {
+    const cwd = resolve(base, given ?? ".");
+    if (!isDirectory(cwd)) fail(specFor("cwd"), "expected an existing directory", cwd);
+    return cwd;
+  }
+  const workspace = resolve(base, picked.workspace as string);
+  if (!isDirectory(workspace)) fail(specFor("workspace"), "expected an existing directory", workspace);
+  picked.workspace = realpathSync(workspace);
+  if (given !== undefined && isAbsolute(given)) {
+    fail(specFor("cwd"), "expected a path relative to --workspace, not an absolute path", given);
+  }
+  const cwd = resolve(picked.workspace as string, given ?? ".");
+  if (!isDirectory(cwd)) fail(specFor("cwd"), "expected an existing directory inside --workspace", given);
+  const real = realpathSync(cwd);
+  const rel = relative(picked.workspace as string, real);
+  if (rel.startsWith("..") || isAbsolute(rel)) {
+    fail(
+      specFor("cwd"),
+      "expected a directory inside --workspace (.. and symlink escapes are refused)",
+      given,
+    );
+  }
+  return real;
+}
+
 // Defaults that depend on other values or on the machine, cross-field rules, then the whole-object check.
 function finish(picked: Record<string, unknown>, providerArgs: string[], deps: ParseDeps): RunnerConfig {
   const provider = picked.provider as ProviderName | undefined;
@@ -124,8 +155,7 @@ function finish(picked: Record<string, unknown>, providerArgs: string[], deps: P
   }
   const base = (deps.cwd ?? process.cwd)();
 
-  const cwd = resolve(base, (picked.cwd as string | undefined) ?? ".");
-  if (!isDirectory(cwd)) fail(specFor("cwd"), "expected an existing directory", cwd);
+  const cwd = resolveCwd(picked, base);
   if (picked.runnerInfoFile !== undefined)
     picked.runnerInfoFile = resolve(base, picked.runnerInfoFile as string);
 

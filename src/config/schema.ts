@@ -79,6 +79,8 @@ export const RunnerConfigSchema = z.object({
   capabilities: z.array(addressPart("capability")),
   /** Absolute path of an existing directory. */
   cwd: nonEmpty,
+  /** Absolute, symlink-free path; when set, cwd lies inside it. */
+  workspace: nonEmpty.optional(),
   model: nonEmpty.optional(),
   modelBaseUrl: z
     .string()

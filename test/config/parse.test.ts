@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
@@ -52,6 +52,7 @@ const SAMPLES: Record<string, Sample> = {
   cwd: { flag: () => ["--cwd", dir], env: () => dir, expected: () => dir },
   model: str("--model", "opus"),
   modelBaseUrl: str("--model-base-url", "http://127.0.0.1:4000/v1"),
+  workspace: { flag: () => ["--workspace", dir], env: () => dir, expected: () => realpathSync(dir) },
   effort: str("--effort", "high"),
   approvalMode: str("--approval-mode", "read-only"),
   headless: { flag: () => ["--headless"], env: () => "1", expected: () => true },
@@ -381,5 +382,30 @@ describe("bad values give one line naming the option, its env, the rule and the 
       "the command provider needs the program to run after --",
     );
     expect(() => parseRunnerConfig(["--provider", "command", "--"], {})).toThrow(ConfigError);
+  });
+});
+
+describe("--workspace confines the working directory", () => {
+  let ws: string;
+  beforeAll(() => {
+    ws = realpathSync(mkdtempSync(join(tmpdir(), "ws-")));
+    mkdirSync(join(ws, "app"));
+    mkdirSync(join(ws, "..", `${ws.split("/").pop()}-outside`), { recursive: true });
+    symlinkSync(tmpdir(), join(ws, "escape"));
+  });
+  afterAll(() => rmSync(ws, { recursive: true, force: true }));
+  const parse = (argv: string[]) => parseRunnerConfig(["--provider", "codex", ...argv], {}, deps);
+
+  test("a relative --cwd resolves inside the workspace, and no --cwd means the workspace itself", () => {
+    expect(parse(["--workspace", ws, "--cwd", "app"]).cwd).toBe(join(ws, "app"));
+    expect(parse(["--workspace", ws]).cwd).toBe(ws);
+  });
+
+  test("absolute paths, .. escapes and symlinks out of the workspace are refused with a message naming --cwd", () => {
+    expect(() => parse(["--workspace", ws, "--cwd", "/tmp"])).toThrow(/--cwd.*not an absolute path/);
+    expect(() => parse(["--workspace", ws, "--cwd", `../${ws.split("/").pop()}-outside`])).toThrow(
+      /--cwd.*inside --workspace/,
+    );
+    expect(() => parse(["--workspace", ws, "--cwd", "escape"])).toThrow(/--cwd.*inside --workspace/);
   });
 });

@@ -2,7 +2,7 @@
 import { realpathSync, statSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { isAbsolute, relative, resolve } from "node:path";
-import { decodeJwt } from "jose";
+import { decodeJwt } from "jose/jwt/decode";
 import { customAlphabet } from "nanoid";
 import { readArgv } from "./argv.ts";
 import { ConfigError } from "./errors.ts";

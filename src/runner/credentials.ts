@@ -1,5 +1,5 @@
 // The runner's current relay token and what is known about it (jti, profile, expiry) — never logged, only summarised.
-import { decodeJwt } from "jose";
+import { decodeJwt } from "jose/jwt/decode";
 import type { TokenAnswer, TokenRecord } from "../protocol/index.ts";
 
 export class Credentials {

@@ -4,7 +4,6 @@ import type { Logger } from "pino";
 import type { RunnerConfig } from "../config/index.ts";
 import { ConfigError } from "../config/index.ts";
 import type { RelayHandle } from "../relay/index.ts";
-import { startRelay } from "../relay/index.ts";
 import {
   defaultRelayDbPath,
   defaultRelayInfoPath,
@@ -36,6 +35,8 @@ async function isHealthy(url: string): Promise<boolean> {
 }
 
 async function startEmbedded(rootToken: string | undefined, logger: Logger): Promise<RelayHandle> {
+  // Loaded only here: a runner talking to a relay elsewhere never pays for the relay's code and SQLite.
+  const { startRelay } = await import("../relay/index.ts");
   const base = { dbPath: defaultRelayDbPath(), rootToken, logger: logger.child({ part: "relay" }) };
   try {
     return await startRelay({ ...base, port: EMBEDDED_RELAY_PORT });

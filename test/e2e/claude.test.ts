@@ -307,6 +307,16 @@ describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, f
     const first = await send(agent, "REMEMBER the colour is teal");
     const req = await modelSawMessage(first.id);
     await claudeIdleSince(agent, req.at);
+    // Claude writes the turn to its transcript about a second after it; a kill before that leaves nothing to resume.
+    await waitFor(
+      async () => {
+        for await (const rel of new Bun.Glob("projects/*/*.jsonl").scan({ cwd: agent.configDir })) {
+          if ((await Bun.file(join(agent.configDir, rel)).text()).includes("the colour is teal")) return true;
+        }
+        return false;
+      },
+      { timeoutMs: 15_000, what: "the turn in Claude's transcript" },
+    );
     const pid = await claudePanePid(agent);
     // Claude's monitor (and any hook) carries the provider session of the Claude that started it.
     const oldSession = await providerSessionOf(pid);

@@ -7,13 +7,14 @@ import { ControlServer, type ControlServerOptions, messageIdsInPrompt } from "..
 import type { Command, Message } from "../protocol/index.ts";
 import type { ProviderAdapter, ProviderEvent } from "../providers/adapter.ts";
 import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
-import { type Clock, sleep, systemClock } from "../util/clock.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { AttachmentCache } from "./attachment-cache.ts";
 import { CommandHandler } from "./command-handler.ts";
 import { buildCommandHandlers } from "./command-handlers.ts";
 import { ConfirmationTracker } from "./confirmations.ts";
 import type { Credentials } from "./credentials.ts";
+import { DeliveryGate } from "./delivery-gate.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
 import { RunnerInfoFile } from "./info-file.ts";
 import { Liveness } from "./liveness.ts";
@@ -21,15 +22,13 @@ import { Periodic } from "./periodic.ts";
 import { ProviderEventSink } from "./provider-events.ts";
 import { ProviderSupervisor } from "./provider-supervisor.ts";
 import { RestartPolicy, type RestartPolicyLimits } from "./restart-policy.ts";
+import { heartbeatMeta, providerEnv, statusMeta } from "./runtime-meta.ts";
 import type { SessionStore } from "./session-store.ts";
 import { StatusPublisher } from "./status-publisher.ts";
 import { TaskTracker } from "./task-tracker.ts";
 import { TokenRenewer } from "./token-renewer.ts";
 import { wireRunner } from "./wiring.ts";
 import { WorkTracker } from "./work-tracker.ts";
-
-/** How long a graceful stop waits for a just-written message to start its turn. */
-const QUIESCE_TURN_GRACE_MS = 1_500;
 
 export const RUNNER_TIMERS = { heartbeatMs: 30_000, livenessMs: 20_000, claimRenewalMs: 5 * 60_000 } as const;
 
@@ -89,10 +88,7 @@ export class AgentRunner {
     this.resolveDone = r;
   });
   private stopping: Promise<RunnerExit> | undefined;
-  /** Deliveries held while a graceful stop or restart lets the provider finish. */
-  private holding = false;
-  private lastDeliveredAt = 0;
-  private lastTurnStartedAt = 0;
+  private readonly gate: DeliveryGate;
 
   constructor(readonly o: AgentRunnerOptions) {
     const { config } = o;
@@ -112,6 +108,7 @@ export class AgentRunner {
       clock: this.clock,
       onListenerError: (e) => this.log.error({ err: errorMessage(e) }, "status listener failed"),
     });
+    this.gate = new DeliveryGate(this.clock, () => this.work.has("provider-turn", "turn"));
     this.http = new RelayHttpClient({ relayUrl: o.relayUrl, token: o.credentials.token });
     this.control = new ControlServer({
       logger: this.log.child({ part: "control" }),
@@ -152,7 +149,7 @@ export class AgentRunner {
       cwd: config.cwd,
       clock: this.clock,
       logger: this.log.child({ part: "provider" }),
-      envFor: (sessionId) => this.providerEnv(sessionId),
+      envFor: (sessionId) => providerEnv(this, sessionId),
       restartOnExit: config.headless,
       resumeFirst: o.resumeFirstSpawn,
       decideOnExit: (exit) => policy.recordExit(exit),
@@ -167,10 +164,11 @@ export class AgentRunner {
       agent: address,
       relay: this.http,
       deliver: (items, signal) => o.adapter.deliver(items, signal),
-      canDeliver: () => this.supervisor.isRunning && !this.holding && !this.work.hasCondition("needs-input"),
+      canDeliver: () =>
+        this.supervisor.isRunning && this.gate.isOpen && !this.work.hasCondition("needs-input"),
       attachments: (m) => cache.fetchAll(m.attachments),
       onDelivered: (m, state) => {
-        this.lastDeliveredAt = this.clock.now();
+        this.gate.delivered();
         if (state === "written" && o.adapter.confirmsDelivery) this.confirmations.written(m.id);
       },
       onTaskDelivered: (taskId, m, claimHeld) =>
@@ -187,7 +185,7 @@ export class AgentRunner {
       send: (frame) => this.bus.status(frame),
       ready: () => this.supervisor.isRunning,
       now: () => this.clock.now(),
-      meta: () => this.statusMeta(),
+      meta: () => statusMeta(this),
     });
     this.bus = new RelayBusClient({
       relayUrl: o.relayUrl,
@@ -195,7 +193,7 @@ export class AgentRunner {
       logger: this.log.child({ part: "bus" }),
       clock: this.clock,
       heartbeatIntervalMs: timers.heartbeatMs,
-      heartbeatMeta: () => this.heartbeatMeta(),
+      heartbeatMeta: () => heartbeatMeta(this),
       hello: {
         role: "provider",
         componentId: config.runnerId,
@@ -220,9 +218,9 @@ export class AgentRunner {
         publish: (action) => this.status.publish(action),
         reconnectTransport: (reason) => this.bus.reconnectTransport(reason),
         clearProviderWork: () => this.events.providerGone(),
-        quiesce: (ms) => this.quiesce(ms),
+        quiesce: (ms) => this.gate.quiesce(ms, () => this.queue.idle()),
         release: () => {
-          this.holding = false;
+          this.gate.open();
           this.queue.kick();
         },
         resolvePermission: async (id, decision) =>
@@ -240,7 +238,7 @@ export class AgentRunner {
         const s = this.status.snapshot();
         return { status: s.agentStatus, semanticStatus: s.semanticStatus, ready: s.ready };
       },
-      heartbeatMeta: () => this.heartbeatMeta(),
+      heartbeatMeta: () => heartbeatMeta(this),
       offer: (m) => this.queue.offer(m),
       clock: this.clock,
       logger: this.log.child({ part: "liveness" }),
@@ -345,7 +343,7 @@ export class AgentRunner {
   }
 
   onProviderEvent(event: ProviderEvent): void {
-    if (event.type === "turn.started") this.lastTurnStartedAt = this.clock.now();
+    if (event.type === "turn.started") this.gate.turnStarted();
     if (event.type === "session.changed") this.saveSession(event.nativeSessionId);
     this.events.handle(event);
     this.status.publish();
@@ -381,20 +379,6 @@ export class AgentRunner {
     }
   }
 
-  /** See RunnerControls.quiesce: hold deliveries, let the in-flight one land and its turn finish, within `ms`. */
-  private async quiesce(ms: number): Promise<void> {
-    this.holding = true;
-    const deadline = this.clock.now() + ms;
-    const busy = () => {
-      if (this.work.has("provider-turn", "turn")) return true;
-      // A message just written may not have started its turn yet: give it a moment to show it did.
-      const awaitingTurn = this.lastTurnStartedAt < this.lastDeliveredAt;
-      return awaitingTurn && this.clock.now() - this.lastDeliveredAt < QUIESCE_TURN_GRACE_MS;
-    };
-    await Promise.race([this.queue.idle(), sleep(this.clock, ms)]);
-    while (busy() && this.clock.now() < deadline) await sleep(this.clock, 50);
-  }
-
   private saveSession(nativeSessionId: string): void {
     this.o.sessionStore?.save(nativeSessionId).catch((e) => {
       this.log.warn({ err: errorMessage(e) }, "could not save the provider session id");
@@ -425,49 +409,6 @@ export class AgentRunner {
     await this.o.adapter.deliver([{ message: note, attachmentPaths: [] }], signal);
   }
 
-  private providerEnv(providerSessionId: string): Record<string, string> {
-    const { config } = this.o;
-    return {
-      ...this.control.childEnv(providerSessionId),
-      ...this.o.credentials.env(),
-      AGENT_RELAY_RUNNER_ID: config.runnerId,
-      AGENT_RELAY_AGENT_ID: config.agentId,
-      AGENT_RELAY_URL: this.o.relayUrl,
-      AGENT_RELAY_APPROVAL_MODE: config.approvalMode,
-      ...(this.o.binPath ? { AGENT_RELAY_BIN: this.o.binPath } : {}),
-    };
-  }
-
-  // The relay replaces an agent's meta with each status or heartbeat frame's, so both carry the full picture:
-  // otherwise a heartbeat would hide pending permissions and every status change the provider's runtime meta.
-  private statusMeta(): Record<string, unknown> {
-    return {
-      ...this.runtimeMeta(),
-      provider: this.o.config.provider,
-      providerState: this.supervisor.state,
-      providerSessionId: this.supervisor.providerSessionId,
-      auth: this.o.credentials.summary(),
-      transportState: this.bus.transportState,
-      pendingPermissions: [...this.events.facts.pendingPermissions.values()],
-      ambiguousDeliveries:
-        this.confirmations.ambiguous.length > 0 ? [...this.confirmations.ambiguous] : undefined,
-      lastFailure: this.events.facts.lastFailure,
-    };
-  }
-
-  private heartbeatMeta(): Record<string, unknown> {
-    // Timeline events ride on status frames only, once each.
-    return { ...this.status.snapshot().meta, timeline: undefined };
-  }
-
-  private runtimeMeta(): Record<string, unknown> {
-    return {
-      ...this.o.adapter.runtimeMeta?.(),
-      contextUsage: this.events.facts.contextUsage,
-      semanticStatus: this.work.semanticStatus,
-    };
-  }
-
   private async writeInfo(): Promise<void> {
     if (!this.info) return;
     const { config } = this.o;
@@ -484,7 +425,8 @@ export class AgentRunner {
       providerSessionId: this.supervisor.providerSessionId,
     };
     try {
-      if (this.info.current) await this.info.update(fields);
+      // startedAt is the runner's start: later rewrites keep the first one.
+      if (this.info.current) await this.info.update({ ...fields, startedAt: this.info.current.startedAt });
       else await this.info.write(fields);
     } catch (e) {
       this.log.warn({ err: errorMessage(e) }, "could not write the runner info file");

@@ -2,7 +2,8 @@
 import { mkdir, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AttachmentRef } from "../protocol/index.ts";
-import { RunnerError } from "../util/errors.ts";
+import { isHttpError, ResponseTooLargeError } from "../relay-client/errors.ts";
+import { errorMessage, RunnerError } from "../util/errors.ts";
 
 export const DEFAULT_ATTACHMENT_CAP_BYTES = 25 * 1024 * 1024;
 
@@ -52,7 +53,23 @@ export class AttachmentCache {
     const existing = await stat(path).catch(() => undefined);
     if (existing?.isFile() && existing.size === ref.size) return path;
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const bytes = await this.download(ref.id, { maxBytes: this.capBytes });
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.download(ref.id, { maxBytes: this.capBytes });
+    } catch (e) {
+      // Gone, forbidden or too large will not change on a retry: refuse the message alone instead of holding back
+      // every message behind it. Network errors, timeouts and 5xx stay transient (the queue retries).
+      if (isPermanentDownloadError(e)) {
+        throw new RunnerError(
+          "DELIVERY_FAILED",
+          `attachment ${ref.id} cannot be fetched: ${errorMessage(e)}`,
+          {
+            cause: e,
+          },
+        );
+      }
+      throw e;
+    }
     if (bytes.byteLength > this.capBytes) {
       throw new RunnerError("DELIVERY_FAILED", `attachment ${ref.id} exceeded the ${this.capBytes}-byte cap`);
     }
@@ -62,4 +79,10 @@ export class AttachmentCache {
     await rename(tmp, path);
     return path;
   }
+}
+
+function isPermanentDownloadError(e: unknown): boolean {
+  if (e instanceof ResponseTooLargeError) return true;
+  if (!isHttpError(e)) return false;
+  return e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
 }

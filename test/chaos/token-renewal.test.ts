@@ -52,6 +52,12 @@ describe("short-lived runtime token renewed continuously", () => {
       what: `all ${acked.length} messages delivered`,
     });
     await r.runner.queue.idle();
+    // Freeze the count: no renewal after this one, and the last renewal's reconnect may still be under way.
+    r.runner.renewer.stop();
+    await waitFor(() => connects === renewals && proxy!.busConnections === renewals + 1, {
+      timeoutMs: 10_000,
+      what: "the last renewal's bus reconnect",
+    }).catch(() => undefined);
 
     expect({
       sent: acked.length,

@@ -6,12 +6,12 @@
 //   ...
 //   await child.terminate();                                        // SIGTERM, graceful stop
 //   await reapClaudeLeftovers(agent); agent.remove();
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+
 import { readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findProcessesWithEnv, terminateProcesses } from "../../src/providers/codex/reap.ts";
 import { systemClock } from "../../src/util/clock.ts";
+import { type AgentHome, createAgentHome } from "./agent-home.ts";
 import { processesWithEnv } from "./codex-runner.ts";
 import type { FakeAnthropicApi } from "./fake-anthropic-api.ts";
 import type { TestRelay } from "./relay.ts";
@@ -20,50 +20,14 @@ import { waitFor } from "./wait-for.ts";
 
 export { processesWithEnv };
 
-export interface ClaudeAgentHome {
-  agentId: string;
-  runnerId: string;
-  /** HOME of the runner (and so of its tmux server, Claude, hooks and monitor). */
-  home: string;
-  /** The agent's working directory (--cwd). */
-  cwd: string;
-  /** Where the runner keeps this agent's state: claude-config/, provider-session.json. */
-  stateDir: string;
+export interface ClaudeAgentHome extends AgentHome {
   /** The agent's private CLAUDE_CONFIG_DIR (every Claude, hook and monitor process carries it). */
   configDir: string;
-  infoFile: string;
-  /** The Claude session id the runner saved for resuming, if any. */
-  savedSessionId(): string | undefined;
-  remove(): void;
 }
 
-let counter = 0;
-
 export function createClaudeAgentHome(prefix: string): ClaudeAgentHome {
-  const dir = mkdtempSync(join(tmpdir(), `relay-${prefix}-`));
-  const agentId = `${prefix}-${process.pid}-${++counter}`;
-  const home = join(dir, "home");
-  const cwd = join(dir, "work");
-  mkdirSync(home, { recursive: true });
-  mkdirSync(cwd, { recursive: true });
-  const stateDir = join(home, ".agent-relay", "agents", agentId);
-  return {
-    agentId,
-    runnerId: `runner-${agentId}`,
-    home,
-    cwd,
-    stateDir,
-    configDir: join(stateDir, "claude-config"),
-    infoFile: join(dir, "runner-info.json"),
-    savedSessionId() {
-      try {
-        return JSON.parse(readFileSync(join(stateDir, "provider-session.json"), "utf8")).nativeSessionId;
-      } catch {
-        return undefined;
-      }
-    },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  const base = createAgentHome(prefix);
+  return { ...base, configDir: join(base.stateDir, "claude-config") };
 }
 
 export interface ClaudeRunnerChild {

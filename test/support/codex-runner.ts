@@ -6,61 +6,27 @@
 //   ...
 //   await child.kill();                                             // SIGKILL, like a crash
 //   await agent.remove();                                           // checks nothing of Codex is left first
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+
 import { readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findProcessesWithEnv, terminateProcesses } from "../../src/providers/codex/reap.ts";
 import { systemClock } from "../../src/util/clock.ts";
 import { processesWithCodexHome } from "../providers/codex/harness.ts";
+import { type AgentHome, createAgentHome } from "./agent-home.ts";
 import type { FakeResponsesApi } from "./fake-responses-api.ts";
 import type { TestRelay } from "./relay.ts";
 import { type RunnerProcess, spawnRunnerCli } from "./runner.ts";
 import { waitFor } from "./wait-for.ts";
 
-export interface CodexAgentHome {
-  agentId: string;
-  runnerId: string;
-  /** HOME of the runner (and so of Codex and its shells). */
-  home: string;
-  /** The agent's working directory (--cwd). */
-  cwd: string;
-  /** Where the runner keeps this agent's state: codex-home/, provider-session.json. */
-  stateDir: string;
+export interface CodexAgentHome extends AgentHome {
   codexHome: string;
-  infoFile: string;
   /** The Codex thread id the runner saved for resuming, if any. */
   savedThreadId(): string | undefined;
-  remove(): void;
 }
 
-let counter = 0;
-
 export function createCodexAgentHome(prefix: string): CodexAgentHome {
-  const dir = mkdtempSync(join(tmpdir(), `relay-${prefix}-`));
-  const agentId = `${prefix}-${process.pid}-${++counter}`;
-  const home = join(dir, "home");
-  const cwd = join(dir, "work");
-  mkdirSync(home, { recursive: true });
-  mkdirSync(cwd, { recursive: true });
-  const stateDir = join(home, ".agent-relay", "agents", agentId);
-  return {
-    agentId,
-    runnerId: `runner-${agentId}`,
-    home,
-    cwd,
-    stateDir,
-    codexHome: join(stateDir, "codex-home"),
-    infoFile: join(dir, "runner-info.json"),
-    savedThreadId() {
-      try {
-        return JSON.parse(readFileSync(join(stateDir, "provider-session.json"), "utf8")).nativeSessionId;
-      } catch {
-        return undefined;
-      }
-    },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  const base = createAgentHome(prefix);
+  return { ...base, codexHome: join(base.stateDir, "codex-home"), savedThreadId: base.savedSessionId };
 }
 
 export interface CodexRunnerChild {

@@ -2,6 +2,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RunnerProcess } from "./runner.ts";
+import { waitFor } from "./wait-for.ts";
 
 export interface AgentHome {
   agentId: string;
@@ -44,4 +46,24 @@ export function createAgentHome(prefix: string): AgentHome {
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** SIGTERM the runner child if it still runs, and wait for its exit code (a graceful stop). */
+export function terminateRunner(cli: RunnerProcess): Promise<number> {
+  if (cli.proc.exitCode === null && cli.proc.signalCode === null) cli.proc.kill("SIGTERM");
+  return cli.exited;
+}
+
+/** Wait until the runner child says the agent is up; on failure kill it and report its stderr. */
+export async function waitForAgentUp(cli: RunnerProcess, agentId: string, timeoutMs: number): Promise<void> {
+  try {
+    await waitFor(() => cli.stderr().includes(`agent ${agentId} is up`) || cli.proc.exitCode !== null, {
+      timeoutMs,
+      what: `"agent ${agentId} is up"`,
+    });
+    if (cli.proc.exitCode !== null) throw new Error(`runner exited with ${cli.proc.exitCode}`);
+  } catch (e) {
+    await cli.kill();
+    throw new Error(`${(e as Error).message}; runner stderr: ${cli.stderr().slice(-3000)}`);
+  }
 }

@@ -11,7 +11,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findProcessesWithEnv, terminateProcesses } from "../../src/providers/codex/reap.ts";
 import { systemClock } from "../../src/util/clock.ts";
-import { type AgentHome, createAgentHome } from "./agent-home.ts";
+import { type AgentHome, createAgentHome, terminateRunner, waitForAgentUp } from "./agent-home.ts";
 import { processesWithEnv } from "./codex-runner.ts";
 import type { FakeAnthropicApi } from "./fake-anthropic-api.ts";
 import type { TestRelay } from "./relay.ts";
@@ -83,21 +83,9 @@ export async function startClaudeRunner(o: StartClaudeRunnerOptions): Promise<Cl
   const child: ClaudeRunnerChild = {
     cli,
     kill: () => cli.kill(),
-    async terminate() {
-      if (cli.proc.exitCode === null && cli.proc.signalCode === null) cli.proc.kill("SIGTERM");
-      return cli.exited;
-    },
+    terminate: () => terminateRunner(cli),
   };
-  try {
-    await waitFor(() => cli.stderr().includes(`agent ${agent.agentId} is up`) || cli.proc.exitCode !== null, {
-      timeoutMs: 30_000,
-      what: `"agent ${agent.agentId} is up"`,
-    });
-    if (cli.proc.exitCode !== null) throw new Error(`runner exited with ${cli.proc.exitCode}`);
-  } catch (e) {
-    await cli.kill();
-    throw new Error(`${(e as Error).message}; runner stderr: ${cli.stderr().slice(-3000)}`);
-  }
+  await waitForAgentUp(cli, agent.agentId, 30_000);
   return child;
 }
 

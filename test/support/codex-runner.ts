@@ -12,11 +12,10 @@ import { join } from "node:path";
 import { findProcessesWithEnv, terminateProcesses } from "../../src/providers/codex/reap.ts";
 import { systemClock } from "../../src/util/clock.ts";
 import { processesWithCodexHome } from "../providers/codex/harness.ts";
-import { type AgentHome, createAgentHome } from "./agent-home.ts";
+import { type AgentHome, createAgentHome, terminateRunner, waitForAgentUp } from "./agent-home.ts";
 import type { FakeResponsesApi } from "./fake-responses-api.ts";
 import type { TestRelay } from "./relay.ts";
 import { type RunnerProcess, spawnRunnerCli } from "./runner.ts";
-import { waitFor } from "./wait-for.ts";
 
 export interface CodexAgentHome extends AgentHome {
   codexHome: string;
@@ -81,21 +80,9 @@ export async function startCodexRunner(o: StartCodexRunnerOptions): Promise<Code
     cli,
     attachCommand: () => /attach: (.*?)(?:; log: |\n)/.exec(cli.stderr())?.[1] ?? "",
     kill: () => cli.kill(),
-    async terminate() {
-      if (cli.proc.exitCode === null && cli.proc.signalCode === null) cli.proc.kill("SIGTERM");
-      return cli.exited;
-    },
+    terminate: () => terminateRunner(cli),
   };
-  try {
-    await waitFor(() => cli.stderr().includes(`agent ${agent.agentId} is up`) || cli.proc.exitCode !== null, {
-      timeoutMs: 25_000,
-      what: `"agent ${agent.agentId} is up"`,
-    });
-    if (cli.proc.exitCode !== null) throw new Error(`runner exited with ${cli.proc.exitCode}`);
-  } catch (e) {
-    await cli.kill();
-    throw new Error(`${(e as Error).message}; runner stderr: ${cli.stderr().slice(-3000)}`);
-  }
+  await waitForAgentUp(cli, agent.agentId, 25_000);
   return child;
 }
 

@@ -6,6 +6,7 @@ import { defaultRelayInfoPath, readRelayInfoFile } from "../relay/local-info.ts"
 import { isRelayClientError } from "../relay-client/errors.ts";
 import { RelayHttpClient } from "../relay-client/http-client.ts";
 import { errorMessage } from "../util/errors.ts";
+import { printError } from "./client-format.ts";
 
 /** Bad input from the person or agent at the keyboard: exit 2, nothing was sent. */
 export class UsageError extends Error {
@@ -168,7 +169,7 @@ export function clientAction<A extends unknown[]>(
     try {
       await fn(ctx, ...args);
     } catch (e) {
-      process.stderr.write(`agent-relay-runner ${what}: ${describeFailure(e)}\n`);
+      printError(`agent-relay-runner ${what}: ${describeFailure(e)}`);
       process.exitCode = e instanceof UsageError ? EXIT_USAGE : EXIT_RELAY;
     } finally {
       await client?.close();

@@ -1,17 +1,13 @@
 // How the messaging CLI prints relay entities: one short line for lists, a full view for one item.
 import type { Command, Message, Task } from "../protocol/index.ts";
+import { sanitizeForPaste } from "../providers/tmux/sanitize.ts";
 
 const PREVIEW_CHARS = 80;
 
-/** Newlines and control characters out, so one message is always one line (and cannot drive a terminal). */
+/** Newlines and control characters out, so one header or list entry is always one line. */
 function oneLine(text: string, max: number): string {
   const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-/** Control characters other than newline and tab are shown as U+FFFD, so a message body cannot send escapes. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "\ufffd");
 }
 
 /** "#12 alice → bob [claimable] (subject) preview…" */
@@ -25,7 +21,7 @@ export function messageLine(m: Message): string {
 
 /** Headers, a blank line, then the body in full. */
 export function messageFull(m: Message): string {
-  const head = [`Message: #${m.id}`, `From: ${m.from}`, `To: ${m.to}`, `Kind: ${m.kind}`];
+  const head = [`Message: #${m.id}`, `From: ${m.from}`, `To: ${m.to}`, `Kind: ${oneLine(m.kind, 200)}`];
   head.push(`Date: ${new Date(m.createdAt).toISOString()}`);
   if (m.subject) head.push(`Subject: ${oneLine(m.subject, 1000)}`);
   if (m.replyTo !== undefined) head.push(`Reply-To: #${m.replyTo}`);
@@ -33,11 +29,15 @@ export function messageFull(m: Message): string {
   if (m.payload.replyRequired === true) head.push("Reply-Required: yes");
   if (m.claimable) head.push(`Claimable: yes${m.claimedBy ? ` (claimed by ${m.claimedBy})` : ""}`);
   for (const a of m.attachments) {
-    head.push(`Attachment: ${oneLine(a.name, 200)} (${a.mimeType}, ${a.size} bytes, id ${a.id})`);
+    head.push(
+      `Attachment: ${oneLine(a.name, 200)} (${oneLine(a.mimeType, 200)}, ${a.size} bytes, id ${a.id})`,
+    );
   }
   if (m.reactions.length)
-    head.push(`Reactions: ${m.reactions.map((r) => `${r.reaction} by ${r.agentId}`).join(", ")}`);
-  return `${head.join("\n")}\n\n${printable(m.body)}`;
+    head.push(
+      `Reactions: ${m.reactions.map((r) => `${oneLine(r.reaction, 100)} by ${r.agentId}`).join(", ")}`,
+    );
+  return `${head.join("\n")}\n\n${m.body}`;
 }
 
 export function taskFull(t: Task): string {
@@ -47,7 +47,7 @@ export function taskFull(t: Task): string {
     (h) =>
       `  ${new Date(h.at).toISOString()} ${h.status} by ${h.agentId}${h.body ? `: ${oneLine(h.body, 200)}` : ""}`,
   );
-  const body = t.body ? `\n\n${printable(t.body)}` : "";
+  const body = t.body ? `\n\n${t.body}` : "";
   return `${head.join("\n")}${history.length ? `\nHistory:\n${history.join("\n")}` : ""}${body}`;
 }
 
@@ -58,10 +58,31 @@ export function commandLine(c: Command): string {
   return `${c.id} ${c.status}`;
 }
 
+// JSON.stringify escapes C0 controls but not DEL, the C1 range (U+0080–U+009F, which some terminals obey as
+// 8-bit escapes) or bidi controls; these are escaped too, so JSON output stays valid JSON and inert.
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** JSON whose text can be printed to a terminal: no character of it can act as a control or escape. */
+export function terminalJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    UNSAFE_IN_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * Everything the CLI prints goes through one of these two sinks. Relay text (bodies, kinds, mime types,
+ * reactions, error messages) is untrusted, and an agent reads this output through its skills too, so no
+ * escape sequence or control character (but newline and tab) may pass: see `sanitizeForPaste`.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${terminalJson(value)}\n`);
 }
 
 export function printLine(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${sanitizeForPaste(line)}\n`);
+}
+
+export function printError(line: string): void {
+  process.stderr.write(`${sanitizeForPaste(line)}\n`);
 }

@@ -70,6 +70,12 @@ export type Reaction = z.infer<typeof Reaction>;
 /** chat, task, system, question… (free text). */
 export const MessageKind = z.string().min(1).max(64);
 
+/** A kind or a reaction as sent: one line of 1–64 characters with no control character, DEL or bidi override. */
+export const ShortText = MessageKind.regex(
+  /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/,
+  "must not contain control characters",
+);
+
 export const Message = z.object({
   id: MessageId,
   /** The sender's agent id; "root" when the root token sent without naming one. */

@@ -10,9 +10,9 @@ import {
   CommandType,
   Message,
   MessageId,
-  MessageKind,
   Meta,
   ProfileId,
+  ShortText,
   Task,
   TaskStatus,
   TokenRecord,
@@ -37,7 +37,7 @@ export const SendMessageRequest = z.object({
   /** Who gets it; see the addressing rules. */
   to: Target,
   body: z.string().max(LIMITS.messageBodyChars),
-  kind: MessageKind.default("chat"),
+  kind: ShortText.default("chat"),
   subject: z.string().max(1000).optional(),
   payload: Meta.default({}),
   /** Exactly one matching agent may claim it. */
@@ -151,7 +151,10 @@ export const BatchCompleteAnswer = z.object({
 });
 export type BatchCompleteAnswer = z.infer<typeof BatchCompleteAnswer>;
 
-export const ReactionRequest = z.object({ agentId: AgentId, reaction: z.string().min(1).max(64) });
+export const ReactionRequest = z.object({
+  agentId: AgentId,
+  reaction: ShortText,
+});
 
 export const AgentsAnswer = z.object({ agents: z.array(Agent) });
 export const AgentStatusRequest = z.object({

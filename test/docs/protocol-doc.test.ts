@@ -74,7 +74,7 @@ describe("protocol-doc generator", () => {
   });
 
   test("shows types, defaults, limits and source comments for a field", () => {
-    expect(generated).toContain('| `kind` | MessageKind | default `"chat"` |');
+    expect(generated).toContain('| `kind` | ShortText | default `"chat"` |');
     expect(generated).toContain(
       "| `attachmentIds` | string[] | default `[]` | ≤ 32 items, each 1–64 chars |",
     );

@@ -1,6 +1,6 @@
 // Opens the relay's SQLite database: pragmas, parent directory, and the schema migrations.
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 
 export interface OpenDbOptions {
@@ -136,7 +136,7 @@ const MIGRATIONS: readonly string[] = [
 
 /** Open (creating if needed) the relay database at `path` (":memory:" allowed) and bring its schema up to date. */
 export function openDatabase(path: string, options: OpenDbOptions = {}): Database {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (path !== ":memory:") makePrivate(path);
   const db = new Database(path, { create: true, strict: true });
   try {
     db.exec("PRAGMA journal_mode = WAL");
@@ -148,6 +148,20 @@ export function openDatabase(path: string, options: OpenDbOptions = {}): Databas
   } catch (e) {
     db.close();
     throw e;
+  }
+}
+
+/**
+ * The database holds the token signing secret, so it is private wherever it lives: directories created for it
+ * are 0700, and the file is created 0600 before SQLite opens it. SQLite gives its -wal and -shm files the main
+ * file's mode; files left wider by an older relay are narrowed here. An existing parent directory is left alone
+ * (it may be /tmp); the files in it are what must not be readable.
+ */
+function makePrivate(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, "a", 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
   }
 }
 

@@ -1,7 +1,7 @@
 // `agent-relay-runner relay`: run the embedded relay as its own process until SIGINT/SIGTERM.
 import type { Command } from "commander";
 import { z } from "zod";
-import { DEFAULT_RELAY_PORT, startRelay } from "../relay/index.ts";
+import { DEFAULT_RELAY_PORT, PortInUseError, type RelayHandle, startRelay } from "../relay/index.ts";
 import { defaultRelayDbPath, defaultRelayInfoPath, writeRelayInfoFile } from "../relay/local-info.ts";
 import { createLogger } from "../util/logger.ts";
 
@@ -79,13 +79,21 @@ export function parseRelayCliOptions(
 
 async function runRelay(o: RelayCliOptions): Promise<void> {
   const logger = createLogger({ level: o.logLevel, name: "relay" });
-  const relay = await startRelay({
-    host: o.host,
-    port: o.port,
-    dbPath: o.db ?? defaultRelayDbPath(),
-    rootToken: o.rootToken,
-    logger,
-  });
+  let relay: RelayHandle;
+  try {
+    relay = await startRelay({
+      host: o.host,
+      port: o.port,
+      dbPath: o.db ?? defaultRelayDbPath(),
+      rootToken: o.rootToken,
+      logger,
+    });
+  } catch (e) {
+    if (!(e instanceof PortInUseError)) throw e;
+    process.stderr.write(`agent-relay-runner relay: ${e.message}\n`);
+    logger.flush();
+    process.exit(1);
+  }
   process.stdout.write(`relay listening on ${relay.url}\n`);
   if (o.rootToken === undefined) {
     const infoPath = defaultRelayInfoPath();

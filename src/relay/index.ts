@@ -81,7 +81,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       tokenGraceMs: options.tokenGraceMs ?? 30_000,
       version: pkg.version,
     };
-    const server = serveRelay(relay, {
+    const server = listen(relay, {
       host,
       port: options.port ?? DEFAULT_RELAY_PORT,
       // Bun's own cap is a backstop above ours, so our 413 JSON answer is what clients see.
@@ -112,6 +112,26 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     };
   } catch (e) {
     store.close();
+    throw e;
+  }
+}
+
+/** Thrown when the port is taken: the message says which, in one line a CLI can print as it is. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(`${host}:${port} is already in use (another relay?): stop it or choose another --port`);
+    this.name = "PortInUseError";
+  }
+}
+
+function listen(relay: Relay, o: Parameters<typeof serveRelay>[1]): ReturnType<typeof serveRelay> {
+  try {
+    return serveRelay(relay, o);
+  } catch (e) {
+    if ((e as { code?: string }).code === "EADDRINUSE") throw new PortInUseError(o.host, o.port);
     throw e;
   }
 }

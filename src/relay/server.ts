@@ -84,6 +84,9 @@ export function serveRelay(relay: Relay, o: ServeOptions): Server<BusSocketData>
   return Bun.serve<BusSocketData>({
     hostname: o.host,
     port: o.port,
+    // Production mode would open the port with SO_REUSEPORT, so a second relay on the same port binds too and
+    // requests land on either at random; one listener per port, and a taken port is an error.
+    reusePort: false,
     development: false,
     maxRequestBodySize: o.maxRequestBodySize,
     // biome-ignore lint/suspicious/noExplicitAny: Bun's route typing cannot follow a table built at runtime.

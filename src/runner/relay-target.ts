@@ -25,10 +25,19 @@ export interface RelayTarget {
   embedded?: RelayHandle;
 }
 
-async function isHealthy(url: string): Promise<boolean> {
+/**
+ * The relay named in relay.json is reused only when it answers and accepts the token written there: a relay
+ * restarted with another root token, or someone else's on that port, is not ours (probing an unknown agent
+ * answers 404 when the token is accepted, 401 when not).
+ */
+async function acceptsToken(url: string, token: string): Promise<boolean> {
   try {
-    const res = await fetch(new URL("/v1/health", url), { signal: AbortSignal.timeout(1_000) });
-    return res.ok;
+    const res = await fetch(new URL("/v1/agents/relay-target.probe", url), {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(1_000),
+    });
+    await res.body?.cancel();
+    return res.status === 404 || res.ok;
   } catch {
     return false;
   }
@@ -42,7 +51,7 @@ async function startEmbedded(rootToken: string | undefined, logger: Logger): Pro
     return await startRelay({ ...base, port: EMBEDDED_RELAY_PORT });
   } catch (e) {
     // The usual port is taken by something else: any free port will do, relay.json says which.
-    logger.debug({ err: errorMessage(e) }, `port ${EMBEDDED_RELAY_PORT} unavailable; using a free port`);
+    logger.info({ err: errorMessage(e) }, `port ${EMBEDDED_RELAY_PORT} unavailable; using a free port`);
     return await startRelay({ ...base, port: 0 });
   }
 }
@@ -68,7 +77,7 @@ export async function resolveRelayTarget(config: RunnerConfig, logger: Logger): 
         `--token (AGENT_RELAY_TOKEN): required with --relay-url ${url} (no matching ${defaultRelayInfoPath()})`,
       );
     }
-  } else if (info && (await isHealthy(info.url))) {
+  } else if (info && (await acceptsToken(info.url, info.rootToken))) {
     url = info.url;
     token ??= info.rootToken;
     logger.info({ url }, "using the local relay already running");

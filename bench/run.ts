@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { claudeLatencyBench } from "./claude-latency.ts";
+import { durabilityBench } from "./durability.ts";
 import { footprintBench } from "./footprint.ts";
 import { latencyBench } from "./latency.ts";
 import { recoveryBench } from "./recovery.ts";
@@ -14,6 +15,7 @@ import { throughputBench } from "./throughput.ts";
 const BENCHES: [string, () => Promise<Row[]>][] = [
   ["latency", latencyBench],
   ["throughput", throughputBench],
+  ["durability", durabilityBench],
   ["footprint", footprintBench],
   ["startup", startupBench],
   ["recovery", recoveryBench],

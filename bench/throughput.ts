@@ -1,8 +1,8 @@
 // Bench 2: messages per second one runner sustains into a null adapter without loss, against the relay's own POST
 // ceiling; plus CPU per message on each side, which says who the limit is even when the machine is busy.
 import {
+  blast,
   mintToken,
-  post,
   QUICK,
   type RelayChild,
   ROOT_TOKEN,
@@ -15,8 +15,6 @@ import {
 import { startNullRunner } from "./support/null-runner.ts";
 import { cpuSeconds } from "./support/proc.ts";
 
-const CONCURRENCY = 64;
-
 /** CPU seconds used by this process and by the relay while `fn` runs. */
 async function withCpu<T>(relay: RelayChild, fn: () => Promise<T>) {
   const relay0 = cpuSeconds(relay.proc.proc.pid);
@@ -24,20 +22,6 @@ async function withCpu<T>(relay: RelayChild, fn: () => Promise<T>) {
   const result = await fn();
   const self = process.cpuUsage(self0);
   return { result, selfS: (self.user + self.system) / 1e6, relayS: cpuSeconds(relay.proc.proc.pid) - relay0 };
-}
-
-/** POST `count` messages with a fixed number in flight; resolves with start and end (performance.now()). */
-async function blast(url: string, count: number, message: (i: number) => Record<string, unknown>) {
-  let next = 0;
-  const start = performance.now();
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      await post(url, message(i));
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return { start, end: performance.now() };
 }
 
 async function unreadCount(url: string, agentId: string): Promise<number> {

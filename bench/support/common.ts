@@ -66,10 +66,22 @@ export interface RelayChild {
 export const ROOT_TOKEN = "bench-root-token-0123456789abcdef";
 
 /** The relay CLI as its own process (so it has its own event loop, as in production). */
-export async function startRelayChild(o: { dbPath?: string; port?: number } = {}): Promise<RelayChild> {
+export async function startRelayChild(
+  o: { dbPath?: string; port?: number; durable?: boolean } = {},
+): Promise<RelayChild> {
   const dbPath = o.dbPath ?? join(mkdtempSync(join(tmpdir(), "relay-bench-")), "relay.db");
   const proc = spawnRelayProcess(
-    ["--port", String(o.port ?? 0), "--db", dbPath, "--root-token", ROOT_TOKEN, "--log-level", "warn"],
+    [
+      "--port",
+      String(o.port ?? 0),
+      "--db",
+      dbPath,
+      "--root-token",
+      ROOT_TOKEN,
+      "--log-level",
+      "warn",
+      ...(o.durable ? ["--durable"] : []),
+    ],
     { HOME: process.env.HOME ?? tmpdir() },
   );
   const url = await proc.waitForUrl(15_000);
@@ -155,6 +167,25 @@ export function openBareBus(
 }
 
 /** Poll until `check` is truthy or the deadline passes (benches wait on conditions, never on sleeps). */
+/** POST `count` messages with `concurrency` in flight; resolves with start and end (performance.now()). */
+export async function blast(
+  url: string,
+  count: number,
+  message: (i: number) => Record<string, unknown>,
+  concurrency = 64,
+) {
+  let next = 0;
+  const start = performance.now();
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await post(url, message(i));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { start, end: performance.now() };
+}
+
 export async function until<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs: number,

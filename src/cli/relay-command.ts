@@ -19,6 +19,10 @@ const RelayCliOptions = z.object({
   db: z.string().min(1, "must not be empty").optional(),
   rootToken: z.string().min(16, "must be at least 16 characters").optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  durable: z
+    .enum(["true", "false", "1", "0"], { error: "must be true, false, 1 or 0" })
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
 });
 type RelayCliOptions = z.infer<typeof RelayCliOptions>;
 
@@ -28,6 +32,7 @@ const FLAG_NAMES: Record<keyof RelayCliOptions, string> = {
   db: "--db / AGENT_RELAY_DB",
   rootToken: "--root-token / AGENT_RELAY_ROOT_TOKEN",
   logLevel: "--log-level / AGENT_RELAY_LOG_LEVEL",
+  durable: "--durable / AGENT_RELAY_DURABLE",
 };
 
 export function registerRelayCommand(program: Command): void {
@@ -42,6 +47,10 @@ export function registerRelayCommand(program: Command): void {
       "root token (env AGENT_RELAY_ROOT_TOKEN); generated and saved to relay.json when absent",
     )
     .option("--log-level <level>", "log level (env AGENT_RELAY_LOG_LEVEL, default info)")
+    .option(
+      "--durable",
+      "survive power loss, not only a crash: fsync every commit (synchronous=FULL; env AGENT_RELAY_DURABLE=1)",
+    )
     .action(async (flags: Record<string, string | undefined>) => {
       const options = parseRelayCliOptions(flags, process.env);
       if (!options.ok) {
@@ -63,6 +72,7 @@ export function parseRelayCliOptions(
     db: flags.db ?? env.AGENT_RELAY_DB,
     rootToken: flags.rootToken ?? env.AGENT_RELAY_ROOT_TOKEN,
     logLevel: flags.logLevel ?? env.AGENT_RELAY_LOG_LEVEL,
+    durable: flags.durable === undefined ? env.AGENT_RELAY_DURABLE : String(flags.durable),
   };
   // An empty string counts as unset for env twins (`AGENT_RELAY_PORT= cmd`), except for explicit bad flags.
   for (const key of Object.keys(merged) as (keyof typeof merged)[]) {
@@ -86,6 +96,7 @@ async function runRelay(o: RelayCliOptions): Promise<void> {
       port: o.port,
       dbPath: o.db ?? defaultRelayDbPath(),
       rootToken: o.rootToken,
+      durable: o.durable,
       logger,
     });
   } catch (e) {
@@ -95,6 +106,11 @@ async function runRelay(o: RelayCliOptions): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(`relay listening on ${relay.url}\n`);
+  process.stdout.write(
+    o.durable
+      ? "durability: every commit is fsynced (survives power loss)\n"
+      : "durability: survives a crash of the relay; an OS crash or power loss can lose the last commits (--durable)\n",
+  );
   if (o.rootToken === undefined) {
     const infoPath = defaultRelayInfoPath();
     writeRelayInfoFile(infoPath, { url: relay.url, rootToken: relay.rootToken });

@@ -113,6 +113,8 @@ export const RunnerConfigSchema = z.object({
   runnerInfoFile: nonEmpty.optional(),
   /** false: only direct and label: messages reach this agent (no broadcast, tag:, cap:). */
   broadTargets: z.boolean(),
+  /** The embedded relay (when this runner starts one) fsyncs every commit: synchronous=FULL. */
+  durable: z.boolean(),
 });
 
 type Deep<T> = { readonly [K in keyof T]: T[K] extends (infer E)[] ? readonly E[] : T[K] };

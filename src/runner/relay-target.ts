@@ -43,10 +43,14 @@ async function acceptsToken(url: string, token: string): Promise<boolean> {
   }
 }
 
-async function startEmbedded(rootToken: string | undefined, logger: Logger): Promise<RelayHandle> {
+async function startEmbedded(
+  rootToken: string | undefined,
+  durable: boolean,
+  logger: Logger,
+): Promise<RelayHandle> {
   // Loaded only here: a runner talking to a relay elsewhere never pays for the relay's code and SQLite.
   const { startRelay } = await import("../relay/index.ts");
-  const base = { dbPath: defaultRelayDbPath(), rootToken, logger: logger.child({ part: "relay" }) };
+  const base = { dbPath: defaultRelayDbPath(), rootToken, durable, logger: logger.child({ part: "relay" }) };
   try {
     return await startRelay({ ...base, port: EMBEDDED_RELAY_PORT });
   } catch (e) {
@@ -82,7 +86,7 @@ export async function resolveRelayTarget(config: RunnerConfig, logger: Logger): 
     token ??= info.rootToken;
     logger.info({ url }, "using the local relay already running");
   } else {
-    embedded = await startEmbedded(info?.rootToken, logger);
+    embedded = await startEmbedded(info?.rootToken, config.durable, logger);
     url = embedded.url;
     token ??= embedded.rootToken;
     writeRelayInfoFile(defaultRelayInfoPath(), { url, rootToken: embedded.rootToken });

@@ -73,6 +73,36 @@ describe("agent-relay-runner relay", () => {
   });
 });
 
+describe("relay durability on the command line", () => {
+  test("--durable and AGENT_RELAY_DURABLE=1 select fsync-every-commit; the default says what it risks", async () => {
+    const home = tempHome();
+    const durable = spawn(["--port", "0", "--db", join(home, "d.db"), "--durable"], { HOME: home });
+    await durable.waitForUrl();
+    await waitFor(() => durable.stdout().includes("durability: every commit is fsynced"), {
+      what: "durable",
+    });
+    const viaEnv = spawn(["--port", "0", "--db", join(home, "e.db")], {
+      HOME: home,
+      AGENT_RELAY_DURABLE: "1",
+    });
+    await viaEnv.waitForUrl();
+    await waitFor(() => viaEnv.stdout().includes("durability: every commit is fsynced"), { what: "env" });
+    const normal = spawn(["--port", "0", "--db", join(home, "n.db")], { HOME: home });
+    await normal.waitForUrl();
+    await waitFor(() => normal.stdout().includes("power loss can lose the last commits"), {
+      what: "default",
+    });
+  });
+
+  test("a bad AGENT_RELAY_DURABLE is a one-line error naming it", () => {
+    const r = parseRelayCliOptions({}, { AGENT_RELAY_DURABLE: "maybe" });
+    expect(r).toEqual({
+      ok: false,
+      error: "invalid --durable / AGENT_RELAY_DURABLE: must be true, false, 1 or 0 (got 'maybe')",
+    });
+  });
+});
+
 describe("parseRelayCliOptions", () => {
   test("flags win over env twins", () => {
     const r = parseRelayCliOptions({ port: "1234" }, { AGENT_RELAY_PORT: "5678", AGENT_RELAY_HOST: "::1" });

@@ -69,6 +69,7 @@ const SAMPLES: Record<string, Sample> = {
   quietMs: { flag: () => ["--quiet-ms", "250"], env: () => "250", expected: () => 250 },
   runnerInfoFile: str("--runner-info-file", "/tmp/agent-relay-test/info.json"),
   broadTargets: { flag: () => ["--no-broad-targets"], env: () => "false", expected: () => false },
+  durable: { flag: () => ["--durable"], env: () => "1", expected: () => true },
 };
 
 function parseWith(spec: OptionSpec, form: "flag" | "env"): RunnerConfig {
@@ -131,6 +132,7 @@ describe("parseRunnerConfig", () => {
       approvalMode: "default",
       headless: false,
       exitOnShutdown: true,
+      durable: false,
       broadTargets: true,
       logLevel: "info",
       cwd: dir,

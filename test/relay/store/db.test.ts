@@ -45,3 +45,18 @@ describe("openDatabase migrations", () => {
     }
   });
 });
+
+describe("openDatabase durability", () => {
+  test("durable opens with synchronous=FULL, the default with NORMAL", () => {
+    dir = mkdtempSync(join(tmpdir(), "relay-db-"));
+    const normal = openDatabase(join(dir, "normal.db"));
+    const durable = openDatabase(join(dir, "durable.db"), { durable: true });
+    try {
+      expect(normal.query("PRAGMA synchronous").get()).toEqual({ synchronous: 1 });
+      expect(durable.query("PRAGMA synchronous").get()).toEqual({ synchronous: 2 });
+    } finally {
+      normal.close();
+      durable.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 // Runs `codex app-server --listen ws://127.0.0.1:<port>` as its own process group: start, wait for /readyz, stop with escalation.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { type Clock, sleep, systemClock } from "../../util/clock.ts";
@@ -133,9 +133,20 @@ export class CodexAppServerProcess {
       "--listen",
       `ws://127.0.0.1:${port}`,
     ]);
+    // A private TMPDIR beside CODEX_HOME: Codex refuses to put its sandbox helper (codex-linux-sandbox, which a
+    // system bubblewrap executes by name) in a CODEX_HOME under the temp dir, and then every sandboxed command
+    // fails with "execvp codex-linux-sandbox". It also keeps the agent's temp files away from other users.
+    const tmpDir = `${options.codexHome}-tmp`;
+    mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.binary.env, ...options.env, CODEX_HOME: options.codexHome },
+      env: {
+        ...process.env,
+        ...options.binary.env,
+        ...options.env,
+        CODEX_HOME: options.codexHome,
+        TMPDIR: tmpDir,
+      },
       // Its own process group, so stop() also reaches the shells and sandboxes Codex starts.
       detached: true,
       stdio: ["ignore", "ignore", "pipe"],

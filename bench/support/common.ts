@@ -76,13 +76,11 @@ export async function startRelayChild(
       String(o.port ?? 0),
       "--db",
       dbPath,
-      "--root-token",
-      ROOT_TOKEN,
       "--log-level",
       "warn",
       ...(o.durable ? ["--durable"] : []),
     ],
-    { HOME: process.env.HOME ?? tmpdir() },
+    { HOME: process.env.HOME ?? tmpdir(), AGENT_RELAY_ROOT_TOKEN: ROOT_TOKEN },
   );
   const url = await proc.waitForUrl(15_000);
   return {

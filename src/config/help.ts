@@ -17,7 +17,26 @@ function optionLines(spec: OptionSpec): string[] {
   return [`  ${head}`, `      env ${spec.env}`, `      ${description}`];
 }
 
-export function renderHelp(options: readonly OptionSpec[] = RUNNER_OPTIONS): string {
+/** A subcommand as listed under "Commands:" in the runner's help. */
+export interface CommandSummary {
+  name: string;
+  description: string;
+}
+
+function commandLines(commands: readonly CommandSummary[]): string[] {
+  if (commands.length === 0) return [];
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    "Commands (agent-relay-runner help <command> [<sub-command>] for each):",
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.description}`),
+    "",
+  ];
+}
+
+export function renderHelp(
+  options: readonly OptionSpec[] = RUNNER_OPTIONS,
+  commands: readonly CommandSummary[] = [],
+): string {
   return [
     USAGE,
     "",
@@ -25,6 +44,7 @@ export function renderHelp(options: readonly OptionSpec[] = RUNNER_OPTIONS): str
     "Every option has an environment twin; flags win. Env lists are comma-separated.",
     "Without a relay URL the runner starts the embedded relay in-process.",
     "",
+    ...commandLines(commands),
     "Options:",
     ...options.flatMap(optionLines),
     "  -h, --help",

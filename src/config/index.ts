@@ -1,6 +1,6 @@
 // The runner's configuration: parse once at start-up into a frozen object.
 export { ConfigError, isConfigError } from "./errors.ts";
-export { renderHelp } from "./help.ts";
+export { type CommandSummary, renderHelp } from "./help.ts";
 export { flagLabel, type OptionKind, type OptionSpec, RUNNER_OPTIONS } from "./options.ts";
 export { type Env, type ParseDeps, parseRunnerCli, parseRunnerConfig, type RunnerCli } from "./parse.ts";
 export { type ProviderBinDeps, resolveProviderBin } from "./provider-bin.ts";

@@ -1,8 +1,9 @@
 // `agent-relay-runner relay`: run the embedded relay as its own process until SIGINT/SIGTERM.
 import type { Command } from "commander";
 import { z } from "zod";
-import { DEFAULT_RELAY_PORT, PortInUseError, type RelayHandle, startRelay } from "../relay/index.ts";
+import { DEFAULT_RELAY_PORT, type RelayHandle, startRelay } from "../relay/index.ts";
 import { defaultRelayDbPath, defaultRelayInfoPath, writeRelayInfoFile } from "../relay/local-info.ts";
+import { errorMessage } from "../util/errors.ts";
 import { createLogger } from "../util/logger.ts";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -100,8 +101,8 @@ async function runRelay(o: RelayCliOptions): Promise<void> {
       logger,
     });
   } catch (e) {
-    if (!(e instanceof PortInUseError)) throw e;
-    process.stderr.write(`agent-relay-runner relay: ${e.message}\n`);
+    // A taken port, a file that is not a database, a read-only directory: one line naming it, no stack trace.
+    process.stderr.write(`agent-relay-runner relay: ${errorMessage(e)}\n`);
     logger.flush();
     process.exit(1);
   }

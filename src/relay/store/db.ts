@@ -134,8 +134,25 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/** Thrown when the database cannot be opened; the message names the file and says what is wrong with it. */
+export class DatabaseOpenError extends Error {
+  constructor(path: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`cannot open the relay database ${path}: ${why}`, { cause });
+    this.name = "DatabaseOpenError";
+  }
+}
+
 /** Open (creating if needed) the relay database at `path` (":memory:" allowed) and bring its schema up to date. */
 export function openDatabase(path: string, options: OpenDbOptions = {}): Database {
+  try {
+    return open(path, options);
+  } catch (e) {
+    throw new DatabaseOpenError(path, e);
+  }
+}
+
+function open(path: string, options: OpenDbOptions): Database {
   if (path !== ":memory:") makePrivate(path);
   const db = new Database(path, { create: true, strict: true });
   try {

@@ -57,6 +57,17 @@ describe("commands are bound to the token's agent, never to a hello's componentI
     expect(await bus.closed).toBe(BUS_CLOSE.forbidden);
   });
 
+  test("a runner id stays with its agent while it is offline: another agent's hello cannot take it", async () => {
+    const owner = await agent("cv-o", { componentId: "runner-of-o" });
+    owner.bus.send({ type: "status", agentStatus: "offline", semanticStatus: "offline", ready: false });
+    await waitForStatus("cv-o", "offline");
+    const token = await t.mintToken("cv-p");
+    const bus = await t.openBus({ agentId: "cv-p", token, componentId: "runner-of-o" });
+    expect((await bus.waitForFrame((f) => f.type === "error")).code).toBe("conflict");
+    // Its own agent comes back with it (a restarted runner with the same runner id).
+    await agent("cv-o", { componentId: "runner-of-o", instanceId: "cv-o-2" });
+  });
+
   test("a command to a runner id resolves to that runner's agent: another agent's token is 403", async () => {
     await agent("cv-e", { componentId: "runner-of-e" });
     const other = await t.mintToken("cv-f");
@@ -74,9 +85,8 @@ describe("commands are bound to the token's agent, never to a hello's componentI
       type: "agent.shutdown",
     });
     expect(planted.status).toBe(200);
-    // The attacker goes offline, so the runner id is free for its real owner again.
-    attacker.bus.send({ type: "status", agentStatus: "offline", semanticStatus: "offline", ready: false });
-    await waitForStatus("cv-h", "offline");
+    // The attacker deregisters, so the runner id is free for its real owner again.
+    expect((await t.call(attacker.token, "DELETE", "/v1/agents/cv-h")).status).toBe(200);
     // The victim comes back (new token: deregistration revoked the old one) and must not be told to shut down.
     const back = await agent("cv-g", { componentId: "runner-of-g", instanceId: "cv-g-2" });
     const own = await t.call(t.rootToken, "POST", "/v1/commands", { target: "cv-g", type: "agent.compact" });

@@ -7,16 +7,18 @@ type Hello = Pick<HelloFrame, "agentId" | "componentId" | "label">;
 
 /**
  * Why a runtime token's hello may not take the names it asks for, or undefined when it may.
- * A label or runner id held by another registered agent that is not offline stays with that agent (first live
- * holder keeps it); one held only by offline agents passes to the newcomer, and the offline rows lose the label so
- * a `label:` message still pins to exactly one agent. The root token is not checked: the operator decides.
+ * - A runner id belongs to the registered agent that said hello with it, whatever its status, until that agent
+ *   is deregistered: commands addressed to the runner id resolve to that agent, so no other may take it over.
+ * - A label held by another registered agent that is not offline stays with that agent (first live holder keeps
+ *   it); one held only by offline agents passes to the newcomer, and the offline rows lose it, so a `label:`
+ *   message still pins to exactly one agent.
+ * The root token is not checked: the operator decides.
  */
 export function helloConflict(store: Store, principal: Principal, h: Hello): string | undefined {
   if (principal.kind === "root") return undefined;
-  const runnerHolders = store.agents.othersHolding("component_id", h.componentId, h.agentId);
-  const liveRunner = runnerHolders.find((a) => a.status !== "offline");
-  if (liveRunner) {
-    return `runner id (componentId) '${h.componentId}' belongs to agent '${liveRunner.id}'; choose another runner id`;
+  const runnerHolder = store.agents.othersHolding("component_id", h.componentId, h.agentId)[0];
+  if (runnerHolder) {
+    return `runner id (componentId) '${h.componentId}' belongs to agent '${runnerHolder.id}' until it is deregistered; choose another runner id`;
   }
   if (h.label === undefined) return undefined;
   const labelHolders = store.agents.othersHolding("label", h.label, h.agentId);

@@ -56,7 +56,7 @@ export const setCommandStatus: Handler = async (req, { relay, principal }) => {
 
 /**
  * The agent answering for a target: a registered agent id as is; a runnerId becomes the registered agent that
- * said hello with it (a runner id belongs to one live agent, see hello-rules.ts); anything unknown is taken as an
+ * said hello with it (a runner id belongs to one agent, see hello-rules.ts); anything unknown is taken as an
  * agent id. The command is then authorised, stored and delivered as that agent's, never by the free-text target.
  */
 function resolveTargetAgent(relay: Relay, target: string): string {

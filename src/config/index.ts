@@ -2,7 +2,14 @@
 export { ConfigError, isConfigError } from "./errors.ts";
 export { type CommandSummary, renderHelp } from "./help.ts";
 export { flagLabel, type OptionKind, type OptionSpec, RUNNER_OPTIONS } from "./options.ts";
-export { type Env, type ParseDeps, parseRunnerCli, parseRunnerConfig, type RunnerCli } from "./parse.ts";
+export {
+  type Env,
+  type ParseDeps,
+  parseRunnerCli,
+  parseRunnerConfig,
+  type RunnerCli,
+  stableAgentId,
+} from "./parse.ts";
 export { type ProviderBinDeps, resolveProviderBin } from "./provider-bin.ts";
 export {
   APPROVAL_MODES,

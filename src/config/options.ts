@@ -82,7 +82,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<id>",
     description: "Agent id on the relay.",
-    defaultText: "the runner id",
+    defaultText: "the runner id if given, else <provider>-<cwd name>-<hash of the real cwd path>",
   },
   {
     key: "runnerId",

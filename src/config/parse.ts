@@ -1,7 +1,8 @@
 // Parses argv + env into the frozen RunnerConfig: flags win over env, lists union, every value checked by its zod rule.
+import { createHash } from "node:crypto";
 import { realpathSync, statSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
-import { isAbsolute, relative, resolve } from "node:path";
+import { basename, isAbsolute, relative, resolve } from "node:path";
 import { decodeJwt } from "jose/jwt/decode";
 import { customAlphabet } from "nanoid";
 import { readArgv } from "./argv.ts";
@@ -159,13 +160,14 @@ function finish(picked: Record<string, unknown>, providerArgs: string[], deps: P
   if (picked.runnerInfoFile !== undefined)
     picked.runnerInfoFile = resolve(base, picked.runnerInfoFile as string);
 
+  // An explicit runner id still names the agent; otherwise the agent id is stable for a provider and directory.
+  picked.agentId ??= picked.runnerId ?? stableAgentId(provider, cwd);
   if (picked.runnerId === undefined) {
     const host = (deps.hostname ?? osHostname)()
       .replace(/[^A-Za-z0-9.-]+/g, "-")
       .slice(0, 64);
     picked.runnerId = `${provider}-${host || "host"}-${(deps.randomId ?? randomSuffix)()}`;
   }
-  picked.agentId ??= picked.runnerId;
 
   if (typeof picked.token === "string") fillFromTokenClaims(picked, picked.token);
 
@@ -187,6 +189,25 @@ function finish(picked: Record<string, unknown>, providerArgs: string[], deps: P
     throw new ConfigError(`${String(key)}: ${issue.message}`);
   }
   return deepFreeze(checked.data) as RunnerConfig;
+}
+
+/**
+ * The default agent id: `<provider>-<directory name>-<8 hex of sha256(realpath)>`, so restarting a runner in the
+ * same directory is the same agent (same inbox, no replayed backlog) and two directories of one name differ.
+ */
+export function stableAgentId(provider: string, cwd: string): string {
+  let real = cwd;
+  try {
+    real = realpathSync(cwd);
+  } catch {
+    // Checked to exist above; keep the resolved path if it vanished meanwhile.
+  }
+  const name = basename(real)
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 64);
+  const hash = createHash("sha256").update(real).digest("hex").slice(0, 8);
+  return `${provider}-${name || "root"}-${hash}`;
 }
 
 function isDirectory(path: string): boolean {

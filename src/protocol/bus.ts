@@ -1,6 +1,6 @@
 // Bus (WebSocket) frames in both directions, as unions discriminated on `type`.
 import { z } from "zod";
-import { AgentId, AgentStatus, Command, Message, Meta } from "./entities.ts";
+import { AgentId, AgentMeta, AgentStatus, Command, Message } from "./entities.ts";
 import { AddressPart } from "./matching.ts";
 
 export const HelloFrame = z.object({
@@ -20,7 +20,7 @@ export const HelloFrame = z.object({
   tags: z.array(AddressPart).max(256).default([]),
   /** Reachable as `label:<label>`. */
   label: AddressPart.optional(),
-  meta: Meta.default({}),
+  meta: AgentMeta.default({}),
   /** The offline grace is 3 of these. */
   heartbeatIntervalMs: z.number().int().min(100).max(3_600_000).default(30_000),
   /** Initial status; `ready` always starts false. */
@@ -34,14 +34,14 @@ export const StatusFrame = z.object({
   semanticStatus: z.string().max(64),
   ready: z.boolean(),
   /** Replaces the stored meta when present; omitted, the stored meta stays (as with HTTP PUT status). */
-  meta: Meta.optional(),
+  meta: AgentMeta.optional(),
 });
 export type StatusFrame = z.input<typeof StatusFrame>;
 
 export const HeartbeatFrame = z.object({
   type: z.literal("heartbeat"),
   /** Replaces the stored meta when present. */
-  meta: Meta.optional(),
+  meta: AgentMeta.optional(),
 });
 /** Optional flow control; the relay accepts and ignores it. */
 export const AckFrame = z.object({ type: z.literal("ack"), id: z.union([z.string(), z.number()]) });

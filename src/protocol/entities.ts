@@ -31,6 +31,22 @@ export type SemanticStatus = z.infer<typeof SemanticStatus>;
 export const Meta = z.record(z.string(), z.unknown());
 export type Meta = z.infer<typeof Meta>;
 
+/** Most bytes an agent's meta may take, serialised as JSON: every listing of agents carries it. */
+export const AGENT_META_BYTES = 16 * 1024;
+/** An agent's own meta (hello, status, heartbeat, liveness): a JSON object of at most 16 KiB serialised. */
+export const AgentMeta = Meta.refine((m) => jsonBytes(m) <= AGENT_META_BYTES, {
+  message: `agent meta must be at most ${AGENT_META_BYTES} bytes as JSON`,
+});
+
+function jsonBytes(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value));
+  } catch {
+    // Too deep (or cyclic) to serialise: certainly over the cap.
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
 export const Agent = z.object({
   id: AgentId,
   /** One run of the agent; only the newest hello's instance may report liveness. */
@@ -126,7 +142,7 @@ export const Task = z.object({
   title: z.string(),
   body: z.string(),
   status: TaskStatus,
-  /** Informational: the relay neither routes nor notifies by it. */
+  /** Who works on it: with the creator and root, the only agent that may change its status (see Tasks). */
   assignee: z.string().optional(),
   /** Oldest first; the first entry records the creation (open). */
   history: z.array(TaskHistoryEntry),

@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   Agent,
   AgentId,
+  AgentMeta,
   AgentStatus,
   AttachmentRef,
   Command,
@@ -61,17 +62,22 @@ export const UnreadQuery = z.object({
 export const MessagesAnswer = z.object({ messages: z.array(Message) });
 export type MessagesAnswer = z.infer<typeof MessagesAnswer>;
 
+/** Longest claim one call may take (15 min, the relay's default claim TTL); renew to hold it longer. */
+export const MAX_CLAIM_TTL_MS = 15 * 60_000;
+const ClaimTtlMs = z
+  .number()
+  .int()
+  .min(100)
+  .max(MAX_CLAIM_TTL_MS, {
+    message: `must be at most ${MAX_CLAIM_TTL_MS} ms (15 min); renew to hold longer`,
+  });
+
 /** The agent a claim/read call acts for; a runtime token may only name its own. */
 export const AgentRequest = z.object({ agentId: AgentId });
 export const ClaimRequest = z.object({
   agentId: AgentId,
   /** How long the claim lives before it must be renewed (default: the relay's claim TTL). */
-  ttlMs: z
-    .number()
-    .int()
-    .min(100)
-    .max(24 * 3600 * 1000)
-    .optional(),
+  ttlMs: ClaimTtlMs.optional(),
 });
 export type ClaimRequest = z.input<typeof ClaimRequest>;
 /** Epoch ms in claimExpiresAt. */
@@ -107,12 +113,7 @@ export const BatchClaimRequest = z.object({
   /** Distinct ids, 1–500; a repeated id is a 400. */
   messageIds: BatchIds,
   /** How long each claim lives (default: the relay's claim TTL). */
-  ttlMs: z
-    .number()
-    .int()
-    .min(100)
-    .max(24 * 3600 * 1000)
-    .optional(),
+  ttlMs: ClaimTtlMs.optional(),
 });
 export type BatchClaimRequest = z.input<typeof BatchClaimRequest>;
 /** A claim the batch took. */
@@ -163,10 +164,15 @@ export const AgentStatusRequest = z.object({
   instanceId: z.string().min(1),
   /** Defaults to `status`. */
   semanticStatus: z.string().max(64).optional(),
-  meta: Meta.optional(),
+  meta: AgentMeta.optional(),
+});
+/** DELETE /v1/agents/:id?instanceId=…: remove the registration only while it is still this instance. */
+export const DeregisterQuery = z.object({
+  /** The caller's instance; when it is no longer the registered one: 409 stale_instance, nothing removed. */
+  instanceId: z.string().min(1).max(128).optional(),
 });
 export const AgentReadyRequest = z.object({ ready: z.boolean(), instanceId: z.string().min(1) });
-export const HeartbeatRequest = z.object({ instanceId: z.string().min(1), meta: Meta.optional() });
+export const HeartbeatRequest = z.object({ instanceId: z.string().min(1), meta: AgentMeta.optional() });
 /** One liveness report: status, readiness and a heartbeat in one call. */
 export const LivenessRequest = z.object({
   /** Must be the agent's current instance, else 409 stale_instance. */
@@ -176,14 +182,14 @@ export const LivenessRequest = z.object({
   semanticStatus: z.string().max(64).optional(),
   ready: z.boolean(),
   /** Replaces the stored meta when given. */
-  meta: Meta.optional(),
+  meta: AgentMeta.optional(),
 });
 export type LivenessRequest = z.input<typeof LivenessRequest>;
 
 export const CreateTaskRequest = z.object({
   title: z.string().min(1).max(1000),
   body: z.string().max(LIMITS.messageBodyChars).default(""),
-  /** Informational only. */
+  /** The agent that works on it; it (with the creator and root) may change the status. Not checked against the registry. */
   assignee: AgentId.optional(),
 });
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
@@ -223,6 +229,21 @@ export const CreateTokenRequest = z.object({
 });
 export type CreateTokenRequest = z.input<typeof CreateTokenRequest>;
 export const TokenAnswer = z.object({ token: z.string(), record: TokenRecord });
+/** Root: `jti` (one token) or `agentId` (all its tokens), not both. A runtime token: empty, or its own `jti`. */
+export const RevokeTokenRequest = z
+  .object({
+    jti: z.string().min(1).max(64).optional(),
+    agentId: AgentId.optional(),
+  })
+  .refine((r) => r.jti === undefined || r.agentId === undefined, {
+    message: "give jti or agentId, not both",
+  });
+export type RevokeTokenRequest = z.input<typeof RevokeTokenRequest>;
+export const RevokeTokenAnswer = z.object({
+  ok: z.literal(true),
+  /** How many tokens were revoked now. */
+  revoked: z.number().int().min(0),
+});
 export type TokenAnswer = z.infer<typeof TokenAnswer>;
 
 export const AttachmentQuery = z.object({

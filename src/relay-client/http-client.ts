@@ -212,8 +212,10 @@ export class RelayHttpClient {
     return this.call("POST", `/v1/agents/${encodeURIComponent(agentId)}/liveness`, Agent, body, o);
   }
 
-  async deregister(agentId: string, o?: CallOptions): Promise<void> {
-    await this.call("DELETE", `/v1/agents/${encodeURIComponent(agentId)}`, OkAnswer, undefined, o);
+  /** With `instanceId`, the relay removes the registration only while it is still that instance (else 409). */
+  async deregister(agentId: string, instanceId?: string, o?: CallOptions): Promise<void> {
+    const query = instanceId === undefined ? "" : `?instanceId=${encodeURIComponent(instanceId)}`;
+    await this.call("DELETE", `/v1/agents/${encodeURIComponent(agentId)}${query}`, OkAnswer, undefined, o);
   }
 
   // ── tasks ─────────────────────────────────────────────────────────────

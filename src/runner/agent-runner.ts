@@ -331,7 +331,8 @@ export class AgentRunner {
     await step("claim release", () => this.tasks.releaseAll());
     this.work.setCondition("offline", true, o.reason);
     await step("final status", () => this.bus.statusAsync(this.status.flush()));
-    if (o.deregister) await step("deregister", () => this.http.deregister(this.o.config.agentId));
+    if (o.deregister)
+      await step("deregister", () => this.http.deregister(this.o.config.agentId, this.instanceId));
     await step("bus close", () => this.bus.close());
     await step("control stop", () => this.control.stop());
     await step("http close", () => this.http.close());

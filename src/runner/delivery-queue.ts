@@ -187,9 +187,7 @@ export class DeliveryQueue {
       }
       if (ready.length === 0) return true;
       for (const r of ready) {
-        if (r.taskId !== undefined) {
-          await this.o.relay.setTaskStatus(r.taskId, { status: "in_progress", agentId });
-        }
+        if (r.taskId !== undefined) await this.startTask(r, agentId);
       }
     } catch (e) {
       await this.requeue(ready);
@@ -215,6 +213,17 @@ export class DeliveryQueue {
     }
     await this.settle(ready, agentId);
     return true;
+  }
+
+  /** Mark the message's task in progress; a task of another agent (403) leaves the message unlinked, not stuck. */
+  private async startTask(r: Ready, agentId: string): Promise<void> {
+    try {
+      await this.o.relay.setTaskStatus(r.taskId!, { status: "in_progress", agentId });
+    } catch (e) {
+      if ((e as { status?: unknown } | null)?.status !== 403) throw e;
+      this.o.logger.warn({ messageId: r.message.id, taskId: r.taskId }, "task of another agent: not tracked");
+      r.taskId = undefined;
+    }
   }
 
   /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { SignJWT } from "jose";
 import {
   ConfigError,
@@ -10,6 +10,7 @@ import {
   parseRunnerConfig,
   RUNNER_OPTIONS,
   type RunnerConfig,
+  stableAgentId,
 } from "../../src/config/index.ts";
 
 let dir: string;
@@ -137,7 +138,7 @@ describe("parseRunnerConfig", () => {
       logLevel: "info",
       cwd: dir,
       runnerId: "claude-box-abc123",
-      agentId: "claude-box-abc123",
+      agentId: stableAgentId("claude", dir),
       providerArgs: [],
     });
     expect(c.relayUrl).toBeUndefined();
@@ -150,6 +151,32 @@ describe("parseRunnerConfig", () => {
       { hostname: () => "My Box!.local", randomId: () => "zz9" },
     );
     expect(c.runnerId).toBe("codex-My-Box-.local-zz9");
+  });
+
+  test("the default agent id is stable for a provider and directory: provider, directory name, path hash", () => {
+    const run = (randomId: string, cwd = dir, provider = "claude") =>
+      parseRunnerConfig(["--provider", provider], {}, { ...deps, randomId: () => randomId, cwd: () => cwd })
+        .agentId;
+    const first = run("r1");
+    expect(first).toMatch(/^claude-config-test-[A-Za-z0-9]+-[0-9a-f]{8}$/);
+    // A restart (new random runner id) is the same agent; another provider or a same-named directory elsewhere is not.
+    expect(run("r2")).toBe(first);
+    expect(run("r1", dir, "codex")).not.toBe(first);
+    const twin = join(dir, "nested", basename(dir));
+    mkdirSync(twin, { recursive: true });
+    expect(run("r1", twin)).not.toBe(first);
+    expect(run("r1", twin).startsWith(`claude-${basename(dir)}-`)).toBe(true);
+    // A symlink to the same directory is the same agent.
+    const link = join(dir, "link-to-twin");
+    symlinkSync(twin, link);
+    expect(run("r1", link)).toBe(run("r1", twin));
+    // An explicit --agent-id wins.
+    const explicit = parseRunnerConfig(
+      ["--provider", "claude", "--agent-id", "me"],
+      {},
+      { ...deps, cwd: () => dir },
+    );
+    expect(explicit.agentId).toBe("me");
   });
 
   test("the agent id defaults to an explicit runner id", () => {

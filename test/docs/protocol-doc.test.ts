@@ -78,7 +78,7 @@ describe("protocol-doc generator", () => {
     expect(generated).toContain(
       "| `attachmentIds` | string[] | default `[]` | ≤ 32 items, each 1–64 chars |",
     );
-    expect(generated).toContain("| `ttlMs` | integer | optional | 100–86,400,000 | How long the claim lives");
+    expect(generated).toContain("| `ttlMs` | integer | optional | 100–900,000 | How long the claim lives");
     expect(generated).toContain('| `CommandStatus` | "pending" \\| "accepted" \\| "running"');
   });
 

@@ -129,7 +129,9 @@ describe("agents", () => {
     expect((await t.call(own, "DELETE", "/v1/agents/ag-5")).status).toBe(200);
     expect(await bus.closed).toBe(4410);
     expect((await t.call(t.rootToken, "GET", "/v1/agents/ag-5")).status).toBe(404);
-    expect((await t.call(own, "DELETE", "/v1/agents/ag-5")).status).toBe(404);
+    // Deregistration revoked the agent's tokens; root sees the agent gone.
+    expect((await t.call(own, "DELETE", "/v1/agents/ag-5")).status).toBe(401);
+    expect((await t.call(t.rootToken, "DELETE", "/v1/agents/ag-5")).status).toBe(404);
   });
 
   test("an agent goes offline only once its last session closed and 3 heartbeat intervals passed without a heartbeat", async () => {

@@ -36,7 +36,8 @@ describe("POST /v1/agents/:id/read", () => {
     const token = await t.mintToken("br-b");
     const own = (await t.call(token, "POST", "/v1/messages", { to: "someone-else", body: "mine" })).body.id;
     const claimed = await send({ to: "tag:not-b", claimable: true });
-    await t.call(token, "POST", "/v1/agents/br-b/claims", { messageIds: [claimed] });
+    // Root claims it on br-b's behalf: a runtime token may claim only what is addressed to its agent.
+    await t.call(t.rootToken, "POST", "/v1/agents/br-b/claims", { messageIds: [claimed] });
     const direct = await send({ to: "br-b" });
     const foreign = await send({ to: "someone-else" });
     const refused = await t.call(token, "POST", "/v1/agents/br-b/read", {

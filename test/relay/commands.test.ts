@@ -74,8 +74,8 @@ describe("commands", () => {
     expect(
       (await t.call(token, "POST", `/v1/commands/${foreign.id}/status`, { status: "accepted" })).status,
     ).toBe(403);
-    // Reading is allowed for any valid token.
-    expect((await t.call(token, "GET", `/v1/commands/${foreign.id}`)).status).toBe(200);
+    // Reading is for the target agent and root only.
+    expect((await t.call(token, "GET", `/v1/commands/${foreign.id}`)).status).toBe(403);
   });
 
   test("bad input is 400, an unknown command 404, no token 401", async () => {

@@ -141,7 +141,11 @@ describe("GET /v1/messages/:id", () => {
     }
     const claimable = await sendAsRoot({ to: "msg-z", claimable: true });
     expect(await readAs(tokenC, claimable)).toBe(403);
-    await t.call(tokenC, "POST", `/v1/messages/${claimable}/claim`, { agentId: "msg-c" });
+    // A runtime token cannot claim what is not addressed to it (403); root claims on its behalf.
+    expect(
+      (await t.call(tokenC, "POST", `/v1/messages/${claimable}/claim`, { agentId: "msg-c" })).status,
+    ).toBe(403);
+    await t.call(t.rootToken, "POST", `/v1/messages/${claimable}/claim`, { agentId: "msg-c" });
     expect(await readAs(tokenC, claimable)).toBe(200);
   });
 

@@ -67,10 +67,10 @@ describe("POST /v1/tokens/renew", () => {
     expect(newClaims.jti).not.toBe(oldClaims.jti);
     expect(r.body.record).toMatchObject({ agentId: "renew-a", profileId: "provider-interactive" });
     expect(newClaims.exp! - newClaims.iat!).toBe(3600);
-    // Inside the grace both work; renewing the superseded token again is allowed too.
+    // Inside the grace both work, but the superseded token cannot renew again (renewal is single-use).
     await clock.advance(29_000);
     expect((await whoami(old, "renew-a")).status).toBe(200);
-    expect((await t.call(old, "POST", "/v1/tokens/renew")).status).toBe(200);
+    expect((await t.call(old, "POST", "/v1/tokens/renew")).status).toBe(401);
     await clock.advance(1_000);
     const dead = await whoami(old, "renew-a");
     expect(dead.status).toBe(401);

@@ -74,6 +74,26 @@ describe("runner delivery (real relay, command provider in tmux)", () => {
     expect(got.length, `received ${got.length} deliveries for 6 matching messages`).toBe(6);
   });
 
+  test("a message linked to a task assigned to another agent is still delivered, and the task is left alone", async () => {
+    const r = await startTestRunner({ relay, agentId: "task-outsider" });
+    const task = await relay.call(relay.rootToken, "POST", "/v1/tasks", {
+      title: "theirs",
+      assignee: "task-owner",
+    });
+    const id = await send({
+      to: "task-outsider",
+      body: "about their task",
+      payload: { taskId: task.body.id },
+    });
+    const marker = await send({ to: "task-outsider", body: "marker" });
+    await waitFor(() => r.messageIds().includes(marker), {
+      what: "the marker after the task-linked message",
+    });
+    expect(r.messageIds()).toContain(id);
+    const after = await relay.call(relay.rootToken, "GET", `/v1/tasks/${task.body.id}`);
+    expect(after.body).toMatchObject({ status: "open", assignee: "task-owner" });
+  });
+
   test("a claimable message raced by three runners is delivered exactly once", async () => {
     const runners = await Promise.all(
       ["race-1", "race-2", "race-3"].map((agentId) => startTestRunner({ relay, agentId, tags: ["pool"] })),

@@ -34,4 +34,17 @@ describe("runner and a relay that ends its session", () => {
     // A second DELETE would be a 404, logged by the shutdown sequence as a failed step.
     expect(r.logs.filter((l) => l.msg === "deregister failed during shutdown")).toEqual([]);
   });
+
+  test("a quick restart: the old instance's final deregistration names it, so the new instance stays registered", async () => {
+    const r = await startTestRunner({ relay, agentId: "quick-a" });
+    // The old run starts its shutdown; its provider stop takes a moment, and the new run says hello meanwhile.
+    const stopping = r.runner.stop({ reason: "restart", graceful: false, deregister: true });
+    const newer = await relay.openBus({ agentId: "quick-a", instanceId: "quick-a-newer" });
+    expect(newer.frames[0]).toMatchObject({ type: "welcome" });
+    await stopping;
+    const after = await agent("quick-a");
+    expect(after.status).toBe(200);
+    expect(after.body.instanceId).toBe("quick-a-newer");
+    expect(newer.ws.readyState).toBe(WebSocket.OPEN);
+  });
 });

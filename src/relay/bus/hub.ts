@@ -14,6 +14,7 @@ import type { Clock, TimerHandle } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { Store } from "../store/index.ts";
+import { helloConflict } from "./hello-rules.ts";
 import { type BusSocketData, newSocketData, nextState, type SessionIdentity } from "./session.ts";
 
 type Socket = ServerWebSocket<BusSocketData>;
@@ -103,18 +104,14 @@ export class Hub {
     }
   }
 
-  /** Push a command to every open session whose agent id or runner (componentId) is its target. */
-  publishCommand(command: Command): void {
+  /**
+   * Push a command to the open sessions of the agent that answers for it (resolved when it was created).
+   * Routing never looks at a session's componentId: that is free text from hello, so it cannot pick a recipient.
+   */
+  publishCommand(command: Command, targetAgent: string): void {
     const frame = JSON.stringify({ type: "command", command });
     for (const ws of this.sockets) {
-      const id = ws.data.identity;
-      if (
-        ws.data.state === "open" &&
-        id &&
-        (id.agentId === command.target || id.componentId === command.target)
-      ) {
-        ws.send(frame);
-      }
+      if (ws.data.state === "open" && ws.data.identity?.agentId === targetAgent) ws.send(frame);
     }
   }
 
@@ -123,15 +120,6 @@ export class Hub {
     for (const ws of this.sockets) {
       if (ws.data.identity?.agentId === agentId) this.end(ws, BUS_CLOSE.deregistered, "agent deregistered");
     }
-  }
-
-  /** The agent of a connected runner, found by the componentId it said hello with. */
-  agentForComponent(componentId: string): string | undefined {
-    for (const ws of this.sockets) {
-      if (ws.data.state === "open" && ws.data.identity?.componentId === componentId)
-        return ws.data.identity.agentId;
-    }
-    return undefined;
   }
 
   private async onFrame(ws: Socket, text: string): Promise<void> {
@@ -170,6 +158,8 @@ export class Hub {
       return this.refuse(ws, "forbidden", message, BUS_CLOSE.forbidden);
     }
     const { store, clock } = this.o;
+    const conflict = helloConflict(store, auth.principal, h);
+    if (conflict) return this.refuse(ws, "conflict", conflict, BUS_CLOSE.forbidden);
     store.agents.register(
       {
         id: h.agentId,
@@ -195,8 +185,7 @@ export class Hub {
     this.closeReplaced(h.agentId, h.instanceId);
     this.send(ws, { type: "welcome", sessionId: ws.data.sessionId, serverTime: clock.now() });
     // Commands created while this runner was away are delivered now; the runner de-duplicates by id.
-    for (const command of store.commands.pendingFor(h.agentId, h.componentId))
-      this.send(ws, { type: "command", command });
+    for (const command of store.commands.pendingFor(h.agentId)) this.send(ws, { type: "command", command });
   }
 
   /**

@@ -2,6 +2,7 @@
 import {
   AgentReadyRequest,
   AgentStatusRequest,
+  DeregisterQuery,
   HeartbeatRequest,
   LivenessRequest,
   targetsFor,
@@ -20,13 +21,25 @@ export const listAgents: Handler = (_req, { relay }) => Response.json({ agents: 
 export const getAgent: Handler = (req, { relay }) => Response.json(requireAgent(relay, agentIdParam(req)));
 
 /**
- * Deregistration deletes the agent row (messages stay) and closes its bus sessions with 4410 so their
- * clients stop instead of reconnecting (which would register the agent again); a later hello still can.
+ * Deregistration deletes the agent row (messages stay), revokes every token issued to the agent, and closes its
+ * bus sessions with 4410 so their clients stop instead of reconnecting. With `?instanceId=` it applies only while
+ * that instance is still the registered one: otherwise 409 stale_instance and nothing changes (a late DELETE
+ * of an old run must not remove its successor). A later hello with a newly minted token registers again.
  */
 export const deregisterAgent: Handler = (req, call) => {
   const id = ownAgentParam(req, call);
-  if (!call.relay.store.agents.remove(id)) throw new HttpError("not_found", `agent '${id}' not found`);
-  call.relay.hub.closeDeregistered(id);
+  const { instanceId } = parseWith(DeregisterQuery, queryOf(req), "query");
+  const { relay } = call;
+  const agent = requireAgent(relay, id);
+  if (instanceId !== undefined && agent.instanceId !== instanceId) {
+    throw new HttpError(
+      "stale_instance",
+      `instance '${instanceId}' is not the current instance of agent '${id}'; nothing was removed`,
+    );
+  }
+  if (!relay.store.agents.remove(id)) throw new HttpError("not_found", `agent '${id}' not found`);
+  relay.store.tokens.revokeAgent(id, relay.clock.now());
+  relay.hub.closeDeregistered(id);
   return Response.json({ ok: true });
 };
 
@@ -80,13 +93,16 @@ export const postLiveness: Handler = async (req, call) => {
   });
 };
 
-/** An agent answers to its id, its label, and (broadcast, tags, capabilities); an unregistered one to its id and broadcast. */
+/**
+ * An agent answers to its id, its label, and (broadcast, tags, capabilities); an unregistered one to its id and
+ * broadcast. Group messages sent before the agent's first registration are not its (see AgentStore.originOf).
+ */
 function recipientFor(relay: Relay, agentId: string): Recipient {
   const agent = relay.store.agents.get(agentId);
   const targets = agent
     ? targetsFor({ agentId, label: agent.label, tags: agent.tags, capabilities: agent.capabilities })
     : targetsFor({ agentId, tags: [], capabilities: [] });
-  return { agentId, targets };
+  return { agentId, targets, originId: relay.store.agents.originOf(agentId) };
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type BatchCompleteAnswer,
   BatchCompleteRequest,
   BatchReadRequest,
+  matchesAgent,
 } from "../../protocol/index.ts";
 import type { ClaimOutcome, SettleOutcome } from "../store/claims.ts";
 import { readJson } from "./body.ts";
@@ -35,13 +36,22 @@ export const markReadMany: Handler = async (req, call) => {
   return Response.json({ ok: true, read });
 };
 
-/** Claims each id in order as POST /v1/messages/:id/claim would; losing a race is a conflict entry, not an error. */
+/**
+ * Claims each id in order as POST /v1/messages/:id/claim would; losing a race is a conflict entry, not an error.
+ * For a runtime token every id must be addressed to the agent, else the whole batch is a 403 naming them.
+ */
 export const claimMany: Handler = async (req, call) => {
   const agentId = ownAgentParam(req, call);
   const body = await readJson(req, BatchClaimRequest, call.relay.limits.jsonBodyBytes);
   const ids = distinctIds(body.messageIds);
   const { relay } = call;
-  requireAll(ids, relay.store.messages.addressing(ids));
+  const rows = relay.store.messages.addressing(ids);
+  requireAll(ids, rows);
+  if (call.principal.kind === "runtime") {
+    const address = addressOf(relay, agentId);
+    const refused = ids.filter((id) => !matchesAgent(rows.get(id)!, address));
+    if (refused.length > 0) throw forbidden(`message(s) ${refused.join(", ")} not addressed to '${agentId}'`);
+  }
   const outcomes = relay.store.claims.claimMany(
     ids,
     agentId,

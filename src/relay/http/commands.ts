@@ -23,12 +23,18 @@ export const createCommand: Handler = async (req, { relay, principal }) => {
     { id: nanoid(), type: body.type, target: body.target, targetAgent, params: body.params },
     relay.clock.now(),
   );
-  relay.hub.publishCommand(command);
+  relay.hub.publishCommand(command, targetAgent);
   return Response.json(command);
 };
 
-export const getCommand: Handler = (req, { relay }) =>
-  Response.json(requireCommand(relay, commandId(req)).command);
+/** Root reads any command; a runtime token only those its agent answers for (the only ones it could create). */
+export const getCommand: Handler = (req, { relay, principal }) => {
+  const { command, targetAgent } = requireCommand(relay, commandId(req));
+  if (principal.kind === "runtime" && principal.claims.agentId !== targetAgent) {
+    throw forbidden(`command ${command.id} is for agent '${targetAgent}', not this token's agent`);
+  }
+  return Response.json(command);
+};
 
 export const setCommandStatus: Handler = async (req, { relay, principal }) => {
   const id = commandId(req);
@@ -49,12 +55,13 @@ export const setCommandStatus: Handler = async (req, { relay, principal }) => {
 };
 
 /**
- * The agent answering for a target: an agent id as is; a runnerId (a bus session's componentId, or a
- * registered agent's componentId) becomes that runner's agent; anything unknown is taken as an agent id.
+ * The agent answering for a target: a registered agent id as is; a runnerId becomes the registered agent that
+ * said hello with it (a runner id belongs to one agent, see hello-rules.ts); anything unknown is taken as an
+ * agent id. The command is then authorised, stored and delivered as that agent's, never by the free-text target.
  */
 function resolveTargetAgent(relay: Relay, target: string): string {
   if (relay.store.agents.get(target)) return target;
-  return relay.hub.agentForComponent(target) ?? relay.store.agents.agentForComponent(target) ?? target;
+  return relay.store.agents.agentForComponent(target) ?? target;
 }
 
 function commandId(req: Parameters<Handler>[0]): string {

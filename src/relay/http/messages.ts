@@ -3,6 +3,7 @@ import {
   AgentRequest,
   ClaimRequest,
   type Message,
+  matchesAgent,
   ReactionRequest,
   SendMessageRequest,
 } from "../../protocol/index.ts";
@@ -55,20 +56,28 @@ export const sendMessage: Handler = async (req, { relay, principal }) => {
 /** Root reads any message; a runtime token only one that concerns its agent (see mayReadMessage), else 403. */
 export const getMessage: Handler = (req, { relay, principal }) => {
   const message = requireMessage(relay, messageId(req));
-  if (!mayReadMessage(relay, principal, message))
-    throw forbidden(`message ${message.id} is neither from, to, claimed nor read by this token's agent`);
+  if (!mayReadMessage(relay, principal, message)) throw unreadable(message.id);
   return Response.json(message);
 };
 
 /**
- * Claiming does not check that the message is addressed to the claimer: the runner claims what its inbox
- * offered, and root may claim on anyone's behalf. Claiming again as the live holder renews the claim.
+ * A runtime token claims only messages addressed to its agent (the same addressing as the inbox; 403 otherwise),
+ * so renewing, releasing, completing and reading through a claim are its too. Root may claim on anyone's behalf.
+ * Claiming again as the live holder renews the claim.
  */
 export const claimMessage: Handler = async (req, call) => {
   const id = messageId(req);
   const body = await readJson(req, ClaimRequest, call.relay.limits.jsonBodyBytes);
   assertActsAs(call, body.agentId);
   const { relay } = call;
+  const message = relay.store.messages.addressing([id]).get(id);
+  if (
+    message &&
+    call.principal.kind === "runtime" &&
+    !matchesAgent(message, addressOf(relay, body.agentId))
+  ) {
+    throw forbidden(`message ${id} is not addressed to '${body.agentId}', so it cannot claim it`);
+  }
   return claimAnswer(
     relay.store.claims.claim(id, body.agentId, body.ttlMs ?? relay.claimTtlMs, relay.clock.now()),
   );
@@ -113,15 +122,22 @@ export const markRead: Handler = async (req, call) => {
   return Response.json({ ok: true });
 };
 
+/** A reaction needs the same right as reading the message, and is refused with the same answer as GET. */
 export const addReaction: Handler = async (req, call) => {
   const id = messageId(req);
   const body = await readJson(req, ReactionRequest, call.relay.limits.jsonBodyBytes);
   assertActsAs(call, body.agentId);
+  const message = requireMessage(call.relay, id);
+  if (!mayReadMessage(call.relay, call.principal, message)) throw unreadable(message.id);
   if (!call.relay.store.claims.react(id, body.agentId, body.reaction, call.relay.clock.now())) {
     throw notFound(`message ${id}`);
   }
   return Response.json({ ok: true });
 };
+
+function unreadable(id: number): HttpError {
+  return forbidden(`message ${id} is neither from, to, claimed nor read by this token's agent`);
+}
 
 function messageId(req: Parameters<Handler>[0]): number {
   return parseIntId((req.params as Record<string, string>).id, "message id");

@@ -1,6 +1,11 @@
 // HTTP handlers for tasks: create, read, and status changes that append to the task's history.
-import { CreateTaskRequest, TaskStatusRequest, TERMINAL_TASK_STATUSES } from "../../protocol/index.ts";
-import { actingAgent, mayActAs } from "../auth/authenticate.ts";
+import {
+  CreateTaskRequest,
+  type Task,
+  TaskStatusRequest,
+  TERMINAL_TASK_STATUSES,
+} from "../../protocol/index.ts";
+import { actingAgent, mayActAs, type Principal } from "../auth/authenticate.ts";
 import { parseIntId, readJson } from "./body.ts";
 import type { Handler } from "./context.ts";
 import { forbidden, HttpError, notFound } from "./errors.ts";
@@ -22,6 +27,22 @@ export const getTask: Handler = (req, { relay }) => {
 };
 
 /**
+ * Who may change a task's status: root, the task's creator, and its assignee. An unassigned task is taken by the
+ * first other agent that moves it (it becomes the assignee, as when a runner starts work on it). Answers the
+ * assignee to record, or throws 403.
+ */
+function mayChangeTask(principal: Principal, task: Task): string | undefined {
+  if (principal.kind === "root") return undefined;
+  const agentId = principal.claims.agentId;
+  const creator = task.history[0]?.agentId;
+  if (agentId === creator || agentId === task.assignee) return undefined;
+  if (task.assignee === undefined) return agentId;
+  throw forbidden(
+    `task ${task.id} is assigned to '${task.assignee}'; only its assignee, creator or root may change it`,
+  );
+}
+
+/**
  * Setting the status a task already has without a `body` or `metadata` is a no-op that answers the task
  * unchanged (safe to retry); with one, it is a note and appends a history entry, even on a finished task.
  * A finished task (done/failed/cancelled) cannot move to another status (409).
@@ -34,12 +55,13 @@ export const setTaskStatus: Handler = async (req, { relay, principal }) => {
   const { tasks } = relay.store;
   const task = tasks.get(id);
   if (!task) throw notFound(`task ${id}`);
+  const assignee = mayChangeTask(principal, task);
   const isNote = body.body !== undefined || body.metadata !== undefined;
   if (task.status === body.status && !isNote) return Response.json(task);
   if (task.status !== body.status && TERMINAL_TASK_STATUSES.includes(task.status)) {
     throw new HttpError("conflict", `task ${id} is already ${task.status} and cannot become ${body.status}`);
   }
-  tasks.transition(id, body, relay.clock.now());
+  tasks.transition(id, { ...body, assignee }, relay.clock.now());
   return Response.json(tasks.get(id));
 };
 

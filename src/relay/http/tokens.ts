@@ -1,19 +1,22 @@
-// HTTP handlers for runtime tokens: minting (root only) and renewal (runtime tokens, old jti revoked after a grace).
-import { CreateTokenRequest, RENEWABLE_PROFILES } from "../../protocol/index.ts";
+// HTTP handlers for runtime tokens: minting (root only), single-use renewal, and revocation.
+import { CreateTokenRequest, RENEWABLE_PROFILES, RevokeTokenRequest } from "../../protocol/index.ts";
 import { readJson } from "./body.ts";
-import type { Handler } from "./context.ts";
-import { forbidden, invalid } from "./errors.ts";
+import type { Handler, Relay } from "./context.ts";
+import { forbidden, HttpError, invalid } from "./errors.ts";
+
+/** Lifetime assumed for a revoked jti the relay has no issue record of (the longest a token can live). */
+const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 
 export const createToken: Handler = async (req, { relay, principal }) => {
   if (principal.kind !== "root") throw forbidden("only the root token can mint tokens");
   const body = await readJson(req, CreateTokenRequest, relay.limits.jsonBodyBytes);
-  return Response.json(await relay.signer.issue(body.agentId, body.profileId, body.ttlSeconds));
+  return Response.json(await issue(relay, body.agentId, body.profileId, body.ttlSeconds));
 };
 
 /**
  * A renewal keeps agent, profile and lifetime and gets a new jti. The old token keeps working for
  * `tokenGraceMs` so in-flight requests and a reconnect can finish; open bus sessions are not kicked.
- * Renewing a superseded token again inside its grace is allowed and does not extend that grace.
+ * Renewal is single-use: a token that was already renewed (or revoked) cannot renew again (401).
  */
 export const renewToken: Handler = async (_req, { relay, principal }) => {
   if (principal.kind !== "runtime")
@@ -22,8 +25,45 @@ export const renewToken: Handler = async (_req, { relay, principal }) => {
   if (!(RENEWABLE_PROFILES as readonly string[]).includes(claims.profileId)) {
     throw forbidden(`tokens of profile '${claims.profileId}' are not renewable`);
   }
+  if (relay.store.tokens.isSuperseded(claims.jti)) {
+    throw new HttpError(
+      "unauthorized",
+      "this token was already renewed (or revoked); renew with the token that renewal returned",
+    );
+  }
   const ttlSeconds = Math.max(1, claims.exp - claims.iat);
-  const answer = await relay.signer.issue(claims.agentId, claims.profileId, ttlSeconds);
-  relay.store.tokens.revoke(claims.jti, relay.clock.now() + relay.tokenGraceMs, claims.exp);
-  return Response.json(answer);
+  const now = relay.clock.now();
+  // Revoke before the await: a second renewal racing this one sees the token superseded.
+  relay.store.tokens.revoke(claims.jti, now + relay.tokenGraceMs, claims.exp, now);
+  return Response.json(await issue(relay, claims.agentId, claims.profileId, ttlSeconds));
 };
+
+/**
+ * Revoke at once. Root: one token by `jti`, or every token issued to `agentId`. A runtime token: only itself
+ * (an empty body, or its own `jti`). Open bus sessions are not closed; new requests and hellos are refused.
+ */
+export const revokeToken: Handler = async (req, { relay, principal }) => {
+  const body = await readJson(req, RevokeTokenRequest, relay.limits.jsonBodyBytes);
+  const now = relay.clock.now();
+  const { tokens } = relay.store;
+  if (principal.kind === "runtime") {
+    const { claims } = principal;
+    if (body.agentId !== undefined || (body.jti !== undefined && body.jti !== claims.jti)) {
+      throw forbidden("a runtime token can only revoke itself; send an empty body or its own jti");
+    }
+    tokens.revoke(claims.jti, now, claims.exp, now);
+    return Response.json({ ok: true, revoked: 1 });
+  }
+  if (body.agentId !== undefined)
+    return Response.json({ ok: true, revoked: tokens.revokeAgent(body.agentId, now) });
+  if (body.jti === undefined) throw invalid("invalid body: give jti or agentId");
+  const expiresAt = tokens.issuedExpiry(body.jti) ?? Math.floor(now / 1000) + MAX_TOKEN_TTL_SECONDS;
+  tokens.revoke(body.jti, now, expiresAt, now);
+  return Response.json({ ok: true, revoked: 1 });
+};
+
+async function issue(relay: Relay, agentId: string, profileId: string, ttlSeconds: number) {
+  const answer = await relay.signer.issue(agentId, profileId, ttlSeconds);
+  relay.store.tokens.recordIssued(answer.record.jti, agentId, answer.record.expiresAt, relay.clock.now());
+  return answer;
+}

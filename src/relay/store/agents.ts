@@ -47,6 +47,13 @@ export class AgentStore {
   private readonly byComponentStmt: Statement<{ id: string }, [string]>;
   private readonly updateStmt: Statement<unknown, [Record<string, string | number | null>]>;
   private readonly deleteStmt: Statement<unknown, [string]>;
+  private readonly holdersStmt: Record<
+    "label" | "component_id",
+    Statement<{ id: string; status: string }, [string, string]>
+  >;
+  private readonly clearLabelStmt: Statement<unknown, [string]>;
+  private readonly originStmt: Statement<unknown, [Record<string, string | number>]>;
+  private readonly originOfStmt: Statement<{ last_message_id: number }, [string]>;
   private readonly sweepStmt: Statement<{ id: string }, [Record<string, string | number>]>;
 
   constructor(db: Database) {
@@ -74,6 +81,17 @@ export class AgentStore {
        WHERE id = :id`,
     );
     this.deleteStmt = db.query("DELETE FROM agents WHERE id = ?");
+    this.holdersStmt = {
+      label: db.query("SELECT id, status FROM agents WHERE label = ? AND id != ?"),
+      component_id: db.query("SELECT id, status FROM agents WHERE component_id = ? AND id != ?"),
+    };
+    this.clearLabelStmt = db.query("UPDATE agents SET label = NULL WHERE id = ?");
+    // Only the first registration of an id counts; the row outlives deregistration, so a restart is not "new".
+    this.originStmt = db.query(
+      `INSERT OR IGNORE INTO agent_origins (id, first_registered_at, last_message_id)
+       VALUES (:id, :now, (SELECT coalesce(max(id), 0) FROM messages))`,
+    );
+    this.originOfStmt = db.query("SELECT last_message_id FROM agent_origins WHERE id = ?");
     this.sweepStmt = db.query(
       `UPDATE agents SET status = 'offline', semantic_status = 'offline', ready = 0
        WHERE status != 'offline' AND last_heartbeat_at + 3 * heartbeat_interval_ms <= :now
@@ -83,6 +101,7 @@ export class AgentStore {
   }
 
   register(r: AgentRegistration, now: number): void {
+    this.originStmt.run({ id: r.id, now });
     this.upsertStmt.run({
       id: r.id,
       instanceId: r.instanceId,
@@ -96,6 +115,14 @@ export class AgentStore {
       heartbeatIntervalMs: r.heartbeatIntervalMs,
       now,
     });
+  }
+
+  /**
+   * The last message id that existed when `id` first registered: group messages (broadcast, tag, cap,
+   * unpinned label) up to it are not delivered to this agent. 0 for an id that never registered.
+   */
+  originOf(id: string): number {
+    return this.originOfStmt.get(id)?.last_message_id ?? 0;
   }
 
   get(id: string): Agent | undefined {
@@ -116,6 +143,19 @@ export class AgentStore {
   /** The agent most recently registered under a runner's componentId. */
   agentForComponent(componentId: string): string | undefined {
     return this.byComponentStmt.get(componentId)?.id;
+  }
+
+  /** Registered agents other than `exceptId` whose label or runner id (component_id) is `value`. */
+  othersHolding(
+    field: "label" | "component_id",
+    value: string,
+    exceptId: string,
+  ): { id: string; status: string }[] {
+    return this.holdersStmt[field].all(value, exceptId);
+  }
+
+  clearLabel(id: string): void {
+    this.clearLabelStmt.run(id);
   }
 
   /** Apply a liveness report; every report also counts as a heartbeat. */

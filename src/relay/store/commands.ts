@@ -26,7 +26,7 @@ type Params = Record<string, string | number | null>;
 export class CommandStore {
   private readonly insertStmt: Statement<unknown, [Params]>;
   private readonly byIdStmt: Statement<CommandRow, [string]>;
-  private readonly pendingStmt: Statement<CommandRow, [Params]>;
+  private readonly pendingStmt: Statement<CommandRow, [string]>;
   private readonly updateStmt: Statement<unknown, [Params]>;
 
   constructor(db: Database) {
@@ -36,8 +36,7 @@ export class CommandStore {
     );
     this.byIdStmt = db.query("SELECT * FROM commands WHERE id = ?");
     this.pendingStmt = db.query(
-      `SELECT * FROM commands WHERE status = 'pending' AND target IN (:agentId, :componentId)
-       ORDER BY created_at, id`,
+      `SELECT * FROM commands WHERE status = 'pending' AND target_agent = ? ORDER BY created_at, id`,
     );
     this.updateStmt = db.query(
       `UPDATE commands SET status = :status, result = coalesce(:result, result), error = coalesce(:error, error),
@@ -66,9 +65,9 @@ export class CommandStore {
     return row ? { command: toCommand(row), targetAgent: row.target_agent } : undefined;
   }
 
-  /** Commands still waiting for a runner that answers to `agentId` or `componentId`, oldest first. */
-  pendingFor(agentId: string, componentId: string): Command[] {
-    return this.pendingStmt.all({ agentId, componentId }).map(toCommand);
+  /** Commands still waiting for agent `agentId` (resolved at creation, whatever the target said), oldest first. */
+  pendingFor(agentId: string): Command[] {
+    return this.pendingStmt.all(agentId).map(toCommand);
   }
 
   setStatus(

@@ -132,6 +132,28 @@ const MIGRATIONS: readonly string[] = [
   INSERT OR IGNORE INTO message_attachments (attachment_id, message_id)
     SELECT json_extract(j.value, '$.id'), m.id FROM messages m, json_each(m.attachments) j;
   `,
+  // v3: pending commands are found by the agent they were resolved to; every issued token is recorded so an
+  // agent's tokens can be revoked together; each agent id's first registration (kept across deregistration)
+  // with the last message id at that moment, so older group messages are not delivered to it.
+  `
+  CREATE INDEX commands_pending_by_agent ON commands (target_agent, created_at) WHERE status = 'pending';
+
+  CREATE TABLE issued_tokens (
+    jti TEXT PRIMARY KEY,
+    agent_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX issued_tokens_by_agent ON issued_tokens (agent_id);
+  CREATE INDEX issued_tokens_by_expiry ON issued_tokens (expires_at);
+  CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at);
+
+  CREATE TABLE agent_origins (
+    id TEXT PRIMARY KEY,
+    first_registered_at INTEGER NOT NULL,
+    last_message_id INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO agent_origins (id, first_registered_at, last_message_id) SELECT id, connected_at, 0 FROM agents;
+  `,
 ];
 
 /** Thrown when the database cannot be opened; the message names the file and says what is wrong with it. */

@@ -43,6 +43,8 @@ export type MessageAddressing = Pick<Message, "id" | "from" | "to" | "resolvedTo
 export interface Recipient {
   agentId: string;
   targets: string[];
+  /** Group messages with ids up to this one predate the agent's first registration and are skipped (0: none). */
+  originId?: number;
 }
 
 // The part of the WHERE clause that decides whether a message is addressed to :agent.
@@ -56,6 +58,9 @@ const MATCHES_RECIPIENT = `(m.id IN (
 // The same rule evaluated row by row, for queries driven by another (smaller) index.
 const MATCHES_RECIPIENT_INLINE = `((m.resolved_to_agent IS NULL AND m.target IN (SELECT value FROM json_each(:targets)))
     OR m.resolved_to_agent = :agent)`;
+
+// Direct (and label-pinned) messages always reach the agent; group messages only from its first registration on.
+const AFTER_ORIGIN = "(m.id > :origin OR m.target = :agent OR m.resolved_to_agent = :agent)";
 
 export class MessageStore {
   private readonly insertStmt: Statement;
@@ -103,6 +108,7 @@ export class MessageStore {
     this.unreadStmt = db.query(
       `SELECT m.* FROM messages m
        WHERE ${MATCHES_RECIPIENT}
+         AND ${AFTER_ORIGIN}
          AND m.sender != :agent
          AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.agent_id = :agent)
          AND (m.claimable = 0 OR (m.completed_at IS NULL
@@ -115,6 +121,7 @@ export class MessageStore {
       `SELECT m.* FROM messages m INDEXED BY messages_reply_required
        WHERE m.reply_required = 1
          AND ${MATCHES_RECIPIENT_INLINE}
+         AND ${AFTER_ORIGIN}
          AND m.sender != :agent
          AND (m.claimable = 0 OR m.claimed_by = :agent)
          AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.reply_to = m.id AND r.sender = :agent)
@@ -191,11 +198,19 @@ export class MessageStore {
 
   replyObligations(recipient: Recipient, limit: number): Message[] {
     const { agentId: agent, targets } = recipient;
-    return this.hydrate(this.obligationsStmt.all({ agent, targets: JSON.stringify(targets), limit }));
+    const origin = recipient.originId ?? 0;
+    return this.hydrate(this.obligationsStmt.all({ agent, targets: JSON.stringify(targets), limit, origin }));
   }
 
   private recipientParams(r: Recipient, afterId: number, limit: number, now: number) {
-    return { agent: r.agentId, targets: JSON.stringify(r.targets), afterId, limit, now };
+    return {
+      agent: r.agentId,
+      targets: JSON.stringify(r.targets),
+      afterId,
+      limit,
+      now,
+      origin: r.originId ?? 0,
+    };
   }
 
   /** Rows to Messages, fetching reads and reactions for the whole batch in two queries. */

@@ -32,6 +32,8 @@ export interface TaskTransition {
   agentId: string;
   body?: string | undefined;
   metadata?: Meta | undefined;
+  /** Set the assignee with this change (an unassigned task taken by the agent that moves it). */
+  assignee?: string | undefined;
 }
 
 type Params = Record<string, string | number | null>;
@@ -56,7 +58,9 @@ export class TaskStore {
     this.historyByTaskStmt = db.query(
       "SELECT status, agent_id, body, metadata, at FROM task_history WHERE task_id = ? ORDER BY id",
     );
-    this.setStatusStmt = db.query("UPDATE tasks SET status = :status, updated_at = :now WHERE id = :id");
+    this.setStatusStmt = db.query(
+      "UPDATE tasks SET status = :status, assignee = coalesce(:assignee, assignee), updated_at = :now WHERE id = :id",
+    );
   }
 
   create(t: NewTask, now: number): Task {
@@ -90,7 +94,7 @@ export class TaskStore {
   /** Write a status change and its history entry together. The caller has checked the transition is allowed. */
   transition(id: number, change: TaskTransition, now: number): void {
     this.db.transaction(() => {
-      this.setStatusStmt.run({ id, status: change.status, now });
+      this.setStatusStmt.run({ id, status: change.status, assignee: change.assignee ?? null, now });
       this.historyStmt.run({
         taskId: id,
         status: change.status,

@@ -11,14 +11,17 @@ afterEach(() => {
   dir = undefined;
 });
 
+/** Takes the v3 additions out of today's schema. */
+const V3_UNDO = `DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
+  DROP TABLE agent_origins`;
+
 /** A database file in the v1 schema: today's schema with the v2 additions taken out again. */
 function v1Database(): string {
   dir = mkdtempSync(join(tmpdir(), "relay-db-"));
   const path = join(dir, "relay.db");
   const db = openDatabase(path);
-  db.exec(
-    "DROP TABLE message_attachments; ALTER TABLE attachments DROP COLUMN uploaded_by; PRAGMA user_version = 1",
-  );
+  db.exec(`${V3_UNDO}; DROP TABLE message_attachments; ALTER TABLE attachments DROP COLUMN uploaded_by;
+    PRAGMA user_version = 1`);
   db.exec(
     `INSERT INTO attachments (id, name, mime_type, size, data, created_at) VALUES ('att-1', 'a.txt', 'text/plain', 1, x'41', 1);
      INSERT INTO messages (sender, target, kind, body, payload, claimable, attachments, created_at)
@@ -33,13 +36,36 @@ describe("openDatabase migrations", () => {
   test("v1 → v2 keeps attachments without an uploader and backfills which messages reference them", () => {
     const db = openDatabase(v1Database());
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
       expect(db.query("SELECT id, uploaded_by FROM attachments").all()).toEqual([
         { id: "att-1", uploaded_by: null },
       ]);
       expect(db.query("SELECT attachment_id, message_id FROM message_attachments").all()).toEqual([
         { attachment_id: "att-1", message_id: 1 },
       ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  test("v2 → v3: agents registered before it keep receiving every message; tokens and origins start empty", () => {
+    dir = mkdtempSync(join(tmpdir(), "relay-db-"));
+    const path = join(dir, "relay.db");
+    const old = openDatabase(path);
+    old.exec(`${V3_UNDO}; PRAGMA user_version = 2`);
+    old.exec(
+      `INSERT INTO agents (id, instance_id, component_id, machine, status, semantic_status, ready, capabilities,
+         tags, label, meta, heartbeat_interval_ms, connected_at, last_heartbeat_at)
+       VALUES ('old-agent', 'i', 'r', 'm', 'idle', 'idle', 0, '[]', '[]', NULL, '{}', 30000, 5, 5)`,
+    );
+    old.close();
+    const db = openDatabase(path);
+    try {
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
+      expect(db.query("SELECT * FROM agent_origins").all()).toEqual([
+        { id: "old-agent", first_registered_at: 5, last_message_id: 0 },
+      ]);
+      expect(db.query("SELECT count(*) AS n FROM issued_tokens").get()).toEqual({ n: 0 });
     } finally {
       db.close();
     }

@@ -14,7 +14,13 @@ import type { Clock, TimerHandle } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { Store } from "../store/index.ts";
-import { type BusSocketData, newSocketData, nextState, type SessionIdentity } from "./session.ts";
+import {
+  type BusSocketData,
+  newSocketData,
+  nextState,
+  parseFrameText,
+  type SessionIdentity,
+} from "./session.ts";
 
 type Socket = ServerWebSocket<BusSocketData>;
 
@@ -136,13 +142,9 @@ export class Hub {
 
   private async onFrame(ws: Socket, text: string): Promise<void> {
     if (ws.data.state === "closed") return;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return this.frameError(ws, "frame is not valid JSON");
-    }
-    const parsed = ClientFrame.safeParse(json);
+    const read = parseFrameText(text);
+    if ("error" in read) return this.frameError(ws, read.error);
+    const parsed = ClientFrame.safeParse(read.json);
     if (!parsed.success) return this.frameError(ws, `invalid frame: ${describeIssues(parsed.error.issues)}`);
     const frame = parsed.data;
     if (frame.type === "hello") return this.onHello(ws, frame);

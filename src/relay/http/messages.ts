@@ -11,6 +11,7 @@ import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/claims.
 import { parseIntId, readJson } from "./body.ts";
 import type { Call, Handler } from "./context.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+import { assertMessageFits } from "./stored-size.ts";
 import { addressOf, mayMarkRead, mayReadMessage } from "./visibility.ts";
 
 const LABEL_PREFIX = "label:";
@@ -36,19 +37,21 @@ export const sendMessage: Handler = async (req, { relay, principal }) => {
   const resolvedToAgent = body.to.startsWith(LABEL_PREFIX)
     ? store.agents.soleAgentWithLabel(body.to.slice(LABEL_PREFIX.length))
     : undefined;
-  const message = await relay.writer.insert({
+  const outgoing = {
     from,
     to: body.to,
     resolvedToAgent,
     kind: body.kind,
     subject: body.subject,
     body: body.body,
-    payload: body.payload,
     claimable: body.claimable,
     replyTo: body.replyTo,
     attachments: refs,
     createdAt: relay.clock.now(),
-  });
+  };
+  const payloadJson = JSON.stringify(body.payload);
+  assertMessageFits(outgoing, payloadJson, relay.limits.busFrameBytes);
+  const message = await relay.writer.insert({ ...outgoing, payload: body.payload, payloadJson });
   return Response.json(message);
 };
 

@@ -4,6 +4,7 @@ import { actingAgent, mayActAs } from "../auth/authenticate.ts";
 import { parseIntId, readJson } from "./body.ts";
 import type { Handler } from "./context.ts";
 import { forbidden, HttpError, notFound } from "./errors.ts";
+import { assertJsonFits } from "./stored-size.ts";
 
 export const createTask: Handler = async (req, { relay, principal }) => {
   const body = await readJson(req, CreateTaskRequest, relay.limits.jsonBodyBytes);
@@ -39,6 +40,8 @@ export const setTaskStatus: Handler = async (req, { relay, principal }) => {
   if (task.status !== body.status && TERMINAL_TASK_STATUSES.includes(task.status)) {
     throw new HttpError("conflict", `task ${id} is already ${task.status} and cannot become ${body.status}`);
   }
+  if (body.metadata !== undefined)
+    assertJsonFits(JSON.stringify(body.metadata), relay.limits.jsonBodyBytes, "task metadata");
   tasks.transition(id, body, relay.clock.now());
   return Response.json(tasks.get(id));
 };

@@ -9,6 +9,7 @@ import { TokenSigner } from "./auth/tokens.ts";
 import { Hub } from "./bus/hub.ts";
 import type { Relay } from "./http/context.ts";
 import { defaultRelayDbPath } from "./local-info.ts";
+import { DEFAULT_QUOTAS, type RelayQuotas } from "./quotas.ts";
 import { serveRelay } from "./server.ts";
 import { openStore } from "./store/index.ts";
 import { MessageWriter } from "./store/message-writer.ts";
@@ -37,6 +38,8 @@ export interface RelayOptions {
   limits?: Partial<typeof LIMITS>;
   /** synchronous=FULL instead of NORMAL: survives an OS crash, not just a process kill. */
   durable?: boolean;
+  /** Per-agent limits and retention (see DEFAULT_QUOTAS for the defaults). */
+  quotas?: Partial<RelayQuotas>;
 }
 
 export interface RelayHandle {
@@ -54,6 +57,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger();
   const limits = { ...LIMITS, ...options.limits };
+  const quotas: RelayQuotas = { ...DEFAULT_QUOTAS, ...options.quotas };
   const rootToken = options.rootToken ?? nanoid(48);
   const store = openStore(options.dbPath ?? defaultRelayDbPath(), { durable: options.durable ?? false });
   try {
@@ -66,6 +70,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       logger,
       helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
       offlineSweepMs: options.offlineSweepMs ?? 5_000,
+      quotas,
     });
     const writer = new MessageWriter(store.db, store.messages, (batch) => hub.publishMessages(batch));
     const relay: Relay = {

@@ -21,11 +21,9 @@ import {
   parseFrameText,
   type SessionIdentity,
 } from "./session.ts";
+import { type GuardQuotas, SessionGuard } from "./session-guard.ts";
 
 type Socket = ServerWebSocket<BusSocketData>;
-
-/** Close code for sessions ended because the relay is shutting down ("going away"). */
-const CLOSE_GOING_AWAY = 1001;
 
 export interface HubOptions {
   store: Store;
@@ -34,14 +32,19 @@ export interface HubOptions {
   logger: Logger;
   helloTimeoutMs: number;
   offlineSweepMs: number;
+  quotas: GuardQuotas;
 }
 
 export class Hub {
   private readonly sockets = new Set<Socket>();
   private sweepTimer: TimerHandle | undefined;
   private stopped = false;
+  /** Sessions per agent, and each session's unsent backlog. */
+  readonly guard: SessionGuard;
 
-  constructor(private readonly o: HubOptions) {}
+  constructor(private readonly o: HubOptions) {
+    this.guard = new SessionGuard(o.quotas, o.clock, o.logger);
+  }
 
   start(): void {
     this.armSweep();
@@ -51,7 +54,7 @@ export class Hub {
   stop(): void {
     this.stopped = true;
     this.sweepTimer?.cancel();
-    for (const ws of this.sockets) ws.close(CLOSE_GOING_AWAY, "relay stopping");
+    for (const ws of this.sockets) ws.close(BUS_CLOSE.goingAway, "relay stopping");
     this.sockets.clear();
   }
 
@@ -62,6 +65,7 @@ export class Hub {
   handler(maxPayloadLength: number): WebSocketHandler<BusSocketData> {
     return {
       maxPayloadLength,
+      backpressureLimit: this.guard.backpressureLimit,
       open: (ws) => {
         this.sockets.add(ws);
         ws.data.helloTimer = this.o.clock.setTimeout(() => {
@@ -78,6 +82,7 @@ export class Hub {
         const wasOpen = ws.data.state === "open";
         ws.data.state = "closed";
         ws.data.helloTimer?.cancel();
+        this.guard.closed(ws);
         this.sockets.delete(ws);
         // The connection proved the agent alive until now, so the offline grace (3 heartbeat intervals) starts here.
         if (wasOpen && !this.stopped && ws.data.identity) this.touchIfCurrent(ws.data.identity);
@@ -85,10 +90,7 @@ export class Hub {
     };
   }
 
-  /**
-   * Push new messages to every open session whose agent they match, except the sender's own sessions.
-   * Each message is serialised once, and each socket's frames go out corked, in one write.
-   */
+  /** Push new messages to every open session whose agent they match, except the sender's own; each serialised once. */
   publishMessages(batch: readonly Message[]): void {
     if (batch.length === 0 || this.sockets.size === 0) return;
     const frames = new Array<string | undefined>(batch.length);
@@ -101,11 +103,7 @@ export class Hub {
         frames[i] ??= JSON.stringify({ type: "message.new", message });
         out.push(frames[i]!);
       });
-      if (out.length === 1) ws.send(out[0]!);
-      else if (out.length > 1)
-        ws.cork(() => {
-          for (const frame of out) ws.send(frame);
-        });
+      this.guard.sendAll(ws, out);
     }
   }
 
@@ -119,7 +117,7 @@ export class Hub {
         id &&
         (id.agentId === command.target || id.componentId === command.target)
       ) {
-        ws.send(frame);
+        this.guard.send(ws, frame);
       }
     }
   }
@@ -171,6 +169,8 @@ export class Hub {
       const message = `this token acts as '${auth.principal.claims.agentId}', not '${h.agentId}'`;
       return this.refuse(ws, "forbidden", message, BUS_CLOSE.forbidden);
     }
+    const crowded = this.guard.refusal(this.sockets, h.agentId, h.instanceId);
+    if (crowded) return this.refuse(ws, "rate_limited", crowded, BUS_CLOSE.tooManySessions);
     const { store, clock } = this.o;
     store.agents.register(
       {
@@ -272,7 +272,7 @@ export class Hub {
   }
 
   private send(ws: Socket, frame: object): void {
-    ws.send(JSON.stringify(frame));
+    this.guard.send(ws, JSON.stringify(frame));
   }
 
   private armSweep(): void {

@@ -19,6 +19,8 @@ export interface BusSocketData {
   state: SessionState;
   identity?: SessionIdentity;
   helloTimer?: TimerHandle;
+  /** Armed while the session's unsent frames are over the stall threshold (SessionGuard). */
+  stallTimer?: TimerHandle;
   /** Frames are handled one after another, so a status frame never overtakes the hello being verified. */
   queue: Promise<void>;
 }

@@ -10,9 +10,12 @@ import { Hub } from "./bus/hub.ts";
 import type { Relay } from "./http/context.ts";
 import { defaultRelayDbPath } from "./local-info.ts";
 import { DEFAULT_QUOTAS, type RelayQuotas } from "./quotas.ts";
+import { RateLimiter } from "./rate-limiter.ts";
+import { RetentionSweeper } from "./retention.ts";
 import { serveRelay } from "./server.ts";
 import { openStore } from "./store/index.ts";
 import { MessageWriter } from "./store/message-writer.ts";
+import { RetentionStore } from "./store/retention.ts";
 
 export interface RelayOptions {
   /** Default "127.0.0.1". */
@@ -82,6 +85,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       clock,
       logger,
       limits,
+      quotas,
+      createLimiter: new RateLimiter(clock, quotas.sendRatePerSecond, quotas.sendBurst),
       claimTtlMs: options.claimTtlMs ?? 15 * 60_000,
       tokenGraceMs: options.tokenGraceMs ?? 30_000,
       version: pkg.version,
@@ -94,6 +99,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       busFrameBytes: limits.busFrameBytes,
     });
     hub.start();
+    const retention = new RetentionSweeper({
+      retention: new RetentionStore(store.db),
+      writer,
+      quotas,
+      clock,
+      logger,
+    });
+    retention.start();
     const port = server.port ?? 0;
     const urlHost = host.includes(":") ? `[${host}]` : host;
     const url = `http://${urlHost}:${port}`;
@@ -107,6 +120,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       stop: () => {
         stopping ??= (async () => {
           hub.stop();
+          retention.stop();
           await server.stop(true);
           writer.flushNow();
           store.close();

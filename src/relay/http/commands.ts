@@ -9,6 +9,7 @@ import {
 import { readJson } from "./body.ts";
 import type { Handler, Relay } from "./context.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+import { chargeCreate } from "./quota.ts";
 import { assertJsonFits } from "./stored-size.ts";
 
 /** Room in a command frame for everything but `params` (ids, type, target, status, times: under 1 KiB). */
@@ -17,7 +18,9 @@ const COMMAND_ENVELOPE_BYTES = 1024;
 /** Commands only move forward; skipping ahead (e.g. pending → failed when a runner refuses) is allowed. */
 const RANK: Record<CommandStatus, number> = { pending: 0, accepted: 1, running: 2, succeeded: 3, failed: 3 };
 
-export const createCommand: Handler = async (req, { relay, principal }) => {
+export const createCommand: Handler = async (req, call) => {
+  chargeCreate(call);
+  const { relay, principal } = call;
   const body = await readJson(req, CreateCommandRequest, relay.limits.jsonBodyBytes);
   const targetAgent = resolveTargetAgent(relay, body.target);
   if (principal.kind === "runtime" && targetAgent !== principal.claims.agentId) {

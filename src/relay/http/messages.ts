@@ -11,12 +11,15 @@ import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/claims.
 import { parseIntId, readJson } from "./body.ts";
 import type { Call, Handler } from "./context.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+import { chargeCreate } from "./quota.ts";
 import { assertMessageFits } from "./stored-size.ts";
 import { addressOf, mayMarkRead, mayReadMessage } from "./visibility.ts";
 
 const LABEL_PREFIX = "label:";
 
-export const sendMessage: Handler = async (req, { relay, principal }) => {
+export const sendMessage: Handler = async (req, call) => {
+  chargeCreate(call);
+  const { relay, principal } = call;
   const body = await readJson(req, SendMessageRequest, relay.limits.jsonBodyBytes);
   let from: string;
   if (principal.kind === "runtime") {

@@ -4,9 +4,12 @@ import { actingAgent, mayActAs } from "../auth/authenticate.ts";
 import { parseIntId, readJson } from "./body.ts";
 import type { Handler } from "./context.ts";
 import { forbidden, HttpError, notFound } from "./errors.ts";
+import { chargeCreate } from "./quota.ts";
 import { assertJsonFits } from "./stored-size.ts";
 
-export const createTask: Handler = async (req, { relay, principal }) => {
+export const createTask: Handler = async (req, call) => {
+  chargeCreate(call);
+  const { relay, principal } = call;
   const body = await readJson(req, CreateTaskRequest, relay.limits.jsonBodyBytes);
   const task = relay.store.tasks.create(
     { title: body.title, body: body.body, assignee: body.assignee, createdBy: actingAgent(principal) },

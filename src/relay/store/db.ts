@@ -132,6 +132,13 @@ const MIGRATIONS: readonly string[] = [
   INSERT OR IGNORE INTO message_attachments (attachment_id, message_id)
     SELECT json_extract(j.value, '$.id'), m.id FROM messages m, json_each(m.attachments) j;
   `,
+  // v3: indexes for quotas and retention, so neither reads past a row's large body or blob: attachment bytes
+  // per uploader, and messages and attachments by age.
+  `
+  CREATE INDEX IF NOT EXISTS attachments_by_uploader ON attachments (uploaded_by, size);
+  CREATE INDEX IF NOT EXISTS attachments_by_created ON attachments (created_at);
+  CREATE INDEX IF NOT EXISTS messages_by_created ON messages (created_at);
+  `,
 ];
 
 /** Open (creating if needed) the relay database at `path` (":memory:" allowed) and bring its schema up to date. */

@@ -8,39 +8,44 @@ export interface TooDeep {
 
 /**
  * The first array or object nested deeper than `max` levels (the outermost one is level 1), or undefined.
- * `text`, the JSON the value was parsed from, lets a shallow document skip the walk: it cannot nest deeper
- * than it has brackets.
+ * Walks depth-first with its own stack of at most `max` entries, so neither depth nor breadth costs more than
+ * that. `text`, the JSON the value was parsed from, lets a shallow document skip the walk: it cannot nest
+ * deeper than it has brackets.
  */
 export function findTooDeep(value: unknown, max: number, text?: string): TooDeep | undefined {
   if (text !== undefined && bracketCount(text, max) <= max) return undefined;
-  // Each entry: a container, its depth, and the entry that holds it (for the path), walked depth-first.
-  interface Node {
-    value: object;
-    depth: number;
-    parent: Node | undefined;
+  if (!isContainer(value)) return undefined;
+  // One entry per open container: where it sits in its parent, its children, and the next one to look at.
+  interface Level {
     key: string | number;
+    node: object;
+    keys: string[] | undefined;
+    next: number;
   }
-  const stack: Node[] = [];
-  if (isContainer(value)) stack.push({ value, depth: 1, parent: undefined, key: "" });
+  const level = (key: string | number, node: object): Level => ({
+    key,
+    node,
+    keys: Array.isArray(node) ? undefined : Object.keys(node),
+    next: 0,
+  });
+  const stack: Level[] = [level("", value)];
   while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (node.depth > max) return { path: pathOf(node), depth: node.depth };
-    const push = (key: string | number, child: unknown) => {
-      if (isContainer(child)) stack.push({ value: child, depth: node.depth + 1, parent: node, key });
-    };
-    if (Array.isArray(node.value)) {
-      for (let i = 0; i < node.value.length; i++) push(i, node.value[i]);
-    } else {
-      for (const key of Object.keys(node.value)) push(key, (node.value as Record<string, unknown>)[key]);
+    const top = stack[stack.length - 1]!;
+    const size = top.keys ? top.keys.length : (top.node as unknown[]).length;
+    if (top.next >= size) {
+      stack.pop();
+      continue;
     }
+    const key = top.keys ? top.keys[top.next]! : top.next;
+    top.next++;
+    const child = (top.node as Record<string | number, unknown>)[key];
+    if (!isContainer(child)) continue;
+    if (stack.length >= max) {
+      return { path: [...stack.slice(1).map((l) => l.key), key], depth: stack.length + 1 };
+    }
+    stack.push(level(key, child));
   }
   return undefined;
-
-  function pathOf(node: Node): (string | number)[] {
-    const path: (string | number)[] = [];
-    for (let n: Node | undefined = node; n?.parent; n = n.parent) path.push(n.key);
-    return path.reverse();
-  }
 }
 
 /** "payload.a.0.0…: JSON nested more than 64 levels deep", naming at most the first 8 path steps. */

@@ -43,7 +43,8 @@ export const RELAY_QUOTA_OPTIONS: readonly RelayQuotaOption[] = [
     flag: "--send-rate",
     env: "AGENT_RELAY_SEND_RATE",
     placeholder: "<per-second>",
-    description: "messages, uploads, tasks and commands a second per agent token (root exempt; 0: no limit)",
+    description:
+      "creates (messages, uploads, tasks, commands, reactions) a second per agent token (root exempt; 0: no limit)",
     scale: 1,
     min: 0,
   },

@@ -10,7 +10,7 @@ export interface RelayQuotas {
   /** A session holding more than `sessionStallBytes` unsent for `sessionStallMs` is closed the same way. */
   sessionStallBytes: number;
   sessionStallMs: number;
-  /** Sustained creates (messages, attachments, tasks, commands) per second for one agent's runtime token; 0 = no limit. */
+  /** Sustained creates (messages, uploads, tasks and task changes, commands, reactions) per second for one agent's runtime token; 0 = no limit. */
   sendRatePerSecond: number;
   /** How many creates may come at once before the rate applies (the token bucket's size). */
   sendBurst: number;

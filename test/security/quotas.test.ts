@@ -50,9 +50,14 @@ describe("per-agent rate of creates", () => {
     expect(body.error.code).toBe("rate_limited");
     expect(body.error.message).toContain("agent 'chatty' is over its rate of 10 creates a second");
     expect(body.error.details.retryAfterMs).toBe(100);
-    // Uploads, tasks and commands draw on the same bucket.
+    // Uploads, tasks and reactions draw on the same bucket.
     expect((await upload(t, token, 10)).status).toBe(429);
     expect((await t.call(token, "POST", "/v1/tasks", { title: "t" })).status).toBe(429);
+    const reacted = await t.call(token, "POST", "/v1/messages/1/reactions", {
+      agentId: "chatty",
+      reaction: "+1",
+    });
+    expect(reacted.status).toBe(429);
     // Root is not limited, nor is another agent.
     const rootSends = await Promise.all(Array.from({ length: 100 }, () => send(t.rootToken)));
     expect(rootSends.filter((a) => a.status !== 200)).toHaveLength(0);

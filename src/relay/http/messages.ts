@@ -120,6 +120,7 @@ export const markRead: Handler = async (req, call) => {
 };
 
 export const addReaction: Handler = async (req, call) => {
+  chargeCreate(call);
   const id = messageId(req);
   const body = await readJson(req, ReactionRequest, call.relay.limits.jsonBodyBytes);
   assertActsAs(call, body.agentId);

@@ -4,7 +4,10 @@ import { actingAgent } from "../auth/authenticate.ts";
 import type { Call } from "./context.ts";
 import { HttpError, rateLimited } from "./errors.ts";
 
-/** Take one create from the caller's agent's bucket; 429 with Retry-After when it is empty. */
+/**
+ * Take one create from the caller's agent's bucket; 429 with Retry-After when it is empty. A create is
+ * anything that adds rows: a message, an upload, a task or a task status change, a command, a reaction.
+ */
 export function chargeCreate({ relay, principal }: Call): void {
   if (principal.kind !== "runtime") return;
   const agentId = principal.claims.agentId;

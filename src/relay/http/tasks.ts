@@ -30,7 +30,10 @@ export const getTask: Handler = (req, { relay }) => {
  * unchanged (safe to retry); with one, it is a note and appends a history entry, even on a finished task.
  * A finished task (done/failed/cancelled) cannot move to another status (409).
  */
-export const setTaskStatus: Handler = async (req, { relay, principal }) => {
+export const setTaskStatus: Handler = async (req, call) => {
+  // Each change appends a history entry (with up to 2 Mi characters of body), so it counts as a create.
+  chargeCreate(call);
+  const { relay, principal } = call;
   const id = taskId(req);
   const body = await readJson(req, TaskStatusRequest, relay.limits.jsonBodyBytes);
   if (!mayActAs(principal, body.agentId))

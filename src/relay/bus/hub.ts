@@ -40,7 +40,7 @@ export class Hub {
   private sweepTimer: TimerHandle | undefined;
   private stopped = false;
   /** Sessions per agent, and each session's unsent backlog. */
-  readonly guard: SessionGuard;
+  private readonly guard: SessionGuard;
 
   constructor(private readonly o: HubOptions) {
     this.guard = new SessionGuard(o.quotas, o.clock, o.logger);

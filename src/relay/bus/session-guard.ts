@@ -24,8 +24,6 @@ export type GuardQuotas = Pick<
 
 export class SessionGuard {
   private readonly dropLog: LogOnce;
-  /** Pushes dropped since start (each one closed its session). */
-  dropped = 0;
 
   constructor(
     private readonly q: GuardQuotas,
@@ -60,7 +58,6 @@ export class SessionGuard {
     if (ws.data.state === "closed") return false;
     const result = ws.send(frame);
     if (result === DROPPED) {
-      this.dropped++;
       this.dropLog.run("push-dropped", (suppressed) =>
         this.logger.warn(
           {

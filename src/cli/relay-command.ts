@@ -1,8 +1,10 @@
 // `agent-relay-runner relay`: run the embedded relay as its own process until SIGINT/SIGTERM.
 import type { Command } from "commander";
 import { z } from "zod";
+import { parseRelayQuotas, quotaDefaultText, RELAY_QUOTA_OPTIONS } from "../config/relay-options.ts";
 import { DEFAULT_RELAY_PORT, type RelayHandle, startRelay } from "../relay/index.ts";
 import { defaultRelayDbPath, defaultRelayInfoPath, writeRelayInfoFile } from "../relay/local-info.ts";
+import type { RelayQuotas } from "../relay/quotas.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger } from "../util/logger.ts";
 
@@ -37,7 +39,7 @@ const FLAG_NAMES: Record<keyof RelayCliOptions, string> = {
 };
 
 export function registerRelayCommand(program: Command): void {
-  program
+  const command = program
     .command("relay")
     .description("Run the embedded relay (HTTP + WebSocket bus, SQLite store).")
     .option("--host <host>", "address to listen on (env AGENT_RELAY_HOST)", undefined)
@@ -51,15 +53,24 @@ export function registerRelayCommand(program: Command): void {
     .option(
       "--durable",
       "survive power loss, not only a crash: fsync every commit (synchronous=FULL; env AGENT_RELAY_DURABLE=1)",
-    )
-    .action(async (flags: Record<string, string | undefined>) => {
-      const options = parseRelayCliOptions(flags, process.env);
-      if (!options.ok) {
-        process.stderr.write(`agent-relay-runner relay: ${options.error}\n`);
-        process.exit(2);
-      }
-      await runRelay(options.value);
-    });
+    );
+  for (const o of RELAY_QUOTA_OPTIONS)
+    command.option(
+      `${o.flag} ${o.placeholder}`,
+      `${o.description} (env ${o.env}, default ${quotaDefaultText(o)})`,
+    );
+  command.action(async (flags: Record<string, string | undefined>) => {
+    const options = parseRelayCliOptions(flags, process.env);
+    const quotas = parseRelayQuotas(flags, process.env);
+    if (!options.ok) return usageError(options.error);
+    if (!quotas.ok) return usageError(quotas.error);
+    await runRelay(options.value, quotas.value);
+  });
+}
+
+function usageError(message: string): never {
+  process.stderr.write(`agent-relay-runner relay: ${message}\n`);
+  process.exit(2);
 }
 
 /** Merge flags over env and validate; the error names the option and what is wrong with it. */
@@ -88,7 +99,7 @@ export function parseRelayCliOptions(
   return { ok: false, error: `invalid ${FLAG_NAMES[key] ?? String(key)}: ${issue.message}${shown}` };
 }
 
-async function runRelay(o: RelayCliOptions): Promise<void> {
+async function runRelay(o: RelayCliOptions, quotas: Partial<RelayQuotas>): Promise<void> {
   const logger = createLogger({ level: o.logLevel, name: "relay" });
   let relay: RelayHandle;
   try {
@@ -98,6 +109,7 @@ async function runRelay(o: RelayCliOptions): Promise<void> {
       dbPath: o.db ?? defaultRelayDbPath(),
       rootToken: o.rootToken,
       durable: o.durable,
+      quotas,
       logger,
     });
   } catch (e) {

@@ -72,6 +72,8 @@ export type ErrorFrame = z.infer<typeof ErrorFrame>;
 /** WebSocket close codes the relay uses when it ends a bus session on purpose. */
 export const BUS_CLOSE = {
   normal: 1000,
+  /** The relay is shutting down. */
+  goingAway: 1001,
   protocolError: 4400,
   unauthorized: 4401,
   forbidden: 4403,
@@ -79,6 +81,10 @@ export const BUS_CLOSE = {
   replaced: 4409,
   /** The agent was deregistered (DELETE /v1/agents/:id); the client must not reconnect. */
   deregistered: 4410,
+  /** The session did not drain: its unsent frames passed the relay's cap, or stayed high too long. Reconnect and read unread. */
+  slowReader: 4408,
+  /** The agent already holds as many open sessions as the relay allows; the hello is refused. */
+  tooManySessions: 4429,
 } as const;
 
 /** The bus URL for a relay base URL: http→ws, https→wss, path /v1/bus. */

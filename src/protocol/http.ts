@@ -32,6 +32,8 @@ export const LIMITS = {
   busFrameBytes: 4 * 1024 * 1024 + 64 * 1024,
   /** Most message ids one batch call (read, claims, claims/complete) takes. */
   batchIds: 500,
+  /** Deepest nesting of arrays and objects in any JSON the relay accepts (HTTP body or bus frame). */
+  jsonDepth: 64,
 } as const;
 
 export const SendMessageRequest = z.object({

@@ -9,9 +9,13 @@ import { TokenSigner } from "./auth/tokens.ts";
 import { Hub } from "./bus/hub.ts";
 import type { Relay } from "./http/context.ts";
 import { defaultRelayDbPath } from "./local-info.ts";
+import { DEFAULT_QUOTAS, type RelayQuotas } from "./quotas.ts";
+import { RateLimiter } from "./rate-limiter.ts";
+import { RetentionSweeper } from "./retention.ts";
 import { serveRelay } from "./server.ts";
 import { openStore } from "./store/index.ts";
 import { MessageWriter } from "./store/message-writer.ts";
+import { RetentionStore } from "./store/retention.ts";
 
 export interface RelayOptions {
   /** Default "127.0.0.1". */
@@ -37,6 +41,8 @@ export interface RelayOptions {
   limits?: Partial<typeof LIMITS>;
   /** synchronous=FULL instead of NORMAL: survives an OS crash, not just a process kill. */
   durable?: boolean;
+  /** Per-agent limits and retention (see DEFAULT_QUOTAS for the defaults). */
+  quotas?: Partial<RelayQuotas>;
 }
 
 export interface RelayHandle {
@@ -54,6 +60,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger();
   const limits = { ...LIMITS, ...options.limits };
+  const quotas: RelayQuotas = { ...DEFAULT_QUOTAS, ...options.quotas };
   const rootToken = options.rootToken ?? nanoid(48);
   const store = openStore(options.dbPath ?? defaultRelayDbPath(), { durable: options.durable ?? false });
   try {
@@ -66,6 +73,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       logger,
       helloTimeoutMs: options.helloTimeoutMs ?? 10_000,
       offlineSweepMs: options.offlineSweepMs ?? 5_000,
+      quotas,
     });
     const writer = new MessageWriter(store.db, store.messages, (batch) => hub.publishMessages(batch));
     const relay: Relay = {
@@ -77,6 +85,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       clock,
       logger,
       limits,
+      quotas,
+      createLimiter: new RateLimiter(clock, quotas.sendRatePerSecond, quotas.sendBurst),
       claimTtlMs: options.claimTtlMs ?? 15 * 60_000,
       tokenGraceMs: options.tokenGraceMs ?? 30_000,
       version: pkg.version,
@@ -89,6 +99,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       busFrameBytes: limits.busFrameBytes,
     });
     hub.start();
+    const retention = new RetentionSweeper({
+      retention: new RetentionStore(store.db),
+      writer,
+      quotas,
+      clock,
+      logger,
+    });
+    retention.start();
     const port = server.port ?? 0;
     const urlHost = host.includes(":") ? `[${host}]` : host;
     const url = `http://${urlHost}:${port}`;
@@ -102,6 +120,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       stop: () => {
         stopping ??= (async () => {
           hub.stop();
+          retention.stop();
           await server.stop(true);
           writer.flushNow();
           store.close();

@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { RunnerConfig } from "../config/index.ts";
 import { ConfigError } from "../config/index.ts";
+import { parseRelayQuotas } from "../config/relay-options.ts";
 import type { RelayHandle } from "../relay/index.ts";
 import {
   defaultRelayDbPath,
@@ -50,7 +51,16 @@ async function startEmbedded(
 ): Promise<RelayHandle> {
   // Loaded only here: a runner talking to a relay elsewhere never pays for the relay's code and SQLite.
   const { startRelay } = await import("../relay/index.ts");
-  const base = { dbPath: defaultRelayDbPath(), rootToken, durable, logger: logger.child({ part: "relay" }) };
+  // The relay command's quota options reach an embedded relay through their env twins.
+  const quotas = parseRelayQuotas({}, process.env);
+  if (!quotas.ok) throw new ConfigError(quotas.error);
+  const base = {
+    dbPath: defaultRelayDbPath(),
+    rootToken,
+    durable,
+    quotas: quotas.value,
+    logger: logger.child({ part: "relay" }),
+  };
   try {
     return await startRelay({ ...base, port: EMBEDDED_RELAY_PORT });
   } catch (e) {

@@ -15,12 +15,16 @@ import type { Logger } from "../../util/logger.ts";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { Store } from "../store/index.ts";
 import { helloConflict } from "./hello-rules.ts";
-import { type BusSocketData, newSocketData, nextState, type SessionIdentity } from "./session.ts";
+import {
+  type BusSocketData,
+  newSocketData,
+  nextState,
+  parseFrameText,
+  type SessionIdentity,
+} from "./session.ts";
+import { type GuardQuotas, SessionGuard } from "./session-guard.ts";
 
 type Socket = ServerWebSocket<BusSocketData>;
-
-/** Close code for sessions ended because the relay is shutting down ("going away"). */
-const CLOSE_GOING_AWAY = 1001;
 
 export interface HubOptions {
   store: Store;
@@ -29,14 +33,19 @@ export interface HubOptions {
   logger: Logger;
   helloTimeoutMs: number;
   offlineSweepMs: number;
+  quotas: GuardQuotas;
 }
 
 export class Hub {
   private readonly sockets = new Set<Socket>();
   private sweepTimer: TimerHandle | undefined;
   private stopped = false;
+  /** Sessions per agent, and each session's unsent backlog. */
+  private readonly guard: SessionGuard;
 
-  constructor(private readonly o: HubOptions) {}
+  constructor(private readonly o: HubOptions) {
+    this.guard = new SessionGuard(o.quotas, o.clock, o.logger);
+  }
 
   start(): void {
     this.armSweep();
@@ -46,7 +55,7 @@ export class Hub {
   stop(): void {
     this.stopped = true;
     this.sweepTimer?.cancel();
-    for (const ws of this.sockets) ws.close(CLOSE_GOING_AWAY, "relay stopping");
+    for (const ws of this.sockets) ws.close(BUS_CLOSE.goingAway, "relay stopping");
     this.sockets.clear();
   }
 
@@ -57,6 +66,7 @@ export class Hub {
   handler(maxPayloadLength: number): WebSocketHandler<BusSocketData> {
     return {
       maxPayloadLength,
+      backpressureLimit: this.guard.backpressureLimit,
       open: (ws) => {
         this.sockets.add(ws);
         ws.data.helloTimer = this.o.clock.setTimeout(() => {
@@ -73,6 +83,7 @@ export class Hub {
         const wasOpen = ws.data.state === "open";
         ws.data.state = "closed";
         ws.data.helloTimer?.cancel();
+        this.guard.closed(ws);
         this.sockets.delete(ws);
         // The connection proved the agent alive until now, so the offline grace (3 heartbeat intervals) starts here.
         if (wasOpen && !this.stopped && ws.data.identity) this.touchIfCurrent(ws.data.identity);
@@ -80,10 +91,7 @@ export class Hub {
     };
   }
 
-  /**
-   * Push new messages to every open session whose agent they match, except the sender's own sessions.
-   * Each message is serialised once, and each socket's frames go out corked, in one write.
-   */
+  /** Push new messages to every open session whose agent they match, except the sender's own; each serialised once. */
   publishMessages(batch: readonly Message[]): void {
     if (batch.length === 0 || this.sockets.size === 0) return;
     const frames = new Array<string | undefined>(batch.length);
@@ -96,11 +104,7 @@ export class Hub {
         frames[i] ??= JSON.stringify({ type: "message.new", message });
         out.push(frames[i]!);
       });
-      if (out.length === 1) ws.send(out[0]!);
-      else if (out.length > 1)
-        ws.cork(() => {
-          for (const frame of out) ws.send(frame);
-        });
+      this.guard.sendAll(ws, out);
     }
   }
 
@@ -111,7 +115,7 @@ export class Hub {
   publishCommand(command: Command, targetAgent: string): void {
     const frame = JSON.stringify({ type: "command", command });
     for (const ws of this.sockets) {
-      if (ws.data.state === "open" && ws.data.identity?.agentId === targetAgent) ws.send(frame);
+      if (ws.data.state === "open" && ws.data.identity?.agentId === targetAgent) this.guard.send(ws, frame);
     }
   }
 
@@ -124,13 +128,9 @@ export class Hub {
 
   private async onFrame(ws: Socket, text: string): Promise<void> {
     if (ws.data.state === "closed") return;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return this.frameError(ws, "frame is not valid JSON");
-    }
-    const parsed = ClientFrame.safeParse(json);
+    const read = parseFrameText(text);
+    if ("error" in read) return this.frameError(ws, read.error);
+    const parsed = ClientFrame.safeParse(read.json);
     if (!parsed.success) return this.frameError(ws, `invalid frame: ${describeIssues(parsed.error.issues)}`);
     const frame = parsed.data;
     if (frame.type === "hello") return this.onHello(ws, frame);
@@ -157,6 +157,8 @@ export class Hub {
       const message = `this token acts as '${auth.principal.claims.agentId}', not '${h.agentId}'`;
       return this.refuse(ws, "forbidden", message, BUS_CLOSE.forbidden);
     }
+    const crowded = this.guard.refusal(this.sockets, h.agentId, h.instanceId);
+    if (crowded) return this.refuse(ws, "rate_limited", crowded, BUS_CLOSE.tooManySessions);
     const { store, clock } = this.o;
     const conflict = helloConflict(store, auth.principal, h);
     if (conflict) return this.refuse(ws, "conflict", conflict, BUS_CLOSE.forbidden);
@@ -259,7 +261,7 @@ export class Hub {
   }
 
   private send(ws: Socket, frame: object): void {
-    ws.send(JSON.stringify(frame));
+    this.guard.send(ws, JSON.stringify(frame));
   }
 
   private armSweep(): void {

@@ -1,6 +1,7 @@
 // One bus connection's state machine: awaiting_hello → authenticating → open → closed.
-import type { AgentAddress } from "../../protocol/index.ts";
+import { type AgentAddress, LIMITS } from "../../protocol/index.ts";
 import type { TimerHandle } from "../../util/clock.ts";
+import { describeTooDeep, findTooDeep } from "../../util/json-depth.ts";
 
 export type SessionState = "awaiting_hello" | "authenticating" | "open" | "closed";
 
@@ -18,6 +19,8 @@ export interface BusSocketData {
   state: SessionState;
   identity?: SessionIdentity;
   helloTimer?: TimerHandle;
+  /** Armed while the session's unsent frames are over the stall threshold (SessionGuard). */
+  stallTimer?: TimerHandle;
   /** Frames are handled one after another, so a status frame never overtakes the hello being verified. */
   queue: Promise<void>;
 }
@@ -41,4 +44,17 @@ export function nextState(
     default:
       return undefined;
   }
+}
+
+/** A frame's JSON, or why it is refused: not JSON, or nested deeper than `LIMITS.jsonDepth` (naming where). */
+export function parseFrameText(text: string): { json: unknown } | { error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { error: "frame is not valid JSON" };
+  }
+  const deep = findTooDeep(json, LIMITS.jsonDepth, text);
+  if (deep) return { error: `invalid frame: ${describeTooDeep("", deep, LIMITS.jsonDepth)}` };
+  return { json };
 }

@@ -5,12 +5,18 @@ import { actingAgent } from "../auth/authenticate.ts";
 import { parseWith, queryOf, readBytes } from "./body.ts";
 import type { Handler } from "./context.ts";
 import { forbidden, invalid, notFound } from "./errors.ts";
+import { assertAttachmentQuota, chargeCreate } from "./quota.ts";
 import { mayReadAttachment } from "./visibility.ts";
 
 /** Names are stored as given; whoever writes the file to disk (the runner) sanitises it. */
-export const uploadAttachment: Handler = async (req, { relay, principal }) => {
+export const uploadAttachment: Handler = async (req, call) => {
+  chargeCreate(call);
+  const { relay, principal } = call;
   const q = parseWith(AttachmentQuery, queryOf(req), "query");
+  // Checked on the declared length before reading, and on the real one before storing.
+  assertAttachmentQuota(call, Number(req.headers.get("content-length") ?? 0) || 0);
   const data = await readBytes(req, relay.limits.attachmentBytes);
+  assertAttachmentQuota(call, data.byteLength);
   const ref = relay.store.attachments.create(
     { id: nanoid(), name: q.name, mimeType: q.mimeType, size: data.byteLength },
     data,

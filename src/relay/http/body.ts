@@ -1,6 +1,7 @@
 // Reading request bodies under a size cap (declared length first, then while streaming) and validating them with zod.
 import type { z } from "zod";
-import { describeIssues } from "../../protocol/index.ts";
+import { describeIssues, LIMITS } from "../../protocol/index.ts";
+import { describeTooDeep, findTooDeep } from "../../util/json-depth.ts";
 import { HttpError, invalid } from "./errors.ts";
 
 function tooLarge(limit: number): HttpError {
@@ -40,7 +41,10 @@ export async function readBytes(req: Request, limit: number): Promise<Uint8Array
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** Read, parse and validate a JSON body; 413 when too big, 400 for bad JSON or a schema mismatch. */
+/**
+ * Read, parse and validate a JSON body; 413 when too big, 400 for bad JSON, JSON nested deeper than
+ * `LIMITS.jsonDepth` (naming where), or a schema mismatch.
+ */
 export async function readJson<S extends z.ZodType>(
   req: Request,
   schema: S,
@@ -48,11 +52,15 @@ export async function readJson<S extends z.ZodType>(
 ): Promise<z.infer<S>> {
   const bytes = await readBytes(req, limit);
   let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    text = decoder.decode(bytes);
+    value = JSON.parse(text);
   } catch {
     throw invalid("request body is not valid JSON");
   }
+  const deep = findTooDeep(value, LIMITS.jsonDepth, text);
+  if (deep) throw invalid(`invalid body: ${describeTooDeep("", deep, LIMITS.jsonDepth)}`);
   return parseWith(schema, value, "body");
 }
 

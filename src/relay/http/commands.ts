@@ -9,16 +9,26 @@ import {
 import { readJson } from "./body.ts";
 import type { Handler, Relay } from "./context.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+import { chargeCreate } from "./quota.ts";
+import { assertJsonFits } from "./stored-size.ts";
+
+/** Room in a command frame for everything but `params` (ids, type, target, status, times: under 1 KiB). */
+const COMMAND_ENVELOPE_BYTES = 1024;
 
 /** Commands only move forward; skipping ahead (e.g. pending → failed when a runner refuses) is allowed. */
 const RANK: Record<CommandStatus, number> = { pending: 0, accepted: 1, running: 2, succeeded: 3, failed: 3 };
 
-export const createCommand: Handler = async (req, { relay, principal }) => {
+export const createCommand: Handler = async (req, call) => {
+  chargeCreate(call);
+  const { relay, principal } = call;
   const body = await readJson(req, CreateCommandRequest, relay.limits.jsonBodyBytes);
   const targetAgent = resolveTargetAgent(relay, body.target);
   if (principal.kind === "runtime" && targetAgent !== principal.claims.agentId) {
     throw forbidden(`this token can only command its own agent '${principal.claims.agentId}'`);
   }
+  // The command is pushed on the bus, so its frame must fit the bus frame cap.
+  const frameLimit = relay.limits.busFrameBytes - COMMAND_ENVELOPE_BYTES;
+  assertJsonFits(JSON.stringify(body.params), frameLimit, "command params");
   const command = relay.store.commands.create(
     { id: nanoid(), type: body.type, target: body.target, targetAgent, params: body.params },
     relay.clock.now(),
@@ -50,6 +60,8 @@ export const setCommandStatus: Handler = async (req, { relay, principal }) => {
   if (RANK[body.status] < RANK[command.status]) {
     throw new HttpError("conflict", `command ${id} cannot go back from ${command.status} to ${body.status}`);
   }
+  if (body.result !== undefined)
+    assertJsonFits(JSON.stringify(body.result), relay.limits.jsonBodyBytes, "command result");
   relay.store.commands.setStatus(id, body.status, body.result, body.error, relay.clock.now());
   return Response.json(requireCommand(relay, id).command);
 };

@@ -6,6 +6,8 @@ import type { Logger } from "../../util/logger.ts";
 import { type Authenticator, mayActAs, type Principal } from "../auth/authenticate.ts";
 import type { TokenSigner } from "../auth/tokens.ts";
 import type { Hub } from "../bus/hub.ts";
+import type { RelayQuotas } from "../quotas.ts";
+import type { RateLimiter } from "../rate-limiter.ts";
 import type { Store } from "../store/index.ts";
 import type { MessageWriter } from "../store/message-writer.ts";
 import { parseWith } from "./body.ts";
@@ -21,6 +23,9 @@ export interface Relay {
   clock: Clock;
   logger: Logger;
   limits: typeof LIMITS;
+  quotas: RelayQuotas;
+  /** Creates per runtime-token agent (root is exempt): messages, attachments, tasks, commands. */
+  createLimiter: RateLimiter;
   claimTtlMs: number;
   tokenGraceMs: number;
   version: string;

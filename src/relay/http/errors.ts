@@ -22,6 +22,8 @@ const STATUS: Record<ErrorCode, number> = {
 /** Thrown by handlers and turned into `{"error":{code,message,details?}}`; `extra` adds top-level fields. */
 export class HttpError extends Error {
   readonly status: number;
+  /** Extra response headers (e.g. Retry-After on a 429). */
+  headers?: Record<string, string>;
 
   constructor(
     readonly code: ErrorCode,
@@ -39,10 +41,17 @@ export class HttpError extends Error {
 export function errorResponse(e: HttpError): Response {
   const error: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.details !== undefined) error.details = e.details;
-  return Response.json({ ...e.extra, error }, { status: e.status });
+  return Response.json({ ...e.extra, error }, { status: e.status, headers: e.headers });
 }
 
 export const notFound = (what: string): HttpError => new HttpError("not_found", `${what} not found`);
 export const forbidden = (message: string): HttpError => new HttpError("forbidden", message);
 export const invalid = (message: string, details?: unknown): HttpError =>
   new HttpError("invalid_request", message, details);
+
+/** 429 with Retry-After (whole seconds, at least 1) and `{retryAfterMs}` in details. */
+export function rateLimited(message: string, retryAfterMs: number): HttpError {
+  const e = new HttpError("rate_limited", message, { retryAfterMs });
+  e.headers = { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) };
+  return e;
+}

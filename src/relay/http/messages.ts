@@ -12,11 +12,15 @@ import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/claims.
 import { parseIntId, readJson } from "./body.ts";
 import type { Call, Handler } from "./context.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+import { chargeCreate } from "./quota.ts";
+import { assertMessageFits } from "./stored-size.ts";
 import { addressOf, mayMarkRead, mayReadMessage } from "./visibility.ts";
 
 const LABEL_PREFIX = "label:";
 
-export const sendMessage: Handler = async (req, { relay, principal }) => {
+export const sendMessage: Handler = async (req, call) => {
+  chargeCreate(call);
+  const { relay, principal } = call;
   const body = await readJson(req, SendMessageRequest, relay.limits.jsonBodyBytes);
   let from: string;
   if (principal.kind === "runtime") {
@@ -37,19 +41,21 @@ export const sendMessage: Handler = async (req, { relay, principal }) => {
   const resolvedToAgent = body.to.startsWith(LABEL_PREFIX)
     ? store.agents.soleAgentWithLabel(body.to.slice(LABEL_PREFIX.length))
     : undefined;
-  const message = await relay.writer.insert({
+  const outgoing = {
     from,
     to: body.to,
     resolvedToAgent,
     kind: body.kind,
     subject: body.subject,
     body: body.body,
-    payload: body.payload,
     claimable: body.claimable,
     replyTo: body.replyTo,
     attachments: refs,
     createdAt: relay.clock.now(),
-  });
+  };
+  const payloadJson = JSON.stringify(body.payload);
+  assertMessageFits(outgoing, payloadJson, relay.limits.busFrameBytes);
+  const message = await relay.writer.insert({ ...outgoing, payload: body.payload, payloadJson });
   return Response.json(message);
 };
 
@@ -124,6 +130,7 @@ export const markRead: Handler = async (req, call) => {
 
 /** A reaction needs the same right as reading the message, and is refused with the same answer as GET. */
 export const addReaction: Handler = async (req, call) => {
+  chargeCreate(call);
   const id = messageId(req);
   const body = await readJson(req, ReactionRequest, call.relay.limits.jsonBodyBytes);
   assertActsAs(call, body.agentId);

@@ -9,8 +9,12 @@ import { actingAgent, mayActAs, type Principal } from "../auth/authenticate.ts";
 import { parseIntId, readJson } from "./body.ts";
 import type { Handler } from "./context.ts";
 import { forbidden, HttpError, notFound } from "./errors.ts";
+import { chargeCreate } from "./quota.ts";
+import { assertJsonFits } from "./stored-size.ts";
 
-export const createTask: Handler = async (req, { relay, principal }) => {
+export const createTask: Handler = async (req, call) => {
+  chargeCreate(call);
+  const { relay, principal } = call;
   const body = await readJson(req, CreateTaskRequest, relay.limits.jsonBodyBytes);
   const task = relay.store.tasks.create(
     { title: body.title, body: body.body, assignee: body.assignee, createdBy: actingAgent(principal) },
@@ -47,7 +51,10 @@ function mayChangeTask(principal: Principal, task: Task): string | undefined {
  * unchanged (safe to retry); with one, it is a note and appends a history entry, even on a finished task.
  * A finished task (done/failed/cancelled) cannot move to another status (409).
  */
-export const setTaskStatus: Handler = async (req, { relay, principal }) => {
+export const setTaskStatus: Handler = async (req, call) => {
+  // Each change appends a history entry (with up to 2 Mi characters of body), so it counts as a create.
+  chargeCreate(call);
+  const { relay, principal } = call;
   const id = taskId(req);
   const body = await readJson(req, TaskStatusRequest, relay.limits.jsonBodyBytes);
   if (!mayActAs(principal, body.agentId))
@@ -61,6 +68,8 @@ export const setTaskStatus: Handler = async (req, { relay, principal }) => {
   if (task.status !== body.status && TERMINAL_TASK_STATUSES.includes(task.status)) {
     throw new HttpError("conflict", `task ${id} is already ${task.status} and cannot become ${body.status}`);
   }
+  if (body.metadata !== undefined)
+    assertJsonFits(JSON.stringify(body.metadata), relay.limits.jsonBodyBytes, "task metadata");
   tasks.transition(id, { ...body, assignee }, relay.clock.now());
   return Response.json(tasks.get(id));
 };

@@ -8,6 +8,7 @@ export class AttachmentStore {
   private readonly refsStmt: Statement<AttachmentRef, [string]>;
   private readonly dataStmt: Statement<{ name: string; mimeType: string; data: Uint8Array }, [string]>;
   private readonly uploaderStmt: Statement<{ uploaded_by: string | null }, [string]>;
+  private readonly usedStmt: Statement<{ used: number }, [string]>;
 
   constructor(db: Database) {
     this.insertStmt = db.query(
@@ -15,6 +16,9 @@ export class AttachmentStore {
        VALUES (:id, :name, :mimeType, :size, :data, :uploadedBy, :now)`,
     );
     this.uploaderStmt = db.query("SELECT uploaded_by FROM attachments WHERE id = ?");
+    this.usedStmt = db.query(
+      "SELECT COALESCE(SUM(size), 0) AS used FROM attachments INDEXED BY attachments_by_uploader WHERE uploaded_by = ?",
+    );
     this.refStmt = db.query("SELECT id, name, mime_type AS mimeType, size FROM attachments WHERE id = ?");
     this.refsStmt = db.query(
       "SELECT id, name, mime_type AS mimeType, size FROM attachments WHERE id IN (SELECT value FROM json_each(?))",
@@ -31,6 +35,11 @@ export class AttachmentStore {
   /** Who uploaded it; undefined for an unknown id or an upload stored before uploaders were recorded. */
   uploader(id: string): string | undefined {
     return this.uploaderStmt.get(id)?.uploaded_by ?? undefined;
+  }
+
+  /** Bytes of attachments `agent` uploaded that are still stored (its quota's use). */
+  usedBy(agent: string): number {
+    return this.usedStmt.get(agent)?.used ?? 0;
   }
 
   get(id: string): AttachmentRef | undefined {

@@ -154,6 +154,13 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   INSERT INTO agent_origins (id, first_registered_at, last_message_id) SELECT id, connected_at, 0 FROM agents;
   `,
+  // v4: indexes for quotas and retention, so neither reads past a row's large body or blob: attachment bytes
+  // per uploader, and messages and attachments by age.
+  `
+  CREATE INDEX IF NOT EXISTS attachments_by_uploader ON attachments (uploaded_by, size);
+  CREATE INDEX IF NOT EXISTS attachments_by_created ON attachments (created_at);
+  CREATE INDEX IF NOT EXISTS messages_by_created ON messages (created_at);
+  `,
 ];
 
 /** Thrown when the database cannot be opened; the message names the file and says what is wrong with it. */

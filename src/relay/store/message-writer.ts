@@ -16,6 +16,10 @@ const MAX_BATCH = 512;
  * Each commit costs several page writes (table, index, sequence) whatever its size, so concurrent senders
  * are batched: the promise resolves only after the batch's COMMIT, so an acknowledged message is stored.
  * `onCommitted` runs right after each commit, before the callers resume, with the batch in id order.
+ *
+ * One sender's bad message never fails another's: payloads are serialised before they join a batch (a
+ * failure there rejects that insert alone), and a batch whose transaction fails is retried one message per
+ * transaction, so only the message that fails again is rejected.
  */
 export class MessageWriter {
   private queue: Pending[] = [];
@@ -31,8 +35,14 @@ export class MessageWriter {
   }
 
   insert(input: NewMessage): Promise<Message> {
+    let payloadJson: string;
+    try {
+      payloadJson = input.payloadJson ?? JSON.stringify(input.payload);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+      this.queue.push({ input: { ...input, payloadJson }, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -54,9 +64,33 @@ export class MessageWriter {
     try {
       stored = this.insertBatch(batch);
     } catch (e) {
-      for (const p of batch) p.reject(e);
+      if (batch.length === 1) {
+        batch[0]!.reject(e);
+        return;
+      }
+      this.oneByOne(batch);
       return;
     }
+    this.committed(batch, stored);
+  }
+
+  /** After a failed batch: each message in its own transaction; those that fail again are rejected alone. */
+  private oneByOne(batch: Pending[]): void {
+    const done: Pending[] = [];
+    const stored: Message[] = [];
+    for (const p of batch) {
+      try {
+        stored.push(this.insertBatch([p])[0]!);
+        done.push(p);
+      } catch (e) {
+        p.reject(e);
+      }
+    }
+    this.committed(done, stored);
+  }
+
+  private committed(batch: Pending[], stored: Message[]): void {
+    if (batch.length === 0) return;
     try {
       this.onCommitted(stored);
     } finally {

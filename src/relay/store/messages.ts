@@ -30,6 +30,8 @@ export interface NewMessage {
   subject?: string | undefined;
   body: string;
   payload: Record<string, unknown>;
+  /** `payload` already serialised (MessageWriter does it before its transaction, so one bad payload fails alone). */
+  payloadJson?: string;
   claimable: boolean;
   replyTo?: number | undefined;
   attachments: AttachmentRef[];
@@ -137,7 +139,7 @@ export class MessageStore {
       kind: m.kind,
       subject: m.subject ?? null,
       body: m.body,
-      payload: JSON.stringify(m.payload),
+      payload: m.payloadJson ?? JSON.stringify(m.payload),
       claimable: m.claimable ? 1 : 0,
       replyTo: m.replyTo ?? null,
       replyRequired: m.payload.replyRequired === true ? 1 : 0,

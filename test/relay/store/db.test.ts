@@ -11,11 +11,12 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** Takes the v3 additions out of today's schema. */
+/** Takes the v3 and v4 additions out of today's schema. */
 const V3_UNDO = `DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
-  DROP TABLE agent_origins`;
+  DROP TABLE agent_origins; DROP INDEX attachments_by_uploader; DROP INDEX attachments_by_created;
+  DROP INDEX messages_by_created`;
 
-/** A database file in the v1 schema: today's schema with the v2 additions taken out again. */
+/** A database file in the v1 schema: today's schema with the v2, v3 and v4 additions taken out again. */
 function v1Database(): string {
   dir = mkdtempSync(join(tmpdir(), "relay-db-"));
   const path = join(dir, "relay.db");
@@ -36,7 +37,7 @@ describe("openDatabase migrations", () => {
   test("v1 → v2 keeps attachments without an uploader and backfills which messages reference them", () => {
     const db = openDatabase(v1Database());
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 4 });
       expect(db.query("SELECT id, uploaded_by FROM attachments").all()).toEqual([
         { id: "att-1", uploaded_by: null },
       ]);
@@ -61,7 +62,7 @@ describe("openDatabase migrations", () => {
     old.close();
     const db = openDatabase(path);
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 4 });
       expect(db.query("SELECT * FROM agent_origins").all()).toEqual([
         { id: "old-agent", first_registered_at: 5, last_message_id: 0 },
       ]);

@@ -57,7 +57,8 @@ export const getMessage: Handler = (req, { relay, principal }) => {
   const message = requireMessage(relay, messageId(req));
   if (!mayReadMessage(relay, principal, message))
     throw forbidden(`message ${message.id} is neither from, to, claimed nor read by this token's agent`);
-  return Response.json(message);
+  const receipts = relay.store.receipts.forMessage(message.id);
+  return Response.json(receipts.length > 0 ? { ...message, receipts } : message);
 };
 
 /**

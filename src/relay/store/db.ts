@@ -132,6 +132,18 @@ const MIGRATIONS: readonly string[] = [
   INSERT OR IGNORE INTO message_attachments (attachment_id, message_id)
     SELECT json_extract(j.value, '$.id'), m.id FROM messages m, json_each(m.attachments) j;
   `,
+  // v3: delivery receipts, one row per (message, recipient agent) with its latest state. The first state is
+  // `refused` (the agent can never deliver the message); later states share the table.
+  `
+  CREATE TABLE message_receipts (
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    agent_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (message_id, agent_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Open (creating if needed) the relay database at `path` (":memory:" allowed) and bring its schema up to date. */

@@ -11,13 +11,13 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** A database file in the v1 schema: today's schema with the v2 additions taken out again. */
+/** A database file in the v1 schema: today's schema with the v2 and v3 additions taken out again. */
 function v1Database(): string {
   dir = mkdtempSync(join(tmpdir(), "relay-db-"));
   const path = join(dir, "relay.db");
   const db = openDatabase(path);
   db.exec(
-    "DROP TABLE message_attachments; ALTER TABLE attachments DROP COLUMN uploaded_by; PRAGMA user_version = 1",
+    "DROP TABLE message_receipts; DROP TABLE message_attachments; ALTER TABLE attachments DROP COLUMN uploaded_by; PRAGMA user_version = 1",
   );
   db.exec(
     `INSERT INTO attachments (id, name, mime_type, size, data, created_at) VALUES ('att-1', 'a.txt', 'text/plain', 1, x'41', 1);
@@ -30,10 +30,10 @@ function v1Database(): string {
 }
 
 describe("openDatabase migrations", () => {
-  test("v1 → v2 keeps attachments without an uploader and backfills which messages reference them", () => {
+  test("v1 → v2 (and on) keeps attachments without an uploader and backfills which messages reference them", () => {
     const db = openDatabase(v1Database());
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
       expect(db.query("SELECT id, uploaded_by FROM attachments").all()).toEqual([
         { id: "att-1", uploaded_by: null },
       ]);

@@ -127,8 +127,12 @@ export class AgentRunner {
     });
     this.confirmations = new ConfirmationTracker({
       clock: this.clock,
-      onConfirmed: (messageId) => this.log.debug({ messageId }, "delivery confirmed"),
+      onConfirmed: (messageId) => {
+        this.queue.forgetWritten(messageId);
+        this.log.debug({ messageId }, "delivery confirmed");
+      },
       onAmbiguous: (messageId) => {
+        this.queue.forgetWritten(messageId);
         this.log.warn(
           { messageId },
           "delivery not confirmed by the provider; reported ambiguous, not re-sent",
@@ -164,6 +168,7 @@ export class AgentRunner {
       agent: address,
       relay: this.http,
       deliver: (items, signal) => o.adapter.deliver(items, signal),
+      confirmsDelivery: o.adapter.confirmsDelivery === true,
       canDeliver: () =>
         this.supervisor.isRunning && this.gate.isOpen && !this.work.hasCondition("needs-input"),
       attachments: (m) => cache.fetchAll(m.attachments),
@@ -345,6 +350,8 @@ export class AgentRunner {
   onProviderEvent(event: ProviderEvent): void {
     if (event.type === "turn.started") this.gate.turnStarted();
     if (event.type === "session.changed") this.saveSession(event.nativeSessionId);
+    // Written but never confirmed: the next provider session gets them again (see Redelivery).
+    if (event.type === "exited") this.confirmations.cancel(this.queue.providerExited());
     this.events.handle(event);
     this.status.publish();
   }

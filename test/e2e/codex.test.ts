@@ -187,6 +187,29 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     await stopAndExpectNothingLeft(agent, child);
   });
 
+  test("without credentials, Codex is reported needs-input (auth) and messages stay unread instead of a turn that retries for minutes", async () => {
+    const agent = await newAgent("codex-e2e-noauth");
+    const token = await relay.mintToken(agent.agentId);
+    // Waiting before the start: the runner's start-up reads it, and would deliver it at once if it could.
+    const before = await send(agent, "NOAUTH-CODEX sent before the start");
+    const child = await startCodexRunner({ relay, fake, agent, token, env: { OPENAI_API_KEY: "" } });
+    children.push(child);
+    const record = await waitFor(
+      async () => {
+        const r = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`)).body;
+        return r.semanticStatus === "needs-input" && r;
+      },
+      { what: "needs-input on the relay" },
+    );
+    expect(record.meta.conditionReason).toMatch(/^auth: Codex has no credentials: OPENAI_API_KEY is not set/);
+    const after = await send(agent, "NOAUTH-CODEX sent while up");
+    await stopAndExpectNothingLeft(agent, child);
+    const unread = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}/unread`)).body
+      .messages as { id: number }[];
+    expect(unread.map((x) => x.id)).toEqual([before.id, after.id]);
+    expect(fake.requestsFor("NOAUTH-CODEX")).toEqual([]);
+  });
+
   test("a task-linked message ends with the task done", async () => {
     const agent = await newAgent();
     const child = await run(agent);

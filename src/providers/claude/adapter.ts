@@ -29,6 +29,7 @@ import type { Tmux } from "../tmux/index.ts";
 import { prepareClaudeConfigDir } from "./config-dir.ts";
 import { DeliveryConfirmer } from "./confirm.ts";
 import { contextWindowOf, lastContextUsage } from "./context-usage.ts";
+import { claudeCredentialProblem } from "./credentials.ts";
 import { watchPidExit } from "./exit-watch.ts";
 import { formatDeliveriesForPaste, formatMonitorLine } from "./format.ts";
 import { buildClaudeLaunch, launcherArgv } from "./launch.ts";
@@ -241,6 +242,7 @@ export class ClaudeAdapter implements ProviderAdapter {
         extraArgs: this.o.extraArgs ? [...this.o.extraArgs] : undefined,
         isRoot: process.getuid?.() === 0,
       });
+      const authProblem = claudeCredentialProblem({ ...process.env, ...launch.env }, prepared.dir);
       await this.cleanup;
       await this.o.tmux.killSession(this.o.sessionName);
       const pane = await this.o.tmux.newSession({
@@ -277,6 +279,8 @@ export class ClaudeAdapter implements ProviderAdapter {
         );
       this.state = "ready";
       this.watch();
+      // Started anyway, so a person can log in inside the session; until then the runner holds deliveries.
+      if (authProblem) this.emit({ type: "needs-input", reason: authProblem });
       return { nativeSessionId: claudeSessionId, pid: pane.pid };
     } catch (e) {
       this.state = "exited";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { RunnerConfig } from "../config/index.ts";
 import { ControlServer, type ControlServerOptions, messageIdsInPrompt } from "../control/index.ts";
-import type { Command, Message } from "../protocol/index.ts";
+import type { Command } from "../protocol/index.ts";
 import type { ProviderAdapter, ProviderEvent } from "../providers/adapter.ts";
 import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
@@ -18,6 +18,7 @@ import { DeliveryGate } from "./delivery-gate.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
 import { RunnerInfoFile } from "./info-file.ts";
 import { Liveness } from "./liveness.ts";
+import { noteMessage } from "./note.ts";
 import { Periodic } from "./periodic.ts";
 import { ProviderEventSink } from "./provider-events.ts";
 import { ProviderSupervisor } from "./provider-supervisor.ts";
@@ -400,19 +401,7 @@ export class AgentRunner {
 
   /** Text that is not a relay message (initial prompt, injected context) travels as a synthetic system message. */
   private async deliverNote(content: string, signal: AbortSignal): Promise<void> {
-    const note: Message = {
-      id: 0,
-      from: "runner",
-      to: this.o.config.agentId,
-      kind: "system",
-      body: content,
-      payload: {},
-      claimable: false,
-      readBy: [],
-      reactions: [],
-      attachments: [],
-      createdAt: this.clock.now(),
-    };
+    const note = noteMessage(this.o.config.agentId, content, this.clock.now());
     await this.o.adapter.deliver([{ message: note, attachmentPaths: [] }], signal);
   }
 

@@ -37,6 +37,9 @@ export function messageFull(m: Message): string {
   }
   if (m.reactions.length)
     head.push(`Reactions: ${m.reactions.map((r) => `${r.reaction} by ${r.agentId}`).join(", ")}`);
+  // A recipient that can never deliver it says why (the reason is the recipient's own text: one clean line).
+  for (const r of m.receipts ?? [])
+    head.push(`Receipt: ${r.state} by ${r.agentId}${r.reason ? `: ${oneLine(r.reason, 500)}` : ""}`);
   return `${head.join("\n")}\n\n${printable(m.body)}`;
 }
 

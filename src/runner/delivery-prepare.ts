@@ -15,7 +15,7 @@ export interface PrepareDeps {
 /**
  * The reason a message can never be delivered, or undefined when a retry may succeed. Permanent: an attachment
  * the cache refused (DELIVERY_FAILED), or a 4xx from the relay about the message's own resources (its task is
- * unknown, finished, or not this agent's). 401 (the token), 408 and 429 pass with time, as do 5xx and network errors.
+ * unknown or finished). 401 (the token), 408 and 429 pass with time, as do 5xx and network errors.
  */
 export function permanentFailure(e: unknown, taskId: number | undefined): string | undefined {
   if (isRunnerError(e, "DELIVERY_FAILED")) return errorMessage(e);
@@ -36,15 +36,30 @@ export async function prepareDelivery(
 ): Promise<DeliveryItem | undefined> {
   try {
     const attachmentPaths = await deps.attachments(r.message);
-    if (r.taskId !== undefined) {
-      await deps.relay.setTaskStatus(r.taskId, { status: "in_progress", agentId });
-    }
+    if (r.taskId !== undefined) await startTask(r, agentId, deps);
     return { message: r.message, attachmentPaths };
   } catch (e) {
     const reason = permanentFailure(e, r.taskId);
     if (reason === undefined) throw e;
     await refuse(r, agentId, reason, deps);
     return undefined;
+  }
+}
+
+/**
+ * Set the message's task in progress. A task this agent may not update (403: it belongs to someone else) does not
+ * make the message undeliverable: it goes in as a plain message, its task left alone (not tracked, claim settled).
+ */
+async function startTask(r: Ready, agentId: string, deps: PrepareDeps): Promise<void> {
+  try {
+    await deps.relay.setTaskStatus(r.taskId!, { status: "in_progress", agentId });
+  } catch (e) {
+    if (!isHttpError(e, 403)) throw e;
+    deps.logger.warn(
+      { messageId: r.message.id, taskId: r.taskId, err: errorMessage(e) },
+      "this agent may not update the message's task; delivering it without tracking the task",
+    );
+    r.taskId = undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 // DeliveryQueue against the real test relay, delivering to an in-process recording adapter; time on a ManualClock.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Message } from "../../src/protocol/index.ts";
+import { HttpError } from "../../src/relay-client/errors.ts";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
 import {
   DeliveryQueue,
@@ -94,6 +95,7 @@ async function setup(
     http,
     calls: counted.calls,
     fail: counted.fail,
+    api: counted.api,
     adapter,
     clock,
     records,
@@ -335,6 +337,25 @@ describe("DeliveryQueue", () => {
     expect((await root.getMessage(onCancelled.id)).claimedBy, "its claim was given back").toBeUndefined();
     // Listed again (a restart, an unread re-read): still not delivered.
     expect(s.queue.offer(unknown)).toBe(false);
+  });
+
+  test("a task this agent may not update (403) does not refuse its message: it is delivered, the task left alone", async () => {
+    const s = await setup();
+    const task = await root.createTask({ title: "someone else's" });
+    s.api.setTaskStatus = async () => {
+      throw new HttpError(403, "forbidden", "not your task", `POST /v1/tasks/${task.id}/status`);
+    };
+    const m = await s.send("work on it", { claimable: true, payload: { taskId: task.id } });
+    s.queue.offer(m);
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[m.id]]);
+    expect(s.tasks, "not tracked").toEqual([]);
+    expect(s.calls.refuseMessage).toBeUndefined();
+    expect(
+      (await root.getMessage(m.id)).claimCompletedAt,
+      "settled like a plain claimable message",
+    ).toBeDefined();
+    expect((await root.getTask(task.id)).status).toBe("open");
   });
 
   test("an attachment that cannot be fetched for good refuses its message alone; a transient failure retries the batch", async () => {

@@ -83,6 +83,20 @@ export type AttachmentRef = z.infer<typeof AttachmentRef>;
 export const Reaction = z.object({ agentId: z.string(), reaction: z.string(), at: z.number() });
 export type Reaction = z.infer<typeof Reaction>;
 
+/** Where a message stands for one recipient agent. `refused`: the agent can never deliver it (final). */
+export const ReceiptState = z.enum(["refused"]);
+export type ReceiptState = z.infer<typeof ReceiptState>;
+
+export const Receipt = z.object({
+  agentId: z.string(),
+  state: ReceiptState,
+  /** Why, in the recipient's words (e.g. "task 12 is already cancelled"). */
+  reason: z.string().optional(),
+  /** Epoch ms of the latest state change. */
+  at: z.number(),
+});
+export type Receipt = z.infer<typeof Receipt>;
+
 /** chat, task, system, question… (free text). */
 export const MessageKind = z.string().min(1).max(64);
 
@@ -120,6 +134,8 @@ export const Message = z.object({
   attachments: z.array(AttachmentRef),
   /** Epoch ms. */
   createdAt: z.number(),
+  /** Per-recipient delivery receipts; only `GET /v1/messages/:id` includes them, and only when there are any. */
+  receipts: z.array(Receipt).optional(),
 });
 export type Message = z.infer<typeof Message>;
 

@@ -159,6 +159,9 @@ export const ReactionRequest = z.object({
   reaction: ShortText,
 });
 
+/** A recipient says it can never deliver the message; stored as its `refused` receipt. */
+export const RefuseRequest = z.object({ agentId: AgentId, reason: z.string().min(1).max(1000) });
+
 export const AgentsAnswer = z.object({ agents: z.array(Agent) });
 export const AgentStatusRequest = z.object({
   status: AgentStatus,
@@ -248,10 +251,21 @@ export const RevokeTokenAnswer = z.object({
 });
 export type TokenAnswer = z.infer<typeof TokenAnswer>;
 
+const MIME_TOKEN = "[A-Za-z0-9!#$&^_.+-]+";
+/** `type/subtype` with optional `; key=value` parameters, in printable ASCII: it is served as a Content-Type header. */
+export const MimeType = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(
+    new RegExp(`^${MIME_TOKEN}/${MIME_TOKEN}(?: *; *${MIME_TOKEN}=(?:${MIME_TOKEN}|"[ !#-\\[\\]-~]*"))*$`),
+    "must be a media type like text/plain (printable ASCII, no line breaks)",
+  );
+
 export const AttachmentQuery = z.object({
   /** Stored as given; whoever writes it to disk sanitises it. */
   name: z.string().min(1).max(255),
-  mimeType: z.string().min(1).max(255).default("application/octet-stream"),
+  mimeType: MimeType.default("application/octet-stream"),
 });
 export const AttachmentAnswer = AttachmentRef;
 

@@ -169,6 +169,11 @@ export class RelayHttpClient {
     return this.call("POST", path, BatchCompleteAnswer, { messageIds: ids }, o);
   }
 
+  /** This agent can never deliver the message: a final `refused` receipt its sender sees; read for it from now on. */
+  async refuseMessage(id: number, agentId: string, reason: string, o?: CallOptions): Promise<void> {
+    await this.call("POST", `/v1/messages/${id}/refuse`, OkAnswer, { agentId, reason }, o);
+  }
+
   async react(id: number, agentId: string, reaction: string, o?: CallOptions): Promise<void> {
     await this.call("POST", `/v1/messages/${id}/reactions`, OkAnswer, { agentId, reaction }, o);
   }

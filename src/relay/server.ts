@@ -8,6 +8,7 @@ import * as commands from "./http/commands.ts";
 import { authed, type Handler, type Relay } from "./http/context.ts";
 import { errorResponse, HttpError } from "./http/errors.ts";
 import * as messages from "./http/messages.ts";
+import * as receipts from "./http/receipts.ts";
 import * as tasks from "./http/tasks.ts";
 import * as tokens from "./http/tokens.ts";
 
@@ -23,6 +24,7 @@ const ROUTES: RouteTable = {
   "/v1/messages/:id/release": { POST: messages.releaseClaim },
   "/v1/messages/:id/read": { POST: messages.markRead },
   "/v1/messages/:id/reactions": { POST: messages.addReaction },
+  "/v1/messages/:id/refuse": { POST: receipts.refuseMessage },
   "/v1/agents": { GET: agents.listAgents },
   "/v1/agents/:id": { GET: agents.getAgent, DELETE: agents.deregisterAgent },
   "/v1/agents/:id/unread": { GET: agents.unread },

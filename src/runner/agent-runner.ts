@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { RunnerConfig } from "../config/index.ts";
 import { ControlServer, type ControlServerOptions, messageIdsInPrompt } from "../control/index.ts";
-import type { Command, Message } from "../protocol/index.ts";
+import type { Command } from "../protocol/index.ts";
 import type { ProviderAdapter, ProviderEvent } from "../providers/adapter.ts";
 import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
@@ -18,6 +18,7 @@ import { DeliveryGate } from "./delivery-gate.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
 import { RunnerInfoFile } from "./info-file.ts";
 import { Liveness } from "./liveness.ts";
+import { noteMessage } from "./note.ts";
 import { Periodic } from "./periodic.ts";
 import { ProviderEventSink } from "./provider-events.ts";
 import { ProviderSupervisor } from "./provider-supervisor.ts";
@@ -127,8 +128,12 @@ export class AgentRunner {
     });
     this.confirmations = new ConfirmationTracker({
       clock: this.clock,
-      onConfirmed: (messageId) => this.log.debug({ messageId }, "delivery confirmed"),
+      onConfirmed: (messageId) => {
+        this.queue.forgetWritten(messageId);
+        this.log.debug({ messageId }, "delivery confirmed");
+      },
       onAmbiguous: (messageId) => {
+        this.queue.forgetWritten(messageId);
         this.log.warn(
           { messageId },
           "delivery not confirmed by the provider; reported ambiguous, not re-sent",
@@ -164,6 +169,7 @@ export class AgentRunner {
       agent: address,
       relay: this.http,
       deliver: (items, signal) => o.adapter.deliver(items, signal),
+      confirmsDelivery: o.adapter.confirmsDelivery === true,
       canDeliver: () =>
         this.supervisor.isRunning && this.gate.isOpen && !this.work.hasCondition("needs-input"),
       attachments: (m) => cache.fetchAll(m.attachments),
@@ -346,6 +352,8 @@ export class AgentRunner {
   onProviderEvent(event: ProviderEvent): void {
     if (event.type === "turn.started") this.gate.turnStarted();
     if (event.type === "session.changed") this.saveSession(event.nativeSessionId);
+    // Written but never confirmed: the next provider session gets them again (see Redelivery).
+    if (event.type === "exited") this.confirmations.cancel(this.queue.providerExited());
     this.events.handle(event);
     this.status.publish();
   }
@@ -394,19 +402,7 @@ export class AgentRunner {
 
   /** Text that is not a relay message (initial prompt, injected context) travels as a synthetic system message. */
   private async deliverNote(content: string, signal: AbortSignal): Promise<void> {
-    const note: Message = {
-      id: 0,
-      from: "runner",
-      to: this.o.config.agentId,
-      kind: "system",
-      body: content,
-      payload: {},
-      claimable: false,
-      readBy: [],
-      reactions: [],
-      attachments: [],
-      createdAt: this.clock.now(),
-    };
+    const note = noteMessage(this.o.config.agentId, content, this.clock.now());
     await this.o.adapter.deliver([{ message: note, attachmentPaths: [] }], signal);
   }
 

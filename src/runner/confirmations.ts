@@ -1,5 +1,6 @@
 // Delivery confirmation: a message written into the provider must be seen by the model within a deadline,
-// or it is reported `ambiguous` — and never silently re-sent, which could make a duplicate turn.
+// or it is reported `ambiguous` — and never silently re-sent, which could make a duplicate turn. The one
+// exception: the provider exited first (then the queue re-delivers it and its wait here is cancelled).
 import type { Clock, TimerHandle } from "../util/clock.ts";
 
 export const CONFIRM_DEADLINE_MS = 30_000;
@@ -44,6 +45,14 @@ export class ConfirmationTracker {
     if (i >= 0) {
       this.ambiguous.splice(i, 1);
       this.o.onConfirmed(messageId);
+    }
+  }
+
+  /** Stop waiting for these (they will be delivered again): no ambiguous report for them. */
+  cancel(messageIds: readonly number[]): void {
+    for (const id of messageIds) {
+      this.waiting.get(id)?.cancel();
+      this.waiting.delete(id);
     }
   }
 

@@ -3,9 +3,12 @@ import type { Logger } from "pino";
 import { type AgentAddress, type Message, matchesAgent } from "../protocol/index.ts";
 import type { DeliveryItem, DeliveryResult } from "../providers/adapter.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
-import { errorMessage, isRunnerError } from "../util/errors.ts";
+import { errorMessage } from "../util/errors.ts";
+import { prepareDelivery } from "./delivery-prepare.ts";
+import { DeliverySettler, type Ready } from "./delivery-settle.ts";
 import type { RelayApi } from "./ports.ts";
 import { RecentIds } from "./recent-ids.ts";
+import { Redelivery } from "./redelivery.ts";
 
 /** Lifecycle of one message inside the runner; `ambiguous` means written but never confirmed. */
 export type DeliveryState =
@@ -19,9 +22,17 @@ export type DeliveryState =
 
 export interface DeliveryQueueOptions {
   agent: () => AgentAddress;
-  relay: Pick<RelayApi, "claimMany" | "releaseClaim" | "completeClaims" | "markReadMany" | "setTaskStatus">;
+  relay: Pick<
+    RelayApi,
+    "claimMany" | "releaseClaim" | "completeClaims" | "markReadMany" | "setTaskStatus" | "refuseMessage"
+  >;
   /** Deliver to the current provider; rejects when it did not reach it. */
   deliver: (items: DeliveryItem[], signal: AbortSignal) => Promise<DeliveryResult>;
+  /**
+   * The provider confirms what reached the model (ProviderAdapter.confirmsDelivery): then a `written` message it
+   * never confirmed is delivered again if the provider exits. Without confirmations, `written` is final.
+   */
+  confirmsDelivery?: boolean;
   /** Whether a provider is up to take deliveries now (the queue waits otherwise). */
   canDeliver: () => boolean;
   attachments: (message: Message) => Promise<string[]>;
@@ -37,10 +48,6 @@ export interface DeliveryQueueOptions {
   /** Most messages handed to the provider in one deliver() call. */
   batchSize?: number;
 }
-
-const MAX_UNSETTLED = 20_000;
-
-type Ready = { message: Message; claimed: boolean; taskId: number | undefined };
 
 export function taskIdOf(message: Message): number | undefined {
   const t = message.payload.taskId;
@@ -58,20 +65,34 @@ export class DeliveryQueue {
   private retryTimer: TimerHandle | undefined;
   private retryDelay: number;
   private failureLogged = false;
-  /** Delivered messages whose read mark or claim completion failed; retried when the relay lists them again. */
-  private readonly unsettled = new Map<number, Ready>();
-  /** Messages that can never be delivered (an attachment over the cap): later offers of them are ignored. */
+  private readonly settler: DeliverySettler;
+  /** Messages that can never be delivered (see permanentFailure): later offers of them are ignored. */
   private readonly refused = new RecentIds(20_000);
-  private settleFailureLogged = false;
+  /** Written but unconfirmed when the provider died: delivered again, before anything new. */
+  private readonly redo = new Redelivery();
   private stopped = false;
   private readonly abort = new AbortController();
 
   constructor(private readonly o: DeliveryQueueOptions) {
     this.retryDelay = o.retry?.initialMs ?? 500;
+    this.settler = new DeliverySettler(o.relay, o.logger);
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.pending.size + this.redo.size;
+  }
+
+  /** Confirmed (or reported ambiguous after its deadline): never re-delivered when the provider dies later. */
+  forgetWritten(messageId: number): void {
+    this.redo.confirmed(messageId);
+  }
+
+  /** The provider session ended: what it never confirmed goes to the next session (see Redelivery). Answers those ids. */
+  providerExited(): number[] {
+    const ids = this.redo.providerExited();
+    if (ids.length > 0)
+      this.o.logger.info({ messageIds: ids }, "provider exited before confirming; will re-deliver");
+    return ids;
   }
 
   /** Offer a message from the bus or an unread read; returns false when it is not for us or already handled. */
@@ -81,7 +102,7 @@ export class DeliveryQueue {
     if (message.from === this.o.agent().agentId) return false;
     if (this.delivered.has(message.id)) {
       // Listed again (an unread read): if its read mark failed after delivery, this is the moment to retry it.
-      this.resettle(message.id);
+      if (!this.stopped) this.settler.resettle(message.id, this.o.agent().agentId);
       return false;
     }
     if (this.refused.has(message.id) || this.pending.has(message.id) || this.inFlight.has(message.id))
@@ -90,11 +111,6 @@ export class DeliveryQueue {
     this.o.onStateChange?.(message.id, "queued");
     this.kick();
     return true;
-  }
-
-  /** A new provider session starts with a clean de-duplication set only if the caller says so. */
-  forgetDelivered(): void {
-    this.delivered.clear();
   }
 
   /** Start a drain unless one is running; a running drain picks up what arrived meanwhile. */
@@ -106,6 +122,8 @@ export class DeliveryQueue {
     }
     this.draining = this.drainLoop().finally(() => {
       this.draining = undefined;
+      // A kick that came after the loop's last check but before this point would otherwise be lost.
+      if (this.again) this.kick();
     });
   }
 
@@ -124,8 +142,8 @@ export class DeliveryQueue {
   private async drainLoop(): Promise<void> {
     do {
       this.again = false;
-      while (this.pending.size > 0 && !this.stopped && this.o.canDeliver()) {
-        const ok = await this.drainBatch();
+      while (this.pendingCount > 0 && !this.stopped && this.o.canDeliver()) {
+        const ok = this.redo.size > 0 ? await this.redeliver() : await this.drainBatch();
         if (!ok) return;
       }
     } while (this.again && !this.stopped);
@@ -175,26 +193,22 @@ export class DeliveryQueue {
     const items: DeliveryItem[] = [];
     try {
       for (const r of [...ready]) {
-        try {
-          items.push({ message: r.message, attachmentPaths: await this.o.attachments(r.message) });
-        } catch (e) {
-          if (!isRunnerError(e, "DELIVERY_FAILED")) throw e;
-          // Permanent (an attachment over the cache's cap): refuse this message alone — retried as part of the
-          // batch, it would hold back every message after it forever.
+        const item = await prepareDelivery(r, agentId, this.o);
+        if (item) items.push(item);
+        else {
+          this.refused.add(r.message.id);
+          this.o.onStateChange?.(r.message.id, "failed");
           ready.splice(ready.indexOf(r), 1);
-          await this.refuse(r, e);
         }
       }
       if (ready.length === 0) return true;
-      for (const r of ready) {
-        if (r.taskId !== undefined) await this.startTask(r, agentId);
-      }
     } catch (e) {
       await this.requeue(ready);
       this.failed(e, "prepare");
       return false;
     }
 
+    const epoch = this.redo.epoch;
     let result: DeliveryResult;
     try {
       result = await this.o.deliver(items, this.abort.signal);
@@ -207,88 +221,37 @@ export class DeliveryQueue {
     this.succeeded();
     for (const r of ready) {
       this.delivered.add(r.message.id);
-      this.o.onStateChange?.(r.message.id, result.state);
-      this.o.onDelivered?.(r.message, result.state);
       if (r.taskId !== undefined) this.o.onTaskDelivered?.(r.taskId, r.message, r.claimed);
     }
-    await this.settle(ready, agentId);
+    this.handedOver(items, result.state, epoch);
+    await this.settler.settle(ready, agentId);
     return true;
   }
 
-  /** Mark the message's task in progress; a task of another agent (403) leaves the message unlinked, not stuck. */
-  private async startTask(r: Ready, agentId: string): Promise<void> {
+  /** Messages the previous provider session never confirmed: already claimed, started and read at the relay. */
+  private async redeliver(): Promise<boolean> {
+    const items = this.redo.take();
+    const epoch = this.redo.epoch;
+    let result: DeliveryResult;
     try {
-      await this.o.relay.setTaskStatus(r.taskId!, { status: "in_progress", agentId });
+      result = await this.o.deliver(items, this.abort.signal);
     } catch (e) {
-      if ((e as { status?: unknown } | null)?.status !== 403) throw e;
-      this.o.logger.warn({ messageId: r.message.id, taskId: r.taskId }, "task of another agent: not tracked");
-      r.taskId = undefined;
+      this.redo.putBack(items);
+      this.failed(e, "re-deliver");
+      return false;
     }
+    this.succeeded();
+    this.handedOver(items, result.state, epoch);
+    return true;
   }
 
-  /**
-   * After a delivery, one call each for the whole batch: complete the claims not held for a task, then mark all
-   * read. Completing first matters: a claim that is still open keeps its message listed unread until the read
-   * mark lands, so a failure of either call is retried when the relay lists the message again. A completed
-   * claimable message is never listed again (nor delivered again), so its read mark is not retried.
-   */
-  private async settle(ready: Ready[], agentId: string) {
-    const toComplete = ready.filter((r) => r.claimed && r.taskId === undefined).map((r) => r.message.id);
-    let completed = new Set<number>();
-    try {
-      if (toComplete.length > 0) {
-        const answer = await this.o.relay.completeClaims(agentId, toComplete);
-        completed = new Set(toComplete);
-        // Our claim lapsed and another agent took it: nothing left for us to settle (it may deliver it too).
-        if (answer.conflicts.length > 0)
-          this.o.logger.warn(
-            { messageIds: answer.conflicts.map((c) => c.id) },
-            "delivered claimable messages were claimed by another agent before completion",
-          );
-      }
-      await this.o.relay.markReadMany(
-        agentId,
-        ready.map((r) => r.message.id),
-      );
-    } catch (e) {
-      // The provider has them. Left unread, a restarted runner would deliver them again (and a lapsed claim would
-      // let another agent take them), so they are retried when the relay next lists them unread.
-      for (const r of ready) {
-        if (completed.has(r.message.id)) continue;
-        if (this.unsettled.size >= MAX_UNSETTLED) this.unsettled.delete(this.unsettled.keys().next().value!);
-        this.unsettled.set(r.message.id, r);
-      }
-      if (!this.settleFailureLogged) {
-        this.settleFailureLogged = true;
-        this.o.logger.warn(
-          { messageIds: ready.map((r) => r.message.id), err: errorMessage(e) },
-          "could not mark delivered messages read; will retry",
-        );
-      }
-      return;
+  /** Report what the provider took; a `written` batch whose session died meanwhile waits for the next one instead. */
+  private handedOver(items: DeliveryItem[], state: DeliveryResult["state"], epoch: number): void {
+    const taken = state === "written" && this.o.confirmsDelivery ? this.redo.written(items, epoch) : items;
+    for (const item of taken) {
+      this.o.onStateChange?.(item.message.id, state);
+      this.o.onDelivered?.(item.message, state);
     }
-    if (this.settleFailureLogged && this.unsettled.size === 0) {
-      this.settleFailureLogged = false;
-      this.o.logger.info("read marks recovered");
-    }
-  }
-
-  private resettle(id: number): void {
-    const r = this.unsettled.get(id);
-    if (!r || this.stopped) return;
-    this.unsettled.delete(id);
-    void this.settle([r], this.o.agent().agentId);
-  }
-
-  private async refuse(r: Ready, e: unknown): Promise<void> {
-    this.refused.add(r.message.id);
-    // Released, so an agent that can take it (a larger cache cap) may claim it.
-    await this.releaseAll([r]);
-    this.o.onStateChange?.(r.message.id, "failed");
-    this.o.logger.warn(
-      { messageId: r.message.id, err: errorMessage(e) },
-      "refused a message that cannot be delivered; it stays unread at the relay",
-    );
   }
 
   private async requeue(ready: { message: Message; claimed: boolean }[]): Promise<void> {

@@ -12,6 +12,7 @@ export type RelayApi = Pick<
   | "completeClaims"
   | "markRead"
   | "markReadMany"
+  | "refuseMessage"
   | "setTaskStatus"
   | "setCommandStatus"
   | "downloadAttachment"

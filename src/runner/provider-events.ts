@@ -1,5 +1,6 @@
 // Folds provider events (from the adapter and from hooks) into work items, task completion and runtime facts.
 import type { PermissionRequest, ProviderEvent } from "../providers/adapter.ts";
+import { authReason, isAuthReason, looksLikeAuthFailure } from "../providers/auth-check.ts";
 import type { TaskTracker } from "./task-tracker.ts";
 import type { WorkTracker } from "./work-tracker.ts";
 
@@ -29,6 +30,8 @@ export class ProviderEventSink {
     switch (event.type) {
       case "turn.started":
         work.setCondition("error", false);
+        // Someone got a turn going (a login in the session, then a prompt): the auth hold is over.
+        if (isAuthReason(work.conditionReason("needs-input"))) work.setCondition("needs-input", false);
         work.add({
           kind: "provider-turn",
           id: "turn",
@@ -39,12 +42,17 @@ export class ProviderEventSink {
       case "turn.completed":
         this.turnEnded();
         return;
-      case "turn.failed":
+      case "turn.failed": {
         this.facts.lastFailure = event.reason;
-        work.setCondition("error", true, event.reason);
+        // Bad or missing credentials fail every turn: hold deliveries (needs-input) so messages stay unread.
+        const auth = looksLikeAuthFailure(event.reason);
+        const reason = auth ? authReason(event.reason) : event.reason;
+        work.setCondition("error", true, reason);
+        if (auth) work.setCondition("needs-input", true, reason);
         this.o.onTimeline("provider-turn-failed", { reason: event.reason });
         work.clearKinds(["provider-turn"]);
         return;
+      }
       case "subagent.started":
         work.add({ kind: "subagent", id: event.subagentId, label: event.label });
         return;

@@ -44,7 +44,14 @@ export function wireRunner(r: AgentRunner): void {
   control.setTerminalAttachSpec(() => r.o.adapter.terminalAttachSpec());
   control.setReplyObligations((signal) => r.http.getReplyObligations(r.o.config.agentId, { signal }));
 
-  work.onChange(() => status.publish());
+  let held = work.hasCondition("needs-input");
+  work.onChange(() => {
+    status.publish();
+    // Deliveries wait while the provider needs input (a dialog, an auth problem): pick them up when that ends.
+    const now = work.hasCondition("needs-input");
+    if (held && !now) queue.kick();
+    held = now;
+  });
 
   r.o.credentials.onChange((token) => {
     r.http.setToken(token);

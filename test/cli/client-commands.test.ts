@@ -55,6 +55,22 @@ describe("messaging CLI", () => {
     expect((await runCli(["inbox", "--agent", "cli-bob"], { env })).stdout).toBe("");
   });
 
+  test("msg read shows a recipient's refusal and its reason on one clean line", async () => {
+    const m = await root.sendMessage({
+      from: "alice",
+      to: "cli-rex",
+      body: "do task 4242",
+      payload: { taskId: 4242 },
+    });
+    const rex = new RelayHttpClient({ relayUrl: t.url, token: await t.mintToken("cli-rex") });
+    await rex.refuseMessage(m.id, "cli-rex", "task 4242 cannot be started:\u001b[2J not found");
+    await rex.close();
+    const read = await runCli(["msg", "read", String(m.id)], { env });
+    expect(read.stdout).toContain(
+      "Receipt: refused by cli-rex: task 4242 cannot be started: [2J not found\n",
+    );
+  });
+
   test("send --attach uploads files, and msg read lists them", async () => {
     const file = join(home, "notes.txt");
     writeFileSync(file, "attached text");

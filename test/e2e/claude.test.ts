@@ -343,6 +343,113 @@ describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, f
     await stopAndExpectNothingLeft(agent, child);
   });
 
+  test("with the monitor armed, ready means the monitor is connected: the first message after the agent is up goes through it", async () => {
+    const agent = createClaudeAgentHome("claude-e2e-first");
+    agents.push(agent);
+    const token = await relay.mintToken(agent.agentId);
+    // Resolves once the runner says the agent is up; no wait for the monitor here.
+    const child = await startClaudeRunner({ relay, fake, agent, token, monitor: "on" });
+    children.push(child);
+    const m = await send(agent, "FIRST message after ready");
+    const req = await modelSawMessage(m.id);
+    expect(arrivedBy(req)).toBe("monitor");
+    await claudeIdleSince(agent, req.at);
+    await stopAndExpectNothingLeft(agent, child);
+  });
+
+  test("a message posted 2 ms after Claude is SIGKILLed reaches the restarted Claude exactly once, not reported ambiguous", async () => {
+    const { agent, child } = await run("on");
+    const pid = await claudePanePid(agent);
+    const token = `POSTED-AFTER-KILL-${Date.now()}`;
+    const killedAt = performance.now();
+    process.kill(pid, "SIGKILL");
+    // The scenario, not a synchronisation: the message lands while the runner has not yet noticed the exit.
+    await Bun.sleep(2);
+    const m = await send(agent, `${token} please acknowledge`);
+    // A figure, not an assertion: how long the relay still showed the dead Claude ready.
+    await waitFor(async () => (await agentRecord(agent)).ready === false, {
+      timeoutMs: 10_000,
+      intervalMs: 10,
+      what: "the relay to show the agent not ready",
+    });
+    console.log(`claude SIGKILL → relay shows not ready: ${Math.round(performance.now() - killedAt)} ms`);
+    const asked = await modelSawMessage(m.id, 45_000);
+    const newPid = await claudePanePid(agent);
+    expect(newPid).not.toBe(pid);
+    await claudeIdleSince(agent, asked.at);
+    // Exactly once: the next turn's conversation holds the message one time.
+    const next = await send(agent, "FOLLOW-UP after the kill");
+    const later = await modelSawMessage(next.id, 30_000);
+    expect(later.allText.split(token).length - 1).toBe(1);
+    expect((await agentMeta(agent)).ambiguousDeliveries ?? []).not.toContain(m.id);
+    await claudeIdleSince(agent, later.at);
+    await stopAndExpectNothingLeft(agent, child);
+  });
+
+  test("without credentials, Claude is reported needs-input (auth) and messages stay unread, never reaching it", async () => {
+    const agent = createClaudeAgentHome("claude-e2e-noauth");
+    agents.push(agent);
+    const token = await relay.mintToken(agent.agentId);
+    // Waiting before the start: the runner's start-up reads it, and would deliver it at once if it could.
+    const before = await send(agent, "NOAUTH sent before the start");
+    const child = await startClaudeRunner({
+      relay,
+      fake,
+      agent,
+      token,
+      monitor: "off",
+      env: { ANTHROPIC_API_KEY: "" },
+    });
+    children.push(child);
+    const record = await waitFor(
+      async () => {
+        const r = await agentRecord(agent);
+        return r.semanticStatus === "needs-input" && r;
+      },
+      { what: "needs-input on the relay" },
+    );
+    expect(record.meta.conditionReason).toMatch(/^auth: Claude Code has no credentials/);
+    const after = await send(agent, "NOAUTH sent while up");
+    await stopAndExpectNothingLeft(agent, child);
+    const unread = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}/unread`)).body
+      .messages as { id: number }[];
+    expect(unread.map((x) => x.id)).toEqual([before.id, after.id]);
+    for (const m of [before, after])
+      expect(fake.requestsContaining(`[relay message #${m.id} from tester]`)).toEqual([]);
+  });
+
+  test("a 401 from the model holds further messages unread (auth reason on the relay) until a turn succeeds again", async () => {
+    const { agent, child } = await run("off", "claude-e2e-401");
+    const bad = await send(agent, "this one hits FAIL:401 at the model");
+    await modelSawMessage(bad.id);
+    const record = await waitFor(
+      async () => {
+        const r = await agentRecord(agent);
+        return (
+          typeof r.meta?.conditionReason === "string" && r.meta.conditionReason.startsWith("auth: ") && r
+        );
+      },
+      { what: "the auth reason on the relay" },
+    );
+    expect(record.semanticStatus).toBe("error");
+    const held = await send(agent, "HELD while the key is refused");
+    const unread = async () =>
+      (
+        (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}/unread`)).body.messages as {
+          id: number;
+        }[]
+      ).map((x) => x.id);
+    expect(await unread()).toEqual([held.id]);
+    // A person fixes the login and types in the session: the turn starts, the hold lifts, the message goes in.
+    const meta = await agentMeta(agent);
+    await runTmux(meta.tmuxSocket, ["send-keys", "-t", `=${meta.tmuxSession}:`, "-l", "hello again"]);
+    await runTmux(meta.tmuxSocket, ["send-keys", "-t", `=${meta.tmuxSession}:`, "Enter"]);
+    const req = await modelSawMessage(held.id, 30_000);
+    await claudeIdleSince(agent, req.at);
+    expect(await unread()).toEqual([]);
+    await stopAndExpectNothingLeft(agent, child);
+  });
+
   test("a permission request is answered from the relay: approve runs the tool, deny does not", async () => {
     const { agent, child } = await run("on");
     const approvedMarker = join(agent.cwd, "approved-marker");

@@ -15,7 +15,13 @@ import {
   reapCodexLeftovers,
   startCodexRunner,
 } from "../support/codex-runner.ts";
-import { type FakeResponsesApi, shell, startFakeResponsesApi, text } from "../support/fake-responses-api.ts";
+import {
+  type FakeResponsesApi,
+  http401,
+  shell,
+  startFakeResponsesApi,
+  text,
+} from "../support/fake-responses-api.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { createTmuxSandbox, type TmuxSandbox } from "../support/tmux-sandbox.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -185,6 +191,54 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     await waitFor(() => fake.requestsFor("PLEASE-REPLY").length >= 3, { what: "the last model request" });
     await idle(agent);
     await stopAndExpectNothingLeft(agent, child);
+  });
+
+  test("without credentials, Codex is reported needs-input (auth) and messages stay unread instead of a turn that retries for minutes", async () => {
+    const agent = await newAgent("codex-e2e-noauth");
+    const token = await relay.mintToken(agent.agentId);
+    // Waiting before the start: the runner's start-up reads it, and would deliver it at once if it could.
+    const before = await send(agent, "NOAUTH-CODEX sent before the start");
+    const child = await startCodexRunner({ relay, fake, agent, token, env: { OPENAI_API_KEY: "" } });
+    children.push(child);
+    const record = await waitFor(
+      async () => {
+        const r = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`)).body;
+        return r.semanticStatus === "needs-input" && r;
+      },
+      { what: "needs-input on the relay" },
+    );
+    expect(record.meta.conditionReason).toMatch(/^auth: Codex has no credentials: OPENAI_API_KEY is not set/);
+    const after = await send(agent, "NOAUTH-CODEX sent while up");
+    await stopAndExpectNothingLeft(agent, child);
+    const unread = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}/unread`)).body
+      .messages as { id: number }[];
+    expect(unread.map((x) => x.id)).toEqual([before.id, after.id]);
+    expect(fake.requestsFor("NOAUTH-CODEX")).toEqual([]);
+  });
+
+  test("a 401 from the model holds further messages unread, with the auth reason on the relay", async () => {
+    const agent = await newAgent("codex-e2e-401");
+    const child = await run(agent);
+    fake.script("FAIL-401-CODEX", [http401()]);
+    const bad = await send(agent, "FAIL-401-CODEX refused key");
+    await modelSaw("FAIL-401-CODEX");
+    const record = await waitFor(
+      async () => {
+        const r = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`)).body;
+        return (
+          typeof r.meta?.conditionReason === "string" && r.meta.conditionReason.startsWith("auth: ") && r
+        );
+      },
+      { timeoutMs: 30_000, what: "the auth reason on the relay" },
+    );
+    expect(record.semanticStatus).toBe("error");
+    const held = await send(agent, "HELD-CODEX while the key is refused");
+    await stopAndExpectNothingLeft(agent, child);
+    const unread = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}/unread`)).body
+      .messages as { id: number }[];
+    expect(unread.map((x) => x.id)).toEqual([held.id]);
+    expect(unread.map((x) => x.id)).not.toContain(bad.id);
+    expect(fake.requestsFor("HELD-CODEX")).toEqual([]);
   });
 
   test("a task-linked message ends with the task done", async () => {

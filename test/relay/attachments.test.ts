@@ -1,4 +1,8 @@
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 
 let t: TestRelay;
@@ -65,6 +69,16 @@ describe("attachments", () => {
     expect((await upload("abc", "mimeType=text/plain")).status).toBe(400);
   });
 
+  test("a mime type that is not a valid Content-Type (line break, non-ASCII) is refused at upload with 400", async () => {
+    for (const bad of ["text/plain\r\nx-evil: 1", "\u2603", "text", "a/b\u0000"]) {
+      const res = await upload("abc", `name=a.txt&mimeType=${encodeURIComponent(bad)}`);
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain("mimeType");
+    }
+    const ok = await upload("abc", `name=a.txt&mimeType=${encodeURIComponent("text/plain; charset=utf-8")}`);
+    expect(ok.status).toBe(200);
+  });
+
   test("an upload over the cap is 413, whether declared by Content-Length or streamed chunked", async () => {
     expect((await upload(new Uint8Array(2048), "name=big")).status).toBe(413);
     let n = 0;
@@ -80,5 +94,32 @@ describe("attachments", () => {
   test("an unknown attachment is 404 and no token is 401", async () => {
     expect((await t.fetchAs(token, "/v1/attachments/nope")).status).toBe(404);
     expect((await upload("abc", "name=a", null)).status).toBe(401);
+  });
+});
+
+describe("attachments stored before mime types were checked", () => {
+  test("one whose stored mime type is not a valid header value still downloads, as application/octet-stream", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "att-legacy-"));
+    const dbPath = join(dir, "relay.db");
+    try {
+      const first = await startTestRelay({ dbPath });
+      await first.close();
+      const db = new Database(dbPath);
+      db.query(
+        "INSERT INTO attachments (id, name, mime_type, size, data, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ).run("legacy-1", "a.txt", "text/\u2603", 3, new TextEncoder().encode("abc"), "root", 1);
+      db.close();
+      const again = await startTestRelay({ dbPath });
+      try {
+        const got = await again.fetchAs(again.rootToken, "/v1/attachments/legacy-1");
+        expect(got.status).toBe(200);
+        expect(got.headers.get("content-type")).toBe("application/octet-stream");
+        expect(await got.text()).toBe("abc");
+      } finally {
+        await again.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -49,4 +49,14 @@ describe("ConfirmationTracker", () => {
     expect(s.ambiguous).toEqual([]);
     expect(s.clock.timerCount).toBe(0);
   });
+
+  test("a message whose provider exited before confirming is cancelled (it is delivered again), never reported ambiguous", async () => {
+    const s = setup();
+    s.tracker.written(9);
+    s.tracker.written(10);
+    s.tracker.cancel([9]);
+    await s.clock.advance(30_000);
+    expect(s.ambiguous).toEqual([10]);
+    expect(s.tracker.pending).toEqual([]);
+  });
 });

@@ -1,12 +1,14 @@
 // DeliveryQueue against the real test relay, delivering to an in-process recording adapter; time on a ManualClock.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Message } from "../../src/protocol/index.ts";
+import { HttpError } from "../../src/relay-client/errors.ts";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
 import {
   DeliveryQueue,
   type DeliveryQueueOptions,
   type DeliveryState,
 } from "../../src/runner/delivery-queue.ts";
+import { RunnerError } from "../../src/util/errors.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 import { gate, RecordingAdapter } from "../support/recording-adapter.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
@@ -50,11 +52,18 @@ function countingRelay(http: RelayHttpClient) {
     completeClaims: wrap("completeClaims"),
     markReadMany: wrap("markReadMany"),
     setTaskStatus: wrap("setTaskStatus"),
+    refuseMessage: wrap("refuseMessage"),
   } as QueueRelay;
   return { api, calls, fail };
 }
 
-async function setup(options: { canDeliver?: boolean } = {}) {
+async function setup(
+  options: {
+    canDeliver?: boolean;
+    attachments?: DeliveryQueueOptions["attachments"];
+    confirmsDelivery?: boolean;
+  } = {},
+) {
   const agentId = `dq-${++agentCounter}`;
   const http = new RelayHttpClient({ relayUrl: relay.url, token: await relay.mintToken(agentId) });
   const counted = countingRelay(http);
@@ -63,15 +72,18 @@ async function setup(options: { canDeliver?: boolean } = {}) {
   const { logger, records } = captureLogger();
   const states: [number, DeliveryState][] = [];
   const tasks: { taskId: number; messageId: number; claimHeld: boolean }[] = [];
+  const handed: [number, string][] = [];
   const flags = { canDeliver: options.canDeliver ?? true };
   const queue = new DeliveryQueue({
     agent: () => ({ agentId, tags: ["dq"], capabilities: [] }),
     relay: counted.api,
     deliver: (items, signal) => adapter.deliver(items, signal),
     canDeliver: () => flags.canDeliver,
-    attachments: async () => [],
+    confirmsDelivery: options.confirmsDelivery ?? true,
+    attachments: options.attachments ?? (async () => []),
     onStateChange: (id, s) => states.push([id, s]),
     onTaskDelivered: (taskId, m, claimHeld) => tasks.push({ taskId, messageId: m.id, claimHeld }),
+    onDelivered: (m, state) => handed.push([m.id, state]),
     clock,
     logger,
   });
@@ -83,11 +95,13 @@ async function setup(options: { canDeliver?: boolean } = {}) {
     http,
     calls: counted.calls,
     fail: counted.fail,
+    api: counted.api,
     adapter,
     clock,
     records,
     states,
     tasks,
+    handed,
     flags,
     queue,
     send,
@@ -284,5 +298,130 @@ describe("DeliveryQueue", () => {
     await s.clock.advance(60_000);
     await s.queue.idle();
     expect(s.adapter.attempts).toBe(1);
+  });
+
+  test("a message whose task is unknown, cancelled or done is refused alone, with its reason visible to its sender; the rest flow", async () => {
+    const s = await setup({ canDeliver: false });
+    const cancelled = await root.createTask({ title: "cancelled before delivery" });
+    const done = await root.createTask({ title: "already done" });
+    const live = await root.createTask({ title: "live" });
+    const first = await s.send("before");
+    const unknown = await s.send("no such task", { payload: { taskId: 987_654 } });
+    const onCancelled = await s.send("cancelled", { claimable: true, payload: { taskId: cancelled.id } });
+    const onDone = await s.send("done", { payload: { taskId: done.id } });
+    const onLive = await s.send("live", { payload: { taskId: live.id } });
+    const last = await s.send("after");
+    await root.setTaskStatus(cancelled.id, { status: "cancelled", agentId: "sender" });
+    await root.setTaskStatus(done.id, { status: "done", agentId: "sender" });
+    for (const m of [first, unknown, onCancelled, onDone, onLive, last]) s.queue.offer(m);
+    s.flags.canDeliver = true;
+    s.queue.kick();
+    await s.queue.idle();
+    expect(s.adapter.deliveries, "the legit messages, in one batch, without retry").toEqual([
+      [first.id, onLive.id, last.id],
+    ]);
+    expect(s.clock.timerCount, "no retry scheduled").toBe(0);
+    expect(await s.unread(), "nothing left in the inbox, refused ones included").toEqual([]);
+    const receipt = async (id: number) =>
+      (await relay.call(relay.rootToken, "GET", `/v1/messages/${id}`)).body.receipts;
+    expect(await receipt(unknown.id)).toEqual([
+      expect.objectContaining({
+        agentId: s.agentId,
+        state: "refused",
+        reason: expect.stringContaining("987654"),
+      }),
+    ]);
+    expect((await receipt(onCancelled.id))[0].reason).toContain("cancelled");
+    expect((await receipt(onDone.id))[0].reason).toContain("done");
+    expect(await receipt(onLive.id)).toBeUndefined();
+    expect((await root.getMessage(onCancelled.id)).claimedBy, "its claim was given back").toBeUndefined();
+    // Listed again (a restart, an unread re-read): still not delivered.
+    expect(s.queue.offer(unknown)).toBe(false);
+  });
+
+  test("a task this agent may not update (403) does not refuse its message: it is delivered, the task left alone", async () => {
+    const s = await setup();
+    const task = await root.createTask({ title: "someone else's" });
+    s.api.setTaskStatus = async () => {
+      throw new HttpError(403, "forbidden", "not your task", `POST /v1/tasks/${task.id}/status`);
+    };
+    const m = await s.send("work on it", { claimable: true, payload: { taskId: task.id } });
+    s.queue.offer(m);
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[m.id]]);
+    expect(s.tasks, "not tracked").toEqual([]);
+    expect(s.calls.refuseMessage).toBeUndefined();
+    expect(
+      (await root.getMessage(m.id)).claimCompletedAt,
+      "settled like a plain claimable message",
+    ).toBeDefined();
+    expect((await root.getTask(task.id)).status).toBe("open");
+  });
+
+  test("an attachment that cannot be fetched for good refuses its message alone; a transient failure retries the batch", async () => {
+    let transient = 1;
+    const s = await setup({
+      attachments: async (m) => {
+        if (m.body === "poison") throw new RunnerError("DELIVERY_FAILED", "attachment x is over the cap");
+        if (m.body === "flaky" && transient-- > 0) throw new Error("socket hang up");
+        return [];
+      },
+    });
+    const poison = await s.send("poison");
+    const flaky = await s.send("flaky");
+    s.queue.offer(poison);
+    s.queue.offer(flaky);
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([]);
+    await s.clock.advance(500);
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[flaky.id]]);
+    expect(s.calls.refuseMessage).toBe(1);
+    expect(await s.unread()).toEqual([]);
+  });
+
+  test("messages written to a provider that then exited unconfirmed are delivered again to the next session, once; confirmed ones are not", async () => {
+    const s = await setup();
+    const seen = await s.send("seen by the model");
+    s.queue.offer(seen);
+    await s.queue.idle();
+    s.queue.forgetWritten(seen.id);
+    const lost = await s.send("written into a dying session");
+    s.queue.offer(lost);
+    await s.queue.idle();
+    // A delivery under way when the provider exits answers `written` afterwards: it goes to the next session too.
+    const hold = gate();
+    s.adapter.gate = hold.promise;
+    const inFlight = await s.send("in flight at the exit");
+    s.queue.offer(inFlight);
+    await waitFor(() => s.adapter.attempts === 3, { what: "the third delivery to be under way" });
+    s.flags.canDeliver = false;
+    expect(s.queue.providerExited()).toEqual([lost.id]);
+    hold.open();
+    s.adapter.gate = undefined;
+    await s.queue.idle();
+    expect(s.queue.pendingCount, "both wait for the next provider session").toBe(2);
+    expect(s.handed.map(([id]) => id)).toEqual([seen.id, lost.id]);
+    s.flags.canDeliver = true;
+    s.queue.kick();
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[seen.id], [lost.id], [inFlight.id], [lost.id, inFlight.id]]);
+    expect(s.handed.map(([id]) => id)).toEqual([seen.id, lost.id, lost.id, inFlight.id]);
+    expect(await s.unread()).toEqual([]);
+    // Confirmed by the new session: another exit re-delivers nothing.
+    s.queue.forgetWritten(lost.id);
+    s.queue.forgetWritten(inFlight.id);
+    expect(s.queue.providerExited()).toEqual([]);
+  });
+
+  test("with a provider that cannot confirm (a terminal command), written is final: nothing is re-delivered after an exit", async () => {
+    const s = await setup({ confirmsDelivery: false });
+    const m = await s.send("written");
+    s.queue.offer(m);
+    await s.queue.idle();
+    expect(s.queue.providerExited()).toEqual([]);
+    s.queue.kick();
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[m.id]]);
   });
 });

@@ -46,6 +46,8 @@ export interface StartClaudeRunnerOptions {
   /** "on": the adapter's default (relay monitor armed); "off": AGENT_RELAY_CLAUDE_MONITOR=off, the paste path. */
   monitor: "on" | "off";
   extraArgs?: string[];
+  /** Environment on top of the harness's own (e.g. ANTHROPIC_API_KEY: "" for a Claude without credentials). */
+  env?: Record<string, string>;
 }
 
 /** Start the CLI and resolve once it says the agent is up (Claude at its prompt, SessionStart seen). */
@@ -78,6 +80,7 @@ export async function startClaudeRunner(o: StartClaudeRunnerOptions): Promise<Cl
       DISABLE_AUTOUPDATER: "1",
       AGENT_RELAY_CLAUDE_MONITOR: o.monitor,
       AGENT_RELAY_LOG_LEVEL: process.env.CLAUDE_E2E_LOG ?? "warn",
+      ...o.env,
     },
   );
   const child: ClaudeRunnerChild = {

@@ -44,6 +44,8 @@ export interface StartCodexRunnerOptions {
   agent: CodexAgentHome;
   token: string;
   extraArgs?: string[];
+  /** Environment on top of the harness's own (e.g. OPENAI_API_KEY: "" for a Codex without credentials). */
+  env?: Record<string, string>;
 }
 
 /** Start the CLI and resolve once it says the agent is up (Codex ready, thread open). */
@@ -74,6 +76,7 @@ export async function startCodexRunner(o: StartCodexRunnerOptions): Promise<Code
       HOME: agent.home,
       OPENAI_API_KEY: "test-key",
       AGENT_RELAY_LOG_LEVEL: process.env.CODEX_E2E_LOG ?? "warn",
+      ...o.env,
     },
   );
   const child: CodexRunnerChild = {

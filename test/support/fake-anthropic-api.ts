@@ -201,7 +201,14 @@ export class FakeAnthropicApi {
   }
 
   private error(status: number, message?: string): Response {
-    const type = status === 429 ? "rate_limit_error" : status >= 500 ? "api_error" : "invalid_request_error";
+    const type =
+      status === 429
+        ? "rate_limit_error"
+        : status === 401
+          ? "authentication_error"
+          : status >= 500
+            ? "api_error"
+            : "invalid_request_error";
     return Response.json(
       { type: "error", error: { type, message: message ?? `scripted ${status}` } },
       // No retries: a test wants the failure to surface at once, not after Claude's backoff.

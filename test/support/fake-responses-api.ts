@@ -24,6 +24,8 @@ export type FakeStep =
   | { kind: "patch"; file: string; content: string }
   /** Answer with HTTP 500. */
   | { kind: "http500"; message?: string }
+  /** Answer with HTTP 401 (a refused API key). */
+  | { kind: "http401" }
   /** Stream a `response.failed` event. */
   | { kind: "failed"; message: string };
 
@@ -45,6 +47,7 @@ export const shell = (
 });
 export const patch = (file: string, content: string): FakeStep => ({ kind: "patch", file, content });
 export const http500 = (message?: string): FakeStep => ({ kind: "http500", message });
+export const http401 = (): FakeStep => ({ kind: "http401" });
 export const failed = (message: string): FakeStep => ({ kind: "failed", message });
 
 export interface RecordedRequest {
@@ -283,6 +286,18 @@ export async function startFakeResponsesApi(): Promise<FakeResponsesApi> {
         return Response.json(
           { error: { message: step.message ?? "fake internal error", type: "server_error" } },
           { status: 500 },
+        );
+      }
+      if (step.kind === "http401") {
+        return Response.json(
+          {
+            error: {
+              message: "Incorrect API key provided",
+              type: "invalid_request_error",
+              code: "invalid_api_key",
+            },
+          },
+          { status: 401 },
         );
       }
       const frames = framesFor(step, body, wait);

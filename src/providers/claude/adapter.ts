@@ -29,9 +29,13 @@ import type { Tmux } from "../tmux/index.ts";
 import { prepareClaudeConfigDir } from "./config-dir.ts";
 import { DeliveryConfirmer } from "./confirm.ts";
 import { contextWindowOf, lastContextUsage } from "./context-usage.ts";
+import { claudeCredentialProblem } from "./credentials.ts";
+import { watchPidExit } from "./exit-watch.ts";
 import { formatDeliveriesForPaste, formatMonitorLine } from "./format.ts";
 import { buildClaudeLaunch, launcherArgv } from "./launch.ts";
 import { MonitorEventBudget } from "./monitor-budget.ts";
+import { MONITOR_CONNECT_WAIT_MS, MonitorPresence } from "./monitor-presence.ts";
+import { waitForClaudePrompt } from "./readiness.ts";
 import { findTranscript, transcriptHasConversation } from "./session-file.ts";
 import { ClaudeTerminal } from "./terminal.ts";
 
@@ -66,6 +70,8 @@ export interface ClaudeAdapterOptions {
   extraArgs?: readonly string[];
   /** Claude's session id from a previous runner run, resumed when the first spawn asks to resume. */
   resumeSessionId?: string;
+  /** With the monitor armed, how long a spawn waits for it to connect before reporting ready (default 10 s). */
+  monitorWaitMs?: number;
   /** Spawn fails (PROVIDER_NOT_READY) when Claude is not at its prompt by then (default 30 s). */
   readyTimeoutMs?: number;
   /** How long deliver() waits for the model to see a message before answering `written` (default 5 s). */
@@ -103,7 +109,9 @@ export class ClaudeAdapter implements ProviderAdapter {
   private transcriptPath: string | undefined;
   private model: string | undefined;
   private lastUsedTokens: number | undefined;
-  private monitors = 0;
+  private readonly monitor: MonitorPresence;
+  /** Cleanup after an exit, still under way: the next spawn waits for it (it kills the tmux session by name). */
+  private cleanup: Promise<void> | undefined;
   /** Per hooks: a turn is running (UserPromptSubmit seen, no Stop/StopFailure yet). */
   private hookBusy = false;
   private permissionOpen = false;
@@ -118,6 +126,7 @@ export class ClaudeAdapter implements ProviderAdapter {
     this.clock = o.clock ?? systemClock;
     this.log = o.logger ?? silentLogger();
     this.monitorBudget = new MonitorEventBudget(this.clock);
+    this.monitor = new MonitorPresence(this.clock);
     this.claudeSessionId = o.resumeSessionId;
     this.confirmer = new DeliveryConfirmer(this.clock, (messageId) =>
       this.emit({ type: "delivery.confirmed", messageId }),
@@ -130,7 +139,7 @@ export class ClaudeAdapter implements ProviderAdapter {
 
   /** Which path the next delivery takes. */
   get deliveryPath(): "monitor" | "paste" {
-    return this.monitors > 0 && this.o.publishToMonitor ? "monitor" : "paste";
+    return this.monitor.connected && this.o.publishToMonitor ? "monitor" : "paste";
   }
 
   /** The runner's control server: raw hook events in, monitor lines out (the wiring the file comment describes). */
@@ -143,7 +152,7 @@ export class ClaudeAdapter implements ProviderAdapter {
   /** Feed every control-server event here (see the file comment). */
   handleControlEvent(event: ControlEvent): void {
     if (event.type === "monitor.connected" || event.type === "monitor.disconnected") {
-      this.monitors = event.monitors;
+      this.monitor.set(event.monitors);
       return;
     }
     if (event.type !== "hook.received" || event.providerSessionId !== this.providerSessionId) return;
@@ -197,7 +206,7 @@ export class ClaudeAdapter implements ProviderAdapter {
     this.sessionStartSeen = false;
     this.hookBusy = false;
     this.permissionOpen = false;
-    this.monitors = 0;
+    this.monitor.set(0);
     // Resume only what Claude can reopen; otherwise start a fresh conversation rather than fail the restart.
     // A restarted runner knows the session id but not yet its transcript: look it up in the config dir.
     if (ctx.resume && this.claudeSessionId && !this.transcriptPath) {
@@ -233,6 +242,8 @@ export class ClaudeAdapter implements ProviderAdapter {
         extraArgs: this.o.extraArgs ? [...this.o.extraArgs] : undefined,
         isRoot: process.getuid?.() === 0,
       });
+      const authProblem = claudeCredentialProblem({ ...process.env, ...launch.env }, prepared.dir);
+      await this.cleanup;
       await this.o.tmux.killSession(this.o.sessionName);
       const pane = await this.o.tmux.newSession({
         name: this.o.sessionName,
@@ -243,9 +254,33 @@ export class ClaudeAdapter implements ProviderAdapter {
       });
       this.terminal = new ClaudeTerminal(this.o.tmux, pane, prepared.sessionsDir, this.clock);
       this.log.info({ session: this.o.sessionName, pid: pane.pid, resume }, "claude started in tmux");
-      await this.waitUntilReady(ctx.signal);
+      await waitForClaudePrompt(
+        {
+          terminal: this.terminal,
+          clock: this.clock,
+          timeoutMs: this.o.readyTimeoutMs ?? 30_000,
+          needHook: this.o.hooksWired ?? true,
+          sessionStartSeen: () => this.sessionStartSeen,
+          onDialog: (screen) =>
+            this.emit(
+              screen === undefined
+                ? { type: "input.resolved" }
+                : { type: "needs-input", reason: "unexpected dialog during start-up", screen },
+            ),
+        },
+        ctx.signal,
+      );
+      // Ready means ready for the preferred path: the first message after it goes through the monitor.
+      if (armMonitor && this.o.publishToMonitor)
+        await this.monitor.awaitConnect(
+          this.o.monitorWaitMs ?? MONITOR_CONNECT_WAIT_MS,
+          ctx.signal,
+          this.log,
+        );
       this.state = "ready";
       this.watch();
+      // Started anyway, so a person can log in inside the session; until then the runner holds deliveries.
+      if (authProblem) this.emit({ type: "needs-input", reason: authProblem });
       return { nativeSessionId: claudeSessionId, pid: pane.pid };
     } catch (e) {
       this.state = "exited";
@@ -255,49 +290,19 @@ export class ClaudeAdapter implements ProviderAdapter {
     }
   }
 
-  /** The gate: SessionStart seen (when hooks are wired) and the idle prompt on screen, before the deadline. */
-  private async waitUntilReady(signal: AbortSignal): Promise<void> {
-    const terminal = this.terminal as ClaudeTerminal;
-    const deadline = this.clock.now() + (this.o.readyTimeoutMs ?? 30_000);
-    const needHook = this.o.hooksWired ?? true;
-    let reportedDialog = false;
-    for (;;) {
-      if (signal.aborted) throw new RunnerError("ABORTED", "spawn aborted", { cause: signal.reason });
-      const snap = await terminal.snapshot();
-      if (snap.exited) {
-        throw new RunnerError("PROVIDER_SPAWN_FAILED", `claude exited during start-up:\n${snap.summary}`);
-      }
-      if (snap.screen === "dialog" || snap.screen === "permission") {
-        if (!reportedDialog) {
-          reportedDialog = true;
-          this.emit({
-            type: "needs-input",
-            reason: "unexpected dialog during start-up",
-            screen: snap.summary,
-          });
-        }
-      } else if (snap.screen === "ready" && (this.sessionStartSeen || !needHook)) {
-        if (reportedDialog) this.emit({ type: "input.resolved" });
-        return;
-      }
-      if (this.clock.now() >= deadline) {
-        const why = snap.screen === "dialog" ? "a dialog is waiting for input" : `screen is ${snap.screen}`;
-        const hook = needHook && !this.sessionStartSeen ? ", no SessionStart hook" : "";
-        throw new RunnerError(
-          "PROVIDER_NOT_READY",
-          `claude not ready in time (${why}${hook}):\n${snap.summary}`,
-        );
-      }
-      await sleep(this.clock, 100, signal);
-    }
-  }
-
   /** Background watch: exit detection, and busy → idle without a Stop hook (Esc, declined permission). */
   private watch(): void {
     const abort = new AbortController();
     this.watchAbort = abort;
     const terminal = this.terminal as ClaudeTerminal;
     const providerSessionId = this.providerSessionId;
+    // Death is noticed within ~50 ms (the relay shows not-ready at once); the slower tick below is the fallback.
+    watchPidExit(terminal.pane.pid, this.clock, abort.signal, () => {
+      void terminal
+        .paneStatus()
+        .catch(() => undefined)
+        .then((s) => this.onExited(s?.state === "dead" ? s.exitCode : null, providerSessionId));
+    });
     void (async () => {
       let idleSince: number | undefined;
       let ticks = 0;
@@ -347,7 +352,10 @@ export class ClaudeAdapter implements ProviderAdapter {
     const stopping = this.state === "stopping";
     this.state = "exited";
     this.log.info({ exitCode, stopping }, "claude exited");
-    await this.killEverything().catch((e) => this.log.warn({ err: e }, "cleanup after claude exit failed"));
+    // Report the exit first (the runner shows the agent not ready at once); the next spawn waits for the cleanup.
+    this.cleanup = this.killEverything().catch((e) =>
+      this.log.warn({ err: e }, "cleanup after claude exit failed"),
+    );
     this.emit({ type: "exited", exitCode, signal: exitCode === null ? "unknown" : null });
   }
 
@@ -550,7 +558,7 @@ export class ClaudeAdapter implements ProviderAdapter {
       tmuxSocket: this.o.tmux.socket,
       claudeSessionId: this.claudeSessionId,
       deliveryPath: this.deliveryPath,
-      monitorConnected: this.monitors > 0,
+      monitorConnected: this.monitor.connected,
       contextUsedTokens: this.lastUsedTokens,
       lifecycle: this.state,
     };

@@ -16,6 +16,7 @@ import {
 } from "../adapter.ts";
 import { composeRelayInstructions } from "../relay-instructions.ts";
 import { codexAttachSpec } from "./attach.ts";
+import { codexCredentialProblem } from "./credentials.ts";
 import { formatDeliveries, formatSystemNote } from "./format.ts";
 import { type ApprovalMode, type CodexModelProvider, prepareCodexHome } from "./home.ts";
 import { launchAppServer } from "./launch.ts";
@@ -132,6 +133,8 @@ export class CodexAdapter implements ProviderAdapter {
         authJsonFrom: this.options.authJsonFrom,
         skillsDir: this.options.skillsDir,
       });
+      const env = { ...process.env, ...ctx.env };
+      const authProblem = codexCredentialProblem(env, this.options.codexHome, this.options.modelProvider);
       const launched = await launchAppServer({
         binary: this.binary,
         codexHome: this.options.codexHome,
@@ -162,6 +165,8 @@ export class CodexAdapter implements ProviderAdapter {
       const live: Live = { providerSessionId, proc, rpc, session, cwd: ctx.cwd };
       this.state = { kind: "running", live };
       this.watch(live);
+      // Without credentials every turn would retry the model for minutes: report it, and the runner holds messages.
+      if (authProblem) emit({ type: "needs-input", reason: authProblem });
       this.logger.info(
         { threadId: opened.threadId, resumed: opened.resumed, pid: proc.pid },
         "codex thread ready",

@@ -1,6 +1,6 @@
 // HTTP handlers for attachments: raw-byte upload under a size cap, and download with the stored content type.
 import { nanoid } from "nanoid";
-import { AttachmentQuery } from "../../protocol/index.ts";
+import { AttachmentQuery, MimeType } from "../../protocol/index.ts";
 import { actingAgent } from "../auth/authenticate.ts";
 import { parseWith, queryOf, readBytes } from "./body.ts";
 import type { Handler } from "./context.ts";
@@ -35,7 +35,11 @@ export const downloadAttachment: Handler = (req, { relay, principal }) => {
     throw forbidden(`this token's agent may not read attachment '${id}'`);
   const found = relay.store.attachments.content(id);
   if (!found) throw notFound(`attachment '${id}'`);
+  // A type stored before uploads were checked may not be a valid header value: serve the bytes anyway.
+  const contentType = MimeType.safeParse(found.mimeType).success
+    ? found.mimeType
+    : "application/octet-stream";
   return new Response(found.data, {
-    headers: { "content-type": found.mimeType, "x-attachment-name": encodeURIComponent(found.name) },
+    headers: { "content-type": contentType, "x-attachment-name": encodeURIComponent(found.name) },
   });
 };

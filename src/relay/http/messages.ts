@@ -63,7 +63,8 @@ export const sendMessage: Handler = async (req, call) => {
 export const getMessage: Handler = (req, { relay, principal }) => {
   const message = requireMessage(relay, messageId(req));
   if (!mayReadMessage(relay, principal, message)) throw unreadable(message.id);
-  return Response.json(message);
+  const receipts = relay.store.receipts.forMessage(message.id);
+  return Response.json(receipts.length > 0 ? { ...message, receipts } : message);
 };
 
 /**

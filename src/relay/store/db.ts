@@ -161,6 +161,18 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS attachments_by_created ON attachments (created_at);
   CREATE INDEX IF NOT EXISTS messages_by_created ON messages (created_at);
   `,
+  // v5: delivery receipts, one row per (message, recipient agent) with its latest state. The first state is
+  // `refused` (the agent can never deliver the message); later states share the table.
+  `
+  CREATE TABLE message_receipts (
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    agent_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (message_id, agent_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Thrown when the database cannot be opened; the message names the file and says what is wrong with it. */

@@ -6,6 +6,7 @@ import { ClaimStore } from "./claims.ts";
 import { CommandStore } from "./commands.ts";
 import { openDatabase } from "./db.ts";
 import { MessageStore } from "./messages.ts";
+import { ReceiptStore } from "./receipts.ts";
 import { TaskStore } from "./tasks.ts";
 import { TokenStore } from "./tokens.ts";
 
@@ -18,6 +19,7 @@ export interface Store {
   commands: CommandStore;
   tokens: TokenStore;
   attachments: AttachmentStore;
+  receipts: ReceiptStore;
   close(): void;
 }
 
@@ -32,6 +34,7 @@ export function openStore(path: string, options: { durable?: boolean } = {}): St
     commands: new CommandStore(db),
     tokens: new TokenStore(db),
     attachments: new AttachmentStore(db),
+    receipts: new ReceiptStore(db),
     close: () => db.close(),
   };
 }

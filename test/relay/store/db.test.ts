@@ -11,12 +11,12 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** Takes the v3 and v4 additions out of today's schema. */
+/** Takes the v3, v4 and v5 additions out of today's schema. */
 const V3_UNDO = `DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
   DROP TABLE agent_origins; DROP INDEX attachments_by_uploader; DROP INDEX attachments_by_created;
-  DROP INDEX messages_by_created`;
+  DROP INDEX messages_by_created; DROP TABLE message_receipts`;
 
-/** A database file in the v1 schema: today's schema with the v2, v3 and v4 additions taken out again. */
+/** A database file in the v1 schema: today's schema with the v2 to v5 additions taken out again. */
 function v1Database(): string {
   dir = mkdtempSync(join(tmpdir(), "relay-db-"));
   const path = join(dir, "relay.db");
@@ -34,10 +34,10 @@ function v1Database(): string {
 }
 
 describe("openDatabase migrations", () => {
-  test("v1 → v2 keeps attachments without an uploader and backfills which messages reference them", () => {
+  test("v1 → v2 (and on) keeps attachments without an uploader and backfills which messages reference them", () => {
     const db = openDatabase(v1Database());
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 4 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 5 });
       expect(db.query("SELECT id, uploaded_by FROM attachments").all()).toEqual([
         { id: "att-1", uploaded_by: null },
       ]);
@@ -62,7 +62,7 @@ describe("openDatabase migrations", () => {
     old.close();
     const db = openDatabase(path);
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 4 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 5 });
       expect(db.query("SELECT * FROM agent_origins").all()).toEqual([
         { id: "old-agent", first_registered_at: 5, last_message_id: 0 },
       ]);

@@ -1,0 +1,61 @@
+// Delivery receipts: one row per (message, recipient agent) with its latest state; today only `refused`.
+import type { Database, Statement } from "bun:sqlite";
+import type { Receipt, ReceiptState } from "../../protocol/index.ts";
+
+interface ReceiptRow {
+  agent_id: string;
+  state: ReceiptState;
+  reason: string | null;
+  at: number;
+}
+
+export class ReceiptStore {
+  private readonly refuseStmt: Statement<unknown, [Record<string, string | number>]>;
+  private readonly readStmt: Statement<unknown, [Record<string, string | number>]>;
+  private readonly releaseStmt: Statement<unknown, [Record<string, string | number>]>;
+  private readonly forMessageStmt: Statement<ReceiptRow, [number]>;
+  private readonly refuseTx: (id: number, agent: string, reason: string, now: number) => void;
+
+  constructor(db: Database) {
+    // A refusal is final: refusing again keeps the first reason and time.
+    this.refuseStmt = db.query(
+      `INSERT INTO message_receipts (message_id, agent_id, state, reason, at)
+       VALUES (:id, :agent, 'refused', :reason, :now)
+       ON CONFLICT (message_id, agent_id) DO UPDATE SET state = 'refused', reason = :reason, at = :now
+       WHERE state != 'refused'`,
+    );
+    this.readStmt = db.query(
+      "INSERT OR IGNORE INTO message_reads (message_id, agent_id, at) VALUES (:id, :agent, :now)",
+    );
+    this.releaseStmt = db.query(
+      `UPDATE messages SET claimed_by = NULL, claim_expires_at = NULL
+       WHERE id = :id AND claimed_by = :agent AND completed_at IS NULL`,
+    );
+    this.forMessageStmt = db.query(
+      "SELECT agent_id, state, reason, at FROM message_receipts WHERE message_id = ? ORDER BY at, agent_id",
+    );
+    this.refuseTx = db.transaction((id: number, agent: string, reason: string, now: number) => {
+      this.refuseStmt.run({ id, agent, reason, now });
+      this.readStmt.run({ id, agent, now });
+      this.releaseStmt.run({ id, agent });
+    });
+  }
+
+  /**
+   * The agent can never deliver the message: store the refusal, mark the message read for that agent (so its
+   * inbox never lists it again) and give back its claim (another agent may be able to take it). One transaction.
+   * The caller checks the message exists.
+   */
+  refuse(messageId: number, agentId: string, reason: string, now: number): void {
+    this.refuseTx(messageId, agentId, reason, now);
+  }
+
+  forMessage(messageId: number): Receipt[] {
+    return this.forMessageStmt.all(messageId).map((r) => ({
+      agentId: r.agent_id,
+      state: r.state,
+      ...(r.reason !== null ? { reason: r.reason } : {}),
+      at: r.at,
+    }));
+  }
+}

@@ -8,12 +8,13 @@ import type { ProviderAdapter } from "../providers/adapter.ts";
 import { createAdapter, tmuxNamesFor } from "../providers/factory.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { AgentRunner } from "../runner/agent-runner.ts";
-import { resolveRelayTarget } from "../runner/relay-target.ts";
+import { DEFAULT_START_TIMEOUT_MS, resolveRelayTarget } from "../runner/relay-target.ts";
 import { SessionStore } from "../runner/session-store.ts";
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger, type Logger } from "../util/logger.ts";
 import { attachTerminal } from "./attach.ts";
+import { onStopSignals } from "./runner-signals.ts";
 
 /** The launcher in bin/, which the provider's skills call back into. */
 export const BIN_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/agent-relay-runner");
@@ -62,11 +63,28 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
 
   const { logger, file } = loggerFor(config);
   const say = (line: string) => process.stderr.write(`agent-relay-runner: ${line}\n`);
+  // A stop signal works from the first moment: during start-up it aborts the start, later it stops the runner.
+  const starting = new AbortController();
+  let runner: AgentRunner | undefined;
+  let stoppedBy: string | undefined;
+  onStopSignals((signal) => {
+    stoppedBy = signal;
+    say(`${signal}: stopping`);
+    starting.abort();
+    void runner?.stop({ code: 0, reason: signal, graceful: true, deregister: true });
+  }, say);
+  const budget = {
+    clock: systemClock,
+    deadline: Date.now() + (config.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS),
+    signal: starting.signal,
+    logger,
+  };
   let target: Awaited<ReturnType<typeof resolveRelayTarget>>;
   try {
-    target = await resolveRelayTarget(config, logger);
+    target = await resolveRelayTarget(config, logger, budget);
   } catch (e) {
-    say(errorMessage(e));
+    if (stoppedBy) return 0;
+    say(`could not start: ${errorMessage(e)}`);
     return isConfigError(e) ? 2 : 1;
   }
   if (target.embedded)
@@ -90,7 +108,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     await target.embedded?.stop();
     return isConfigError(e) ? 2 : 1;
   }
-  const runner = new AgentRunner({
+  runner = new AgentRunner({
     config,
     adapter,
     sessionStore,
@@ -100,21 +118,19 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     logger,
     cacheDir: join(defaultRelayDir(), "cache"),
     binPath: BIN_PATH,
+    connectTimeoutMs: Math.max(1_000, budget.deadline - Date.now()),
   });
-
-  const onSignal = (signal: string) => {
-    say(`${signal}: stopping`);
-    void runner.stop({ code: 0, reason: signal, graceful: true, deregister: true });
-  };
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  if (stoppedBy) {
+    await target.embedded?.stop();
+    return 0;
+  }
 
   try {
     await runner.start();
   } catch (e) {
-    say(`could not start: ${errorMessage(e)}`);
+    if (!stoppedBy) say(`could not start: ${errorMessage(e)}`);
     await target.embedded?.stop();
-    return 1;
+    return stoppedBy ? 0 : 1;
   }
   // The provider's own attach command when it has one (Codex: a TUI on the live thread), else the tmux session.
   const spec = runner.o.adapter.terminalAttachSpec();

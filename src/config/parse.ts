@@ -1,5 +1,5 @@
 // Parses argv + env into the frozen RunnerConfig: flags win over env, lists union, every value checked by its zod rule.
-import { realpathSync, statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { isAbsolute, relative, resolve } from "node:path";
 import { decodeJwt } from "jose/jwt/decode";
@@ -56,6 +56,13 @@ function fail(spec: OptionSpec, rule: string, ...got: [unknown?]): never {
 
 // Flags win for scalars (last flag wins); lists are the union of env and flags.
 function pickValue(spec: OptionSpec, fromFlags: string[] | undefined, env: Env): unknown {
+  if (spec.secret && fromFlags !== undefined) {
+    const file = RUNNER_OPTIONS.find((s) => s.key === spec.secret?.fileKey)!;
+    fail(
+      spec,
+      `refused on the command line, where every local user can read it (ps, /proc/<pid>/cmdline); set ${spec.env} or pass ${file.flag} <path>`,
+    );
+  }
   const envText = env[spec.env];
   const fromEnv = envText === undefined || envText === "" ? undefined : envText;
   let value: unknown;
@@ -167,6 +174,10 @@ function finish(picked: Record<string, unknown>, providerArgs: string[], deps: P
   }
   picked.agentId ??= picked.runnerId;
 
+  if (picked.tokenFile !== undefined) {
+    picked.tokenFile = resolve(base, picked.tokenFile as string);
+    picked.token = readSecretFile(specFor("tokenFile"), picked.tokenFile as string);
+  }
   if (typeof picked.token === "string") fillFromTokenClaims(picked, picked.token);
 
   const requestedTags = picked.requestedTags as string[];
@@ -187,6 +198,18 @@ function finish(picked: Record<string, unknown>, providerArgs: string[], deps: P
     throw new ConfigError(`${String(key)}: ${issue.message}`);
   }
   return deepFreeze(checked.data) as RunnerConfig;
+}
+
+/** A secret kept in a file: its content without surrounding whitespace; a missing or empty file is an error. */
+function readSecretFile(spec: OptionSpec, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8").trim();
+  } catch (e) {
+    fail(spec, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  if (text === "") fail(spec, `${path} is empty`);
+  return text;
 }
 
 function isDirectory(path: string): boolean {

@@ -66,6 +66,13 @@ export const RunnerConfigSchema = z.object({
   /** Absent: the runner starts the embedded relay in-process. */
   relayUrl: relayUrl.optional(),
   token: nonEmpty.optional(),
+  /** Read into `token` at parse time; kept so errors can name where the token came from. */
+  tokenFile: nonEmpty.optional(),
+  startTimeoutMs: z
+    .number()
+    .int({ error: "expected an integer >= 1000" })
+    .min(1_000, { error: "expected an integer >= 1000" })
+    .optional(),
   tokenJti: nonEmpty.optional(),
   tokenProfile: nonEmpty.optional(),
   tokenExpiresAt: epochSeconds.optional(),

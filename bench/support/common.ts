@@ -68,10 +68,10 @@ export const ROOT_TOKEN = "bench-root-token-0123456789abcdef";
 /** The relay CLI as its own process (so it has its own event loop, as in production). */
 export async function startRelayChild(o: { dbPath?: string; port?: number } = {}): Promise<RelayChild> {
   const dbPath = o.dbPath ?? join(mkdtempSync(join(tmpdir(), "relay-bench-")), "relay.db");
-  const proc = spawnRelayProcess(
-    ["--port", String(o.port ?? 0), "--db", dbPath, "--root-token", ROOT_TOKEN, "--log-level", "warn"],
-    { HOME: process.env.HOME ?? tmpdir() },
-  );
+  const proc = spawnRelayProcess(["--port", String(o.port ?? 0), "--db", dbPath, "--log-level", "warn"], {
+    HOME: process.env.HOME ?? tmpdir(),
+    AGENT_RELAY_ROOT_TOKEN: ROOT_TOKEN,
+  });
   const url = await proc.waitForUrl(15_000);
   return {
     url,

@@ -8,7 +8,9 @@ import type { ProviderAdapter } from "../providers/adapter.ts";
 import { createAdapter, tmuxNamesFor } from "../providers/factory.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { AgentRunner } from "../runner/agent-runner.ts";
+import { AgentLeftovers } from "../runner/orphans.ts";
 import { DEFAULT_START_TIMEOUT_MS, resolveRelayTarget } from "../runner/relay-target.ts";
+import { recordLeftovers, resumeTasks } from "../runner/restart-recovery.ts";
 import { SessionStore } from "../runner/session-store.ts";
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -94,6 +96,11 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   const stateDir = join(defaultRelayDir(), "agents", safeSegment(config.agentId));
   const sessionStore = new SessionStore(join(stateDir, "provider-session.json"), config.provider);
   const resumeSessionId = await sessionStore.load();
+  // A predecessor killed without a chance to stop (SIGKILL, crash) left its provider running: end it first.
+  const tmux = tmuxNamesFor(config);
+  const leftovers = new AgentLeftovers(join(stateDir, "runner-leftovers.json"), systemClock, logger);
+  const left = await leftovers.reclaim();
+  await leftovers.write({ tmuxSocket: tmux.socket, tmuxTmpdir: process.env.TMUX_TMPDIR, tasks: left.tasks });
   let adapter: ProviderAdapter;
   try {
     adapter = createAdapter(config, {
@@ -132,9 +139,10 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     await target.embedded?.stop();
     return stoppedBy ? 0 : 1;
   }
+  await resumeTasks(runner, left.tasks);
+  recordLeftovers(runner, leftovers, tmux.socket);
   // The provider's own attach command when it has one (Codex: a TUI on the live thread), else the tmux session.
   const spec = runner.o.adapter.terminalAttachSpec();
-  const tmux = tmuxNamesFor(config);
   const attach = spec
     ? spec.command.map(shellQuote).join(" ")
     : `tmux -L ${tmux.socket} attach -t ${tmux.session}`;
@@ -145,6 +153,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     void attachTerminal(runner, say);
   }
   const exit = await runner.done;
+  leftovers.remove();
   if (exit.code !== 0) say(`stopped: ${exit.reason}`);
   await target.embedded?.stop();
   return exit.code;

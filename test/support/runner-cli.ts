@@ -24,6 +24,10 @@ export interface CommandCliOptions {
   home?: string;
   /** The program the provider runs; default the echo-agent fixture. */
   command?: string[];
+  /** Default `cli-<agentId>`; the tmux socket is named after it. */
+  runnerId?: string;
+  /** Default true. */
+  headless?: boolean;
 }
 
 export interface CommandCli {
@@ -55,12 +59,12 @@ export function spawnCommandCli(o: CommandCliOptions): CommandCli {
   homes.add(home);
   const record = join(home, "record.jsonl");
   const tmuxEnv = { TMUX_TMPDIR: home };
-  const runnerId = `cli-${o.agentId}`;
+  const runnerId = o.runnerId ?? `cli-${o.agentId}`;
   const runner = spawnRunnerCli(
     [
       "--provider",
       "command",
-      "--headless",
+      ...((o.headless ?? true) ? ["--headless"] : []),
       "--agent-id",
       o.agentId,
       "--runner-id",

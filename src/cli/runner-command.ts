@@ -6,6 +6,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { isConfigError, parseRunnerCli, type RunnerConfig, renderHelp } from "../config/index.ts";
 import type { ProviderAdapter } from "../providers/adapter.ts";
 import { createAdapter, tmuxNamesFor } from "../providers/factory.ts";
+import { resolveIsolation } from "../providers/isolation.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { AgentRunner } from "../runner/agent-runner.ts";
 import { AgentLeftovers } from "../runner/orphans.ts";
@@ -101,14 +102,27 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   const leftovers = new AgentLeftovers(join(stateDir, "runner-leftovers.json"), systemClock, logger);
   const left = await leftovers.reclaim();
   await leftovers.write({ tmuxSocket: tmux.socket, tmuxTmpdir: process.env.TMUX_TMPDIR, tasks: left.tasks });
+  const cacheDir = join(defaultRelayDir(), "cache");
   let adapter: ProviderAdapter;
   try {
+    const isolation = resolveIsolation(
+      config.isolate,
+      {
+        relayDir: defaultRelayDir(),
+        agentHome: stateDir,
+        attachmentsDir: join(cacheDir, "attachments", config.agentId),
+        cwd: config.cwd,
+        env: process.env,
+      },
+      logger,
+    );
     adapter = createAdapter(config, {
       logger,
       clock: systemClock,
       stateDir,
       relayUrl: target.url,
       resumeSessionId,
+      isolation,
     });
   } catch (e) {
     say(errorMessage(e));
@@ -123,7 +137,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     relayUrl: target.url,
     credentials: target.credentials,
     logger,
-    cacheDir: join(defaultRelayDir(), "cache"),
+    cacheDir,
     binPath: BIN_PATH,
     connectTimeoutMs: Math.max(1_000, budget.deadline - Date.now()),
   });

@@ -1,6 +1,7 @@
-// Options about reaching the relay and guarding secrets: the token (env or file, never argv) and the start
-// deadline. Part of the one option table (RUNNER_OPTIONS in options.ts).
+// Options about reaching the relay and guarding secrets: the token (env or file, never argv), the start
+// deadline, and the provider's isolation. Part of the one option table (RUNNER_OPTIONS in options.ts).
 import type { OptionSpec } from "./options.ts";
+import { ISOLATE_MODES } from "./schema.ts";
 
 export const ACCESS_OPTIONS: readonly OptionSpec[] = [
   {
@@ -30,5 +31,15 @@ export const ACCESS_OPTIONS: readonly OptionSpec[] = [
     description:
       "How long start-up retries an unreachable relay before exiting 1 (a refused token exits at once).",
     defaultText: "60000",
+  },
+  {
+    key: "isolate",
+    flag: "--isolate",
+    env: "AGENT_RELAY_ISOLATE",
+    kind: "string",
+    placeholder: `<${ISOLATE_MODES.join("|")}>`,
+    description:
+      "Run the provider under bubblewrap: relay secrets, other agents, sockets, the runner's /proc hidden (docs/security.md).",
+    defaultValue: "off",
   },
 ];

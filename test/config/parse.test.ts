@@ -47,6 +47,7 @@ const SAMPLES: Record<string, Sample> = {
     env: () => "5000",
     expected: () => 5000,
   },
+  isolate: str("--isolate", "auto"),
   tokenJti: str("--token-jti", "jti-1"),
   tokenProfile: str("--token-profile", "provider-agent"),
   tokenExpiresAt: {

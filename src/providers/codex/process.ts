@@ -17,6 +17,8 @@ export interface CodexBinary {
   path: string;
   /** Env the npm wrapper would have set before exec'ing the native binary. */
   env: Record<string, string>;
+  /** Runs it wrapped, e.g. in a sandbox (src/providers/isolation.ts). */
+  wrap?: (argv: readonly string[]) => string[];
 }
 
 const TRIPLES: Record<string, string> = {
@@ -128,11 +130,9 @@ export class CodexAppServerProcess {
   static async start(options: StartAppServerOptions): Promise<CodexAppServerProcess> {
     const clock = options.clock ?? systemClock;
     const port = await findFreePort();
-    const [command, args] = withParentDeathSignal(options.binary.path, [
-      "app-server",
-      "--listen",
-      `ws://127.0.0.1:${port}`,
-    ]);
+    const argv = [options.binary.path, "app-server", "--listen", `ws://127.0.0.1:${port}`];
+    const [program, ...rest] = options.binary.wrap ? options.binary.wrap(argv) : argv;
+    const [command, args] = withParentDeathSignal(program!, rest);
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.binary.env, ...options.env, CODEX_HOME: options.codexHome },

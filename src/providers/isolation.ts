@@ -6,6 +6,7 @@
 //     per-session inbox sockets (/tmp/cc-socks*) are out of reach; so are $TMUX_TMPDIR/tmux-<uid> and
 //     $XDG_RUNTIME_DIR/cc-socks;
 //   - a fresh pid namespace and /proc: no other process (the runner's /proc/<pid>/environ included) is visible;
+//   - TMPDIR is the agent's own <agent home>/tmp;
 //   - the sandbox dies with the pane or runner that started it.
 // The network is shared (the provider talks to the relay and the runner's control server on loopback).
 import { spawnSync } from "node:child_process";
@@ -85,6 +86,11 @@ export function bubblewrapIsolation(p: IsolationPaths): Isolation {
   }
   hide(p.relayDir);
   args.push("--bind", p.agentHome, p.agentHome, "--ro-bind", p.attachmentsDir, p.attachmentsDir);
+  // Temp files in the agent's own home rather than the private /tmp: Codex refuses to put its sandbox helper
+  // under a temp dir that holds its CODEX_HOME, and nested sandboxes (Codex's own bwrap) see the real /tmp.
+  const tmp = join(p.agentHome, "tmp");
+  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  args.push("--setenv", "TMPDIR", tmp);
   return { wrap: (argv) => ["bwrap", ...args, "--", ...argv], hidden };
 }
 

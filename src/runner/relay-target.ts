@@ -76,7 +76,7 @@ export async function resolveRelayTarget(
     if (!token && info && sameOrigin(info.url, url)) token = info.rootToken;
     if (!token) {
       throw new ConfigError(
-        `--token (AGENT_RELAY_TOKEN): required with --relay-url ${url} (no matching ${defaultRelayInfoPath()})`,
+        `AGENT_RELAY_TOKEN or --token-file: required with --relay-url ${url} (no matching ${defaultRelayInfoPath()})`,
       );
     }
   } else if (info && (await isHealthy(info.url))) {

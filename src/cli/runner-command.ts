@@ -1,4 +1,5 @@
 // `agent-relay-runner --provider …`: parse the config, find or start the relay, run one agent until it should stop.
+import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,6 +8,7 @@ import { isConfigError, parseRunnerCli, type RunnerConfig, renderHelp } from "..
 import type { ProviderAdapter } from "../providers/adapter.ts";
 import { createAdapter, tmuxNamesFor } from "../providers/factory.ts";
 import { resolveIsolation } from "../providers/isolation.ts";
+import { tmuxBaseArgs } from "../providers/tmux/run.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { AgentRunner } from "../runner/agent-runner.ts";
 import { AgentLeftovers } from "../runner/orphans.ts";
@@ -70,12 +72,19 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   const starting = new AbortController();
   let runner: AgentRunner | undefined;
   let stoppedBy: string | undefined;
-  onStopSignals((signal) => {
-    stoppedBy = signal;
-    say(`${signal}: stopping`);
-    starting.abort();
-    void runner?.stop({ code: 0, reason: signal, graceful: true, deregister: true });
-  }, say);
+  const tmux = tmuxNamesFor(config);
+  onStopSignals(
+    (signal) => {
+      stoppedBy = signal;
+      say(`${signal}: stopping`);
+      starting.abort();
+      void runner?.stop({ code: 0, reason: signal, graceful: true, deregister: true });
+    },
+    say,
+    // Leaving at once: at least take the provider's tmux server down (what remains, the next start ends).
+    () =>
+      spawnSync("tmux", [...tmuxBaseArgs(tmux.socket), "kill-server"], { timeout: 1_000, stdio: "ignore" }),
+  );
   const budget = {
     clock: systemClock,
     deadline: Date.now() + (config.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS),
@@ -98,7 +107,6 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   const sessionStore = new SessionStore(join(stateDir, "provider-session.json"), config.provider);
   const resumeSessionId = await sessionStore.load();
   // A predecessor killed without a chance to stop (SIGKILL, crash) left its provider running: end it first.
-  const tmux = tmuxNamesFor(config);
   const leftovers = new AgentLeftovers(join(stateDir, "runner-leftovers.json"), systemClock, logger);
   const left = await leftovers.reclaim();
   await leftovers.write({ tmuxSocket: tmux.socket, tmuxTmpdir: process.env.TMUX_TMPDIR, tasks: left.tasks });
@@ -167,7 +175,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     void attachTerminal(runner, say);
   }
   const exit = await runner.done;
-  leftovers.remove();
+  await leftovers.remove();
   if (exit.code !== 0) say(`stopped: ${exit.reason}`);
   await target.embedded?.stop();
   return exit.code;

@@ -8,6 +8,8 @@ export type StopSignal = (typeof STOP_SIGNALS)[number];
 export function onStopSignals(
   stop: (signal: StopSignal) => void,
   say: (line: string) => void,
+  /** Last words before exiting at once (must be synchronous). */
+  beforeForcedExit: () => void = () => {},
   exit: (code: number) => never = (code) => process.exit(code),
 ): void {
   let first: StopSignal | undefined;
@@ -19,7 +21,11 @@ export function onStopSignals(
         return;
       }
       say(`${signal} during shutdown: exiting now`);
-      exit(128 + constants.signals[signal]);
+      try {
+        beforeForcedExit();
+      } finally {
+        exit(128 + constants.signals[signal]);
+      }
     });
   }
 }

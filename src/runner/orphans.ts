@@ -51,6 +51,7 @@ export interface ReclaimResult {
 
 export class AgentLeftovers {
   private written = "";
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly path: string,
@@ -94,24 +95,31 @@ export class AgentLeftovers {
     return { ended: serverUp || pids.length > 0, tasks: previous.tasks };
   }
 
-  /** Record this runner (and, as they change, the tasks it holds); a failed write is logged, never fatal. */
-  async write(r: Omit<LeftoversRecord, "runnerPid" | "runnerStart">): Promise<void> {
+  /**
+   * Record this runner (and, as they change, the tasks it holds); a failed write is logged, never fatal.
+   * Writes are chained, so the file always ends up with the latest record.
+   */
+  write(r: Omit<LeftoversRecord, "runnerPid" | "runnerStart">): Promise<void> {
     const record: LeftoversRecord = {
       runnerPid: process.pid,
       runnerStart: processStartTicks(process.pid),
       ...r,
     };
     const text = JSON.stringify(record);
-    if (text === this.written) return;
+    if (text === this.written) return this.writing;
     this.written = text;
-    await writePrivateJsonFile(this.path, record, "runner leftovers record").catch((e) =>
-      this.log.warn({ err: errorMessage(e) }, "could not write the runner's leftovers record"),
+    this.writing = this.writing.then(() =>
+      writePrivateJsonFile(this.path, record, "runner leftovers record").catch((e) =>
+        this.log.warn({ err: errorMessage(e) }, "could not write the runner's leftovers record"),
+      ),
     );
+    return this.writing;
   }
 
-  /** A runner that stopped cleanly leaves nothing behind. */
-  remove(): void {
-    rmSync(this.path, { force: true });
+  /** A runner that stopped cleanly leaves nothing behind; a record a newer runner wrote stays. */
+  async remove(): Promise<void> {
+    await this.writing;
+    if (this.read()?.runnerPid === process.pid) rmSync(this.path, { force: true });
   }
 
   private read(): LeftoversRecord | undefined {

@@ -99,5 +99,7 @@ describe("runner CLI shutdown with its relay down", () => {
     // The first stop waits (with a deadline) for the dead relay; the second signal does not.
     expect(code, c.runner.stderr()).toBe(143);
     expect(c.runner.stderr()).toContain("SIGTERM during shutdown: exiting now");
+    // Leaving at once, it still takes its tmux server (and so the provider) down.
+    expect(await tmuxAlive(c), "tmux server left behind").toBe(false);
   }, 30_000);
 });

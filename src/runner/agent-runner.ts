@@ -286,6 +286,7 @@ export class AgentRunner {
       await this.bus.waitForOpen({ timeoutMs: this.o.connectTimeoutMs ?? 30_000 });
       if (!this.o.credentials.isRuntime) throw new Error(NOT_RUNTIME);
       await this.supervisor.start();
+      if (this.stopping) throw new Error("stopped during start-up");
       await this.writeInfo();
       this.status.publish("started");
       if (config.prompt) await this.deliverInitialPrompt(config.prompt);

@@ -72,6 +72,26 @@ describe("runner CLI start-up failures end the process", () => {
   }
 });
 
+describe("runner CLI stopped while its provider starts", () => {
+  test("SIGTERM while the provider is not ready yet: exit 0, the provider and its tmux server gone", async () => {
+    const relay = await startTestRelay();
+    relays.push(relay);
+    const c = spawnCommandCli({
+      agentId: "slow-start",
+      relayUrl: relay.url,
+      token: relay.rootToken,
+      env: { ECHO_AGENT_START_DELAY_MS: "20000" },
+    });
+    await waitFor(() => tmuxAlive(c), { what: "the provider's tmux server" });
+    c.runner.proc.kill("SIGTERM");
+    const code = await c.runner.exited;
+    expect(code, c.runner.stderr()).toBe(0);
+    expect(c.runner.stderr()).not.toContain("is up");
+    expect(await tmuxAlive(c), "tmux server left behind").toBe(false);
+    expect((await relay.call(relay.rootToken, "GET", "/v1/agents/slow-start")).status).toBe(404);
+  }, 30_000);
+});
+
 describe("runner CLI shutdown with its relay down", () => {
   test("SIGTERM stops a running runner whose relay was killed; its tmux server is gone", async () => {
     const relay = await startTestRelay();

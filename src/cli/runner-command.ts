@@ -58,6 +58,8 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
       return 0;
     }
     config = cli.config;
+    // Read once into the config: no child (tmux, ps, Codex, the provider) inherits the token the runner was given.
+    delete process.env.AGENT_RELAY_TOKEN;
   } catch (e) {
     if (isConfigError(e)) {
       process.stderr.write(`agent-relay-runner: ${e.message}\n`);

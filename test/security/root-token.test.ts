@@ -58,6 +58,13 @@ describe("the root token never reaches the provider", () => {
     expect(env.AGENT_RELAY_TOKEN_PROFILE).toBe("provider-agent");
     expect(Object.values(env).some((v) => v.includes(rootToken))).toBe(false);
 
+    const server = Number(
+      (await runTmux(c.socket, ["display-message", "-p", "#{pid}"], { env: c.tmuxEnv })).trim(),
+    );
+    expect(
+      Object.values(environOf(server)).some((v) => v.includes(rootToken)),
+      "tmux server's environ",
+    ).toBe(false);
     for (const scope of [["-g"], ["-t", "agent-no-root"]]) {
       const tmuxEnv = await runTmux(c.socket, ["show-environment", ...scope], { env: c.tmuxEnv });
       expect(tmuxEnv.includes(rootToken), `tmux show-environment ${scope.join(" ")}`).toBe(false);

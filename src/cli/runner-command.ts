@@ -109,7 +109,9 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   const sessionStore = new SessionStore(join(stateDir, "provider-session.json"), config.provider);
   const resumeSessionId = await sessionStore.load();
   // A predecessor killed without a chance to stop (SIGKILL, crash) left its provider running: end it first.
-  const leftovers = new AgentLeftovers(join(stateDir, "runner-leftovers.json"), systemClock, logger);
+  // Outside the agent's home: an isolated provider can write there, and must not steer what its next runner ends.
+  const leftoversPath = join(defaultRelayDir(), "runners", `${safeSegment(config.agentId)}.json`);
+  const leftovers = new AgentLeftovers(leftoversPath, systemClock, logger);
   const left = await leftovers.reclaim();
   await leftovers.write({ tmuxSocket: tmux.socket, tmuxTmpdir: process.env.TMUX_TMPDIR, tasks: left.tasks });
   const cacheDir = join(defaultRelayDir(), "cache");

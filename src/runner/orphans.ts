@@ -1,6 +1,7 @@
 // What a runner leaves behind when it is killed without a chance to stop (SIGKILL, a crash, power to the terminal):
 // its tmux server keeps the provider running and the tasks it held stay in progress. Each runner keeps a small
-// record in its agent's home; the next runner of the same agent reads it, ends what is left, and resumes the tasks.
+// record (~/.agent-relay/runners/<agent>.json, out of an isolated provider's reach); the next runner of the same
+// agent reads it, ends what is left, and resumes the tasks.
 import { readFileSync, rmSync } from "node:fs";
 import type { Logger } from "pino";
 import { z } from "zod";

@@ -46,6 +46,7 @@ function probeCommand(out: string): string[] {
     'echo "relay.db: $(cat "$HOME/.agent-relay/relay.db" 2>&1)"',
     'echo "other agent: $(cat "$HOME/.agent-relay/agents/other-agent/secret.txt" 2>&1)"',
     'echo "agents: $(ls "$HOME/.agent-relay/agents" 2>&1 | tr "\\n" " ")"',
+    'echo "runner record: $(cat "$HOME/.agent-relay/runners/isolated.json" 2>&1)"',
     `echo "cc-socks: $(ls ${ccSocks} 2>&1)"`,
     'echo "tmux sockets: $(ls "$TMUX_TMPDIR/tmux-$(id -u)" 2>&1)"',
     'echo "proc: $(ls /proc | grep -E "^[0-9]+$" | tr "\\n" " ")"',
@@ -90,6 +91,9 @@ describe("--isolate on (bubblewrap)", () => {
     expect(field(report, "relay.db")).toContain("No such file");
     expect(field(report, "other agent")).toContain("No such file");
     expect(field(report, "agents").trim()).toBe("isolated");
+    // What its runner leaves for its successor is out of its reach (it must not steer what a restart ends).
+    expect(field(report, "runner record")).toContain("No such file");
+    expect(existsSync(join(home, ".agent-relay", "runners", "isolated.json"))).toBe(true);
     expect(field(report, "cc-socks")).toContain("No such file");
     expect(field(report, "tmux sockets")).not.toContain(c.socket);
     const pids = field(report, "proc").trim().split(" ").map(Number);

@@ -93,6 +93,19 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     signal: starting.signal,
     logger,
   };
+  // A predecessor killed without a chance to stop (SIGKILL, crash) left its provider running: end it first.
+  // Outside the agent's home: an isolated provider can write there, and must not steer what its next runner ends.
+  const leftoversPath = join(defaultRelayDir(), "runners", `${safeSegment(config.agentId)}.json`);
+  const leftovers = new AgentLeftovers(leftoversPath, systemClock, logger);
+  const left = await leftovers.reclaim();
+  // Recorded from the start (a crash during start-up is a crash too), unless a live runner's record is there: this
+  // runner's own replaces it once it is up.
+  if (!left.predecessorAlive)
+    await leftovers.write({
+      tmuxSocket: tmux.socket,
+      tmuxTmpdir: process.env.TMUX_TMPDIR,
+      tasks: left.tasks,
+    });
   let target: Awaited<ReturnType<typeof resolveRelayTarget>>;
   try {
     target = await resolveRelayTarget(config, logger, budget);
@@ -108,12 +121,6 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   const stateDir = join(defaultRelayDir(), "agents", safeSegment(config.agentId));
   const sessionStore = new SessionStore(join(stateDir, "provider-session.json"), config.provider);
   const resumeSessionId = await sessionStore.load();
-  // A predecessor killed without a chance to stop (SIGKILL, crash) left its provider running: end it first.
-  // Outside the agent's home: an isolated provider can write there, and must not steer what its next runner ends.
-  const leftoversPath = join(defaultRelayDir(), "runners", `${safeSegment(config.agentId)}.json`);
-  const leftovers = new AgentLeftovers(leftoversPath, systemClock, logger);
-  const left = await leftovers.reclaim();
-  await leftovers.write({ tmuxSocket: tmux.socket, tmuxTmpdir: process.env.TMUX_TMPDIR, tasks: left.tasks });
   const cacheDir = join(defaultRelayDir(), "cache");
   let adapter: ProviderAdapter;
   try {

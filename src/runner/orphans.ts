@@ -46,6 +46,8 @@ function predecessorAlive(r: LeftoversRecord): boolean {
 export interface ReclaimResult {
   /** The predecessor was dead and something of it was ended. */
   ended: boolean;
+  /** The runner the record names is still running (its record is left as it is). */
+  predecessorAlive: boolean;
   /** Tasks the dead predecessor held: the new runner resumes them. */
   tasks: HeldTask[];
 }
@@ -66,13 +68,13 @@ export class AgentLeftovers {
    */
   async reclaim(): Promise<ReclaimResult> {
     const previous = this.read();
-    if (!previous) return { ended: false, tasks: [] };
+    if (!previous) return { ended: false, predecessorAlive: false, tasks: [] };
     if (predecessorAlive(previous)) {
       this.log.warn(
         { pid: previous.runnerPid },
         "another runner of this agent is still running; leaving it be",
       );
-      return { ended: false, tasks: [] };
+      return { ended: false, predecessorAlive: true, tasks: [] };
     }
     const env = previous.tmuxTmpdir ? { TMUX_TMPDIR: previous.tmuxTmpdir } : undefined;
     const panes = await runTmux(previous.tmuxSocket, ["list-panes", "-a", "-F", "#{pane_pid}"], {
@@ -93,7 +95,7 @@ export class AgentLeftovers {
         "the previous runner of this agent died; ended the provider it left and resuming its tasks",
       );
     }
-    return { ended: serverUp || pids.length > 0, tasks: previous.tasks };
+    return { ended: serverUp || pids.length > 0, predecessorAlive: false, tasks: previous.tasks };
   }
 
   /**

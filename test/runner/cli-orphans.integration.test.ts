@@ -73,6 +73,25 @@ describe("a runner restarted after SIGKILL", () => {
     expect(t.history.at(-2)?.body).toBe(RESUME_NOTE);
   }, 60_000);
 
+  test("a predecessor still running is left alone: the new runner starts beside it and the relay hands it the agent", async () => {
+    const first = spawnCommandCli({ agentId: "twin", relayUrl: relay.url, token: relay.rootToken });
+    await first.up();
+    const firstPane = await panePid(first);
+    const second = spawnCommandCli({
+      agentId: "twin",
+      relayUrl: relay.url,
+      token: relay.rootToken,
+      home: first.home,
+      runnerId: "cli-twin-2",
+    });
+    await second.up();
+    expect(second.runner.stderr()).toContain("another runner of this agent is still running");
+    // The older instance is replaced on the relay and stops its own provider; the new one keeps running.
+    await first.runner.exited;
+    await waitFor(() => !isProcessRunning(firstPane), { what: "the first runner's provider to end" });
+    expect(await tmuxAlive(second)).toBe(true);
+  }, 40_000);
+
   test("a clean stop leaves nothing for the next runner to end", async () => {
     const first = spawnCommandCli({ agentId: "clean", relayUrl: relay.url, token: relay.rootToken });
     await first.up();

@@ -1,4 +1,5 @@
 // Shared plumbing of the messaging CLI: where the relay is, option validation, and one-line errors with exit codes.
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
 import { describeIssues } from "../protocol/index.ts";
@@ -21,7 +22,9 @@ export const EXIT_USAGE = 2;
 
 export interface RelayConnectionOptions {
   relayUrl?: string;
+  /** Only ever set to be refused: a token on the command line is readable by every local user (ps). */
   token?: string;
+  tokenFile?: string;
 }
 
 export interface RelayTarget {
@@ -37,8 +40,13 @@ export function resolveRelayTarget(
   opts: RelayConnectionOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): RelayTarget {
+  if (opts.token) {
+    throw new UsageError(
+      "--token is refused on the command line, where every local user can read it (ps); set AGENT_RELAY_TOKEN or pass --token-file <path>",
+    );
+  }
   const explicitUrl = opts.relayUrl || env.AGENT_RELAY_URL || undefined;
-  const explicitToken = opts.token || env.AGENT_RELAY_TOKEN || undefined;
+  const explicitToken = tokenFromFile(opts.tokenFile) ?? (env.AGENT_RELAY_TOKEN || undefined);
   let info: { url: string; rootToken: string } | undefined;
   if (!explicitUrl || !explicitToken) {
     const path = defaultRelayInfoPath();
@@ -66,8 +74,22 @@ export function resolveRelayTarget(
   }
   const fileToken = info && sameRelay(info.url, url) ? info.rootToken : undefined;
   const token = explicitToken ?? fileToken;
-  if (!token) throw new UsageError(`no token for ${url}: pass --token or set AGENT_RELAY_TOKEN`);
+  if (!token) throw new UsageError(`no token for ${url}: pass --token-file or set AGENT_RELAY_TOKEN`);
   return { url, token };
+}
+
+function tokenFromFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8").trim();
+  } catch (e) {
+    throw new UsageError(
+      `--token-file: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
+  if (!text) throw new UsageError(`--token-file: ${path} is empty`);
+  return text;
 }
 
 function sameRelay(a: string, b: string): boolean {
@@ -100,11 +122,18 @@ export async function credentialsFromRunner(
   }
 }
 
-/** Add --relay-url and --token to a command. */
+/** Add --relay-url and --token-file (and --token, to refuse it clearly) to a command. */
 export function withRelayOptions(cmd: Command): Command {
   return cmd
     .option("--relay-url <url>", "relay base URL (env AGENT_RELAY_URL, else ~/.agent-relay/relay.json)")
-    .option("--token <token>", "bearer token (env AGENT_RELAY_TOKEN, else the local relay's root token)");
+    .option(
+      "--token-file <path>",
+      "file holding the bearer token (or env AGENT_RELAY_TOKEN; else the local relay's root token)",
+    )
+    .option(
+      "--token <token>",
+      "refused (argv is readable by every local user): use --token-file or AGENT_RELAY_TOKEN",
+    );
 }
 
 /** Validate one option or argument; the error names it, says the rule and shows the bad value. */
@@ -156,7 +185,8 @@ export function clientAction<A extends unknown[]>(
     const cmd = args[args.length - 1] as Command;
     const opts = cmd.opts() as RelayConnectionOptions;
     // Explicit flags win; otherwise an agent's CLI call uses its runner's current credentials.
-    const fromRunner = opts.relayUrl || opts.token ? undefined : await credentialsFromRunner();
+    const fromRunner =
+      opts.relayUrl || opts.token || opts.tokenFile ? undefined : await credentialsFromRunner();
     const ctx: ActionContext = {
       get client() {
         if (!client) {

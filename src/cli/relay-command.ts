@@ -1,4 +1,5 @@
 // `agent-relay-runner relay`: run the embedded relay as its own process until SIGINT/SIGTERM.
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
 import { parseRelayQuotas, quotaDefaultText, RELAY_QUOTA_OPTIONS } from "../config/relay-options.ts";
@@ -33,7 +34,7 @@ const FLAG_NAMES: Record<keyof RelayCliOptions, string> = {
   host: "--host / AGENT_RELAY_HOST",
   port: "--port / AGENT_RELAY_PORT",
   db: "--db / AGENT_RELAY_DB",
-  rootToken: "--root-token / AGENT_RELAY_ROOT_TOKEN",
+  rootToken: "--root-token-file / AGENT_RELAY_ROOT_TOKEN(_FILE)",
   logLevel: "--log-level / AGENT_RELAY_LOG_LEVEL",
   durable: "--durable / AGENT_RELAY_DURABLE",
 };
@@ -46,9 +47,11 @@ export function registerRelayCommand(program: Command): void {
     .option("--port <port>", `port, 0 for a free one (env AGENT_RELAY_PORT, default ${DEFAULT_RELAY_PORT})`)
     .option("--db <path>", "SQLite database path (env AGENT_RELAY_DB, default ~/.agent-relay/relay.db)")
     .option(
-      "--root-token <token>",
-      "root token (env AGENT_RELAY_ROOT_TOKEN); generated and saved to relay.json when absent",
+      "--root-token-file <path>",
+      "file holding the root token (env AGENT_RELAY_ROOT_TOKEN_FILE, or the token in AGENT_RELAY_ROOT_TOKEN); generated and saved to relay.json when absent",
     )
+    // Only to refuse it with a clear line: a token on the command line is readable by every local user (ps).
+    .option("--root-token <token>", "refused: use AGENT_RELAY_ROOT_TOKEN or --root-token-file")
     .option("--log-level <level>", "log level (env AGENT_RELAY_LOG_LEVEL, default info)")
     .option(
       "--durable",
@@ -78,11 +81,31 @@ export function parseRelayCliOptions(
   flags: Record<string, string | undefined>,
   env: Record<string, string | undefined>,
 ): { ok: true; value: RelayCliOptions } | { ok: false; error: string } {
+  if (flags.rootToken !== undefined) {
+    return {
+      ok: false,
+      error:
+        "--root-token is refused on the command line, where every local user can read it (ps); set AGENT_RELAY_ROOT_TOKEN or pass --root-token-file <path>",
+    };
+  }
+  const tokenFile = flags.rootTokenFile ?? (env.AGENT_RELAY_ROOT_TOKEN_FILE || undefined);
+  let fileToken: string | undefined;
+  if (tokenFile !== undefined) {
+    try {
+      fileToken = readFileSync(tokenFile, "utf8").trim();
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code ?? String(e);
+      return {
+        ok: false,
+        error: `invalid --root-token-file / AGENT_RELAY_ROOT_TOKEN_FILE: cannot read ${tokenFile}: ${why}`,
+      };
+    }
+  }
   const merged = {
     host: flags.host ?? env.AGENT_RELAY_HOST,
     port: flags.port ?? env.AGENT_RELAY_PORT,
     db: flags.db ?? env.AGENT_RELAY_DB,
-    rootToken: flags.rootToken ?? env.AGENT_RELAY_ROOT_TOKEN,
+    rootToken: fileToken ?? env.AGENT_RELAY_ROOT_TOKEN,
     logLevel: flags.logLevel ?? env.AGENT_RELAY_LOG_LEVEL,
     durable: flags.durable === undefined ? env.AGENT_RELAY_DURABLE : String(flags.durable),
   };

@@ -1,4 +1,5 @@
 // `agent-relay-runner --provider …`: parse the config, find or start the relay, run one agent until it should stop.
+import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,14 +7,19 @@ import pkg from "../../package.json" with { type: "json" };
 import { isConfigError, parseRunnerCli, type RunnerConfig, renderHelp } from "../config/index.ts";
 import type { ProviderAdapter } from "../providers/adapter.ts";
 import { createAdapter, tmuxNamesFor } from "../providers/factory.ts";
+import { resolveIsolation } from "../providers/isolation.ts";
+import { tmuxBaseArgs } from "../providers/tmux/run.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { AgentRunner } from "../runner/agent-runner.ts";
-import { resolveRelayTarget } from "../runner/relay-target.ts";
+import { AgentLeftovers } from "../runner/orphans.ts";
+import { DEFAULT_START_TIMEOUT_MS, resolveRelayTarget } from "../runner/relay-target.ts";
+import { recordLeftovers, resumeTasks } from "../runner/restart-recovery.ts";
 import { SessionStore } from "../runner/session-store.ts";
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger, type Logger } from "../util/logger.ts";
 import { attachTerminal } from "./attach.ts";
+import { onStopSignals } from "./runner-signals.ts";
 
 /** The launcher in bin/, which the provider's skills call back into. */
 export const BIN_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/agent-relay-runner");
@@ -52,6 +58,8 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
       return 0;
     }
     config = cli.config;
+    // Read once into the config: no child (tmux, ps, Codex, the provider) inherits the token the runner was given.
+    delete process.env.AGENT_RELAY_TOKEN;
   } catch (e) {
     if (isConfigError(e)) {
       process.stderr.write(`agent-relay-runner: ${e.message}\n`);
@@ -62,11 +70,48 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
 
   const { logger, file } = loggerFor(config);
   const say = (line: string) => process.stderr.write(`agent-relay-runner: ${line}\n`);
+  // A stop signal works from the first moment: during start-up it aborts the start, later it stops the runner.
+  const starting = new AbortController();
+  let runner: AgentRunner | undefined;
+  let stoppedBy: string | undefined;
+  const tmux = tmuxNamesFor(config);
+  onStopSignals(
+    (signal) => {
+      stoppedBy = signal;
+      say(`${signal}: stopping`);
+      starting.abort();
+      void runner?.stop({ code: 0, reason: signal, graceful: true, deregister: true });
+    },
+    say,
+    // Leaving at once: at least take the provider's tmux server down (what remains, the next start ends).
+    () =>
+      spawnSync("tmux", [...tmuxBaseArgs(tmux.socket), "kill-server"], { timeout: 1_000, stdio: "ignore" }),
+  );
+  const budget = {
+    clock: systemClock,
+    deadline: Date.now() + (config.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS),
+    signal: starting.signal,
+    logger,
+  };
+  // A predecessor killed without a chance to stop (SIGKILL, crash) left its provider running: end it first.
+  // Outside the agent's home: an isolated provider can write there, and must not steer what its next runner ends.
+  const leftoversPath = join(defaultRelayDir(), "runners", `${safeSegment(config.agentId)}.json`);
+  const leftovers = new AgentLeftovers(leftoversPath, systemClock, logger);
+  const left = await leftovers.reclaim();
+  // Recorded from the start (a crash during start-up is a crash too), unless a live runner's record is there: this
+  // runner's own replaces it once it is up.
+  if (!left.predecessorAlive)
+    await leftovers.write({
+      tmuxSocket: tmux.socket,
+      tmuxTmpdir: process.env.TMUX_TMPDIR,
+      tasks: left.tasks,
+    });
   let target: Awaited<ReturnType<typeof resolveRelayTarget>>;
   try {
-    target = await resolveRelayTarget(config, logger);
+    target = await resolveRelayTarget(config, logger, budget);
   } catch (e) {
-    say(errorMessage(e));
+    if (stoppedBy) return 0;
+    say(`could not start: ${errorMessage(e)}`);
     return isConfigError(e) ? 2 : 1;
   }
   if (target.embedded)
@@ -76,21 +121,34 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   const stateDir = join(defaultRelayDir(), "agents", safeSegment(config.agentId));
   const sessionStore = new SessionStore(join(stateDir, "provider-session.json"), config.provider);
   const resumeSessionId = await sessionStore.load();
+  const cacheDir = join(defaultRelayDir(), "cache");
   let adapter: ProviderAdapter;
   try {
+    const isolation = resolveIsolation(
+      config.isolate,
+      {
+        relayDir: defaultRelayDir(),
+        agentHome: stateDir,
+        attachmentsDir: join(cacheDir, "attachments", config.agentId),
+        cwd: config.cwd,
+        env: process.env,
+      },
+      logger,
+    );
     adapter = createAdapter(config, {
       logger,
       clock: systemClock,
       stateDir,
       relayUrl: target.url,
       resumeSessionId,
+      isolation,
     });
   } catch (e) {
     say(errorMessage(e));
     await target.embedded?.stop();
     return isConfigError(e) ? 2 : 1;
   }
-  const runner = new AgentRunner({
+  runner = new AgentRunner({
     config,
     adapter,
     sessionStore,
@@ -98,27 +156,26 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     relayUrl: target.url,
     credentials: target.credentials,
     logger,
-    cacheDir: join(defaultRelayDir(), "cache"),
+    cacheDir,
     binPath: BIN_PATH,
+    connectTimeoutMs: Math.max(1_000, budget.deadline - Date.now()),
   });
-
-  const onSignal = (signal: string) => {
-    say(`${signal}: stopping`);
-    void runner.stop({ code: 0, reason: signal, graceful: true, deregister: true });
-  };
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  if (stoppedBy) {
+    await target.embedded?.stop();
+    return 0;
+  }
 
   try {
     await runner.start();
   } catch (e) {
-    say(`could not start: ${errorMessage(e)}`);
+    if (!stoppedBy) say(`could not start: ${errorMessage(e)}`);
     await target.embedded?.stop();
-    return 1;
+    return stoppedBy ? 0 : 1;
   }
+  await resumeTasks(runner, left.tasks);
+  recordLeftovers(runner, leftovers, tmux.socket);
   // The provider's own attach command when it has one (Codex: a TUI on the live thread), else the tmux session.
   const spec = runner.o.adapter.terminalAttachSpec();
-  const tmux = tmuxNamesFor(config);
   const attach = spec
     ? spec.command.map(shellQuote).join(" ")
     : `tmux -L ${tmux.socket} attach -t ${tmux.session}`;
@@ -129,6 +186,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     void attachTerminal(runner, say);
   }
   const exit = await runner.done;
+  await leftovers.remove();
   if (exit.code !== 0) say(`stopped: ${exit.reason}`);
   await target.embedded?.stop();
   return exit.code;

@@ -1,4 +1,5 @@
 // The one table of runner options: parsing (flags and env) and --help are both generated from it, so they cannot drift.
+import { ACCESS_OPTIONS } from "./options-access.ts";
 import { APPROVAL_MODES, LOG_LEVELS, MIN_QUIET_MS, PROVIDERS, type RunnerConfig } from "./schema.ts";
 
 /** How raw text becomes a value: a string, an integer, a boolean, or a list (repeatable flag, comma-separated env). */
@@ -20,6 +21,8 @@ export interface OptionSpec {
   defaultText?: string;
   /** A boolean that defaults to true: "--no-<name>" is the usual spelling. */
   negatable?: boolean;
+  /** A secret: refused as a flag value (argv is readable by every local user); env or its file twin only. */
+  secret?: { fileKey: keyof RunnerConfig };
 }
 
 export const RUNNER_OPTIONS: readonly OptionSpec[] = [
@@ -40,14 +43,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     description: "Relay base URL.",
     defaultText: "start the embedded relay in-process",
   },
-  {
-    key: "token",
-    flag: "--token",
-    env: "AGENT_RELAY_TOKEN",
-    kind: "string",
-    placeholder: "<token>",
-    description: "Relay token (root or runtime). Never logged.",
-  },
+  ...ACCESS_OPTIONS,
   {
     key: "tokenJti",
     flag: "--token-jti",

@@ -1,6 +1,6 @@
 // Parses argv + env into the frozen RunnerConfig: flags win over env, lists union, every value checked by its zod rule.
 import { createHash } from "node:crypto";
-import { realpathSync, statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { basename, isAbsolute, relative, resolve } from "node:path";
 import { decodeJwt } from "jose/jwt/decode";
@@ -57,6 +57,13 @@ function fail(spec: OptionSpec, rule: string, ...got: [unknown?]): never {
 
 // Flags win for scalars (last flag wins); lists are the union of env and flags.
 function pickValue(spec: OptionSpec, fromFlags: string[] | undefined, env: Env): unknown {
+  if (spec.secret && fromFlags !== undefined) {
+    const file = RUNNER_OPTIONS.find((s) => s.key === spec.secret?.fileKey)!;
+    fail(
+      spec,
+      `refused on the command line, where every local user can read it (ps, /proc/<pid>/cmdline); set ${spec.env} or pass ${file.flag} <path>`,
+    );
+  }
   const envText = env[spec.env];
   const fromEnv = envText === undefined || envText === "" ? undefined : envText;
   let value: unknown;
@@ -169,6 +176,10 @@ function finish(picked: Record<string, unknown>, providerArgs: string[], deps: P
     picked.runnerId = `${provider}-${host || "host"}-${(deps.randomId ?? randomSuffix)()}`;
   }
 
+  if (picked.tokenFile !== undefined) {
+    picked.tokenFile = resolve(base, picked.tokenFile as string);
+    picked.token = readSecretFile(specFor("tokenFile"), picked.tokenFile as string);
+  }
   if (typeof picked.token === "string") fillFromTokenClaims(picked, picked.token);
 
   const requestedTags = picked.requestedTags as string[];
@@ -208,6 +219,18 @@ export function stableAgentId(provider: string, cwd: string): string {
     .slice(0, 64);
   const hash = createHash("sha256").update(real).digest("hex").slice(0, 8);
   return `${provider}-${name || "root"}-${hash}`;
+}
+
+/** A secret kept in a file: its content without surrounding whitespace; a missing or empty file is an error. */
+function readSecretFile(spec: OptionSpec, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8").trim();
+  } catch (e) {
+    fail(spec, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  if (text === "") fail(spec, `${path} is empty`);
+  return text;
 }
 
 function isDirectory(path: string): boolean {

@@ -4,6 +4,8 @@ import { ADDRESS_PART_PATTERN, AGENT_ID_PATTERN, isTargetForm } from "../protoco
 
 export const PROVIDERS = ["claude", "codex", "command"] as const;
 export const APPROVAL_MODES = ["default", "auto", "read-only", "full"] as const;
+/** --isolate: off; on (refuse to start without it); auto (use it where bubblewrap works, say so either way). */
+export const ISOLATE_MODES = ["off", "auto", "on"] as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 /** The command provider's idle detection needs a quiet period long enough to outlast a screen redraw. */
 export const MIN_QUIET_MS = 50;
@@ -66,6 +68,14 @@ export const RunnerConfigSchema = z.object({
   /** Absent: the runner starts the embedded relay in-process. */
   relayUrl: relayUrl.optional(),
   token: nonEmpty.optional(),
+  /** Read into `token` at parse time; kept so errors can name where the token came from. */
+  tokenFile: nonEmpty.optional(),
+  startTimeoutMs: z
+    .number()
+    .int({ error: "expected an integer >= 1000" })
+    .min(1_000, { error: "expected an integer >= 1000" })
+    .optional(),
+  isolate: z.enum(ISOLATE_MODES, { error: `expected one of ${ISOLATE_MODES.join("|")}` }),
   tokenJti: nonEmpty.optional(),
   tokenProfile: nonEmpty.optional(),
   tokenExpiresAt: epochSeconds.optional(),

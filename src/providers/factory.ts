@@ -12,6 +12,7 @@ import type { ProviderAdapter } from "./adapter.ts";
 import { ClaudeAdapter } from "./claude/adapter.ts";
 import { CodexAdapter, resolveCodexBinary } from "./codex/index.ts";
 import { CommandAdapter } from "./command/index.ts";
+import type { Isolation } from "./isolation.ts";
 import { Tmux } from "./tmux/index.ts";
 
 export interface AdapterDeps {
@@ -23,6 +24,8 @@ export interface AdapterDeps {
   /** The native session (Codex thread, Claude session) of the previous run, to resume. */
   resumeSessionId?: string;
   env?: Record<string, string | undefined>;
+  /** Run the provider in this sandbox (--isolate). */
+  isolation?: Isolation;
 }
 
 /** tmux names: letters, digits, `_` and `-` only (`.` and `:` are target separators). */
@@ -48,6 +51,7 @@ export function createAdapter(config: RunnerConfig, deps: AdapterDeps): Provider
         tmuxSession: tmux.session,
         readyPattern: config.readyPattern,
         quietMs: config.quietMs,
+        wrapCommand: deps.isolation?.wrap,
         clock: deps.clock,
         logger: deps.logger,
       });
@@ -55,7 +59,7 @@ export function createAdapter(config: RunnerConfig, deps: AdapterDeps): Provider
       return createCodexAdapter(config, deps, tmux.socket);
     case "claude":
       return new ClaudeAdapter({
-        tmux: new Tmux(tmux.socket),
+        tmux: new Tmux(tmux.socket, { wrap: deps.isolation?.wrap }),
         sessionName: tmux.session,
         configDir: join(deps.stateDir, "claude-config"),
         claudeBin: resolveProviderBin("claude", config.providerBin),
@@ -109,7 +113,7 @@ function createCodexAdapter(config: RunnerConfig, deps: AdapterDeps, tmuxSocket:
       : undefined,
     authJsonFrom: existsSync(auth) ? auth : undefined,
     resumeThreadId: deps.resumeSessionId,
-    binary: codexBinary(config),
+    binary: { ...codexBinary(config), wrap: deps.isolation?.wrap },
     tmuxSocket,
     logger: deps.logger,
     clock: deps.clock,

@@ -13,7 +13,7 @@ import { AttachmentCache } from "./attachment-cache.ts";
 import { CommandHandler } from "./command-handler.ts";
 import { buildCommandHandlers } from "./command-handlers.ts";
 import { ConfirmationTracker } from "./confirmations.ts";
-import type { Credentials } from "./credentials.ts";
+import { type Credentials, NOT_RUNTIME } from "./credentials.ts";
 import { DeliveryGate } from "./delivery-gate.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
 import { RunnerInfoFile } from "./info-file.ts";
@@ -25,6 +25,7 @@ import { ProviderSupervisor } from "./provider-supervisor.ts";
 import { RestartPolicy, type RestartPolicyLimits } from "./restart-policy.ts";
 import { heartbeatMeta, providerEnv, statusMeta } from "./runtime-meta.ts";
 import type { SessionStore } from "./session-store.ts";
+import { SHUTDOWN_DEADLINES, shutdownStep } from "./shutdown.ts";
 import { StatusPublisher } from "./status-publisher.ts";
 import { TaskTracker } from "./task-tracker.ts";
 import { TokenRenewer } from "./token-renewer.ts";
@@ -116,7 +117,9 @@ export class AgentRunner {
       clock: this.clock,
       currentProviderSessionId: () => this.supervisor.providerSessionId,
       extractMessageIds: messageIdsInPrompt,
-      credentials: () => ({ relayUrl: o.relayUrl, agentId, token: o.credentials.token }),
+      // Only a runtime token bound to this agent is ever handed out (GET /v1/credentials answers 404 otherwise).
+      credentials: () =>
+        o.credentials.isRuntime ? { relayUrl: o.relayUrl, agentId, token: o.credentials.token } : undefined,
       ...o.control,
     });
     this.tasks = new TaskTracker({
@@ -287,7 +290,9 @@ export class AgentRunner {
       await this.writeInfo();
       this.bus.start();
       await this.bus.waitForOpen({ timeoutMs: this.o.connectTimeoutMs ?? 30_000 });
+      if (!this.o.credentials.isRuntime) throw new Error(NOT_RUNTIME);
       await this.supervisor.start();
+      if (this.stopping) throw new Error("stopped during start-up");
       await this.writeInfo();
       this.status.publish("started");
       if (config.prompt) await this.deliverInitialPrompt(config.prompt);
@@ -325,24 +330,22 @@ export class AgentRunner {
     this.queue.stop();
     this.confirmations.stop();
     this.commands.stop();
-    const step = async (what: string, fn: () => Promise<unknown>) => {
-      try {
-        await fn();
-      } catch (e) {
-        this.log.warn({ err: errorMessage(e) }, `${what} failed during shutdown`);
-      }
-    };
-    await step("provider stop", () => this.supervisor.stop({ graceful: o.graceful, timeoutMs: 10_000 }));
+    const step = shutdownStep(this.clock, this.log);
+    const { relayStepMs: relayMs, localStepMs: localMs, providerStopSlackMs } = SHUTDOWN_DEADLINES;
+    const providerMs = 10_000;
+    await step("provider stop", providerMs + providerStopSlackMs, () =>
+      this.supervisor.stop({ graceful: o.graceful, timeoutMs: providerMs }),
+    );
     this.supervisor.dispose();
-    await step("claim release", () => this.tasks.releaseAll());
+    await step("claim release", relayMs, () => this.tasks.releaseAll());
     this.work.setCondition("offline", true, o.reason);
-    await step("final status", () => this.bus.statusAsync(this.status.flush()));
+    await step("final status", relayMs, () => this.bus.statusAsync(this.status.flush()));
     if (o.deregister)
-      await step("deregister", () => this.http.deregister(this.o.config.agentId, this.instanceId));
-    await step("bus close", () => this.bus.close());
-    await step("control stop", () => this.control.stop());
-    await step("http close", () => this.http.close());
-    if (this.info) await step("info file", () => this.info!.remove());
+      await step("deregister", relayMs, () => this.http.deregister(this.o.config.agentId, this.instanceId));
+    await step("bus close", localMs, () => this.bus.close());
+    await step("control stop", localMs, () => this.control.stop());
+    await step("http close", localMs, () => this.http.close());
+    if (this.info) await step("info file", localMs, () => this.info!.remove());
     this._state = "stopped";
     const exit = { code: o.code, reason: o.reason };
     this.resolveDone(exit);

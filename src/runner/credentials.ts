@@ -2,6 +2,9 @@
 import { decodeJwt } from "jose/jwt/decode";
 import type { TokenAnswer, TokenRecord } from "../protocol/index.ts";
 
+export const NOT_RUNTIME =
+  "the runner holds no runtime token for its agent (a root or unrecognised token is never handed to a provider)";
+
 export class Credentials {
   private listeners = new Set<(token: string) => void>();
 
@@ -47,15 +50,24 @@ export class Credentials {
     return { profile: this._record.profileId, jti: this._record.jti, expiresAt: this._record.expiresAt };
   }
 
-  /** The env a provider child gets, so its skills act as this agent. */
+  /**
+   * A runtime token bound to the agent, which may be handed to the provider. A root token (or any token the
+   * runner cannot describe) is not: it would let the agent act as anyone.
+   */
+  get isRuntime(): boolean {
+    return this._record !== undefined;
+  }
+
+  /** The env a provider child gets, so its skills act as this agent. Throws for a token that is not a runtime one. */
   env(): Record<string, string> {
-    const env: Record<string, string> = { AGENT_RELAY_TOKEN: this._token };
-    if (this._record) {
-      env.AGENT_RELAY_TOKEN_JTI = this._record.jti;
-      env.AGENT_RELAY_TOKEN_PROFILE = this._record.profileId;
-      env.AGENT_RELAY_TOKEN_EXPIRES_AT = String(this._record.expiresAt);
-    }
-    return env;
+    const record = this._record;
+    if (!record) throw new Error(NOT_RUNTIME);
+    return {
+      AGENT_RELAY_TOKEN: this._token,
+      AGENT_RELAY_TOKEN_JTI: record.jti,
+      AGENT_RELAY_TOKEN_PROFILE: record.profileId,
+      AGENT_RELAY_TOKEN_EXPIRES_AT: String(record.expiresAt),
+    };
   }
 
   replace(answer: TokenAnswer): void {

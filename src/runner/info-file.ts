@@ -33,14 +33,19 @@ export type RunnerInfo = z.infer<typeof RunnerInfo>;
 export type RunnerInfoFields = Omit<RunnerInfo, "updatedAt">;
 
 /** Writes `info` to `path` via a temp file + rename, so readers never see a half-written file. */
-export async function writeRunnerInfoFile(path: string, info: RunnerInfo): Promise<void> {
+export function writeRunnerInfoFile(path: string, info: RunnerInfo): Promise<void> {
+  return writePrivateJsonFile(path, info, "runner info file");
+}
+
+/** JSON to `path`, mode 0600 from the start (its folder 0700), atomically (temp file + rename). */
+export async function writePrivateJsonFile(path: string, value: unknown, what: string): Promise<void> {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     // Created 0600 from the start: the file names the control URL, which hooks pair with the secret.
     const handle = await open(temp, "wx", 0o600);
     try {
-      await handle.writeFile(`${JSON.stringify(info, null, 2)}\n`);
+      await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`);
       await handle.sync();
     } finally {
       await handle.close();
@@ -50,7 +55,7 @@ export async function writeRunnerInfoFile(path: string, info: RunnerInfo): Promi
   } catch (cause) {
     // Best effort: the temp file may never have been created.
     await rm(temp, { force: true }).catch(() => {});
-    throw new InfoFileError(`cannot write runner info file ${path}`, { cause });
+    throw new InfoFileError(`cannot write ${what} ${path}`, { cause });
   }
 }
 

@@ -14,8 +14,11 @@ import {
 import { RelayHttpClient } from "../relay-client/index.ts";
 import { errorMessage } from "../util/errors.ts";
 import { Credentials } from "./credentials.ts";
+import { retryUntilStarted, type StartBudget } from "./start-retry.ts";
 
 export const EMBEDDED_RELAY_PORT = 8787;
+/** How long start-up retries a relay it cannot reach before giving up (--start-timeout-ms). */
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
 /** Lifetime of the runtime token a runner mints for its agent; renewed long before it ends. */
 export const RUNTIME_TOKEN_TTL_SECONDS = 12 * 3600;
 
@@ -70,7 +73,15 @@ async function startEmbedded(
   }
 }
 
-export async function resolveRelayTarget(config: RunnerConfig, logger: Logger): Promise<RelayTarget> {
+/**
+ * The relay and the agent's runtime token. Calls to the relay are retried while it is unreachable, up to the
+ * budget's deadline; a refused token fails at once. The result never carries a root token.
+ */
+export async function resolveRelayTarget(
+  config: RunnerConfig,
+  logger: Logger,
+  budget: StartBudget,
+): Promise<RelayTarget> {
   const info = (() => {
     try {
       return readRelayInfoFile();
@@ -88,7 +99,7 @@ export async function resolveRelayTarget(config: RunnerConfig, logger: Logger): 
     if (!token && info && sameOrigin(info.url, url)) token = info.rootToken;
     if (!token) {
       throw new ConfigError(
-        `--token (AGENT_RELAY_TOKEN): required with --relay-url ${url} (no matching ${defaultRelayInfoPath()})`,
+        `AGENT_RELAY_TOKEN or --token-file: required with --relay-url ${url} (no matching ${defaultRelayInfoPath()})`,
       );
     }
   } else if (info && (await acceptsToken(info.url, info.rootToken))) {
@@ -104,27 +115,38 @@ export async function resolveRelayTarget(config: RunnerConfig, logger: Logger): 
   }
 
   const known = { jti: config.tokenJti, profileId: config.tokenProfile, expiresAt: config.tokenExpiresAt };
-  let credentials = Credentials.from(token, known, config.agentId);
-  if (!credentials.record) credentials = await mintRuntimeToken(url, credentials, config.agentId, logger);
-  return { url, credentials, embedded };
+  const given = Credentials.from(token, known, config.agentId);
+  try {
+    const credentials = await agentCredentials(url, given, config.agentId, budget);
+    return { url, credentials, embedded };
+  } catch (e) {
+    await embedded?.stop();
+    throw e;
+  }
 }
 
 /**
  * With an admin (root) token, give the agent a runtime token bound to its own id instead: the provider's
- * skills then cannot act as anyone else, and the token renews itself.
+ * skills then cannot act as anyone else, and the token renews itself. A runtime token given as is gets checked.
+ * Never falls back to the admin token: a runner that cannot mint does not start.
  */
-async function mintRuntimeToken(url: string, admin: Credentials, agentId: string, logger: Logger) {
-  const http = new RelayHttpClient({ relayUrl: url, token: admin.token });
+async function agentCredentials(url: string, given: Credentials, agentId: string, budget: StartBudget) {
+  const http = new RelayHttpClient({ relayUrl: url, token: given.token, timeoutMs: 5_000 });
   try {
-    const answer = await http.createToken({
-      agentId,
-      profileId: "provider-agent",
-      ttlSeconds: RUNTIME_TOKEN_TTL_SECONDS,
-    });
+    if (given.isRuntime) {
+      await retryUntilStarted("checking the runtime token", (signal) => http.listAgents({ signal }), budget);
+      return given;
+    }
+    const answer = await retryUntilStarted(
+      `minting a runtime token for agent ${agentId} at ${url}`,
+      (signal) =>
+        http.createToken(
+          { agentId, profileId: "provider-agent", ttlSeconds: RUNTIME_TOKEN_TTL_SECONDS },
+          { signal },
+        ),
+      budget,
+    );
     return new Credentials(answer.token, answer.record);
-  } catch (e) {
-    logger.debug({ err: errorMessage(e) }, "could not mint a runtime token; using the given token as is");
-    return admin;
   } finally {
     await http.close();
   }

@@ -43,6 +43,15 @@ export class TaskTracker {
     return [...this.tasks.values()].filter((t) => t.claimHeld).map((t) => t.messageId);
   }
 
+  /** The tasks held now and their messages (recorded so a runner restarted after a crash can resume them). */
+  held(): { taskId: number; messageId: number; claimHeld: boolean }[] {
+    return [...this.tasks.values()].map(({ taskId, messageId, claimHeld }) => ({
+      taskId,
+      messageId,
+      claimHeld,
+    }));
+  }
+
   track(taskId: number, messageId: number, claimHeld: boolean, providerBusy: boolean): void {
     if (this.tasks.has(taskId)) return;
     this.tasks.set(taskId, {

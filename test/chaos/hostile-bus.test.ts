@@ -1,6 +1,7 @@
 // Chaos: a hostile relay sends the runner garbage bus frames; they are dropped and logged, and the runner keeps delivering.
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Server, ServerWebSocket } from "bun";
+import { SignJWT } from "jose";
 import { LIMITS } from "../../src/protocol/index.ts";
 import { message } from "../relay-client/scripted-bus.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -82,7 +83,12 @@ describe("hostile bus frames", () => {
     const { logger, records } = capturedLogger();
     const r = await chaosRunner({
       relayUrl: relay.url,
-      token: "hostile-token-0123456789",
+      // The hostile relay checks nothing, but the runner hands the provider only a runtime token: a JWT shaped like one.
+      token: await new SignJWT({ agentId: "bob", profileId: "provider-agent" })
+        .setProtectedHeader({ alg: "HS256" })
+        .setJti("hostile-jti")
+        .setExpirationTime("1h")
+        .sign(new TextEncoder().encode("k".repeat(32))),
       agentId: "bob",
       logger,
     });

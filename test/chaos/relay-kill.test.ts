@@ -20,12 +20,10 @@ afterEach(async () => {
 });
 
 function startRelay(port: number, db: string): RelayProcess {
-  return spawnRelayProcess(
-    ["--port", String(port), "--db", db, "--root-token", ROOT, "--log-level", "warn"],
-    {
-      HOME: dir!,
-    },
-  );
+  return spawnRelayProcess(["--port", String(port), "--db", db, "--log-level", "warn"], {
+    HOME: dir!,
+    AGENT_RELAY_ROOT_TOKEN: ROOT,
+  });
 }
 
 async function call(url: string, path: string, body: unknown): Promise<Response> {

@@ -315,7 +315,7 @@ describe("messaging CLI finding the relay", () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      "agent-relay-runner inbox: no token for http://127.0.0.1:9: pass --token or set AGENT_RELAY_TOKEN\n",
+      "agent-relay-runner inbox: no token for http://127.0.0.1:9: pass --token-file or set AGENT_RELAY_TOKEN\n",
     );
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseRelayCliOptions } from "../../src/cli/relay-command.ts";
@@ -45,10 +45,16 @@ describe("agent-relay-runner relay", () => {
     expect(await child.exited).toBe(0);
   });
 
-  test("with --root-token given, that token works and no relay.json is written", async () => {
+  test("with --root-token-file given, that token works and no relay.json is written", async () => {
     const home = tempHome();
     const token = "a-root-token-chosen-by-the-user";
-    const child = spawn(["--port", "0", "--db", join(home, "r.db"), "--root-token", token], { HOME: home });
+    writeFileSync(join(home, "root-token"), `${token}\n`, { mode: 0o600 });
+    const child = spawn(
+      ["--port", "0", "--db", join(home, "r.db"), "--root-token-file", join(home, "root-token")],
+      {
+        HOME: home,
+      },
+    );
     const url = await child.waitForUrl();
     expect((await fetch(`${url}/v1/agents`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
       200,
@@ -62,6 +68,18 @@ describe("agent-relay-runner relay", () => {
     const child = spawn([], { HOME: home, AGENT_RELAY_PORT: "0", AGENT_RELAY_DB: join(home, "env.db") });
     await child.waitForUrl();
     await waitFor(() => existsSync(join(home, "env.db")), { what: "database at AGENT_RELAY_DB" });
+  });
+
+  test("--root-token on the command line exits 2 with one line naming its env and file twins, not the token", async () => {
+    const home = tempHome();
+    const token = "a-root-token-on-the-command-line";
+    const child = spawn(["--port", "0", "--root-token", token], { HOME: home });
+    expect(await child.exited).toBe(2);
+    const lines = child.stderr().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("AGENT_RELAY_ROOT_TOKEN");
+    expect(lines[0]).toContain("--root-token-file");
+    expect(child.stderr()).not.toContain(token);
   });
 
   test("a bad --port exits 2 with a one-line error naming the option", async () => {
@@ -113,10 +131,10 @@ describe("parseRelayCliOptions", () => {
     const port = parseRelayCliOptions({}, { AGENT_RELAY_PORT: "http" });
     expect(port.ok).toBe(false);
     if (!port.ok) expect(port.error).toContain("AGENT_RELAY_PORT");
-    const token = parseRelayCliOptions({ rootToken: "short" }, {});
+    const token = parseRelayCliOptions({}, { AGENT_RELAY_ROOT_TOKEN: "short" });
     expect(token.ok).toBe(false);
     if (!token.ok) {
-      expect(token.error).toContain("--root-token");
+      expect(token.error).toContain("AGENT_RELAY_ROOT_TOKEN");
       expect(token.error).not.toContain("short'");
     }
   });

@@ -1,6 +1,6 @@
 // Inside an agent, the CLI asks its runner's control server for the current token instead of the spawn-time env copy.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ControlServer } from "../../src/control/index.ts";
@@ -50,14 +50,28 @@ describe("messaging CLI inside an agent", () => {
     expect(message.body).toBe("hello via the runner");
   });
 
-  test("explicit --token wins over the runner's credentials", async () => {
+  test("an explicit --token-file wins over the runner's credentials", async () => {
     const env = {
       HOME: home,
       AGENT_RELAY_CONTROL_URL: control.url,
       AGENT_RELAY_CONTROL_SECRET: control.secret,
     };
-    const r = await runCli(["send", "--relay-url", t.url, "--token", "wrong", "--to", "x", "body"], { env });
+    const file = join(home, "wrong-token");
+    writeFileSync(file, "wrong\n", { mode: 0o600 });
+    const r = await runCli(["send", "--relay-url", t.url, "--token-file", file, "--to", "x", "body"], {
+      env,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("401");
+  });
+
+  test("--token on the command line is refused (exit 2) without echoing it", async () => {
+    const r = await runCli(["send", "--relay-url", t.url, "--token", "s3cret-on-argv", "--to", "x", "body"], {
+      env: { HOME: home },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--token is refused on the command line");
+    expect(r.stderr).toContain("--token-file");
+    expect(r.stderr).not.toContain("s3cret-on-argv");
   });
 });

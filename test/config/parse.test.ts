@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { SignJWT } from "jose";
@@ -38,6 +38,17 @@ const SAMPLES: Record<string, Sample> = {
   provider: str("--provider", "codex"),
   relayUrl: str("--relay-url", "http://127.0.0.1:7700"),
   token: str("--token", "tok-abc"),
+  tokenFile: {
+    flag: () => ["--token-file", tokenFile()],
+    env: () => tokenFile(),
+    expected: () => join(dir, "token"),
+  },
+  startTimeoutMs: {
+    flag: () => ["--start-timeout-ms", "5000"],
+    env: () => "5000",
+    expected: () => 5000,
+  },
+  isolate: str("--isolate", "auto"),
   tokenJti: str("--token-jti", "jti-1"),
   tokenProfile: str("--token-profile", "provider-agent"),
   tokenExpiresAt: {
@@ -73,6 +84,13 @@ const SAMPLES: Record<string, Sample> = {
   durable: { flag: () => ["--durable"], env: () => "1", expected: () => true },
 };
 
+/** A token file with surrounding whitespace, which is not part of the token. */
+function tokenFile(): string {
+  const path = join(dir, "token");
+  writeFileSync(path, "  tok-from-file\n", { mode: 0o600 });
+  return path;
+}
+
 function parseWith(spec: OptionSpec, form: "flag" | "env"): RunnerConfig {
   const sample = SAMPLES[spec.key]!;
   // --provider is itself under test for its own row; every other row runs the claude provider.
@@ -87,7 +105,11 @@ describe("parseRunnerConfig", () => {
   });
 
   for (const spec of RUNNER_OPTIONS) {
-    test(`${spec.flag} is read from its flag`, () => {
+    test(`${spec.flag} is ${spec.secret ? "refused" : "read"} from its flag`, () => {
+      if (spec.secret) {
+        expect(() => parseWith(spec, "flag")).toThrow(ConfigError);
+        return;
+      }
       expect(parseWith(spec, "flag")[spec.key]).toEqual(SAMPLES[spec.key]!.expected() as never);
     });
     test(`${spec.flag} is read from ${spec.env}`, () => {
@@ -229,8 +251,8 @@ describe("parseRunnerConfig", () => {
       .setExpirationTime(1_900_000_123)
       .sign(new TextEncoder().encode("k".repeat(32)));
     const c = parseRunnerConfig(
-      ["--provider", "claude", "--token", token],
-      { AGENT_RELAY_TOKEN_JTI: "given" },
+      ["--provider", "claude"],
+      { AGENT_RELAY_TOKEN: token, AGENT_RELAY_TOKEN_JTI: "given" },
       deps,
     );
     expect([c.tokenJti, c.tokenProfile, c.tokenExpiresAt]).toEqual([
@@ -238,6 +260,39 @@ describe("parseRunnerConfig", () => {
       "provider-interactive",
       1_900_000_123,
     ]);
+  });
+
+  test("a secret on the command line is refused with a line naming its env and file twins, never the secret", () => {
+    for (const argv of [
+      ["--provider", "claude", "--token", "s3cret-value"],
+      ["--provider", "claude", "--token=s3cret-value"],
+    ]) {
+      let message = "";
+      try {
+        parseRunnerConfig(argv, {}, deps);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toContain("--token (AGENT_RELAY_TOKEN): refused on the command line");
+      expect(message).toContain("--token-file <path>");
+      expect(message).not.toContain("s3cret-value");
+    }
+  });
+
+  test("--token-file: the file's token (trimmed) wins over AGENT_RELAY_TOKEN; a missing or empty file is an error", () => {
+    const c = parseRunnerConfig(
+      ["--provider", "claude", "--token-file", tokenFile()],
+      { AGENT_RELAY_TOKEN: "from-env" },
+      deps,
+    );
+    expect(c.token).toBe("tok-from-file");
+    expect(() =>
+      parseRunnerConfig(["--provider", "claude", "--token-file", join(dir, "nope")], {}, deps),
+    ).toThrow("--token-file (AGENT_RELAY_TOKEN_FILE): cannot read");
+    writeFileSync(join(dir, "empty-token"), "\n");
+    expect(() =>
+      parseRunnerConfig(["--provider", "claude", "--token-file", join(dir, "empty-token")], {}, deps),
+    ).toThrow("is empty");
   });
 
   test("the config is frozen, lists included", () => {

@@ -56,8 +56,6 @@ async function startCli(agentId: string): Promise<Child> {
       `cli-${agentId}`,
       "--relay-url",
       relay.url,
-      "--token",
-      relay.rootToken,
       "--ready-pattern",
       "ready> $",
       "--quiet-ms",
@@ -67,6 +65,7 @@ async function startCli(agentId: string): Promise<Child> {
     ],
     {
       HOME: dir,
+      AGENT_RELAY_TOKEN: relay.rootToken,
       ...tmuxEnv,
       ECHO_AGENT_RECORD: record,
       AGENT_RELAY_LOG_LEVEL: process.env.CLI_TEST_LOG ?? "warn",

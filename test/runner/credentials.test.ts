@@ -1,6 +1,6 @@
 // Credentials: what a token says about itself, what status meta may show, and who hears about a renewal.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Credentials } from "../../src/runner/credentials.ts";
+import { Credentials, NOT_RUNTIME } from "../../src/runner/credentials.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 
 let relay: TestRelay;
@@ -34,11 +34,12 @@ describe("Credentials", () => {
     });
   });
 
-  test("a root token has no record to renew and shows as static", () => {
+  test("a root token has no record to renew, shows as static and is never put into a provider's env", () => {
     const c = Credentials.from(relay.rootToken, {}, "cred-b");
     expect(c.record).toBeUndefined();
+    expect(c.isRuntime).toBe(false);
     expect(c.summary()).toEqual({ kind: "static" });
-    expect(c.env()).toEqual({ AGENT_RELAY_TOKEN: relay.rootToken });
+    expect(() => c.env()).toThrow(NOT_RUNTIME);
   });
 
   test("replace swaps token and record and tells every listener the new token", async () => {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parseRunnerConfig } from "../../src/config/index.ts";
 import { readRelayInfoFile, writeRelayInfoFile } from "../../src/relay/local-info.ts";
 import { resolveRelayTarget } from "../../src/runner/relay-target.ts";
+import { systemClock } from "../../src/util/clock.ts";
 import { silentLogger } from "../../src/util/logger.ts";
 import { startTestRelay } from "../support/relay.ts";
 import { type RelayProcess, spawnRelayProcess } from "../support/relay-process.ts";
@@ -75,7 +76,14 @@ describe("reusing the local relay named in relay.json", () => {
     const config = parseRunnerConfig(["--provider", "command", "--agent-id", "probe", "--", "bash"], {
       HOME: home,
     });
-    const target = await resolveRelayTarget(config, silentLogger());
+    const logger = silentLogger();
+    const budget = {
+      clock: systemClock,
+      deadline: Date.now() + 15_000,
+      signal: new AbortController().signal,
+      logger,
+    };
+    const target = await resolveRelayTarget(config, logger, budget);
     cleanups.push(() => target.embedded?.stop());
     return target;
   }

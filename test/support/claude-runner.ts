@@ -60,8 +60,6 @@ export async function startClaudeRunner(o: StartClaudeRunnerOptions): Promise<Cl
       "--headless",
       "--relay-url",
       o.relay.url,
-      "--token",
-      o.token,
       "--agent-id",
       agent.agentId,
       "--runner-id",
@@ -76,6 +74,7 @@ export async function startClaudeRunner(o: StartClaudeRunnerOptions): Promise<Cl
     ],
     {
       HOME: agent.home,
+      AGENT_RELAY_TOKEN: o.token,
       ANTHROPIC_API_KEY: "test-key",
       DISABLE_AUTOUPDATER: "1",
       AGENT_RELAY_CLAUDE_MONITOR: o.monitor,

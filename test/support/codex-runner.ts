@@ -58,8 +58,6 @@ export async function startCodexRunner(o: StartCodexRunnerOptions): Promise<Code
       "--headless",
       "--relay-url",
       o.relay.url,
-      "--token",
-      o.token,
       "--agent-id",
       agent.agentId,
       "--runner-id",
@@ -75,6 +73,7 @@ export async function startCodexRunner(o: StartCodexRunnerOptions): Promise<Code
     {
       HOME: agent.home,
       OPENAI_API_KEY: "test-key",
+      AGENT_RELAY_TOKEN: o.token,
       AGENT_RELAY_LOG_LEVEL: process.env.CODEX_E2E_LOG ?? "warn",
       ...o.env,
     },

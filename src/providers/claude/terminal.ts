@@ -7,6 +7,9 @@ import { isAlive, processTree, survivors, terminateAll } from "./process-tree.ts
 import { classifyScreen, pendingInput, type ScreenState, screenSummary } from "./screen.ts";
 import { activityOf, type ClaudeActivity, readSessionFile } from "./session-file.ts";
 
+/** Claude's pid inside a bubblewrap pid namespace (bwrap is pid 1; the launcher execs claude as pid 2). */
+const ISOLATED_CLAUDE_PID = 2;
+
 export interface Snapshot {
   screen: ScreenState;
   /** The screen without blank lines, for needs-input events and errors. */
@@ -41,9 +44,13 @@ export class ClaudeTerminal {
     return { screen: classifyScreen(raw), summary: screenSummary(raw), raw, exited: status.state === "dead" };
   }
 
-  /** Claude's own busy/idle/waiting from `sessions/<pid>.json` (the pane pid is claude's pid: the launcher execs). */
+  /**
+   * Claude's own busy/idle/waiting from `sessions/<pid>.json` (the pane pid is claude's pid: the launcher execs).
+   * Under --isolate the pane runs bubblewrap, and claude is pid 2 of its pid namespace: it names the file so.
+   */
   async activity(): Promise<ClaudeActivity> {
-    return activityOf(await readSessionFile(this.sessionsDir, this.pane.pid));
+    const own = await readSessionFile(this.sessionsDir, this.pane.pid);
+    return activityOf(own ?? (await readSessionFile(this.sessionsDir, ISOLATED_CLAUDE_PID)));
   }
 
   /** True when no key may be sent: a dialog on screen, the session file waiting, or a PermissionRequest pending. */

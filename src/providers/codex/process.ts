@@ -17,6 +17,8 @@ export interface CodexBinary {
   path: string;
   /** Env the npm wrapper would have set before exec'ing the native binary. */
   env: Record<string, string>;
+  /** Runs it wrapped, e.g. in a sandbox (src/providers/isolation.ts). */
+  wrap?: (argv: readonly string[]) => string[];
 }
 
 const TRIPLES: Record<string, string> = {
@@ -128,14 +130,13 @@ export class CodexAppServerProcess {
   static async start(options: StartAppServerOptions): Promise<CodexAppServerProcess> {
     const clock = options.clock ?? systemClock;
     const port = await findFreePort();
-    const [command, args] = withParentDeathSignal(options.binary.path, [
-      "app-server",
-      "--listen",
-      `ws://127.0.0.1:${port}`,
-    ]);
+    const argv = [options.binary.path, "app-server", "--listen", `ws://127.0.0.1:${port}`];
+    const [program, ...rest] = options.binary.wrap ? options.binary.wrap(argv) : argv;
+    const [command, args] = withParentDeathSignal(program!, rest);
     // A private TMPDIR beside CODEX_HOME: Codex refuses to put its sandbox helper (codex-linux-sandbox, which a
     // system bubblewrap executes by name) in a CODEX_HOME under the temp dir, and then every sandboxed command
     // fails with "execvp codex-linux-sandbox". It also keeps the agent's temp files away from other users.
+    // (Under --isolate the sandbox sets its own TMPDIR in the agent's home.)
     const tmpDir = `${options.codexHome}-tmp`;
     mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
     const child = spawn(command, args, {

@@ -67,7 +67,7 @@ export class CommandAdapter implements ProviderAdapter {
 
   constructor(input: CommandAdapterInput) {
     this.o = parseCommandAdapterOptions(input);
-    this.tmux = new Tmux(this.o.tmuxSocket);
+    this.tmux = new Tmux(this.o.tmuxSocket, { wrap: this.o.wrapCommand });
     this.log = this.o.logger.child({ provider: "command", tmuxSession: this.o.tmuxSession });
     this.session = new PaneSession(this.tmux, this.o, this.log);
   }

@@ -36,7 +36,12 @@ const Schema = z.object({
   height: z.number().int().min(5).max(1000).default(50),
 });
 
-export type CommandAdapterInput = z.input<typeof Schema> & { clock?: Clock; logger?: Logger };
+export type CommandAdapterInput = z.input<typeof Schema> & {
+  clock?: Clock;
+  logger?: Logger;
+  /** Wraps the program's argv (a sandbox, src/providers/isolation.ts). */
+  wrapCommand?: (argv: readonly string[]) => string[];
+};
 
 export type CommandAdapterOptions = Readonly<
   Omit<z.output<typeof Schema>, "readyPattern" | "pendingTimeoutMs"> & {
@@ -44,12 +49,13 @@ export type CommandAdapterOptions = Readonly<
     pendingTimeoutMs: number;
     clock: Clock;
     logger: Logger;
+    wrapCommand?: (argv: readonly string[]) => string[];
   }
 >;
 
 /** Validate and default the options; a bad one throws CONFIG_INVALID naming it. */
 export function parseCommandAdapterOptions(input: CommandAdapterInput): CommandAdapterOptions {
-  const { clock, logger, ...rest } = input;
+  const { clock, logger, wrapCommand, ...rest } = input;
   const parsed = Schema.safeParse(rest);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -73,5 +79,6 @@ export function parseCommandAdapterOptions(input: CommandAdapterInput): CommandA
     pendingTimeoutMs: o.pendingTimeoutMs ?? Math.max(3_000, 2 * o.quietMs),
     clock: clock ?? systemClock,
     logger: logger ?? silentLogger(),
+    wrapCommand,
   });
 }

@@ -57,7 +57,11 @@ function shellQuote(word: string): string {
 export class Tmux {
   constructor(
     readonly socket: string,
-    private readonly defaults: { timeoutMs?: number } = {},
+    private readonly defaults: {
+      timeoutMs?: number;
+      /** Wraps every session's program, e.g. in a sandbox (src/providers/isolation.ts). */
+      wrap?: (argv: readonly string[]) => string[];
+    } = {},
   ) {
     if (!SOCKET_NAME.test(socket)) {
       throw new RunnerError(
@@ -87,7 +91,8 @@ export class Tmux {
         throw new RunnerError("CONFIG_INVALID", `invalid environment variable name ${key}`);
     }
     // tmux runs a one-word command through the shell; `exec` keeps the pane pid the program's own pid.
-    const command = o.command.length === 1 ? [`exec ${shellQuote(o.command[0]!)}`] : o.command;
+    const wrapped = this.defaults.wrap ? this.defaults.wrap(o.command) : o.command;
+    const command = wrapped.length === 1 ? [`exec ${shellQuote(wrapped[0]!)}`] : wrapped;
     const cwd = isAbsolute(o.cwd) ? o.cwd : resolve(o.cwd);
     // Options are set server-wide before the program starts, so even an instant exit leaves a readable status.
     // The environment travels in the tmux client's own env and is copied by `update-environment`: on argv it

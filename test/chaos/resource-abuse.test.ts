@@ -23,10 +23,10 @@ afterEach(async () => {
 
 async function start(): Promise<string> {
   dir = mkdtempSync(join(tmpdir(), "chaos-abuse-"));
-  relay = spawnRelayProcess(
-    ["--port", "0", "--db", join(dir, "relay.db"), "--root-token", ROOT, "--log-level", "warn"],
-    { HOME: dir },
-  );
+  relay = spawnRelayProcess(["--port", "0", "--db", join(dir, "relay.db"), "--log-level", "warn"], {
+    HOME: dir,
+    AGENT_RELAY_ROOT_TOKEN: ROOT,
+  });
   return relay.waitForUrl(15_000);
 }
 

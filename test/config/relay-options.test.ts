@@ -40,8 +40,8 @@ describe("agent-relay-runner relay with quota options", () => {
     cleanups.push(() => rmSync(home, { recursive: true, force: true }));
     const root = "root-token-for-the-quota-test";
     const child: RelayProcess = spawnRelayProcess(
-      ["--port", "0", "--db", join(home, "r.db"), "--root-token", root, "--send-burst", "2"],
-      { HOME: home, AGENT_RELAY_SEND_RATE: "1" },
+      ["--port", "0", "--db", join(home, "r.db"), "--send-burst", "2"],
+      { HOME: home, AGENT_RELAY_SEND_RATE: "1", AGENT_RELAY_ROOT_TOKEN: root },
     );
     cleanups.push(() => child.kill());
     const url = await child.waitForUrl();

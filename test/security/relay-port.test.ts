@@ -34,20 +34,16 @@ function spawn(args: string[], env: Record<string, string>): RelayProcess {
 describe("one relay per port", () => {
   test("a second relay on a taken port exits 1 with one line naming the port; the first keeps serving alone", async () => {
     const home = tempHome();
-    const first = spawn(
-      ["--port", "0", "--db", join(home, "a.db"), "--root-token", "first-root-token-0123"],
-      {
-        HOME: home,
-      },
-    );
+    const first = spawn(["--port", "0", "--db", join(home, "a.db")], {
+      HOME: home,
+      AGENT_RELAY_ROOT_TOKEN: "first-root-token-0123",
+    });
     const url = await first.waitForUrl();
     const port = new URL(url).port;
-    const second = spawn(
-      ["--port", port, "--db", join(home, "b.db"), "--root-token", "second-root-token-012"],
-      {
-        HOME: home,
-      },
-    );
+    const second = spawn(["--port", port, "--db", join(home, "b.db")], {
+      HOME: home,
+      AGENT_RELAY_ROOT_TOKEN: "second-root-token-012",
+    });
     // A deadline, not a sleep: the second relay must have exited by then.
     const code = await Promise.race([second.exited, Bun.sleep(10_000).then(() => "still running")]);
     expect(code).toBe(1);

@@ -5,6 +5,7 @@ import { runDemo } from "../demo/demo.ts";
 import { registerClientCommands } from "./client-commands.ts";
 import { registerRelayCommand } from "./relay-command.ts";
 import { runRunnerCli } from "./runner-command.ts";
+import { registerTeamCommands } from "./team-commands.ts";
 
 export function buildProgram(): Command {
   const program = new Command("agent-relay-runner")
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRelayCommand(program);
   registerClientCommands(program);
+  registerTeamCommands(program);
   program
     .command("demo")
     .description(

@@ -1,0 +1,111 @@
+// The supervisor process: resolve the relay, start every runner of the team, serve the control socket, and on
+// `down` (or SIGINT/SIGTERM) stop every runner before exiting.
+import { rmSync, writeFileSync } from "node:fs";
+import type { Agent } from "../protocol/index.ts";
+import { RelayHttpClient } from "../relay-client/index.ts";
+import type { Clock } from "../util/clock.ts";
+import { errorMessage } from "../util/errors.ts";
+import type { Logger } from "../util/logger.ts";
+import { ControlClient } from "./control-client.ts";
+import { startControlServer } from "./control-server.ts";
+import { ensurePrivateDir, type SupervisorPaths } from "./paths.ts";
+import { httpUrl, RelayAccess } from "./relay-access.ts";
+import { Supervisor } from "./supervisor.ts";
+import { readTeamFile } from "./team-file.ts";
+import { planTeam, type TeamPlan } from "./team-plan.ts";
+
+/** The token used for `ps` is re-minted this often (runtime tokens live 12 h). */
+const VIEWER_TOKEN_MAX_AGE_MS = 3_600_000;
+
+export interface RunSupervisorOptions {
+  plan: TeamPlan;
+  paths: SupervisorPaths;
+  binPath: string;
+  env: Record<string, string | undefined>;
+  clock: Clock;
+  logger: Logger;
+  /** Called once the runners are starting and the control socket answers. */
+  onReady?: (supervisor: Supervisor) => void;
+}
+
+/** Read and plan a team file; `name` is how errors name it. */
+export function loadPlan(name: string): TeamPlan {
+  const { team, file } = readTeamFile(name);
+  return planTeam(team, file, name);
+}
+
+/** The supervisor's own environment minus every AGENT_RELAY_* variable (its token above all). */
+export function runnerBaseEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !k.startsWith("AGENT_RELAY_")) out[k] = v;
+  return out;
+}
+
+export async function runSupervisor(o: RunSupervisorOptions): Promise<number> {
+  const { paths, logger } = o;
+  ensurePrivateDir(paths.dir);
+  const running = await new ControlClient(paths.socket).ping();
+  if (running !== undefined) throw new Error(`a supervisor is already running (pid ${running})`);
+  writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
+  let relay: RelayAccess | undefined;
+  try {
+    relay = await RelayAccess.open(o.plan.relayUrl, o.env.AGENT_RELAY_TOKEN, logger);
+    const access = relay;
+    const supervisor = new Supervisor({
+      binPath: o.binPath,
+      logDir: paths.logs,
+      baseEnv: runnerBaseEnv(o.env),
+      relay,
+      clock: o.clock,
+      logger,
+    });
+    let viewer: { http: RelayHttpClient; at: number } | undefined;
+    const relayAgents = async (): Promise<Agent[]> => {
+      try {
+        if (!viewer || o.clock.now() - viewer.at > VIEWER_TOKEN_MAX_AGE_MS) {
+          const a = await access.forAgent("relay-supervisor");
+          await viewer?.http.close();
+          viewer = {
+            http: new RelayHttpClient({ relayUrl: httpUrl(a.url), token: a.token }),
+            at: o.clock.now(),
+          };
+        }
+        return await viewer.http.listAgents({ timeoutMs: 3_000 });
+      } catch (e) {
+        logger.warn({ err: errorMessage(e) }, "could not list the relay's agents");
+        return [];
+      }
+    };
+    const done = Promise.withResolvers<void>();
+    const control = startControlServer(paths.socket, {
+      supervisor,
+      loadPlan,
+      relayAgents,
+      onDownAll: () => done.resolve(),
+      now: () => o.clock.now(),
+      logger,
+    });
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, "stopping the team");
+      done.resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      const result = await supervisor.apply(o.plan);
+      logger.info({ relay: relay.url, started: result.started }, "team up");
+      o.onReady?.(supervisor);
+      await done.promise;
+      await supervisor.stop();
+    } finally {
+      control.stop();
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      await viewer?.http.close();
+    }
+    return 0;
+  } finally {
+    rmSync(paths.pidFile, { force: true });
+    await relay?.close();
+  }
+}

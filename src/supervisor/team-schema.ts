@@ -38,15 +38,19 @@ export const RunnerOptionsShape = {
   args: z.array(z.string()).optional(),
   /** Working directory of the provider; relative paths are relative to the team file. Default: its folder. */
   cwd: text.optional(),
+  /** Model for the provider. */
   model: text.optional(),
   /** Model API endpoint other than the vendor's. */
   model_base_url: z.url({ protocol: /^https?$/, error: "expected an http(s):// URL" }).optional(),
+  /** Reasoning effort for the provider. */
   effort: text.optional(),
   /** How much the provider may do without asking. */
   approval_mode: z.enum(APPROVAL_MODES, { error: `expected one of ${APPROVAL_MODES.join("|")}` }).optional(),
   /** Messages to label:<label> reach this agent. */
   label: addressPart("label").optional(),
+  /** Messages to tag:<tag> reach this agent (the provider name and `headless` are added). */
   tags: z.array(addressPart("tag")).optional(),
+  /** Messages to cap:<capability> reach this agent. */
   capabilities: z.array(addressPart("capability")).optional(),
   /** Text appended to the provider's system prompt. */
   instructions: text.optional(),
@@ -60,6 +64,7 @@ export const RunnerOptionsShape = {
   ready_pattern: text.optional(),
   /** command provider: output quiet this long means idle. */
   quiet_ms: z.number().int().min(50, { error: "expected an integer >= 50" }).optional(),
+  /** The runner's log level (its log: ~/.agent-relay/logs/<agent>.log). */
   log_level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join("|")}` }).optional(),
   /** When the supervisor restarts the runner: on-failure (a non-zero exit or a signal), always, never. */
   restart: z.enum(RESTART_POLICIES, { error: `expected one of ${RESTART_POLICIES.join("|")}` }).optional(),

@@ -7,6 +7,7 @@ import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/logger.ts";
 import { agentRows } from "./status-view.ts";
 import type { Supervisor } from "./supervisor.ts";
+import type { SupervisorCommands } from "./supervisor-commands.ts";
 import { isTeamFileError } from "./team-file.ts";
 import type { TeamPlan } from "./team-plan.ts";
 
@@ -16,9 +17,12 @@ const MAX_BODY_BYTES = 64 * 1024;
 export const ApplyRequest = z.strictObject({ file: z.string().min(1) });
 export const DownRequest = z.strictObject({ agents: z.array(z.string().min(1)).max(1000).default([]) });
 export const RestartRequest = z.strictObject({ agent: z.string().min(1) });
+export const CommandRequest = z.strictObject({ type: z.string().min(1).max(64), params: z.unknown() });
 
 export interface ControlDeps {
   supervisor: Supervisor;
+  /** supervisor.spawn|stop|restart; the socket's user is the operator, so these run as root. */
+  commands: SupervisorCommands;
   /** Read, validate and plan a team file (throws TeamFileError). */
   loadPlan(file: string): TeamPlan;
   /** The relay's view of the agents; an unreachable relay answers []. */
@@ -71,6 +75,11 @@ async function route(req: Request, d: ControlDeps): Promise<Response> {
       if (!(await d.supervisor.restart(agent)))
         return json(404, { error: `no agent '${agent}' in the team` });
       return json(200, { restarted: [agent] });
+    }
+    case "POST /v1/command": {
+      const { type, params } = await body(req, CommandRequest);
+      const outcome = await d.commands.handle(type, params ?? {}, { kind: "root" });
+      return outcome.ok ? json(200, outcome.result) : json(outcome.status, { error: outcome.error });
     }
     default:
       return json(404, { error: `no route ${key}` });

@@ -11,6 +11,7 @@ import { startControlServer } from "./control-server.ts";
 import { ensurePrivateDir, type SupervisorPaths } from "./paths.ts";
 import { httpUrl, RelayAccess } from "./relay-access.ts";
 import { Supervisor } from "./supervisor.ts";
+import { SupervisorCommands } from "./supervisor-commands.ts";
 import { readTeamFile } from "./team-file.ts";
 import { planTeam, type TeamPlan } from "./team-plan.ts";
 
@@ -76,10 +77,15 @@ export async function runSupervisor(o: RunSupervisorOptions): Promise<number> {
         return [];
       }
     };
+    let current = o.plan;
     const done = Promise.withResolvers<void>();
     const control = startControlServer(paths.socket, {
       supervisor,
-      loadPlan,
+      commands: new SupervisorCommands(supervisor, () => current),
+      loadPlan: (file) => {
+        current = loadPlan(file);
+        return current;
+      },
       relayAgents,
       onDownAll: () => done.resolve(),
       now: () => o.clock.now(),

@@ -93,12 +93,20 @@ export class RunnerSlot {
     } catch {}
   }
 
+  /** The runner's private tmux server, found the way the runner found it (TMUX_TMPDIR of its environment). */
+  private async killTmuxServer(): Promise<void> {
+    const dir = this.deps.baseEnv.TMUX_TMPDIR;
+    await runTmux(tmuxSocketFor(this.plan.id), ["kill-server"], {
+      env: dir ? { TMUX_TMPDIR: dir } : {},
+    }).catch(() => {});
+  }
+
   private async launch(): Promise<void> {
     const { id } = this.plan;
     const launchedAt = this.deps.clock.now();
     try {
       // A runner killed outright leaves its tmux server (and the provider in it): clear it before a new start.
-      await runTmux(tmuxSocketFor(id), ["kill-server"]).catch(() => {});
+      await this.killTmuxServer();
       this.access = await this.deps.relay.forAgent(id);
       if (this.stopping) return;
       mkdirSync(this.deps.logDir, { recursive: true, mode: 0o700 });
@@ -188,7 +196,7 @@ export class RunnerSlot {
       }
     }
     // Whatever happened above: no tmux server (so no provider) outlives the stop, and the agent is gone.
-    await runTmux(tmuxSocketFor(this.plan.id), ["kill-server"]).catch(() => {});
+    await this.killTmuxServer();
     // A graceful runner deregistered itself (the relay then answers 404); a killed or crashed one did not.
     if (this.access) await this.deps.relay.deregister(this.access, this.plan.id);
     this.state = "stopped";

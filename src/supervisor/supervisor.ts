@@ -1,7 +1,7 @@
 // The set of runners a team file declares: apply a plan (start new, stop removed, restart changed, leave the
 // rest), stop some or all, restart one, and list them. Operations run one at a time, in order.
 import { RunnerSlot, type SlotDeps, type SlotInfo } from "./runner-slot.ts";
-import type { TeamPlan } from "./team-plan.ts";
+import type { AgentPlan, TeamPlan } from "./team-plan.ts";
 
 /** How long a runner gets to stop gracefully (SIGTERM) before SIGKILL. */
 export const DEFAULT_STOP_DEADLINE_MS = 10_000;
@@ -15,6 +15,8 @@ export interface ApplyResult {
 
 export class Supervisor {
   private readonly slots = new Map<string, RunnerSlot>();
+  /** Agents added at run time (supervisor.spawn): a re-applied team file leaves them alone. */
+  private readonly spawned = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
   /** The team file of the last plan applied. */
   teamFile?: string;
@@ -38,12 +40,13 @@ export class Supervisor {
       const wanted = new Map(plan.agents.map((a) => [a.id, a]));
       const stops: Promise<void>[] = [];
       for (const [id, slot] of this.slots) {
-        if (wanted.has(id)) continue;
+        if (wanted.has(id) || this.spawned.has(id)) continue;
         this.slots.delete(id);
         result.stopped.push(id);
         stops.push(slot.stop(this.stopDeadlineMs));
       }
       for (const agent of plan.agents) {
+        this.spawned.delete(agent.id);
         const slot = this.slots.get(agent.id);
         if (!slot) {
           this.start(new RunnerSlot(agent, this.deps));
@@ -64,6 +67,31 @@ export class Supervisor {
     });
   }
 
+  /**
+   * Add agents at run time; refused (nothing started) when an id is taken or the team would exceed `maxAgents`.
+   * Answers the error, or undefined when they are starting.
+   */
+  spawn(plans: readonly AgentPlan[], maxAgents: number): Promise<string | undefined> {
+    return this.serial(async () => {
+      const taken = plans.find((p) => this.slots.has(p.id));
+      if (taken) return `agent '${taken.id}' is already in the team`;
+      if (this.slots.size + plans.length > maxAgents) return `the team is at its max_agents (${maxAgents})`;
+      for (const p of plans) {
+        this.spawned.add(p.id);
+        this.start(new RunnerSlot(p, this.deps));
+      }
+      return undefined;
+    });
+  }
+
+  isSpawned(agentId: string): boolean {
+    return this.spawned.has(agentId);
+  }
+
+  has(agentId: string): boolean {
+    return this.slots.has(agentId);
+  }
+
   private start(slot: RunnerSlot): void {
     this.slots.set(slot.plan.id, slot);
     slot.start();
@@ -79,6 +107,7 @@ export class Supervisor {
         stopped.map((id) => {
           const slot = this.slots.get(id)!;
           this.slots.delete(id);
+          this.spawned.delete(id);
           return slot.stop(this.stopDeadlineMs);
         }),
       );

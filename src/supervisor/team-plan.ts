@@ -31,6 +31,10 @@ export interface TeamPlan {
   file: string;
   relayUrl?: string;
   agents: AgentPlan[];
+  /** Who may spawn agents at run time, and the cap on the team's size. */
+  policy: { allowSpawn: string[]; maxAgents: number };
+  /** The validated file, to plan agents spawned at run time against its defaults and profiles. */
+  team: TeamFile;
 }
 
 type Options = Omit<TeamAgent, "replicas" | "profile">;
@@ -130,5 +134,12 @@ export function planTeam(team: TeamFile, file: string, fileName: string = file):
   if (agents.length > MAX_TEAM_AGENTS) {
     throw new TeamFileError(`${fileName}: [agents] ${agents.length} agents; at most ${MAX_TEAM_AGENTS}`);
   }
-  return { file, relayUrl: team.relay?.url, agents };
+  const policy = {
+    allowSpawn: team.supervisor?.allow_spawn ?? [],
+    maxAgents: team.supervisor?.max_agents ?? MAX_TEAM_AGENTS,
+  };
+  if (agents.length > policy.maxAgents) {
+    throw new TeamFileError(`${fileName}: [supervisor] max_agents: ${agents.length} agents declared`);
+  }
+  return { file, relayUrl: team.relay?.url, agents, policy, team };
 }

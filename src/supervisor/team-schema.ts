@@ -107,9 +107,23 @@ export const TeamRelay = z.strictObject({
     .optional(),
 });
 
+/** `[supervisor]`: who may change the team at run time through supervisor.spawn|stop|restart commands. */
+export const TeamSupervisor = z.strictObject({
+  /** Agents (by id) that may send supervisor.spawn, and stop or restart the agents spawned at run time; root always may. */
+  allow_spawn: z.array(TeamAgentId).max(MAX_TEAM_AGENTS).optional(),
+  /** Most agents the supervisor runs, spawned ones included. Default: the team-file limit. */
+  max_agents: z
+    .number()
+    .int({ error: "expected an integer" })
+    .min(1, { error: "expected an integer >= 1" })
+    .max(MAX_TEAM_AGENTS, { error: `expected an integer <= ${MAX_TEAM_AGENTS}` })
+    .optional(),
+});
+
 /** The whole file. */
 export const TeamFile = z.strictObject({
   relay: TeamRelay.optional(),
+  supervisor: TeamSupervisor.optional(),
   defaults: TeamDefaults.optional(),
   /** At least one agent. */
   agents: z.record(TeamAgentId, TeamAgent).refine((a) => Object.keys(a).length > 0, {

@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { ControlClient } from "../../src/supervisor/control-client.ts";
 import { readEchoRecord } from "../fixtures/echo-agent-record.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -125,7 +126,7 @@ describe("agent-relay-runner up/ps/down (real supervisor, runners, tmux, relay)"
   }, 120_000);
 
   test("up with an edited file starts, stops and restarts exactly the changed agents; down <agent> stops one", async () => {
-    const t = team(["t2-keep", "t2-edit", "t2-gone", "t2-new"]);
+    const t = team(["t2-keep", "t2-edit", "t2-gone", "t2-new", "t2-extra"]);
     t.writeTeam([{ id: "t2-keep" }, { id: "t2-edit" }, { id: "t2-gone" }]);
     expect((await t.cli("up", "-d")).code).toBe(0);
     for (const id of ["t2-keep", "t2-edit", "t2-gone"]) await t.waitReady(id);
@@ -162,6 +163,20 @@ describe("agent-relay-runner up/ps/down (real supervisor, runners, tmux, relay)"
     const unknown = await t.cli("restart", "nobody");
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("no agent 'nobody' in the team");
+
+    // supervisor.spawn through the control socket (the socket's user acts as root); a re-applied file keeps it.
+    const control = new ControlClient(join(t.dir, ".agent-relay", "supervisor", "control.sock"));
+    const spawned = await control.call("POST", "/v1/command", {
+      type: "supervisor.spawn",
+      params: { id: "t2-extra", label: "spawned" },
+    });
+    expect(spawned).toEqual({ spawned: ["t2-extra"] });
+    await t.waitReady("t2-extra");
+    expect((await t.relayAgent("t2-extra")).label).toBe("spawned");
+    t.writeTeam([{ id: "t2-keep" }, { id: "t2-edit", extra: ['label = "edited"'] }]);
+    const reapplied = await t.cli("up");
+    expect(reapplied.stdout.trim()).toBe("team.toml: unchanged t2-keep, t2-edit");
+    expect((await t.ps()).map((r) => r.agentId)).toEqual(["t2-edit", "t2-extra", "t2-keep"]);
   }, 120_000);
 
   test("a bad team file: one line naming the key, exit 2, nothing started", async () => {

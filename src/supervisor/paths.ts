@@ -8,6 +8,8 @@ export interface SupervisorPaths {
   /** The control channel: a Unix socket (0600) in a 0700 folder, so only this user can reach it. */
   socket: string;
   pidFile: string;
+  /** The runner pids it started (0600), for the next supervisor to clean up after a killed one. */
+  runners: string;
   /** The detached supervisor's own log. */
   log: string;
   /** Runner logs: <logs>/<agent>.log. */
@@ -20,6 +22,7 @@ export function supervisorPaths(base: string = defaultRelayDir()): SupervisorPat
     dir,
     socket: join(dir, "control.sock"),
     pidFile: join(dir, "supervisor.pid"),
+    runners: join(dir, "runners.json"),
     log: join(dir, "supervisor.log"),
     logs: join(base, "logs"),
   };

@@ -8,9 +8,10 @@ import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/logger.ts";
 import { ControlClient } from "./control-client.ts";
 import { startControlServer } from "./control-server.ts";
+import { stopOrphans, writeRunnerPids } from "./orphans.ts";
 import { ensurePrivateDir, type SupervisorPaths } from "./paths.ts";
 import { httpUrl, RelayAccess } from "./relay-access.ts";
-import { Supervisor } from "./supervisor.ts";
+import { DEFAULT_STOP_DEADLINE_MS, Supervisor } from "./supervisor.ts";
 import { SupervisorCommands } from "./supervisor-commands.ts";
 import { readTeamFile } from "./team-file.ts";
 import { planTeam, type TeamPlan } from "./team-plan.ts";
@@ -52,7 +53,14 @@ export async function runSupervisor(o: RunSupervisorOptions): Promise<number> {
   try {
     relay = await RelayAccess.open(o.plan.relayUrl, o.env.AGENT_RELAY_TOKEN, logger);
     const access = relay;
-    const supervisor = new Supervisor({
+    const orphans = await stopOrphans(paths.runners, o.clock, DEFAULT_STOP_DEADLINE_MS);
+    if (orphans.length) logger.warn({ agents: orphans }, "stopped runners a previous supervisor left behind");
+    const supervisor: Supervisor = new Supervisor({
+      onChange: () =>
+        writeRunnerPids(
+          paths.runners,
+          supervisor.list().flatMap((a) => (a.pid ? [{ agentId: a.agentId, pid: a.pid }] : [])),
+        ),
       binPath: o.binPath,
       logDir: paths.logs,
       baseEnv: runnerBaseEnv(o.env),

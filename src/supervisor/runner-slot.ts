@@ -24,6 +24,8 @@ export interface SlotDeps {
   clock: Clock;
   logger: Logger;
   restartLimits?: Partial<RestartPolicyLimits>;
+  /** Called whenever a runner process starts or exits. */
+  onChange?: () => void;
 }
 
 export interface SlotInfo {
@@ -130,6 +132,7 @@ export class RunnerSlot {
       });
       this.state = "running";
       this.reason = undefined;
+      this.deps.onChange?.();
       this.deps.logger.info({ agentId: id, pid: child.pid }, "runner started");
     } catch (e) {
       this.note(`could not start: ${errorMessage(e)}`);
@@ -141,6 +144,7 @@ export class RunnerSlot {
   private onExit(code: number | null, signal: NodeJS.Signals | null, launchedAt: number, why?: string): void {
     const { id, restart } = this.plan;
     this.child = undefined;
+    this.deps.onChange?.();
     const how = why ?? (signal ? `killed by ${signal}` : `exited with code ${code}`);
     this.note(`runner ${how}`);
     this.deps.logger.info({ agentId: id, code, signal }, "runner exited");

@@ -179,6 +179,38 @@ describe("agent-relay-runner up/ps/down (real supervisor, runners, tmux, relay)"
     expect((await t.ps()).map((r) => r.agentId)).toEqual(["t2-edit", "t2-extra", "t2-keep"]);
   }, 120_000);
 
+  test("the next up stops the runners a SIGKILLed supervisor left behind, then starts its own", async () => {
+    const t = team(["t4-a"]);
+    t.writeTeam([{ id: "t4-a" }]);
+    expect((await t.cli("up", "-d")).code).toBe(0);
+    await t.waitReady("t4-a");
+    const old = (await t.row("t4-a"))!;
+    const firstSupervisor = t.supervisorPid()!;
+    process.kill(firstSupervisor, "SIGKILL");
+    await waitFor(() => !TeamSandbox.alive(firstSupervisor), { what: "the first supervisor gone" });
+    expect(TeamSandbox.alive(old.pid!), "its runner outlives it").toBe(true);
+
+    const again = await t.cli("up", "-d");
+    expect(again.code, again.stderr).toBe(0);
+    await waitFor(() => !TeamSandbox.alive(old.pid!), { what: "the orphaned runner stopped" });
+    // Stopped by the new supervisor (SIGTERM, a graceful stop), not pushed out by a second runner for its agent.
+    const log = readFileSync(join(t.dir, ".agent-relay", "logs", "t4-a.log"), "utf8");
+    expect(log).toContain("agent-relay-runner: SIGTERM: stopping");
+    expect(log.indexOf("SIGTERM: stopping")).toBeLessThan(log.lastIndexOf("starting runner:"));
+    const now = await waitFor(
+      async () => {
+        const r = await t.row("t4-a");
+        return r?.runner === "running" && r.pid !== old.pid ? r : undefined;
+      },
+      { timeoutMs: 20_000, what: "a new t4-a runner" },
+    );
+    await t.waitReady("t4-a");
+    await t.deliver("t4-a", "hello again");
+    const runnersFile = join(t.dir, ".agent-relay", "supervisor", "runners.json");
+    expect(statSync(runnersFile).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(runnersFile, "utf8"))).toEqual([{ agentId: "t4-a", pid: now.pid }]);
+  }, 90_000);
+
   test("a bad team file: one line naming the key, exit 2, nothing started", async () => {
     const t = team(["t3-a"]);
     t.writeTeam([{ id: "t3-a", extra: ['restart = "sometimes"'] }]);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { ControlClient } from "../../src/supervisor/control-client.ts";
 import { readEchoRecord } from "../fixtures/echo-agent-record.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { RUNNER_BIN } from "../support/runner.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { TeamSandbox } from "./team-harness.ts";
 
@@ -209,6 +210,54 @@ describe("agent-relay-runner up/ps/down (real supervisor, runners, tmux, relay)"
     const runnersFile = join(t.dir, ".agent-relay", "supervisor", "runners.json");
     expect(statSync(runnersFile).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(runnersFile, "utf8"))).toEqual([{ agentId: "t4-a", pid: now.pid }]);
+  }, 90_000);
+
+  test("up in the foreground: logs -f follows a restart; SIGINT stops the team and the supervisor", async () => {
+    const t = team(["t5-a"]);
+    t.writeTeam([{ id: "t5-a" }]);
+    const upProc = Bun.spawn([RUNNER_BIN, "up", "-f", t.teamFile], {
+      cwd: t.dir,
+      env: t.env(),
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    try {
+      await t.waitReady("t5-a");
+      const first = (await t.row("t5-a"))!;
+      const follow = Bun.spawn([RUNNER_BIN, "logs", "t5-a", "-f"], {
+        cwd: t.dir,
+        env: t.env(),
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "ignore",
+      });
+      let followed = "";
+      void (async () => {
+        const decoder = new TextDecoder();
+        for await (const chunk of follow.stdout) followed += decoder.decode(chunk, { stream: true });
+      })();
+      try {
+        await waitFor(() => followed.includes("agent t5-a is up"), { what: "the log so far" });
+        expect((await t.cli("restart", "t5-a")).code).toBe(0);
+        await waitFor(() => followed.split("starting runner:").length === 3, {
+          what: "the restart, followed",
+        });
+      } finally {
+        follow.kill("SIGINT");
+        await follow.exited;
+      }
+      await t.waitReady("t5-a");
+      const second = (await t.row("t5-a"))!;
+      expect(second.pid).not.toBe(first.pid);
+      upProc.kill("SIGINT");
+      expect(await upProc.exited).toBe(0);
+      expect(await t.relayAgent("t5-a")).toBeUndefined();
+      expect(t.livePids()).toEqual([]);
+      expect(t.tmuxSockets(ids)).toEqual([]);
+    } finally {
+      upProc.kill("SIGKILL");
+    }
   }, 90_000);
 
   test("a bad team file: one line naming the key, exit 2, nothing started", async () => {

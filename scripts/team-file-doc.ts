@@ -13,6 +13,7 @@ import {
   TeamDefaults,
   TeamProfile,
   TeamRelay,
+  TeamSupervisor,
 } from "../src/supervisor/team-schema.ts";
 import {
   cell,
@@ -31,6 +32,7 @@ export const TEAM_DOC_PATH = join(import.meta.dir, "..", "docs/team-file.md");
 /** Each table of the file, in the order a team file usually has them. */
 const TABLES: { heading: string; name: string; schema: unknown }[] = [
   { heading: "`[relay]`", name: "TeamRelay", schema: TeamRelay },
+  { heading: "`[supervisor]`", name: "TeamSupervisor", schema: TeamSupervisor },
   { heading: "`[defaults]`", name: "TeamDefaults", schema: TeamDefaults },
   { heading: "`[profiles.<name>]`", name: "TeamProfile", schema: TeamProfile },
   { heading: "`[agents.<id>]`", name: "TeamAgent", schema: TeamAgent },

@@ -27,14 +27,21 @@ export function agentRows(slots: readonly SlotInfo[], agents: readonly Agent[], 
     const meta = a?.meta ?? {};
     const status = a ? a.semanticStatus || a.status : s.state === "running" ? "starting" : s.state;
     const usage = meta.contextUsage as AgentRow["contextUsage"] | undefined;
-    const task = meta.currentTask ?? meta.taskId;
+    // The runner lists what it works on in meta.activeWork; a task it holds is its current task.
+    const work = Array.isArray(meta.activeWork)
+      ? (meta.activeWork as { kind?: unknown; id?: unknown }[])
+      : [];
+    const task = work.find((w) => w.kind === "task")?.id;
     return {
       agentId: s.agentId,
       provider: s.provider,
       status,
       runner: s.state,
       reason:
-        s.reason ?? (status === "error" || status === "needs-input" ? str(meta.lastFailure) : undefined),
+        s.reason ??
+        (status === "error" || status === "needs-input"
+          ? (str(meta.conditionReason) ?? str(meta.lastFailure))
+          : undefined),
       task: typeof task === "string" || typeof task === "number" ? task : undefined,
       contextUsage: usage && typeof usage.usedTokens === "number" ? usage : undefined,
       pid: s.pid,

@@ -3,8 +3,8 @@
 import { RunnerSlot, type SlotDeps, type SlotInfo } from "./runner-slot.ts";
 import type { AgentPlan, TeamPlan } from "./team-plan.ts";
 
-/** How long a runner gets to stop gracefully (SIGTERM) before SIGKILL. */
-export const DEFAULT_STOP_DEADLINE_MS = 10_000;
+/** How long a runner gets to stop gracefully (SIGTERM) before SIGKILL: longer than its own 10 s provider stop. */
+export const DEFAULT_STOP_DEADLINE_MS = 15_000;
 
 export interface ApplyResult {
   started: string[];

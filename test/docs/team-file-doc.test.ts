@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { extractGenerated } from "../../scripts/protocol-doc.ts";
 import { renderTeamDoc, TEAM_DOC_PATH } from "../../scripts/team-file-doc.ts";
 import { parseTeamText } from "../../src/supervisor/team-file.ts";
-import { TeamAgent, TeamDefaults, TeamRelay } from "../../src/supervisor/team-schema.ts";
+import { TeamAgent, TeamDefaults, TeamRelay, TeamSupervisor } from "../../src/supervisor/team-schema.ts";
 
 const SCRIPT = join(import.meta.dir, "../../scripts/team-file-doc.ts");
 const README = join(import.meta.dir, "../../README.md");
@@ -57,6 +57,7 @@ describe("docs/team-file.md generated section", () => {
   test("lists every key of each table, in schema order", () => {
     const doc = renderTeamDoc();
     expect(tableKeys(doc, "`[relay]`")).toEqual(Object.keys(TeamRelay.shape));
+    expect(tableKeys(doc, "`[supervisor]`")).toEqual(Object.keys(TeamSupervisor.shape));
     expect(tableKeys(doc, "`[defaults]`")).toEqual(Object.keys(TeamDefaults.shape));
     expect(tableKeys(doc, "`[agents.<id>]`")).toEqual(Object.keys(TeamAgent.shape));
     expect(doc).toContain("| `replicas` | integer | optional | 1–50 |");

@@ -8,6 +8,7 @@ import { RestartPolicy, type RestartPolicyLimits } from "../runner/restart-polic
 import { type Clock, sleep, type TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/logger.ts";
+import { writeClaudeProjection } from "./claude-projection.ts";
 import type { AgentAccess, RelayAccess } from "./relay-access.ts";
 import type { AgentPlan } from "./team-plan.ts";
 
@@ -111,6 +112,7 @@ export class RunnerSlot {
       await this.killTmuxServer();
       this.access = await this.deps.relay.forAgent(id);
       if (this.stopping) return;
+      if (this.plan.projection) writeClaudeProjection(this.plan.projection);
       mkdirSync(this.deps.logDir, { recursive: true, mode: 0o700 });
       const fd = openSync(this.logFile, "a", 0o600);
       const env = { ...this.deps.baseEnv, ...this.plan.env, ...this.access.env };

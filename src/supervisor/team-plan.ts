@@ -1,9 +1,11 @@
 // From a validated team file to one plan per runner: [defaults] ← [profiles.<name>] ← [agents.<id>], replicas
 // expanded, paths resolved against the team file, and the runner's argv and environment built (no secret in argv).
 import { readFileSync, statSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { ProviderName } from "../config/index.ts";
+import { defaultRelayDir } from "../relay/local-info.ts";
 import { errorMessage } from "../util/errors.ts";
+import { type ClaudeProjection, claudeProjectionArgs, skillName, skillProblem } from "./claude-projection.ts";
 import { TeamFileError } from "./team-file.ts";
 import {
   MAX_TEAM_AGENTS,
@@ -24,6 +26,8 @@ export interface AgentPlan {
   env: Record<string, string>;
   /** Equal fingerprints mean `up` leaves the running agent alone. */
   fingerprint: string;
+  /** claude: the profile's skills, MCP servers and permission rules, written before the runner starts. */
+  projection?: ClaudeProjection;
 }
 
 export interface TeamPlan {
@@ -43,9 +47,16 @@ type Options = Omit<TeamAgent, "replicas" | "profile">;
 function merge(layers: Options[]): Options & { instructionParts: string[] } {
   const out: Options & { instructionParts: string[] } = { instructionParts: [] };
   for (const layer of layers) {
-    const { env, instructions, instructions_file, ...rest } = layer;
+    const { env, instructions, instructions_file, skills, allow, deny, mcp_servers, ...rest } = layer;
     Object.assign(out, Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)));
     if (env) out.env = { ...out.env, ...env };
+    // What a profile adds to Claude adds up across layers: [defaults] rules stay when a profile adds more.
+    const union = (a: string[] | undefined, b: string[] | undefined) =>
+      b ? [...new Set([...(a ?? []), ...b])] : a;
+    out.skills = union(out.skills, skills);
+    out.allow = union(out.allow, allow);
+    out.deny = union(out.deny, deny);
+    if (mcp_servers) out.mcp_servers = { ...out.mcp_servers, ...mcp_servers };
     if (instructions) out.instructionParts.push(instructions);
     if (instructions_file) out.instructionParts.push(`file:${instructions_file}`);
   }
@@ -63,9 +74,15 @@ function readInstructions(part: string, base: string, where: string, fileName: s
   }
 }
 
-function runnerArgs(id: string, o: Options, cwd: string, profile: string | undefined): string[] {
+function runnerArgs(
+  id: string,
+  o: Options,
+  cwd: string,
+  profile: string | undefined,
+  extra: string[],
+): string[] {
   const flag = (name: string, v: string | number | undefined) => (v === undefined ? [] : [name, String(v)]);
-  const providerArgv = o.provider === "command" ? (o.command ?? []) : (o.args ?? []);
+  const providerArgv = o.provider === "command" ? (o.command ?? []) : [...(o.args ?? []), ...extra];
   return [
     "--headless",
     ...flag("--provider", o.provider),
@@ -120,15 +137,36 @@ export function planTeam(team: TeamFile, file: string, fileName: string = file):
     const env: Record<string, string> = { ...o.env };
     if (instructions) env.AGENT_RELAY_SYSTEM_PROMPT_APPEND = instructions;
     if (o.prompt) env.AGENT_RELAY_PROMPT = o.prompt;
+    const projected = (["skills", "allow", "deny", "mcp_servers"] as const).find(
+      (k) => o[k] !== undefined && Object.keys(o[k]!).length > 0,
+    );
+    if (projected && o.provider !== "claude") {
+      throw fail(projected, "applies to provider claude only (projection into Codex is not built yet)");
+    }
+    const skills = (o.skills ?? []).map((p) => (isAbsolute(p) ? p : resolve(base, p)));
+    for (const src of skills) {
+      const problem = skillProblem(src);
+      if (problem) throw fail("skills", problem);
+    }
     const restart = o.restart ?? "on-failure";
     const ids =
       agent.replicas === undefined ? [name] : Array.from({ length: replicas }, (_, i) => `${name}-${i + 1}`);
     for (const id of ids) {
       if (seen.has(id)) throw fail("replicas", `agent id '${id}' is declared twice`);
       seen.add(id);
-      const args = runnerArgs(id, o, cwd, profileName);
-      const fingerprint = JSON.stringify({ args, env, restart });
-      agents.push({ id, provider: o.provider, restart, args, env, fingerprint });
+      const projection: ClaudeProjection | undefined = projected
+        ? {
+            dir: join(defaultRelayDir(), "agents", id, "team-profile"),
+            profile: profileName ?? id,
+            mcpServers: o.mcp_servers ?? {},
+            skills: skills.map((src) => ({ name: skillName(src), src })),
+            allow: o.allow ?? [],
+            deny: o.deny ?? [],
+          }
+        : undefined;
+      const args = runnerArgs(id, o, cwd, profileName, projection ? claudeProjectionArgs(projection) : []);
+      const fingerprint = JSON.stringify({ args, env, restart, projection });
+      agents.push({ id, provider: o.provider, restart, args, env, fingerprint, projection });
     }
   }
   if (agents.length > MAX_TEAM_AGENTS) {

@@ -28,6 +28,14 @@ const envName = z
     error: "AGENT_RELAY_* variables are set by the supervisor; use the matching team-file key",
   });
 
+/** A stdio MCP server for a Claude agent; `env` may hold secrets: it is written to a 0600 file, never to argv. */
+export const McpServer = z.strictObject({
+  /** The program (argv[0]). */
+  command: text,
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+});
+
 /** The runner options an agent, a profile or [defaults] may set; the keys are the runner's flags in snake_case. */
 export const RunnerOptionsShape = {
   /** Which agent to run: claude, codex or command. */
@@ -66,6 +74,19 @@ export const RunnerOptionsShape = {
   quiet_ms: z.number().int().min(50, { error: "expected an integer >= 50" }).optional(),
   /** The runner's log level (its log: ~/.agent-relay/logs/<agent>.log). */
   log_level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join("|")}` }).optional(),
+  /** claude: skill folders (each holding a SKILL.md) given to the agent; relative to the team file. Layers add up. */
+  skills: z.array(text).optional(),
+  /** claude: permission rules allowed without asking, e.g. "Bash(npm test)". Layers add up. */
+  allow: z.array(text).optional(),
+  /** claude: permission rules refused, e.g. "Bash" or "WebFetch". Layers add up. */
+  deny: z.array(text).optional(),
+  /** claude: MCP servers started for the agent, `[….mcp_servers.<name>]` with command, args, env. Layers merge. */
+  mcp_servers: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: "expected 1-64 letters, digits, _ or -" }),
+      McpServer,
+    )
+    .optional(),
   /** When the supervisor restarts the runner: on-failure (a non-zero exit or a signal), always, never. */
   restart: z.enum(RESTART_POLICIES, { error: `expected one of ${RESTART_POLICIES.join("|")}` }).optional(),
 };

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseTeamText, readTeamFile, TeamFileError } from "../../src/supervisor/team-file.ts";
 import { planTeam } from "../../src/supervisor/team-plan.ts";
 
@@ -11,11 +11,15 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function teamDir(toml: string, files: Record<string, string> = {}): string {
+function teamDir(toml: string, files: Record<string, string> = {}, nested: string[] = []): string {
   const dir = mkdtempSync(join(tmpdir(), "relay-team-file-"));
   dirs.push(dir);
   writeFileSync(join(dir, "team.toml"), toml);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const path of nested) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), "x\n");
+  }
   return dir;
 }
 
@@ -29,8 +33,8 @@ function errorOf(fn: () => unknown): string {
   throw new Error("expected a TeamFileError");
 }
 
-function plan(toml: string, files: Record<string, string> = {}) {
-  const dir = teamDir(toml, files);
+function plan(toml: string, files: Record<string, string> = {}, nested: string[] = []) {
+  const dir = teamDir(toml, files, nested);
   const { team, file } = readTeamFile(join(dir, "team.toml"));
   return { dir, plan: planTeam(team, file, "team.toml") };
 }
@@ -151,6 +155,58 @@ describe("team plan", () => {
     const clash =
       '[agents.w]\nprovider = "command"\ncommand = ["sh"]\nreplicas = 2\n[agents.w-1]\nprovider = "command"\ncommand = ["sh"]\n';
     expect(errorOf(() => plan(clash))).toContain("agent id 'w-1' is declared twice");
+  });
+
+  test("a claude profile is projected: MCP config file, skills plugin, allow/deny rules; other providers refuse it", () => {
+    const { dir, plan: p } = plan(
+      [
+        "[defaults]",
+        'provider = "claude"',
+        'deny = ["WebFetch"]',
+        "[profiles.rev]",
+        'skills = ["skills/review"]',
+        'deny = ["Bash"]',
+        'allow = ["Read"]',
+        "[profiles.rev.mcp_servers.tools]",
+        'command = "node"',
+        'args = ["server.js"]',
+        'env = { API_KEY = "secret-value" }',
+        "[agents.rev]",
+        'profile = "rev"',
+        'args = ["--verbose"]',
+      ].join("\n"),
+      {},
+      ["skills/review/SKILL.md"],
+    );
+    const a = p.agents[0]!;
+    expect(a.projection).toMatchObject({
+      profile: "rev",
+      mcpServers: { tools: { command: "node", args: ["server.js"], env: { API_KEY: "secret-value" } } },
+      skills: [{ name: "review", src: join(dir, "skills/review") }],
+      allow: ["Read"],
+      deny: ["WebFetch", "Bash"],
+    });
+    const pdir = a.projection!.dir;
+    expect(a.args.slice(a.args.indexOf("--"))).toEqual([
+      "--",
+      "--verbose",
+      "--mcp-config",
+      join(pdir, "mcp.json"),
+      "--plugin-dir",
+      join(pdir, "plugin"),
+      "--allowedTools",
+      "Read",
+      "--disallowedTools",
+      "WebFetch,Bash",
+    ]);
+    // The MCP server's env (it may hold secrets) is never on the runner's command line.
+    expect(a.args.join(" ")).not.toContain("secret-value");
+    expect(errorOf(() => plan('[agents.c]\nprovider = "codex"\ndeny = ["Bash"]\n'))).toBe(
+      "team.toml: [agents.c] deny: applies to provider claude only (projection into Codex is not built yet)",
+    );
+    expect(errorOf(() => plan('[agents.c]\nprovider = "claude"\nskills = ["nope"]\n'))).toContain(
+      "team.toml: [agents.c] skills: no such folder",
+    );
   });
 
   test("a relative cwd is relative to the team file", () => {

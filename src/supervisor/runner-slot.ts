@@ -124,13 +124,16 @@ export class RunnerSlot {
       this.child = child;
       this.startedAt = this.deps.clock.now();
       this.exited = new Promise((resolve) => {
-        child.once("exit", (code, signal) => {
-          this.onExit(code, signal, launchedAt);
+        // A failed spawn emits "error" and maybe no "exit": whichever comes first ends this run, once.
+        let ended = false;
+        const end = (code: number | null, signal: NodeJS.Signals | null, why?: string) => {
+          if (ended) return;
+          ended = true;
+          this.onExit(code, signal, launchedAt, why);
           resolve();
-        });
-        child.once("error", (e) => {
-          this.note(`spawn failed: ${errorMessage(e)}`);
-        });
+        };
+        child.once("exit", (code, signal) => end(code, signal));
+        child.once("error", (e) => end(1, null, `could not start: ${errorMessage(e)}`));
       });
       this.state = "running";
       this.reason = undefined;

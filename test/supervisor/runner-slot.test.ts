@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 /** A stand-in runner: counts its starts in a file, then exits with $EXIT_CODE, or sleeps when it is "hang". */
-function setup(exit: string, restart: RestartPolicyName) {
+function setup(exit: string, restart: RestartPolicyName, binPath?: string) {
   const dir = mkdtempSync(join(tmpdir(), "relay-slot-"));
   dirs.push(dir);
   const bin = join(dir, "runner.sh");
@@ -39,7 +39,7 @@ function setup(exit: string, restart: RestartPolicyName) {
     fingerprint: "x",
   };
   const slot = new RunnerSlot(plan, {
-    binPath: bin,
+    binPath: binPath ?? bin,
     logDir: join(dir, "logs"),
     baseEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     relay: {
@@ -77,6 +77,14 @@ describe("RunnerSlot", () => {
     expect(slot.info()).toMatchObject({ restarts: 3, state: "crash-loop" });
     expect(slot.info().reason).toMatch(/^crash loop: runner exited 4 times in 120 s/);
     expect(log()).toContain("runner exited with code 3");
+  });
+
+  test("a runner that cannot be spawned at all counts as a failed start: retried, then a crash loop", async () => {
+    const { slot } = setup("1", "on-failure", "/nonexistent/agent-relay-runner");
+    slot.start();
+    await waitFor(() => slot.state === "crash-loop", { what: "crash-loop" });
+    expect(slot.info().restarts).toBe(3);
+    expect(slot.info().pid).toBeUndefined();
   });
 
   test("on-failure: exit 0 (its agent was shut down) stays down", async () => {

@@ -1,7 +1,7 @@
 // `up`, `ps`, `down`, `restart`, `logs` with real processes: the CLI, a detached supervisor, one headless runner
 // per agent (command provider running the echo-agent fixture in tmux), and a real relay.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ControlClient } from "../../src/supervisor/control-client.ts";
 import { readEchoRecord } from "../fixtures/echo-agent-record.ts";
@@ -178,6 +178,16 @@ describe("agent-relay-runner up/ps/down (real supervisor, runners, tmux, relay)"
     const reapplied = await t.cli("up");
     expect(reapplied.stdout.trim()).toBe("team.toml: unchanged t2-keep, t2-edit");
     expect((await t.ps()).map((r) => r.agentId)).toEqual(["t2-edit", "t2-extra", "t2-keep"]);
+
+    // A bad edit changes nothing: one line naming the key, exit 2, the running team as it was.
+    const pids = (await t.ps()).map((r) => r.pid);
+    writeFileSync(t.teamFile, '[agents.t2-keep]\nprovider = "command"\ncommand = []\n');
+    const bad = await t.cli("up");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(
+      "agent-relay-runner up: team.toml: [agents.t2-keep] command: expected at least the program",
+    );
+    expect((await t.ps()).map((r) => r.pid)).toEqual(pids);
   }, 120_000);
 
   test("the next up stops the runners a SIGKILLed supervisor left behind, then starts its own", async () => {

@@ -35,6 +35,13 @@ export class RelayAccess {
       configFor({ ...this.given, relayUrl: this.url }, agentId),
       this.logger,
     );
+    // The resolution falls back to the token it was given when minting fails (relay down, a non-admin token):
+    // a runner must never get that one — it is the operator's, or bound to another agent.
+    if (target.credentials.record?.agentId !== agentId) {
+      throw new Error(
+        `could not mint a runtime token for agent '${agentId}' (is the relay up, the token an admin token?)`,
+      );
+    }
     return { url: target.url, env: target.credentials.env(), token: target.credentials.token };
   }
 

@@ -4,6 +4,7 @@ import { appendFileSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { tmuxName } from "../providers/factory.ts";
 import { runTmux } from "../providers/tmux/run.ts";
+import { ExponentialBackoff } from "../runner/backoff.ts";
 import { RestartPolicy, type RestartPolicyLimits } from "../runner/restart-policy.ts";
 import { type Clock, sleep, type TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -57,6 +58,8 @@ export class RunnerSlot {
   private access?: AgentAccess;
   private stopping = false;
   private readonly policy: RestartPolicy;
+  /** Delays between attempts to get the agent's token while the relay cannot mint one. */
+  private readonly relayWait = new ExponentialBackoff({ initialMs: 500, maxMs: 10_000, jitter: "equal" });
 
   constructor(
     readonly plan: AgentPlan,
@@ -110,7 +113,14 @@ export class RunnerSlot {
     try {
       // A runner killed outright leaves its tmux server (and the provider in it): clear it before a new start.
       await this.killTmuxServer();
-      this.access = await this.deps.relay.forAgent(id);
+      try {
+        this.access = await this.deps.relay.forAgent(id);
+        this.relayWait.reset();
+      } catch (e) {
+        // No token yet (the relay down or restarting): wait for it, without counting towards a crash loop.
+        this.waitForRelay(errorMessage(e));
+        return;
+      }
       if (this.stopping) return;
       if (this.plan.projection) writeClaudeProjection(this.plan.projection);
       mkdirSync(this.deps.logDir, { recursive: true, mode: 0o700 });
@@ -179,6 +189,18 @@ export class RunnerSlot {
       this.restarts++;
       this.start();
     }, decision.delayMs);
+  }
+
+  private waitForRelay(why: string): void {
+    if (this.stopping) return;
+    const delayMs = this.relayWait.next();
+    this.state = "backoff";
+    this.reason = `waiting for the relay: ${why}`;
+    if (this.relayWait.attempts === 1) this.note(this.reason);
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (!this.stopping) this.start();
+    }, delayMs);
   }
 
   /** SIGTERM (the runner stops its provider and deregisters), SIGKILL after `deadlineMs`; then nothing is left. */

@@ -19,7 +19,12 @@ afterEach(async () => {
 });
 
 /** A stand-in runner: counts its starts in a file, then exits with $EXIT_CODE, or sleeps when it is "hang". */
-function setup(exit: string, restart: RestartPolicyName, binPath?: string) {
+function setup(
+  exit: string,
+  restart: RestartPolicyName,
+  binPath?: string,
+  forAgent?: () => Promise<{ url: string; env: Record<string, string>; token: string }>,
+) {
   const dir = mkdtempSync(join(tmpdir(), "relay-slot-"));
   dirs.push(dir);
   const bin = join(dir, "runner.sh");
@@ -43,11 +48,9 @@ function setup(exit: string, restart: RestartPolicyName, binPath?: string) {
     logDir: join(dir, "logs"),
     baseEnv: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     relay: {
-      forAgent: async () => ({
-        url: "http://127.0.0.1:9",
-        env: { AGENT_RELAY_TOKEN: "agent-token" },
-        token: "t",
-      }),
+      forAgent:
+        forAgent ??
+        (async () => ({ url: "http://127.0.0.1:9", env: { AGENT_RELAY_TOKEN: "agent-token" }, token: "t" })),
       deregister: async (_a, id) => {
         deregistered.push(id);
       },
@@ -86,6 +89,20 @@ describe("RunnerSlot", () => {
     expect(slot.info().restarts).toBe(3);
     expect(slot.info().pid).toBeUndefined();
   });
+
+  test("no token yet (the relay down): it waits for the relay without counting towards a crash loop", async () => {
+    let refusals = 4; // the old rule (each a crash) gives up on the 4th
+    const { slot, count } = setup("hang", "on-failure", undefined, async () => {
+      if (refusals-- > 0) throw new Error("relay unreachable");
+      return { url: "http://127.0.0.1:9", env: {}, token: "t" };
+    });
+    slot.start();
+    await waitFor(() => slot.state === "backoff" && slot.info().reason?.startsWith("waiting for the relay"), {
+      what: "waiting for the relay",
+    });
+    await waitFor(() => slot.state === "running" && count() === 1, { timeoutMs: 20_000, what: "started" });
+    expect(slot.info()).toMatchObject({ restarts: 0, reason: undefined });
+  }, 30_000);
 
   test("on-failure: exit 0 (its agent was shut down) stays down", async () => {
     const { slot, count } = setup("0", "on-failure");

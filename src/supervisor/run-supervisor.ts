@@ -1,6 +1,6 @@
 // The supervisor process: resolve the relay, start every runner of the team, serve the control socket, and on
 // `down` (or SIGINT/SIGTERM) stop every runner before exiting.
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Agent } from "../protocol/index.ts";
 import { RelayHttpClient } from "../relay-client/index.ts";
 import type { Clock } from "../util/clock.ts";
@@ -43,12 +43,37 @@ export function runnerBaseEnv(env: Record<string, string | undefined>): Record<s
   return out;
 }
 
+/** The pid in `path` when it names a live `agent-relay-runner up` process other than this one. */
+function liveSupervisor(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, "utf8").trim());
+    if (!(pid > 0) || pid === process.pid) return undefined;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return argv.includes("up") ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Create the pid file exclusively, so two `up` started at once cannot both become the supervisor. */
+function claimPidFile(path: string): void {
+  try {
+    writeFileSync(path, `${process.pid}\n`, { mode: 0o600, flag: "wx" });
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
+  const other = liveSupervisor(path);
+  if (other !== undefined) throw new Error(`a supervisor is already running (pid ${other})`);
+  writeFileSync(path, `${process.pid}\n`, { mode: 0o600 }); // left by a supervisor that was killed
+}
+
 export async function runSupervisor(o: RunSupervisorOptions): Promise<number> {
   const { paths, logger } = o;
   ensurePrivateDir(paths.dir);
   const running = await new ControlClient(paths.socket).ping();
   if (running !== undefined) throw new Error(`a supervisor is already running (pid ${running})`);
-  writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
+  claimPidFile(paths.pidFile);
   let relay: RelayAccess | undefined;
   try {
     relay = await RelayAccess.open(o.plan.relayUrl, o.env.AGENT_RELAY_TOKEN, logger);
@@ -119,7 +144,7 @@ export async function runSupervisor(o: RunSupervisorOptions): Promise<number> {
     }
     return 0;
   } finally {
-    rmSync(paths.pidFile, { force: true });
+    if (liveSupervisor(paths.pidFile) === undefined) rmSync(paths.pidFile, { force: true });
     await relay?.close();
   }
 }

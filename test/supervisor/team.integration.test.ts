@@ -1,7 +1,7 @@
 // `up`, `ps`, `down`, `restart`, `logs` with real processes: the CLI, a detached supervisor, one headless runner
 // per agent (command provider running the echo-agent fixture in tmux), and a real relay.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ControlClient } from "../../src/supervisor/control-client.ts";
 import { readEchoRecord } from "../fixtures/echo-agent-record.ts";
@@ -269,6 +269,50 @@ describe("agent-relay-runner up/ps/down (real supervisor, runners, tmux, relay)"
       upProc.kill("SIGKILL");
     }
   }, 90_000);
+
+  test("two up -d at once: one supervisor, one runner per agent", async () => {
+    const t = team(["t6-a"]);
+    t.writeTeam([{ id: "t6-a" }]);
+    const [a, b] = await Promise.all([t.cli("up", "-d"), t.cli("up", "-d")]);
+    expect([a.code, b.code], `${a.stderr} / ${b.stderr}`).toContain(0);
+    await t.waitReady("t6-a");
+    const procs = (flag: string) =>
+      Bun.spawnSync(["pgrep", "-f", "--", flag])
+        .stdout.toString()
+        .split("\n")
+        .filter(Boolean)
+        .map(Number)
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/environ`, "utf8").includes(`HOME=${t.dir}\0`);
+          } catch {
+            return false;
+          }
+        });
+    expect(procs("--supervise")).toHaveLength(1);
+    expect(procs("--agent-id t6-a")).toHaveLength(1);
+  }, 60_000);
+
+  test("a pid file naming a live supervisor that has no socket yet (it is starting): up refuses, starts nothing", async () => {
+    const t = team(["t7-a"]);
+    t.writeTeam([{ id: "t7-a" }]);
+    // Stands in for a supervisor between claiming its pid file and opening its socket: a process named "up".
+    const other = Bun.spawn(["bash", "-c", "exec -a up sleep 60"], { stdin: "ignore", stdout: "ignore" });
+    try {
+      const dir = join(t.dir, ".agent-relay", "supervisor");
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(dir, "supervisor.pid"), `${other.pid}\n`);
+      const r = await t.cli("up");
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `agent-relay-runner up: a supervisor is already running (pid ${other.pid})`,
+      );
+      expect(readFileSync(join(dir, "supervisor.pid"), "utf8").trim()).toBe(String(other.pid));
+      expect(await t.relayAgent("t7-a")).toBeUndefined();
+    } finally {
+      other.kill("SIGKILL");
+    }
+  }, 30_000);
 
   test("a bad team file: one line naming the key, exit 2, nothing started", async () => {
     const t = team(["t3-a"]);

@@ -9,6 +9,7 @@ import { latencyBench } from "./latency.ts";
 import { recoveryBench } from "./recovery.ts";
 import { startupBench } from "./startup.ts";
 import { QUICK, type Row, say } from "./support/common.ts";
+import { teamBench } from "./team.ts";
 import { terminalBench } from "./terminal.ts";
 import { throughputBench } from "./throughput.ts";
 
@@ -21,6 +22,7 @@ const BENCHES: [string, () => Promise<Row[]>][] = [
   ["recovery", recoveryBench],
   ["terminal", terminalBench],
   ["claude-latency", claudeLatencyBench],
+  ["team", teamBench],
 ];
 
 function table(rows: Row[]): string {

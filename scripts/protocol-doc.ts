@@ -17,7 +17,7 @@ const ROOT = join(import.meta.dir, "..");
 export const DOC_PATH = join(ROOT, "docs/protocol.md");
 
 /** The parts of a zod v4 schema this script reads; zod's own types are too deep to walk generically. */
-interface Zod {
+export interface Zod {
   _zod: { def: Def };
   description?: string;
   shape?: Record<string, Zod>;
@@ -63,14 +63,14 @@ const SECTIONS: Section[] = [
 const isZod = (v: unknown): v is Zod => typeof v === "object" && v !== null && "_zod" in v;
 
 /** JSDoc found in a protocol source file: per export, its own comment and its fields' comments. */
-interface SourceDocs {
+export interface SourceDocs {
   order: string[];
   own: Map<string, string>;
   fields: Map<string, Map<string, string>>;
 }
 
-function readSourceDocs(file: string): SourceDocs {
-  const lines = readFileSync(join(ROOT, "src/protocol", file), "utf8").split("\n");
+export function readSourceDocs(file: string, dir = "src/protocol"): SourceDocs {
+  const lines = readFileSync(join(ROOT, dir, file), "utf8").split("\n");
   const docs: SourceDocs = { order: [], own: new Map(), fields: new Map() };
   let pending: string | undefined;
   let current: string | undefined;
@@ -139,7 +139,7 @@ function constraints(z: Zod, unit: string): string[] {
 }
 
 /** A field's type in TypeScript-like notation; named schemas appear by name. */
-function typeOf(z: Zod, names: Map<Zod, string>, self?: Zod): string {
+export function typeOf(z: Zod, names: Map<Zod, string>, self?: Zod): string {
   const named = names.get(z);
   if (named && z !== self) return named;
   const d = z._zod.def;
@@ -176,7 +176,7 @@ function typeOf(z: Zod, names: Map<Zod, string>, self?: Zod): string {
 }
 
 /** Constraints of a field, looking through optional/default wrappers and into array elements. */
-function rules(z: Zod, names: Map<Zod, string>, self?: Zod): string {
+export function rules(z: Zod, names: Map<Zod, string>, self?: Zod): string {
   let s = z;
   while (["optional", "default", "nullable"].includes(s._zod.def.type)) s = s._zod.def.innerType!;
   if (names.has(s) && s !== self) return "";
@@ -195,14 +195,14 @@ function rules(z: Zod, names: Map<Zod, string>, self?: Zod): string {
 
 const unitOf = (z: Zod): string => (z._zod.def.type === "string" ? "chars" : "");
 
-function presence(z: Zod): string {
+export function presence(z: Zod): string {
   const d = z._zod.def;
   if (d.type === "default") return `default \`${JSON.stringify(d.defaultValue)}\``;
   if (d.type === "optional") return "optional";
   return "required";
 }
 
-function description(z: Zod, fromSource: string | undefined): string {
+export function description(z: Zod, fromSource: string | undefined): string {
   let s: Zod | undefined = z;
   while (s) {
     if (s.description) return s.description;
@@ -211,7 +211,8 @@ function description(z: Zod, fromSource: string | undefined): string {
   return fromSource ?? "";
 }
 
-const cell = (text: string): string => text.replace(/\|/g, (m, i, all) => (all[i - 1] === "\\" ? m : "\\|"));
+export const cell = (text: string): string =>
+  text.replace(/\|/g, (m, i, all) => (all[i - 1] === "\\" ? m : "\\|"));
 
 function objectTable(name: string, z: Zod, docs: SourceDocs, names: Map<Zod, string>): string {
   const own = docs.own.get(name);

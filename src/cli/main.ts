@@ -7,6 +7,7 @@ import { registerClientCommands } from "./client-commands.ts";
 import { nearest } from "./nearest.ts";
 import { registerRelayCommand } from "./relay-command.ts";
 import { runRunnerCli } from "./runner-command.ts";
+import { registerTeamCommands } from "./team-commands.ts";
 
 export function buildProgram(): Command {
   const program = new Command("agent-relay-runner")
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerRelayCommand(program);
   registerClientCommands(program);
+  registerTeamCommands(program);
   program
     .command("demo")
     .description(

@@ -1,0 +1,187 @@
+// `up`, `ps`, `down`, `restart`, `logs`: run a whole team from a team file, like `docker compose` does services.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Command, Option } from "commander";
+import { ControlClient, ControlError } from "../supervisor/control-client.ts";
+import { ensurePrivateDir, supervisorPaths } from "../supervisor/paths.ts";
+import { loadPlan, runSupervisor } from "../supervisor/run-supervisor.ts";
+import type { AgentRow } from "../supervisor/status-view.ts";
+import { formatRows } from "../supervisor/status-view.ts";
+import type { ApplyResult } from "../supervisor/supervisor.ts";
+import { isTeamFileError } from "../supervisor/team-file.ts";
+import { TeamAgentId } from "../supervisor/team-schema.ts";
+import { systemClock } from "../util/clock.ts";
+import { errorMessage } from "../util/errors.ts";
+import { createLogger } from "../util/logger.ts";
+import { BIN_PATH } from "./runner-command.ts";
+import { followFile, waitUntil } from "./team-io.ts";
+
+/** How long `up -d` waits for the detached supervisor to answer, and `down` for it to exit. */
+const SUPERVISOR_WAIT_MS = 30_000;
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+const fail = (cmd: string, message: string, code = 1) => {
+  process.stderr.write(`agent-relay-runner ${cmd}: ${message}\n`);
+  process.exitCode = code;
+};
+
+function summary(file: string, r: ApplyResult): string {
+  const parts = (["started", "stopped", "restarted", "unchanged"] as const)
+    .filter((k) => r[k].length > 0)
+    .map((k) => `${k} ${r[k].join(", ")}`);
+  return `${file}: ${parts.join("; ") || "nothing to do"}`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function up(flags: { file: string; detach?: boolean; supervise?: boolean }): Promise<void> {
+  const paths = supervisorPaths();
+  const client = new ControlClient(paths.socket);
+  // Validate first: a bad file starts nothing and changes nothing.
+  let plan: ReturnType<typeof loadPlan>;
+  try {
+    plan = loadPlan(flags.file);
+  } catch (e) {
+    return fail("up", errorMessage(e), isTeamFileError(e) ? 2 : 1);
+  }
+  const running = await client.ping();
+  if (running !== undefined && !flags.supervise) {
+    const result = await client.call<ApplyResult>("POST", "/v1/apply", { file: plan.file });
+    return out(summary(flags.file, result));
+  }
+  if (flags.detach && !flags.supervise) {
+    ensurePrivateDir(paths.dir);
+    const fd = openSync(paths.log, "a", 0o600);
+    const child = spawn(BIN_PATH, ["up", "-f", plan.file, "--supervise"], {
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      env: process.env,
+    });
+    closeSync(fd);
+    child.unref();
+    let exited = false;
+    child.once("exit", () => {
+      exited = true;
+    });
+    const pid = await waitUntil(async () => (exited ? -1 : await client.ping()), SUPERVISOR_WAIT_MS);
+    if (pid === undefined || pid === -1) {
+      const tail = existsSync(paths.log)
+        ? readFileSync(paths.log, "utf8").split("\n").slice(-6).join("\n")
+        : "";
+      return fail("up", `the supervisor did not start; its log (${paths.log}) ends:\n${tail}`);
+    }
+    return out(
+      `team ${flags.file} is starting: supervisor pid ${pid}, log ${paths.log}, runner logs in ${paths.logs}`,
+    );
+  }
+  const logger = createLogger({ level: process.env.AGENT_RELAY_LOG_LEVEL || "info", name: "supervisor" });
+  process.exitCode = await runSupervisor({
+    plan,
+    paths,
+    binPath: BIN_PATH,
+    env: process.env,
+    clock: systemClock,
+    logger,
+    onReady: (s) => logger.info({ agents: s.list().map((a) => a.agentId) }, `team ${flags.file} is up`),
+  });
+}
+
+async function connected(cmd: string): Promise<ControlClient | undefined> {
+  const client = new ControlClient(supervisorPaths().socket);
+  if ((await client.ping()) !== undefined) return client;
+  fail(cmd, "no supervisor is running (start one with `agent-relay-runner up`)");
+  return undefined;
+}
+
+async function ps(flags: { json?: boolean }): Promise<void> {
+  const client = await connected("ps");
+  if (!client) return;
+  const answer = await client.call<{ agents: AgentRow[] }>("GET", "/v1/ps");
+  out(flags.json ? JSON.stringify(answer.agents, null, 2) : formatRows(answer.agents));
+}
+
+async function down(agents: string[]): Promise<void> {
+  const client = await connected("down");
+  if (!client) return;
+  const pid = await client.ping();
+  const r = await client.call<{ stopped: string[]; unknown: string[] }>("POST", "/v1/down", { agents });
+  if (r.stopped.length) out(`stopped ${r.stopped.join(", ")}`);
+  if (r.unknown.length) fail("down", `not in the team: ${r.unknown.join(", ")}`);
+  if (agents.length === 0 && pid !== undefined) {
+    const gone = await waitUntil(() => !alive(pid), SUPERVISOR_WAIT_MS);
+    if (!gone) fail("down", `the supervisor (pid ${pid}) is still running`);
+  }
+}
+
+async function restart(agent: string): Promise<void> {
+  const client = await connected("restart");
+  if (!client) return;
+  await client.call("POST", "/v1/restart", { agent });
+  out(`restarted ${agent}`);
+}
+
+async function logs(agent: string, flags: { follow?: boolean }): Promise<void> {
+  if (!TeamAgentId.safeParse(agent).success) return fail("logs", `'${agent}' is not an agent id`, 2);
+  const file = resolve(supervisorPaths().logs, `${agent}.log`);
+  if (!existsSync(file) || !statSync(file).isFile()) return fail("logs", `no log for ${agent} (${file})`);
+  await followFile(file, (chunk) => process.stdout.write(chunk), flags.follow ?? false);
+}
+
+/** Commander actions: a supervisor error becomes one line on stderr and exit 1. */
+function action<A extends unknown[]>(cmd: string, fn: (...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      fail(
+        cmd,
+        e instanceof ControlError ? e.message : errorMessage(e),
+        e instanceof ControlError && e.status === 400 ? 2 : 1,
+      );
+    }
+  };
+}
+
+export function registerTeamCommands(program: Command): void {
+  program
+    .command("up")
+    .description("Start the team a team file declares (or apply its changes to the running team).")
+    .option("-f, --file <path>", "team file", "team.toml")
+    .option(
+      "-d, --detach",
+      "keep the supervisor running in the background (pid file and log in ~/.agent-relay/supervisor/)",
+    )
+    .addOption(new Option("--supervise", "run as the detached supervisor").hideHelp())
+    .action(action("up", up));
+  program
+    .command("ps")
+    .description("Show the team's agents: provider, status, task, context, pid, uptime, restarts.")
+    .option("--json", "print a JSON array")
+    .action(action("ps", ps));
+  program
+    .command("down")
+    .description("Stop the named agents, or the whole team and its supervisor.")
+    .argument("[agents...]", "agent ids (default: all)")
+    .action(action("down", down));
+  program
+    .command("restart")
+    .description("Restart one agent's runner.")
+    .argument("<agent>", "agent id")
+    .action(action("restart", restart));
+  program
+    .command("logs")
+    .description("Print an agent's runner log.")
+    .argument("<agent>", "agent id")
+    .option("-f, --follow", "keep printing what is appended")
+    .action(action("logs", logs));
+}

@@ -1,0 +1,78 @@
+// The supervisor's way to the relay: the runner's own resolution (given URL, local relay.json, or the embedded
+// relay started here) and, per agent, a runtime token bound to that agent — the root token never reaches a runner.
+import type { RunnerConfig } from "../config/index.ts";
+import { RelayHttpClient } from "../relay-client/index.ts";
+import { type RelayTarget, resolveRelayTarget } from "../runner/relay-target.ts";
+import { errorMessage } from "../util/errors.ts";
+import type { Logger } from "../util/logger.ts";
+
+export interface AgentAccess {
+  url: string;
+  /** The agent's token and what is known about it, as runner environment (AGENT_RELAY_TOKEN, …). */
+  env: Record<string, string>;
+  token: string;
+}
+
+export class RelayAccess {
+  private constructor(
+    private readonly given: { relayUrl?: string; token?: string },
+    private readonly logger: Logger,
+    readonly url: string,
+    /** The relay this process started, when there was none; stop it last. */
+    readonly embedded: RelayTarget["embedded"],
+  ) {}
+
+  /** Resolve the relay once (starting the embedded one if needed); `token` is the operator's (env), if any. */
+  static async open(relayUrl: string | undefined, token: string | undefined, logger: Logger) {
+    const given = { relayUrl, token };
+    const target = await resolveRelayTarget(configFor(given, "relay-supervisor"), logger);
+    return new RelayAccess(given, logger, target.url, target.embedded);
+  }
+
+  /** A fresh runtime token for `agentId` (minted with the operator's or the local relay's admin token). */
+  async forAgent(agentId: string): Promise<AgentAccess> {
+    const target = await resolveRelayTarget(
+      configFor({ ...this.given, relayUrl: this.url }, agentId),
+      this.logger,
+    );
+    // The resolution falls back to the token it was given when minting fails (relay down, a non-admin token):
+    // a runner must never get that one — it is the operator's, or bound to another agent.
+    if (target.credentials.record?.agentId !== agentId) {
+      throw new Error(
+        `could not mint a runtime token for agent '${agentId}' (is the relay up, the token an admin token?)`,
+      );
+    }
+    return { url: target.url, env: target.credentials.env(), token: target.credentials.token };
+  }
+
+  /** Remove an agent whose runner died without deregistering, acting as that agent; absent is fine. */
+  async deregister(access: AgentAccess, agentId: string): Promise<void> {
+    const http = new RelayHttpClient({
+      relayUrl: httpUrl(access.url),
+      token: access.token,
+      timeoutMs: 3_000,
+    });
+    try {
+      await http.deregister(agentId);
+    } catch (e) {
+      this.logger.debug({ agentId, err: errorMessage(e) }, "deregister after stop");
+    } finally {
+      await http.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.embedded?.stop();
+  }
+}
+
+/** A relay URL for HTTP calls (a ws:// relay URL names the same server). */
+export function httpUrl(url: string): string {
+  return url.replace(/^ws(s?):/, "http$1:");
+}
+
+// resolveRelayTarget reads only the relay URL, the token facts and the agent id from a runner config.
+function configFor(given: { relayUrl?: string; token?: string }, agentId: string): RunnerConfig {
+  const partial: Pick<RunnerConfig, "relayUrl" | "token" | "agentId"> = { ...given, agentId };
+  return partial as RunnerConfig;
+}

@@ -1,0 +1,38 @@
+// The supervisor hands each runner a runtime token minted for that runner's agent, and never the operator's token.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { decodeJwt } from "jose/jwt/decode";
+import pino from "pino";
+import { RelayAccess } from "../../src/supervisor/relay-access.ts";
+import { startTestRelay, type TestRelay } from "../support/relay.ts";
+
+let relay: TestRelay;
+beforeAll(async () => {
+  relay = await startTestRelay();
+});
+afterAll(async () => {
+  await relay.close();
+});
+const logger = pino({ level: "silent" });
+
+describe("RelayAccess.forAgent", () => {
+  test("with the root token: a runtime token bound to the agent, in the runner's environment", async () => {
+    const access = await RelayAccess.open(relay.url, relay.rootToken, logger);
+    const a = await access.forAgent("worker-1");
+    expect(a.token).not.toBe(relay.rootToken);
+    expect(decodeJwt(a.token)).toMatchObject({ agentId: "worker-1", profileId: "provider-agent" });
+    expect(a.env.AGENT_RELAY_TOKEN).toBe(a.token);
+    expect(JSON.stringify(a.env)).not.toContain(relay.rootToken);
+  });
+
+  test("when no token can be minted, the runner gets nothing rather than the operator's token", async () => {
+    // A token bound to another agent cannot mint; the resolution would fall back to passing it on as is.
+    const other = await relay.mintToken("someone-else");
+    const access = await RelayAccess.open(relay.url, other, logger);
+    await expect(access.forAgent("worker-1")).rejects.toThrow(
+      "could not mint a runtime token for agent 'worker-1'",
+    );
+    // The relay gone: the root token must not be handed out either.
+    const down = await RelayAccess.open("http://127.0.0.1:9", relay.rootToken, logger);
+    await expect(down.forAgent("worker-1")).rejects.toThrow("could not mint a runtime token");
+  });
+});

@@ -3,6 +3,8 @@
 import type { RunnerConfig } from "../config/index.ts";
 import { RelayHttpClient } from "../relay-client/index.ts";
 import { type RelayTarget, resolveRelayTarget } from "../runner/relay-target.ts";
+import type { StartBudget } from "../runner/start-retry.ts";
+import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/logger.ts";
 
@@ -11,6 +13,18 @@ export interface AgentAccess {
   /** The agent's token and what is known about it, as runner environment (AGENT_RELAY_TOKEN, …). */
   env: Record<string, string>;
   token: string;
+}
+
+/** How long one relay resolution or token mint may retry a relay that is down before the caller waits and tries again. */
+const RESOLVE_BUDGET_MS = 10_000;
+
+function budget(logger: Logger): StartBudget {
+  return {
+    clock: systemClock,
+    deadline: Date.now() + RESOLVE_BUDGET_MS,
+    signal: new AbortController().signal,
+    logger,
+  };
 }
 
 export class RelayAccess {
@@ -25,7 +39,7 @@ export class RelayAccess {
   /** Resolve the relay once (starting the embedded one if needed); `token` is the operator's (env), if any. */
   static async open(relayUrl: string | undefined, token: string | undefined, logger: Logger) {
     const given = { relayUrl, token };
-    const target = await resolveRelayTarget(configFor(given, "relay-supervisor"), logger);
+    const target = await resolveRelayTarget(configFor(given, "relay-supervisor"), logger, budget(logger));
     return new RelayAccess(given, logger, target.url, target.embedded);
   }
 
@@ -34,6 +48,7 @@ export class RelayAccess {
     const target = await resolveRelayTarget(
       configFor({ ...this.given, relayUrl: this.url }, agentId),
       this.logger,
+      budget(this.logger),
     );
     // The resolution falls back to the token it was given when minting fails (relay down, a non-admin token):
     // a runner must never get that one — it is the operator's, or bound to another agent.

@@ -18,10 +18,10 @@ export interface AgentAccess {
 /** How long one relay resolution or token mint may retry a relay that is down before the caller waits and tries again. */
 const RESOLVE_BUDGET_MS = 10_000;
 
-function budget(logger: Logger): StartBudget {
+function budget(logger: Logger, ms = RESOLVE_BUDGET_MS): StartBudget {
   return {
     clock: systemClock,
-    deadline: Date.now() + RESOLVE_BUDGET_MS,
+    deadline: Date.now() + ms,
     signal: new AbortController().signal,
     logger,
   };
@@ -34,13 +34,23 @@ export class RelayAccess {
     readonly url: string,
     /** The relay this process started, when there was none; stop it last. */
     readonly embedded: RelayTarget["embedded"],
+    private readonly budgetMs: number,
   ) {}
 
   /** Resolve the relay once (starting the embedded one if needed); `token` is the operator's (env), if any. */
-  static async open(relayUrl: string | undefined, token: string | undefined, logger: Logger) {
+  static async open(
+    relayUrl: string | undefined,
+    token: string | undefined,
+    logger: Logger,
+    budgetMs = RESOLVE_BUDGET_MS,
+  ) {
     const given = { relayUrl, token };
-    const target = await resolveRelayTarget(configFor(given, "relay-supervisor"), logger, budget(logger));
-    return new RelayAccess(given, logger, target.url, target.embedded);
+    const target = await resolveRelayTarget(
+      configFor(given, "relay-supervisor"),
+      logger,
+      budget(logger, budgetMs),
+    );
+    return new RelayAccess(given, logger, target.url, target.embedded, budgetMs);
   }
 
   /** A fresh runtime token for `agentId` (minted with the operator's or the local relay's admin token). */
@@ -48,7 +58,7 @@ export class RelayAccess {
     const target = await resolveRelayTarget(
       configFor({ ...this.given, relayUrl: this.url }, agentId),
       this.logger,
-      budget(this.logger),
+      budget(this.logger, this.budgetMs),
     );
     // The resolution falls back to the token it was given when minting fails (relay down, a non-admin token):
     // a runner must never get that one — it is the operator's, or bound to another agent.

@@ -102,10 +102,12 @@ describe("a team profile projected into Claude Code", () => {
       timeoutMs: 30_000,
       what: "Claude listing the profile's MCP server tools",
     });
-    const sent = await relay.call(relay.rootToken, "POST", "/v1/messages", {
-      from: "tester",
-      to: agent.agentId,
-      body: "please review PROFILE-CHECK-1",
+    // A typed prompt, not a relay message: a message goes through the plugin monitor, and a turn a monitor
+    // notification starts carries no list of deferred tools or skills; injected context is pasted as a prompt.
+    const sent = await relay.call(relay.rootToken, "POST", "/v1/commands", {
+      target: agent.agentId,
+      type: "agent.injectContext",
+      params: { content: "please review PROFILE-CHECK-1" },
     });
     expect(sent.status).toBe(200);
     const req = await waitFor(() => fake.requestsContaining("PROFILE-CHECK-1")[0], {

@@ -46,6 +46,13 @@ describe("poison messages", () => {
       .run("legacy-mime", "notes.txt", "text/\u2603\r\n", 5, new TextEncoder().encode("notes"), "root", 1);
     legacy.close();
 
+    // The agents registered once before (a team restarting): group messages sent while their runners are down
+    // are theirs too. (An agent id never registered before gets only group messages sent after it first is.)
+    for (const agentId of AGENTS) {
+      const first = await relay.openBus({ agentId, componentId: `${agentId}-earlier-run`, tags: ["crew"] });
+      await first.close();
+    }
+
     const legit = new Map<string, number[]>(AGENTS.map((a) => [a, []]));
     const poison = new Map<number, string[]>();
     const sendLegit = async (to: string, extra: { attachmentIds?: string[] } = {}) => {

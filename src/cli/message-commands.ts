@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
 import { AgentId, MessageKind, SendMessageRequest, Target } from "../protocol/index.ts";
+import { isHttpError } from "../relay-client/errors.ts";
 import {
   type ActionContext,
   agentFrom,
@@ -27,6 +28,7 @@ interface SendOptions {
   replyRequired?: boolean;
   from?: string;
   attach?: string[];
+  queue?: boolean;
   json?: boolean;
 }
 
@@ -44,6 +46,10 @@ export function registerMessageCommands(program: Command): void {
     .option("--from <agent>", "send as this agent (root token only; default AGENT_RELAY_AGENT_ID)")
     // Repeatable rather than variadic, so a body after it is never taken for a file name.
     .option("--attach <file>", "upload a file and attach it (repeatable)", collect, [] as string[])
+    .option(
+      "--queue",
+      "send even if no registered agent answers to --to yet (one that registers later gets it)",
+    )
     .option("--json", "print the whole message as JSON")
     .action(clientAction("send", send));
 
@@ -96,19 +102,30 @@ async function send(ctx: ActionContext, bodyArg: string | undefined, o: SendOpti
   const attachmentIds: string[] = [];
   for (const f of files)
     attachmentIds.push((await ctx.client.uploadAttachment(f.bytes, { name: f.name })).id);
-  const message = await ctx.client.sendMessage({
-    to,
-    body,
-    payload,
-    claimable: o.claimable ?? false,
-    attachmentIds,
-    ...(subject !== undefined ? { subject } : {}),
-    ...(kind !== undefined ? { kind } : {}),
-    ...(replyTo !== undefined ? { replyTo } : {}),
-    ...(from !== undefined ? { from } : {}),
-  });
+  const message = await ctx.client
+    .sendMessage({
+      to,
+      body,
+      payload,
+      claimable: o.claimable ?? false,
+      attachmentIds,
+      requireRecipient: !o.queue,
+      ...(subject !== undefined ? { subject } : {}),
+      ...(kind !== undefined ? { kind } : {}),
+      ...(replyTo !== undefined ? { replyTo } : {}),
+      ...(from !== undefined ? { from } : {}),
+    })
+    .catch(withQueueHint);
   if (o.json) printJson(message);
   else printLine(String(message.id));
+}
+
+/** The relay's "no registered agent answers to …" refusal, with what to do about it. */
+export function withQueueHint(e: unknown): never {
+  if (isHttpError(e, 404)) {
+    throw new Error(`${e.relayMessage}; pass --queue to keep it for an agent that registers later`);
+  }
+  throw e;
 }
 
 function collect(value: string, previous: string[]): string[] {

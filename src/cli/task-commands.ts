@@ -8,6 +8,7 @@ import {
   TaskStatus,
   TERMINAL_COMMAND_STATUSES,
 } from "../protocol/index.ts";
+import { isHttpError } from "../relay-client/errors.ts";
 import { sleep, systemClock } from "../util/clock.ts";
 import { RunnerError } from "../util/errors.ts";
 import {
@@ -31,7 +32,8 @@ export function registerTaskCommands(program: Cli): void {
     .description("create a task; prints its id")
     .requiredOption("--title <text>", "task title")
     .option("--body <text>", "task description")
-    .option("--assignee <agent>", "agent the task is for")
+    .option("--assignee <agent>", "agent the task is for; it gets a message (kind task) linked to the task")
+    .option("--queue", "allow an --assignee that has not registered yet (it gets the message when it does)")
     .option("--json", "print the task as JSON")
     .action(clientAction("task create", createTask));
   withRelayOptions(asClientCommand(task.command("show"), "task show"))
@@ -61,16 +63,34 @@ export function registerTaskCommands(program: Cli): void {
 
 async function createTask(
   ctx: ActionContext,
-  o: { title: string; body?: string; assignee?: string; json?: boolean },
+  o: { title: string; body?: string; assignee?: string; queue?: boolean; json?: boolean },
 ): Promise<void> {
   if (o.title.trim() === "") throw new UsageError("--title: must not be empty");
   const title = parseOption(CreateTaskRequest.shape.title, o.title, "--title");
   const assignee = o.assignee === undefined ? undefined : parseOption(AgentId, o.assignee, "--assignee");
+  // Checked before the task exists, so a typo leaves no orphan task behind.
+  if (assignee !== undefined && !o.queue) {
+    await ctx.client.getAgent(assignee).catch((e: unknown) => {
+      if (!isHttpError(e, 404)) throw e;
+      throw new Error(
+        `--assignee: no registered agent '${assignee}'; pass --queue to assign it to an agent that registers later`,
+      );
+    });
+  }
   const task = await ctx.client.createTask({
     title,
     ...(o.body !== undefined ? { body: o.body } : {}),
     ...(assignee !== undefined ? { assignee } : {}),
   });
+  if (assignee !== undefined) {
+    await ctx.client.sendMessage({
+      to: assignee,
+      kind: "task",
+      subject: `Task #${task.id}: ${title}`.slice(0, 1000),
+      body: o.body ?? title,
+      payload: { taskId: task.id },
+    });
+  }
   if (o.json) printJson(task);
   else printLine(String(task.id));
 }

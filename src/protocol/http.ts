@@ -51,6 +51,8 @@ export const SendMessageRequest = z.object({
   attachmentIds: z.array(z.string().min(1).max(64)).max(32).default([]),
   /** Root token only: send on behalf of another agent. */
   from: AgentId.optional(),
+  /** Refuse with 404 (nothing stored) when `to` matches no registered agent; `broadcast` is never refused. */
+  requireRecipient: z.boolean().default(false),
 });
 export type SendMessageRequest = z.input<typeof SendMessageRequest>;
 

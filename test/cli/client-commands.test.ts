@@ -23,6 +23,12 @@ beforeAll(async () => {
   // An empty HOME: nothing from the developer's ~/.agent-relay can leak into these runs.
   home = mkdtempSync(join(tmpdir(), "cli-home-"));
   env = { HOME: home, AGENT_RELAY_URL: t.url, AGENT_RELAY_TOKEN: t.rootToken };
+  // `send`, `command` and `task create --assignee` refuse targets no registered agent answers to: register
+  // (then leave offline) the agents these tests address.
+  for (const agentId of ["cli-bob", "cli-ivy", "cli-erin", "cli-frank", "file-user"]) {
+    await (await t.openBus({ agentId })).close();
+  }
+  await (await t.openBus({ agentId: "cli-builder", tags: ["builders"], label: "cli-lead" })).close();
 });
 afterAll(async () => {
   await root.close();
@@ -162,6 +168,72 @@ describe("messaging CLI", () => {
     );
     expect(shown.stdout).toMatch(/in_progress by cli-erin: started/);
     expect(shown.stdout.trimEnd().endsWith("soon")).toBe(true);
+    // The assignee was told, by a message linked to the task.
+    const told = (await root.getUnread("cli-erin")).filter((m) => m.kind === "task");
+    expect(told).toMatchObject([
+      { to: "cli-erin", subject: "Task #" + id + ": Ship it", body: "soon", payload: { taskId: Number(id) } },
+    ]);
+  });
+
+  test("task create --assignee refuses an agent that never registered, unless --queue", async () => {
+    const refused = await runCli(["task", "create", "--title", "Orphan", "--assignee", "cli-nobody"], {
+      env,
+    });
+    expect(refused).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr:
+        "agent-relay-runner task create: --assignee: no registered agent 'cli-nobody'; pass --queue to assign it to an agent that registers later\n",
+    });
+    const queued = await runCli(
+      ["task", "create", "--title", "Later", "--assignee", "cli-nobody", "--queue"],
+      { env },
+    );
+    expect(queued).toMatchObject({ code: 0, stderr: "" });
+    const id = Number(queued.stdout.trim());
+    expect((await root.getTask(id)).assignee).toBe("cli-nobody");
+    expect((await root.getUnread("cli-nobody")).map((m) => [m.kind, m.payload.taskId])).toEqual([
+      ["task", id],
+    ]);
+  });
+
+  test("send to an id, label, tag or capability no registered agent answers to fails and stores nothing; --queue sends anyway", async () => {
+    for (const to of ["cli-ghost", "label:ghost", "tag:ghost", "cap:ghost"]) {
+      const r = await runCli(["send", "--to", to, "anyone?"], { env });
+      expect(r).toMatchObject({
+        code: 1,
+        stdout: "",
+        stderr: `agent-relay-runner send: no registered agent answers to '${to}'; pass --queue to keep it for an agent that registers later\n`,
+      });
+    }
+    expect(await root.getUnread("cli-ghost")).toEqual([]);
+    // A label or tag an (offline) registered agent holds is a recipient; broadcast always is.
+    for (const to of ["label:cli-lead", "tag:builders", "broadcast"]) {
+      expect((await runCli(["send", "--to", to, "hello"], { env })).code).toBe(0);
+    }
+    const queued = await runCli(["send", "--to", "cli-ghost", "--queue", "for later"], { env });
+    expect(queued).toMatchObject({ code: 0, stderr: "" });
+    const direct = (await root.getUnread("cli-ghost")).filter((m) => m.to === "cli-ghost");
+    expect(direct.map((m) => m.body)).toEqual(["for later"]);
+  });
+
+  test("command to a target no registered agent or runner answers to fails at once; an offline agent's stays pending", async () => {
+    const started = Date.now();
+    const r = await runCli(["command", "--target", "cli-nosuch", "--type", "agent.restart", "--wait"], {
+      env,
+    });
+    expect(r).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr:
+        "agent-relay-runner command: relay answered 404 not_found: no registered agent or runner answers to 'cli-nosuch'\n",
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const offline = await runCli(["command", "--target", "cli-frank", "--type", "agent.compact", "--json"], {
+      env,
+    });
+    expect(offline.code).toBe(0);
+    expect(JSON.parse(offline.stdout)).toMatchObject({ target: "cli-frank", status: "pending" });
   });
 
   test("command prints the id at once, and --wait prints the outcome once the target's runner finishes it", async () => {

@@ -40,7 +40,7 @@ describe("messaging CLI inside an agent", () => {
       AGENT_RELAY_CONTROL_URL: control.url,
       AGENT_RELAY_CONTROL_SECRET: control.secret,
     };
-    const sent = await runCli(["send", "--to", "someone", "hello via the runner"], { env });
+    const sent = await runCli(["send", "--to", "someone", "--queue", "hello via the runner"], { env });
     expect(sent.stderr).toBe("");
     expect(sent.code).toBe(0);
     const root = new RelayHttpClient({ relayUrl: t.url, token: t.rootToken });

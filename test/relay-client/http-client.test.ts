@@ -141,6 +141,8 @@ for (const transport of ["fetch", "undici"] as const) {
         body: "on it",
       });
 
+      // Commands go only to registered agents (online or not).
+      await (await t.openBus({ agentId: "builder" })).close();
       const cmd = await root.createCommand({
         target: "builder",
         type: "agent.restart",

@@ -42,15 +42,33 @@ describe("commands", () => {
     expect(upd.body.status).toBe("accepted");
   });
 
-  test("commands created while a runner is away are pushed after its next welcome", async () => {
+  test("commands created while a registered agent is away stay pending and are pushed after its next welcome", async () => {
+    await (await t.openBus({ agentId: "cmd-later" })).close();
     const r = await createCommand({ target: "cmd-later", type: "agent.shutdown" });
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe("pending");
     const bus = await t.openBus({ agentId: "cmd-later" });
     expect(bus.frames[0]?.type).toBe("welcome");
     const frame = await bus.waitForFrame((f) => f.type === "command");
     expect((frame.command as { id: string }).id).toBe(r.body.id);
   });
 
+  test("a target that no registered agent or runner answers to is refused at once with 404, and nothing is stored", async () => {
+    const r = await createCommand({ target: "cmd-nosuch", type: "agent.restart" });
+    expect(r.status).toBe(404);
+    expect(r.body.error).toEqual({
+      code: "not_found",
+      message: "no registered agent or runner answers to 'cmd-nosuch'",
+    });
+    // A later agent of that name gets no command created before it existed.
+    const bus = await t.openBus({ agentId: "cmd-nosuch" });
+    await createCommand({ target: "cmd-nosuch", type: "agent.compact" });
+    const first = await bus.waitForFrame((f) => f.type === "command");
+    expect((first.command as { type: string }).type).toBe("agent.compact");
+  });
+
   test("status moves forward to a terminal state; same status is idempotent; terminal and backward moves are 409", async () => {
+    await (await t.openBus({ agentId: "cmd-d" })).close();
     const token = await t.mintToken("cmd-d");
     const { body: cmd } = await createCommand({ target: "cmd-d", type: "agent.compact" }, token);
     const set = (status: string, extra: Record<string, unknown> = {}) =>

@@ -73,6 +73,32 @@ describe("POST /v1/messages", () => {
     expect(r.body.error.message).toContain("replyTo");
   });
 
+  test("requireRecipient: a target no registered agent answers to is a 404 and nothing is stored; without it, it is kept", async () => {
+    await (
+      await t.openBus({
+        agentId: "msg-held",
+        label: "msg-lead",
+        tags: ["msg-team"],
+        capabilities: ["msg-cap"],
+      })
+    ).close();
+    const send = (to: string, requireRecipient = true) =>
+      t.call(t.rootToken, "POST", "/v1/messages", { to, body: "x", requireRecipient });
+    const before = (await send("msg-held")).body.id as number;
+    for (const to of ["msg-none", "label:msg-none", "tag:msg-none", "cap:msg-none"]) {
+      const r = await send(to);
+      expect(r.status).toBe(404);
+      expect(r.body.error).toEqual({ code: "not_found", message: `no registered agent answers to '${to}'` });
+    }
+    for (const to of ["label:msg-lead", "tag:msg-team", "cap:msg-cap", "broadcast"]) {
+      expect((await send(to)).status).toBe(200);
+    }
+    // Refused sends stored nothing: ids continue from the last accepted one.
+    const queued = await send("msg-none", false);
+    expect(queued.status).toBe(200);
+    expect(queued.body.id).toBe(before + 5);
+  });
+
   test("unknown attachment ids are a 400", async () => {
     const r = await t.call(tokenA, "POST", "/v1/messages", {
       to: "msg-b",

@@ -29,6 +29,11 @@ export const createCommand: Handler = async (req, call) => {
   // The command is pushed on the bus, so its frame must fit the bus frame cap.
   const frameLimit = relay.limits.busFrameBytes - COMMAND_ENVELOPE_BYTES;
   assertJsonFits(JSON.stringify(body.params), frameLimit, "command params");
+  // A registered agent that is offline still gets its command when it comes back; a target nobody answers for
+  // would only wait out its timeout, so it is refused at once.
+  if (!relay.store.agents.get(targetAgent)) {
+    throw new HttpError("not_found", `no registered agent or runner answers to '${body.target}'`);
+  }
   const command = relay.store.commands.create(
     { id: nanoid(), type: body.type, target: body.target, targetAgent, params: body.params },
     relay.clock.now(),
@@ -68,8 +73,8 @@ export const setCommandStatus: Handler = async (req, { relay, principal }) => {
 
 /**
  * The agent answering for a target: a registered agent id as is; a runnerId becomes the registered agent that
- * said hello with it (a runner id belongs to one agent, see hello-rules.ts); anything unknown is taken as an
- * agent id. The command is then authorised, stored and delivered as that agent's, never by the free-text target.
+ * said hello with it (a runner id belongs to one agent, see hello-rules.ts); anything unknown is returned as is
+ * (and refused by createCommand). The command is then authorised, stored and delivered as that agent's, never by the free-text target.
  */
 function resolveTargetAgent(relay: Relay, target: string): string {
   if (relay.store.agents.get(target)) return target;

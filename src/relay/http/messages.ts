@@ -35,6 +35,9 @@ export const sendMessage: Handler = async (req, call) => {
   if (body.replyTo !== undefined && !store.messages.exists(body.replyTo)) {
     throw invalid(`replyTo: message ${body.replyTo} does not exist`);
   }
+  if (body.requireRecipient && !hasRecipient(relay, body.to)) {
+    throw new HttpError("not_found", `no registered agent answers to '${body.to}'`);
+  }
   const { refs, missing } = store.attachments.resolve(body.attachmentIds);
   if (missing.length > 0) throw invalid(`attachmentIds: unknown attachment(s) ${missing.join(", ")}`);
   // A label held by exactly one agent pins the message to that agent, so a later holder of the label does not get it.
@@ -142,6 +145,17 @@ export const addReaction: Handler = async (req, call) => {
   }
   return Response.json({ ok: true });
 };
+
+/** True when a registered agent (online or not) answers to `to`; `broadcast` always counts as answered. */
+function hasRecipient(relay: Call["relay"], to: string): boolean {
+  if (to === "broadcast") return true;
+  if (!/^(label|tag|cap):/.test(to)) return relay.store.agents.get(to) !== undefined;
+  return relay.store.agents
+    .list()
+    .some((a) =>
+      matchesAgent({ to }, { agentId: a.id, label: a.label, tags: a.tags, capabilities: a.capabilities }),
+    );
+}
 
 function unreadable(id: number): HttpError {
   return forbidden(`message ${id} is neither from, to, claimed nor read by this token's agent`);

@@ -5,7 +5,7 @@ import { sanitizeForPaste } from "../providers/tmux/sanitize.ts";
 const PREVIEW_CHARS = 80;
 
 /** Newlines and control characters out, so one header or list entry is always one line. */
-function oneLine(text: string, max: number): string {
+export function oneLine(text: string, max: number): string {
   const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

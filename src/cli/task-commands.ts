@@ -127,12 +127,26 @@ async function sendCommand(
   const type = parseOption(CommandType, o.type, "--type");
   const params = parseOption(JsonObjectArg, o.params, "--params");
   const timeoutMs = parseOption(DurationMsArg, o.timeout, "--timeout");
-  let command = await ctx.client.createCommand({ target, type, params });
-  if (o.wait) command = await waitForOutcome(ctx, command, timeoutMs);
+  await issueCommand(
+    ctx,
+    { target, type, params },
+    { wait: o.wait === true, timeoutMs, json: o.json === true },
+  );
+}
+
+/** Create a command, optionally wait for its outcome, print it; a failed command fails this invocation (exit 1). */
+export async function issueCommand(
+  ctx: ActionContext,
+  request: { target: string; type: string; params: Record<string, unknown> },
+  o: { wait: boolean; timeoutMs: number; json: boolean },
+): Promise<Command> {
+  let command = await ctx.client.createCommand(request);
+  if (o.wait) command = await waitForOutcome(ctx, command, o.timeoutMs);
   if (o.json) printJson(command);
   else printLine(o.wait ? commandLine(command) : command.id);
   // A command that ran and failed is a failure of this invocation, so scripts can `&&` on it.
   if (command.status === "failed") process.exitCode = 1;
+  return command;
 }
 
 async function waitForOutcome(ctx: ActionContext, first: Command, timeoutMs: number): Promise<Command> {

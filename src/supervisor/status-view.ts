@@ -20,30 +20,48 @@ export interface AgentRow {
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
 
+/** What the relay's row says about a registered agent, read from the meta its runner reports. */
+export interface AgentFacts {
+  status: string;
+  provider?: string;
+  reason?: string;
+  task?: string | number;
+  contextUsage?: { usedTokens: number; maxTokens?: number };
+}
+
+export function agentFacts(a: Agent): AgentFacts {
+  const meta = a.meta;
+  const status = a.semanticStatus || a.status;
+  const usage = meta.contextUsage as AgentRow["contextUsage"] | undefined;
+  // The runner lists what it works on in meta.activeWork; a task it holds is its current task.
+  const work = Array.isArray(meta.activeWork) ? (meta.activeWork as { kind?: unknown; id?: unknown }[]) : [];
+  const task = work.find((w) => w.kind === "task")?.id;
+  return {
+    status,
+    provider: str(meta.provider),
+    reason:
+      status === "error" || status === "needs-input"
+        ? (str(meta.conditionReason) ?? str(meta.lastFailure))
+        : undefined,
+    task: typeof task === "string" || typeof task === "number" ? task : undefined,
+    contextUsage: usage && typeof usage.usedTokens === "number" ? usage : undefined,
+  };
+}
+
 export function agentRows(slots: readonly SlotInfo[], agents: readonly Agent[], now: number): AgentRow[] {
   const byId = new Map(agents.map((a) => [a.id, a]));
   return slots.map((s) => {
     const a = s.state === "running" ? byId.get(s.agentId) : undefined;
-    const meta = a?.meta ?? {};
-    const status = a ? a.semanticStatus || a.status : s.state === "running" ? "starting" : s.state;
-    const usage = meta.contextUsage as AgentRow["contextUsage"] | undefined;
-    // The runner lists what it works on in meta.activeWork; a task it holds is its current task.
-    const work = Array.isArray(meta.activeWork)
-      ? (meta.activeWork as { kind?: unknown; id?: unknown }[])
-      : [];
-    const task = work.find((w) => w.kind === "task")?.id;
+    const facts = a ? agentFacts(a) : undefined;
+    const status = facts?.status ?? (s.state === "running" ? "starting" : s.state);
     return {
       agentId: s.agentId,
       provider: s.provider,
       status,
       runner: s.state,
-      reason:
-        s.reason ??
-        (status === "error" || status === "needs-input"
-          ? (str(meta.conditionReason) ?? str(meta.lastFailure))
-          : undefined),
-      task: typeof task === "string" || typeof task === "number" ? task : undefined,
-      contextUsage: usage && typeof usage.usedTokens === "number" ? usage : undefined,
+      reason: s.reason ?? facts?.reason,
+      task: facts?.task,
+      contextUsage: facts?.contextUsage,
       pid: s.pid,
       uptimeMs: s.startedAt === undefined ? undefined : Math.max(0, now - s.startedAt),
       restarts: s.restarts,
@@ -51,12 +69,16 @@ export function agentRows(slots: readonly SlotInfo[], agents: readonly Agent[], 
   });
 }
 
-function duration(ms: number | undefined): string {
+export function duration(ms: number | undefined): string {
   if (ms === undefined) return "-";
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+export function contextCell(usage: AgentRow["contextUsage"]): string {
+  return usage ? `${usage.usedTokens}${usage.maxTokens ? `/${usage.maxTokens}` : ""}` : "-";
 }
 
 /** The human table `ps` prints. */
@@ -70,11 +92,14 @@ export function formatRows(rows: readonly AgentRow[]): string {
     duration(r.uptimeMs),
     String(r.restarts),
     r.task === undefined ? "-" : String(r.task),
-    r.contextUsage
-      ? `${r.contextUsage.usedTokens}${r.contextUsage.maxTokens ? `/${r.contextUsage.maxTokens}` : ""}`
-      : "-",
+    contextCell(r.contextUsage),
     r.reason ?? "",
   ]);
+  return formatTable(head, body);
+}
+
+/** Columns padded to their widest cell, two spaces apart, no trailing blanks. */
+export function formatTable(head: readonly string[], body: readonly string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   return [head, ...body]
     .map((row) =>

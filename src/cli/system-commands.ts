@@ -1,0 +1,171 @@
+// `agents`, `permissions`, `approve|deny` and `stop|compact|clear`: see and steer the system from a shell.
+import type { Command as Cli } from "commander";
+import { z } from "zod";
+import { type Agent, AgentId, type PermissionDecision } from "../protocol/index.ts";
+import { agentFacts, contextCell, duration, formatTable } from "../supervisor/status-view.ts";
+import {
+  type ActionContext,
+  asClientCommand,
+  clientAction,
+  parseOption,
+  UsageError,
+  withRelayOptions,
+} from "./client-context.ts";
+import { oneLine, printJson, printLine } from "./client-format.ts";
+import { DurationMsArg } from "./option-schemas.ts";
+import { issueCommand } from "./task-commands.ts";
+
+/**
+ * The shortcuts people type most, and the command each sends. `restart <agent>` is the supervisor's (it restarts
+ * a team agent's runner); `command --target A --type agent.restart` restarts the program of any agent.
+ */
+const SHORTCUTS = {
+  stop: ["agent.shutdown", "stop the agent and its runner"],
+  compact: ["agent.compact", "compact the agent's context"],
+  clear: ["agent.clearContext", "clear the agent's context"],
+} as const;
+
+const WAIT_DEFAULT_MS = "120000";
+
+/** A pending permission request as the runner reports it in its agent's meta (`pendingPermissions`). */
+const PendingPermission = z.object({ approvalId: z.string(), tool: z.string(), detail: z.string() });
+interface PermissionRow {
+  agentId: string;
+  approvalId: string;
+  tool: string;
+  detail: string;
+}
+
+interface WaitOptions {
+  wait: boolean;
+  timeout: string;
+  json?: boolean;
+}
+
+export function registerSystemCommands(program: Cli): void {
+  withRelayOptions(asClientCommand(program.command("agents"), "agents"))
+    .description("list registered agents: status (with the reason for needs-input/error), task, last seen")
+    .option("--json", "print the agents as JSON")
+    .action(clientAction("agents", listAgents));
+
+  withRelayOptions(asClientCommand(program.command("permissions"), "permissions"))
+    .description("list pending permission requests across agents (approve or deny them by id)")
+    .option("--json", "print the requests as JSON")
+    .action(clientAction("permissions", listPermissions));
+  for (const verb of ["approve", "deny"] as const) {
+    const cmd = withRelayOptions(asClientCommand(program.command(verb), verb))
+      .description(`${verb} a pending permission request (ids from \`permissions\`)`)
+      .argument("<id>", "the request's approval id")
+      .option("--agent <id>", "the agent that asked (needed only when several hold the id)");
+    if (verb === "approve") cmd.option("--session", "approve for the rest of the session");
+    waitOptions(cmd).action(clientAction(verb, (ctx, id: string, o) => decide(ctx, verb, id, o)));
+  }
+
+  for (const [name, [type, description]] of Object.entries(SHORTCUTS)) {
+    waitOptions(
+      withRelayOptions(asClientCommand(program.command(name), name))
+        .description(`${description} (sends ${type} and waits for the outcome)`)
+        .argument("<agent>", "agent or runner id"),
+    ).action(
+      clientAction(name, async (ctx: ActionContext, agentArg: string, o: WaitOptions) => {
+        const target = parseOption(AgentId, agentArg, "<agent>");
+        await issueCommand(ctx, { target, type, params: {} }, waitFlags(o));
+      }),
+    );
+  }
+}
+
+function waitOptions(cmd: Cli): Cli {
+  return cmd
+    .option("--no-wait", "print the command id at once instead of waiting for the outcome")
+    .option("--timeout <ms>", "give up waiting after this long", WAIT_DEFAULT_MS)
+    .option("--json", "print the command as JSON");
+}
+
+function waitFlags(o: WaitOptions): { wait: boolean; timeoutMs: number; json: boolean } {
+  return {
+    wait: o.wait,
+    timeoutMs: parseOption(DurationMsArg, o.timeout, "--timeout"),
+    json: o.json === true,
+  };
+}
+
+async function listAgents(ctx: ActionContext, o: { json?: boolean }): Promise<void> {
+  const agents = await ctx.client.listAgents();
+  const now = Date.now();
+  const rows = agents.map((a) => ({
+    id: a.id,
+    label: a.label,
+    ...agentFacts(a),
+    ready: a.ready,
+    pendingPermissions: pendingOf(a).length,
+    lastSeenAt: a.lastHeartbeatAt,
+  }));
+  if (o.json) return printJson(rows);
+  if (rows.length === 0) return printLine("no registered agents");
+  const head = ["AGENT", "LABEL", "PROVIDER", "STATUS", "TASK", "CONTEXT", "LAST SEEN", "REASON"];
+  const body = rows.map((r) => [
+    r.id,
+    r.label ?? "-",
+    oneLine(r.provider ?? "-", 40),
+    oneLine(r.status, 40),
+    r.task === undefined ? "-" : oneLine(String(r.task), 40),
+    contextCell(r.contextUsage),
+    `${duration(now - r.lastSeenAt)} ago`,
+    oneLine(r.reason ?? "", 200),
+  ]);
+  printLine(formatTable(head, body));
+}
+
+function pendingOf(a: Agent): z.infer<typeof PendingPermission>[] {
+  const list = a.meta.pendingPermissions;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((p) => {
+    const r = PendingPermission.safeParse(p);
+    return r.success ? [r.data] : [];
+  });
+}
+
+async function pendingPermissions(ctx: ActionContext): Promise<PermissionRow[]> {
+  const agents = await ctx.client.listAgents();
+  return agents.flatMap((a) => pendingOf(a).map((p) => ({ agentId: a.id, ...p })));
+}
+
+async function listPermissions(ctx: ActionContext, o: { json?: boolean }): Promise<void> {
+  const rows = await pendingPermissions(ctx);
+  if (o.json) return printJson(rows);
+  if (rows.length === 0) return printLine("no pending permission requests");
+  printLine(
+    formatTable(
+      ["ID", "AGENT", "TOOL", "REQUEST"],
+      rows.map((r) => [oneLine(r.approvalId, 80), r.agentId, oneLine(r.tool, 40), oneLine(r.detail, 200)]),
+    ),
+  );
+}
+
+async function decide(
+  ctx: ActionContext,
+  verb: "approve" | "deny",
+  idArg: string,
+  o: WaitOptions & { agent?: string; session?: boolean },
+): Promise<void> {
+  if (idArg.length === 0 || idArg.length > 200) throw new UsageError("<id>: must be 1-200 characters");
+  const agentFlag = o.agent === undefined ? undefined : parseOption(AgentId, o.agent, "--agent");
+  const holders = (await pendingPermissions(ctx))
+    .filter((p) => p.approvalId === idArg && (agentFlag === undefined || p.agentId === agentFlag))
+    .map((p) => p.agentId);
+  if (holders.length === 0) {
+    throw new Error(
+      `no pending permission request '${idArg}'${agentFlag ? ` for '${agentFlag}'` : ""} (see agent-relay-runner permissions)`,
+    );
+  }
+  if (holders.length > 1) {
+    throw new UsageError(`'${idArg}' is pending for several agents (${holders.join(", ")}): pass --agent`);
+  }
+  const decision: PermissionDecision = verb === "deny" ? "deny" : o.session ? "approve-session" : "approve";
+  await issueCommand(
+    ctx,
+    { target: holders[0]!, type: "agent.permissionDecision", params: { approvalId: idArg, decision } },
+    waitFlags(o),
+  );
+}

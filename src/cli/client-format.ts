@@ -10,9 +10,13 @@ export function oneLine(text: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-/** "#12 alice → bob [claimable] (subject) preview…" */
-export function messageLine(m: Message): string {
-  const flags = [m.claimable ? "claimable" : "", m.payload.replyRequired === true ? "reply-required" : ""]
+/** "#12 alice → bob [claimable] (subject) preview…"; `readFor` adds "read" when that agent has read it. */
+export function messageLine(m: Message, readFor?: string): string {
+  const flags = [
+    m.claimable ? "claimable" : "",
+    m.payload.replyRequired === true ? "reply-required" : "",
+    readFor !== undefined && m.readBy.includes(readFor) ? "read" : "",
+  ]
     .filter(Boolean)
     .join(",");
   const subject = m.subject ? `(${oneLine(m.subject, 60)}) ` : "";
@@ -41,6 +45,11 @@ export function messageFull(m: Message): string {
   for (const r of m.receipts ?? [])
     head.push(`Receipt: ${r.state} by ${r.agentId}${r.reason ? `: ${oneLine(r.reason, 500)}` : ""}`);
   return `${head.join("\n")}\n\n${m.body}`;
+}
+
+/** "#7 in_progress cli-erin Ship it" (assignee "-" when nobody). */
+export function taskLine(t: Task): string {
+  return `#${t.id} ${t.status} ${t.assignee ?? "-"} ${oneLine(t.title, PREVIEW_CHARS)}`;
 }
 
 export function taskFull(t: Task): string {

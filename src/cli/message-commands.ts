@@ -1,8 +1,8 @@
-// `send`, `inbox` and `msg read|reply|react`: messaging from a shell, for people and for agents' skills.
+// `send`, `inbox`, `thread` and `msg read|reply|react`: messaging from a shell, for people and for agents' skills.
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Command } from "commander";
-import { AgentId, MessageKind, SendMessageRequest, Target } from "../protocol/index.ts";
+import { AgentId, MessageKind, MessagesAnswer, SendMessageRequest, Target } from "../protocol/index.ts";
 import { isHttpError } from "../relay-client/errors.ts";
 import {
   type ActionContext,
@@ -17,6 +17,9 @@ import {
 } from "./client-context.ts";
 import { messageFull, messageLine, printJson, printLine } from "./client-format.ts";
 import { IdArg, LimitArg } from "./option-schemas.ts";
+
+/** `thread` indents a reply under what it answers, up to this many levels (a long chain stays readable). */
+const MAX_INDENT = 8;
 
 interface SendOptions {
   to: string;
@@ -54,11 +57,21 @@ export function registerMessageCommands(program: Command): void {
     .action(clientAction("send", send));
 
   withRelayOptions(asClientCommand(program.command("inbox"), "inbox"))
-    .description("list unread messages, one per line")
+    .description("list unread messages, one per line (--all: read ones too)")
     .option("--agent <id>", "whose inbox (default AGENT_RELAY_AGENT_ID)")
+    .option("--all", "every message addressed to the agent, read ones marked [read], oldest first")
+    .option("--after-id <n>", "with --all: only messages with a larger id (the next page)")
     .option("--limit <n>", "at most this many (1-1000)", "50")
     .option("--json", "print the messages as JSON")
     .action(clientAction("inbox", inbox));
+
+  withRelayOptions(asClientCommand(program.command("thread"), "thread"))
+    .description(
+      "print the conversation a message belongs to (by replyTo), replies indented under what they answer",
+    )
+    .argument("<id>", "any message of the conversation")
+    .option("--json", "print the messages as JSON")
+    .action(clientAction("thread", thread));
 
   const msg = asClientCommand(program.command("msg"), "msg").description(
     "read, reply to or react to a message",
@@ -142,14 +155,36 @@ async function readAttachment(path: string): Promise<{ name: string; bytes: Uint
 
 async function inbox(
   ctx: ActionContext,
-  o: { agent?: string; limit: string; json?: boolean },
+  o: { agent?: string; limit: string; all?: boolean; afterId?: string; json?: boolean },
 ): Promise<void> {
   const agent = parseOption(AgentId, requireAgent(o.agent), "--agent");
   const limit = parseOption(LimitArg, o.limit, "--limit");
-  const messages = await ctx.client.getUnread(agent, { limit });
+  if (o.afterId !== undefined && !o.all) throw new UsageError("--after-id: only with --all");
+  const afterId = o.afterId === undefined ? 0 : parseOption(IdArg, o.afterId, "--after-id");
+  const messages = o.all
+    ? (
+        await ctx.client.read(
+          `/v1/agents/${encodeURIComponent(agent)}/messages?limit=${limit}&afterId=${afterId}`,
+          MessagesAnswer,
+        )
+      ).messages
+    : await ctx.client.getUnread(agent, { limit });
   if (o.json) return printJson(messages);
-  for (const m of messages) printLine(messageLine(m));
-  if (messages.length === 0 && process.stdout.isTTY) printLine("(no unread messages)");
+  for (const m of messages) printLine(messageLine(m, o.all ? agent : undefined));
+  if (messages.length === 0 && process.stdout.isTTY)
+    printLine(o.all ? "(no messages)" : "(no unread messages)");
+}
+
+async function thread(ctx: ActionContext, idArg: string, o: { json?: boolean }): Promise<void> {
+  const id = parseOption(IdArg, idArg, "<id>");
+  const { messages } = await ctx.client.read(`/v1/messages/${id}/thread?limit=1000`, MessagesAnswer);
+  if (o.json) return printJson(messages);
+  const depth = new Map<number, number>();
+  for (const m of messages) {
+    const parent = m.replyTo === undefined ? undefined : depth.get(m.replyTo);
+    depth.set(m.id, parent === undefined ? 0 : parent + 1);
+    printLine(`${"  ".repeat(Math.min(depth.get(m.id)!, MAX_INDENT))}${messageLine(m)}`);
+  }
 }
 
 async function readMessage(

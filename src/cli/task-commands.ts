@@ -1,11 +1,13 @@
-// `task create|show|status` and `command`: tasks and runner commands from a shell.
+// `task create|list|show|status` and `command`: tasks and runner commands from a shell.
 import type { Command as Cli } from "commander";
+import { z } from "zod";
 import {
   AgentId,
   type Command,
   CommandType,
   CreateTaskRequest,
   TaskStatus,
+  TasksAnswer,
   TERMINAL_COMMAND_STATUSES,
 } from "../protocol/index.ts";
 import { isHttpError } from "../relay-client/errors.ts";
@@ -20,8 +22,10 @@ import {
   UsageError,
   withRelayOptions,
 } from "./client-context.ts";
-import { commandLine, printJson, printLine, taskFull } from "./client-format.ts";
-import { DurationMsArg, IdArg, JsonObjectArg } from "./option-schemas.ts";
+import { commandLine, printJson, printLine, taskFull, taskLine } from "./client-format.ts";
+import { DurationMsArg, IdArg, JsonObjectArg, LimitArg } from "./option-schemas.ts";
+
+const TaskLimitArg = LimitArg.pipe(z.number().max(500, "must be 1-500"));
 
 /** How often `command --wait` asks for the command's status. */
 const WAIT_POLL_MS = 200;
@@ -36,6 +40,14 @@ export function registerTaskCommands(program: Cli): void {
     .option("--queue", "allow an --assignee that has not registered yet (it gets the message when it does)")
     .option("--json", "print the task as JSON")
     .action(clientAction("task create", createTask));
+  withRelayOptions(asClientCommand(task.command("list"), "task list"))
+    .description("list tasks, oldest first: #id status assignee title")
+    .option("--status <status>", `only tasks in this status (${TaskStatus.options.join(", ")})`)
+    .option("--assignee <agent>", "only tasks assigned to this agent")
+    .option("--limit <n>", "at most this many (1-500)", "100")
+    .option("--after-id <n>", "only tasks with a larger id (the next page)")
+    .option("--json", "print the tasks as JSON")
+    .action(clientAction("task list", listTasks));
   withRelayOptions(asClientCommand(task.command("show"), "task show"))
     .description("print a task with its history")
     .argument("<id>", "task id")
@@ -93,6 +105,20 @@ async function createTask(
   }
   if (o.json) printJson(task);
   else printLine(String(task.id));
+}
+
+async function listTasks(
+  ctx: ActionContext,
+  o: { status?: string; assignee?: string; limit: string; afterId?: string; json?: boolean },
+): Promise<void> {
+  const q = new URLSearchParams({ limit: String(parseOption(TaskLimitArg, o.limit, "--limit")) });
+  if (o.status !== undefined) q.set("status", parseOption(TaskStatus, o.status, "--status"));
+  if (o.assignee !== undefined) q.set("assignee", parseOption(AgentId, o.assignee, "--assignee"));
+  if (o.afterId !== undefined) q.set("afterId", String(parseOption(IdArg, o.afterId, "--after-id")));
+  const { tasks } = await ctx.client.read(`/v1/tasks?${q}`, TasksAnswer);
+  if (o.json) return printJson(tasks);
+  for (const t of tasks) printLine(taskLine(t));
+  if (tasks.length === 0) printLine("no tasks");
 }
 
 async function showTask(ctx: ActionContext, idArg: string, o: { json?: boolean }): Promise<void> {

@@ -200,6 +200,18 @@ export const CreateTaskRequest = z.object({
   assignee: AgentId.optional(),
 });
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
+/** Filters and paging of GET /v1/tasks. */
+export const TaskListQuery = z.object({
+  status: TaskStatus.optional(),
+  assignee: AgentId.optional(),
+  /** Page size. */
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** Only tasks with a larger id (paging). */
+  afterId: z.coerce.number().int().min(0).default(0),
+});
+export const TasksAnswer = z.object({ tasks: z.array(Task) });
+export type TasksAnswer = z.infer<typeof TasksAnswer>;
+
 export const TaskStatusRequest = z.object({
   status: TaskStatus,
   /** Who makes the change; a runtime token may only name its own agent. */

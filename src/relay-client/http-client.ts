@@ -96,6 +96,11 @@ export class RelayHttpClient {
     return this.call("POST", "/v1/messages", Message, req, o);
   }
 
+  /** A GET of any read endpoint (lists with their query strings), its answer checked with `schema`. */
+  read<T>(path: string, schema: z.ZodType<T>, o?: CallOptions): Promise<T> {
+    return this.call("GET", path, schema, undefined, o);
+  }
+
   getMessage(id: number, o?: CallOptions): Promise<Message> {
     return this.call("GET", `/v1/messages/${id}`, Message, undefined, o);
   }

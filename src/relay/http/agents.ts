@@ -52,6 +52,15 @@ export const unread: Handler = (req, call) => {
   });
 };
 
+/** Every message addressed to the agent, read or unread (the inbox's history), oldest first; paged like unread. */
+export const messageHistory: Handler = (req, call) => {
+  const id = ownAgentParam(req, call);
+  const q = parseWith(UnreadQuery, queryOf(req), "query");
+  return Response.json({
+    messages: call.relay.store.messages.history(recipientFor(call.relay, id), q.afterId, q.limit),
+  });
+};
+
 export const replyObligations: Handler = (req, call) => {
   const id = ownAgentParam(req, call);
   return Response.json({

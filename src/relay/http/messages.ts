@@ -6,10 +6,11 @@ import {
   matchesAgent,
   ReactionRequest,
   SendMessageRequest,
+  UnreadQuery,
 } from "../../protocol/index.ts";
 import { mayActAs } from "../auth/authenticate.ts";
 import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/claims.ts";
-import { parseIntId, readJson } from "./body.ts";
+import { parseIntId, parseWith, queryOf, readJson } from "./body.ts";
 import type { Call, Handler } from "./context.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
 import { chargeCreate } from "./quota.ts";
@@ -68,6 +69,18 @@ export const getMessage: Handler = (req, { relay, principal }) => {
   if (!mayReadMessage(relay, principal, message)) throw unreadable(message.id);
   const receipts = relay.store.receipts.forMessage(message.id);
   return Response.json(receipts.length > 0 ? { ...message, receipts } : message);
+};
+
+/**
+ * The conversation the message belongs to, by `replyTo`: its first stored ancestor and every reply below it.
+ * The message itself needs the same right as GET; a runtime token then sees only the thread's messages it may read.
+ */
+export const getThread: Handler = (req, { relay, principal }) => {
+  const message = requireMessage(relay, messageId(req));
+  if (!mayReadMessage(relay, principal, message)) throw unreadable(message.id);
+  const q = parseWith(UnreadQuery, queryOf(req), "query");
+  const thread = relay.store.messages.thread(message.id, q.afterId, q.limit);
+  return Response.json({ messages: thread.filter((m) => mayReadMessage(relay, principal, m)) });
 };
 
 /**

@@ -2,11 +2,12 @@
 import {
   CreateTaskRequest,
   type Task,
+  TaskListQuery,
   TaskStatusRequest,
   TERMINAL_TASK_STATUSES,
 } from "../../protocol/index.ts";
 import { actingAgent, mayActAs, type Principal } from "../auth/authenticate.ts";
-import { parseIntId, readJson } from "./body.ts";
+import { parseIntId, parseWith, queryOf, readJson } from "./body.ts";
 import type { Handler } from "./context.ts";
 import { forbidden, HttpError, notFound } from "./errors.ts";
 import { chargeCreate } from "./quota.ts";
@@ -21,6 +22,21 @@ export const createTask: Handler = async (req, call) => {
     relay.clock.now(),
   );
   return Response.json(task);
+};
+
+/** Filtered and paged by id; root sees every task, a runtime token those its agent is assigned or created. */
+export const listTasks: Handler = (req, { relay, principal }) => {
+  const q = parseWith(TaskListQuery, queryOf(req), "query");
+  const viewer = principal.kind === "runtime" ? principal.claims.agentId : undefined;
+  return Response.json({
+    tasks: relay.store.tasks.list({
+      afterId: q.afterId,
+      limit: q.limit,
+      ...(q.status !== undefined ? { status: q.status } : {}),
+      ...(q.assignee !== undefined ? { assignee: q.assignee } : {}),
+      ...(viewer !== undefined ? { viewer } : {}),
+    }),
+  });
 };
 
 export const getTask: Handler = (req, { relay }) => {

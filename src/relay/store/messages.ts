@@ -74,6 +74,8 @@ export class MessageStore {
   >;
   private readonly unreadStmt: Statement<MessageRow, [Record<string, string | number>]>;
   private readonly obligationsStmt: Statement<MessageRow, [Record<string, string | number>]>;
+  private readonly historyStmt: Statement<MessageRow, [Record<string, string | number>]>;
+  private readonly threadStmt: Statement<MessageRow, [Record<string, number>]>;
   private readonly existsStmt: Statement<{ id: number }, [number]>;
   private readonly addressingStmt: Statement<AddressingRow, [string]>;
   private readonly linkAttachmentStmt: Statement<unknown, [string, number]>;
@@ -115,6 +117,23 @@ export class MessageStore {
          AND NOT EXISTS (SELECT 1 FROM message_reads r WHERE r.message_id = m.id AND r.agent_id = :agent)
          AND (m.claimable = 0 OR (m.completed_at IS NULL
               AND (m.claimed_by IS NULL OR m.claimed_by = :agent OR m.claim_expires_at <= :now)))
+       ORDER BY m.id LIMIT :limit`,
+    );
+    // Everything addressed to the agent, read or not (the unread rule without the read and claim filters).
+    this.historyStmt = db.query(
+      `SELECT m.* FROM messages m
+       WHERE ${MATCHES_RECIPIENT} AND ${AFTER_ORIGIN} AND m.sender != :agent
+       ORDER BY m.id LIMIT :limit`,
+    );
+    // A conversation: up the replyTo chain to its first message still stored, then every reply below it.
+    this.threadStmt = db.query(
+      `WITH RECURSIVE up(id, reply_to) AS (
+         SELECT id, reply_to FROM messages WHERE id = :id
+         UNION SELECT m.id, m.reply_to FROM messages m JOIN up ON m.id = up.reply_to),
+       down(id) AS (
+         SELECT min(id) FROM up
+         UNION SELECT m.id FROM messages m JOIN down ON m.reply_to = down.id)
+       SELECT m.* FROM messages m WHERE m.id IN (SELECT id FROM down) AND m.id > :afterId
        ORDER BY m.id LIMIT :limit`,
     );
     // An obligation ends when the recipient sends any message with replyTo = its id; a claimable one
@@ -196,6 +215,17 @@ export class MessageStore {
 
   unread(recipient: Recipient, afterId: number, limit: number, now: number): Message[] {
     return this.hydrate(this.unreadStmt.all(this.recipientParams(recipient, afterId, limit, now)));
+  }
+
+  /** Every message addressed to the recipient, read or unread, oldest first, after `afterId`. */
+  history(recipient: Recipient, afterId: number, limit: number): Message[] {
+    const { now: _now, ...params } = this.recipientParams(recipient, afterId, limit, 0);
+    return this.hydrate(this.historyStmt.all(params));
+  }
+
+  /** The conversation `id` belongs to (its first stored ancestor and all replies below it), oldest first. */
+  thread(id: number, afterId: number, limit: number): Message[] {
+    return this.hydrate(this.threadStmt.all({ id, afterId, limit }));
   }
 
   replyObligations(recipient: Recipient, limit: number): Message[] {

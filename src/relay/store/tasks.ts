@@ -44,6 +44,7 @@ export class TaskStore {
   private readonly byIdStmt: Statement<TaskRow, [number]>;
   private readonly historyByTaskStmt: Statement<HistoryRow, [number]>;
   private readonly setStatusStmt: Statement<unknown, [Params]>;
+  private readonly listStmt: Statement<{ id: number }, [Params]>;
 
   constructor(private readonly db: Database) {
     this.insertStmt = db.query(
@@ -57,6 +58,15 @@ export class TaskStore {
     this.byIdStmt = db.query("SELECT * FROM tasks WHERE id = ?");
     this.historyByTaskStmt = db.query(
       "SELECT status, agent_id, body, metadata, at FROM task_history WHERE task_id = ? ORDER BY id",
+    );
+    // `viewer` (a runtime token's agent) sees the tasks it is assigned or created (the first history entry's agent).
+    this.listStmt = db.query(
+      `SELECT t.id FROM tasks t WHERE t.id > :afterId
+         AND (:status IS NULL OR t.status = :status)
+         AND (:assignee IS NULL OR t.assignee = :assignee)
+         AND (:viewer IS NULL OR t.assignee = :viewer
+              OR (SELECT h.agent_id FROM task_history h WHERE h.task_id = t.id ORDER BY h.id LIMIT 1) = :viewer)
+       ORDER BY t.id LIMIT :limit`,
     );
     this.setStatusStmt = db.query(
       "UPDATE tasks SET status = :status, assignee = coalesce(:assignee, assignee), updated_at = :now WHERE id = :id",
@@ -89,6 +99,24 @@ export class TaskStore {
     };
     if (row.assignee !== null) task.assignee = row.assignee;
     return task;
+  }
+
+  /** Tasks by id after `afterId`, filtered; `viewer` limits them to those it is assigned or created. */
+  list(q: {
+    status?: TaskStatus;
+    assignee?: string;
+    viewer?: string;
+    afterId: number;
+    limit: number;
+  }): Task[] {
+    const ids = this.listStmt.all({
+      status: q.status ?? null,
+      assignee: q.assignee ?? null,
+      viewer: q.viewer ?? null,
+      afterId: q.afterId,
+      limit: q.limit,
+    });
+    return ids.map((r) => this.get(r.id)!);
   }
 
   /** Write a status change and its history entry together. The caller has checked the transition is allowed. */

@@ -16,6 +16,7 @@ import {
   withRelayOptions,
 } from "./client-context.ts";
 import { messageFull, messageLine, printJson, printLine } from "./client-format.ts";
+import { actingName } from "./identity-commands.ts";
 import { IdArg, LimitArg } from "./option-schemas.ts";
 
 /** `thread` indents a reply under what it answers, up to this many levels (a long chain stays readable). */
@@ -58,7 +59,7 @@ export function registerMessageCommands(program: Command): void {
 
   withRelayOptions(asClientCommand(program.command("inbox"), "inbox"))
     .description("list unread messages, one per line (--all: read ones too)")
-    .option("--agent <id>", "whose inbox (default AGENT_RELAY_AGENT_ID)")
+    .option("--agent <id>", "whose inbox (default AGENT_RELAY_AGENT_ID, else the token's own name)")
     .option("--all", "every message addressed to the agent, read ones marked [read], oldest first")
     .option("--after-id <n>", "with --all: only messages with a larger id (the next page)")
     .option("--limit <n>", "at most this many (1-1000)", "50")
@@ -157,10 +158,10 @@ async function inbox(
   ctx: ActionContext,
   o: { agent?: string; limit: string; all?: boolean; afterId?: string; json?: boolean },
 ): Promise<void> {
-  const agent = parseOption(AgentId, requireAgent(o.agent), "--agent");
   const limit = parseOption(LimitArg, o.limit, "--limit");
   if (o.afterId !== undefined && !o.all) throw new UsageError("--after-id: only with --all");
   const afterId = o.afterId === undefined ? 0 : parseOption(IdArg, o.afterId, "--after-id");
+  const agent = await actingName(ctx, o.agent);
   const messages = o.all
     ? (
         await ctx.client.read(

@@ -202,6 +202,8 @@ export const PermissionDecision = z.enum(["approve", "approve-session", "deny", 
 export type PermissionDecision = z.infer<typeof PermissionDecision>;
 
 export const ProfileId = z.string().min(1).max(64);
+/** The token profile of a person (an operator): acts only as its name, may also command any registered agent. */
+export const OPERATOR_PROFILE = "operator";
 export const RENEWABLE_PROFILES = ["provider-agent", "provider-interactive"] as const;
 
 export const TokenRecord = z.object({

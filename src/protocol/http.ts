@@ -247,6 +247,14 @@ export const CreateTokenRequest = z.object({
     .max(30 * 24 * 3600),
 });
 export type CreateTokenRequest = z.input<typeof CreateTokenRequest>;
+/** GET /v1/whoami: who the token acts as. `expiresAt` epoch s (runtime and operator tokens only). */
+export const WhoamiAnswer = z.object({
+  kind: z.enum(["root", "agent", "operator"]),
+  name: z.string(),
+  profileId: z.string().optional(),
+  expiresAt: z.number().optional(),
+});
+export type WhoamiAnswer = z.infer<typeof WhoamiAnswer>;
 export const TokenAnswer = z.object({ token: z.string(), record: TokenRecord });
 /** Root: `jti` (one token) or `agentId` (all its tokens), not both. A runtime token: empty, or its own `jti`. */
 export const RevokeTokenRequest = z

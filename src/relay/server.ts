@@ -45,6 +45,7 @@ const ROUTES: RouteTable = {
   "/v1/commands/:id": { GET: commands.getCommand },
   "/v1/commands/:id/status": { POST: commands.setCommandStatus },
   "/v1/tokens": { POST: tokens.createToken },
+  "/v1/whoami": { GET: tokens.whoami },
   "/v1/tokens/renew": { POST: tokens.renewToken },
   "/v1/tokens/revoke": { POST: tokens.revokeToken },
   "/v1/attachments": { POST: attachments.uploadAttachment },

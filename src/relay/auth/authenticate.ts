@@ -1,5 +1,6 @@
 // Turns a bearer token into the caller's identity: root (constant-time compare) or a runtime token's agent.
 import { createHash, timingSafeEqual } from "node:crypto";
+import { OPERATOR_PROFILE } from "../../protocol/index.ts";
 import type { Clock } from "../../util/clock.ts";
 import type { TokenStore } from "../store/tokens.ts";
 import type { RuntimeClaims, TokenSigner } from "./tokens.ts";
@@ -61,4 +62,9 @@ export function actingAgent(p: Principal): string {
 /** True when the principal may act as `agentId`: root for anyone, a runtime token only for its own agent. */
 export function mayActAs(p: Principal, agentId: string): boolean {
   return p.kind === "root" || p.claims.agentId === agentId;
+}
+
+/** True for an operator token (see OPERATOR_PROFILE and docs/security.md). */
+export function isOperator(p: Principal): boolean {
+  return p.kind === "runtime" && p.claims.profileId === OPERATOR_PROFILE;
 }

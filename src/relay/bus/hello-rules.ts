@@ -1,6 +1,6 @@
 // Names a hello may take: a label and a runner id (componentId) belong to one live agent at a time.
 import type { HelloFrame } from "../../protocol/index.ts";
-import type { Principal } from "../auth/authenticate.ts";
+import { isOperator, type Principal } from "../auth/authenticate.ts";
 import type { Store } from "../store/index.ts";
 
 type Hello = Pick<HelloFrame, "agentId" | "componentId" | "label">;
@@ -12,10 +12,13 @@ type Hello = Pick<HelloFrame, "agentId" | "componentId" | "label">;
  * - A label held by another registered agent that is not offline stays with that agent (first live holder keeps
  *   it); one held only by offline agents passes to the newcomer, and the offline rows lose it, so a `label:`
  *   message still pins to exactly one agent.
- * The root token is not checked: the operator decides.
+ * - An operator token (a person) never registers as an agent.
+ * The root token is not checked: the administrator decides.
  */
 export function helloConflict(store: Store, principal: Principal, h: Hello): string | undefined {
   if (principal.kind === "root") return undefined;
+  // A person's token: its name must stay a person's, never a registered agent (see token minting).
+  if (isOperator(principal)) return "an operator token is a person's and cannot register as an agent";
   const runnerHolder = store.agents.othersHolding("component_id", h.componentId, h.agentId)[0];
   if (runnerHolder) {
     return `runner id (componentId) '${h.componentId}' belongs to agent '${runnerHolder.id}' until it is deregistered; choose another runner id`;

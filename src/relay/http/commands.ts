@@ -6,6 +6,7 @@ import {
   CreateCommandRequest,
   TERMINAL_COMMAND_STATUSES,
 } from "../../protocol/index.ts";
+import { isOperator } from "../auth/authenticate.ts";
 import { readJson } from "./body.ts";
 import type { Handler, Relay } from "./context.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
@@ -23,7 +24,7 @@ export const createCommand: Handler = async (req, call) => {
   const { relay, principal } = call;
   const body = await readJson(req, CreateCommandRequest, relay.limits.jsonBodyBytes);
   const targetAgent = resolveTargetAgent(relay, body.target);
-  if (principal.kind === "runtime" && targetAgent !== principal.claims.agentId) {
+  if (principal.kind === "runtime" && !isOperator(principal) && targetAgent !== principal.claims.agentId) {
     throw forbidden(`this token can only command its own agent '${principal.claims.agentId}'`);
   }
   // The command is pushed on the bus, so its frame must fit the bus frame cap.
@@ -42,10 +43,10 @@ export const createCommand: Handler = async (req, call) => {
   return Response.json(command);
 };
 
-/** Root reads any command; a runtime token only those its agent answers for (the only ones it could create). */
+/** Root and operators read any command; an agent's token only those its agent answers for. */
 export const getCommand: Handler = (req, { relay, principal }) => {
   const { command, targetAgent } = requireCommand(relay, commandId(req));
-  if (principal.kind === "runtime" && principal.claims.agentId !== targetAgent) {
+  if (principal.kind === "runtime" && !isOperator(principal) && principal.claims.agentId !== targetAgent) {
     throw forbidden(`command ${command.id} is for agent '${targetAgent}', not this token's agent`);
   }
   return Response.json(command);

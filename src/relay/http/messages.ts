@@ -159,10 +159,15 @@ export const addReaction: Handler = async (req, call) => {
   return Response.json({ ok: true });
 };
 
-/** True when a registered agent (online or not) answers to `to`; `broadcast` always counts as answered. */
+/**
+ * True when a registered agent (online or not) answers to `to`, or `to` names a holder of a live token (a person
+ * with an operator token reads their inbox without ever registering); `broadcast` always counts as answered.
+ */
 function hasRecipient(relay: Call["relay"], to: string): boolean {
   if (to === "broadcast") return true;
-  if (!/^(label|tag|cap):/.test(to)) return relay.store.agents.get(to) !== undefined;
+  if (!/^(label|tag|cap):/.test(to)) {
+    return relay.store.agents.get(to) !== undefined || relay.store.tokens.hasLiveToken(to, relay.clock.now());
+  }
   return relay.store.agents
     .list()
     .some((a) =>

@@ -1,5 +1,10 @@
 // HTTP handlers for runtime tokens: minting (root only), single-use renewal, and revocation.
-import { CreateTokenRequest, RENEWABLE_PROFILES, RevokeTokenRequest } from "../../protocol/index.ts";
+import {
+  CreateTokenRequest,
+  OPERATOR_PROFILE,
+  RENEWABLE_PROFILES,
+  RevokeTokenRequest,
+} from "../../protocol/index.ts";
 import { readJson } from "./body.ts";
 import type { Handler, Relay } from "./context.ts";
 import { forbidden, HttpError, invalid } from "./errors.ts";
@@ -10,7 +15,26 @@ const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 export const createToken: Handler = async (req, { relay, principal }) => {
   if (principal.kind !== "root") throw forbidden("only the root token can mint tokens");
   const body = await readJson(req, CreateTokenRequest, relay.limits.jsonBodyBytes);
+  // A person's name must not be an agent's: the operator token would act as that agent.
+  if (body.profileId === OPERATOR_PROFILE && relay.store.agents.get(body.agentId)) {
+    throw new HttpError(
+      "conflict",
+      `'${body.agentId}' is a registered agent; an operator needs a name of its own`,
+    );
+  }
   return Response.json(await issue(relay, body.agentId, body.profileId, body.ttlSeconds));
+};
+
+/** Who the caller's token acts as: root, or the agent (or operator) name with its profile and expiry. */
+export const whoami: Handler = (_req, { principal }) => {
+  if (principal.kind === "root") return Response.json({ kind: "root", name: "root" });
+  const { agentId, profileId, exp } = principal.claims;
+  return Response.json({
+    kind: principal.claims.profileId === OPERATOR_PROFILE ? "operator" : "agent",
+    name: agentId,
+    profileId,
+    expiresAt: exp,
+  });
 };
 
 /**

@@ -85,6 +85,13 @@ export class TokenStore {
     return rows.length;
   }
 
+  /** True while `agentId` holds an unexpired, unrevoked token (a person with an operator token counts as present). */
+  hasLiveToken(agentId: string, now: number): boolean {
+    return this.issuedByAgentStmt
+      .all({ agentId, nowSeconds: Math.floor(now / 1000) })
+      .some((r) => !this.isRevoked(r.jti, now));
+  }
+
   /** The recorded expiry (epoch s) of an issued token, if it was recorded and has not been pruned. */
   issuedExpiry(jti: string): number | undefined {
     return this.issuedByJtiStmt.get(jti)?.expires_at;

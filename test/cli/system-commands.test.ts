@@ -1,10 +1,11 @@
 // Seeing and steering the system from a shell: `agents`, `permissions`, `approve|deny`, `stop|compact|clear`.
 // The real bin against a real relay; the "runners" are bus sessions that report meta and answer commands.
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestRelay, type TestBus, type TestRelay } from "../support/relay.ts";
+import { cleanupCommandClis, spawnCommandCli } from "../support/runner-cli.ts";
 import { type CliResult, runCli } from "./run-cli.ts";
 
 setDefaultTimeout(30_000);
@@ -213,5 +214,26 @@ describe("stop, compact, clear", () => {
     const badId = await runCli(["stop", "label:x"], { env });
     expect(badId.code).toBe(2);
     expect(badId.stderr).toStartWith("agent-relay-runner stop: <agent>: ");
+  });
+});
+
+describe("with a real runner", () => {
+  afterEach(cleanupCommandClis);
+
+  test("agents shows a command-provider agent; compact fails with the runner's reason; stop stops it and waits", async () => {
+    const c = spawnCommandCli({ agentId: "sys-real", relayUrl: t.url, token: t.rootToken });
+    await c.up();
+    const listed = await runCli(["agents"], { env });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/\nsys-real +- +command +idle +- +- +\d+s ago\n/);
+
+    const compact = await runCli(["compact", "sys-real"], { env });
+    expect(compact.code).toBe(1);
+    expect(compact.stdout).toMatch(/^\S+ failed: .*compact.*\n$/);
+
+    const stop = await runCli(["stop", "sys-real"], { env });
+    expect(stop).toMatchObject({ code: 0, stderr: "" });
+    expect(stop.stdout).toMatch(/^\S+ succeeded \{"stopped":true,"graceful":true\}\n$/);
+    expect(await c.runner.exited).toBe(0);
   });
 });

@@ -154,12 +154,6 @@ export function agentFrom(
   return flag || env.AGENT_RELAY_AGENT_ID || undefined;
 }
 
-export function requireAgent(flag: string | undefined, option = "--agent"): string {
-  const agent = agentFrom(flag);
-  if (!agent) throw new UsageError(`${option} is required (or set AGENT_RELAY_AGENT_ID)`);
-  return agent;
-}
-
 /** "-" reads the body from stdin; anything else is the body itself. */
 export async function readBody(arg: string | undefined, name = "body"): Promise<string> {
   if (arg === undefined) throw new UsageError(`${name} is required ("-" reads it from stdin)`);

@@ -70,9 +70,19 @@ export async function actingName(
   flag: string | undefined,
   option = "--agent",
 ): Promise<string> {
+  const name = await ownName(ctx, flag, option);
+  if (name === undefined) throw new UsageError(`${option} is required (or set AGENT_RELAY_AGENT_ID)`);
+  return name;
+}
+
+/** As actingName, but undefined for the root token instead of an error. */
+export async function ownName(
+  ctx: ActionContext,
+  flag: string | undefined,
+  option = "--agent",
+): Promise<string | undefined> {
   const named = agentFrom(flag);
   if (named !== undefined) return parseOption(AgentId, named, option);
   const me = await ctx.client.read("/v1/whoami", WhoamiAnswer);
-  if (me.kind === "root") throw new UsageError(`${option} is required (or set AGENT_RELAY_AGENT_ID)`);
-  return me.name;
+  return me.kind === "root" ? undefined : me.name;
 }

@@ -11,12 +11,11 @@ import {
   clientAction,
   parseOption,
   readBody,
-  requireAgent,
   UsageError,
   withRelayOptions,
 } from "./client-context.ts";
 import { messageFull, messageLine, printJson, printLine } from "./client-format.ts";
-import { actingName } from "./identity-commands.ts";
+import { actingName, ownName } from "./identity-commands.ts";
 import { IdArg, LimitArg } from "./option-schemas.ts";
 
 /** `thread` indents a reply under what it answers, up to this many levels (a long chain stays readable). */
@@ -80,7 +79,10 @@ export function registerMessageCommands(program: Command): void {
   withRelayOptions(asClientCommand(msg.command("read"), "msg read"))
     .description("print a message in full and mark it read for the agent")
     .argument("<id>", "message id")
-    .option("--agent <id>", "mark read for this agent (default AGENT_RELAY_AGENT_ID)")
+    .option(
+      "--agent <id>",
+      "mark read for this agent (default AGENT_RELAY_AGENT_ID, else the token's own name)",
+    )
     .option("--json", "print the message as JSON")
     .action(clientAction("msg read", readMessage));
   withRelayOptions(asClientCommand(msg.command("reply"), "msg reply"))
@@ -94,7 +96,7 @@ export function registerMessageCommands(program: Command): void {
     .description("add a reaction to a message")
     .argument("<id>", "message id")
     .argument("<reaction>", "e.g. 👍 or eyes")
-    .option("--agent <id>", "react as this agent (default AGENT_RELAY_AGENT_ID)")
+    .option("--agent <id>", "react as this agent (default AGENT_RELAY_AGENT_ID, else the token's own name)")
     .action(clientAction("msg react", react));
 }
 
@@ -194,8 +196,7 @@ async function readMessage(
   o: { agent?: string; json?: boolean },
 ): Promise<void> {
   const id = parseOption(IdArg, idArg, "<id>");
-  const agentFlag = agentFrom(o.agent);
-  const agent = agentFlag === undefined ? undefined : parseOption(AgentId, agentFlag, "--agent");
+  const agent = await ownName(ctx, o.agent);
   const message = await ctx.client.getMessage(id);
   // Marked read only after it was fetched, so a failed read never hides a message from the inbox.
   if (agent !== undefined) await ctx.client.markRead(id, agent);
@@ -234,8 +235,8 @@ async function react(
   o: { agent?: string },
 ): Promise<void> {
   const id = parseOption(IdArg, idArg, "<id>");
-  const agent = parseOption(AgentId, requireAgent(o.agent), "--agent");
   if (reaction.length === 0 || reaction.length > 64)
     throw new UsageError("<reaction>: must be 1-64 characters");
+  const agent = await actingName(ctx, o.agent);
   await ctx.client.react(id, agent, reaction);
 }

@@ -18,11 +18,11 @@ import {
   asClientCommand,
   clientAction,
   parseOption,
-  requireAgent,
   UsageError,
   withRelayOptions,
 } from "./client-context.ts";
 import { commandLine, printJson, printLine, taskFull, taskLine } from "./client-format.ts";
+import { actingName } from "./identity-commands.ts";
 import { DurationMsArg, IdArg, JsonObjectArg, LimitArg } from "./option-schemas.ts";
 
 const TaskLimitArg = LimitArg.pipe(z.number().max(500, "must be 1-500"));
@@ -57,7 +57,7 @@ export function registerTaskCommands(program: Cli): void {
     .description(`move a task to a status (${TaskStatus.options.join(", ")})`)
     .argument("<id>", "task id")
     .argument("<status>", TaskStatus.options.join("|"))
-    .option("--agent <id>", "who reports it (default AGENT_RELAY_AGENT_ID)")
+    .option("--agent <id>", "who reports it (default AGENT_RELAY_AGENT_ID, else the token's own name)")
     .option("--note <text>", "a note kept in the task's history")
     .option("--json", "print the task as JSON")
     .action(clientAction("task status", setTaskStatus));
@@ -135,7 +135,7 @@ async function setTaskStatus(
 ): Promise<void> {
   const id = parseOption(IdArg, idArg, "<id>");
   const status = parseOption(TaskStatus, statusArg, "<status>");
-  const agentId = parseOption(AgentId, requireAgent(o.agent), "--agent");
+  const agentId = await actingName(ctx, o.agent);
   const task = await ctx.client.setTaskStatus(id, {
     status,
     agentId,

@@ -15,7 +15,25 @@ describe("help and mistyped commands", () => {
     const commands = out.stdout.indexOf("Commands");
     expect(commands).toBeGreaterThan(-1);
     expect(commands).toBeLessThan(out.stdout.indexOf("Options:"));
-    for (const name of ["relay", "send", "inbox", "msg", "task", "command", "demo"]) {
+    for (const name of [
+      "relay",
+      "send",
+      "inbox",
+      "thread",
+      "msg",
+      "task",
+      "command",
+      "agents",
+      "permissions",
+      "approve",
+      "deny",
+      "stop",
+      "compact",
+      "clear",
+      "whoami",
+      "token",
+      "demo",
+    ]) {
       expect(out.stdout).toMatch(new RegExp(`\\n  ${name} +\\S`));
     }
     expect(out.stdout).toContain("--provider");

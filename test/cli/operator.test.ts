@@ -82,6 +82,15 @@ describe("operator tokens", () => {
       `#${reply.stdout.trim()} op-bob → alice looks good\n#${direct.stdout.trim()} op-bob → alice also: done\n`,
     );
 
+    // Reading marks it read for alice (the token's name), so the inbox moves on.
+    const read = await runCli(["msg", "read", reply.stdout.trim()], { env: aliceEnv });
+    expect(read.code).toBe(0);
+    expect(read.stdout).toContain("From: op-bob\nTo: alice");
+    expect((await root.getMessage(Number(reply.stdout))).readBy).toEqual(["alice"]);
+    expect((await runCli(["inbox"], { env: aliceEnv })).stdout).toBe(
+      `#${direct.stdout.trim()} op-bob → alice also: done\n`,
+    );
+
     const asBob = await runCli(["send", "--to", "op-bob", "--from", "op-bob", "hi"], { env: aliceEnv });
     expect(asBob.code).toBe(1);
     expect(asBob.stderr).toBe(

@@ -8,6 +8,7 @@ import { isConfigError, parseRunnerCli, type RunnerConfig, renderHelp } from "..
 import type { ProviderAdapter } from "../providers/adapter.ts";
 import { createAdapter, tmuxNamesFor } from "../providers/factory.ts";
 import { resolveIsolation } from "../providers/isolation.ts";
+import { loadTeamProfile, profileSummary, type TeamProfileFile } from "../providers/team-profile.ts";
 import { tmuxBaseArgs } from "../providers/tmux/run.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { AgentRunner } from "../runner/agent-runner.ts";
@@ -123,7 +124,9 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   const resumeSessionId = await sessionStore.load();
   const cacheDir = join(defaultRelayDir(), "cache");
   let adapter: ProviderAdapter;
+  let teamProfile: TeamProfileFile | undefined;
   try {
+    teamProfile = config.profileFile ? loadTeamProfile(config.profileFile) : undefined;
     const isolation = resolveIsolation(
       config.isolate,
       {
@@ -142,6 +145,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
       relayUrl: target.url,
       resumeSessionId,
       isolation,
+      profile: teamProfile,
     });
   } catch (e) {
     say(errorMessage(e));
@@ -158,6 +162,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     logger,
     cacheDir,
     binPath: BIN_PATH,
+    profile: profileSummary(teamProfile, config.profile, config.systemPromptAppend !== undefined),
     connectTimeoutMs: Math.max(1_000, budget.deadline - Date.now()),
   });
   if (stoppedBy) {

@@ -76,7 +76,7 @@ export const RunnerOptionsShape = {
   log_level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join("|")}` }).optional(),
   /** claude/codex: skill folders (each holding a SKILL.md) given to the agent; relative to the team file. Layers add up. */
   skills: z.array(text).optional(),
-  /** Allowed without asking. claude: permission rules, e.g. "Bash(npm test)"; codex: command prefixes, e.g. "npm test". Layers add up. */
+  /** Allowed without asking. claude: permission rules, e.g. "Bash(npm test)"; codex: command prefixes, e.g. "npm test" (they may then run outside the sandbox). Layers add up. */
   allow: z.array(text).optional(),
   /** Refused. claude: permission rules, e.g. "Bash" or "WebFetch"; codex: command prefixes, e.g. "git push" (no per-tool rules). Layers add up. */
   deny: z.array(text).optional(),

@@ -48,6 +48,7 @@ function shellQuote(word: string): string {
 /** Run the runner; resolves with the process exit code. */
 export async function runRunnerCli(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   let config: RunnerConfig;
+  let teamProfile: TeamProfileFile | undefined;
   try {
     const cli = parseRunnerCli(argv, env);
     if (cli.action === "help") {
@@ -59,6 +60,8 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
       return 0;
     }
     config = cli.config;
+    // Read before anything starts: a bad file is one line and exit 2, with no relay or provider started.
+    teamProfile = config.profileFile ? loadTeamProfile(config.profileFile) : undefined;
     // Read once into the config: no child (tmux, ps, Codex, the provider) inherits the token the runner was given.
     delete process.env.AGENT_RELAY_TOKEN;
   } catch (e) {
@@ -124,9 +127,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   const resumeSessionId = await sessionStore.load();
   const cacheDir = join(defaultRelayDir(), "cache");
   let adapter: ProviderAdapter;
-  let teamProfile: TeamProfileFile | undefined;
   try {
-    teamProfile = config.profileFile ? loadTeamProfile(config.profileFile) : undefined;
     const isolation = resolveIsolation(
       config.isolate,
       {

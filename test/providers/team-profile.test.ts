@@ -1,11 +1,12 @@
 // The --profile-file a runner reads: validated at the boundary (one line naming the file and field, no values),
 // and summarised for status meta by names and counts only.
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ConfigError } from "../../src/config/errors.ts";
 import { loadTeamProfile, profileSummary } from "../../src/providers/team-profile.ts";
+import { runCli } from "../cli/run-cli.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -59,5 +60,18 @@ describe("team profile file", () => {
         expect((e as Error).message).not.toContain("\n");
       }
     }
+  });
+
+  test("the runner refuses a bad --profile-file with one line and exit 2, before starting a relay", async () => {
+    const path = file(JSON.stringify({ ...good, mcpServers: { "bad name": { command: "x" } } }));
+    const home = dirname(path);
+    const got = await runCli(["--provider", "codex", "--headless", "--profile-file", path], {
+      env: { HOME: home },
+    });
+    expect(got.code).toBe(2);
+    expect(got.stderr).toMatch(
+      /^agent-relay-runner: --profile-file \S+profile.json: mcpServers.bad name: [^\n]+\n$/,
+    );
+    expect(existsSync(join(home, ".agent-relay", "relay.json"))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { ProviderName } from "../config/index.ts";
-import { commandPrefix } from "../providers/codex/profile.ts";
+import { commandPrefix, RELAY_CODEX_SKILLS } from "../providers/codex/profile.ts";
 import type { TeamProfileFile } from "../providers/team-profile.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -164,6 +164,11 @@ export function planTeam(team: TeamFile, file: string, fileName: string = file):
     for (const src of skills) {
       const problem = skillProblem(src);
       if (problem) throw fail("skills", problem);
+    }
+    if (o.provider === "codex") {
+      // Codex has one skills folder: a profile skill named like one of the relay's own would be replaced by it.
+      const clash = skills.map(skillName).find((n) => RELAY_CODEX_SKILLS.includes(n));
+      if (clash) throw fail("skills", `'${clash}' is the name of one of the relay's own Codex skills`);
     }
     const restart = o.restart ?? "on-failure";
     const ids =

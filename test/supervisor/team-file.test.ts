@@ -241,6 +241,9 @@ describe("team plan", () => {
     expect(at).toBeLessThan(a.args.indexOf("--"));
     expect(a.args[at + 1]).toBe(a.profileFile!.path);
     expect(a.args.join(" ")).not.toContain("secret-value");
+    expect(
+      errorOf(() => plan('[agents.c]\nprovider = "codex"\nskills = ["s/reply"]\n', {}, ["s/reply/SKILL.md"])),
+    ).toBe("team.toml: [agents.c] skills: 'reply' is the name of one of the relay's own Codex skills");
     for (const rule of ["Bash", "Bash(rm:*)", "WebFetch"]) {
       expect(errorOf(() => plan(`[agents.c]\nprovider = "codex"\ndeny = [${JSON.stringify(rule)}]\n`))).toBe(
         `team.toml: [agents.c] deny: '${rule}' is a Claude tool rule; Codex has no per-tool rules, write a command prefix such as "git push"`,

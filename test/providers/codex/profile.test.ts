@@ -2,10 +2,10 @@
 // for allow/deny (0600), the profile's skills beside the relay's own; a second start without it removes it all.
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { prepareCodexHome, renderCodexConfig } from "../../../src/providers/codex/home.ts";
-import { renderProfileRules } from "../../../src/providers/codex/profile.ts";
+import { RELAY_CODEX_SKILLS, renderProfileRules } from "../../../src/providers/codex/profile.ts";
 import type { TeamProfileFile } from "../../../src/providers/team-profile.ts";
 import { tempDir } from "./harness.ts";
 
@@ -89,6 +89,9 @@ describe("Codex team profile projection", () => {
       "name: team-review",
     );
     expect(existsSync(join(home, "skills", "reply", "SKILL.md"))).toBe(true);
+    // The list the planner checks clashes against is the relay's own skills folder.
+    const installed = (await readdir(join(home, "skills"))).filter((n) => n !== "team-review").sort();
+    expect(installed).toEqual([...RELAY_CODEX_SKILLS]);
 
     mkdirSync(join(home, "skills", ".system"), { recursive: true });
     await prepareCodexHome({ ...base, homeDir: home });

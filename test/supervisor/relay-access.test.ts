@@ -22,12 +22,16 @@ describe("RelayAccess.forAgent", () => {
     expect(decodeJwt(a.token)).toMatchObject({ agentId: "worker-1", profileId: "provider-agent" });
     expect(a.env.AGENT_RELAY_TOKEN).toBe(a.token);
     expect(JSON.stringify(a.env)).not.toContain(relay.rootToken);
+    // The supervisor keeps the root token for its own bus session as the relay's supervisor.
+    expect(access.rootToken).toBe(relay.rootToken);
   });
 
   test("when no token can be minted, the runner gets nothing rather than the operator's token", async () => {
     // A token bound to another agent cannot mint; the resolution would fall back to passing it on as is.
     const other = await relay.mintToken("someone-else");
     const access = await RelayAccess.open(relay.url, other, logger);
+    // Not a root token: no supervisor session on the relay (supervisor.* only through the control socket).
+    expect(access.rootToken).toBeUndefined();
     await expect(access.forAgent("worker-1")).rejects.toThrow(
       "could not mint a runtime token for agent 'worker-1'",
     );

@@ -24,6 +24,8 @@ import { onStopSignals } from "./runner-signals.ts";
 
 /** The launcher in bin/, which the provider's skills call back into. */
 export const BIN_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/agent-relay-runner");
+/** This runner's own folder: bin/, src/, and node_modules with Bun and the provider CLIs. */
+const INSTALL_DIR = resolve(dirname(BIN_PATH), "..");
 
 /** An agent id as one file-name segment. */
 function safeSegment(id: string): string {
@@ -136,6 +138,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
         attachmentsDir: join(cacheDir, "attachments", config.agentId),
         cwd: config.cwd,
         env: process.env,
+        programDirs: [INSTALL_DIR],
       },
       logger,
     );

@@ -253,15 +253,6 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     description: "With --no-broad-targets only direct and label: messages arrive (no broadcast, tag:, cap:).",
     defaultValue: true,
   },
-  {
-    key: "durable",
-    flag: "--durable",
-    env: "AGENT_RELAY_DURABLE",
-    kind: "boolean",
-    description:
-      "The embedded relay, when this runner starts it, survives power loss: fsync every commit (slower).",
-    defaultValue: false,
-  },
 ];
 
 /** How the option is written in help and errors: negatable booleans by their "--no-" form. */

@@ -1,5 +1,5 @@
 // Names a hello may take: a label and a runner id (componentId) belong to one live agent at a time.
-import type { HelloFrame } from "../../protocol/index.ts";
+import { type HelloFrame, RESERVED_AGENT_IDS } from "../../protocol/index.ts";
 import type { Principal } from "../auth/authenticate.ts";
 import type { Store } from "../store/index.ts";
 
@@ -12,9 +12,13 @@ type Hello = Pick<HelloFrame, "agentId" | "componentId" | "label">;
  * - A label held by another registered agent that is not offline stays with that agent (first live holder keeps
  *   it); one held only by offline agents passes to the newcomer, and the offline rows lose it, so a `label:`
  *   message still pins to exactly one agent.
- * The root token is not checked: the operator decides.
+ * - The reserved ids (`root`, `supervisor`) are refused to everyone: they name the root token and the supervisor.
+ * The root token is not checked otherwise: the operator decides.
  */
 export function helloConflict(store: Store, principal: Principal, h: Hello): string | undefined {
+  if (RESERVED_AGENT_IDS.includes(h.agentId)) {
+    return `agent id '${h.agentId}' is reserved (${RESERVED_AGENT_IDS.join(", ")}); choose another`;
+  }
   if (principal.kind === "root") return undefined;
   const runnerHolder = store.agents.othersHolding("component_id", h.componentId, h.agentId)[0];
   if (runnerHolder) {

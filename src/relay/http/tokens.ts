@@ -1,5 +1,10 @@
 // HTTP handlers for runtime tokens: minting (root only), single-use renewal, and revocation.
-import { CreateTokenRequest, RENEWABLE_PROFILES, RevokeTokenRequest } from "../../protocol/index.ts";
+import {
+  CreateTokenRequest,
+  RENEWABLE_PROFILES,
+  RESERVED_AGENT_IDS,
+  RevokeTokenRequest,
+} from "../../protocol/index.ts";
 import { readJson } from "./body.ts";
 import type { Handler, Relay } from "./context.ts";
 import { forbidden, HttpError, invalid } from "./errors.ts";
@@ -10,6 +15,10 @@ const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 export const createToken: Handler = async (req, { relay, principal }) => {
   if (principal.kind !== "root") throw forbidden("only the root token can mint tokens");
   const body = await readJson(req, CreateTokenRequest, relay.limits.jsonBodyBytes);
+  // A command's `from` says "root" for the root token: no runtime token may act as an agent of that name.
+  if (RESERVED_AGENT_IDS.includes(body.agentId)) {
+    throw invalid(`agentId '${body.agentId}' is reserved (${RESERVED_AGENT_IDS.join(", ")}); choose another`);
+  }
   return Response.json(await issue(relay, body.agentId, body.profileId, body.ttlSeconds));
 };
 

@@ -8,6 +8,7 @@ import { isConfigError, parseRunnerCli, type RunnerConfig, renderHelp } from "..
 import type { ProviderAdapter } from "../providers/adapter.ts";
 import { createAdapter, tmuxNamesFor } from "../providers/factory.ts";
 import { resolveIsolation } from "../providers/isolation.ts";
+import { loadTeamProfile, profileSummary, type TeamProfileFile } from "../providers/team-profile.ts";
 import { tmuxBaseArgs } from "../providers/tmux/run.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { AgentRunner } from "../runner/agent-runner.ts";
@@ -23,6 +24,8 @@ import { onStopSignals } from "./runner-signals.ts";
 
 /** The launcher in bin/, which the provider's skills call back into. */
 export const BIN_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/agent-relay-runner");
+/** This runner's own folder: bin/, src/, and node_modules with Bun and the provider CLIs. */
+const INSTALL_DIR = resolve(dirname(BIN_PATH), "..");
 
 /** An agent id as one file-name segment. */
 function safeSegment(id: string): string {
@@ -47,6 +50,7 @@ function shellQuote(word: string): string {
 /** Run the runner; resolves with the process exit code. */
 export async function runRunnerCli(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   let config: RunnerConfig;
+  let teamProfile: TeamProfileFile | undefined;
   try {
     const cli = parseRunnerCli(argv, env);
     if (cli.action === "help") {
@@ -58,6 +62,8 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
       return 0;
     }
     config = cli.config;
+    // Read before anything starts: a bad file is one line and exit 2, with no relay or provider started.
+    teamProfile = config.profileFile ? loadTeamProfile(config.profileFile) : undefined;
     // Read once into the config: no child (tmux, ps, Codex, the provider) inherits the token the runner was given.
     delete process.env.AGENT_RELAY_TOKEN;
   } catch (e) {
@@ -132,6 +138,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
         attachmentsDir: join(cacheDir, "attachments", config.agentId),
         cwd: config.cwd,
         env: process.env,
+        programDirs: [INSTALL_DIR],
       },
       logger,
     );
@@ -142,6 +149,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
       relayUrl: target.url,
       resumeSessionId,
       isolation,
+      profile: teamProfile,
     });
   } catch (e) {
     say(errorMessage(e));
@@ -158,6 +166,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     logger,
     cacheDir,
     binPath: BIN_PATH,
+    profile: profileSummary(teamProfile, config.profile, config.systemPromptAppend !== undefined),
     connectTimeoutMs: Math.max(1_000, budget.deadline - Date.now()),
   });
   if (stoppedBy) {

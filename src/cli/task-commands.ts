@@ -5,6 +5,7 @@ import {
   AgentId,
   type Command,
   CommandType,
+  CreateCommandRequest,
   CreateTaskRequest,
   TaskStatus,
   TasksAnswer,
@@ -64,8 +65,11 @@ export function registerTaskCommands(program: Cli): void {
 
   withRelayOptions(asClientCommand(program.command("command"), "command"))
     .description("send a command to a runner or agent; prints its id")
-    .requiredOption("--target <id>", "agent or runner id")
-    .requiredOption("--type <type>", "e.g. agent.restart, agent.compact, agent.injectContext")
+    .requiredOption("--target <id>", "agent or runner id, or supervisor (for supervisor.* types)")
+    .requiredOption(
+      "--type <type>",
+      "e.g. agent.restart, agent.compact, agent.injectContext; supervisor.spawn|stop|restart",
+    )
     .option("--params <json>", "parameters as a JSON object", "{}")
     .option("--wait", "wait until the command succeeds or fails and print the outcome")
     .option("--timeout <ms>", "give up waiting after this long", "120000")
@@ -149,7 +153,7 @@ async function sendCommand(
   ctx: ActionContext,
   o: { target: string; type: string; params: string; wait?: boolean; timeout: string; json?: boolean },
 ): Promise<void> {
-  const target = parseOption(AgentId, o.target, "--target");
+  const target = parseOption(CreateCommandRequest.shape.target, o.target, "--target");
   const type = parseOption(CommandType, o.type, "--type");
   const params = parseOption(JsonObjectArg, o.params, "--params");
   const timeoutMs = parseOption(DurationMsArg, o.timeout, "--timeout");

@@ -1,5 +1,5 @@
 // Options about reaching the relay and guarding secrets: the token (env or file, never argv), the start
-// deadline, and the provider's isolation. Part of the one option table (RUNNER_OPTIONS in options.ts).
+// deadline, the provider's isolation, and the durability of an embedded relay. Part of the one option table (RUNNER_OPTIONS in options.ts).
 import type { OptionSpec } from "./options.ts";
 import { ISOLATE_MODES } from "./schema.ts";
 
@@ -41,5 +41,14 @@ export const ACCESS_OPTIONS: readonly OptionSpec[] = [
     description:
       "Run the provider under bubblewrap: relay secrets, other agents, sockets, the runner's /proc hidden (docs/security.md).",
     defaultValue: "off",
+  },
+  {
+    key: "durable",
+    flag: "--durable",
+    env: "AGENT_RELAY_DURABLE",
+    kind: "boolean",
+    description:
+      "The embedded relay, when this runner starts it, survives power loss: fsync every commit (slower).",
+    defaultValue: false,
   },
 ];

@@ -1,5 +1,6 @@
 // The one table of runner options: parsing (flags and env) and --help are both generated from it, so they cannot drift.
 import { ACCESS_OPTIONS } from "./options-access.ts";
+import { PROFILE_OPTIONS } from "./options-profile.ts";
 import { APPROVAL_MODES, LOG_LEVELS, MIN_QUIET_MS, PROVIDERS, type RunnerConfig } from "./schema.ts";
 
 /** How raw text becomes a value: a string, an integer, a boolean, or a list (repeatable flag, comma-separated env). */
@@ -189,39 +190,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     placeholder: "<text>",
     description: "Text appended to the provider's system prompt.",
   },
-  {
-    key: "profile",
-    flag: "--profile",
-    env: "AGENT_RELAY_PROFILE",
-    kind: "string",
-    placeholder: "<name>",
-    description: "Agent profile name (reported in status meta).",
-  },
-  {
-    key: "tmuxSession",
-    flag: "--tmux-session",
-    env: "AGENT_RELAY_TMUX_SESSION",
-    kind: "string",
-    placeholder: "<name>",
-    description: "tmux session name for the provider.",
-    defaultText: "derived from the runner id",
-  },
-  {
-    key: "policyName",
-    flag: "--policy-name",
-    env: "AGENT_RELAY_POLICY_NAME",
-    kind: "string",
-    placeholder: "<name>",
-    description: "Name of the policy that spawned this runner (reported in status meta).",
-  },
-  {
-    key: "spawnRequestId",
-    flag: "--spawn-request-id",
-    env: "AGENT_RELAY_SPAWN_REQUEST_ID",
-    kind: "string",
-    placeholder: "<id>",
-    description: "Id of the spawn request that started this runner (reported in status meta).",
-  },
+  ...PROFILE_OPTIONS,
   {
     key: "exitOnShutdown",
     flag: "--exit-on-shutdown",
@@ -283,15 +252,6 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     negatable: true,
     description: "With --no-broad-targets only direct and label: messages arrive (no broadcast, tag:, cap:).",
     defaultValue: true,
-  },
-  {
-    key: "durable",
-    flag: "--durable",
-    env: "AGENT_RELAY_DURABLE",
-    kind: "boolean",
-    description:
-      "The embedded relay, when this runner starts it, survives power loss: fsync every commit (slower).",
-    defaultValue: false,
   },
 ];
 

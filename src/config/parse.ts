@@ -166,6 +166,7 @@ function finish(picked: Record<string, unknown>, providerArgs: string[], deps: P
   const cwd = resolveCwd(picked, base);
   if (picked.runnerInfoFile !== undefined)
     picked.runnerInfoFile = resolve(base, picked.runnerInfoFile as string);
+  if (picked.profileFile !== undefined) picked.profileFile = resolve(base, picked.profileFile as string);
 
   // An explicit runner id still names the agent; otherwise the agent id is stable for a provider and directory.
   picked.agentId ??= picked.runnerId ?? stableAgentId(provider, cwd);

@@ -104,6 +104,8 @@ export const RunnerConfigSchema = z.object({
   prompt: nonEmpty.optional(),
   systemPromptAppend: nonEmpty.optional(),
   profile: nonEmpty.optional(),
+  /** Absolute path of the team profile file (see src/runner/profile-file.ts). */
+  profileFile: nonEmpty.optional(),
   tmuxSession: tmuxSessionName.optional(),
   policyName: nonEmpty.optional(),
   spawnRequestId: nonEmpty.optional(),

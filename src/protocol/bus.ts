@@ -5,9 +5,14 @@ import { AddressPart } from "./matching.ts";
 
 export const HelloFrame = z.object({
   type: z.literal("hello"),
-  /** The root token, or a runtime token of `agentId`. */
+  /** The root token, or a runtime token of `agentId`; role `supervisor` takes the root token only. */
   token: z.string().min(1),
-  role: z.literal("provider"),
+  /**
+   * `provider`: a runner, registered as agent `agentId`. `supervisor`: the team supervisor (`up`), a component
+   * that is not registered, receives no messages and has no status; it gets the `supervisor.*` commands, and
+   * `agentId` only names it in the relay's log. One supervisor per relay: a newer one replaces the older (4409).
+   */
+  role: z.enum(["provider", "supervisor"]),
   /** The runner's id (runnerId). */
   componentId: z.string().min(1).max(128),
   agentId: AgentId,
@@ -77,7 +82,7 @@ export const BUS_CLOSE = {
   protocolError: 4400,
   unauthorized: 4401,
   forbidden: 4403,
-  /** A hello from a newer instance of the same agent took over; the client must not reconnect. */
+  /** A hello from a newer instance of the same agent (or a newer supervisor) took over; the client must not reconnect. */
   replaced: 4409,
   /** The agent was deregistered (DELETE /v1/agents/:id); the client must not reconnect. */
   deregistered: 4410,

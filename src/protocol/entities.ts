@@ -183,11 +183,23 @@ export const CommandStatus = z.enum(["pending", "accepted", "running", "succeede
 export type CommandStatus = z.infer<typeof CommandStatus>;
 export const TERMINAL_COMMAND_STATUSES: readonly CommandStatus[] = ["succeeded", "failed"];
 
+/** The command target that reaches the team's supervisor (with `supervisor.*` types) instead of an agent. */
+export const SUPERVISOR_TARGET = "supervisor";
+/** The prefix of the command types the supervisor obeys; they go only to target `supervisor`. */
+export const SUPERVISOR_COMMAND_PREFIX = "supervisor.";
+/**
+ * Agent ids no token may be minted for and no agent may say hello with: `root` names the root token as a
+ * sender (a command's `from`), `supervisor` is the supervisor's command target.
+ */
+export const RESERVED_AGENT_IDS: readonly string[] = ["root", SUPERVISOR_TARGET];
+
 export const Command = z.object({
   id: z.string(),
   type: CommandType,
-  /** An agent id or a runner id (componentId), as sent. */
+  /** An agent id or a runner id (componentId), as sent; or `supervisor` for a `supervisor.*` command. */
   target: z.string(),
+  /** Who created it: "root" for the root token, else the agent of the runtime token. Absent on commands older than the field. */
+  from: z.string().optional(),
   params: Meta,
   status: CommandStatus,
   /** Any JSON, set by the target's runner. */

@@ -13,6 +13,7 @@ import { ClaudeAdapter } from "./claude/adapter.ts";
 import { CodexAdapter, resolveCodexBinary } from "./codex/index.ts";
 import { CommandAdapter } from "./command/index.ts";
 import type { Isolation } from "./isolation.ts";
+import type { TeamProfileFile } from "./team-profile.ts";
 import { Tmux } from "./tmux/index.ts";
 
 export interface AdapterDeps {
@@ -26,6 +27,8 @@ export interface AdapterDeps {
   env?: Record<string, string | undefined>;
   /** Run the provider in this sandbox (--isolate). */
   isolation?: Isolation;
+  /** The team profile (--profile-file); Codex projects it into its CODEX_HOME (Claude's comes as arguments). */
+  profile?: TeamProfileFile;
 }
 
 /** tmux names: letters, digits, `_` and `-` only (`.` and `:` are target separators). */
@@ -113,6 +116,7 @@ function createCodexAdapter(config: RunnerConfig, deps: AdapterDeps, tmuxSocket:
       : undefined,
     authJsonFrom: existsSync(auth) ? auth : undefined,
     resumeThreadId: deps.resumeSessionId,
+    profile: deps.profile,
     binary: { ...codexBinary(config), wrap: deps.isolation?.wrap },
     tmuxSocket,
     logger: deps.logger,

@@ -2,7 +2,8 @@
 // Unix user, it cannot read the relay's secrets or reach other agents. Inside the sandbox:
 //   - ~/.agent-relay is empty except this agent's own home (config dirs, session) and its attachment cache;
 //     relay.json (root token), the relay database, other agents' homes and the runner logs are gone;
-//   - /tmp is private (the cwd is bound back when it lives there): tmux sockets of every server and Claude's
+//   - /tmp is private (the cwd, and read-only the runner's own install folder, are bound back when they live
+//     there): tmux sockets of every server and Claude's
 //     per-session inbox sockets (/tmp/cc-socks*) are out of reach; so are $TMUX_TMPDIR/tmux-<uid> and
 //     $XDG_RUNTIME_DIR/cc-socks;
 //   - a fresh pid namespace and /proc: no other process (the runner's /proc/<pid>/environ included) is visible;
@@ -26,6 +27,11 @@ export interface IsolationPaths {
   attachmentsDir: string;
   /** The provider's working directory. */
   cwd: string;
+  /**
+   * Where the programs the provider runs are installed (this runner's own folder: its bin, Bun and the provider
+   * CLIs in node_modules): bound back read-only when they live under /tmp, which the sandbox makes private.
+   */
+  programDirs?: readonly string[];
   env: Record<string, string | undefined>;
 }
 
@@ -68,6 +74,7 @@ export function bubblewrapIsolation(p: IsolationPaths): Isolation {
     hidden.push(dir);
   };
   hide("/tmp");
+  for (const dir of p.programDirs ?? []) if (inside("/tmp", dir)) args.push("--ro-bind", dir, dir);
   if (inside("/tmp", p.cwd)) args.push("--bind", p.cwd, p.cwd);
   const tmuxTmpdir = p.env.TMUX_TMPDIR;
   if (tmuxTmpdir) {

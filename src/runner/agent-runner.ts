@@ -1,4 +1,5 @@
 // The composition root: builds the runner's parts, wires their events together, and runs the start/stop sequence.
+
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -6,6 +7,7 @@ import type { RunnerConfig } from "../config/index.ts";
 import { ControlServer, type ControlServerOptions, messageIdsInPrompt } from "../control/index.ts";
 import type { Command } from "../protocol/index.ts";
 import type { ProviderAdapter, ProviderEvent } from "../providers/adapter.ts";
+import type { ProfileSummary } from "../providers/team-profile.ts";
 import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -55,6 +57,8 @@ export interface AgentRunnerOptions {
   resumeFirstSpawn?: boolean;
   /** How long start() waits for the bus to open. */
   connectTimeoutMs?: number;
+  /** The applied team profile, as status meta shows it (names and counts only). */
+  profile?: ProfileSummary;
 }
 
 /** created → starting → running → stopping → stopped; `done` resolves with the exit code once stopped. */

@@ -27,6 +27,7 @@ export function statusMeta(r: AgentRunner): Record<string, unknown> {
     providerState: r.supervisor.state,
     providerSessionId: r.supervisor.providerSessionId,
     auth: r.o.credentials.summary(),
+    profile: r.o.profile,
     transportState: r.bus.transportState,
     pendingPermissions: [...facts.pendingPermissions.values()],
     ambiguousDeliveries: r.confirmations.ambiguous.length > 0 ? [...r.confirmations.ambiguous] : undefined,

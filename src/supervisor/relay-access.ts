@@ -1,7 +1,9 @@
 // The supervisor's way to the relay: the runner's own resolution (given URL, local relay.json, or the embedded
 // relay started here) and, per agent, a runtime token bound to that agent — the root token never reaches a runner.
 import type { RunnerConfig } from "../config/index.ts";
+import { readRelayInfoFile } from "../relay/local-info.ts";
 import { RelayHttpClient } from "../relay-client/index.ts";
+import { Credentials } from "../runner/credentials.ts";
 import { type RelayTarget, resolveRelayTarget } from "../runner/relay-target.ts";
 import type { StartBudget } from "../runner/start-retry.ts";
 import { systemClock } from "../util/clock.ts";
@@ -35,6 +37,11 @@ export class RelayAccess {
     /** The relay this process started, when there was none; stop it last. */
     readonly embedded: RelayTarget["embedded"],
     private readonly budgetMs: number,
+    /**
+     * The root token, for the supervisor's own bus session and command reports: the operator's when it is one,
+     * else the local relay's. Undefined when the operator gave a runtime token. Never handed to a runner.
+     */
+    readonly rootToken: string | undefined,
   ) {}
 
   /** Resolve the relay once (starting the embedded one if needed); `token` is the operator's (env), if any. */
@@ -50,7 +57,12 @@ export class RelayAccess {
       logger,
       budget(logger, budgetMs),
     );
-    return new RelayAccess(given, logger, target.url, target.embedded, budgetMs);
+    const rootToken = token
+      ? Credentials.from(token, {}, "relay-supervisor").isRuntime
+        ? undefined
+        : token
+      : (target.embedded?.rootToken ?? localRootToken(target.url));
+    return new RelayAccess(given, logger, target.url, target.embedded, budgetMs, rootToken);
   }
 
   /** A fresh runtime token for `agentId` (minted with the operator's or the local relay's admin token). */
@@ -88,6 +100,16 @@ export class RelayAccess {
 
   async close(): Promise<void> {
     await this.embedded?.stop();
+  }
+}
+
+/** The root token relay.json holds for the relay at `url`, if it names that relay. */
+function localRootToken(url: string): string | undefined {
+  try {
+    const info = readRelayInfoFile();
+    return info && new URL(info.url).origin === new URL(url).origin ? info.rootToken : undefined;
+  } catch {
+    return undefined;
   }
 }
 

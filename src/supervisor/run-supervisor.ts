@@ -11,11 +11,14 @@ import { startControlServer } from "./control-server.ts";
 import { stopOrphans, writeRunnerPids } from "./orphans.ts";
 import { ensurePrivateDir, type SupervisorPaths } from "./paths.ts";
 import { httpUrl, RelayAccess } from "./relay-access.ts";
+import { RelayLink } from "./relay-link.ts";
 import { DEFAULT_STOP_DEADLINE_MS, Supervisor } from "./supervisor.ts";
 import { SupervisorCommands } from "./supervisor-commands.ts";
 import { readTeamFile } from "./team-file.ts";
 import { planTeam, type TeamPlan } from "./team-plan.ts";
 
+/** How long start-up waits for the relay to welcome the supervisor's bus session before saying it is up anyway. */
+const LINK_OPEN_WAIT_MS = 5_000;
 /** The token used for `ps` is re-minted this often (runtime tokens live 12 h). */
 const VIEWER_TOKEN_MAX_AGE_MS = 3_600_000;
 
@@ -112,9 +115,18 @@ export async function runSupervisor(o: RunSupervisorOptions): Promise<number> {
     };
     let current = o.plan;
     const done = Promise.withResolvers<void>();
+    const commands = new SupervisorCommands(supervisor, () => current);
+    const link = relay.rootToken
+      ? new RelayLink({ url: relay.url, rootToken: relay.rootToken, commands, clock: o.clock, logger })
+      : undefined;
+    if (!link)
+      logger.warn(
+        "AGENT_RELAY_TOKEN is not the root token: supervisor.* commands reach only the control socket",
+      );
+    link?.start();
     const control = startControlServer(paths.socket, {
       supervisor,
-      commands: new SupervisorCommands(supervisor, () => current),
+      commands,
       loadPlan: (file) => {
         current = loadPlan(file);
         return current;
@@ -133,10 +145,17 @@ export async function runSupervisor(o: RunSupervisorOptions): Promise<number> {
     try {
       const result = await supervisor.apply(o.plan);
       logger.info({ relay: relay.url, started: result.started }, "team up");
+      await link
+        ?.waitForOpen(LINK_OPEN_WAIT_MS)
+        .catch((e) =>
+          logger.warn({ err: errorMessage(e) }, "not yet connected to the relay as its supervisor"),
+        );
       o.onReady?.(supervisor);
       await done.promise;
+      await link?.close(); // no supervisor.spawn may start a runner while the team stops
       await supervisor.stop();
     } finally {
+      await link?.close();
       control.stop();
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);

@@ -9,7 +9,7 @@ import { RestartPolicy, type RestartPolicyLimits } from "../runner/restart-polic
 import { type Clock, sleep, type TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/logger.ts";
-import { writeClaudeProjection } from "./claude-projection.ts";
+import { writeAgentProfile } from "./profile-files.ts";
 import type { AgentAccess, RelayAccess } from "./relay-access.ts";
 import type { AgentPlan } from "./team-plan.ts";
 
@@ -122,7 +122,7 @@ export class RunnerSlot {
         return;
       }
       if (this.stopping) return;
-      if (this.plan.projection) writeClaudeProjection(this.plan.projection);
+      writeAgentProfile(this.plan);
       mkdirSync(this.deps.logDir, { recursive: true, mode: 0o700 });
       const fd = openSync(this.logFile, "a", 0o600);
       const env = { ...this.deps.baseEnv, ...this.plan.env, ...this.access.env };

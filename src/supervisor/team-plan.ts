@@ -3,6 +3,8 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { ProviderName } from "../config/index.ts";
+import { commandPrefix, RELAY_CODEX_SKILLS } from "../providers/codex/profile.ts";
+import type { TeamProfileFile } from "../providers/team-profile.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { errorMessage } from "../util/errors.ts";
 import { type ClaudeProjection, claudeProjectionArgs, skillName, skillProblem } from "./claude-projection.ts";
@@ -28,6 +30,8 @@ export interface AgentPlan {
   fingerprint: string;
   /** claude: the profile's skills, MCP servers and permission rules, written before the runner starts. */
   projection?: ClaudeProjection;
+  /** claude/codex: the profile file the runner reads (--profile-file; 0600, MCP env may hold secrets). */
+  profileFile?: { path: string; content: TeamProfileFile };
 }
 
 export interface TeamPlan {
@@ -79,6 +83,7 @@ function runnerArgs(
   o: Options,
   cwd: string,
   profile: string | undefined,
+  profileFile: string | undefined,
   extra: string[],
 ): string[] {
   const flag = (name: string, v: string | number | undefined) => (v === undefined ? [] : [name, String(v)]);
@@ -97,6 +102,7 @@ function runnerArgs(
     ...flag("--effort", o.effort),
     ...flag("--approval-mode", o.approval_mode),
     ...flag("--profile", profile),
+    ...flag("--profile-file", profileFile),
     ...flag("--ready-pattern", o.ready_pattern),
     ...flag("--quiet-ms", o.quiet_ms),
     ...flag("--log-level", o.log_level),
@@ -140,13 +146,29 @@ export function planTeam(team: TeamFile, file: string, fileName: string = file):
     const projected = (["skills", "allow", "deny", "mcp_servers"] as const).find(
       (k) => o[k] !== undefined && Object.keys(o[k]!).length > 0,
     );
-    if (projected && o.provider !== "claude") {
-      throw fail(projected, "applies to provider claude only (projection into Codex is not built yet)");
+    if (projected && o.provider === "command") {
+      throw fail(projected, "applies to providers claude and codex only");
+    }
+    if (o.provider === "codex") {
+      // Codex's rules match command prefixes; it has no rule per tool (Claude's "Bash(…)", "WebFetch").
+      for (const key of ["allow", "deny"] as const) {
+        const bad = o[key]?.find((r) => !commandPrefix(r));
+        if (bad !== undefined)
+          throw fail(
+            key,
+            `'${bad}' is a Claude tool rule; Codex has no per-tool rules, write a command prefix such as "git push"`,
+          );
+      }
     }
     const skills = (o.skills ?? []).map((p) => (isAbsolute(p) ? p : resolve(base, p)));
     for (const src of skills) {
       const problem = skillProblem(src);
       if (problem) throw fail("skills", problem);
+    }
+    if (o.provider === "codex") {
+      // Codex has one skills folder: a profile skill named like one of the relay's own would be replaced by it.
+      const clash = skills.map(skillName).find((n) => RELAY_CODEX_SKILLS.includes(n));
+      if (clash) throw fail("skills", `'${clash}' is the name of one of the relay's own Codex skills`);
     }
     const restart = o.restart ?? "on-failure";
     const ids =
@@ -154,19 +176,26 @@ export function planTeam(team: TeamFile, file: string, fileName: string = file):
     for (const id of ids) {
       if (seen.has(id)) throw fail("replicas", `agent id '${id}' is declared twice`);
       seen.add(id);
-      const projection: ClaudeProjection | undefined = projected
-        ? {
-            dir: join(defaultRelayDir(), "agents", id, "team-profile"),
-            profile: profileName ?? id,
-            mcpServers: o.mcp_servers ?? {},
-            skills: skills.map((src) => ({ name: skillName(src), src })),
-            allow: o.allow ?? [],
-            deny: o.deny ?? [],
-          }
-        : undefined;
-      const args = runnerArgs(id, o, cwd, profileName, projection ? claudeProjectionArgs(projection) : []);
-      const fingerprint = JSON.stringify({ args, env, restart, projection });
-      agents.push({ id, provider: o.provider, restart, args, env, fingerprint, projection });
+      const dir = join(defaultRelayDir(), "agents", id, "team-profile");
+      const content: TeamProfileFile = {
+        name: profileName ?? id,
+        skills: skills.map((src) => ({ name: skillName(src), src })),
+        mcpServers: o.mcp_servers ?? {},
+        allow: o.allow ?? [],
+        deny: o.deny ?? [],
+      };
+      // Every claude/codex agent with a profile gets the file (its meta reports it); Claude's projection is argv.
+      const profileFile =
+        o.provider !== "command" && (projected || profileName !== undefined)
+          ? { path: join(dir, "profile.json"), content }
+          : undefined;
+      const claudeProjection: ClaudeProjection | undefined =
+        projected && o.provider === "claude" ? { dir, profile: content.name, ...content } : undefined;
+      const extra = claudeProjection ? claudeProjectionArgs(claudeProjection) : [];
+      const args = runnerArgs(id, o, cwd, profileName, profileFile?.path, extra);
+      const fingerprint = JSON.stringify({ args, env, restart, profileFile });
+      const projection = claudeProjection;
+      agents.push({ id, provider: o.provider, restart, args, env, fingerprint, projection, profileFile });
     }
   }
   if (agents.length > MAX_TEAM_AGENTS) {

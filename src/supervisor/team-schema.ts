@@ -28,7 +28,7 @@ const envName = z
     error: "AGENT_RELAY_* variables are set by the supervisor; use the matching team-file key",
   });
 
-/** A stdio MCP server for a Claude agent; `env` may hold secrets: it is written to a 0600 file, never to argv. */
+/** A stdio MCP server for a claude or codex agent; `env` may hold secrets: it is written to 0600 files, never to argv. */
 export const McpServer = z.strictObject({
   /** The program (argv[0]). */
   command: text,
@@ -74,13 +74,13 @@ export const RunnerOptionsShape = {
   quiet_ms: z.number().int().min(50, { error: "expected an integer >= 50" }).optional(),
   /** The runner's log level (its log: ~/.agent-relay/logs/<agent>.log). */
   log_level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join("|")}` }).optional(),
-  /** claude: skill folders (each holding a SKILL.md) given to the agent; relative to the team file. Layers add up. */
+  /** claude/codex: skill folders (each holding a SKILL.md) given to the agent; relative to the team file. Layers add up. */
   skills: z.array(text).optional(),
-  /** claude: permission rules allowed without asking, e.g. "Bash(npm test)". Layers add up. */
+  /** Allowed without asking. claude: permission rules, e.g. "Bash(npm test)"; codex: command prefixes, e.g. "npm test" (they may then run outside the sandbox). Layers add up. */
   allow: z.array(text).optional(),
-  /** claude: permission rules refused, e.g. "Bash" or "WebFetch". Layers add up. */
+  /** Refused. claude: permission rules, e.g. "Bash" or "WebFetch"; codex: command prefixes, e.g. "git push" (no per-tool rules). Layers add up. */
   deny: z.array(text).optional(),
-  /** claude: MCP servers started for the agent, `[….mcp_servers.<name>]` with command, args, env. Layers merge. */
+  /** claude/codex: MCP servers started for the agent, `[….mcp_servers.<name>]` with command, args, env. Layers merge. */
   mcp_servers: z
     .record(
       z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: "expected 1-64 letters, digits, _ or -" }),

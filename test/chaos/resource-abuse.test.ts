@@ -21,6 +21,11 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+// The bound: 8 sessions × 8 MiB unsent, Bun's own buffers, and the bodies in flight; peak RSS also depends on when
+// the collector runs, so measured growth ranges 120–210 MB. Without the session and buffer caps it was ~2 GB
+// (100 sessions) and +766 MB (40 sessions + commands): the bound keeps that difference, not the GC's timing.
+const PEAK_GROWTH_BOUND_MB = 400;
+
 async function start(): Promise<string> {
   dir = mkdtempSync(join(tmpdir(), "chaos-abuse-"));
   relay = spawnRelayProcess(["--port", "0", "--db", join(dir, "relay.db"), "--log-level", "warn"], {
@@ -80,7 +85,7 @@ async function closeCodes(sessions: RawBus[]): Promise<(number | undefined)[]> {
 }
 
 describe("one token against the relay's memory", () => {
-  test("100 paused sessions + 40 × 1 MiB messages: 8 welcomed, 92 refused (4429), the 8 closed with 4408; relay peak +≤ 200 MB", async () => {
+  test("100 paused sessions + 40 × 1 MiB messages: 8 welcomed, 92 refused (4429), the 8 closed with 4408; relay peak +≤ 400 MB (was ~2 GB)", async () => {
     const url = await start();
     const token = await mint(url, "hog");
     const before = memory();
@@ -97,14 +102,14 @@ describe("one token against the relay's memory", () => {
       refused: refused.length,
       refusedWith4429: refusedCodes.filter((c) => c === BUS_CLOSE.tooManySessions).length,
       closedWith4408: codes.filter((c) => c === BUS_CLOSE.slowReader).length,
-      peakGrowthUnder200Mb: after.peakMb - before.rssMb < 200,
+      peakGrowthUnder400Mb: after.peakMb - before.rssMb < PEAK_GROWTH_BOUND_MB,
     };
     expect(figures).toEqual({
       welcomed: 8,
       refused: 92,
       refusedWith4429: 92,
       closedWith4408: 8,
-      peakGrowthUnder200Mb: true,
+      peakGrowthUnder400Mb: true,
     });
     // The drops were logged, and rate-limited: one line however many sessions dropped pushes.
     const log = relay!.stdout() + relay!.stderr();
@@ -112,7 +117,7 @@ describe("one token against the relay's memory", () => {
     expect(dropLines).toHaveLength(1);
   }, 120_000);
 
-  test("40 paused sessions + 10 × 3 MiB commands to itself: 8 welcomed, each closed with 4408; relay peak +≤ 200 MB", async () => {
+  test("40 paused sessions + 10 × 3 MiB commands to itself: 8 welcomed, each closed with 4408; relay peak +≤ 400 MB (was +766 MB)", async () => {
     const url = await start();
     const token = await mint(url, "echo");
     const before = memory();
@@ -132,9 +137,9 @@ describe("one token against the relay's memory", () => {
       welcomed: welcomed.length,
       refused: refused.length,
       closedWith4408: codes.filter((c) => c === BUS_CLOSE.slowReader).length,
-      peakGrowthUnder200Mb: after.peakMb - before.rssMb < 200,
+      peakGrowthUnder400Mb: after.peakMb - before.rssMb < PEAK_GROWTH_BOUND_MB,
     };
-    expect(figures).toEqual({ welcomed: 8, refused: 32, closedWith4408: 8, peakGrowthUnder200Mb: true });
+    expect(figures).toEqual({ welcomed: 8, refused: 32, closedWith4408: 8, peakGrowthUnder400Mb: true });
   }, 120_000);
 });
 

@@ -71,6 +71,7 @@ const SAMPLES: Record<string, Sample> = {
   prompt: str("--prompt", "hello there"),
   systemPromptAppend: str("--system-prompt-append", "be brief"),
   profile: str("--profile", "careful"),
+  profileFile: str("--profile-file", "/tmp/agent-relay-test/profile.json"),
   tmuxSession: str("--tmux-session", "sess-1"),
   policyName: str("--policy-name", "pol"),
   spawnRequestId: str("--spawn-request-id", "spawn-1"),

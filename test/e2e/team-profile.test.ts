@@ -96,6 +96,17 @@ describe("a team profile projected into Claude Code", () => {
     );
     const mcpConfig = join(agent.home, ".agent-relay", "agents", agent.agentId, "team-profile", "mcp.json");
     expect(statSync(mcpConfig).mode & 0o777).toBe(0o600);
+    // The runner reports the profile it was given: names and counts, never the MCP server's env.
+    const info = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`)).body;
+    expect(info.meta.profile).toEqual({
+      name: "reviewer",
+      skills: ["relay-review"],
+      mcpServers: ["teamecho"],
+      allow: 0,
+      deny: 1,
+      instructions: true,
+    });
+    expect(JSON.stringify(info)).not.toContain(mark);
 
     // Claude connects MCP servers in the background after its prompt shows: wait until it has listed the tools.
     await waitFor(() => existsSync(mark) && readFileSync(mark, "utf8").includes("tools/list"), {

@@ -142,3 +142,41 @@ describe("--isolate on (bubblewrap)", () => {
     expect(c.runner.stderr()).toContain("provider not isolated (--isolate off)");
   }, 30_000);
 });
+
+describe("programs installed under /tmp", () => {
+  test("the runner's own folder under /tmp (a checkout there) stays runnable inside the private /tmp, read-only", () => {
+    const install = mkdtempSync(join(tmpdir(), "relay-install-"));
+    const home = mkdtempSync(join(tmpdir(), "relay-isolate-prog-"));
+    try {
+      const program = join(install, "bin", "agent-cli");
+      mkdirSync(join(install, "bin"));
+      writeFileSync(
+        program,
+        '#!/bin/sh\necho ran from the install folder\ntouch "$0.written" 2>/dev/null || echo read-only\n',
+        {
+          mode: 0o755,
+        },
+      );
+      const relayDir = join(home, ".agent-relay");
+      const paths = {
+        relayDir,
+        agentHome: join(relayDir, "agents", "a"),
+        attachmentsDir: join(relayDir, "cache", "attachments", "a"),
+        cwd: home,
+        env: {},
+      };
+      const { logger } = captureLogger();
+      const without = resolveIsolation("on", paths, logger)!;
+      const hidden = Bun.spawnSync(without.wrap([program]), { stdout: "pipe", stderr: "pipe" });
+      expect(hidden.exitCode).not.toBe(0);
+      expect(hidden.stderr.toString()).toContain("No such file");
+      const kept = resolveIsolation("on", { ...paths, programDirs: [install] }, logger)!;
+      const ran = Bun.spawnSync(kept.wrap([program]), { stdout: "pipe", stderr: "pipe" });
+      expect(ran.exitCode).toBe(0);
+      expect(ran.stdout.toString()).toBe("ran from the install folder\nread-only\n");
+    } finally {
+      rmSync(install, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

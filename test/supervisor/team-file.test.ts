@@ -201,12 +201,54 @@ describe("team plan", () => {
     ]);
     // The MCP server's env (it may hold secrets) is never on the runner's command line.
     expect(a.args.join(" ")).not.toContain("secret-value");
-    expect(errorOf(() => plan('[agents.c]\nprovider = "codex"\ndeny = ["Bash"]\n'))).toBe(
-      "team.toml: [agents.c] deny: applies to provider claude only (projection into Codex is not built yet)",
+    expect(errorOf(() => plan('[agents.c]\nprovider = "command"\ncommand = ["sh"]\ndeny = ["rm"]\n'))).toBe(
+      "team.toml: [agents.c] deny: applies to providers claude and codex only",
     );
     expect(errorOf(() => plan('[agents.c]\nprovider = "claude"\nskills = ["nope"]\n'))).toContain(
       "team.toml: [agents.c] skills: no such folder",
     );
+  });
+
+  test("a codex profile goes to the runner as a 0600 profile file; Claude tool rules are refused naming the key", () => {
+    const { dir, plan: p } = plan(
+      [
+        "[profiles.rev]",
+        'instructions = "review"',
+        'skills = ["skills/review"]',
+        'deny = ["git push", "rm -rf"]',
+        'allow = ["npm test"]',
+        "[profiles.rev.mcp_servers.tools]",
+        'command = "node"',
+        'env = { API_KEY = "secret-value" }',
+        "[agents.cx]",
+        'provider = "codex"',
+        'profile = "rev"',
+      ].join("\n"),
+      {},
+      ["skills/review/SKILL.md"],
+    );
+    const a = p.agents[0]!;
+    expect(a.projection).toBeUndefined();
+    expect(a.profileFile?.content).toEqual({
+      name: "rev",
+      skills: [{ name: "review", src: join(dir, "skills/review") }],
+      mcpServers: { tools: { command: "node", env: { API_KEY: "secret-value" } } },
+      allow: ["npm test"],
+      deny: ["git push", "rm -rf"],
+    });
+    const at = a.args.indexOf("--profile-file");
+    expect(at).toBeGreaterThan(-1);
+    expect(at).toBeLessThan(a.args.indexOf("--"));
+    expect(a.args[at + 1]).toBe(a.profileFile!.path);
+    expect(a.args.join(" ")).not.toContain("secret-value");
+    expect(
+      errorOf(() => plan('[agents.c]\nprovider = "codex"\nskills = ["s/reply"]\n', {}, ["s/reply/SKILL.md"])),
+    ).toBe("team.toml: [agents.c] skills: 'reply' is the name of one of the relay's own Codex skills");
+    for (const rule of ["Bash", "Bash(rm:*)", "WebFetch"]) {
+      expect(errorOf(() => plan(`[agents.c]\nprovider = "codex"\ndeny = [${JSON.stringify(rule)}]\n`))).toBe(
+        `team.toml: [agents.c] deny: '${rule}' is a Claude tool rule; Codex has no per-tool rules, write a command prefix such as "git push"`,
+      );
+    }
   });
 
   test("a relative cwd is relative to the team file", () => {

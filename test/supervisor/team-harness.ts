@@ -44,8 +44,8 @@ export class TeamSandbox {
     return join(this.dir, `${agentId}.jsonl`);
   }
 
-  /** Write team.toml: the test relay, echo-agent defaults, one table per agent (its record file in env). */
-  writeTeam(agents: AgentEntry[]): void {
+  /** Write team.toml: the test relay, echo-agent defaults, one table per agent (its record file in env), then `tail` lines. */
+  writeTeam(agents: AgentEntry[], tail: string[] = []): void {
     const q = (s: string) => JSON.stringify(s);
     const lines = [
       "[relay]",
@@ -61,14 +61,20 @@ export class TeamSandbox {
         `[agents.${a.id}.env]`,
         `ECHO_AGENT_RECORD = ${q(this.record(a.id))}`,
       ]),
+      ...tail,
     ];
     writeFileSync(this.teamFile, `${lines.join("\n")}\n`);
   }
 
-  async cli(...args: string[]): Promise<CliResult> {
+  cli(...args: string[]): Promise<CliResult> {
+    return this.cliWith({}, ...args);
+  }
+
+  /** The CLI with some variables of env() replaced (e.g. an agent's runtime token as AGENT_RELAY_TOKEN). */
+  async cliWith(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
     const proc = Bun.spawn([RUNNER_BIN, ...args], {
       cwd: this.dir,
-      env: this.env(),
+      env: { ...this.env(), ...env },
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",

@@ -314,6 +314,75 @@ describe("agent-relay-runner up/ps/down (real supervisor, runners, tmux, relay)"
     }
   }, 30_000);
 
+  test("supervisor.* through the relay: root spawns; an allow_spawn agent spawns up to max_agents; anyone else gets 403", async () => {
+    const t = team(["t8-boss", "t8-plain", "t8-root", "t8-help", "t8-late"]);
+    t.writeTeam(
+      [{ id: "t8-boss" }, { id: "t8-plain" }],
+      ["[supervisor]", 'allow_spawn = ["t8-boss"]', "max_agents = 4"],
+    );
+    expect((await t.cli("up", "-d")).code).toBe(0);
+    await t.waitReady("t8-boss");
+    await t.waitReady("t8-plain");
+    // The supervisor is on the relay as a component, not an agent.
+    const listed = await relay.call(relay.rootToken, "GET", "/v1/agents");
+    const listedIds = (listed.body.agents as { id: string }[]).map((a) => a.id);
+    expect(listedIds).toEqual(expect.arrayContaining(["t8-boss", "t8-plain"]));
+    expect(listedIds.filter((id) => id.includes("supervisor"))).toEqual([]);
+
+    const spec = (id: string) => JSON.stringify({ id, env: { ECHO_AGENT_RECORD: t.record(id) } });
+    const send = (token: string, type: string, params: string) =>
+      t.cliWith(
+        { AGENT_RELAY_TOKEN: token },
+        "command",
+        "--relay-url",
+        relay.url,
+        "--target",
+        "supervisor",
+        "--type",
+        type,
+        "--params",
+        params,
+        "--wait",
+        "--timeout",
+        "30000",
+      );
+
+    // From root (the operator's token), through the relay: a new agent that registers and receives a message.
+    const byRoot = await send(relay.rootToken, "supervisor.spawn", spec("t8-root"));
+    expect(byRoot.code, byRoot.stderr).toBe(0);
+    expect(byRoot.stdout).toMatch(/ succeeded \{"spawned":\["t8-root"\]\}\n$/);
+    await t.waitReady("t8-root");
+    await t.deliver("t8-root", "welcome aboard");
+
+    // An agent not in allow_spawn: the command fails with 403, and `command --wait` exits 1 printing it.
+    const plain = await relay.mintToken("t8-plain");
+    const refused = await send(plain, "supervisor.spawn", spec("t8-late"));
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(
+      "failed: 403 forbidden: agent 't8-plain' may not send supervisor.spawn (not in [supervisor] allow_spawn)",
+    );
+    expect(await t.relayAgent("t8-late")).toBeUndefined();
+
+    // The allowed agent spawns a helper (4 of max_agents 4), then is refused the next one (409).
+    const boss = await relay.mintToken("t8-boss");
+    const helper = await send(boss, "supervisor.spawn", spec("t8-help"));
+    expect(helper.code, helper.stdout).toBe(0);
+    await t.waitReady("t8-help");
+    await t.deliver("t8-help", "you work for t8-boss");
+    const full = await send(boss, "supervisor.spawn", spec("t8-late"));
+    expect(full.code).toBe(1);
+    expect(full.stdout).toContain("failed: 409 conflict: the team is at its max_agents (4)");
+    // It may stop an agent spawned at run time, not one the team file declares.
+    const declared = await send(boss, "supervisor.stop", JSON.stringify({ agentId: "t8-plain" }));
+    expect(declared.stdout).toContain(
+      "failed: 403 forbidden: agent 't8-plain' is declared in the team file; only root may stop it",
+    );
+    const stopped = await send(boss, "supervisor.stop", JSON.stringify({ agentId: "t8-help" }));
+    expect(stopped.code, stopped.stdout).toBe(0);
+    expect(await t.relayAgent("t8-help")).toBeUndefined();
+    expect((await t.ps()).map((r) => r.agentId)).toEqual(["t8-boss", "t8-plain", "t8-root"]);
+  }, 150_000);
+
   test("a bad team file: one line naming the key, exit 2, nothing started", async () => {
     const t = team(["t3-a"]);
     t.writeTeam([{ id: "t3-a", extra: ['restart = "sometimes"'] }]);

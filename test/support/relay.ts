@@ -51,6 +51,8 @@ export interface TestRelay {
 
 export interface HelloFields {
   token: string;
+  /** Default provider. */
+  role?: "provider" | "supervisor";
   agentId: string;
   componentId: string;
   instanceId: string;

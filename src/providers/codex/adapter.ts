@@ -18,40 +18,13 @@ import { composeRelayInstructions } from "../relay-instructions.ts";
 import { codexAttachSpec } from "./attach.ts";
 import { codexCredentialProblem } from "./credentials.ts";
 import { formatDeliveries, formatSystemNote } from "./format.ts";
-import { type ApprovalMode, type CodexModelProvider, prepareCodexHome } from "./home.ts";
+import { prepareCodexHome } from "./home.ts";
 import { launchAppServer } from "./launch.ts";
+import type { CodexAdapterOptions } from "./options.ts";
 import { type CodexAppServerProcess, type CodexBinary, resolveCodexBinary } from "./process.ts";
 import { findProcessesWithEnv, terminateProcesses } from "./reap.ts";
 import type { CodexRpc } from "./rpc.ts";
 import { CodexSession, type SessionEvent } from "./session.ts";
-
-export interface CodexAdapterOptions {
-  /** The agent's private CODEX_HOME (config, sessions, skills); prepared on every spawn. */
-  codexHome: string;
-  /** Model slug; default gpt-5.5 (in Codex's bundled catalog, so it gets the apply_patch tool and real limits). */
-  model?: string;
-  /** Reasoning effort (low, medium, high, xhigh). */
-  effort?: string;
-  approvalMode?: ApprovalMode;
-  /** Appended to the relay instructions (`--system-prompt-append`). */
-  systemPromptAppend?: string;
-  /** A Responses-API endpoint other than OpenAI (a proxy, a local model, a test fake). */
-  modelProvider?: CodexModelProvider;
-  /** Copy this auth.json (ChatGPT or API-key login) into CODEX_HOME when using OpenAI itself. */
-  authJsonFrom?: string;
-  skillsDir?: string;
-  /** The thread of an earlier runner run, resumed when a spawn asks to resume. */
-  resumeThreadId?: string;
-  binary?: CodexBinary;
-  /** Deadline for app-server start-up, handshake and first thread; default 20 s. */
-  readyTimeoutMs?: number;
-  /** Deadline of every JSON-RPC request; default 15 s. */
-  requestTimeoutMs?: number;
-  /** tmux socket name for the attach command; default `agent-relay-codex`. */
-  tmuxSocket?: string;
-  logger?: Logger;
-  clock?: Clock;
-}
 
 interface Live {
   providerSessionId: string;
@@ -132,6 +105,7 @@ export class CodexAdapter implements ProviderAdapter {
         provider: this.options.modelProvider,
         authJsonFrom: this.options.authJsonFrom,
         skillsDir: this.options.skillsDir,
+        profile: this.options.profile,
       });
       const env = { ...process.env, ...ctx.env };
       const authProblem = codexCredentialProblem(env, this.options.codexHome, this.options.modelProvider);

@@ -2,6 +2,8 @@
 import { chmod, copyFile, cp, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { RunnerError } from "../../util/errors.ts";
+import type { TeamProfileFile } from "../team-profile.ts";
+import { installCodexProfile, renderProfileMcpServers } from "./profile.ts";
 
 export type ApprovalMode = "default" | "auto" | "read-only" | "full";
 export const APPROVAL_MODES: readonly ApprovalMode[] = ["default", "auto", "read-only", "full"];
@@ -45,6 +47,8 @@ export interface CodexHomeOptions {
   authJsonFrom?: string;
   /** Directory whose sub-folders each hold a SKILL.md; copied into $CODEX_HOME/skills. */
   skillsDir?: string;
+  /** The team profile (--profile-file): MCP servers, rules and skills projected into this home. */
+  profile?: TeamProfileFile;
 }
 
 export const DEFAULT_SKILLS_DIR = resolve(import.meta.dir, "../../../plugins/codex/skills");
@@ -112,6 +116,7 @@ export function renderCodexConfig(
   const migration = KNOWN_MODEL_MIGRATIONS[options.model];
   if (migration)
     lines.push("[notice.model_migrations]", `${tomlString(options.model)} = ${tomlString(migration)}`, "");
+  lines.push(...renderProfileMcpServers(options.profile));
   return lines.join("\n");
 }
 
@@ -133,6 +138,8 @@ export async function prepareCodexHome(options: CodexHomeOptions): Promise<void>
     }
     await chmod(authPath, 0o600);
   }
+  // The profile's skills first: the relay's own skills win a name clash.
+  await installCodexProfile(options.homeDir, options.profile);
   await installSkills(options.skillsDir ?? DEFAULT_SKILLS_DIR, join(options.homeDir, "skills"));
 }
 

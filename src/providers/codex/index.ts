@@ -1,5 +1,5 @@
 // The Codex provider's public surface.
-export { CodexAdapter, type CodexAdapterOptions } from "./adapter.ts";
+export { CodexAdapter } from "./adapter.ts";
 export {
   APPROVAL_MODE_SETTINGS,
   APPROVAL_MODES,
@@ -8,4 +8,5 @@ export {
   prepareCodexHome,
   renderCodexConfig,
 } from "./home.ts";
+export type { CodexAdapterOptions } from "./options.ts";
 export { resolveCodexBinary } from "./process.ts";

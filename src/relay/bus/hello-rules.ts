@@ -1,5 +1,5 @@
 // Names a hello may take: a label and a runner id (componentId) belong to one live agent at a time.
-import type { HelloFrame } from "../../protocol/index.ts";
+import { type HelloFrame, RESERVED_AGENT_IDS } from "../../protocol/index.ts";
 import { isOperator, type Principal } from "../auth/authenticate.ts";
 import type { Store } from "../store/index.ts";
 
@@ -12,10 +12,14 @@ type Hello = Pick<HelloFrame, "agentId" | "componentId" | "label">;
  * - A label held by another registered agent that is not offline stays with that agent (first live holder keeps
  *   it); one held only by offline agents passes to the newcomer, and the offline rows lose it, so a `label:`
  *   message still pins to exactly one agent.
+ * - The reserved ids (`root`, `supervisor`) are refused to everyone: they name the root token and the supervisor.
  * - An operator token (a person) never registers as an agent.
- * The root token is not checked: the administrator decides.
+ * The root token is not checked otherwise: the administrator decides.
  */
 export function helloConflict(store: Store, principal: Principal, h: Hello): string | undefined {
+  if (RESERVED_AGENT_IDS.includes(h.agentId)) {
+    return `agent id '${h.agentId}' is reserved (${RESERVED_AGENT_IDS.join(", ")}); choose another`;
+  }
   if (principal.kind === "root") return undefined;
   // A person's token: its name must stay a person's, never a registered agent (see token minting).
   if (isOperator(principal)) return "an operator token is a person's and cannot register as an agent";

@@ -9,20 +9,18 @@ import {
   type ErrorCode,
   type Message,
   matchesAgent,
+  SUPERVISOR_TARGET,
 } from "../../protocol/index.ts";
-import type { Clock, TimerHandle } from "../../util/clock.ts";
+import type { Clock } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { Store } from "../store/index.ts";
 import { helloConflict } from "./hello-rules.ts";
-import {
-  type BusSocketData,
-  newSocketData,
-  nextState,
-  parseFrameText,
-  type SessionIdentity,
-} from "./session.ts";
+import { recordLiveness, statusChange, touchIfCurrent } from "./liveness.ts";
+import { OfflineSweep } from "./offline-sweep.ts";
+import { type BusSocketData, newSocketData, nextState, parseFrameText } from "./session.ts";
 import { type GuardQuotas, SessionGuard } from "./session-guard.ts";
+import { SupervisorSessions, supervisorIdentity, supervisorRefusal } from "./supervisor-sessions.ts";
 
 type Socket = ServerWebSocket<BusSocketData>;
 
@@ -38,23 +36,25 @@ export interface HubOptions {
 
 export class Hub {
   private readonly sockets = new Set<Socket>();
-  private sweepTimer: TimerHandle | undefined;
+  private readonly sweep: OfflineSweep;
   private stopped = false;
   /** Sessions per agent, and each session's unsent backlog. */
   private readonly guard: SessionGuard;
+  private readonly supervisors = new SupervisorSessions();
 
   constructor(private readonly o: HubOptions) {
     this.guard = new SessionGuard(o.quotas, o.clock, o.logger);
+    this.sweep = new OfflineSweep(o, () => this.connectedAgents());
   }
 
   start(): void {
-    this.armSweep();
+    this.sweep.start();
   }
 
   /** Close every session and stop the sweep; the server stops accepting right after. */
   stop(): void {
     this.stopped = true;
-    this.sweepTimer?.cancel();
+    this.sweep.stop();
     for (const ws of this.sockets) ws.close(BUS_CLOSE.goingAway, "relay stopping");
     this.sockets.clear();
   }
@@ -85,8 +85,10 @@ export class Hub {
         ws.data.helloTimer?.cancel();
         this.guard.closed(ws);
         this.sockets.delete(ws);
+        this.supervisors.delete(ws);
         // The connection proved the agent alive until now, so the offline grace (3 heartbeat intervals) starts here.
-        if (wasOpen && !this.stopped && ws.data.identity) this.touchIfCurrent(ws.data.identity);
+        if (wasOpen && !this.stopped && ws.data.identity)
+          touchIfCurrent(this.o.store, this.o.clock, this.o.logger, ws.data.identity);
       },
     };
   }
@@ -114,9 +116,18 @@ export class Hub {
    */
   publishCommand(command: Command, targetAgent: string): void {
     const frame = JSON.stringify({ type: "command", command });
+    if (targetAgent === SUPERVISOR_TARGET) {
+      for (const ws of this.supervisors.open()) this.guard.send(ws, frame);
+      return;
+    }
     for (const ws of this.sockets) {
       if (ws.data.state === "open" && ws.data.identity?.agentId === targetAgent) this.guard.send(ws, frame);
     }
+  }
+
+  /** True while a team supervisor's session is open (commands to target `supervisor` have somewhere to go). */
+  hasSupervisor(): boolean {
+    return this.supervisors.connected();
   }
 
   /** End every session of a deregistered agent with 4410, which tells clients not to reconnect. */
@@ -135,7 +146,13 @@ export class Hub {
     const frame = parsed.data;
     if (frame.type === "hello") return this.onHello(ws, frame);
     if (ws.data.state !== "open") return this.frameError(ws, "the first frame must be hello");
-    if (frame.type === "status") return this.onStatus(ws, frame);
+    if (ws.data.supervisor) {
+      // A component, not an agent: its heartbeats only keep the socket busy; it has no status to store.
+      if (frame.type === "status")
+        this.sendError(ws, "invalid_request", "a supervisor session has no status");
+      return;
+    }
+    if (frame.type === "status") return this.onLiveness(ws, statusChange(frame));
     if (frame.type === "heartbeat") return this.onLiveness(ws, { meta: frame.meta });
     // ack: optional flow control; nothing to do.
   }
@@ -153,6 +170,7 @@ export class Hub {
     const auth = await this.o.auth.fromToken(h.token);
     if (ws.data.state === "closed") return;
     if (!auth.ok) return this.refuse(ws, auth.code, auth.message, BUS_CLOSE.unauthorized);
+    if (h.role === "supervisor") return this.onSupervisorHello(ws, h, auth.principal);
     if (auth.principal.kind === "runtime" && auth.principal.claims.agentId !== h.agentId) {
       const message = `this token acts as '${auth.principal.claims.agentId}', not '${h.agentId}'`;
       return this.refuse(ws, "forbidden", message, BUS_CLOSE.forbidden);
@@ -190,6 +208,33 @@ export class Hub {
     for (const command of store.commands.pendingFor(h.agentId)) this.send(ws, { type: "command", command });
   }
 
+  /** The supervisor's hello: root only; not registered; an older supervisor instance is replaced (4409). */
+  private onSupervisorHello(
+    ws: Socket,
+    h: Extract<ClientFrame, { type: "hello" }>,
+    principal: Parameters<typeof supervisorRefusal>[0],
+  ): void {
+    const refusal = supervisorRefusal(principal);
+    if (refusal) {
+      this.refuse(ws, "forbidden", refusal, BUS_CLOSE.forbidden);
+      return;
+    }
+    ws.data.supervisor = supervisorIdentity(h);
+    ws.data.state = nextState(ws.data.state, "authenticated") ?? "closed";
+    for (const old of this.supervisors.add(ws)) {
+      this.sendError(
+        old,
+        "replaced",
+        `supervisor instance '${h.instanceId}' said hello; this one is replaced`,
+      );
+      this.end(old, BUS_CLOSE.replaced, "replaced by a newer supervisor");
+    }
+    this.o.logger.info({ supervisor: h.agentId, instanceId: h.instanceId }, "supervisor connected");
+    this.send(ws, { type: "welcome", sessionId: ws.data.sessionId, serverTime: this.o.clock.now() });
+    for (const command of this.o.store.commands.pendingFor(SUPERVISOR_TARGET))
+      this.send(ws, { type: "command", command });
+  }
+
   /**
    * The newest hello wins: sessions of any other instance of the agent are told `replaced` and closed with
    * 4409, so two runs never serve one agent. Sessions of the same instance (a reconnect overlap) stay.
@@ -207,36 +252,9 @@ export class Hub {
     }
   }
 
-  private onStatus(ws: Socket, frame: Extract<ClientFrame, { type: "status" }>): void {
-    this.onLiveness(ws, {
-      status: frame.agentStatus,
-      semanticStatus: frame.semanticStatus,
-      ready: frame.ready,
-      meta: frame.meta,
-    });
-  }
-
-  /** Status and heartbeat frames count only from the agent's current instance; an older instance is told so. */
-  private onLiveness(ws: Socket, change: Parameters<Store["agents"]["touch"]>[1]): void {
-    const id = ws.data.identity!;
-    const agent = this.o.store.agents.get(id.agentId);
-    if (!agent) {
-      this.sendError(ws, "not_found", `agent '${id.agentId}' is not registered`);
-    } else if (agent.instanceId !== id.instanceId) {
-      this.sendError(ws, "stale_instance", "a newer instance of this agent said hello");
-    } else {
-      this.o.store.agents.touch(id.agentId, change, this.o.clock.now());
-    }
-  }
-
-  private touchIfCurrent(id: SessionIdentity): void {
-    try {
-      if (this.o.store.agents.get(id.agentId)?.instanceId === id.instanceId) {
-        this.o.store.agents.touch(id.agentId, {}, this.o.clock.now());
-      }
-    } catch (e) {
-      this.o.logger.error({ err: e, agentId: id.agentId }, "could not record session close");
-    }
+  private onLiveness(ws: Socket, change: Parameters<typeof recordLiveness>[3]): void {
+    const refused = recordLiveness(this.o.store, this.o.clock, ws.data.identity!, change);
+    if (refused) this.sendError(ws, refused.code, refused.message);
   }
 
   /** A bad frame before hello ends the session; after hello the session is told and kept. */
@@ -264,25 +282,15 @@ export class Hub {
     this.guard.send(ws, JSON.stringify(frame));
   }
 
-  private armSweep(): void {
-    if (this.stopped) return;
-    this.sweepTimer = this.o.clock.setTimeout(() => {
-      try {
-        this.sweepOffline();
-      } catch (e) {
-        this.o.logger.error({ err: e }, "offline sweep failed");
-      }
-      this.armSweep();
-    }, this.o.offlineSweepMs);
-  }
-
   /** Agents with no open session whose last heartbeat is over 3 intervals old become offline. */
   sweepOffline(): string[] {
+    return this.sweep.sweep();
+  }
+
+  private connectedAgents(): string[] {
     const connected = new Set<string>();
     for (const ws of this.sockets)
       if (ws.data.state === "open" && ws.data.identity) connected.add(ws.data.identity.agentId);
-    const marked = this.o.store.agents.sweepOffline([...connected], this.o.clock.now());
-    if (marked.length > 0) this.o.logger.info({ agents: marked }, "agents marked offline");
-    return marked;
+    return [...connected];
   }
 }

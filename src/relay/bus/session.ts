@@ -18,6 +18,8 @@ export interface BusSocketData {
   sessionId: string;
   state: SessionState;
   identity?: SessionIdentity;
+  /** Set instead of `identity` on the team supervisor's session (role `supervisor`). */
+  supervisor?: { name: string; instanceId: string; componentId: string };
   helloTimer?: TimerHandle;
   /** Armed while the session's unsent frames are over the stall threshold (SessionGuard). */
   stallTimer?: TimerHandle;

@@ -4,9 +4,11 @@ import {
   type CommandStatus,
   CommandStatusRequest,
   CreateCommandRequest,
+  SUPERVISOR_COMMAND_PREFIX,
+  SUPERVISOR_TARGET,
   TERMINAL_COMMAND_STATUSES,
 } from "../../protocol/index.ts";
-import { isOperator } from "../auth/authenticate.ts";
+import { actingAgent, isOperator } from "../auth/authenticate.ts";
 import { readJson } from "./body.ts";
 import type { Handler, Relay } from "./context.ts";
 import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
@@ -23,31 +25,64 @@ export const createCommand: Handler = async (req, call) => {
   chargeCreate(call);
   const { relay, principal } = call;
   const body = await readJson(req, CreateCommandRequest, relay.limits.jsonBodyBytes);
-  const targetAgent = resolveTargetAgent(relay, body.target);
-  if (principal.kind === "runtime" && !isOperator(principal) && targetAgent !== principal.claims.agentId) {
+  const toSupervisor = body.target === SUPERVISOR_TARGET;
+  if (toSupervisor !== body.type.startsWith(SUPERVISOR_COMMAND_PREFIX)) {
+    throw invalid(
+      toSupervisor
+        ? `target '${SUPERVISOR_TARGET}' takes only ${SUPERVISOR_COMMAND_PREFIX}* commands, not '${body.type}'`
+        : `${SUPERVISOR_COMMAND_PREFIX}* commands go to target '${SUPERVISOR_TARGET}', not to an agent`,
+    );
+  }
+  // Any token may ask the supervisor: it decides by `from` (root, or an agent its team file allows).
+  const targetAgent = toSupervisor ? SUPERVISOR_TARGET : resolveTargetAgent(relay, body.target);
+  // An operator (a person's token) may command any agent; an agent's token only its own.
+  if (
+    !toSupervisor &&
+    principal.kind === "runtime" &&
+    !isOperator(principal) &&
+    targetAgent !== principal.claims.agentId
+  ) {
     throw forbidden(`this token can only command its own agent '${principal.claims.agentId}'`);
+  }
+  if (toSupervisor && !relay.hub.hasSupervisor()) {
+    throw new HttpError(
+      "conflict",
+      "no supervisor is connected to this relay (a team started with `agent-relay-runner up` runs one)",
+    );
   }
   // The command is pushed on the bus, so its frame must fit the bus frame cap.
   const frameLimit = relay.limits.busFrameBytes - COMMAND_ENVELOPE_BYTES;
   assertJsonFits(JSON.stringify(body.params), frameLimit, "command params");
   // A registered agent that is offline still gets its command when it comes back; a target nobody answers for
   // would only wait out its timeout, so it is refused at once.
-  if (!relay.store.agents.get(targetAgent)) {
+  if (!toSupervisor && !relay.store.agents.get(targetAgent)) {
     throw new HttpError("not_found", `no registered agent or runner answers to '${body.target}'`);
   }
   const command = relay.store.commands.create(
-    { id: nanoid(), type: body.type, target: body.target, targetAgent, params: body.params },
+    {
+      id: nanoid(),
+      type: body.type,
+      target: body.target,
+      targetAgent,
+      from: actingAgent(principal),
+      params: body.params,
+    },
     relay.clock.now(),
   );
   relay.hub.publishCommand(command, targetAgent);
   return Response.json(command);
 };
 
-/** Root and operators read any command; an agent's token only those its agent answers for. */
+/**
+ * Root and operators read any command; an agent's token those its agent answers for or sent (the only ones it
+ * could create).
+ */
 export const getCommand: Handler = (req, { relay, principal }) => {
   const { command, targetAgent } = requireCommand(relay, commandId(req));
-  if (principal.kind === "runtime" && !isOperator(principal) && principal.claims.agentId !== targetAgent) {
-    throw forbidden(`command ${command.id} is for agent '${targetAgent}', not this token's agent`);
+  if (principal.kind === "runtime" && !isOperator(principal)) {
+    const self = principal.claims.agentId;
+    const mine = isForSupervisor(targetAgent) ? command.from === self : targetAgent === self;
+    if (!mine) throw forbidden(`command ${command.id} is for agent '${targetAgent}', not this token's agent`);
   }
   return Response.json(command);
 };
@@ -56,6 +91,9 @@ export const setCommandStatus: Handler = async (req, { relay, principal }) => {
   const id = commandId(req);
   const body = await readJson(req, CommandStatusRequest, relay.limits.jsonBodyBytes);
   const { command, targetAgent } = requireCommand(relay, id);
+  if (principal.kind === "runtime" && isForSupervisor(targetAgent)) {
+    throw forbidden("only the supervisor (root token) may update a supervisor command");
+  }
   if (principal.kind === "runtime" && principal.claims.agentId !== targetAgent) {
     throw forbidden(`only the command's target '${targetAgent}' may update it`);
   }
@@ -80,6 +118,11 @@ export const setCommandStatus: Handler = async (req, { relay, principal }) => {
 function resolveTargetAgent(relay: Relay, target: string): string {
   if (relay.store.agents.get(target)) return target;
   return relay.store.agents.agentForComponent(target) ?? target;
+}
+
+/** A stored command's target agent is `supervisor` only for a supervisor command (no agent may take that id). */
+function isForSupervisor(targetAgent: string): boolean {
+  return targetAgent === SUPERVISOR_TARGET;
 }
 
 function commandId(req: Parameters<Handler>[0]): string {

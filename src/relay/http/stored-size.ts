@@ -1,21 +1,10 @@
 // Size limits on what the relay stores and pushes, measured on the serialised form after validation: a request
 // can grow when written back out (each `1e20` becomes 21 digits), so the bytes received prove nothing.
-import type { AttachmentRef } from "../../protocol/index.ts";
+import type { NewMessage } from "../store/messages.ts";
 import { HttpError } from "./errors.ts";
 
-/** The fields of a new message that its `message.new` frame carries. */
-export interface OutgoingMessage {
-  from: string;
-  to: string;
-  resolvedToAgent?: string | undefined;
-  kind: string;
-  subject?: string | undefined;
-  body: string;
-  claimable: boolean;
-  replyTo?: number | undefined;
-  attachments: AttachmentRef[];
-  createdAt: number;
-}
+/** The fields of a new message that its `message.new` frame carries (the payload is measured as serialised). */
+export type OutgoingMessage = Omit<NewMessage, "payload" | "payloadJson">;
 
 /**
  * The size in bytes of the `message.new` frame the message will be pushed in (with the largest id), given its

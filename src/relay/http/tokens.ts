@@ -3,6 +3,7 @@ import {
   CreateTokenRequest,
   OPERATOR_PROFILE,
   RENEWABLE_PROFILES,
+  RESERVED_AGENT_IDS,
   RevokeTokenRequest,
 } from "../../protocol/index.ts";
 import { readJson } from "./body.ts";
@@ -15,6 +16,10 @@ const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 export const createToken: Handler = async (req, { relay, principal }) => {
   if (principal.kind !== "root") throw forbidden("only the root token can mint tokens");
   const body = await readJson(req, CreateTokenRequest, relay.limits.jsonBodyBytes);
+  // A command's `from` says "root" for the root token: no runtime token may act as an agent of that name.
+  if (RESERVED_AGENT_IDS.includes(body.agentId)) {
+    throw invalid(`agentId '${body.agentId}' is reserved (${RESERVED_AGENT_IDS.join(", ")}); choose another`);
+  }
   // A person's name must not be an agent's: the operator token would act as that agent.
   if (body.profileId === OPERATOR_PROFILE && relay.store.agents.get(body.agentId)) {
     throw new HttpError(

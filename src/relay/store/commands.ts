@@ -7,6 +7,7 @@ interface CommandRow {
   type: string;
   target: string;
   target_agent: string;
+  sender: string | null;
   params: string;
   status: string;
   result: string | null;
@@ -17,7 +18,7 @@ interface CommandRow {
 
 export interface StoredCommand {
   command: Command;
-  /** The agent that answers for the command: the target itself, or the agent behind a runnerId target. */
+  /** Who answers for the command: the target agent itself, the agent behind a runnerId target, or `supervisor`. */
   targetAgent: string;
 }
 
@@ -31,8 +32,8 @@ export class CommandStore {
 
   constructor(db: Database) {
     this.insertStmt = db.query(
-      `INSERT INTO commands (id, type, target, target_agent, params, status, created_at, updated_at)
-       VALUES (:id, :type, :target, :targetAgent, :params, 'pending', :now, :now)`,
+      `INSERT INTO commands (id, type, target, target_agent, sender, params, status, created_at, updated_at)
+       VALUES (:id, :type, :target, :targetAgent, :from, :params, 'pending', :now, :now)`,
     );
     this.byIdStmt = db.query("SELECT * FROM commands WHERE id = ?");
     this.pendingStmt = db.query(
@@ -45,7 +46,7 @@ export class CommandStore {
   }
 
   create(
-    c: { id: string; type: string; target: string; targetAgent: string; params: Meta },
+    c: { id: string; type: string; target: string; targetAgent: string; from: string; params: Meta },
     now: number,
   ): Command {
     this.insertStmt.run({ ...c, params: JSON.stringify(c.params), now });
@@ -53,6 +54,7 @@ export class CommandStore {
       id: c.id,
       type: c.type,
       target: c.target,
+      from: c.from,
       params: c.params,
       status: "pending",
       createdAt: now,
@@ -92,6 +94,7 @@ function toCommand(row: CommandRow): Command {
     id: row.id,
     type: row.type,
     target: row.target,
+    ...(row.sender !== null ? { from: row.sender } : {}),
     params: JSON.parse(row.params),
     status: row.status as CommandStatus,
     createdAt: row.created_at,

@@ -173,6 +173,10 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (message_id, agent_id)
   ) WITHOUT ROWID;
   `,
+  // v6: who created each command ("root" or the runtime token's agent); NULL for commands created before.
+  `
+  ALTER TABLE commands ADD COLUMN sender TEXT;
+  `,
 ];
 
 /** Thrown when the database cannot be opened; the message names the file and says what is wrong with it. */

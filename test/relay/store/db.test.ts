@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CommandStore } from "../../../src/relay/store/commands.ts";
 import { openDatabase } from "../../../src/relay/store/db.ts";
 
 let dir: string | undefined;
@@ -11,12 +12,14 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** Takes the v3, v4 and v5 additions out of today's schema. */
-const V3_UNDO = `DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
+/** Takes the v6 addition out of today's schema. */
+const V6_UNDO = "ALTER TABLE commands DROP COLUMN sender";
+/** Takes the v3 to v6 additions out of today's schema. */
+const V3_UNDO = `${V6_UNDO}; DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
   DROP TABLE agent_origins; DROP INDEX attachments_by_uploader; DROP INDEX attachments_by_created;
   DROP INDEX messages_by_created; DROP TABLE message_receipts`;
 
-/** A database file in the v1 schema: today's schema with the v2 to v5 additions taken out again. */
+/** A database file in the v1 schema: today's schema with the v2 to v6 additions taken out again. */
 function v1Database(): string {
   dir = mkdtempSync(join(tmpdir(), "relay-db-"));
   const path = join(dir, "relay.db");
@@ -37,7 +40,7 @@ describe("openDatabase migrations", () => {
   test("v1 → v2 (and on) keeps attachments without an uploader and backfills which messages reference them", () => {
     const db = openDatabase(v1Database());
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 5 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 6 });
       expect(db.query("SELECT id, uploaded_by FROM attachments").all()).toEqual([
         { id: "att-1", uploaded_by: null },
       ]);
@@ -62,11 +65,39 @@ describe("openDatabase migrations", () => {
     old.close();
     const db = openDatabase(path);
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 5 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 6 });
       expect(db.query("SELECT * FROM agent_origins").all()).toEqual([
         { id: "old-agent", first_registered_at: 5, last_message_id: 0 },
       ]);
       expect(db.query("SELECT count(*) AS n FROM issued_tokens").get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe("openDatabase migrations to v6", () => {
+  test("v5 → v6: commands created before it have no sender; new ones record theirs", async () => {
+    dir = mkdtempSync(join(tmpdir(), "relay-db-"));
+    const path = join(dir, "relay.db");
+    const old = openDatabase(path);
+    old.exec(`${V6_UNDO}; PRAGMA user_version = 5`);
+    old.exec(
+      `INSERT INTO commands (id, type, target, target_agent, params, status, created_at, updated_at)
+       VALUES ('old-cmd', 'agent.kill', 'a', 'a', '{}', 'pending', 1, 1)`,
+    );
+    old.close();
+    const db = openDatabase(path);
+    try {
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 6 });
+      const store = new CommandStore(db);
+      expect(store.get("old-cmd")?.command.from).toBeUndefined();
+      expect(store.get("old-cmd")?.command).toMatchObject({ id: "old-cmd", status: "pending" });
+      store.create(
+        { id: "new-cmd", type: "agent.kill", target: "a", targetAgent: "a", from: "b", params: {} },
+        2,
+      );
+      expect(store.get("new-cmd")?.command.from).toBe("b");
     } finally {
       db.close();
     }

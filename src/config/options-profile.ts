@@ -1,0 +1,48 @@
+// Options naming who the agent is within a team: its profile (and the file describing what it adds to the
+// provider), the tmux session, and what spawned it. Part of the one option table (RUNNER_OPTIONS in options.ts).
+import type { OptionSpec } from "./options.ts";
+
+export const PROFILE_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "profile",
+    flag: "--profile",
+    env: "AGENT_RELAY_PROFILE",
+    kind: "string",
+    placeholder: "<name>",
+    description: "Agent profile name (reported in status meta as profile.name).",
+  },
+  {
+    key: "profileFile",
+    flag: "--profile-file",
+    env: "AGENT_RELAY_PROFILE_FILE",
+    kind: "string",
+    placeholder: "<path>",
+    description:
+      "JSON (0600, written by the supervisor) with the team profile's skills, MCP servers and rules; codex projects it into its CODEX_HOME.",
+  },
+  {
+    key: "tmuxSession",
+    flag: "--tmux-session",
+    env: "AGENT_RELAY_TMUX_SESSION",
+    kind: "string",
+    placeholder: "<name>",
+    description: "tmux session name for the provider.",
+    defaultText: "derived from the runner id",
+  },
+  {
+    key: "policyName",
+    flag: "--policy-name",
+    env: "AGENT_RELAY_POLICY_NAME",
+    kind: "string",
+    placeholder: "<name>",
+    description: "Name of the policy that spawned this runner (reported in status meta).",
+  },
+  {
+    key: "spawnRequestId",
+    flag: "--spawn-request-id",
+    env: "AGENT_RELAY_SPAWN_REQUEST_ID",
+    kind: "string",
+    placeholder: "<id>",
+    description: "Id of the spawn request that started this runner (reported in status meta).",
+  },
+];

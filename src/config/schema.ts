@@ -19,7 +19,7 @@ const addressPart = (what: string) =>
 // The relay's AgentId rule (the protocol's pattern and target-form check), with messages that read well after "expected".
 const agentIdValue = z
   .string()
-  .regex(AGENT_ID_PATTERN, { error: "expected 1-128 letters, digits or . _ @ : -" })
+  .regex(AGENT_ID_PATTERN, { error: "expected 1-128 letters, digits or . _ @ : - (not only dots)" })
   .refine((s) => !isTargetForm(s), {
     error: "expected an id that is not 'broadcast' and does not start with label:, tag: or cap:",
   });

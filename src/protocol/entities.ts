@@ -1,8 +1,8 @@
 // Zod schemas for the relay's entities (agents, messages, tasks, commands, tokens); the one source of their types.
 import { z } from "zod";
 
-/** The characters and length of an agent id. */
-export const AGENT_ID_PATTERN = /^[A-Za-z0-9._@:-]{1,128}$/;
+/** The characters and length of an agent id; not only dots (`.` and `..` would name folders in paths built from it). */
+export const AGENT_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._@:-]{1,128}$/;
 
 /** True for text a `to` reads as another form (`broadcast`, `label:…`, `tag:…`, `cap:…`), so no agent may use it as its id. */
 export function isTargetForm(s: string): boolean {
@@ -14,7 +14,7 @@ export const AgentId = z
   .string()
   .min(1)
   .max(128)
-  .regex(AGENT_ID_PATTERN, "agent ids use letters, digits and . _ @ : -")
+  .regex(AGENT_ID_PATTERN, "agent ids use letters, digits and . _ @ : - (not only dots)")
   .refine((s) => !isTargetForm(s), "an agent id cannot be 'broadcast' or start with label:, tag: or cap:");
 /** Assigned by the relay, increasing with every message. */
 export const MessageId = z.number().int().positive();

@@ -171,7 +171,7 @@ describe("messaging CLI", () => {
     // The assignee was told, by a message linked to the task.
     const told = (await root.getUnread("cli-erin")).filter((m) => m.kind === "task");
     expect(told).toMatchObject([
-      { to: "cli-erin", subject: "Task #" + id + ": Ship it", body: "soon", payload: { taskId: Number(id) } },
+      { to: "cli-erin", subject: `Task #${id}: Ship it`, body: "soon", payload: { taskId: Number(id) } },
     ]);
   });
 

@@ -395,7 +395,19 @@ describe("bad values give one line naming the option, its env, the rule and the 
       "agent id",
       ["--agent-id", "a b"],
       {},
-      '--agent-id (AGENT_RELAY_AGENT_ID): expected 1-128 letters, digits or . _ @ : -, got "a b"',
+      '--agent-id (AGENT_RELAY_AGENT_ID): expected 1-128 letters, digits or . _ @ : - (not only dots), got "a b"',
+    ],
+    [
+      "agent id ..",
+      ["--agent-id", ".."],
+      {},
+      '--agent-id (AGENT_RELAY_AGENT_ID): expected 1-128 letters, digits or . _ @ : - (not only dots), got ".."',
+    ],
+    [
+      "agent id .",
+      [],
+      { AGENT_RELAY_AGENT_ID: "." },
+      '--agent-id (AGENT_RELAY_AGENT_ID): expected 1-128 letters, digits or . _ @ : - (not only dots), got "."',
     ],
     [
       "agent id that reads as a target form",

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 import { RUNNER_OPTIONS, renderHelp } from "../config/index.ts";
 import { runDemo } from "../demo/demo.ts";
+import { errorMessage } from "../util/errors.ts";
 import { registerClientCommands } from "./client-commands.ts";
 import { nearest } from "./nearest.ts";
 import { registerRelayCommand } from "./relay-command.ts";
@@ -87,6 +88,16 @@ export async function main(argv: string[]): Promise<number> {
   return runRunnerCli(argv, process.env);
 }
 
+/** The bin: whatever escapes a command (an unwritable HOME, a bug) ends as one line and exit 1, not a stack trace. */
+export async function runBin(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (e) {
+    process.stderr.write(`agent-relay-runner: ${errorMessage(e)}\n`);
+    return 1;
+  }
+}
+
 if (import.meta.main) {
-  process.exit(await main(process.argv.slice(2)));
+  process.exit(await runBin(process.argv.slice(2)));
 }

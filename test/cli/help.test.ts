@@ -1,6 +1,6 @@
 // The first hour: --help lists the subcommands, `help <cmd> <sub>` shows one, a mistyped command gets a suggestion.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./run-cli.ts";
@@ -63,5 +63,27 @@ describe("help and mistyped commands", () => {
     expect(out.stderr.trim()).toBe(
       "agent-relay-runner: unknown command 'zzzzzz'; see agent-relay-runner --help",
     );
+  });
+});
+
+describe("failures are one line, never a stack trace", () => {
+  test("a HOME that cannot hold ~/.agent-relay: the runner, the relay and the messaging CLI each say so in one line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-home-file-"));
+    const homeFile = join(dir, "not-a-directory");
+    writeFileSync(homeFile, "x");
+    const bad = { HOME: homeFile };
+    for (const args of [
+      ["--provider", "command", "--agent-id", "ro-home", "--", "true"],
+      ["relay", "--port", "0"],
+      ["inbox", "--agent", "ro-home"],
+    ]) {
+      const out = await runCli(args, { env: bad });
+      expect(out.code, args.join(" ")).not.toBe(0);
+      const lines = out.stderr.trim().split("\n");
+      expect(lines, out.stderr).toHaveLength(1);
+      expect(lines[0]).toStartWith("agent-relay-runner");
+      expect(lines[0]).toContain(`${homeFile}/.agent-relay`);
+      expect(out.stderr).not.toContain("    at ");
+    }
   });
 });

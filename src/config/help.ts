@@ -53,7 +53,7 @@ export function renderHelp(
     "      Print the version.",
     "",
     "Examples:",
-    "  agent-relay-runner --provider command -- bash",
+    "  agent-relay-runner --provider command -- node_modules/.bin/bun src/demo/demo-agent.ts",
     "  agent-relay-runner --provider claude --relay-url http://127.0.0.1:7700 --tag reviewer --headless",
     "",
   ].join("\n");

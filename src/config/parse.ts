@@ -158,7 +158,7 @@ function finish(picked: Record<string, unknown>, providerArgs: string[], deps: P
   if (provider === "command" && providerArgs.length === 0) {
     fail(
       specFor("provider"),
-      "the command provider needs the program to run after --, e.g. --provider command -- bash",
+      "the command provider needs the program to run after --, e.g. --provider command -- my-agent-cli",
     );
   }
   const base = (deps.cwd ?? process.cwd)();

@@ -85,7 +85,9 @@ export async function runDemo(): Promise<number> {
       return m.readBy.includes("demo") ? m : undefined;
     });
     say(`message #${read.id} is marked read by ${read.readBy.join(", ")} on the relay`);
-    say("done. Run an agent of your own: ./bin/agent-relay-runner --provider command -- bash   (see README)");
+    say(
+      "done. Run an agent of your own: ./bin/agent-relay-runner --provider claude (or see README: Run an agent)",
+    );
     return 0;
   } finally {
     await runner.stop({ reason: "demo finished", graceful: false });

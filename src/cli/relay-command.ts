@@ -4,10 +4,15 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { parseRelayQuotas, quotaDefaultText, RELAY_QUOTA_OPTIONS } from "../config/relay-options.ts";
 import { DEFAULT_RELAY_PORT, type RelayHandle, startRelay } from "../relay/index.ts";
-import { defaultRelayDbPath, defaultRelayInfoPath, writeRelayInfoFile } from "../relay/local-info.ts";
+import {
+  defaultRelayDbPath,
+  defaultRelayInfoPath,
+  readRelayInfoFile,
+  writeRelayInfoFile,
+} from "../relay/local-info.ts";
 import type { RelayQuotas } from "../relay/quotas.ts";
 import { errorMessage } from "../util/errors.ts";
-import { createLogger } from "../util/logger.ts";
+import { createLogger, type Logger } from "../util/logger.ts";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -130,7 +135,9 @@ async function runRelay(o: RelayCliOptions, quotas: Partial<RelayQuotas>): Promi
       host: o.host,
       port: o.port,
       dbPath: o.db ?? defaultRelayDbPath(),
-      rootToken: o.rootToken,
+      // No token given: keep the one relay.json already holds, so a restart does not strand the root token
+      // handed to people and scripts (runtime tokens survive anyway: they are signed with the database's secret).
+      rootToken: o.rootToken ?? savedRootToken(logger),
       durable: o.durable,
       quotas,
       logger,
@@ -167,6 +174,15 @@ async function runRelay(o: RelayCliOptions, quotas: Partial<RelayQuotas>): Promi
   await relay.stop();
   logger.flush();
   process.exit(0);
+}
+
+function savedRootToken(logger: Logger): string | undefined {
+  try {
+    return readRelayInfoFile(defaultRelayInfoPath())?.rootToken;
+  } catch (e) {
+    logger.warn({ err: errorMessage(e) }, "relay.json is unreadable: a new root token is generated");
+    return undefined;
+  }
 }
 
 function isLoopback(host: string): boolean {

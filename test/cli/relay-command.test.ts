@@ -151,3 +151,22 @@ describe("relay.json", () => {
     expect(readRelayInfoFile(path)).toEqual({ url: "http://127.0.0.1:2", rootToken: "t2" });
   });
 });
+
+describe("relay restarts keep the root token", () => {
+  test("a restart without a given token reuses relay.json's root token, so tokens handed out keep working", async () => {
+    const home = tempHome();
+    const first = spawn(["--port", "0", "--db", join(home, "r.db")], { HOME: home });
+    await first.waitForUrl();
+    const infoPath = join(home, ".agent-relay", "relay.json");
+    await waitFor(() => first.stdout().includes(`root token written to ${infoPath}`), { what: "relay.json" });
+    const before = readRelayInfoFile(infoPath)!.rootToken;
+    first.proc.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    const second = spawn(["--port", "0", "--db", join(home, "r.db")], { HOME: home });
+    const url = await second.waitForUrl();
+    await waitFor(() => second.stdout().includes("root token written to"), { what: "relay.json again" });
+    expect(readRelayInfoFile(infoPath)!.rootToken).toBe(before);
+    const res = await fetch(`${url}/v1/agents`, { headers: { authorization: `Bearer ${before}` } });
+    expect(res.status).toBe(200);
+  });
+});

@@ -9,7 +9,8 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_PROFILE",
     kind: "string",
     placeholder: "<name>",
-    description: "Agent profile name (reported in status meta as profile.name).",
+    description:
+      "The team-file profile this agent runs with, by name: a label only, reported in meta.profile.name (what the profile holds comes with --profile-file; `up` sets both).",
   },
   {
     key: "profileFile",
@@ -35,7 +36,8 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_POLICY_NAME",
     kind: "string",
     placeholder: "<name>",
-    description: "Name of the policy that spawned this runner (reported in status meta).",
+    description:
+      "Set by whatever spawned this runner (a supervisor's policy): a label only, reported in the agent's meta so a person can see why the agent exists.",
   },
   {
     key: "spawnRequestId",
@@ -43,6 +45,7 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_SPAWN_REQUEST_ID",
     kind: "string",
     placeholder: "<id>",
-    description: "Id of the spawn request that started this runner (reported in status meta).",
+    description:
+      "Set by whatever spawned this runner: the id of its spawn request, reported in the agent's meta to match the agent to the request.",
   },
 ];

@@ -10,7 +10,7 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<name>",
     description:
-      "The team-file profile this agent runs with, by name: a label only, reported in meta.profile.name (what the profile holds comes with --profile-file; `up` sets both).",
+      "The team-file profile, by name: a label reported in meta.profile.name (its contents come with --profile-file).",
   },
   {
     key: "profileFile",

@@ -25,6 +25,13 @@ beforeAll(async () => {
   relay = await startTestRelay();
   root = new RelayHttpClient({ relayUrl: relay.url, token: relay.rootToken });
   agent = new RelayHttpClient({ relayUrl: relay.url, token: await relay.mintToken(AGENT) });
+  // Commands go only to registered agents (an unknown target is a 404): both agents said hello once.
+  for (const [agentId, componentId] of [
+    [AGENT, RUNNER],
+    ["someone-else", "someone-else-runner"],
+  ] as const) {
+    await (await relay.openBus({ agentId, componentId })).close();
+  }
 });
 afterAll(async () => {
   await Promise.all([root.close(), agent.close()]);

@@ -180,7 +180,9 @@ function savedRootToken(logger: Logger): string | undefined {
   try {
     return readRelayInfoFile(defaultRelayInfoPath())?.rootToken;
   } catch (e) {
-    logger.warn({ err: errorMessage(e) }, "relay.json is unreadable: a new root token is generated");
+    // A HOME that cannot hold it is reported once, by the database open that follows; a damaged file is said here.
+    if (!(e as NodeJS.ErrnoException).code)
+      logger.warn({ err: errorMessage(e) }, "relay.json is not valid: a new root token is generated");
     return undefined;
   }
 }

@@ -2,7 +2,6 @@
 import type { z } from "zod";
 import {
   Agent,
-  type AgentStatus,
   AgentsAnswer,
   AttachmentAnswer,
   type AttachmentRef,
@@ -26,32 +25,12 @@ import {
   TokenAnswer,
 } from "../protocol/index.ts";
 import { type ClaimResult, expectOk, readAnswer, readClaimAnswer } from "./answers.ts";
+import type { AgentStatusUpdate, CallOptions, RelayHttpClientOptions } from "./http-options.ts";
 import type { HttpTransport, TransportRequest } from "./transport.ts";
 import { createFetchTransport } from "./transport-fetch.ts";
 import { createUndiciTransport } from "./transport-undici.ts";
 
-export type { ClaimResult };
-
-export interface RelayHttpClientOptions {
-  relayUrl: string;
-  token?: string | undefined;
-  /** Per-request deadline (default 10 s). */
-  timeoutMs?: number;
-  /** "fetch" (default: the runtime's native pooled client), "undici" (an undici Pool), or your own. */
-  transport?: "fetch" | "undici" | HttpTransport;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
-  timeoutMs?: number;
-}
-
-export interface AgentStatusUpdate {
-  status: AgentStatus;
-  instanceId: string;
-  semanticStatus?: string;
-  meta?: Meta;
-}
+export type { AgentStatusUpdate, CallOptions, ClaimResult, RelayHttpClientOptions };
 
 export class RelayHttpClient {
   readonly relayUrl: string;
@@ -278,13 +257,8 @@ export class RelayHttpClient {
 
   /** Fetch an attachment's bytes; with `maxBytes`, a larger one is cut off with ResponseTooLargeError. */
   async downloadAttachment(id: string, o: CallOptions & { maxBytes?: number } = {}): Promise<Uint8Array> {
-    const req = this.request(
-      "GET",
-      `/v1/attachments/${encodeURIComponent(id)}`,
-      this.plainHeaders,
-      undefined,
-      o,
-    );
+    const path = `/v1/attachments/${encodeURIComponent(id)}`;
+    const req = this.request("GET", path, this.plainHeaders, undefined, o);
     const res = await expectOk(req, await this.transport.request(req));
     return res.bytes(o.maxBytes);
   }

@@ -31,17 +31,17 @@ export interface RelayTarget {
 
 /**
  * The relay named in relay.json is reused only when it answers and accepts the token written there: a relay
- * restarted with another root token, or someone else's on that port, is not ours (probing an unknown agent
- * answers 404 when the token is accepted, 401 when not).
+ * restarted with another root token, or someone else's on that port, is not ours (`GET /v1/whoami` answers 200
+ * for an accepted token, 401 otherwise).
  */
 async function acceptsToken(url: string, token: string): Promise<boolean> {
   try {
-    const res = await fetch(new URL("/v1/agents/relay-target.probe", url), {
+    const res = await fetch(new URL("/v1/whoami", url), {
       headers: { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(1_000),
     });
     await res.body?.cancel();
-    return res.status === 404 || res.ok;
+    return res.ok;
   } catch {
     return false;
   }

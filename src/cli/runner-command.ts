@@ -16,6 +16,7 @@ import { AgentLeftovers } from "../runner/orphans.ts";
 import { DEFAULT_START_TIMEOUT_MS, resolveRelayTarget } from "../runner/relay-target.ts";
 import { recordLeftovers, resumeTasks } from "../runner/restart-recovery.ts";
 import { SessionStore } from "../runner/session-store.ts";
+import { startBudget } from "../runner/start-retry.ts";
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger, type Logger } from "../util/logger.ts";
@@ -93,12 +94,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     () =>
       spawnSync("tmux", [...tmuxBaseArgs(tmux.socket), "kill-server"], { timeout: 1_000, stdio: "ignore" }),
   );
-  const budget = {
-    clock: systemClock,
-    deadline: Date.now() + (config.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS),
-    signal: starting.signal,
-    logger,
-  };
+  const budget = startBudget(logger, config.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, starting.signal);
   // A predecessor killed without a chance to stop (SIGKILL, crash) left its provider running: end it first.
   // Outside the agent's home: an isolated provider can write there, and must not steer what its next runner ends.
   const leftoversPath = join(defaultRelayDir(), "runners", `${safeSegment(config.agentId)}.json`);

@@ -2,7 +2,7 @@
 // refused token fails at once (it will not be accepted on a later try either), and so does a stop signal.
 import type { Logger } from "pino";
 import { HttpError, RelayUnavailableError } from "../relay-client/errors.ts";
-import { type Clock, sleep } from "../util/clock.ts";
+import { type Clock, sleep, systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { ExponentialBackoff } from "./backoff.ts";
 
@@ -24,6 +24,16 @@ export interface StartBudget {
   /** Aborted by a stop signal during start-up. */
   signal: AbortSignal;
   logger: Logger;
+}
+
+/** A budget of `ms` from now on `clock`; `signal` (default: never aborted) ends it early. */
+export function startBudget(
+  logger: Logger,
+  ms: number,
+  signal: AbortSignal = new AbortController().signal,
+  clock: Clock = systemClock,
+): StartBudget {
+  return { clock, deadline: clock.now() + ms, signal, logger };
 }
 
 /** Whether an error means "try again later": relay down, slow, busy, or failing inside. */

@@ -5,8 +5,7 @@ import { readRelayInfoFile } from "../relay/local-info.ts";
 import { RelayHttpClient } from "../relay-client/index.ts";
 import { Credentials } from "../runner/credentials.ts";
 import { type RelayTarget, resolveRelayTarget } from "../runner/relay-target.ts";
-import type { StartBudget } from "../runner/start-retry.ts";
-import { systemClock } from "../util/clock.ts";
+import { type StartBudget, startBudget } from "../runner/start-retry.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/logger.ts";
 
@@ -21,12 +20,7 @@ export interface AgentAccess {
 const RESOLVE_BUDGET_MS = 10_000;
 
 function budget(logger: Logger, ms = RESOLVE_BUDGET_MS): StartBudget {
-  return {
-    clock: systemClock,
-    deadline: Date.now() + ms,
-    signal: new AbortController().signal,
-    logger,
-  };
+  return startBudget(logger, ms);
 }
 
 export class RelayAccess {

@@ -20,26 +20,13 @@ import { codexCredentialProblem } from "./credentials.ts";
 import { formatDeliveries, formatSystemNote } from "./format.ts";
 import { prepareCodexHome } from "./home.ts";
 import { launchAppServer } from "./launch.ts";
+import type { AdapterState, Live } from "./lifecycle.ts";
+import { codexRuntimeMeta } from "./meta.ts";
 import type { CodexAdapterOptions } from "./options.ts";
 import { type CodexAppServerProcess, type CodexBinary, resolveCodexBinary } from "./process.ts";
 import { findProcessesWithEnv, terminateProcesses } from "./reap.ts";
 import type { CodexRpc } from "./rpc.ts";
 import { CodexSession, type SessionEvent } from "./session.ts";
-
-interface Live {
-  providerSessionId: string;
-  proc: CodexAppServerProcess;
-  rpc: CodexRpc;
-  session: CodexSession;
-  cwd: string;
-}
-
-/** stopped → starting → running → stopping → stopped; an unexpected exit goes straight to stopped. */
-type AdapterState =
-  | { kind: "stopped" }
-  | { kind: "starting"; abort: AbortController; settled: Promise<void> }
-  | { kind: "running"; live: Live }
-  | { kind: "stopping"; live: Live };
 
 export class CodexAdapter implements ProviderAdapter {
   readonly name = "codex" as const;
@@ -218,18 +205,7 @@ export class CodexAdapter implements ProviderAdapter {
 
   runtimeMeta(): Record<string, unknown> {
     const live = this.live();
-    const usage = live?.session.usage;
-    return {
-      codexThreadId: this.threadId,
-      codexAppServer: live?.proc.url,
-      ...(usage
-        ? {
-            contextTokens: usage.usedTokens,
-            contextWindow: usage.maxTokens,
-            contextPercent: percent(usage.usedTokens, usage.maxTokens),
-          }
-        : {}),
-    };
+    return codexRuntimeMeta(this.threadId, live?.proc.url, live?.session.usage);
   }
 
   /** Graceful: interrupt the running turn, close the socket, SIGTERM the server; hard: kill at once. Bounded by timeoutMs. */
@@ -308,10 +284,6 @@ export class CodexAdapter implements ProviderAdapter {
     if (!live) throw new RunnerError("DELIVERY_FAILED", `cannot ${what}: codex is ${this.state.kind}`);
     return live;
   }
-}
-
-function percent(used: number, max: number | undefined): number | undefined {
-  return max ? Math.round((used / max) * 1000) / 10 : undefined;
 }
 
 function noop(): void {}

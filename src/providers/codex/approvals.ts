@@ -1,5 +1,6 @@
 // Tracks Codex approval requests: turns them into relay permission requests and maps relay decisions back to Codex's.
 import type { PermissionDecision } from "../../protocol/index.ts";
+import type { Logger } from "../../util/logger.ts";
 import type { PermissionRequest } from "../adapter.ts";
 import type { RpcId, RpcServerRequest } from "./rpc.ts";
 import { type CodexDecision, CommandApprovalParams, FileChangeApprovalParams } from "./schemas.ts";
@@ -129,4 +130,36 @@ export class ApprovalTracker {
   get size(): number {
     return this.pending.size;
   }
+}
+
+/**
+ * A server request as an approval for this thread: tracked and announced (true), declined when malformed (true),
+ * left alone when it belongs to another thread on the shared server (true), or not an approval at all (false).
+ */
+export function routeApprovalRequest(
+  request: RpcServerRequest,
+  o: {
+    tracker: ApprovalTracker;
+    threadId: string | undefined;
+    decline: (id: RpcId) => void;
+    emit: (event: { type: "permission.requested"; request: PermissionRequest }) => void;
+    logger: Logger;
+  },
+): boolean {
+  const parsed = o.tracker.parse(request);
+  if (parsed.kind === "not-an-approval") return false;
+  if (parsed.kind === "invalid") {
+    o.logger.warn(
+      { method: request.method, error: parsed.error },
+      "invalid codex approval request; declined",
+    );
+    o.decline(request.id);
+    return true;
+  }
+  // Another thread's approval (a person's side thread on a shared server): leave it to the client that owns it.
+  if (parsed.threadId !== o.threadId) return true;
+  const turnId = String(parsed.request.metadata?.turnId ?? "");
+  o.tracker.add(parsed.request.approvalId, request.id, turnId);
+  o.emit({ type: "permission.requested", request: parsed.request });
+  return true;
 }

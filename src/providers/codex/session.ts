@@ -3,32 +3,14 @@ import type { PermissionDecision } from "../../protocol/index.ts";
 import { type Clock, systemClock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import type { Logger } from "../../util/logger.ts";
-import type { ProviderEvent } from "../adapter.ts";
-import { ApprovalTracker, DECISION_TO_CODEX } from "./approvals.ts";
+import { ApprovalTracker, DECISION_TO_CODEX, routeApprovalRequest } from "./approvals.ts";
 import { type CodexNotification, parseNotification } from "./notifications.ts";
 import type { CodexRpc, RpcNotification, RpcServerRequest } from "./rpc.ts";
 import { EmptyResult, ThreadOpenResult, type Turn, TurnStartResult } from "./schemas.ts";
+import type { SessionEvent, ThreadSettings, TurnState } from "./session-types.ts";
 import { type Work, type WorkKind, WorkQueue } from "./work-queue.ts";
 
-/** A provider event before the adapter stamps it with the spawn's session id. */
-export type SessionEvent = ProviderEvent extends infer E
-  ? E extends unknown
-    ? Omit<E, "providerSessionId">
-    : never
-  : never;
-
-export interface ThreadSettings {
-  cwd: string;
-  model: string;
-  effort?: string;
-  developerInstructions: string;
-}
-
-/** idle → dispatching (request sent) → running (turn/started) → idle (turn/completed). */
-type TurnState =
-  | { kind: "idle" }
-  | { kind: "dispatching"; work: Work; dispatched: Promise<void> }
-  | { kind: "running"; turnId: string; waitingOnApproval: boolean; work?: Work };
+export type { SessionEvent, ThreadSettings };
 
 export class CodexSession {
   private threadIdValue: string | undefined;
@@ -222,22 +204,13 @@ export class CodexSession {
   }
 
   private onServerRequest(request: RpcServerRequest): boolean {
-    const parsed = this.approvals.parse(request);
-    if (parsed.kind === "not-an-approval") return false;
-    if (parsed.kind === "invalid") {
-      this.logger.warn(
-        { method: request.method, error: parsed.error },
-        "invalid codex approval request; declined",
-      );
-      this.rpc.respond(request.id, { decision: "decline" });
-      return true;
-    }
-    // Another thread's approval (a person's side thread on a shared server): leave it to the client that owns it.
-    if (parsed.threadId !== this.threadIdValue) return true;
-    const turnId = String(parsed.request.metadata?.turnId ?? "");
-    this.approvals.add(parsed.request.approvalId, request.id, turnId);
-    this.emit({ type: "permission.requested", request: parsed.request });
-    return true;
+    return routeApprovalRequest(request, {
+      tracker: this.approvals,
+      threadId: this.threadIdValue,
+      decline: (id) => this.rpc.respond(id, { decision: "decline" }),
+      emit: this.emit,
+      logger: this.logger,
+    });
   }
 
   private onNotification(raw: RpcNotification): void {

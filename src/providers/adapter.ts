@@ -1,8 +1,10 @@
 // The contract between the runner and a provider (Claude Code, Codex, any terminal CLI).
+import type { ProviderName } from "../config/schema.ts";
 import type { ControlEvent } from "../control/schemas.ts";
 import type { Message, PermissionDecision } from "../protocol/index.ts";
+import { type ListenerErrorSink, TypedEmitter } from "../util/emitter.ts";
 
-export type ProviderName = "claude" | "codex" | "command";
+export type { ProviderName };
 
 /** One thing to hand to the provider. Messages carry their relay id so delivery can be confirmed. */
 export interface DeliveryItem {
@@ -15,10 +17,10 @@ export interface DeliveryItem {
  * How far a delivery got. `written`: the text is in the provider's input; `confirmed`: the provider
  * showed it reached the model. Adapters that cannot confirm return `written`.
  */
-export type DeliveryState = "written" | "confirmed";
+export type DeliveryOutcome = "written" | "confirmed";
 
 export interface DeliveryResult {
-  state: DeliveryState;
+  state: DeliveryOutcome;
 }
 
 export interface SpawnContext {
@@ -32,10 +34,22 @@ export interface SpawnContext {
   signal: AbortSignal;
 }
 
+/** How a spawned provider ended. */
+export interface ProviderExit {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** A live spawn: what the adapter hands back once the provider is ready for input. */
 export interface SpawnResult {
   /** The provider's own session or thread id, when it has one (kept for resume). */
   nativeSessionId?: string;
   pid?: number;
+  /**
+   * Resolves exactly once, when nothing of this spawn is left running, whatever ended it (a crash, `shutdown()`, a
+   * kill from outside). Never rejects. Only the supervisor turns it into an `exited` event.
+   */
+  exited: Promise<ProviderExit>;
 }
 
 export interface ShutdownOptions {
@@ -77,10 +91,23 @@ export type ProviderEvent = { providerSessionId: string } & (
   | { type: "session.ended"; reason: string }
   /** The provider moved to another native session/thread (e.g. after clearing its context): resume that one next time. */
   | { type: "session.changed"; nativeSessionId: string }
-  | { type: "exited"; exitCode: number | null; signal: string | null }
+  /** Announced by the supervisor alone, from the spawn's `exited` promise; adapters never emit it. */
+  | ({ type: "exited" } & ProviderExit)
 );
 export type ProviderEventType = ProviderEvent["type"];
 
+/** What an adapter may emit: every provider event but `exited`. */
+export type AdapterEvent = Exclude<ProviderEvent, { type: "exited" }>;
+
+/** An adapter event before it is stamped with its spawn's session id. */
+export type AdapterEventBody = AdapterEvent extends infer E
+  ? E extends unknown
+    ? Omit<E, "providerSessionId">
+    : never
+  : never;
+
+export type AdapterEventListener = (event: AdapterEvent) => void;
+/** What the supervisor hands the runner: the current spawn's events, `exited` included. */
 export type ProviderEventListener = (event: ProviderEvent) => void;
 
 /** The slice of the runner's control server an adapter may use: its hooks' raw events and the monitor stream. */
@@ -103,10 +130,10 @@ export interface ProviderAdapter {
   spawn(ctx: SpawnContext): Promise<SpawnResult>;
   /** Hand messages to the provider. Rejects when they did not reach it (the runner retries later). */
   deliver(items: DeliveryItem[], signal: AbortSignal): Promise<DeliveryResult>;
-  /** Stop the provider; resolves when nothing of it is left running. */
+  /** Stop the provider; resolves when nothing of it is left running (its spawn's `exited` has resolved). */
   shutdown(options: ShutdownOptions): Promise<void>;
-  /** Subscribe to provider events; returns the unsubscribe function. */
-  onEvent(listener: ProviderEventListener): () => void;
+  /** Subscribe to the adapter's events; returns the unsubscribe function. */
+  onEvent(listener: AdapterEventListener): () => void;
 
   deliverInitialPrompt?(prompt: string, signal: AbortSignal): Promise<void>;
   compact?(signal: AbortSignal): Promise<void>;
@@ -122,14 +149,16 @@ export interface ProviderAdapter {
   runtimeMeta?(): Record<string, unknown>;
 }
 
-/** A small helper adapters use to fan events out to listeners. */
+/** What adapters fan their events out with: the shared emitter, one channel, listener errors isolated. */
 export class ProviderEventHub {
-  private listeners = new Set<ProviderEventListener>();
-  on(listener: ProviderEventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  private readonly emitter: TypedEmitter<{ event: AdapterEvent }>;
+  constructor(onListenerError?: ListenerErrorSink) {
+    this.emitter = new TypedEmitter(onListenerError);
   }
-  emit(event: ProviderEvent): void {
-    for (const l of this.listeners) l(event);
+  on(listener: AdapterEventListener): () => void {
+    return this.emitter.on("event", listener);
+  }
+  emit(event: AdapterEvent): void {
+    this.emitter.emit("event", event);
   }
 }

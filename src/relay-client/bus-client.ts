@@ -19,7 +19,7 @@ import { readServerFrame } from "./frame-reader.ts";
 import { LogLimiter } from "./log-limiter.ts";
 import { ReconnectBackoff } from "./reconnect-policy.ts";
 import { StatusSlot } from "./status-slot.ts";
-import { TypedEmitter } from "./typed-emitter.ts";
+import { TypedEmitter } from "../util/emitter.ts";
 import { type WaitForOpenOptions, waitForOpen } from "./wait-for-open.ts";
 import { closeGracefully, sendText } from "./ws-io.ts";
 

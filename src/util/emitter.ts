@@ -1,11 +1,18 @@
-// A minimal typed event emitter: `on` returns its own unsubscribe, and a throwing listener cannot break the emitter.
+// The one event emitter: typed events, `on` returns its own unsubscribe, and a throwing listener is reported, never
+// breaks the emitter or the other listeners.
 
 type Listener<T> = (value: T) => void;
+export type ListenerErrorSink = (event: string, error: unknown) => void;
+
+/** The default sink: one line on stderr (the emitter's owner passes its logger where it has one). */
+export function reportListenerError(event: string, error: unknown): void {
+  console.error(`listener for ${event} failed: ${error instanceof Error ? error.message : String(error)}`);
+}
 
 export class TypedEmitter<Events extends Record<string, unknown>> {
   private readonly listeners: { [K in keyof Events]?: Listener<Events[K]>[] } = {};
 
-  constructor(private readonly onListenerError: (event: string, error: unknown) => void) {}
+  constructor(private readonly onListenerError: ListenerErrorSink = reportListenerError) {}
 
   /** Subscribe; call the returned function to unsubscribe. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
@@ -30,9 +37,5 @@ export class TypedEmitter<Events extends Record<string, unknown>> {
         this.onListenerError(String(event), e);
       }
     }
-  }
-
-  hasListeners(event: keyof Events): boolean {
-    return (this.listeners[event]?.length ?? 0) > 0;
   }
 }

@@ -1,5 +1,4 @@
 // The provider supervisor's lifecycle as one tagged union: each phase carries the data only it has.
-import type { SpawnResult } from "../providers/adapter.ts";
 import type { TimerHandle } from "../util/clock.ts";
 
 /**
@@ -10,7 +9,8 @@ import type { TimerHandle } from "../util/clock.ts";
 export type SupervisorPhase =
   | { tag: "idle" }
   | { tag: "spawning"; sessionId: string; abort: AbortController }
-  | { tag: "running"; sessionId: string; handle: SpawnResult; spawnedAt: number; gone: Promise<void> }
+  /** `gone` resolves once the spawn's handle did and its `exited` was announced. */
+  | { tag: "running"; sessionId: string; spawnedAt: number; gone: Promise<void> }
   /** `sessionId` and `gone` stay while the spawn being stopped has not exited yet (its events still count). */
   | { tag: "stopping"; sessionId?: string; gone?: Promise<void> }
   | { tag: "restart-wait"; timer: TimerHandle }

@@ -151,7 +151,7 @@ export class ProviderSupervisor {
       (exit) => this.onExited(sessionId, exit),
       (e) => this.o.logger.error({ err: errorMessage(e) }, "a spawn's exit handle rejected"),
     );
-    this.set({ tag: "running", sessionId, handle, spawnedAt: this.o.clock.now(), gone });
+    this.set({ tag: "running", sessionId, spawnedAt: this.o.clock.now(), gone });
   }
 
   private isSpawning(sessionId: string): boolean {

@@ -42,16 +42,20 @@ function setup(o: { headless?: boolean } = {}) {
   const settle = async () => {
     for (let i = 0; i < 5; i++) await Promise.resolve();
   };
-  return { adapter, clock, supervisor, decisions, events, states, finals, crash, settle };
+  /** Start, then restart once: the first spawn's id and the one running now. */
+  const startThenRestart = async () => {
+    await supervisor.start();
+    const old = supervisor.providerSessionId!;
+    await supervisor.restart(1_000);
+    return { old, current: supervisor.providerSessionId! };
+  };
+  return { adapter, clock, supervisor, decisions, events, states, finals, crash, settle, startThenRestart };
 }
 
 describe("ProviderSupervisor", () => {
   test("each spawn gets a fresh provider session id, in its env too; later spawns ask to resume", async () => {
     const s = setup();
-    await s.supervisor.start();
-    const first = s.supervisor.providerSessionId!;
-    await s.supervisor.restart(1_000);
-    const second = s.supervisor.providerSessionId!;
+    const { old: first, current: second } = await s.startThenRestart();
     expect(second).not.toBe(first);
     expect(s.adapter.spawns.map((c) => c.env.AGENT_RELAY_PROVIDER_SESSION_ID)).toEqual([first, second]);
     expect(s.adapter.spawns.map((c) => c.resume)).toEqual([false, true]);
@@ -74,9 +78,7 @@ describe("ProviderSupervisor", () => {
 
   test("events from an earlier provider session are ignored", async () => {
     const s = setup();
-    await s.supervisor.start();
-    const old = s.supervisor.providerSessionId!;
-    await s.supervisor.restart(1_000);
+    const { old } = await s.startThenRestart();
     const announced = s.events.length;
     s.adapter.emit({ type: "turn.started" }, old);
     s.adapter.emit({ type: "turn.started" });
@@ -231,10 +233,7 @@ describe("ProviderSupervisor", () => {
 
   test("events through acceptExternal pass for the current spawn only, and never an exited", async () => {
     const s = setup();
-    await s.supervisor.start();
-    const old = s.supervisor.providerSessionId!;
-    await s.supervisor.restart(1_000);
-    const current = s.supervisor.providerSessionId!;
+    const { old, current } = await s.startThenRestart();
     const before = s.events.length;
     s.supervisor.acceptExternal({ type: "needs-input", reason: "old dialog", providerSessionId: old });
     s.supervisor.acceptExternal({ type: "exited", exitCode: 1, signal: null, providerSessionId: current });

@@ -147,10 +147,10 @@ export class ProviderSupervisor {
     }
     if (!this.isSpawning(sessionId)) return; // stopped meanwhile; the adapter's shutdown owns what it started
     this.latest = { providerSessionId: sessionId, nativeSessionId: handle.nativeSessionId };
-    const gone = handle.exited.then(
-      (exit) => this.onExited(sessionId, exit),
-      (e) => this.o.logger.error({ err: errorMessage(e) }, "a spawn's exit handle rejected"),
-    );
+    // Nobody may await `gone` (a crash): a failure here is logged, never an unhandled rejection.
+    const gone = handle.exited
+      .then((exit) => this.onExited(sessionId, exit))
+      .catch((e) => this.o.logger.error({ err: errorMessage(e) }, "announcing the provider's exit failed"));
     this.set({ tag: "running", sessionId, spawnedAt: this.o.clock.now(), gone });
   }
 

@@ -1,10 +1,11 @@
 // A provider that does nothing but record when each message reached deliver(): the runner's overhead with no terminal.
 import {
+  type AdapterEventListener,
   type DeliveryItem,
   type DeliveryResult,
   type ProviderAdapter,
   ProviderEventHub,
-  type ProviderEventListener,
+  type ProviderExit,
   type SpawnContext,
   type SpawnResult,
 } from "../../src/providers/adapter.ts";
@@ -27,13 +28,17 @@ export class NullAdapter implements ProviderAdapter {
   /** When spawn() resolved (performance.now()). */
   spawnedAt: number | undefined;
   private session = "";
+  /** Ends the current spawn: its handle's `exited` resolves. */
+  private endSpawn: ((exit: ProviderExit) => void) | undefined;
   private readonly hub = new ProviderEventHub();
   private readonly listeners = new Set<(d: NullDelivery) => void>();
 
   async spawn(ctx: SpawnContext): Promise<SpawnResult> {
     this.session = ctx.providerSessionId;
     this.spawnedAt = performance.now();
-    return { pid: process.pid };
+    const exit = Promise.withResolvers<ProviderExit>();
+    this.endSpawn = exit.resolve;
+    return { pid: process.pid, exited: exit.promise };
   }
 
   async deliver(items: DeliveryItem[]): Promise<DeliveryResult> {
@@ -58,9 +63,13 @@ export class NullAdapter implements ProviderAdapter {
     return () => this.listeners.delete(listener);
   }
 
-  async shutdown(): Promise<void> {}
+  /** Nothing runs, so the spawn ends at once. */
+  async shutdown(): Promise<void> {
+    this.endSpawn?.({ exitCode: 0, signal: null });
+    this.endSpawn = undefined;
+  }
 
-  onEvent(listener: ProviderEventListener): () => void {
+  onEvent(listener: AdapterEventListener): () => void {
     return this.hub.on(listener);
   }
 

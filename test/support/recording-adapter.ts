@@ -1,28 +1,25 @@
 // A provider adapter fixture that runs in-process: records spawns and deliveries, fails or holds them on request.
 import type {
+  AdapterEventBody,
+  AdapterEventListener,
   DeliveryItem,
   DeliveryResult,
   ProviderAdapter,
-  ProviderEvent,
-  ProviderEventListener,
+  ProviderExit,
   ShutdownOptions,
   SpawnContext,
   SpawnResult,
   TerminalAttachSpec,
 } from "../../src/providers/adapter.ts";
-import { ProviderEventHub } from "../../src/providers/adapter.ts";
-
-type EventBody = ProviderEvent extends infer E
-  ? E extends unknown
-    ? Omit<E, "providerSessionId">
-    : never
-  : never;
+import { type AdapterEvent, ProviderEventHub } from "../../src/providers/adapter.ts";
 
 export class RecordingAdapter implements ProviderAdapter {
   readonly name = "command" as const;
   readonly defaultTags: readonly string[] = [];
   readonly supportsUnexpectedExitRestart = true;
   private readonly hub = new ProviderEventHub();
+  /** Each spawn's exit, by provider session id: resolving it is the spawn ending. */
+  private readonly exits = new Map<string, (exit: ProviderExit) => void>();
   /** Message ids of each successful deliver() call, in call order. */
   readonly deliveries: number[][] = [];
   /** Every deliver() call, successful or not. */
@@ -35,6 +32,8 @@ export class RecordingAdapter implements ProviderAdapter {
   readonly shutdowns: ShutdownOptions[] = [];
   /** Reject the next spawn with this error. */
   spawnError: Error | undefined;
+  /** Make shutdown() return without ending the spawn (an adapter breaking its contract). */
+  shutdownLeavesSpawn = false;
 
   get currentSessionId(): string | undefined {
     return this.spawns.at(-1)?.providerSessionId;
@@ -45,7 +44,8 @@ export class RecordingAdapter implements ProviderAdapter {
     const error = this.spawnError;
     this.spawnError = undefined;
     if (error) throw error;
-    return { pid: 10_000 + this.spawns.length };
+    const exited = new Promise<ProviderExit>((resolve) => this.exits.set(ctx.providerSessionId, resolve));
+    return { pid: 10_000 + this.spawns.length, exited };
   }
 
   async deliver(items: DeliveryItem[], _signal: AbortSignal): Promise<DeliveryResult> {
@@ -59,17 +59,26 @@ export class RecordingAdapter implements ProviderAdapter {
     return { state: "written" };
   }
 
+  /** Ends the current spawn as a polite program would (SIGTERM), unless told to break the contract. */
   async shutdown(options: ShutdownOptions): Promise<void> {
     this.shutdowns.push(options);
+    if (!this.shutdownLeavesSpawn) this.exit({ exitCode: null, signal: "SIGTERM" });
   }
 
-  onEvent(listener: ProviderEventListener): () => void {
+  onEvent(listener: AdapterEventListener): () => void {
     return this.hub.on(listener);
   }
 
   /** Emit an event for the current spawn (or the given session id). */
-  emit(event: EventBody, providerSessionId = this.currentSessionId ?? "none"): void {
-    this.hub.emit({ ...event, providerSessionId } as ProviderEvent);
+  emit(event: AdapterEventBody, providerSessionId = this.currentSessionId ?? "none"): void {
+    this.hub.emit({ ...event, providerSessionId } as AdapterEvent);
+  }
+
+  /** End the current spawn (or the given one): its handle's `exited` resolves; later calls for it do nothing. */
+  exit(exit: ProviderExit = { exitCode: 1, signal: null }, providerSessionId = this.currentSessionId): void {
+    if (providerSessionId === undefined) return;
+    this.exits.get(providerSessionId)?.(exit);
+    this.exits.delete(providerSessionId);
   }
 
   terminalAttachSpec(): TerminalAttachSpec | undefined {

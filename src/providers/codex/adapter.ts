@@ -4,11 +4,13 @@ import { type Clock, systemClock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import { type Logger, silentLogger } from "../../util/logger.ts";
 import {
+  type AdapterEvent,
+  type AdapterEventBody,
+  type AdapterEventListener,
   type DeliveryItem,
   type DeliveryResult,
   type ProviderAdapter,
   ProviderEventHub,
-  type ProviderEventListener,
   type ShutdownOptions,
   type SpawnContext,
   type SpawnResult,
@@ -20,13 +22,13 @@ import { codexCredentialProblem } from "./credentials.ts";
 import { formatDeliveries, formatSystemNote } from "./format.ts";
 import { prepareCodexHome } from "./home.ts";
 import { launchAppServer } from "./launch.ts";
-import type { AdapterState, Live } from "./lifecycle.ts";
+import { type AdapterState, type Live, liveSpawn } from "./lifecycle.ts";
 import { codexRuntimeMeta } from "./meta.ts";
 import type { CodexAdapterOptions } from "./options.ts";
 import { type CodexAppServerProcess, type CodexBinary, resolveCodexBinary } from "./process.ts";
 import { findProcessesWithEnv, terminateProcesses } from "./reap.ts";
 import type { CodexRpc } from "./rpc.ts";
-import { CodexSession, type SessionEvent } from "./session.ts";
+import { CodexSession } from "./session.ts";
 
 export class CodexAdapter implements ProviderAdapter {
   readonly name = "codex" as const;
@@ -62,7 +64,7 @@ export class CodexAdapter implements ProviderAdapter {
     return this.live()?.session.isBusy ?? false;
   }
 
-  onEvent(listener: ProviderEventListener): () => void {
+  onEvent(listener: AdapterEventListener): () => void {
     return this.hub.on(listener);
   }
 
@@ -110,8 +112,7 @@ export class CodexAdapter implements ProviderAdapter {
       proc = launched.proc;
       rpc = launched.rpc;
       const providerSessionId = ctx.providerSessionId;
-      const emit = (e: SessionEvent) =>
-        this.hub.emit({ ...e, providerSessionId } as Parameters<ProviderEventListener>[0]);
+      const emit = (e: AdapterEventBody) => this.hub.emit({ ...e, providerSessionId } as AdapterEvent);
       const settings = {
         cwd: ctx.cwd,
         model,
@@ -123,7 +124,7 @@ export class CodexAdapter implements ProviderAdapter {
       if (signal.aborted)
         throw new RunnerError("ABORTED", "codex start-up was aborted", { cause: signal.reason });
       this.lastThreadId = opened.threadId;
-      const live: Live = { providerSessionId, proc, rpc, session, cwd: ctx.cwd };
+      const live = liveSpawn({ providerSessionId, proc, rpc, session, cwd: ctx.cwd });
       this.state = { kind: "running", live };
       this.watch(live);
       // Without credentials every turn would retry the model for minutes: report it, and the runner holds messages.
@@ -132,7 +133,7 @@ export class CodexAdapter implements ProviderAdapter {
         { threadId: opened.threadId, resumed: opened.resumed, pid: proc.pid },
         "codex thread ready",
       );
-      return { nativeSessionId: opened.threadId, pid: proc.pid };
+      return { nativeSessionId: opened.threadId, pid: proc.pid, exited: live.exited };
     } catch (e) {
       this.state = { kind: "stopped" };
       await rpc?.close(500);
@@ -215,6 +216,10 @@ export class CodexAdapter implements ProviderAdapter {
       await this.state.settled;
       return;
     }
+    if (this.state.kind === "stopping") {
+      await this.state.live.exited;
+      return;
+    }
     if (this.state.kind !== "running") return;
     const { live } = this.state;
     this.state = { kind: "stopping", live };
@@ -229,9 +234,9 @@ export class CodexAdapter implements ProviderAdapter {
       live.session.close("shutting down");
       await live.rpc.close(options.graceful ? Math.min(1_000, left()) : 0);
     } finally {
-      await live.proc.stop(options.graceful ? left() : 0);
-      this.state = { kind: "stopped" };
+      await this.settle(live, live.proc.stop(options.graceful ? left() : 0));
     }
+    await live.exited;
   }
 
   /**
@@ -257,22 +262,27 @@ export class CodexAdapter implements ProviderAdapter {
     void live.proc.exited.then(async (exit) => {
       if (this.state.kind !== "running" || this.state.live !== live) return;
       this.state = { kind: "stopping", live };
-      live.session.close("codex app-server exited");
-      await live.rpc.close(0);
-      // Shells it started may outlive it; the runner restarts into a clean slate.
-      await live.proc.stop(0);
-      this.state = { kind: "stopped" };
       this.logger.warn(
         { ...exit, stderr: live.proc.recentStderr.slice(-500) },
         "codex app-server exited unexpectedly",
       );
-      this.hub.emit({
-        type: "exited",
-        providerSessionId: live.providerSessionId,
-        exitCode: exit.exitCode,
-        signal: exit.signal,
-      });
+      live.session.close("codex app-server exited");
+      // Shells it started may outlive it; the spawn counts as ended once they are gone too.
+      await this.settle(
+        live,
+        live.rpc.close(0).then(() => live.proc.stop(0)),
+      );
     });
+  }
+
+  /** Whatever `cleanup` does (or throws), the adapter is stopped after it and the spawn's `exited` may resolve. */
+  private async settle(live: Live, cleanup: Promise<unknown>): Promise<void> {
+    try {
+      await cleanup;
+    } finally {
+      if (this.state.kind === "stopping" && this.state.live === live) this.state = { kind: "stopped" };
+      live.cleanedUp();
+    }
   }
 
   private live(): Live | undefined {

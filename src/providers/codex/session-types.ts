@@ -1,13 +1,5 @@
-// CodexSession's types: the events it emits, the settings of its thread, and its turn's state.
-import type { ProviderEvent } from "../adapter.ts";
+// CodexSession's types: the settings of its thread and its turn's state.
 import type { Work } from "./work-queue.ts";
-
-/** A provider event before the adapter stamps it with the spawn's session id. */
-export type SessionEvent = ProviderEvent extends infer E
-  ? E extends unknown
-    ? Omit<E, "providerSessionId">
-    : never
-  : never;
 
 export interface ThreadSettings {
   cwd: string;

@@ -3,14 +3,13 @@ import type { PermissionDecision } from "../../protocol/index.ts";
 import { type Clock, systemClock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import type { Logger } from "../../util/logger.ts";
+import type { AdapterEventBody } from "../adapter.ts";
 import { ApprovalTracker, DECISION_TO_CODEX, routeApprovalRequest } from "./approvals.ts";
 import { type CodexNotification, parseNotification } from "./notifications.ts";
 import type { CodexRpc, RpcNotification, RpcServerRequest } from "./rpc.ts";
 import { EmptyResult, ThreadOpenResult, type Turn, TurnStartResult } from "./schemas.ts";
-import type { SessionEvent, ThreadSettings, TurnState } from "./session-types.ts";
+import type { ThreadSettings, TurnState } from "./session-types.ts";
 import { type Work, type WorkKind, WorkQueue } from "./work-queue.ts";
-
-export type { SessionEvent, ThreadSettings };
 
 export class CodexSession {
   private threadIdValue: string | undefined;
@@ -29,7 +28,7 @@ export class CodexSession {
   constructor(
     private readonly rpc: CodexRpc,
     private readonly settings: ThreadSettings,
-    private readonly emit: (event: SessionEvent) => void,
+    private readonly emit: (event: AdapterEventBody) => void,
     private readonly logger: Logger,
     private readonly clock: Clock = systemClock,
   ) {

@@ -1,18 +1,20 @@
 // The `command` provider: any interactive terminal program in a tmux session, fed by paste + Enter.
 //
-// Lifecycle (one `state` field):
+// Lifecycle (one `state` field, a union carrying each phase's data):
 //   stopped ──spawn──▶ starting ──ready──▶ running ──shutdown / program exits──▶ stopping ──▶ stopped
 //                         └── deadline, exit or abort: session destroyed ──▶ stopped
-// A stopped adapter can spawn again (restart). Every spawn ends with exactly one `session.ended` + `exited` pair.
+// A stopped adapter can spawn again (restart). Every spawn ends with one `session.ended`, then its handle's `exited`.
 import type { Logger } from "pino";
 import { sleep } from "../../util/clock.ts";
 import { errorMessage, isRunnerError, RunnerError } from "../../util/errors.ts";
 import type {
+  AdapterEvent,
+  AdapterEventBody,
+  AdapterEventListener,
   DeliveryItem,
   DeliveryResult,
   ProviderAdapter,
-  ProviderEvent,
-  ProviderEventListener,
+  ProviderExit,
   ShutdownOptions,
   SpawnContext,
   SpawnResult,
@@ -30,22 +32,24 @@ import { PaneMonitor } from "./pane-monitor.ts";
 import { describeExit, exitFields, PaneSession } from "./pane-session.ts";
 import { TurnTracker } from "./status.ts";
 
-export type CommandAdapterState = "stopped" | "starting" | "running" | "stopping";
-
-type EventBody = ProviderEvent extends infer E
-  ? E extends unknown
-    ? Omit<E, "providerSessionId">
-    : never
-  : never;
-
 interface Live {
   providerSessionId: string;
   pane: PaneRef;
   tracker: TurnTracker;
   monitor: PaneMonitor;
-  /** Set once session.ended + exited went out for this spawn. */
-  ended: boolean;
+  /** The spawn's handle: resolves once the program has ended and its session is gone. */
+  exited: Promise<ProviderExit>;
+  ended: (exit: ProviderExit) => void;
 }
+
+type Lifecycle =
+  | { kind: "stopped" }
+  /** `settled` resolves once the attempt has left `starting`, whichever way. */
+  | { kind: "starting"; abort: AbortController; settled: Promise<void> }
+  | { kind: "running"; live: Live }
+  | { kind: "stopping"; live: Live };
+
+export type CommandAdapterState = Lifecycle["kind"];
 
 export class CommandAdapter implements ProviderAdapter {
   readonly name = "command" as const;
@@ -57,11 +61,7 @@ export class CommandAdapter implements ProviderAdapter {
   private readonly session: PaneSession;
   private readonly log: Logger;
   private readonly hub = new ProviderEventHub();
-  private _state: CommandAdapterState = "stopped";
-  private live: Live | undefined;
-  private startAbort: AbortController | undefined;
-  private starting: Promise<unknown> | undefined;
-  private stopping: Promise<void> | undefined;
+  private lifecycle: Lifecycle = { kind: "stopped" };
   // Deliveries run one at a time per session: a paste must never interleave with another paste or its Enter.
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -73,28 +73,22 @@ export class CommandAdapter implements ProviderAdapter {
   }
 
   get state(): CommandAdapterState {
-    return this._state;
+    return this.lifecycle.kind;
   }
 
-  onEvent(listener: ProviderEventListener): () => void {
+  onEvent(listener: AdapterEventListener): () => void {
     return this.hub.on(listener);
   }
 
   async spawn(ctx: SpawnContext): Promise<SpawnResult> {
     // A restart may come while the previous program's session is still being cleaned up.
-    if (this._state === "stopping") await this.stopping;
-    if (this._state !== "stopped") {
-      throw new RunnerError("PROVIDER_SPAWN_FAILED", `cannot spawn: the command provider is ${this._state}`);
+    if (this.lifecycle.kind === "stopping") await this.lifecycle.live.exited;
+    if (this.lifecycle.kind !== "stopped") {
+      throw new RunnerError("PROVIDER_SPAWN_FAILED", `cannot spawn: the command provider is ${this.state}`);
     }
-    this._state = "starting";
     const abort = new AbortController();
-    this.startAbort = abort;
     const attempt = this.start(ctx, AbortSignal.any([ctx.signal, abort.signal]));
-    // shutdown() waits on this: it settles only after the attempt has left the `starting` state.
-    this.starting = attempt.then(
-      () => {},
-      () => {},
-    );
+    this.lifecycle = { kind: "starting", abort, settled: attempt.then(noop, noop) };
     return attempt;
   }
 
@@ -118,17 +112,15 @@ export class CommandAdapter implements ProviderAdapter {
    * the session is killed and the program's process group escalated SIGTERM → SIGKILL until it is gone.
    */
   async shutdown(options: ShutdownOptions): Promise<void> {
-    if (this._state === "starting") {
-      this.startAbort?.abort(new RunnerError("ABORTED", "shutdown during start-up"));
-      await this.starting;
-      return;
+    const now = this.lifecycle;
+    if (now.kind === "starting") {
+      now.abort.abort(new RunnerError("ABORTED", "shutdown during start-up"));
+      await now.settled;
+    } else if (now.kind === "stopping") {
+      await now.live.exited;
+    } else if (now.kind === "running") {
+      await this.end(now.live, "shutdown", () => this.stop(now.live, options));
     }
-    if (this._state === "stopping") return this.stopping;
-    const live = this.live;
-    if (this._state !== "running" || !live) return;
-    this._state = "stopping";
-    this.stopping = this.stop(live, options).finally(() => this.settleStopped(live));
-    return this.stopping;
   }
 
   terminalAttachSpec(): TerminalAttachSpec {
@@ -154,22 +146,20 @@ export class CommandAdapter implements ProviderAdapter {
         });
       }
       const live = this.watch(pane, ctx.providerSessionId);
-      this.live = live;
-      this._state = "running";
+      this.lifecycle = { kind: "running", live };
       live.monitor.start();
       this.log.info({ pid: pane.pid }, "command provider ready");
-      return { pid: pane.pid };
+      return { pid: pane.pid, exited: live.exited };
     } catch (e) {
-      this._state = "stopped";
+      this.lifecycle = { kind: "stopped" };
       throw e;
-    } finally {
-      this.startAbort = undefined;
     }
   }
 
   private watch(pane: PaneRef, providerSessionId: string): Live {
     const tracker = new TurnTracker(this.o);
-    const live: Live = { providerSessionId, pane, tracker, ended: false } as Live;
+    const exit = Promise.withResolvers<ProviderExit>();
+    const live = { providerSessionId, pane, tracker, exited: exit.promise, ended: exit.resolve } as Live;
     live.monitor = new PaneMonitor({
       tmux: this.tmux,
       paneId: pane.paneId,
@@ -191,10 +181,10 @@ export class CommandAdapter implements ProviderAdapter {
   }
 
   private async submit(text: string, signal: AbortSignal): Promise<void> {
-    const live = this.live;
-    if (this._state !== "running" || !live) {
-      throw new RunnerError("DELIVERY_FAILED", `the command provider is not running (${this._state})`);
+    if (this.lifecycle.kind !== "running") {
+      throw new RunnerError("DELIVERY_FAILED", `the command provider is not running (${this.state})`);
     }
+    const { live } = this.lifecycle;
     if (signal.aborted) throw new RunnerError("ABORTED", "delivery aborted", { cause: signal.reason });
     try {
       const before = await this.tmux.capturePane(live.pane.paneId);
@@ -217,7 +207,8 @@ export class CommandAdapter implements ProviderAdapter {
     }
   }
 
-  private async stop(live: Live, options: ShutdownOptions): Promise<void> {
+  /** Ask the program to end (graceful), then destroy its session; resolves how it ended. */
+  private async stop(live: Live, options: ShutdownOptions): Promise<ProviderExit> {
     let exit: PaneExit | undefined;
     try {
       await live.monitor.stop();
@@ -229,39 +220,44 @@ export class CommandAdapter implements ProviderAdapter {
     }
     await this.session.destroy(live.pane);
     // Not ended by the exit keys: kill-session hung it up (and endProcess escalated if that was not enough).
-    const ended = exit ? exitFields(exit) : { exitCode: null, signal: "SIGHUP" };
-    this.emitEnded(live, "shutdown", ended);
+    return exit ? exitFields(exit) : HUNG_UP;
   }
 
   private onProgramExit(live: Live, exit: PaneExit): void {
-    if (this.live !== live || this._state !== "running") return;
+    if (this.lifecycle.kind !== "running" || this.lifecycle.live !== live) return;
     this.log.info({ how: describeExit(exit) }, "the command provider's program ended");
-    this._state = "stopping";
-    this.stopping = (async () => {
+    const cleanup = async () => {
       live.tracker.reset();
       await this.session.destroy(live.pane);
-      this.emitEnded(live, `program ended (${describeExit(exit)})`, exitFields(exit));
-    })().finally(() => this.settleStopped(live));
+      return exitFields(exit);
+    };
+    this.end(live, `program ended (${describeExit(exit)})`, cleanup).catch((e) => {
+      this.log.warn({ err: errorMessage(e) }, "cleaning up after the command provider's program failed");
+    });
   }
 
-  private settleStopped(live: Live): void {
-    if (this.live === live) this.live = undefined;
-    this._state = "stopped";
-    this.stopping = undefined;
+  /**
+   * The one way a spawn ends: `cleanup` says how the program ended; then `session.ended` goes out, the adapter is
+   * stopped, and the spawn's handle resolves (also when the clean-up failed, so nobody waits for it forever).
+   */
+  private async end(live: Live, reason: string, cleanup: () => Promise<ProviderExit>): Promise<void> {
+    this.lifecycle = { kind: "stopping", live };
+    let how = HUNG_UP;
+    try {
+      how = await cleanup();
+      this.emit(live, { type: "session.ended", reason });
+    } finally {
+      this.lifecycle = { kind: "stopped" };
+      live.ended(how);
+    }
   }
 
-  private emitEnded(
-    live: Live,
-    reason: string,
-    how: { exitCode: number | null; signal: string | null },
-  ): void {
-    if (live.ended) return;
-    live.ended = true;
-    this.emit(live, { type: "session.ended", reason });
-    this.emit(live, { type: "exited", ...how });
-  }
-
-  private emit(live: Live, event: EventBody): void {
-    this.hub.emit({ ...event, providerSessionId: live.providerSessionId } as ProviderEvent);
+  private emit(live: Live, event: AdapterEventBody): void {
+    this.hub.emit({ ...event, providerSessionId: live.providerSessionId } as AdapterEvent);
   }
 }
+
+/** How a program ends when its tmux session is killed under it. */
+const HUNG_UP: ProviderExit = { exitCode: null, signal: "SIGHUP" };
+
+function noop(): void {}

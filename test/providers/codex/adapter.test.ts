@@ -42,7 +42,7 @@ beforeAll(async () => {
     },
     userHome,
   );
-  const spawned = await agent.adapter.spawn(agent.spawnContext(work));
+  const spawned = await agent.spawn(work);
   firstThreadId = spawned.nativeSessionId as string;
 });
 
@@ -257,7 +257,7 @@ describe("codex adapter lifecycle", () => {
       userHome,
     );
     agent = resumed;
-    const spawned = await resumed.adapter.spawn(resumed.spawnContext(work, true));
+    const spawned = await resumed.spawn(work, true);
     expect(spawned.nativeSessionId).toBe(threadId);
     await deliverAndFinish(801, "RESUMED-801 remember?");
     const [request] = fake.requestsFor("RESUMED-801");
@@ -275,7 +275,9 @@ describe("codex adapter lifecycle", () => {
     expect(agent.ofType("turn.completed").some((e) => e.turnId === turnId)).toBe(true);
     expect(await processesWithCodexHome(home)).toEqual([]);
     expect(() => process.kill(pid, 0)).toThrow();
-    expect(agent.ofType("exited")).toHaveLength(0);
+    // shutdown() resolves only after the spawn's handle did: its exit is already there.
+    const exit = await Promise.race([agent.handle!.exited, Promise.resolve("still running")]);
+    expect(exit).not.toBe("still running");
     await expect(agent.adapter.deliver([relayMessage(902, "late")], signal())).rejects.toThrow(
       /codex is stopped/,
     );
@@ -297,11 +299,11 @@ describe("codex adapter lifecycle", () => {
     expect(await processesWithCodexHome(otherHome)).toEqual([]);
   });
 
-  test("an app-server killed from outside emits exited, and a new spawn works again", async () => {
-    await agent.adapter.spawn(agent.spawnContext(work, true));
-    const exited = agent.next("exited");
+  test("an app-server killed from outside resolves the spawn's exited, and a new spawn works again", async () => {
+    const { exited } = await agent.spawn(work, true);
     process.kill(agent.adapter.pid as number, "SIGKILL");
-    expect((await exited).signal).toBe("SIGKILL");
+    expect(await exited).toEqual({ exitCode: null, signal: "SIGKILL" });
+    expect(agent.adapter.pid, "the adapter has let the dead server go").toBeUndefined();
     await waitFor(async () => (await processesWithCodexHome(home)).length === 0, {
       what: "codex processes to go",
     });

@@ -3,7 +3,12 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Message } from "../../../src/protocol/index.ts";
-import type { DeliveryItem, ProviderEvent, SpawnContext } from "../../../src/providers/adapter.ts";
+import type {
+  DeliveryItem,
+  ProviderEvent,
+  SpawnContext,
+  SpawnResult,
+} from "../../../src/providers/adapter.ts";
 import { CodexAdapter, type CodexAdapterOptions } from "../../../src/providers/codex/index.ts";
 import { waitForEvent } from "../../support/wait-for.ts";
 
@@ -37,6 +42,8 @@ export function relayMessage(id: number, body: string, extra: Partial<Message> =
 export class RecordingAdapter {
   readonly events: ProviderEvent[] = [];
   readonly adapter: CodexAdapter;
+  /** The newest spawn's handle (spawned through `spawn`). */
+  handle: SpawnResult | undefined;
   private readonly listeners = new Set<(e: ProviderEvent) => void>();
 
   /** `userHome` becomes HOME for Codex and its shells, keeping the machine's dotfiles (and their slow hooks) out. */
@@ -49,6 +56,12 @@ export class RecordingAdapter {
       this.events.push(e);
       for (const l of this.listeners) l(e);
     });
+  }
+
+  /** Spawn and keep the live handle: its `exited` is how a test sees the spawn end. */
+  async spawn(cwd: string, resume = false): Promise<SpawnResult> {
+    this.handle = await this.adapter.spawn(this.spawnContext(cwd, resume));
+    return this.handle;
   }
 
   spawnContext(cwd: string, resume = false): SpawnContext {

@@ -167,18 +167,17 @@ describe("CommandAdapter", () => {
     expect(await box.tmux.isServerRunning()).toBe(false);
   });
 
-  test("a program that ends is reported as session.ended then exited, with its exit code", async () => {
+  test("a program that ends is reported as session.ended, then its handle's exited resolves with its exit code", async () => {
     const a = makeAdapter();
-    await a.spawn(spawnContext());
+    const { exited } = await a.spawn(spawnContext());
     await a.deliver([item(1, "bye")], never);
     await a.deliverInitialPrompt("/exit 3", never);
-    await waitFor(() => types().includes("exited"), { what: "exited" });
-    const ended = events.filter((e) => e.type === "session.ended" || e.type === "exited");
-    expect(ended).toEqual([
+    expect(await exited).toEqual({ exitCode: 3, signal: null });
+    expect(events.filter((e) => e.type === "session.ended")).toEqual([
       { type: "session.ended", reason: "program ended (exit code 3)", providerSessionId: "ps-1" },
-      { type: "exited", exitCode: 3, signal: null, providerSessionId: "ps-1" },
     ]);
-    await waitFor(() => a.state === "stopped", { what: "the adapter to settle" });
+    // The handle resolves only once nothing of the spawn is left.
+    expect(a.state).toBe("stopped");
     expect(await box.tmux.isServerRunning()).toBe(false);
   });
 
@@ -187,13 +186,16 @@ describe("CommandAdapter", () => {
       {},
       { ECHO_AGENT_EXIT_AFTER: "1", ECHO_AGENT_EXIT_CODE: "5", ECHO_AGENT_WORK_MS: "0" },
     );
-    await a.spawn(spawnContext());
+    const first = await a.spawn(spawnContext());
     await a.deliver([item(1, "first")], never);
-    await waitFor(() => a.state === "stopped", { what: "the first program to end" });
-    expect(events.find((e) => e.type === "exited")).toMatchObject({ exitCode: 5, providerSessionId: "ps-1" });
-    await a.spawn(spawnContext({ providerSessionId: "ps-2", resume: true }));
+    expect(await first.exited).toEqual({ exitCode: 5, signal: null });
+    const second = await a.spawn(spawnContext({ providerSessionId: "ps-2", resume: true }));
     await a.deliver([item(2, "second")], never);
-    await waitFor(() => events.some((e) => e.type === "exited" && e.providerSessionId === "ps-2"));
+    expect(await second.exited).toEqual({ exitCode: 5, signal: null });
+    expect(events.filter((e) => e.type === "session.ended").map((e) => e.providerSessionId)).toEqual([
+      "ps-1",
+      "ps-2",
+    ]);
     expect(receivedInputs(record).map((i) => i.pasted)).toEqual([
       "[relay message #1 from alice]\rfirst",
       "[relay message #2 from alice]\rsecond",
@@ -203,23 +205,24 @@ describe("CommandAdapter", () => {
 
   test("graceful shutdown ends the program with Ctrl-C and leaves no process and no server", async () => {
     const a = makeAdapter();
-    const { pid } = await a.spawn(spawnContext());
+    const { pid, exited } = await a.spawn(spawnContext());
     await a.shutdown({ graceful: true, timeoutMs: 5_000 });
     expect(readEchoRecord(record).at(-1)).toEqual({ event: "exit", code: 130 });
     expect(isAlive(pid!)).toBe(false);
     expect(await box.tmux.isServerRunning()).toBe(false);
-    expect(events.map((e) => e.type)).toEqual(["session.ended", "exited"]);
-    expect(events[1]).toMatchObject({ exitCode: 130, signal: null });
+    expect(events.map((e) => e.type)).toEqual(["session.ended"]);
+    // shutdown() resolved only after the handle did.
+    expect(await Promise.race([exited, "pending"])).toEqual({ exitCode: 130, signal: null });
     expect(a.state).toBe("stopped");
   });
 
   test("a program that ignores Ctrl-C and Ctrl-D is killed when the graceful timeout runs out", async () => {
     const a = makeAdapter({}, { ECHO_AGENT_IGNORE_INTERRUPT: "1" });
-    const { pid } = await a.spawn(spawnContext());
+    const { pid, exited } = await a.spawn(spawnContext());
     await a.shutdown({ graceful: true, timeoutMs: 600 });
     expect(isAlive(pid!)).toBe(false);
     expect(await box.tmux.isServerRunning()).toBe(false);
-    expect(events.at(-1)).toMatchObject({ type: "exited", exitCode: null, signal: "SIGHUP" });
+    expect(await exited).toEqual({ exitCode: null, signal: "SIGHUP" });
   });
 
   test("hard shutdown kills at once; a second shutdown is a no-op", async () => {
@@ -229,7 +232,21 @@ describe("CommandAdapter", () => {
     await a.shutdown({ graceful: false, timeoutMs: 5_000 });
     expect(isAlive(pid!)).toBe(false);
     expect(await box.tmux.isServerRunning()).toBe(false);
-    expect(types()).toEqual(["session.ended", "exited"]);
+    expect(types()).toEqual(["session.ended"]);
+  });
+
+  test("a shutdown racing the program's own exit ends the spawn once, and both wait for its handle", async () => {
+    const a = makeAdapter({}, { ECHO_AGENT_EXIT_AFTER: "1", ECHO_AGENT_WORK_MS: "0" });
+    const { exited } = await a.spawn(spawnContext());
+    await a.deliver([item(1, "last words")], never);
+    await waitFor(() => a.state !== "running", { what: "the program to end on its own" });
+    const resolved: string[] = [];
+    void exited.then(() => resolved.push("exited"));
+    await a.shutdown({ graceful: true, timeoutMs: 2_000 });
+    resolved.push("shutdown");
+    expect(resolved).toEqual(["exited", "shutdown"]);
+    expect(types().filter((t) => t === "session.ended")).toHaveLength(1);
+    expect(a.state).toBe("stopped");
   });
 
   test("shutdown during start-up aborts the spawn and leaves nothing running", async () => {

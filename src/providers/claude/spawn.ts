@@ -173,7 +173,7 @@ export async function startClaude(d: StartDeps, ctx: SpawnContext): Promise<Star
     const session = { claudeSessionId, resume: resumeId !== undefined };
     const launched = await launchClaude(o, ctx, session, d.clock, d.log);
     terminal = launched.terminal;
-    const armed = (o.armMonitor ?? true) && d.monitor !== null;
+    const armed = (o.armMonitor ?? true) ? d.monitor : null;
     await awaitReady(
       {
         terminal,
@@ -181,7 +181,7 @@ export async function startClaude(d: StartDeps, ctx: SpawnContext): Promise<Star
         readyTimeoutMs: o.readyTimeoutMs ?? 30_000,
         needHook: o.hooksWired ?? true,
         sessionStarted: d.sessionStarted,
-        monitor: armed && d.monitor ? { presence: d.monitor, waitMs: o.monitorWaitMs } : null,
+        monitor: armed ? { presence: armed, waitMs: o.monitorWaitMs } : null,
         emit: d.emit,
         log: d.log,
       },

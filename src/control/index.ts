@@ -1,11 +1,5 @@
-// The control server's public surface: the server class, its schemas and events, and the Claude hook translation.
-export {
-  type PermissionHookOutput,
-  permissionAskFromHook,
-  toPermissionHookOutput,
-  translateClaudeHook,
-} from "./claude-hooks.ts";
-export { type DeliveryLineOptions, formatDeliveryLine, messageIdsInPrompt } from "./delivery-line.ts";
+// The control server's public surface: the server class, its schemas and events, and Claude's permission hook I/O.
+export { type PermissionHookOutput, permissionAskFromHook, toPermissionHookOutput } from "./claude-hooks.ts";
 export type { PublishResult } from "./delivery-stream.ts";
 export { type ControlErrorCode, ControlHttpError } from "./http.ts";
 export { MAX_MONITOR_LINE, toMonitorLine } from "./monitor-line.ts";

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Message } from "../protocol/index.ts";
 import type { ProviderEvent, TerminalAttachSpec } from "../providers/adapter.ts";
 import { errorMessage } from "../util/errors.ts";
-import { permissionAskFromHook, toPermissionHookOutput, translateClaudeHook } from "./claude-hooks.ts";
+import { permissionAskFromHook, toPermissionHookOutput } from "./claude-hooks.ts";
 import type { DeliveryStream } from "./delivery-stream.ts";
 import { ControlHttpError, jsonResponse, validate } from "./http.ts";
 import type { PermissionBroker } from "./permission-broker.ts";
@@ -43,8 +43,6 @@ export interface RouteDeps {
     | (() => TerminalAttachSpec | undefined | Promise<TerminalAttachSpec | undefined>)
     | undefined;
   replyObligations(): ((signal: AbortSignal) => Promise<Message[]>) | undefined;
-  extractMessageIds?: (prompt: string) => number[];
-  currentProviderSessionId?: () => string | undefined;
   /** The relay URL and the agent's current token, for the runner's CLI run by the provider's skills. */
   credentials?: () => RelayCredentials | undefined;
 }
@@ -52,10 +50,6 @@ export interface RouteDeps {
 const MessageIdParam = z.coerce.number().int().positive();
 
 export function buildRoutes(deps: RouteDeps): Route[] {
-  const emitAll = (events: ProviderEvent[]) => {
-    for (const e of events) deps.emitProvider(e);
-  };
-
   const providerStatus = async ({ req }: RouteContext) => {
     const update = validate(ProviderStatusUpdate, await deps.readJson(req));
     deps.emitProvider(statusUpdateToEvent(update));
@@ -88,7 +82,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
         `body.hook_event_name "${payload.hook_event_name}" does not match the route's event "${event}"`,
       );
     }
-    const providerSessionId = hookSessionId(req, url, payload.session_id, deps.currentProviderSessionId);
+    const providerSessionId = hookSessionId(req, url, payload.session_id);
     deps.emitControl({ type: "hook.received", providerSessionId, payload });
     if (event === "PermissionRequest") {
       const q = url.searchParams.get("timeoutMs");
@@ -103,7 +97,6 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       );
       return jsonResponse(toPermissionHookOutput(answer, payload));
     }
-    emitAll(translateClaudeHook(payload, { providerSessionId, extractMessageIds: deps.extractMessageIds }));
     // No body: a hook script that prints the response must print nothing (stdout of some hooks reaches the model).
     return new Response(null, { status: 204 });
   };
@@ -175,14 +168,9 @@ export function buildRoutes(deps: RouteDeps): Route[] {
   ];
 }
 
-/** Whose events these are: an explicit header or query wins, then the runner's current spawn, then Claude's own id. */
-function hookSessionId(
-  req: Request,
-  url: URL,
-  nativeSessionId: string,
-  current?: () => string | undefined,
-): string {
+/** Whose hook this is: an explicit header or query (the plugin's hooks send it) wins, else Claude's own id. */
+function hookSessionId(req: Request, url: URL, nativeSessionId: string): string {
   const explicit = req.headers.get(PROVIDER_SESSION_HEADER) ?? url.searchParams.get("providerSessionId");
   if (explicit !== null) return validate(ProviderSessionId, explicit, "providerSessionId");
-  return current?.() ?? nativeSessionId;
+  return nativeSessionId;
 }

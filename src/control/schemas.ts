@@ -80,6 +80,10 @@ export const ClaudeHookPayload = z.looseObject({
   hook_event_name: z.string().min(1).max(64),
   session_id: z.string().min(1).max(200),
   cwd: lenient(z.string()),
+  /** The session's transcript (JSONL): delivery confirmation and context usage read it. */
+  transcript_path: lenient(z.string()),
+  /** The model id, on SessionStart (`…[1m]` names the 1M-token window). */
+  model: lenient(z.string()),
   prompt_id: lenient(z.string()),
   prompt: lenient(z.string()),
   tool_name: lenient(z.string()),
@@ -110,6 +114,6 @@ export type ControlEvent =
   | { type: "monitor.resume-gap"; clientId: string; lastEventId: string }
   /** The monitor (or a hook) says it printed this message's line. Printing is not the model seeing it. */
   | { type: "monitor.acked"; messageId: number }
-  /** A raw hook payload arrived (after validation), for adapters that need more than the translated events. */
+  /** A raw hook payload arrived (after validation): the Claude adapter interprets it (providers/claude/hooks.ts). */
   | { type: "hook.received"; providerSessionId: string; payload: ClaudeHookPayload };
 export type ControlEventType = ControlEvent["type"];

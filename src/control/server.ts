@@ -39,12 +39,8 @@ export interface ControlServerOptions {
   keepAliveMs?: number;
   terminalAttachSpec?: TerminalSpecSource;
   replyObligations?: ReplyObligationsSource;
-  /** Relay message ids a submitted Claude prompt shows were delivered (UserPromptSubmit → delivery.confirmed). */
-  extractMessageIds?: (prompt: string) => number[];
   /** The relay URL and current token the provider's own CLI calls should use (GET /v1/credentials). */
   credentials?: () => RelayCredentials | undefined;
-  /** The runner's current provider session id, used for hook payloads that do not name one. */
-  currentProviderSessionId?: () => string | undefined;
 }
 
 type State = "created" | "running" | "stopping" | "stopped";
@@ -115,11 +111,7 @@ export class ControlServer {
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 10_000,
       terminalAttachSpec: () => this.terminalSource,
       replyObligations: () => this.obligationsSource,
-      ...(options.extractMessageIds ? { extractMessageIds: options.extractMessageIds } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
-      ...(options.currentProviderSessionId
-        ? { currentProviderSessionId: options.currentProviderSessionId }
-        : {}),
     });
   }
 

@@ -161,7 +161,7 @@ describe("POST /v1/provider/status", () => {
 });
 
 describe("POST /v1/hooks/:event", () => {
-  test("a raw Stop payload becomes turn.completed for the session named in the header, with a silent 204", async () => {
+  test("a raw Stop payload reaches the adapters as hook.received for the session named in the header, with a silent 204", async () => {
     h = startServer();
     const res = await h.post(
       "/v1/hooks/Stop",
@@ -170,7 +170,8 @@ describe("POST /v1/hooks/:event", () => {
     );
     expect(res.status).toBe(204);
     expect(await res.text()).toBe("");
-    expect(h.providerEvents).toEqual([{ type: "turn.completed", providerSessionId: "spawn-3", turnId: "P" }]);
+    // Hooks become provider events in the Claude adapter alone (providers/claude/hooks.ts), not here.
+    expect(h.providerEvents).toEqual([]);
     const raw = h.controlEvents.find((e) => e.type === "hook.received");
     expect(raw).toMatchObject({
       providerSessionId: "spawn-3",
@@ -178,14 +179,11 @@ describe("POST /v1/hooks/:event", () => {
     });
   });
 
-  test("without a header the runner's current session id is used, else Claude's session_id", async () => {
-    let current: string | undefined = "spawn-current";
-    h = startServer({ currentProviderSessionId: () => current });
-    const stop = { session_id: "native", hook_event_name: "Stop" };
-    await h.post("/v1/hooks/Stop", stop);
-    current = undefined;
-    await h.post("/v1/hooks/Stop", stop);
-    expect(h.providerEvents.map((e) => e.providerSessionId)).toEqual(["spawn-current", "native"]);
+  test("without a header Claude's own session_id names the session", async () => {
+    h = startServer();
+    await h.post("/v1/hooks/Stop", { session_id: "native", hook_event_name: "Stop" });
+    const raw = h.controlEvents.filter((e) => e.type === "hook.received");
+    expect(raw.map((e) => (e.type === "hook.received" ? e.providerSessionId : ""))).toEqual(["native"]);
   });
 
   test("a payload whose hook_event_name differs from the route is 400", async () => {
@@ -202,16 +200,15 @@ describe("POST /v1/hooks/:event", () => {
     expect((await jsonOf(res)).error.message).toContain("body.session_id");
   });
 
-  test("UserPromptSubmit confirms deliveries through the configured id extractor", async () => {
-    h = startServer({
-      extractMessageIds: (p) => [...p.matchAll(/relay message #(\d+)/g)].map((m) => Number(m[1])),
-    });
+  test("UserPromptSubmit naming a relay message confirms nothing here: the adapter is the one confirmation source", async () => {
+    h = startServer();
     await h.post("/v1/hooks/UserPromptSubmit", {
       session_id: "n",
       hook_event_name: "UserPromptSubmit",
       prompt: "<task-notification><event>[relay message #9 from alice] hi</event></task-notification>",
     });
-    expect(h.providerEvents.map((e) => e.type)).toEqual(["turn.started", "delivery.confirmed"]);
+    expect(h.providerEvents).toEqual([]);
+    expect(h.controlEvents.filter((e) => e.type === "hook.received")).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,6 @@
 // Context use for the heartbeat, read from the usage Claude records with each assistant message in its transcript.
 import { open } from "node:fs/promises";
+import { z } from "zod";
 
 const TAIL_BYTES = 256 * 1024;
 
@@ -8,14 +9,20 @@ export interface ContextUsage {
   usedTokens: number;
 }
 
-interface Usage {
-  input_tokens?: number;
-  cache_creation_input_tokens?: number;
-  cache_read_input_tokens?: number;
-  output_tokens?: number;
-}
+// A count of the wrong type reads as 0, so a format change in one field never hides the others.
+const count = z.number().nonnegative().catch(0);
 
-const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+/** The part of a transcript's assistant line that carries the request's token usage. */
+const AssistantUsageLine = z.object({
+  message: z.object({
+    usage: z.object({
+      input_tokens: count,
+      cache_creation_input_tokens: count,
+      cache_read_input_tokens: count,
+      output_tokens: count,
+    }),
+  }),
+});
 
 /** The usage of the last assistant message in the transcript, or undefined when there is none yet. */
 export async function lastContextUsage(transcriptPath: string): Promise<ContextUsage | undefined> {
@@ -30,18 +37,20 @@ export async function lastContextUsage(transcriptPath: string): Promise<ContextU
     for (let i = lines.length - 1; i >= 0; i--) {
       const line = lines[i] as string;
       if (!line.includes('"type":"assistant"') || !line.includes('"usage"')) continue;
+      let json: unknown;
       try {
-        const usage = (JSON.parse(line) as { message?: { usage?: Usage } }).message?.usage;
-        if (!usage) continue;
-        const usedTokens =
-          n(usage.input_tokens) +
-          n(usage.cache_creation_input_tokens) +
-          n(usage.cache_read_input_tokens) +
-          n(usage.output_tokens);
-        return { usedTokens };
+        json = JSON.parse(line);
       } catch {
         // The first line of the tail may be cut in half: skip it.
+        continue;
       }
+      const parsed = AssistantUsageLine.safeParse(json);
+      if (!parsed.success) continue;
+      const u = parsed.data.message.usage;
+      return {
+        usedTokens:
+          u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens + u.output_tokens,
+      };
     }
     return undefined;
   } catch {

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isRunnerError } from "../../../src/util/errors.ts";
-import { waitFor, waitForEvent } from "../../support/wait-for.ts";
+import { waitFor } from "../../support/wait-for.ts";
 import {
   type AgentUnderTest,
   CLAUDE_BIN,
@@ -87,6 +87,12 @@ describe("ClaudeAdapter with the real claude CLI", () => {
       messageId: item.message.id,
       providerSessionId: a.providerSessionId,
     });
+    // One source of confirmation: the adapter's, once; the control server only forwards the raw hook.
+    expect(a.events.filter((e) => e.type === "delivery.confirmed")).toHaveLength(1);
+    expect(rig.providerEvents.filter((e) => e.type === "delivery.confirmed")).toEqual([]);
+    expect(a.events).toContainEqual(
+      expect.objectContaining({ type: "turn.started", providerSessionId: a.providerSessionId }),
+    );
   }, 60_000);
 
   test("with the monitor armed, a message reaches the model through the plugin monitor without keystrokes", async () => {
@@ -128,7 +134,7 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     await waitFor(() => hooksSeen(rig, a.providerSessionId, "Stop").length > 0, { what: "the turn to end" });
     expect(hooksSeen(rig, a.providerSessionId, "SessionEnd")).toEqual([]);
     expect(hooksSeen(rig, a.providerSessionId, "SessionStart").map((p) => p.source)).toEqual(["startup"]);
-    expect(a.events.some((e) => e.type === "exited")).toBe(false);
+    expect(a.exit).toBeUndefined();
   }, 60_000);
 
   test("the scripted model runs the reply command without a permission prompt", async () => {
@@ -159,7 +165,7 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     });
   }, 60_000);
 
-  test("a 429 from the model surfaces as a StopFailure hook and a turn.failed event", async () => {
+  test("a 429 from the model surfaces as a StopFailure hook and the adapter's turn.failed event", async () => {
     const a = await agent({ armMonitor: false });
     await a.spawn();
     const item = relayMessage("this one hits FAIL:429 at the model");
@@ -168,13 +174,11 @@ describe("ClaudeAdapter with the real claude CLI", () => {
       what: "the StopFailure hook",
     });
     expect(failure.error).toBe("rate_limit");
-    await waitFor(
-      () =>
-        rig.providerEvents.find(
-          (e) => e.type === "turn.failed" && e.providerSessionId === a.providerSessionId,
-        ),
-      { what: "turn.failed from the control server" },
-    );
+    const failed = await waitFor(() => a.events.find((e) => e.type === "turn.failed"), {
+      what: "turn.failed from the adapter's hook reducer",
+    });
+    expect(failed.providerSessionId).toBe(a.providerSessionId);
+    expect(failed.type === "turn.failed" ? failed.reason : "").toStartWith("rate_limit");
   }, 60_000);
 
   test("an Esc interrupt, which fires no Stop hook, still ends the turn through Claude's session state", async () => {
@@ -212,7 +216,8 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     expect(hooksSeen(rig, a.providerSessionId, "SessionEnd").map((p) => p.reason)).toContain(
       "prompt_input_exit",
     );
-    expect(a.events.some((e) => e.type === "exited")).toBe(true);
+    // shutdown() resolves only after the spawn's `exited` handle did.
+    expect(a.exit).toBeDefined();
     await waitFor(async () => (await processesUsing([a.configDir])).length === 0, {
       timeoutMs: 10_000,
       what: "every process of this agent to be gone",
@@ -223,11 +228,8 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     const a = await agent({ armMonitor: true });
     await a.spawn();
     await waitFor(() => a.adapter.deliveryPath === "monitor", { timeoutMs: 25_000, what: "the monitor" });
-    const exited = waitForEvent(a.adapter.onEvent.bind(a.adapter), (e) => e.type === "exited", {
-      timeoutMs: 10_000,
-    });
     process.kill(a.pid as number, "SIGKILL");
-    await exited;
+    await waitFor(() => a.exit, { timeoutMs: 10_000, what: "the spawn's exited handle to resolve" });
     await waitFor(async () => (await processesUsing([a.configDir])).length === 0, {
       timeoutMs: 10_000,
       what: "the orphaned monitor to be gone",
@@ -274,11 +276,8 @@ describe("ClaudeAdapter with the real claude CLI", () => {
         what: "the transcript to hold the first turn",
       },
     );
-    const exited = waitForEvent(a.adapter.onEvent.bind(a.adapter), (e) => e.type === "exited", {
-      timeoutMs: 10_000,
-    });
     process.kill(a.pid as number, "SIGKILL");
-    await exited;
+    await waitFor(() => a.exit, { timeoutMs: 10_000, what: "the spawn's exited handle to resolve" });
     await a.spawn({ resume: true });
     expect(hooksSeen(rig, a.providerSessionId, "SessionStart").map((p) => p.source)).toEqual(["resume"]);
     const second = relayMessage("what was the word?");
@@ -292,11 +291,8 @@ describe("ClaudeAdapter with the real claude CLI", () => {
   test("a restart whose transcript holds no conversation yet starts a fresh one instead of failing", async () => {
     const a = await agent({ armMonitor: false });
     await a.spawn();
-    const exited = waitForEvent(a.adapter.onEvent.bind(a.adapter), (e) => e.type === "exited", {
-      timeoutMs: 10_000,
-    });
     process.kill(a.pid as number, "SIGKILL");
-    await exited;
+    await waitFor(() => a.exit, { timeoutMs: 10_000, what: "the spawn's exited handle to resolve" });
     await a.spawn({ resume: true });
     expect(hooksSeen(rig, a.providerSessionId, "SessionStart").map((p) => p.source)).toEqual(["startup"]);
   }, 60_000);

@@ -5,7 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ControlServer } from "../../../src/control/index.ts";
 import type { ControlEvent } from "../../../src/control/schemas.ts";
-import type { DeliveryItem, ProviderEvent } from "../../../src/providers/adapter.ts";
+import type {
+  AdapterEvent,
+  DeliveryItem,
+  ProviderEvent,
+  ProviderExit,
+} from "../../../src/providers/adapter.ts";
 import { ClaudeAdapter, type ClaudeAdapterOptions } from "../../../src/providers/claude/adapter.ts";
 import { Tmux } from "../../../src/providers/tmux/index.ts";
 import { FakeAnthropicApi } from "../../support/fake-anthropic-api.ts";
@@ -62,8 +67,11 @@ export async function stopRig(rig: Rig): Promise<void> {
 
 export interface AgentUnderTest {
   adapter: ClaudeAdapter;
-  events: ProviderEvent[];
+  events: AdapterEvent[];
   providerSessionId: string;
+  /** The last spawn's `exited` handle, and how it ended once it resolved. */
+  exited: Promise<ProviderExit> | undefined;
+  exit: ProviderExit | undefined;
   configDir: string;
   cwd: string;
   /** The claude pid of the last spawn. */
@@ -98,7 +106,7 @@ export async function makeAgent(
     userConfigDir: null,
     ...options,
   });
-  const events: ProviderEvent[] = [];
+  const events: AdapterEvent[] = [];
   adapter.onEvent((e) => events.push(e));
   const offControl = rig.control.onControlEvent((e) => adapter.handleControlEvent(e));
   const abort = new AbortController();
@@ -109,6 +117,8 @@ export async function makeAgent(
     configDir,
     cwd,
     pid: undefined,
+    exited: undefined,
+    exit: undefined,
     async spawn(restart) {
       if (restart) agent.providerSessionId = randomUUID();
       const psid = agent.providerSessionId;
@@ -130,6 +140,12 @@ export async function makeAgent(
         },
       });
       agent.pid = result.pid;
+      agent.exit = undefined;
+      agent.exited = result.exited;
+      // Registered before anyone else can await it: `exit` is set by the time shutdown() resolves.
+      void result.exited.then((exit) => {
+        if (agent.exited === result.exited) agent.exit = exit;
+      });
     },
     async dispose() {
       abort.abort();

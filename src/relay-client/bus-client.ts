@@ -5,6 +5,7 @@ import type { Backoff } from "../util/backoff.ts";
 import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
 import { TypedEmitter } from "../util/emitter.ts";
 import { errorMessage } from "../util/errors.ts";
+import { LogLimiter } from "../util/log-limiter.ts";
 import type { Logger } from "../util/logger.ts";
 import {
   AUTH_CODES,
@@ -18,7 +19,6 @@ import {
   type TransportState,
 } from "./bus-types.ts";
 import { readServerFrame } from "./frame-reader.ts";
-import { LogLimiter } from "./log-limiter.ts";
 import { reconnectBackoff } from "./reconnect-policy.ts";
 import { StatusSlot } from "./status-slot.ts";
 import { type WaitForOpenOptions, waitForOpen } from "./wait-for-open.ts";

@@ -31,7 +31,7 @@ export class RelayBusClient {
   private state: TransportState = "idle";
   private socket: WebSocket | undefined;
   private token: string;
-  private hello: BusHello;
+  private readonly hello: BusHello;
   private readonly heartbeatMs: number;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -82,11 +82,6 @@ export class RelayBusClient {
   /** Use this token in the next hello; call reconnectTransport() to make it take effect now. */
   setToken(token: string): void {
     this.token = token;
-  }
-
-  /** Change hello fields (label, tags, meta…) for the next (re)connect. */
-  updateHello(patch: Partial<BusHello>): void {
-    this.hello = { ...this.hello, ...patch, heartbeatIntervalMs: this.heartbeatMs };
   }
 
   /** Drop the current socket and connect again at once, without backoff (e.g. after a token renewal). */

@@ -74,9 +74,3 @@ export function isRelayClientError(e: unknown, code?: string): e is RelayClientE
 export function isHttpError(e: unknown, status?: number): e is HttpError {
   return e instanceof HttpError && (status === undefined || e.status === status);
 }
-
-/** True for errors where retrying later may succeed (network trouble, timeouts, 429, 5xx). */
-export function isTransientRelayError(e: unknown): boolean {
-  if (e instanceof RelayUnavailableError) return true;
-  return e instanceof HttpError && (e.status === 429 || e.status >= 500);
-}

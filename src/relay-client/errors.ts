@@ -1,12 +1,11 @@
 // The relay client's error hierarchy: one base with a stable `code`, one subclass per way a call can fail.
+import { CodedError } from "../util/errors.ts";
 
 /** Base of every error the relay client throws; `code` is stable and safe to switch on. */
-export class RelayClientError extends Error {
-  readonly code: string;
+export class RelayClientError extends CodedError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = "RelayClientError";
-    this.code = code;
   }
 }
 

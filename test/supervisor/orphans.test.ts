@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { stopOrphans, writeRunnerPids } from "../../src/supervisor/orphans.ts";
 import { systemClock } from "../../src/util/clock.ts";
 import { isProcessRunning, listDescendants } from "../../src/util/processes.ts";
+import { killSpawned } from "../support/spawned.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 let dir: string;
@@ -14,15 +15,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "orphans-"));
 });
 afterEach(() => {
-  for (const child of started.splice(0)) {
-    for (const target of [-(child.pid ?? 0), child.pid ?? 0]) {
-      try {
-        process.kill(target, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
+  killSpawned(started);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -10,19 +10,12 @@ import {
   terminateProcesses,
   waitForGone,
 } from "../../src/util/processes.ts";
+import { killSpawned } from "../support/spawned.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 const started: ChildProcess[] = [];
 afterEach(() => {
-  for (const child of started.splice(0)) {
-    for (const target of [-(child.pid ?? 0), child.pid ?? 0]) {
-      try {
-        process.kill(target, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  }
+  killSpawned(started);
 });
 
 /** A shell in its own process group running `script`. */

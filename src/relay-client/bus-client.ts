@@ -1,8 +1,11 @@
 // RelayBusClient: one WebSocket session to the relay bus — hello/welcome, heartbeats, status, typed events, reconnects.
 import WebSocket from "ws";
 import { busUrlFor, type ErrorFrame, LIMITS, type Meta, type WelcomeFrame } from "../protocol/index.ts";
+import type { Backoff } from "../util/backoff.ts";
 import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
+import { TypedEmitter } from "../util/emitter.ts";
 import { errorMessage } from "../util/errors.ts";
+import { LogLimiter } from "../util/log-limiter.ts";
 import type { Logger } from "../util/logger.ts";
 import {
   AUTH_CODES,
@@ -16,10 +19,8 @@ import {
   type TransportState,
 } from "./bus-types.ts";
 import { readServerFrame } from "./frame-reader.ts";
-import { LogLimiter } from "./log-limiter.ts";
-import { ReconnectBackoff } from "./reconnect-policy.ts";
+import { reconnectBackoff } from "./reconnect-policy.ts";
 import { StatusSlot } from "./status-slot.ts";
-import { TypedEmitter } from "../util/emitter.ts";
 import { type WaitForOpenOptions, waitForOpen } from "./wait-for-open.ts";
 import { closeGracefully, sendText } from "./ws-io.ts";
 
@@ -30,11 +31,11 @@ export class RelayBusClient {
   private state: TransportState = "idle";
   private socket: WebSocket | undefined;
   private token: string;
-  private hello: BusHello;
+  private readonly hello: BusHello;
   private readonly heartbeatMs: number;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly backoff: ReconnectBackoff;
+  private readonly backoff: Backoff;
   private readonly limiter: LogLimiter;
   private readonly events: TypedEmitter<BusEvents>;
   private retryTimer: TimerHandle | undefined;
@@ -52,7 +53,7 @@ export class RelayBusClient {
     this.clock = options.clock ?? systemClock;
     this.closeBoundMs = options.closeTimeoutMs ?? 2_000;
     this.log = options.logger;
-    this.backoff = new ReconnectBackoff({ ...options.reconnect, random: options.random });
+    this.backoff = reconnectBackoff(options.reconnect, options.random);
     this.limiter = new LogLimiter(this.clock);
     this.events = new TypedEmitter((event, e) =>
       this.log.error({ event, err: errorMessage(e) }, "bus listener threw"),
@@ -81,11 +82,6 @@ export class RelayBusClient {
   /** Use this token in the next hello; call reconnectTransport() to make it take effect now. */
   setToken(token: string): void {
     this.token = token;
-  }
-
-  /** Change hello fields (label, tags, meta…) for the next (re)connect. */
-  updateHello(patch: Partial<BusHello>): void {
-    this.hello = { ...this.hello, ...patch, heartbeatIntervalMs: this.heartbeatMs };
   }
 
   /** Drop the current socket and connect again at once, without backoff (e.g. after a token renewal). */

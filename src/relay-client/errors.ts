@@ -1,12 +1,11 @@
 // The relay client's error hierarchy: one base with a stable `code`, one subclass per way a call can fail.
+import { CodedError } from "../util/errors.ts";
 
 /** Base of every error the relay client throws; `code` is stable and safe to switch on. */
-export class RelayClientError extends Error {
-  readonly code: string;
+export class RelayClientError extends CodedError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = "RelayClientError";
-    this.code = code;
   }
 }
 
@@ -73,10 +72,4 @@ export function isRelayClientError(e: unknown, code?: string): e is RelayClientE
 /** True for an HttpError, optionally only for one status (e.g. `isHttpError(e, 404)`). */
 export function isHttpError(e: unknown, status?: number): e is HttpError {
   return e instanceof HttpError && (status === undefined || e.status === status);
-}
-
-/** True for errors where retrying later may succeed (network trouble, timeouts, 429, 5xx). */
-export function isTransientRelayError(e: unknown): boolean {
-  if (e instanceof RelayUnavailableError) return true;
-  return e instanceof HttpError && (e.status === 429 || e.status >= 500);
 }

@@ -2,9 +2,9 @@
 // refused token fails at once (it will not be accepted on a later try either), and so does a stop signal.
 import type { Logger } from "pino";
 import { HttpError, RelayUnavailableError } from "../relay-client/errors.ts";
+import { Backoff } from "../util/backoff.ts";
 import { type Clock, sleep, systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
-import { ExponentialBackoff } from "./backoff.ts";
 
 /** Why a runner could not start; `refused`: the relay said no to the token (401/403), no retry can help. */
 export class StartError extends Error {
@@ -48,7 +48,7 @@ export async function retryUntilStarted<T>(
   attempt: (signal: AbortSignal) => Promise<T>,
   b: StartBudget,
 ): Promise<T> {
-  const backoff = new ExponentialBackoff({ initialMs: 250, maxMs: 5_000, jitter: "equal" });
+  const backoff = new Backoff({ initialMs: 250, maxMs: 5_000, jitter: "equal" });
   for (;;) {
     if (b.signal.aborted) throw new StartError(`${what}: stopped during start-up`, "aborted");
     try {

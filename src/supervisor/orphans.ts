@@ -2,7 +2,8 @@
 // killed supervisor left behind before it starts their agents again (two runners must never share an agent).
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { z } from "zod";
-import { type Clock, sleep } from "../util/clock.ts";
+import type { Clock } from "../util/clock.ts";
+import { signalQuietly, terminateProcesses, waitForGone } from "../util/processes.ts";
 
 const RunnerPids = z.array(z.object({ agentId: z.string(), pid: z.number().int().positive() }));
 export type RunnerPids = z.infer<typeof RunnerPids>;
@@ -33,23 +34,21 @@ function isRunnerFor(pid: number, agentId: string): boolean {
   }
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {}
-}
-
-/** SIGTERM every leftover runner, SIGKILL the ones still there after `deadlineMs`; answers their agent ids. */
+/**
+ * SIGTERM every leftover runner (it stops its own provider on SIGTERM), then SIGKILL the ones still there after
+ * `deadlineMs` with their process group (the supervisor starts each runner as a group leader); answers their agent
+ * ids once they are gone.
+ */
 export async function stopOrphans(path: string, clock: Clock, deadlineMs: number): Promise<string[]> {
   const orphans = readRunnerPids(path).filter((e) => isRunnerFor(e.pid, e.agentId));
-  for (const o of orphans) signal(o.pid, "SIGTERM");
-  const deadline = clock.now() + deadlineMs;
-  while (orphans.some((o) => isRunnerFor(o.pid, o.agentId)) && clock.now() < deadline)
-    await sleep(clock, 100);
-  for (const o of orphans) {
-    if (!isRunnerFor(o.pid, o.agentId)) continue;
-    signal(-o.pid, "SIGKILL"); // its process group (the supervisor starts each runner as a group leader)
-    signal(o.pid, "SIGKILL");
+  for (const o of orphans) signalQuietly(o.pid, "SIGTERM");
+  if (!(await waitForGone(orphans, deadlineMs, clock))) {
+    const left = orphans.filter((o) => isRunnerFor(o.pid, o.agentId));
+    await terminateProcesses(
+      left.map((o) => ({ pid: o.pid, pgid: o.pid })),
+      clock,
+      { graceMs: 0 },
+    );
   }
   return orphans.map((o) => o.agentId);
 }

@@ -4,8 +4,8 @@ import { appendFileSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { tmuxName } from "../providers/factory.ts";
 import { runTmux } from "../providers/tmux/run.ts";
-import { ExponentialBackoff } from "../runner/backoff.ts";
 import { RestartPolicy, type RestartPolicyLimits } from "../runner/restart-policy.ts";
+import { Backoff } from "../util/backoff.ts";
 import { type Clock, sleep, type TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/logger.ts";
@@ -59,7 +59,7 @@ export class RunnerSlot {
   private stopping = false;
   private readonly policy: RestartPolicy;
   /** Delays between attempts to get the agent's token while the relay cannot mint one. */
-  private readonly relayWait = new ExponentialBackoff({ initialMs: 500, maxMs: 10_000, jitter: "equal" });
+  private readonly relayWait = new Backoff({ initialMs: 500, maxMs: 10_000, jitter: "equal" });
 
   constructor(
     readonly plan: AgentPlan,

@@ -8,7 +8,6 @@ import { planTeam, type TeamPlan } from "./team-plan.ts";
 import { TeamAgent, TeamAgentId } from "./team-schema.ts";
 
 export const SUPERVISOR_COMMANDS = ["supervisor.spawn", "supervisor.stop", "supervisor.restart"] as const;
-export type SupervisorCommandType = (typeof SUPERVISOR_COMMANDS)[number];
 
 /** supervisor.spawn params: one `[agents.<id>]` table of the team file, plus its id. */
 export const SpawnParams = TeamAgent.extend({ id: TeamAgentId });

@@ -20,6 +20,12 @@ const addressPart = (what: string) =>
     .string()
     .regex(ADDRESS_PART_PATTERN, { error: `expected a ${what} of 1-128 letters, digits or . _ @ : / -` });
 const text = z.string().min(1, { error: "expected a non-empty string" });
+const intBetween = (min: number, max: number) =>
+  z
+    .number()
+    .int({ error: "expected an integer" })
+    .min(min, { error: `expected an integer >= ${min}` })
+    .max(max, { error: `expected an integer <= ${max}` });
 /** Environment variable names; AGENT_RELAY_* belongs to the runner (its options and its token). */
 const envName = z
   .string()
@@ -109,12 +115,7 @@ export const TeamAgent = z.strictObject({
   /** Name of a [profiles.<name>] table. */
   profile: text.optional(),
   /** n identical agents `<id>-1` … `<id>-n` (for claimable work queues). */
-  replicas: z
-    .number()
-    .int({ error: "expected an integer" })
-    .min(1, { error: "expected an integer >= 1" })
-    .max(MAX_REPLICAS, { error: `expected an integer <= ${MAX_REPLICAS}` })
-    .optional(),
+  replicas: intBetween(1, MAX_REPLICAS).optional(),
 });
 
 /** `[relay]`: where the agents connect. */
@@ -133,12 +134,7 @@ export const TeamSupervisor = z.strictObject({
   /** Agents (by id) that may send supervisor.spawn, and stop or restart the agents spawned at run time; root always may. */
   allow_spawn: z.array(TeamAgentId).max(MAX_TEAM_AGENTS).optional(),
   /** Most agents the supervisor runs, spawned ones included. Default: the team-file limit. */
-  max_agents: z
-    .number()
-    .int({ error: "expected an integer" })
-    .min(1, { error: "expected an integer >= 1" })
-    .max(MAX_TEAM_AGENTS, { error: `expected an integer <= ${MAX_TEAM_AGENTS}` })
-    .optional(),
+  max_agents: intBetween(1, MAX_TEAM_AGENTS).optional(),
 });
 
 /** The whole file. */

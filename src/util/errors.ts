@@ -15,12 +15,20 @@ export type RunnerErrorCode =
   | "RELAY_UNAVAILABLE"
   | "ABORTED";
 
-export class RunnerError extends Error {
-  readonly code: RunnerErrorCode;
-  constructor(code: RunnerErrorCode, message: string, options?: { cause?: unknown }) {
+/** Base of every error hierarchy here (runner, relay client): a stable `code` to switch on, `cause` chained. */
+export class CodedError<Code extends string = string> extends Error {
+  readonly code: Code;
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = "RunnerError";
+    this.name = "CodedError";
     this.code = code;
+  }
+}
+
+export class RunnerError extends CodedError<RunnerErrorCode> {
+  constructor(code: RunnerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = "RunnerError";
   }
 }
 

@@ -1,20 +1,16 @@
 // Finds and ends a process and everything it started: Claude's monitor and hook children are known to outlive it.
-import { execa } from "execa";
-import { type Clock, sleep } from "../../util/clock.ts";
+import type { Clock } from "../../util/clock.ts";
+import { descendantsIn, isProcessRunning, listProcesses, terminateProcesses } from "../../util/processes.ts";
 
-/** pid → parent pid of every process, from one `ps` snapshot. */
+/** pid → parent pid of every running process, from one look at /proc. */
 export async function parentMap(): Promise<Map<number, number>> {
-  const { stdout } = await execa("ps", ["-A", "-o", "pid=,ppid="], { reject: false, timeout: 5_000 });
   const parents = new Map<number, number>();
-  for (const line of stdout.split("\n")) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    if (p && pp !== undefined && !Number.isNaN(pp)) parents.set(p, pp);
-  }
+  for (const p of await listProcesses()) if (!p.zombie) parents.set(p.pid, p.ppid);
   return parents;
 }
 
 /**
- * Which of `remembered` (a tree seen earlier) are still ours: alive, and re-parented to init or still under a
+ * Which of `remembered` (a tree seen earlier) are still ours: running, and re-parented to init or still under a
  * remembered parent — a recycled pid under some other parent is left alone.
  */
 export async function survivors(remembered: number[]): Promise<number[]> {
@@ -26,51 +22,22 @@ export async function survivors(remembered: number[]): Promise<number[]> {
   });
 }
 
-/** `pid` and all its descendants (from one `ps` snapshot), parents first. Empty when `pid` is gone. */
+/** `pid` and all its running descendants, parents first. Empty when `pid` is gone. */
 export async function processTree(pid: number): Promise<number[]> {
-  const parents = await parentMap();
-  const children = new Map<number, number[]>();
-  for (const [p, pp] of parents) {
-    const list = children.get(pp) ?? [];
-    list.push(p);
-    children.set(pp, list);
-  }
-  if (!parents.has(pid)) return [];
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const p = queue.shift() as number;
-    out.push(p);
-    queue.push(...(children.get(p) ?? []));
-  }
-  return out;
+  const table = await listProcesses();
+  // A root that exited unreaped still anchors children that may be running.
+  if (!table.some((p) => p.pid === pid)) return [];
+  return [pid, ...descendantsIn(table, pid).map((p) => p.pid)];
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+/** Whether `pid` still runs (a zombie counts as gone). */
+export const isAlive = isProcessRunning;
 
-function signal(pids: number[], sig: NodeJS.Signals): void {
-  for (const p of pids) {
-    try {
-      process.kill(p, sig);
-    } catch {
-      // Already gone.
-    }
-  }
-}
-
-/** SIGTERM every pid, then SIGKILL the ones still alive after `graceMs`; resolves when all are gone (or 2 s later). */
+/** SIGTERM every pid, then SIGKILL the ones still running after `graceMs`; resolves when all are gone (or 2 s later). */
 export async function terminateAll(pids: number[], clock: Clock, graceMs = 2_000): Promise<void> {
-  const live = () => pids.filter(isAlive);
-  if (live().length === 0) return;
-  signal(live(), "SIGTERM");
-  for (let waited = 0; waited < graceMs && live().length > 0; waited += 50) await sleep(clock, 50);
-  signal(live(), "SIGKILL");
-  for (let waited = 0; waited < 2_000 && live().length > 0; waited += 50) await sleep(clock, 50);
+  await terminateProcesses(
+    pids.map((pid) => ({ pid })),
+    clock,
+    { graceMs },
+  );
 }

@@ -1,12 +1,13 @@
 // Prepares the private CODEX_HOME a Codex agent runs with: config.toml, auth, and the relay skills.
 import { chmod, copyFile, cp, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { APPROVAL_MODES, type ApprovalMode } from "../../config/schema.ts";
 import { RunnerError } from "../../util/errors.ts";
 import type { TeamProfileFile } from "../team-profile.ts";
 import { installCodexProfile, renderProfileMcpServers } from "./profile.ts";
 
-export type ApprovalMode = "default" | "auto" | "read-only" | "full";
-export const APPROVAL_MODES: readonly ApprovalMode[] = ["default", "auto", "read-only", "full"];
+// One ApprovalMode for the whole runner: the config's; re-exported for codex's own callers.
+export { APPROVAL_MODES, type ApprovalMode };
 
 export type CodexApprovalPolicy = "on-request" | "never";
 export type CodexSandboxMode = "read-only" | "workspace-write" | "danger-full-access";

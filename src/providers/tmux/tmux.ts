@@ -179,11 +179,6 @@ export class Tmux {
     await this.run(["send-keys", "-t", paneId, ...keys]);
   }
 
-  async panePid(paneId: string): Promise<number> {
-    const out = await this.run(["display-message", "-p", "-t", paneId, "#{pane_pid}"]);
-    return Number(out.trim());
-  }
-
   /** Whether the pane's program runs, ended (with its status) or the pane is gone. One cheap tmux call. */
   async paneStatus(paneId: string): Promise<PaneStatus> {
     let out: string;

@@ -4,7 +4,7 @@
 import type { ServerWebSocket } from "bun";
 import { BUS_CLOSE } from "../../protocol/index.ts";
 import type { Clock } from "../../util/clock.ts";
-import { LogOnce } from "../../util/log-once.ts";
+import { LogLimiter } from "../../util/log-limiter.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { RelayQuotas } from "../quotas.ts";
 import type { BusSocketData } from "./session.ts";
@@ -23,14 +23,14 @@ export type GuardQuotas = Pick<
 >;
 
 export class SessionGuard {
-  private readonly dropLog: LogOnce;
+  private readonly dropLog: LogLimiter;
 
   constructor(
     private readonly q: GuardQuotas,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
-    this.dropLog = new LogOnce({ clock, windowMs: DROP_LOG_WINDOW_MS });
+    this.dropLog = new LogLimiter(clock, DROP_LOG_WINDOW_MS);
   }
 
   /** Bun's own cap: a send past it is dropped (answered 0), which `send` turns into a close. */
@@ -58,7 +58,8 @@ export class SessionGuard {
     if (ws.data.state === "closed") return false;
     const result = ws.send(frame);
     if (result === DROPPED) {
-      this.dropLog.run("push-dropped", (suppressed) =>
+      const suppressed = this.dropLog.shouldLog("push-dropped");
+      if (suppressed !== undefined)
         this.logger.warn(
           {
             sessionId: ws.data.sessionId,
@@ -67,8 +68,7 @@ export class SessionGuard {
             suppressed,
           },
           "bus push dropped: the session's unsent frames are over the cap; closing it (the client re-reads unread)",
-        ),
-      );
+        );
       this.close(ws, "send buffer over the cap");
       return false;
     }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { endProcess, isProcessRunning, readZombieExit } from "../../../src/providers/tmux/process.ts";
 import { systemClock } from "../../../src/util/clock.ts";
+import { listDescendants } from "../../../src/util/processes.ts";
 import { waitFor } from "../../support/wait-for.ts";
 
 const parents: number[] = [];
@@ -54,8 +55,12 @@ describe("pane process helpers", () => {
     });
     parents.push(child.pid!);
     // Give the shell time to install its trap, observed as it starting its first sleep.
-    await waitFor(() => isProcessRunning(child.pid!));
+    await waitFor(async () => (await listDescendants(child.pid!)).length > 0, {
+      what: "the shell's first sleep",
+    });
+    const t0 = Date.now();
     expect(await endProcess(child.pid!, systemClock, 300)).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
     expect(isProcessRunning(child.pid!)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 // Log a repeating problem once, then at most once per interval with a count, so a hostile peer cannot flood logs.
-import type { Clock } from "../util/clock.ts";
+import type { Clock } from "./clock.ts";
 
 export class LogLimiter {
   private readonly last = new Map<string, { at: number; suppressed: number }>();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LogLimiter } from "../../src/relay-client/log-limiter.ts";
+import { LogLimiter } from "../../src/util/log-limiter.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 
 describe("LogLimiter", () => {

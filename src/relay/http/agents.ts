@@ -9,9 +9,9 @@ import {
   UnreadQuery,
 } from "../../protocol/index.ts";
 import type { Recipient } from "../store/messages.ts";
-import { parseWith, queryOf, readJson } from "./body.ts";
+import { parseQuery, readJson } from "./body.ts";
 import { agentIdParam, type Handler, ownAgentParam, type Relay, requireAgent } from "./context.ts";
-import { HttpError } from "./errors.ts";
+import { relayError } from "./errors.ts";
 
 /** Upper bound on reply obligations returned at once; they are meant to be few. */
 const OBLIGATIONS_LIMIT = 1000;
@@ -28,16 +28,16 @@ export const getAgent: Handler = (req, { relay }) => Response.json(requireAgent(
  */
 export const deregisterAgent: Handler = (req, call) => {
   const id = ownAgentParam(req, call);
-  const { instanceId } = parseWith(DeregisterQuery, queryOf(req), "query");
+  const { instanceId } = parseQuery(req, DeregisterQuery);
   const { relay } = call;
   const agent = requireAgent(relay, id);
   if (instanceId !== undefined && agent.instanceId !== instanceId) {
-    throw new HttpError(
+    throw relayError(
       "stale_instance",
       `instance '${instanceId}' is not the current instance of agent '${id}'; nothing was removed`,
     );
   }
-  if (!relay.store.agents.remove(id)) throw new HttpError("not_found", `agent '${id}' not found`);
+  if (!relay.store.agents.remove(id)) throw relayError("not_found", `agent '${id}' not found`);
   relay.store.tokens.revokeAgent(id, relay.clock.now());
   relay.hub.closeDeregistered(id);
   return Response.json({ ok: true });
@@ -45,7 +45,7 @@ export const deregisterAgent: Handler = (req, call) => {
 
 export const unread: Handler = (req, call) => {
   const id = ownAgentParam(req, call);
-  const q = parseWith(UnreadQuery, queryOf(req), "query");
+  const q = parseQuery(req, UnreadQuery);
   const { relay } = call;
   return Response.json({
     messages: relay.store.messages.unread(recipientFor(relay, id), q.afterId, q.limit, relay.clock.now()),
@@ -55,7 +55,7 @@ export const unread: Handler = (req, call) => {
 /** Every message addressed to the agent, read or unread (the inbox's history), oldest first; paged like unread. */
 export const messageHistory: Handler = (req, call) => {
   const id = ownAgentParam(req, call);
-  const q = parseWith(UnreadQuery, queryOf(req), "query");
+  const q = parseQuery(req, UnreadQuery);
   return Response.json({
     messages: call.relay.store.messages.history(recipientFor(call.relay, id), q.afterId, q.limit),
   });
@@ -126,7 +126,7 @@ function liveness(
 ): Response {
   const agent = requireAgent(relay, id);
   if (agent.instanceId !== instanceId) {
-    throw new HttpError(
+    throw relayError(
       "stale_instance",
       `instance '${instanceId}' is not the current instance of agent '${id}'`,
     );

@@ -1,4 +1,6 @@
 // HTTP handlers for messages: send, fetch, claim/renew/release/complete, read and reactions.
+
+import type { HttpError } from "../../http/errors.ts";
 import {
   AgentRequest,
   ClaimRequest,
@@ -10,9 +12,9 @@ import {
 } from "../../protocol/index.ts";
 import { mayActAs } from "../auth/authenticate.ts";
 import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/claims.ts";
-import { parseIntId, parseWith, queryOf, readJson } from "./body.ts";
+import { NumericIdPath, parsePath, parseQuery, readJson } from "./body.ts";
 import type { Call, Handler } from "./context.ts";
-import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+import { forbidden, invalid, notFound, relayError } from "./errors.ts";
 import { chargeCreate } from "./quota.ts";
 import { assertMessageFits } from "./stored-size.ts";
 import { addressOf, mayMarkRead, mayReadMessage } from "./visibility.ts";
@@ -37,7 +39,7 @@ export const sendMessage: Handler = async (req, call) => {
     throw invalid(`replyTo: message ${body.replyTo} does not exist`);
   }
   if (body.requireRecipient && !hasRecipient(relay, body.to)) {
-    throw new HttpError("not_found", `no registered agent answers to '${body.to}'`);
+    throw relayError("not_found", `no registered agent answers to '${body.to}'`);
   }
   const { refs, missing } = store.attachments.resolve(body.attachmentIds);
   if (missing.length > 0) throw invalid(`attachmentIds: unknown attachment(s) ${missing.join(", ")}`);
@@ -78,7 +80,7 @@ export const getMessage: Handler = (req, { relay, principal }) => {
 export const getThread: Handler = (req, { relay, principal }) => {
   const message = requireMessage(relay, messageId(req));
   if (!mayReadMessage(relay, principal, message)) throw unreadable(message.id);
-  const q = parseWith(UnreadQuery, queryOf(req), "query");
+  const q = parseQuery(req, UnreadQuery);
   const thread = relay.store.messages.thread(message.id, q.afterId, q.limit);
   return Response.json({ messages: thread.filter((m) => mayReadMessage(relay, principal, m)) });
 };
@@ -180,7 +182,7 @@ function unreadable(id: number): HttpError {
 }
 
 function messageId(req: Parameters<Handler>[0]): number {
-  return parseIntId((req.params as Record<string, string>).id, "message id");
+  return parsePath(req, NumericIdPath).id;
 }
 
 function requireMessage(relay: Call["relay"], id: number): Message {
@@ -213,20 +215,20 @@ export function refusalError(r: ClaimRefusal): HttpError {
     case "not_found":
       return notFound("message");
     case "not_claimable":
-      return new HttpError("not_claimable", "message is not claimable");
+      return relayError("not_claimable", "message is not claimable");
     case "completed":
-      return new HttpError("claim_conflict", "claim already completed", undefined, {
+      return relayError("claim_conflict", "claim already completed", undefined, {
         ok: false,
         claimedBy: r.claimedBy,
       });
     case "held":
-      return new HttpError("claim_conflict", `claimed by '${r.claimedBy}'`, undefined, {
+      return relayError("claim_conflict", `claimed by '${r.claimedBy}'`, undefined, {
         ok: false,
         claimedBy: r.claimedBy,
       });
     case "not_holder":
       // claimedBy "" means nobody holds the claim right now.
-      return new HttpError("claim_conflict", "this agent does not hold the claim", undefined, {
+      return relayError("claim_conflict", "this agent does not hold the claim", undefined, {
         ok: false,
         claimedBy: r.claimedBy ?? "",
       });

@@ -7,7 +7,6 @@ export {
 } from "./claude-hooks.ts";
 export { type DeliveryLineOptions, formatDeliveryLine, messageIdsInPrompt } from "./delivery-line.ts";
 export type { PublishResult } from "./delivery-stream.ts";
-export { type ControlErrorCode, ControlHttpError } from "./http.ts";
 export { MAX_MONITOR_LINE, toMonitorLine } from "./monitor-line.ts";
 export { type PendingPermission, TIMEOUT_REASON } from "./permission-broker.ts";
 export { PROVIDER_SESSION_HEADER, type RelayCredentials } from "./routes.ts";

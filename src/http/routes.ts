@@ -9,18 +9,25 @@ export type RouteTable<H> = Record<string, Partial<Record<Method, H>>>;
 
 export type BunHandler<D> = (req: BunRequest, server: Server<D>) => Response | Promise<Response> | undefined;
 
-/** Bun's `routes` option from a table, each handler wrapped once (authentication, error mapping). */
-export function toBunRoutes<H, D>(
-  table: RouteTable<H>,
-  wrap: (handler: H) => BunHandler<D>,
-): RouteTable<BunHandler<D>> {
-  const routes: RouteTable<BunHandler<D>> = {};
+/** What Bun's `routes` option takes, with or without a WebSocket handler. */
+export type BunRoutes<D> = Bun.Serve.Routes<D, string> & Bun.Serve.RoutesWithUpgrade<D, string>;
+
+/** The same table with each handler wrapped once (authentication, error mapping). */
+export function wrapRoutes<H, W>(table: RouteTable<H>, wrap: (handler: H) => W): RouteTable<W> {
+  const routes: RouteTable<W> = {};
   for (const [path, methods] of Object.entries(table)) {
-    const wrapped: Partial<Record<Method, BunHandler<D>>> = {};
+    const wrapped: Partial<Record<Method, W>> = {};
     for (const [method, handler] of Object.entries(methods) as [Method, H][]) wrapped[method] = wrap(handler);
     routes[path] = wrapped;
   }
   return routes;
+}
+
+/** The table as Bun's `routes` option. */
+export function bunRoutes<D>(table: RouteTable<BunHandler<D>>): BunRoutes<D> {
+  // Bun types each handler's request by its literal path, which a table built at runtime cannot name; params are
+  // parsed with zod instead.
+  return table as unknown as BunRoutes<D>;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Bun.serve wiring for the relay: its routes table, the bus upgrade, and JSON 404/405 for everything else.
 import type { Server } from "bun";
 import { errorResponse } from "../http/errors.ts";
-import { type BunHandler, type RouteTable, toBunRoutes, unmatchedRoute } from "../http/routes.ts";
+import { type BunHandler, bunRoutes, type RouteTable, unmatchedRoute, wrapRoutes } from "../http/routes.ts";
 import type { BusSocketData } from "./bus/session.ts";
 import * as agents from "./http/agents.ts";
 import * as attachments from "./http/attachments.ts";
@@ -61,7 +61,7 @@ export interface ServeOptions {
 export function serveRelay(relay: Relay, o: ServeOptions): Server<BusSocketData> {
   const health = Response.json({ ok: true, version: relay.version });
   const routes: RouteTable<BunHandler<BusSocketData>> = {
-    ...toBunRoutes(ROUTES, (handler) => authed(relay, handler)),
+    ...wrapRoutes(ROUTES, (handler) => authed(relay, handler)),
     // clone() is typed by undici, not Bun; it is the same Response.
     "/v1/health": { GET: () => health.clone() as Response },
     // Authentication happens in the hello frame, not on the upgrade request.
@@ -81,8 +81,7 @@ export function serveRelay(relay: Relay, o: ServeOptions): Server<BusSocketData>
     reusePort: false,
     development: false,
     maxRequestBodySize: o.maxRequestBodySize,
-    // biome-ignore lint/suspicious/noExplicitAny: Bun's route typing cannot follow a table built at runtime.
-    routes: routes as any,
+    routes: bunRoutes(routes),
     fetch: (req) => errorResponse(unmatched(req)),
     websocket: relay.hub.handler(o.busFrameBytes),
     error: (e) => {

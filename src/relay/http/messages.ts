@@ -1,5 +1,6 @@
 // HTTP handlers for messages: send, fetch, claim/renew/release/complete, read and reactions.
 
+import type { z } from "zod";
 import type { HttpError } from "../../http/errors.ts";
 import {
   AgentRequest,
@@ -91,9 +92,7 @@ export const getThread: Handler = (req, { relay, principal }) => {
  * Claiming again as the live holder renews the claim.
  */
 export const claimMessage: Handler = async (req, call) => {
-  const id = messageId(req);
-  const body = await readJson(req, ClaimRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, ClaimRequest);
   const { relay } = call;
   const message = relay.store.messages.addressing([id]).get(id);
   if (
@@ -109,9 +108,7 @@ export const claimMessage: Handler = async (req, call) => {
 };
 
 export const renewClaim: Handler = async (req, call) => {
-  const id = messageId(req);
-  const body = await readJson(req, ClaimRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, ClaimRequest);
   const { relay } = call;
   return claimAnswer(
     relay.store.claims.renew(id, body.agentId, body.ttlMs ?? relay.claimTtlMs, relay.clock.now()),
@@ -119,24 +116,18 @@ export const renewClaim: Handler = async (req, call) => {
 };
 
 export const releaseClaim: Handler = async (req, call) => {
-  const id = messageId(req);
-  const body = await readJson(req, AgentRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, AgentRequest);
   return settleAnswer(call.relay.store.claims.release(id, body.agentId));
 };
 
 /** Protocol extension: the holder settles its claim for good, so nobody else is offered the message again. */
 export const completeClaim: Handler = async (req, call) => {
-  const id = messageId(req);
-  const body = await readJson(req, AgentRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, AgentRequest);
   return settleAnswer(call.relay.store.claims.complete(id, body.agentId, call.relay.clock.now()));
 };
 
 export const markRead: Handler = async (req, call) => {
-  const id = messageId(req);
-  const body = await readJson(req, AgentRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, AgentRequest);
   // Otherwise marking read would be a way around the read check of GET /v1/messages/:id.
   const message = requireMessage(call.relay, id);
   if (!mayMarkRead(call.principal, message, addressOf(call.relay, body.agentId))) {
@@ -150,9 +141,7 @@ export const markRead: Handler = async (req, call) => {
 /** A reaction needs the same right as reading the message, and is refused with the same answer as GET. */
 export const addReaction: Handler = async (req, call) => {
   chargeCreate(call);
-  const id = messageId(req);
-  const body = await readJson(req, ReactionRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, ReactionRequest);
   const message = requireMessage(call.relay, id);
   if (!mayReadMessage(call.relay, call.principal, message)) throw unreadable(message.id);
   if (!call.relay.store.claims.react(id, body.agentId, body.reaction, call.relay.clock.now())) {
@@ -189,6 +178,18 @@ function requireMessage(relay: Call["relay"], id: number): Message {
   const message = relay.store.messages.get(id);
   if (!message) throw notFound(`message ${id}`);
   return message;
+}
+
+/** The path's message id and the body, whose `agentId` the caller must be allowed to act as. */
+async function readActing<S extends z.ZodType<{ agentId: string }>>(
+  req: Parameters<Handler>[0],
+  call: Call,
+  schema: S,
+): Promise<{ id: number; body: z.infer<S> }> {
+  const id = messageId(req);
+  const body = await readJson(req, schema, call.relay.limits.jsonBodyBytes);
+  assertActsAs(call, body.agentId);
+  return { id, body };
 }
 
 function assertActsAs({ principal }: Call, agentId: string): void {

@@ -12,7 +12,8 @@ const limits: JsonLimits = {
   codes: { malformed: "bad_json", invalid: "bad_shape" },
 };
 const Body = z.object({ to: z.string(), n: z.number().optional() });
-const post = (body: BodyInit) => new Request("http://x/v1/y", { method: "POST", body });
+const post = (body: NonNullable<RequestInit["body"]>) =>
+  new Request("http://x/v1/y", { method: "POST", body });
 
 async function refusal(p: Promise<unknown>): Promise<HttpError> {
   try {
@@ -30,7 +31,7 @@ describe("readJson", () => {
   });
 
   test("each kind of bad body is refused with its own status, the server's code and a message naming where", async () => {
-    const cases: [BodyInit, number, string, string][] = [
+    const cases: [NonNullable<RequestInit["body"]>, number, string, string][] = [
       ["", 400, "bad_json", "empty"],
       [new Uint8Array([0x7b, 0xff]), 400, "bad_json", "UTF-8"],
       ["{nope", 400, "bad_json", "not valid JSON"],

@@ -1,7 +1,6 @@
 // The control server's public surface: the server class, its schemas and events, and Claude's permission hook I/O.
 export { type PermissionHookOutput, permissionAskFromHook, toPermissionHookOutput } from "./claude-hooks.ts";
 export type { PublishResult } from "./delivery-stream.ts";
-export { type ControlErrorCode, ControlHttpError } from "./http.ts";
 export { MAX_MONITOR_LINE, toMonitorLine } from "./monitor-line.ts";
 export { type PendingPermission, TIMEOUT_REASON } from "./permission-broker.ts";
 export { PROVIDER_SESSION_HEADER, type RelayCredentials } from "./routes.ts";

@@ -1,15 +1,17 @@
 // The control server's routes: each validates its input once and hands a typed value to the broker, stream or runner.
 
+import type { BunRequest } from "bun";
 import { z } from "zod";
+import { parseWith } from "../http/body.ts";
+import { HttpError } from "../http/errors.ts";
+import type { RouteTable } from "../http/routes.ts";
 import type { Message } from "../protocol/index.ts";
 import type { ProviderEvent, TerminalAttachSpec } from "../providers/adapter.ts";
 import { errorMessage } from "../util/errors.ts";
 import { permissionAskFromHook, toPermissionHookOutput } from "./claude-hooks.ts";
 import type { DeliveryStream } from "./delivery-stream.ts";
-import { ControlHttpError, jsonResponse, validate } from "./http.ts";
 import type { PermissionBroker } from "./permission-broker.ts";
 import { statusUpdateToEvent } from "./provider-status.ts";
-import type { Route, RouteContext } from "./router.ts";
 import {
   ClaudeHookPayload,
   type ControlEvent,
@@ -29,10 +31,20 @@ export interface RelayCredentials {
   token: string;
 }
 
+export interface RouteContext {
+  req: BunRequest;
+  url: URL;
+  /** Path parameters, percent-decoded by Bun; each route validates its own. */
+  params: Record<string, string>;
+}
+
+export type ControlHandler = (ctx: RouteContext) => Promise<Response>;
+
 export interface RouteDeps {
   broker: PermissionBroker;
   stream: DeliveryStream;
-  readJson(req: Request): Promise<unknown>;
+  /** The body as JSON validated by `schema`, under the server's size, depth and time limits. */
+  readJson<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>>;
   /** Lift Bun's idle timeout for a request that legitimately waits (long-poll, stream, slow upstream). */
   keepOpen(req: Request): void;
   emitProvider(event: ProviderEvent): void;
@@ -49,15 +61,27 @@ export interface RouteDeps {
 
 const MessageIdParam = z.coerce.number().int().positive();
 
-export function buildRoutes(deps: RouteDeps): Route[] {
+/** Answers are about this moment (pending permissions, credentials): no cache may keep them. */
+export const NO_STORE = { "cache-control": "no-store" };
+
+export function jsonResponse(body: unknown, status = 200): Response {
+  return Response.json(body, { status, headers: NO_STORE });
+}
+
+/** A zod check of a query or path value; a mismatch is a 400 `invalid_body` naming `where`. */
+function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  return parseWith(schema, value, where, "invalid_body");
+}
+
+export function buildRoutes(deps: RouteDeps): RouteTable<ControlHandler> {
   const providerStatus = async ({ req }: RouteContext) => {
-    const update = validate(ProviderStatusUpdate, await deps.readJson(req));
+    const update = await deps.readJson(req, ProviderStatusUpdate);
     deps.emitProvider(statusUpdateToEvent(update));
     return jsonResponse({ ok: true });
   };
 
   const permissions = async ({ req }: RouteContext) => {
-    const body = validate(PermissionRequestBody, await deps.readJson(req));
+    const body = await deps.readJson(req, PermissionRequestBody);
     deps.keepOpen(req);
     const answer = await deps.broker.request(
       {
@@ -74,9 +98,9 @@ export function buildRoutes(deps: RouteDeps): Route[] {
 
   const hook = async ({ req, url, params }: RouteContext) => {
     const event = validate(HookEventName, params.event, "route event");
-    const payload = validate(ClaudeHookPayload, await deps.readJson(req));
+    const payload = await deps.readJson(req, ClaudeHookPayload);
     if (payload.hook_event_name !== event) {
-      throw new ControlHttpError(
+      throw new HttpError(
         400,
         "invalid_body",
         `body.hook_event_name "${payload.hook_event_name}" does not match the route's event "${event}"`,
@@ -103,19 +127,19 @@ export function buildRoutes(deps: RouteDeps): Route[] {
 
   const credentials = async () => {
     const current = deps.credentials?.();
-    if (!current) throw new ControlHttpError(404, "not_found", "no relay credentials are configured");
+    if (!current) throw new HttpError(404, "not_found", "no relay credentials are configured");
     return jsonResponse(current);
   };
 
   const terminal = async () => {
     const spec = await deps.terminalAttachSpec()?.();
-    if (!spec) throw new ControlHttpError(404, "not_found", "this provider has no terminal to attach to");
+    if (!spec) throw new HttpError(404, "not_found", "this provider has no terminal to attach to");
     return jsonResponse(spec);
   };
 
   const replyObligations = async ({ req }: RouteContext) => {
     const source = deps.replyObligations();
-    if (!source) throw new ControlHttpError(404, "not_found", "no reply-obligation source is configured");
+    if (!source) throw new HttpError(404, "not_found", "no reply-obligation source is configured");
     deps.keepOpen(req);
     const timeout = AbortSignal.timeout(deps.upstreamTimeoutMs);
     const signal = AbortSignal.any([req.signal, timeout]);
@@ -123,20 +147,15 @@ export function buildRoutes(deps: RouteDeps): Route[] {
       return jsonResponse({ messages: await source(signal) });
     } catch (e) {
       if (timeout.aborted) {
-        throw new ControlHttpError(
+        throw new HttpError(
           504,
           "upstream_timeout",
           `the relay did not answer within ${deps.upstreamTimeoutMs} ms`,
         );
       }
-      throw new ControlHttpError(
-        502,
-        "upstream_failed",
-        `could not get reply obligations: ${errorMessage(e)}`,
-        {
-          cause: e,
-        },
-      );
+      throw new HttpError(502, "upstream_failed", `could not get reply obligations: ${errorMessage(e)}`, {
+        cause: e,
+      });
     }
   };
 
@@ -149,23 +168,23 @@ export function buildRoutes(deps: RouteDeps): Route[] {
   const ack = async ({ params }: RouteContext) => {
     const messageId = validate(MessageIdParam, params.messageId, "route messageId");
     if (!deps.stream.hasRecent(messageId)) {
-      throw new ControlHttpError(404, "not_found", `message ${messageId} was not recently streamed`);
+      throw new HttpError(404, "not_found", `message ${messageId} was not recently streamed`);
     }
     deps.emitControl({ type: "monitor.acked", messageId });
     return jsonResponse({ ok: true });
   };
 
-  return [
-    { method: "GET", pattern: "/v1/health", handle: async () => jsonResponse({ ok: true }) },
-    { method: "POST", pattern: "/v1/provider/status", handle: providerStatus },
-    { method: "POST", pattern: "/v1/hooks/:event", handle: hook },
-    { method: "POST", pattern: "/v1/permissions", handle: permissions },
-    { method: "GET", pattern: "/v1/terminal", handle: terminal },
-    { method: "GET", pattern: "/v1/credentials", handle: credentials },
-    { method: "GET", pattern: "/v1/reply-obligations", handle: replyObligations },
-    { method: "GET", pattern: "/v1/deliveries/stream", handle: deliveryStream },
-    { method: "POST", pattern: "/v1/deliveries/:messageId/ack", handle: ack },
-  ];
+  return {
+    "/v1/health": { GET: async () => jsonResponse({ ok: true }) },
+    "/v1/provider/status": { POST: providerStatus },
+    "/v1/hooks/:event": { POST: hook },
+    "/v1/permissions": { POST: permissions },
+    "/v1/terminal": { GET: terminal },
+    "/v1/credentials": { GET: credentials },
+    "/v1/reply-obligations": { GET: replyObligations },
+    "/v1/deliveries/stream": { GET: deliveryStream },
+    "/v1/deliveries/:messageId/ack": { POST: ack },
+  };
 }
 
 /** Whose hook this is: an explicit header or query (the plugin's hooks send it) wins, else Claude's own id. */

@@ -1,15 +1,24 @@
 // The runner's localhost control server: hooks, monitors and scripts on this machine talk to the runner through it.
-import type { Server } from "bun";
+import type { BunRequest, Server } from "bun";
+import { readJson } from "../http/body.ts";
+import { errorResponse, HttpError, toErrorResponse } from "../http/errors.ts";
+import { bunRoutes, type RouteTable, unmatchedRoute, wrapRoutes } from "../http/routes.ts";
 import type { Message, PermissionDecision } from "../protocol/index.ts";
+import { LIMITS } from "../protocol/index.ts";
 import type { ProviderEvent, ProviderEventListener, TerminalAttachSpec } from "../providers/adapter.ts";
 import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
+import { TypedEmitter } from "../util/emitter.ts";
 import { RunnerError } from "../util/errors.ts";
 import { type Logger, silentLogger } from "../util/logger.ts";
 import { DeliveryStream, type PublishResult } from "./delivery-stream.ts";
-import { ControlHttpError, errorResponse, readJson } from "./http.ts";
 import { type PendingPermission, PermissionBroker } from "./permission-broker.ts";
-import { matchRoute, type Route } from "./router.ts";
-import { buildRoutes, type RelayCredentials } from "./routes.ts";
+import {
+  buildRoutes,
+  type ControlHandler,
+  NO_STORE,
+  type RelayCredentials,
+  type RouteContext,
+} from "./routes.ts";
 import { type ControlEvent, DEFAULT_PERMISSION_TIMEOUT_MS, DeliveryLineInput } from "./schemas.ts";
 import { generateSecret, MIN_SECRET_LENGTH, presentedSecret, secretMatches } from "./secret.ts";
 
@@ -61,11 +70,10 @@ export class ControlServer {
   private server: Server<undefined> | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
-  private readonly providerListeners = new Set<ProviderEventListener>();
-  private readonly controlListeners = new Set<ControlEventListener>();
+  private readonly events: TypedEmitter<{ provider: ProviderEvent; control: ControlEvent }>;
   private readonly broker: PermissionBroker;
   private readonly stream: DeliveryStream;
-  private readonly routes: Route[];
+  private readonly routes: RouteTable<ControlHandler>;
   private terminalSource: TerminalSpecSource | undefined;
   private obligationsSource: ReplyObligationsSource | undefined;
 
@@ -86,6 +94,9 @@ export class ControlServer {
     this.secret = options.secret ?? generateSecret();
     this.log = (options.logger ?? silentLogger()).child({ component: "control" });
     this.clock = options.clock ?? systemClock;
+    this.events = new TypedEmitter((event, err) =>
+      this.log.error({ err, event }, "control server listener threw"),
+    );
     this.terminalSource = options.terminalAttachSpec;
     this.obligationsSource = options.replyObligations;
     this.broker = new PermissionBroker({ clock: this.clock, emit: (e) => this.emitProvider(e) });
@@ -95,15 +106,16 @@ export class ControlServer {
       ...(options.deliveryBufferSize !== undefined ? { bufferSize: options.deliveryBufferSize } : {}),
       ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
     });
-    const bodyOptions = {
+    const bodyLimits = {
       maxBytes: options.maxBodyBytes ?? 256 * 1024,
-      timeoutMs: options.bodyTimeoutMs ?? 10_000,
-      clock: this.clock,
+      maxDepth: LIMITS.jsonDepth,
+      deadline: { ms: options.bodyTimeoutMs ?? 10_000, clock: this.clock },
+      codes: { malformed: "invalid_json", invalid: "invalid_body" },
     };
     this.routes = buildRoutes({
       broker: this.broker,
       stream: this.stream,
-      readJson: (req) => readJson(req, bodyOptions),
+      readJson: (req, schema) => readJson(req, schema, bodyLimits),
       keepOpen: (req) => this.server?.timeout(req, 0),
       emitProvider: (e) => this.emitProvider(e),
       emitControl: (e) => this.emitControl(e),
@@ -119,15 +131,21 @@ export class ControlServer {
   start(): void {
     if (this.state !== "created")
       throw new RunnerError("CONFIG_INVALID", `control server cannot start when ${this.state}`);
+    const unmatched = unmatchedRoute(this.routes);
     this.server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
       development: false,
       idleTimeout: this.options.idleTimeoutSeconds ?? 10,
-      fetch: (req) => this.handle(req),
+      routes: bunRoutes(wrapRoutes(this.routes, (handler) => (req: BunRequest) => this.handle(req, handler))),
+      // Not a route: still the secret first (a stranger learns nothing about paths), then 404 or 405.
+      fetch: (req) =>
+        this.handle(req as BunRequest, async () => {
+          throw unmatched(req);
+        }),
       error: (e) => {
         this.log.error({ err: e }, "control request failed");
-        return errorResponse(new ControlHttpError(500, "internal", "internal error"));
+        return errorResponse(new HttpError(500, "internal", "internal error"), NO_STORE);
       },
     });
     this.state = "running";
@@ -182,13 +200,11 @@ export class ControlServer {
   }
 
   onProviderEvent(listener: ProviderEventListener): () => void {
-    this.providerListeners.add(listener);
-    return () => this.providerListeners.delete(listener);
+    return this.events.on("provider", listener);
   }
 
   onControlEvent(listener: ControlEventListener): () => void {
-    this.controlListeners.add(listener);
-    return () => this.controlListeners.delete(listener);
+    return this.events.on("control", listener);
   }
 
   setTerminalAttachSpec(source: TerminalSpecSource | undefined): void {
@@ -223,43 +239,29 @@ export class ControlServer {
     return this.stream.monitors;
   }
 
-  private async handle(req: Request): Promise<Response> {
+  /** Every request: the secret, then the state, then the route; refusals become JSON errors nothing may cache. */
+  private async handle(req: BunRequest, handler: ControlHandler): Promise<Response> {
     try {
       if (!secretMatches(presentedSecret(req.headers), this.secret)) {
-        throw new ControlHttpError(401, "unauthorized", "missing or wrong control secret");
+        throw new HttpError(401, "unauthorized", "missing or wrong control secret");
       }
-      if (this.state !== "running") throw new ControlHttpError(503, "stopping", "the runner is stopping");
-      const url = new URL(req.url);
-      const { route, params } = matchRoute(this.routes, req.method, url.pathname);
-      return await route.handle({ req, url, params });
+      if (this.state !== "running") throw new HttpError(503, "stopping", "the runner is stopping");
+      const ctx: RouteContext = { req, url: new URL(req.url), params: req.params };
+      return await handler(ctx);
     } catch (e) {
-      if (e instanceof ControlHttpError) {
+      if (e instanceof HttpError) {
         if (e.status >= 500) this.log.warn({ code: e.code, msg: e.message }, "control request failed");
         else this.log.debug({ code: e.code, status: e.status }, "control request refused");
-        return errorResponse(e);
       }
-      this.log.error({ err: e }, "control request failed");
-      return errorResponse(new ControlHttpError(500, "internal", "internal error"));
+      return toErrorResponse(e, (err) => this.log.error({ err }, "control request failed"), NO_STORE);
     }
   }
 
   private emitProvider(event: ProviderEvent): void {
-    for (const l of this.providerListeners) {
-      try {
-        l(event);
-      } catch (e) {
-        this.log.error({ err: e, type: event.type }, "provider event listener threw");
-      }
-    }
+    this.events.emit("provider", event);
   }
 
   private emitControl(event: ControlEvent): void {
-    for (const l of this.controlListeners) {
-      try {
-        l(event);
-      } catch (e) {
-        this.log.error({ err: e, type: event.type }, "control event listener threw");
-      }
-    }
+    this.events.emit("control", event);
   }
 }

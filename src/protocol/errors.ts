@@ -29,10 +29,20 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-/** Turn zod issues into a short, human line: "body.to: Required; claimable: Expected boolean". */
-export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.map(String).join(".") : "(root)"}: ${i.message}`)
-    .join("; ");
+/**
+ * Turn zod issues into a short, human line naming each bad field: "to: Required; claimable: Expected boolean", or
+ * under `where` "body.to: Required" (the root itself is then "body").
+ */
+export function describeIssues(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  where?: string,
+): string {
+  const name = (path: readonly PropertyKey[]) => {
+    const inner = path.map(String).join(".");
+    if (where === undefined) return inner || "(root)";
+    return inner ? `${where}.${inner}` : where;
+  };
+  const parts = issues.slice(0, 5).map((i) => `${name(i.path)}: ${i.message}`);
+  if (issues.length > 5) parts.push(`(${issues.length - 5} more)`);
+  return parts.join("; ");
 }

@@ -1,21 +1,20 @@
-// Bun.serve wiring: the routes table, the bus upgrade, and JSON 404/405 for everything else.
-import type { BunRequest, Server } from "bun";
+// Bun.serve wiring for the relay: its routes table, the bus upgrade, and JSON 404/405 for everything else.
+import type { Server } from "bun";
+import { errorResponse } from "../http/errors.ts";
+import { type BunHandler, bunRoutes, type RouteTable, unmatchedRoute, wrapRoutes } from "../http/routes.ts";
 import type { BusSocketData } from "./bus/session.ts";
 import * as agents from "./http/agents.ts";
 import * as attachments from "./http/attachments.ts";
 import * as batch from "./http/batch.ts";
 import * as commands from "./http/commands.ts";
 import { authed, type Handler, type Relay } from "./http/context.ts";
-import { errorResponse, HttpError } from "./http/errors.ts";
+import { relayError } from "./http/errors.ts";
 import * as messages from "./http/messages.ts";
 import * as receipts from "./http/receipts.ts";
 import * as tasks from "./http/tasks.ts";
 import * as tokens from "./http/tokens.ts";
 
-type Method = "GET" | "POST" | "PUT" | "DELETE";
-type RouteTable = Record<string, Partial<Record<Method, Handler>>>;
-
-const ROUTES: RouteTable = {
+const ROUTES: RouteTable<Handler> = {
   "/v1/messages": { POST: messages.sendMessage },
   "/v1/messages/:id": { GET: messages.getMessage },
   "/v1/messages/:id/thread": { GET: messages.getThread },
@@ -52,16 +51,6 @@ const ROUTES: RouteTable = {
   "/v1/attachments/:id": { GET: attachments.downloadAttachment },
 };
 
-// Compiled once: the fallback uses them to tell a wrong method (405) from an unknown path (404).
-const ROUTE_PATTERNS: { pattern: RegExp; methods: string[] }[] = [
-  ...Object.entries(ROUTES).map(([path, methods]) => ({
-    pattern: new RegExp(`^${path.replace(/:[a-zA-Z]+/g, "[^/]+")}$`),
-    methods: Object.keys(methods),
-  })),
-  { pattern: /^\/v1\/health$/, methods: ["GET"] },
-  { pattern: /^\/v1\/bus$/, methods: ["GET"] },
-];
-
 export interface ServeOptions {
   host: string;
   port: number;
@@ -70,23 +59,20 @@ export interface ServeOptions {
 }
 
 export function serveRelay(relay: Relay, o: ServeOptions): Server<BusSocketData> {
-  const routes: Record<
-    string,
-    Record<string, (req: BunRequest, server: Server<BusSocketData>) => unknown>
-  > = {};
-  for (const [path, methods] of Object.entries(ROUTES)) {
-    routes[path] = {};
-    for (const [method, handler] of Object.entries(methods)) routes[path][method] = authed(relay, handler);
-  }
   const health = Response.json({ ok: true, version: relay.version });
-  routes["/v1/health"] = { GET: () => health.clone() };
-  // Authentication happens in the hello frame, not on the upgrade request.
-  routes["/v1/bus"] = {
-    GET: (req, server) =>
-      server.upgrade(req, { data: relay.hub.newSocketData() })
-        ? undefined
-        : errorResponse(new HttpError("invalid_request", "expected a WebSocket upgrade")),
+  const routes: RouteTable<BunHandler<BusSocketData>> = {
+    ...wrapRoutes(ROUTES, (handler) => authed(relay, handler)),
+    // clone() is typed by undici, not Bun; it is the same Response.
+    "/v1/health": { GET: () => health.clone() as Response },
+    // Authentication happens in the hello frame, not on the upgrade request.
+    "/v1/bus": {
+      GET: (req, server) =>
+        server.upgrade(req, { data: relay.hub.newSocketData() })
+          ? undefined
+          : errorResponse(relayError("invalid_request", "expected a WebSocket upgrade")),
+    },
   };
+  const unmatched = unmatchedRoute(routes);
   return Bun.serve<BusSocketData>({
     hostname: o.host,
     port: o.port,
@@ -95,26 +81,12 @@ export function serveRelay(relay: Relay, o: ServeOptions): Server<BusSocketData>
     reusePort: false,
     development: false,
     maxRequestBodySize: o.maxRequestBodySize,
-    // biome-ignore lint/suspicious/noExplicitAny: Bun's route typing cannot follow a table built at runtime.
-    routes: routes as any,
-    fetch: (req) => fallback(req),
+    routes: bunRoutes(routes),
+    fetch: (req) => errorResponse(unmatched(req)),
     websocket: relay.hub.handler(o.busFrameBytes),
     error: (e) => {
       relay.logger.error({ err: e }, "unhandled server error");
-      return errorResponse(new HttpError("internal", "internal error"));
+      return errorResponse(relayError("internal", "internal error"));
     },
   });
-}
-
-function fallback(req: Request): Response {
-  const url = new URL(req.url);
-  const route = ROUTE_PATTERNS.find((r) => r.pattern.test(url.pathname));
-  if (route && !route.methods.includes(req.method)) {
-    const res = errorResponse(
-      new HttpError("method_not_allowed", `${req.method} is not allowed on ${url.pathname}`),
-    );
-    res.headers.set("allow", route.methods.join(", "));
-    return res;
-  }
-  return errorResponse(new HttpError("not_found", `no route for ${req.method} ${url.pathname}`));
 }

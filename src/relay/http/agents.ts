@@ -1,4 +1,6 @@
 // HTTP handlers for agents: list/get/deregister, the HTTP liveness paths, unread messages and reply obligations.
+
+import type { z } from "zod";
 import {
   AgentReadyRequest,
   AgentStatusRequest,
@@ -9,9 +11,9 @@ import {
   UnreadQuery,
 } from "../../protocol/index.ts";
 import type { Recipient } from "../store/messages.ts";
-import { parseWith, queryOf, readJson } from "./body.ts";
+import { parseQuery, readJson } from "./body.ts";
 import { agentIdParam, type Handler, ownAgentParam, type Relay, requireAgent } from "./context.ts";
-import { HttpError } from "./errors.ts";
+import { relayError } from "./errors.ts";
 
 /** Upper bound on reply obligations returned at once; they are meant to be few. */
 const OBLIGATIONS_LIMIT = 1000;
@@ -28,16 +30,16 @@ export const getAgent: Handler = (req, { relay }) => Response.json(requireAgent(
  */
 export const deregisterAgent: Handler = (req, call) => {
   const id = ownAgentParam(req, call);
-  const { instanceId } = parseWith(DeregisterQuery, queryOf(req), "query");
+  const { instanceId } = parseQuery(req, DeregisterQuery);
   const { relay } = call;
   const agent = requireAgent(relay, id);
   if (instanceId !== undefined && agent.instanceId !== instanceId) {
-    throw new HttpError(
+    throw relayError(
       "stale_instance",
       `instance '${instanceId}' is not the current instance of agent '${id}'; nothing was removed`,
     );
   }
-  if (!relay.store.agents.remove(id)) throw new HttpError("not_found", `agent '${id}' not found`);
+  if (!relay.store.agents.remove(id)) throw relayError("not_found", `agent '${id}' not found`);
   relay.store.tokens.revokeAgent(id, relay.clock.now());
   relay.hub.closeDeregistered(id);
   return Response.json({ ok: true });
@@ -45,7 +47,7 @@ export const deregisterAgent: Handler = (req, call) => {
 
 export const unread: Handler = (req, call) => {
   const id = ownAgentParam(req, call);
-  const q = parseWith(UnreadQuery, queryOf(req), "query");
+  const q = parseQuery(req, UnreadQuery);
   const { relay } = call;
   return Response.json({
     messages: relay.store.messages.unread(recipientFor(relay, id), q.afterId, q.limit, relay.clock.now()),
@@ -55,7 +57,7 @@ export const unread: Handler = (req, call) => {
 /** Every message addressed to the agent, read or unread (the inbox's history), oldest first; paged like unread. */
 export const messageHistory: Handler = (req, call) => {
   const id = ownAgentParam(req, call);
-  const q = parseWith(UnreadQuery, queryOf(req), "query");
+  const q = parseQuery(req, UnreadQuery);
   return Response.json({
     messages: call.relay.store.messages.history(recipientFor(call.relay, id), q.afterId, q.limit),
   });
@@ -68,39 +70,37 @@ export const replyObligations: Handler = (req, call) => {
   });
 };
 
-export const putStatus: Handler = async (req, call) => {
-  const id = ownAgentParam(req, call);
-  const body = await readJson(req, AgentStatusRequest, call.relay.limits.jsonBodyBytes);
-  return liveness(call.relay, id, body.instanceId, {
-    status: body.status,
-    semanticStatus: body.semanticStatus ?? body.status,
-    meta: body.meta,
-  });
-};
+export const putStatus = livenessReport(AgentStatusRequest, (body) => ({
+  status: body.status,
+  semanticStatus: body.semanticStatus ?? body.status,
+  meta: body.meta,
+}));
 
-export const putReady: Handler = async (req, call) => {
-  const id = ownAgentParam(req, call);
-  const body = await readJson(req, AgentReadyRequest, call.relay.limits.jsonBodyBytes);
-  return liveness(call.relay, id, body.instanceId, { ready: body.ready });
-};
+export const putReady = livenessReport(AgentReadyRequest, (body) => ({ ready: body.ready }));
 
-export const heartbeat: Handler = async (req, call) => {
-  const id = ownAgentParam(req, call);
-  const body = await readJson(req, HeartbeatRequest, call.relay.limits.jsonBodyBytes);
-  return liveness(call.relay, id, body.instanceId, { meta: body.meta });
-};
+export const heartbeat = livenessReport(HeartbeatRequest, (body) => ({ meta: body.meta }));
 
 /** Status, readiness and heartbeat in one report (the runner's liveness round), under the same stale_instance rule. */
-export const postLiveness: Handler = async (req, call) => {
-  const id = ownAgentParam(req, call);
-  const body = await readJson(req, LivenessRequest, call.relay.limits.jsonBodyBytes);
-  return liveness(call.relay, id, body.instanceId, {
-    status: body.status,
-    semanticStatus: body.semanticStatus ?? body.status,
-    ready: body.ready,
-    meta: body.meta,
-  });
-};
+export const postLiveness = livenessReport(LivenessRequest, (body) => ({
+  status: body.status,
+  semanticStatus: body.semanticStatus ?? body.status,
+  ready: body.ready,
+  meta: body.meta,
+}));
+
+type LivenessChange = Parameters<Relay["store"]["agents"]["touch"]>[1];
+
+/** A handler for one liveness report: the path's agent, the body's change, applied by `liveness` below. */
+function livenessReport<S extends z.ZodType<{ instanceId: string }>>(
+  schema: S,
+  change: (body: z.infer<S>) => LivenessChange,
+): Handler {
+  return async (req, call) => {
+    const id = ownAgentParam(req, call);
+    const body = await readJson(req, schema, call.relay.limits.jsonBodyBytes);
+    return liveness(call.relay, id, body.instanceId, change(body));
+  };
+}
 
 /**
  * An agent answers to its id, its label, and (broadcast, tags, capabilities); an unregistered one to its id and
@@ -118,15 +118,10 @@ function recipientFor(relay: Relay, agentId: string): Recipient {
  * Liveness reports must come from the agent's current instance; an older instance gets 409 stale_instance.
  * A heartbeat only refreshes lastHeartbeatAt: an agent the sweep marked offline stays so until it reports a status.
  */
-function liveness(
-  relay: Relay,
-  id: string,
-  instanceId: string,
-  change: Parameters<Relay["store"]["agents"]["touch"]>[1],
-): Response {
+function liveness(relay: Relay, id: string, instanceId: string, change: LivenessChange): Response {
   const agent = requireAgent(relay, id);
   if (agent.instanceId !== instanceId) {
-    throw new HttpError(
+    throw relayError(
       "stale_instance",
       `instance '${instanceId}' is not the current instance of agent '${id}'`,
     );

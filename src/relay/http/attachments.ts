@@ -2,9 +2,9 @@
 import { nanoid } from "nanoid";
 import { AttachmentQuery, MimeType } from "../../protocol/index.ts";
 import { actingAgent } from "../auth/authenticate.ts";
-import { parseWith, queryOf, readBytes } from "./body.ts";
+import { OpaqueIdPath, parsePath, parseQuery, readBytes } from "./body.ts";
 import type { Handler } from "./context.ts";
-import { forbidden, invalid, notFound } from "./errors.ts";
+import { forbidden, notFound } from "./errors.ts";
 import { assertAttachmentQuota, chargeCreate } from "./quota.ts";
 import { mayReadAttachment } from "./visibility.ts";
 
@@ -12,7 +12,7 @@ import { mayReadAttachment } from "./visibility.ts";
 export const uploadAttachment: Handler = async (req, call) => {
   chargeCreate(call);
   const { relay, principal } = call;
-  const q = parseWith(AttachmentQuery, queryOf(req), "query");
+  const q = parseQuery(req, AttachmentQuery);
   // Checked on the declared length before reading, and on the real one before storing.
   assertAttachmentQuota(call, Number(req.headers.get("content-length") ?? 0) || 0);
   const data = await readBytes(req, relay.limits.attachmentBytes);
@@ -28,8 +28,7 @@ export const uploadAttachment: Handler = async (req, call) => {
 
 /** Root downloads anything; a runtime token what its agent uploaded or what a message it may read references. */
 export const downloadAttachment: Handler = (req, { relay, principal }) => {
-  const id = (req.params as Record<string, string>).id ?? "";
-  if (id.length === 0 || id.length > 64) throw invalid("attachment id must be 1-64 characters");
+  const { id } = parsePath(req, OpaqueIdPath);
   if (!relay.store.attachments.get(id)) throw notFound(`attachment '${id}'`);
   if (!mayReadAttachment(relay, principal, id))
     throw forbidden(`this token's agent may not read attachment '${id}'`);

@@ -1,4 +1,6 @@
 // HTTP handlers for the batch forms of read, claim and complete: many message ids, one call, one transaction.
+
+import type { z } from "zod";
 import {
   type BatchClaimAnswer,
   BatchClaimRequest,
@@ -9,7 +11,7 @@ import {
 } from "../../protocol/index.ts";
 import type { ClaimOutcome, SettleOutcome } from "../store/claims.ts";
 import { readJson } from "./body.ts";
-import { type Handler, ownAgentParam } from "./context.ts";
+import { type Call, type Handler, ownAgentParam, type Relay } from "./context.ts";
 import { forbidden, invalid, notFound } from "./errors.ts";
 import { addressOf, mayMarkRead } from "./visibility.ts";
 
@@ -18,21 +20,11 @@ import { addressOf, mayMarkRead } from "./visibility.ts";
  * it may not mark (the single read's rule) a 403, both naming the ids, before anything is written.
  */
 export const markReadMany: Handler = async (req, call) => {
-  const agentId = ownAgentParam(req, call);
-  const body = await readJson(req, BatchReadRequest, call.relay.limits.jsonBodyBytes);
-  const ids = distinctIds(body.messageIds);
-  const { relay } = call;
-  const rows = relay.store.messages.addressing(ids);
-  requireAll(ids, rows);
-  if (call.principal.kind === "runtime") {
-    const address = addressOf(relay, agentId);
-    const refused = ids.filter((id) => !mayMarkRead(call.principal, rows.get(id)!, address));
-    if (refused.length > 0) {
-      throw forbidden(`message(s) ${refused.join(", ")} not addressed to '${agentId}'`);
-    }
-  }
+  const { agentId, ids } = await readBatch(req, call, BatchReadRequest, (row, address) =>
+    mayMarkRead(call.principal, row, address),
+  );
   // No await between the checks and the write: nothing can interleave on the relay's one thread.
-  const read = relay.store.claims.markReadMany(ids, agentId, relay.clock.now());
+  const read = call.relay.store.claims.markReadMany(ids, agentId, call.relay.clock.now());
   return Response.json({ ok: true, read });
 };
 
@@ -41,17 +33,8 @@ export const markReadMany: Handler = async (req, call) => {
  * For a runtime token every id must be addressed to the agent, else the whole batch is a 403 naming them.
  */
 export const claimMany: Handler = async (req, call) => {
-  const agentId = ownAgentParam(req, call);
-  const body = await readJson(req, BatchClaimRequest, call.relay.limits.jsonBodyBytes);
-  const ids = distinctIds(body.messageIds);
+  const { agentId, body, ids } = await readBatch(req, call, BatchClaimRequest, matchesAgent);
   const { relay } = call;
-  const rows = relay.store.messages.addressing(ids);
-  requireAll(ids, rows);
-  if (call.principal.kind === "runtime") {
-    const address = addressOf(relay, agentId);
-    const refused = ids.filter((id) => !matchesAgent(rows.get(id)!, address));
-    if (refused.length > 0) throw forbidden(`message(s) ${refused.join(", ")} not addressed to '${agentId}'`);
-  }
   const outcomes = relay.store.claims.claimMany(
     ids,
     agentId,
@@ -69,11 +52,9 @@ export const claimMany: Handler = async (req, call) => {
 
 /** Completes each id's claim the agent holds; ids it does not hold are conflicts (nothing changes for them). */
 export const completeMany: Handler = async (req, call) => {
-  const agentId = ownAgentParam(req, call);
-  const body = await readJson(req, BatchCompleteRequest, call.relay.limits.jsonBodyBytes);
-  const ids = distinctIds(body.messageIds);
+  // Only the holder can complete, so addressing needs no check here.
+  const { agentId, ids } = await readBatch(req, call, BatchCompleteRequest, () => true);
   const { relay } = call;
-  requireAll(ids, relay.store.messages.addressing(ids));
   const outcomes = relay.store.claims.completeMany(ids, agentId, relay.clock.now());
   const answer: BatchCompleteAnswer = { ok: true, completed: 0, conflicts: [], notClaimable: [] };
   outcomes.forEach((o, i) => {
@@ -85,8 +66,34 @@ export const completeMany: Handler = async (req, call) => {
 };
 
 function distinctIds(ids: number[]): number[] {
-  if (new Set(ids).size !== ids.length) throw invalid("invalid body: messageIds: ids must be distinct");
+  if (new Set(ids).size !== ids.length) throw invalid("body.messageIds: ids must be distinct");
   return ids;
+}
+
+type Addressing =
+  ReturnType<Relay["store"]["messages"]["addressing"]> extends ReadonlyMap<number, infer R> ? R : never;
+
+/**
+ * The path's agent and the body's distinct ids, every one existing (else a 404 naming the missing); for a runtime
+ * token every one must also pass `allowed` (else a 403 naming the refused), all before anything is written.
+ */
+async function readBatch<B extends { messageIds: number[] }>(
+  req: Parameters<Handler>[0],
+  call: Call,
+  schema: z.ZodType<B>,
+  allowed: (row: Addressing, address: ReturnType<typeof addressOf>) => boolean,
+): Promise<{ agentId: string; body: B; ids: number[] }> {
+  const agentId = ownAgentParam(req, call);
+  const body = await readJson(req, schema, call.relay.limits.jsonBodyBytes);
+  const ids = distinctIds(body.messageIds);
+  const rows = call.relay.store.messages.addressing(ids);
+  requireAll(ids, rows);
+  if (call.principal.kind === "runtime") {
+    const address = addressOf(call.relay, agentId);
+    const refused = ids.filter((id) => !allowed(rows.get(id)!, address));
+    if (refused.length > 0) throw forbidden(`message(s) ${refused.join(", ")} not addressed to '${agentId}'`);
+  }
+  return { agentId, body, ids };
 }
 
 /** 404 naming every missing id; the batch is refused whole. */

@@ -1,90 +1,46 @@
-// Reading request bodies under a size cap (declared length first, then while streaming) and validating them with zod.
-import type { z } from "zod";
-import { describeIssues, LIMITS } from "../../protocol/index.ts";
-import { describeTooDeep, findTooDeep } from "../../util/json-depth.ts";
-import { HttpError, invalid } from "./errors.ts";
+// The relay's use of the HTTP kit: every malformed request is `invalid_request`; path ids are parsed with zod once.
+import type { BunRequest } from "bun";
+import { z } from "zod";
+import { readBytes as kitReadBytes, readJson as kitReadJson, parseWith } from "../../http/body.ts";
+import { queryOf } from "../../http/routes.ts";
+import { AgentId, LIMITS } from "../../protocol/index.ts";
 
-function tooLarge(limit: number): HttpError {
-  return new HttpError("payload_too_large", `request body exceeds ${limit} bytes`, { limitBytes: limit });
-}
+const BAD_REQUEST = "invalid_request";
+const CODES = { malformed: BAD_REQUEST, invalid: BAD_REQUEST };
 
-/** The raw body, refused with 413 before reading when Content-Length says it is too big, or as soon as a stream passes `limit`. */
-export async function readBytes(req: Request, limit: number): Promise<Uint8Array> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null) {
-    const n = Number(declared);
-    if (!Number.isFinite(n) || n < 0) throw invalid("bad Content-Length header");
-    if (n > limit) throw tooLarge(limit);
-    // A declared length is exact in HTTP/1.1, so the buffered read cannot exceed it.
-    return new Uint8Array(await req.arrayBuffer());
-  }
-  if (!req.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge(limit);
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return Buffer.concat(chunks);
-}
-
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
-/**
- * Read, parse and validate a JSON body; 413 when too big, 400 for bad JSON, JSON nested deeper than
- * `LIMITS.jsonDepth` (naming where), or a schema mismatch.
- */
-export async function readJson<S extends z.ZodType>(
+/** A JSON body of at most `maxBytes`, validated by `schema` (see http/body.ts for the refusals). */
+export function readJson<S extends z.ZodType>(
   req: Request,
   schema: S,
-  limit: number,
+  maxBytes: number,
 ): Promise<z.infer<S>> {
-  const bytes = await readBytes(req, limit);
-  let value: unknown;
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-    value = JSON.parse(text);
-  } catch {
-    throw invalid("request body is not valid JSON");
-  }
-  const deep = findTooDeep(value, LIMITS.jsonDepth, text);
-  if (deep) throw invalid(`invalid body: ${describeTooDeep("", deep, LIMITS.jsonDepth)}`);
-  return parseWith(schema, value, "body");
+  return kitReadJson(req, schema, { maxBytes, maxDepth: LIMITS.jsonDepth, codes: CODES });
 }
 
-/** Validate `value` against `schema`; a mismatch is a 400 whose message names the bad fields. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    throw invalid(`invalid ${where}: ${describeIssues(result.error.issues)}`, result.error.issues);
-  }
-  return result.data;
+/** A raw body of at most `maxBytes` (an attachment upload). */
+export function readBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
+  return kitReadBytes(req, { maxBytes }, BAD_REQUEST);
 }
 
-const POSITIVE_INT = /^[1-9][0-9]{0,15}$/;
-
-/** A numeric path id; anything but a positive safe integer is a 400. */
-export function parseIntId(raw: string | undefined, name: string): number {
-  const n = raw !== undefined && POSITIVE_INT.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw invalid(`${name} must be a positive integer, got '${raw ?? ""}'`);
-  return n;
+export function parseQuery<S extends z.ZodType>(req: Request, schema: S): z.infer<S> {
+  return parseWith(schema, queryOf(req), "query", BAD_REQUEST);
 }
 
-/** Query parameters as a plain object, for zod. */
-export function queryOf(req: Request): Record<string, string> {
-  const q = req.url.indexOf("?");
-  if (q < 0) return {};
-  return Object.fromEntries(new URLSearchParams(req.url.slice(q + 1)));
+export function parsePath<S extends z.ZodType>(req: BunRequest, schema: S): z.infer<S> {
+  return parseWith(schema, req.params, "path", BAD_REQUEST);
 }
+
+/** `:id` of a message or task: a positive safe integer. */
+export const NumericIdPath = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, "must be a positive integer")
+    .transform(Number)
+    .refine(Number.isSafeInteger, "must be a safe integer"),
+});
+
+/** `:id` of an agent (Bun has percent-decoded it). */
+export const AgentIdPath = z.object({ id: AgentId });
+
+/** `:id` of a command or attachment: opaque, 1-64 characters. */
+export const OpaqueIdPath = z.object({ id: z.string().min(1).max(64) });

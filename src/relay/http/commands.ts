@@ -9,9 +9,9 @@ import {
   TERMINAL_COMMAND_STATUSES,
 } from "../../protocol/index.ts";
 import { actingAgent, isOperator } from "../auth/authenticate.ts";
-import { readJson } from "./body.ts";
+import { OpaqueIdPath, parsePath, readJson } from "./body.ts";
 import type { Handler, Relay } from "./context.ts";
-import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+import { forbidden, invalid, notFound, relayError } from "./errors.ts";
 import { chargeCreate } from "./quota.ts";
 import { assertJsonFits } from "./stored-size.ts";
 
@@ -45,7 +45,7 @@ export const createCommand: Handler = async (req, call) => {
     throw forbidden(`this token can only command its own agent '${principal.claims.agentId}'`);
   }
   if (toSupervisor && !relay.hub.hasSupervisor()) {
-    throw new HttpError(
+    throw relayError(
       "conflict",
       "no supervisor is connected to this relay (a team started with `agent-relay-runner up` runs one)",
     );
@@ -56,7 +56,7 @@ export const createCommand: Handler = async (req, call) => {
   // A registered agent that is offline still gets its command when it comes back; a target nobody answers for
   // would only wait out its timeout, so it is refused at once.
   if (!toSupervisor && !relay.store.agents.get(targetAgent)) {
-    throw new HttpError("not_found", `no registered agent or runner answers to '${body.target}'`);
+    throw relayError("not_found", `no registered agent or runner answers to '${body.target}'`);
   }
   const command = relay.store.commands.create(
     {
@@ -99,10 +99,10 @@ export const setCommandStatus: Handler = async (req, { relay, principal }) => {
   }
   if (command.status === body.status) return Response.json(command);
   if (TERMINAL_COMMAND_STATUSES.includes(command.status)) {
-    throw new HttpError("conflict", `command ${id} already ${command.status}`);
+    throw relayError("conflict", `command ${id} already ${command.status}`);
   }
   if (RANK[body.status] < RANK[command.status]) {
-    throw new HttpError("conflict", `command ${id} cannot go back from ${command.status} to ${body.status}`);
+    throw relayError("conflict", `command ${id} cannot go back from ${command.status} to ${body.status}`);
   }
   if (body.result !== undefined)
     assertJsonFits(JSON.stringify(body.result), relay.limits.jsonBodyBytes, "command result");
@@ -126,9 +126,7 @@ function isForSupervisor(targetAgent: string): boolean {
 }
 
 function commandId(req: Parameters<Handler>[0]): string {
-  const raw = (req.params as Record<string, string>).id ?? "";
-  if (raw.length === 0 || raw.length > 64) throw invalid("command id must be 1-64 characters");
-  return decodeURIComponent(raw);
+  return parsePath(req, OpaqueIdPath).id;
 }
 
 function requireCommand(relay: Relay, id: string) {

@@ -1,4 +1,5 @@
-// The relay's HTTP error type and the JSON error responses built from it.
+// The relay's error vocabulary: each protocol error code's HTTP status, and the refusals handlers throw most.
+import { HttpError } from "../../http/errors.ts";
 import type { ErrorCode } from "../../protocol/index.ts";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -19,39 +20,25 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
-/** Thrown by handlers and turned into `{"error":{code,message,details?}}`; `extra` adds top-level fields. */
-export class HttpError extends Error {
-  readonly status: number;
-  /** Extra response headers (e.g. Retry-After on a 429). */
-  headers?: Record<string, string>;
-
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: unknown,
-    readonly extra?: Record<string, unknown>,
-    status?: number,
-  ) {
-    super(message);
-    this.name = "HttpError";
-    this.status = status ?? STATUS[code];
-  }
+/** An HttpError with the status the protocol gives `code`; `extra` adds top-level fields beside `error`. */
+export function relayError(
+  code: ErrorCode,
+  message: string,
+  details?: unknown,
+  extra?: Record<string, unknown>,
+): HttpError {
+  return new HttpError(STATUS[code], code, message, { details, extra });
 }
 
-export function errorResponse(e: HttpError): Response {
-  const error: Record<string, unknown> = { code: e.code, message: e.message };
-  if (e.details !== undefined) error.details = e.details;
-  return Response.json({ ...e.extra, error }, { status: e.status, headers: e.headers });
-}
-
-export const notFound = (what: string): HttpError => new HttpError("not_found", `${what} not found`);
-export const forbidden = (message: string): HttpError => new HttpError("forbidden", message);
+export const notFound = (what: string): HttpError => relayError("not_found", `${what} not found`);
+export const forbidden = (message: string): HttpError => relayError("forbidden", message);
 export const invalid = (message: string, details?: unknown): HttpError =>
-  new HttpError("invalid_request", message, details);
+  relayError("invalid_request", message, details);
 
 /** 429 with Retry-After (whole seconds, at least 1) and `{retryAfterMs}` in details. */
 export function rateLimited(message: string, retryAfterMs: number): HttpError {
-  const e = new HttpError("rate_limited", message, { retryAfterMs });
-  e.headers = { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) };
-  return e;
+  return new HttpError(STATUS.rate_limited, "rate_limited", message, {
+    details: { retryAfterMs },
+    headers: { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+  });
 }

@@ -1,4 +1,7 @@
 // HTTP handlers for messages: send, fetch, claim/renew/release/complete, read and reactions.
+
+import type { z } from "zod";
+import type { HttpError } from "../../http/errors.ts";
 import {
   AgentRequest,
   ClaimRequest,
@@ -10,9 +13,9 @@ import {
 } from "../../protocol/index.ts";
 import { mayActAs } from "../auth/authenticate.ts";
 import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/claims.ts";
-import { parseIntId, parseWith, queryOf, readJson } from "./body.ts";
+import { NumericIdPath, parsePath, parseQuery, readJson } from "./body.ts";
 import type { Call, Handler } from "./context.ts";
-import { forbidden, HttpError, invalid, notFound } from "./errors.ts";
+import { forbidden, invalid, notFound, relayError } from "./errors.ts";
 import { chargeCreate } from "./quota.ts";
 import { assertMessageFits } from "./stored-size.ts";
 import { addressOf, mayMarkRead, mayReadMessage } from "./visibility.ts";
@@ -37,7 +40,7 @@ export const sendMessage: Handler = async (req, call) => {
     throw invalid(`replyTo: message ${body.replyTo} does not exist`);
   }
   if (body.requireRecipient && !hasRecipient(relay, body.to)) {
-    throw new HttpError("not_found", `no registered agent answers to '${body.to}'`);
+    throw relayError("not_found", `no registered agent answers to '${body.to}'`);
   }
   const { refs, missing } = store.attachments.resolve(body.attachmentIds);
   if (missing.length > 0) throw invalid(`attachmentIds: unknown attachment(s) ${missing.join(", ")}`);
@@ -78,7 +81,7 @@ export const getMessage: Handler = (req, { relay, principal }) => {
 export const getThread: Handler = (req, { relay, principal }) => {
   const message = requireMessage(relay, messageId(req));
   if (!mayReadMessage(relay, principal, message)) throw unreadable(message.id);
-  const q = parseWith(UnreadQuery, queryOf(req), "query");
+  const q = parseQuery(req, UnreadQuery);
   const thread = relay.store.messages.thread(message.id, q.afterId, q.limit);
   return Response.json({ messages: thread.filter((m) => mayReadMessage(relay, principal, m)) });
 };
@@ -89,9 +92,7 @@ export const getThread: Handler = (req, { relay, principal }) => {
  * Claiming again as the live holder renews the claim.
  */
 export const claimMessage: Handler = async (req, call) => {
-  const id = messageId(req);
-  const body = await readJson(req, ClaimRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, ClaimRequest);
   const { relay } = call;
   const message = relay.store.messages.addressing([id]).get(id);
   if (
@@ -107,9 +108,7 @@ export const claimMessage: Handler = async (req, call) => {
 };
 
 export const renewClaim: Handler = async (req, call) => {
-  const id = messageId(req);
-  const body = await readJson(req, ClaimRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, ClaimRequest);
   const { relay } = call;
   return claimAnswer(
     relay.store.claims.renew(id, body.agentId, body.ttlMs ?? relay.claimTtlMs, relay.clock.now()),
@@ -117,24 +116,18 @@ export const renewClaim: Handler = async (req, call) => {
 };
 
 export const releaseClaim: Handler = async (req, call) => {
-  const id = messageId(req);
-  const body = await readJson(req, AgentRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, AgentRequest);
   return settleAnswer(call.relay.store.claims.release(id, body.agentId));
 };
 
 /** Protocol extension: the holder settles its claim for good, so nobody else is offered the message again. */
 export const completeClaim: Handler = async (req, call) => {
-  const id = messageId(req);
-  const body = await readJson(req, AgentRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, AgentRequest);
   return settleAnswer(call.relay.store.claims.complete(id, body.agentId, call.relay.clock.now()));
 };
 
 export const markRead: Handler = async (req, call) => {
-  const id = messageId(req);
-  const body = await readJson(req, AgentRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, AgentRequest);
   // Otherwise marking read would be a way around the read check of GET /v1/messages/:id.
   const message = requireMessage(call.relay, id);
   if (!mayMarkRead(call.principal, message, addressOf(call.relay, body.agentId))) {
@@ -148,9 +141,7 @@ export const markRead: Handler = async (req, call) => {
 /** A reaction needs the same right as reading the message, and is refused with the same answer as GET. */
 export const addReaction: Handler = async (req, call) => {
   chargeCreate(call);
-  const id = messageId(req);
-  const body = await readJson(req, ReactionRequest, call.relay.limits.jsonBodyBytes);
-  assertActsAs(call, body.agentId);
+  const { id, body } = await readActing(req, call, ReactionRequest);
   const message = requireMessage(call.relay, id);
   if (!mayReadMessage(call.relay, call.principal, message)) throw unreadable(message.id);
   if (!call.relay.store.claims.react(id, body.agentId, body.reaction, call.relay.clock.now())) {
@@ -180,13 +171,25 @@ function unreadable(id: number): HttpError {
 }
 
 function messageId(req: Parameters<Handler>[0]): number {
-  return parseIntId((req.params as Record<string, string>).id, "message id");
+  return parsePath(req, NumericIdPath).id;
 }
 
 function requireMessage(relay: Call["relay"], id: number): Message {
   const message = relay.store.messages.get(id);
   if (!message) throw notFound(`message ${id}`);
   return message;
+}
+
+/** The path's message id and the body, whose `agentId` the caller must be allowed to act as. */
+async function readActing<S extends z.ZodType<{ agentId: string }>>(
+  req: Parameters<Handler>[0],
+  call: Call,
+  schema: S,
+): Promise<{ id: number; body: z.infer<S> }> {
+  const id = messageId(req);
+  const body = await readJson(req, schema, call.relay.limits.jsonBodyBytes);
+  assertActsAs(call, body.agentId);
+  return { id, body };
 }
 
 function assertActsAs({ principal }: Call, agentId: string): void {
@@ -213,20 +216,20 @@ export function refusalError(r: ClaimRefusal): HttpError {
     case "not_found":
       return notFound("message");
     case "not_claimable":
-      return new HttpError("not_claimable", "message is not claimable");
+      return relayError("not_claimable", "message is not claimable");
     case "completed":
-      return new HttpError("claim_conflict", "claim already completed", undefined, {
+      return relayError("claim_conflict", "claim already completed", undefined, {
         ok: false,
         claimedBy: r.claimedBy,
       });
     case "held":
-      return new HttpError("claim_conflict", `claimed by '${r.claimedBy}'`, undefined, {
+      return relayError("claim_conflict", `claimed by '${r.claimedBy}'`, undefined, {
         ok: false,
         claimedBy: r.claimedBy,
       });
     case "not_holder":
       // claimedBy "" means nobody holds the claim right now.
-      return new HttpError("claim_conflict", "this agent does not hold the claim", undefined, {
+      return relayError("claim_conflict", "this agent does not hold the claim", undefined, {
         ok: false,
         claimedBy: r.claimedBy ?? "",
       });

@@ -2,7 +2,7 @@
 // Root is exempt from both: it is the operator, and could mint itself another agent's token anyway.
 import { actingAgent } from "../auth/authenticate.ts";
 import type { Call } from "./context.ts";
-import { HttpError, rateLimited } from "./errors.ts";
+import { rateLimited, relayError } from "./errors.ts";
 
 /**
  * Take one create from the caller's agent's bucket; 429 with Retry-After when it is empty. A create is
@@ -27,7 +27,7 @@ export function assertAttachmentQuota({ relay, principal }: Call, incoming: numb
   const agentId = actingAgent(principal);
   const used = relay.store.attachments.usedBy(agentId);
   if (used + incoming <= quota) return;
-  throw new HttpError(
+  throw relayError(
     "payload_too_large",
     `agent '${agentId}' stores ${used} bytes of attachments; ${incoming} more would pass its quota of ${quota} ` +
       "bytes (attachments no message uses are removed after a grace period, old messages by retention)",

@@ -1,7 +1,7 @@
 // HTTP handler for delivery receipts: a recipient refuses a message it can never deliver, with a reason.
 import { matchesAgent, RefuseRequest } from "../../protocol/index.ts";
 import { mayActAs } from "../auth/authenticate.ts";
-import { parseIntId, readJson } from "./body.ts";
+import { NumericIdPath, parsePath, readJson } from "./body.ts";
 import type { Handler } from "./context.ts";
 import { forbidden, notFound } from "./errors.ts";
 import { addressOf } from "./visibility.ts";
@@ -12,7 +12,7 @@ import { addressOf } from "./visibility.ts";
  * `GET /v1/messages/:id`), the message is marked read for it and its claim, if it holds one, is released.
  */
 export const refuseMessage: Handler = async (req, { relay, principal }) => {
-  const id = parseIntId((req.params as Record<string, string>).id, "message id");
+  const id = parsePath(req, NumericIdPath).id;
   const body = await readJson(req, RefuseRequest, relay.limits.jsonBodyBytes);
   if (!mayActAs(principal, body.agentId)) {
     const self = principal.kind === "runtime" ? principal.claims.agentId : "root";

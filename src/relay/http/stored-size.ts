@@ -1,7 +1,9 @@
 // Size limits on what the relay stores and pushes, measured on the serialised form after validation: a request
 // can grow when written back out (each `1e20` becomes 21 digits), so the bytes received prove nothing.
+
+import type { HttpError } from "../../http/errors.ts";
 import type { NewMessage } from "../store/messages.ts";
-import { HttpError } from "./errors.ts";
+import { relayError } from "./errors.ts";
 
 /** The fields of a new message that its `message.new` frame carries (the payload is measured as serialised). */
 export type OutgoingMessage = Omit<NewMessage, "payload" | "payloadJson">;
@@ -30,7 +32,7 @@ export function assertJsonFits(json: string, limit: number, what: string): void 
 }
 
 function tooBig(what: string, size: number, limit: number): HttpError {
-  return new HttpError(
+  return relayError(
     "payload_too_large",
     `${what} is ${size} bytes as stored and sent, over the limit of ${limit} bytes ` +
       "(JSON is measured as the relay writes it back out: a number such as 1e20 is written in full)",

@@ -7,9 +7,9 @@ import {
   TERMINAL_TASK_STATUSES,
 } from "../../protocol/index.ts";
 import { actingAgent, mayActAs, type Principal } from "../auth/authenticate.ts";
-import { parseIntId, parseWith, queryOf, readJson } from "./body.ts";
+import { NumericIdPath, parsePath, parseQuery, readJson } from "./body.ts";
 import type { Handler } from "./context.ts";
-import { forbidden, HttpError, notFound } from "./errors.ts";
+import { forbidden, notFound, relayError } from "./errors.ts";
 import { chargeCreate } from "./quota.ts";
 import { assertJsonFits } from "./stored-size.ts";
 
@@ -26,7 +26,7 @@ export const createTask: Handler = async (req, call) => {
 
 /** Filtered and paged by id; root sees every task, a runtime token those its agent is assigned or created. */
 export const listTasks: Handler = (req, { relay, principal }) => {
-  const q = parseWith(TaskListQuery, queryOf(req), "query");
+  const q = parseQuery(req, TaskListQuery);
   const viewer = principal.kind === "runtime" ? principal.claims.agentId : undefined;
   return Response.json({
     tasks: relay.store.tasks.list({
@@ -82,7 +82,7 @@ export const setTaskStatus: Handler = async (req, call) => {
   const isNote = body.body !== undefined || body.metadata !== undefined;
   if (task.status === body.status && !isNote) return Response.json(task);
   if (task.status !== body.status && TERMINAL_TASK_STATUSES.includes(task.status)) {
-    throw new HttpError("conflict", `task ${id} is already ${task.status} and cannot become ${body.status}`);
+    throw relayError("conflict", `task ${id} is already ${task.status} and cannot become ${body.status}`);
   }
   if (body.metadata !== undefined)
     assertJsonFits(JSON.stringify(body.metadata), relay.limits.jsonBodyBytes, "task metadata");
@@ -91,5 +91,5 @@ export const setTaskStatus: Handler = async (req, call) => {
 };
 
 function taskId(req: Parameters<Handler>[0]): number {
-  return parseIntId((req.params as Record<string, string>).id, "task id");
+  return parsePath(req, NumericIdPath).id;
 }

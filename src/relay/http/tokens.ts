@@ -8,7 +8,7 @@ import {
 } from "../../protocol/index.ts";
 import { readJson } from "./body.ts";
 import type { Handler, Relay } from "./context.ts";
-import { forbidden, HttpError, invalid } from "./errors.ts";
+import { forbidden, invalid, relayError } from "./errors.ts";
 
 /** Lifetime assumed for a revoked jti the relay has no issue record of (the longest a token can live). */
 const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
@@ -22,7 +22,7 @@ export const createToken: Handler = async (req, { relay, principal }) => {
   }
   // A person's name must not be an agent's: the operator token would act as that agent.
   if (body.profileId === OPERATOR_PROFILE && relay.store.agents.get(body.agentId)) {
-    throw new HttpError(
+    throw relayError(
       "conflict",
       `'${body.agentId}' is a registered agent; an operator needs a name of its own`,
     );
@@ -55,7 +55,7 @@ export const renewToken: Handler = async (_req, { relay, principal }) => {
     throw forbidden(`tokens of profile '${claims.profileId}' are not renewable`);
   }
   if (relay.store.tokens.isSuperseded(claims.jti)) {
-    throw new HttpError(
+    throw relayError(
       "unauthorized",
       "this token was already renewed (or revoked); renew with the token that renewal returned",
     );

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
+import { envOption } from "../config/index.ts";
 import { ControlClient, ControlError } from "../supervisor/control-client.ts";
 import { ensurePrivateDir, supervisorPaths } from "../supervisor/paths.ts";
 import { loadPlan, runSupervisor } from "../supervisor/run-supervisor.ts";
@@ -84,7 +85,7 @@ async function up(flags: { file: string; detach?: boolean; supervise?: boolean }
       `team ${flags.file} is starting: supervisor pid ${pid}, log ${paths.log}, runner logs in ${paths.logs}`,
     );
   }
-  const logger = createLogger({ level: process.env.AGENT_RELAY_LOG_LEVEL || "info", name: "supervisor" });
+  const logger = createLogger({ level: envOption("logLevel", process.env), name: "supervisor" });
   process.exitCode = await runSupervisor({
     plan,
     paths,

@@ -253,6 +253,16 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     description: "With --no-broad-targets only direct and label: messages arrive (no broadcast, tag:, cap:).",
     defaultValue: true,
   },
+  {
+    key: "claudeMonitor",
+    flag: "--claude-monitor",
+    env: "AGENT_RELAY_CLAUDE_MONITOR",
+    kind: "boolean",
+    negatable: true,
+    description:
+      "claude provider: with --no-claude-monitor the relay monitor is never armed and every message is pasted.",
+    defaultValue: true,
+  },
 ];
 
 /** How the option is written in help and errors: negatable booleans by their "--no-" form. */

@@ -49,6 +49,11 @@ export function parseRunnerConfig(argv: readonly string[], env: Env, deps: Parse
   return cli.config;
 }
 
+/** One option from its env twin alone, checked by its rule: for commands other than the runner that honour it. */
+export function envOption<K extends keyof RunnerConfig>(key: K, env: Env): RunnerConfig[K] {
+  return pickValue(specFor(key), undefined, env) as RunnerConfig[K];
+}
+
 /** Throws the one-line message: option (flag and env), the rule, and the bad value when there is one. */
 function fail(spec: OptionSpec, rule: string, ...got: [unknown?]): never {
   const suffix = got.length > 0 ? `, got ${shorten(JSON.stringify(got[0]))}` : "";

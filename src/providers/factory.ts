@@ -72,7 +72,7 @@ export function createAdapter(config: RunnerConfig, deps: AdapterDeps): Provider
         env: config.modelBaseUrl ? { ANTHROPIC_BASE_URL: config.modelBaseUrl } : undefined,
         extraArgs: config.providerArgs,
         resumeSessionId: deps.resumeSessionId,
-        armMonitor: claudeMonitorArmed(deps.env ?? process.env),
+        armMonitor: config.claudeMonitor,
         logger: deps.logger,
         clock: deps.clock,
       });
@@ -82,15 +82,6 @@ export function createAdapter(config: RunnerConfig, deps: AdapterDeps): Provider
         `the ${config.provider} provider is not wired into this build yet`,
       );
   }
-}
-
-/**
- * AGENT_RELAY_CLAUDE_MONITOR=off (or 0/false/no): never arm the relay monitor, so every message is pasted. For setups
- * where the monitor misbehaves, and for tests of the paste path. Anything else (or unset): the monitor is armed.
- */
-export function claudeMonitorArmed(env: Record<string, string | undefined>): boolean {
-  const v = env.AGENT_RELAY_CLAUDE_MONITOR?.trim().toLowerCase();
-  return !(v === "off" || v === "0" || v === "false" || v === "no");
 }
 
 /** The codex executable: --provider-bin, else `codex` on PATH, else the package's own (its native binary, no Node wrapper). */

@@ -154,35 +154,40 @@ function action<A extends unknown[]>(cmd: string, fn: (...args: A) => Promise<vo
 }
 
 export function registerTeamCommands(program: Command): void {
-  program
-    .command("up")
-    .description("Start the team a team file declares (or apply its changes to the running team).")
+  teamCommand(
+    program,
+    "up",
+    up,
+    "Start the team a team file declares (or apply its changes to the running team).",
+  )
     .option("-f, --file <path>", "team file", "team.toml")
     .option(
       "-d, --detach",
       "keep the supervisor running in the background (pid file and log in ~/.agent-relay/supervisor/)",
     )
-    .addOption(new Option("--supervise", "run as the detached supervisor").hideHelp())
-    .action(action("up", up));
-  program
-    .command("ps")
-    .description("Show the team's agents: provider, status, task, context, pid, uptime, restarts.")
-    .option("--json", "print a JSON array")
-    .action(action("ps", ps));
-  program
-    .command("down")
-    .description("Stop the named agents, or the whole team and its supervisor.")
-    .argument("[agents...]", "agent ids (default: all)")
-    .action(action("down", down));
-  program
-    .command("restart")
-    .description("Restart one agent's runner.")
+    .addOption(new Option("--supervise", "run as the detached supervisor").hideHelp());
+  teamCommand(
+    program,
+    "ps",
+    ps,
+    "Show the team's agents: provider, status, task, context, pid, uptime, restarts.",
+  ).option("--json", "print a JSON array");
+  teamCommand(program, "down", down, "Stop the named agents, or the whole team and its supervisor.").argument(
+    "[agents...]",
+    "agent ids (default: all)",
+  );
+  teamCommand(program, "restart", restart, "Restart one agent's runner.").argument("<agent>", "agent id");
+  teamCommand(program, "logs", logs, "Print an agent's runner log.")
     .argument("<agent>", "agent id")
-    .action(action("restart", restart));
-  program
-    .command("logs")
-    .description("Print an agent's runner log.")
-    .argument("<agent>", "agent id")
-    .option("-f, --follow", "keep printing what is appended")
-    .action(action("logs", logs));
+    .option("-f, --follow", "keep printing what is appended");
+}
+
+/** A team command: its action's errors become one line (commander calls the action after parsing the rest). */
+function teamCommand<A extends unknown[]>(
+  program: Command,
+  name: string,
+  fn: (...args: A) => Promise<void>,
+  description: string,
+): Command {
+  return program.command(name).description(description).action(action(name, fn));
 }

@@ -5,6 +5,7 @@ export { flagLabel, type OptionKind, type OptionSpec, RUNNER_OPTIONS } from "./o
 export {
   type Env,
   envOption,
+  envText,
   type ParseDeps,
   parseRunnerCli,
   parseRunnerConfig,

@@ -49,14 +49,17 @@ export function spawnScript(
     spawnedAt,
     up,
     upDetail,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 5_000);
-      await proc.exited;
-      clearTimeout(t);
-    },
+    stop: () => stopChild(proc),
   };
+}
+
+/** SIGTERM, then SIGKILL if it is still there after 5 s. */
+async function stopChild(proc: Subprocess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill("SIGTERM");
+  const t = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+  await proc.exited;
+  clearTimeout(t);
 }
 
 /** Resident set size in bytes. */
@@ -108,12 +111,6 @@ export function spawnCliRunner(relayUrl: string, token: string, agentId: string,
     proc,
     spawnedAt,
     up,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 5_000);
-      await proc.exited;
-      clearTimeout(t);
-    },
+    stop: () => stopChild(proc),
   };
 }

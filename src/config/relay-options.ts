@@ -2,18 +2,11 @@
 // quotas' env twins). One table per group drives the flags, their help and the flag-over-env merge.
 import type { Command } from "commander";
 import { DEFAULT_QUOTAS, type RelayQuotas } from "../relay/quotas.ts";
+import type { EnvTwinOption } from "./options.ts";
+
+export type { EnvTwinOption };
 
 type Env = Record<string, string | undefined>;
-
-/** A flag and its env twin, as every relay option has. */
-export interface EnvTwinOption {
-  /** Long flag, e.g. "--send-rate". */
-  flag: string;
-  env: string;
-  /** Shown after the flag, e.g. "<n>"; none for a boolean. */
-  placeholder?: string;
-  description: string;
-}
 
 /** How the relay is served: address, store, root token, logging, durability. */
 export interface RelayServeOption extends EnvTwinOption {

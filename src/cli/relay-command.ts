@@ -53,8 +53,6 @@ export function registerRelayCommand(program: Command): void {
   const defaults = (o: EnvTwinOption) =>
     o.flag === "--port" ? String(DEFAULT_RELAY_PORT) : relayDefaultText(o);
   addEnvTwinOptions(command, RELAY_SERVE_OPTIONS, defaults);
-  // Only to refuse it with a clear line: a token on the command line is readable by every local user (ps).
-  command.option("--root-token <token>", "refused: use AGENT_RELAY_ROOT_TOKEN or --root-token-file");
   addEnvTwinOptions(command, RELAY_QUOTA_OPTIONS, defaults);
   command.action(async (flags: Record<string, string | undefined>) => {
     const options = parseRelayCliOptions(flags, process.env);
@@ -99,7 +97,8 @@ export function parseRelayCliOptions(
     host: flagOrEnv(option("host"), flags, env),
     port: flagOrEnv(option("port"), flags, env),
     db: flagOrEnv(option("db"), flags, env),
-    rootToken: fileToken ?? (env.AGENT_RELAY_ROOT_TOKEN || undefined),
+    // The env twin only: the flag was refused above.
+    rootToken: fileToken ?? flagOrEnv(option("rootToken"), {}, env),
     logLevel: flagOrEnv(option("logLevel"), flags, env),
     durable: flagOrEnv(option("durable"), flags, env),
   };

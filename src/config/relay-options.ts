@@ -10,7 +10,7 @@ type Env = Record<string, string | undefined>;
 
 /** How the relay is served: address, store, root token, logging, durability. */
 export interface RelayServeOption extends EnvTwinOption {
-  key: "host" | "port" | "db" | "rootTokenFile" | "logLevel" | "durable";
+  key: "host" | "port" | "db" | "rootToken" | "rootTokenFile" | "logLevel" | "durable";
   /** The default as help shows it. */
   defaultText?: string;
 }
@@ -38,6 +38,14 @@ export const RELAY_SERVE_OPTIONS: readonly RelayServeOption[] = [
     placeholder: "<path>",
     description: "SQLite database path",
     defaultText: "~/.agent-relay/relay.db",
+  },
+  {
+    key: "rootToken",
+    flag: "--root-token",
+    env: "AGENT_RELAY_ROOT_TOKEN",
+    placeholder: "<token>",
+    // The flag exists only to be refused with a clear line: argv is readable by every local user (ps).
+    description: "refused on the command line: set the env variable or use --root-token-file",
   },
   {
     key: "rootTokenFile",

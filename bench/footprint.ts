@@ -1,6 +1,10 @@
 // Bench 3: idle footprint (RSS, CPU) of one runner process vs a bare Bun process holding one WebSocket; then N runners on one relay.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { mintToken, QUICK, type Row, row, say, startRelayChild } from "./support/common.ts";
-import { type Child, cpuSeconds, epochNow, rssBytes, spawnScript } from "./support/proc.ts";
+import { type Child, cpuSeconds, epochNow, rssBytes, spawnCliRunner, spawnScript } from "./support/proc.ts";
 
 const MB = 1024 * 1024;
 
@@ -30,14 +34,18 @@ async function idleOne(url: string): Promise<Row[]> {
     BENCH_AGENT_ID: "idle-runner",
   });
   const bare = spawnScript("bare-ws-process.ts", { BENCH_RELAY_URL: url, BENCH_AGENT_ID: "idle-bare" });
+  // The null-provider runner above is the runner's own code; this is what a person starts (CLI, command provider).
+  const home = mkdtempSync(join(tmpdir(), "bench-cli-runner-"));
+  const cli = spawnCliRunner(url, await mintToken(url, "idle-cli"), "idle-cli", home);
   try {
-    await Promise.all([runner.up, bare.up]);
+    await Promise.all([runner.up, bare.up, cli.up]);
     // Let start-up garbage be collected before the idle window.
     await new Promise((r) => setTimeout(r, QUICK ? 1_000 : 5_000));
-    const [r, b] = await watch([runner.proc.pid, bare.proc.pid], seconds);
+    const [r, b, c] = await watch([runner.proc.pid, bare.proc.pid, cli.proc.pid], seconds);
     say(
       `footprint idle ${seconds} s: runner RSS ${(r!.rss / MB).toFixed(1)} MB CPU ${r!.cpuPct.toFixed(3)}%; ` +
-        `bare ws RSS ${(b!.rss / MB).toFixed(1)} MB CPU ${b!.cpuPct.toFixed(3)}%`,
+        `bare ws RSS ${(b!.rss / MB).toFixed(1)} MB CPU ${b!.cpuPct.toFixed(3)}%; ` +
+        `CLI runner RSS ${(c!.rss / MB).toFixed(1)} MB CPU ${c!.cpuPct.toFixed(3)}%`,
     );
     return [
       row("idle runner RSS", r!.rss / MB, "MB", b!.rss / MB, {
@@ -49,9 +57,15 @@ async function idleOne(url: string): Promise<Row[]> {
         met: r!.cpuPct <= 0.1,
         note: `${seconds} s window`,
       }),
+      row("idle CLI runner RSS", c!.rss / MB, "MB", b!.rss / MB, {
+        target: "≤ 1.5× floor",
+        met: c!.rss <= 1.5 * b!.rss,
+        note: "bin/agent-relay-runner --provider command (tmux, sleep), remote relay",
+      }),
     ];
   } finally {
-    await Promise.all([runner.stop(), bare.stop()]);
+    await Promise.all([runner.stop(), bare.stop(), cli.stop()]);
+    rmSync(home, { recursive: true, force: true });
   }
 }
 

@@ -49,14 +49,17 @@ export function spawnScript(
     spawnedAt,
     up,
     upDetail,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 5_000);
-      await proc.exited;
-      clearTimeout(t);
-    },
+    stop: () => stopChild(proc),
   };
+}
+
+/** SIGTERM, then SIGKILL if it is still there after 5 s. */
+async function stopChild(proc: Subprocess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill("SIGTERM");
+  const t = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+  await proc.exited;
+  clearTimeout(t);
 }
 
 /** Resident set size in bytes. */
@@ -71,4 +74,43 @@ export function cpuSeconds(pid: number): number {
   // Fields after the ")" of the command name; utime and stime are fields 14 and 15 of the whole line.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(rest[11]) + Number(rest[12])) / TICKS_PER_S;
+}
+
+/**
+ * The real `agent-relay-runner` CLI running a `command` agent (`sleep`) against `relayUrl`: what a person starts, with
+ * its tmux server. Up once it says "is up" on stderr; `up` is the epoch ms it was seen.
+ */
+export function spawnCliRunner(relayUrl: string, token: string, agentId: string, home: string) {
+  const spawnedAt = epochNow();
+  const argv = ["--provider", "command", "--relay-url", relayUrl, "--headless", "--agent-id", agentId];
+  const proc = Bun.spawn(
+    [join(ROOT, "bin", "agent-relay-runner"), ...argv, "--cwd", home, "--", "sleep", "3600"],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: home,
+        AGENT_RELAY_TOKEN: token,
+        AGENT_RELAY_LOG_LEVEL: "warn",
+      },
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    },
+  );
+  const up = (async () => {
+    let err = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stderr) {
+      err += decoder.decode(chunk, { stream: true });
+      if (err.includes(" is up ")) return epochNow();
+    }
+    throw new Error(`the CLI runner exited (${await proc.exited}) before it was up: ${err}`);
+  })();
+  return {
+    proc,
+    spawnedAt,
+    up,
+    stop: () => stopChild(proc),
+  };
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
+import { envText } from "../config/index.ts";
 import { describeIssues } from "../protocol/index.ts";
 import { defaultRelayInfoPath, readRelayInfoFile } from "../relay/local-info.ts";
 import { isRelayClientError } from "../relay-client/errors.ts";
@@ -45,8 +46,8 @@ export function resolveRelayTarget(
       "--token is refused on the command line, where every local user can read it (ps); set AGENT_RELAY_TOKEN or pass --token-file <path>",
     );
   }
-  const explicitUrl = opts.relayUrl || env.AGENT_RELAY_URL || undefined;
-  const explicitToken = tokenFromFile(opts.tokenFile) ?? (env.AGENT_RELAY_TOKEN || undefined);
+  const explicitUrl = opts.relayUrl || envText("relayUrl", env);
+  const explicitToken = tokenFromFile(opts.tokenFile) ?? envText("token", env);
   let info: { url: string; rootToken: string } | undefined;
   if (!explicitUrl || !explicitToken) {
     const path = defaultRelayInfoPath();
@@ -105,6 +106,7 @@ const RunnerCredentials = z.object({ relayUrl: z.string().url(), token: z.string
 export async function credentialsFromRunner(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RelayTarget | undefined> {
+  // Not options: the runner sets these for its agent's shell, like a socket handed to a child.
   const url = env.AGENT_RELAY_CONTROL_URL;
   const secret = env.AGENT_RELAY_CONTROL_SECRET;
   if (!url || !secret) return undefined;
@@ -151,7 +153,7 @@ export function agentFrom(
   flag: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
-  return flag || env.AGENT_RELAY_AGENT_ID || undefined;
+  return flag || envText("agentId", env);
 }
 
 /** "-" reads the body from stdin; anything else is the body itself. */

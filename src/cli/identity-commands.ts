@@ -2,15 +2,8 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { AgentId, OPERATOR_PROFILE, TokenAnswer, WhoamiAnswer } from "../protocol/index.ts";
-import {
-  type ActionContext,
-  agentFrom,
-  asClientCommand,
-  clientAction,
-  parseOption,
-  UsageError,
-  withRelayOptions,
-} from "./client-context.ts";
+import { clientCommand, clientGroup } from "./client-command.ts";
+import { type ActionContext, agentFrom, parseOption, UsageError } from "./client-context.ts";
 import { printJson, printLine } from "./client-format.ts";
 
 /** The token profile each `--role` mints. */
@@ -23,22 +16,26 @@ const TtlDaysArg = z
   .pipe(z.number().int().min(1, "must be 1-30").max(30, "must be 1-30"));
 
 export function registerIdentityCommands(program: Command): void {
-  withRelayOptions(asClientCommand(program.command("whoami"), "whoami"))
-    .description("print who the CLI acts as on the relay (root, an operator's name, or an agent)")
-    .option("--json", "print it as JSON")
-    .action(clientAction("whoami", whoami));
+  clientCommand(program, "whoami", {
+    description: "print who the CLI acts as on the relay (root, an operator's name, or an agent)",
+    json: "it",
+    run: whoami,
+  });
 
-  const token = asClientCommand(program.command("token"), "token").description("mint tokens (root only)");
-  withRelayOptions(asClientCommand(token.command("create"), "token create"))
-    .description("mint a token and print it once: for a person (--role operator) or an agent (--role agent)")
-    .requiredOption("--name <name>", "the person's name or the agent id the token acts as")
-    .option(
-      "--role <role>",
-      "operator (a person: sends as the name, reads its inbox, commands agents) or agent",
-      "operator",
-    )
-    .option("--ttl-days <n>", "lifetime in days (1-30)", "7")
-    .action(clientAction("token create", createToken));
+  const token = clientGroup(program, "token", "mint tokens (root only)");
+  clientCommand(token, "create", {
+    description: "mint a token and print it once: for a person (--role operator) or an agent (--role agent)",
+    options: (cmd) =>
+      cmd
+        .requiredOption("--name <name>", "the person's name or the agent id the token acts as")
+        .option(
+          "--role <role>",
+          "operator (a person: sends as the name, reads its inbox, commands agents) or agent",
+          "operator",
+        )
+        .option("--ttl-days <n>", "lifetime in days (1-30)", "7"),
+    run: createToken,
+  });
 }
 
 async function whoami(ctx: ActionContext, o: { json?: boolean }): Promise<void> {

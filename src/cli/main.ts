@@ -1,44 +1,66 @@
 // Entry point of the `agent-relay-runner` bin: the runner by default, plus `relay` and the messaging subcommands.
 import { Command } from "commander";
 import pkg from "../../package.json" with { type: "json" };
-import { RUNNER_OPTIONS, renderHelp } from "../config/index.ts";
-import { runDemo } from "../demo/demo.ts";
 import { errorMessage } from "../util/errors.ts";
-import { registerClientCommands } from "./client-commands.ts";
 import { nearest } from "./nearest.ts";
-import { registerRelayCommand } from "./relay-command.ts";
-import { runRunnerCli } from "./runner-command.ts";
-import { registerTeamCommands } from "./team-commands.ts";
 
-export function buildProgram(): Command {
-  const program = new Command("agent-relay-runner")
-    .description(
-      "Keep an AI coding agent connected to a message relay. Run an agent: agent-relay-runner --provider …",
-    )
-    .version(pkg.version, "-V, --version")
-    .showHelpAfterError();
-  registerRelayCommand(program);
-  registerClientCommands(program);
-  registerTeamCommands(program);
+type Register = (program: Command) => void;
+
+/**
+ * Each group of subcommands by name, and how to load the module declaring it. Only the group a command line names
+ * is loaded (all of them for help): a runner never loads the relay, the supervisor or the messaging CLI.
+ */
+export const COMMAND_GROUPS: readonly { names: readonly string[]; load: () => Promise<Register> }[] = [
+  { names: ["relay"], load: async () => (await import("./relay-command.ts")).registerRelayCommand },
+  {
+    names: [
+      ...["send", "inbox", "thread", "msg", "task", "command", "agents", "permissions", "approve", "deny"],
+      ...["stop", "compact", "clear", "whoami", "token"],
+    ],
+    load: async () => (await import("./client-commands.ts")).registerClientCommands,
+  },
+  {
+    names: ["up", "ps", "down", "restart", "logs"],
+    load: async () => (await import("./team-commands.ts")).registerTeamCommands,
+  },
+  { names: ["demo"], load: async () => registerDemo },
+];
+
+function registerDemo(program: Command): void {
   program
     .command("demo")
     .description(
       "Start the embedded relay and a runner with a terminal agent, send it a message, show its screen.",
     )
     .action(async () => {
+      const { runDemo } = await import("../demo/demo.ts");
       process.exitCode = await runDemo();
     });
+}
+
+/** The program with the groups given (default: every group, as help lists them). */
+export async function buildProgram(groups = COMMAND_GROUPS): Promise<Command> {
+  const program = new Command("agent-relay-runner")
+    .description(
+      "Keep an AI coding agent connected to a message relay. Run an agent: agent-relay-runner --provider …",
+    )
+    .version(pkg.version, "-V, --version")
+    .showHelpAfterError();
+  const registers = new Set(await Promise.all(groups.map((g) => g.load())));
+  for (const register of registers) register(program);
   return program;
 }
 
 /** The runner's own help, with every subcommand listed above its options. */
-function fullHelp(program: Command): string {
+async function fullHelp(program: Command): Promise<string> {
+  const { renderHelp } = await import("../config/help.ts");
   const commands = program.commands.map((c) => ({ name: c.name(), description: c.description() }));
-  return renderHelp(RUNNER_OPTIONS, commands);
+  return renderHelp(undefined, commands);
 }
 
 /** `help`, `help <cmd>`, `help <cmd> <sub>`: the help of the command named, or one line naming what is unknown. */
-function printHelpFor(program: Command, words: string[]): number {
+async function printHelpFor(words: string[]): Promise<number> {
+  const program = await buildProgram();
   let cmd = program;
   for (const word of words) {
     const next = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
@@ -55,7 +77,7 @@ function printHelpFor(program: Command, words: string[]): number {
     }
     cmd = next;
   }
-  process.stdout.write(cmd === program ? fullHelp(program) : cmd.helpInformation());
+  process.stdout.write(cmd === program ? await fullHelp(program) : cmd.helpInformation());
   return 0;
 }
 
@@ -64,17 +86,17 @@ function printHelpFor(program: Command, words: string[]): number {
  * A bare first word that is neither is a mistyped command: the runner takes no positional arguments before `--`.
  */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   const sub = argv[0];
-  const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
-  if (sub === "help") return printHelpFor(program, argv.slice(1));
-  if (sub !== undefined && names.includes(sub)) {
-    await program.parseAsync(argv, { from: "user" });
+  const names = COMMAND_GROUPS.flatMap((g) => g.names);
+  if (sub === "help") return printHelpFor(argv.slice(1));
+  const group = COMMAND_GROUPS.find((g) => sub !== undefined && g.names.includes(sub));
+  if (group) {
+    await (await buildProgram([group])).parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   }
   const beforeDashes = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
-    process.stdout.write(fullHelp(program));
+    process.stdout.write(await fullHelp(await buildProgram()));
     return 0;
   }
   if (sub !== undefined && !sub.startsWith("-")) {
@@ -85,6 +107,7 @@ export async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  const { runRunnerCli } = await import("./runner-command.ts");
   return runRunnerCli(argv, process.env);
 }
 

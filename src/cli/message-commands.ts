@@ -4,16 +4,8 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import { AgentId, MessageKind, MessagesAnswer, SendMessageRequest, Target } from "../protocol/index.ts";
 import { isHttpError } from "../relay-client/errors.ts";
-import {
-  type ActionContext,
-  agentFrom,
-  asClientCommand,
-  clientAction,
-  parseOption,
-  readBody,
-  UsageError,
-  withRelayOptions,
-} from "./client-context.ts";
+import { clientCommand, clientGroup } from "./client-command.ts";
+import { type ActionContext, agentFrom, parseOption, readBody, UsageError } from "./client-context.ts";
 import { messageFull, messageLine, printJson, printLine } from "./client-format.ts";
 import { actingName, ownName } from "./identity-commands.ts";
 import { IdArg, LimitArg } from "./option-schemas.ts";
@@ -36,68 +28,72 @@ interface SendOptions {
 }
 
 export function registerMessageCommands(program: Command): void {
-  withRelayOptions(asClientCommand(program.command("send"), "send"))
-    .description("send a message; prints its id")
-    .argument("[body]", 'the message body ("-" reads stdin)')
-    .requiredOption("--to <target>", "<agentId>, label:<label>, tag:<tag>, cap:<capability> or broadcast")
-    .option("--claimable", "deliver to exactly one of the matching agents")
-    .option("--task-id <n>", "link the message to a task")
-    .option("--subject <text>", "subject line")
-    .option("--kind <kind>", "message kind (default chat)")
-    .option("--reply-to <id>", "the message this answers")
-    .option("--reply-required", "the recipient owes a reply")
-    .option("--from <agent>", "send as this agent (root token only; default AGENT_RELAY_AGENT_ID)")
-    // Repeatable rather than variadic, so a body after it is never taken for a file name.
-    .option("--attach <file>", "upload a file and attach it (repeatable)", collect, [] as string[])
-    .option(
-      "--queue",
-      "send even if no registered agent answers to --to yet (one that registers later gets it)",
-    )
-    .option("--json", "print the whole message as JSON")
-    .action(clientAction("send", send));
-
-  withRelayOptions(asClientCommand(program.command("inbox"), "inbox"))
-    .description("list unread messages, one per line (--all: read ones too)")
-    .option("--agent <id>", "whose inbox (default AGENT_RELAY_AGENT_ID, else the token's own name)")
-    .option("--all", "every message addressed to the agent, read ones marked [read], oldest first")
-    .option("--after-id <n>", "with --all: only messages with a larger id (the next page)")
-    .option("--limit <n>", "at most this many (1-1000)", "50")
-    .option("--json", "print the messages as JSON")
-    .action(clientAction("inbox", inbox));
-
-  withRelayOptions(asClientCommand(program.command("thread"), "thread"))
-    .description(
+  clientCommand(program, "send", {
+    description: "send a message; prints its id",
+    args: [["[body]", 'the message body ("-" reads stdin)']],
+    options: (cmd) =>
+      cmd
+        .requiredOption("--to <target>", "<agentId>, label:<label>, tag:<tag>, cap:<capability> or broadcast")
+        .option("--claimable", "deliver to exactly one of the matching agents")
+        .option("--task-id <n>", "link the message to a task")
+        .option("--subject <text>", "subject line")
+        .option("--kind <kind>", "message kind (default chat)")
+        .option("--reply-to <id>", "the message this answers")
+        .option("--reply-required", "the recipient owes a reply")
+        .option("--from <agent>", "send as this agent (root token only; default AGENT_RELAY_AGENT_ID)")
+        // Repeatable rather than variadic, so a body after it is never taken for a file name.
+        .option("--attach <file>", "upload a file and attach it (repeatable)", collect, [] as string[])
+        .option(
+          "--queue",
+          "send even if no registered agent answers to --to yet (one that registers later gets it)",
+        ),
+    json: "the whole message",
+    run: send,
+  });
+  clientCommand(program, "inbox", {
+    description: "list unread messages, one per line (--all: read ones too)",
+    agent: "whose inbox",
+    options: (cmd) =>
+      cmd.option("--all", "every message addressed to the agent, read ones marked [read], oldest first"),
+    paging: { items: "messages", max: 1000, limit: "50", afterIdHint: "with --all: " },
+    json: "the messages",
+    run: inbox,
+  });
+  clientCommand(program, "thread", {
+    description:
       "print the conversation a message belongs to (by replyTo), replies indented under what they answer",
-    )
-    .argument("<id>", "any message of the conversation")
-    .option("--json", "print the messages as JSON")
-    .action(clientAction("thread", thread));
+    args: [["<id>", "any message of the conversation"]],
+    json: "the messages",
+    run: thread,
+  });
 
-  const msg = asClientCommand(program.command("msg"), "msg").description(
-    "read, reply to or react to a message",
-  );
-  withRelayOptions(asClientCommand(msg.command("read"), "msg read"))
-    .description("print a message in full and mark it read for the agent")
-    .argument("<id>", "message id")
-    .option(
-      "--agent <id>",
-      "mark read for this agent (default AGENT_RELAY_AGENT_ID, else the token's own name)",
-    )
-    .option("--json", "print the message as JSON")
-    .action(clientAction("msg read", readMessage));
-  withRelayOptions(asClientCommand(msg.command("reply"), "msg reply"))
-    .description("reply to a message's sender; prints the reply's id")
-    .argument("<id>", "message id")
-    .argument("[body]", 'the reply ("-" reads stdin)')
-    .option("--from <agent>", "reply as this agent (default AGENT_RELAY_AGENT_ID)")
-    .option("--json", "print the reply as JSON")
-    .action(clientAction("msg reply", reply));
-  withRelayOptions(asClientCommand(msg.command("react"), "msg react"))
-    .description("add a reaction to a message")
-    .argument("<id>", "message id")
-    .argument("<reaction>", "e.g. 👍 or eyes")
-    .option("--agent <id>", "react as this agent (default AGENT_RELAY_AGENT_ID, else the token's own name)")
-    .action(clientAction("msg react", react));
+  const msg = clientGroup(program, "msg", "read, reply to or react to a message");
+  clientCommand(msg, "read", {
+    description: "print a message in full and mark it read for the agent",
+    args: [["<id>", "message id"]],
+    agent: "mark read for this agent",
+    json: "the message",
+    run: readMessage,
+  });
+  clientCommand(msg, "reply", {
+    description: "reply to a message's sender; prints the reply's id",
+    args: [
+      ["<id>", "message id"],
+      ["[body]", 'the reply ("-" reads stdin)'],
+    ],
+    options: (cmd) => cmd.option("--from <agent>", "reply as this agent (default AGENT_RELAY_AGENT_ID)"),
+    json: "the reply",
+    run: reply,
+  });
+  clientCommand(msg, "react", {
+    description: "add a reaction to a message",
+    args: [
+      ["<id>", "message id"],
+      ["<reaction>", "e.g. 👍 or eyes"],
+    ],
+    agent: "react as this agent",
+    run: react,
+  });
 }
 
 async function send(ctx: ActionContext, bodyArg: string | undefined, o: SendOptions): Promise<void> {

@@ -2,7 +2,17 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
-import { parseRelayQuotas, quotaDefaultText, RELAY_QUOTA_OPTIONS } from "../config/relay-options.ts";
+import {
+  addEnvTwinOptions,
+  type EnvTwinOption,
+  flagOrEnv,
+  parseRelayQuotas,
+  RELAY_QUOTA_OPTIONS,
+  RELAY_SERVE_OPTIONS,
+  type RelayServeOption,
+  relayDefaultText,
+} from "../config/relay-options.ts";
+import { LOG_LEVELS } from "../config/schema.ts";
 import { DEFAULT_RELAY_PORT, type RelayHandle, startRelay } from "../relay/index.ts";
 import {
   defaultRelayDbPath,
@@ -14,9 +24,7 @@ import type { RelayQuotas } from "../relay/quotas.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger, type Logger } from "../util/logger.ts";
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-
-/** Each option with its flag and env twin; flags win over env, env over defaults. */
+/** Each option's rule; the raw text comes from its flag or env twin (RELAY_SERVE_OPTIONS), flags winning. */
 const RelayCliOptions = z.object({
   host: z.string().min(1, "must not be empty").default("127.0.0.1"),
   port: z.coerce
@@ -35,38 +43,17 @@ const RelayCliOptions = z.object({
 });
 type RelayCliOptions = z.infer<typeof RelayCliOptions>;
 
-const FLAG_NAMES: Record<keyof RelayCliOptions, string> = {
-  host: "--host / AGENT_RELAY_HOST",
-  port: "--port / AGENT_RELAY_PORT",
-  db: "--db / AGENT_RELAY_DB",
-  rootToken: "--root-token-file / AGENT_RELAY_ROOT_TOKEN(_FILE)",
-  logLevel: "--log-level / AGENT_RELAY_LOG_LEVEL",
-  durable: "--durable / AGENT_RELAY_DURABLE",
-};
+const option = (key: RelayServeOption["key"]) => RELAY_SERVE_OPTIONS.find((o) => o.key === key)!;
+const twinName = (o: EnvTwinOption) => `${o.flag} / ${o.env}`;
 
 export function registerRelayCommand(program: Command): void {
   const command = program
     .command("relay")
-    .description("Run the embedded relay (HTTP + WebSocket bus, SQLite store).")
-    .option("--host <host>", "address to listen on (env AGENT_RELAY_HOST)", undefined)
-    .option("--port <port>", `port, 0 for a free one (env AGENT_RELAY_PORT, default ${DEFAULT_RELAY_PORT})`)
-    .option("--db <path>", "SQLite database path (env AGENT_RELAY_DB, default ~/.agent-relay/relay.db)")
-    .option(
-      "--root-token-file <path>",
-      "file holding the root token (env AGENT_RELAY_ROOT_TOKEN_FILE, or the token in AGENT_RELAY_ROOT_TOKEN); generated and saved to relay.json when absent",
-    )
-    // Only to refuse it with a clear line: a token on the command line is readable by every local user (ps).
-    .option("--root-token <token>", "refused: use AGENT_RELAY_ROOT_TOKEN or --root-token-file")
-    .option("--log-level <level>", "log level (env AGENT_RELAY_LOG_LEVEL, default info)")
-    .option(
-      "--durable",
-      "survive power loss, not only a crash: fsync every commit (synchronous=FULL; env AGENT_RELAY_DURABLE=1)",
-    );
-  for (const o of RELAY_QUOTA_OPTIONS)
-    command.option(
-      `${o.flag} ${o.placeholder}`,
-      `${o.description} (env ${o.env}, default ${quotaDefaultText(o)})`,
-    );
+    .description("Run the embedded relay (HTTP + WebSocket bus, SQLite store).");
+  const defaults = (o: EnvTwinOption) =>
+    o.flag === "--port" ? String(DEFAULT_RELAY_PORT) : relayDefaultText(o);
+  addEnvTwinOptions(command, RELAY_SERVE_OPTIONS, defaults);
+  addEnvTwinOptions(command, RELAY_QUOTA_OPTIONS, defaults);
   command.action(async (flags: Record<string, string | undefined>) => {
     const options = parseRelayCliOptions(flags, process.env);
     const quotas = parseRelayQuotas(flags, process.env);
@@ -93,7 +80,7 @@ export function parseRelayCliOptions(
         "--root-token is refused on the command line, where every local user can read it (ps); set AGENT_RELAY_ROOT_TOKEN or pass --root-token-file <path>",
     };
   }
-  const tokenFile = flags.rootTokenFile ?? (env.AGENT_RELAY_ROOT_TOKEN_FILE || undefined);
+  const tokenFile = flagOrEnv(option("rootTokenFile"), flags, env);
   let fileToken: string | undefined;
   if (tokenFile !== undefined) {
     try {
@@ -102,29 +89,28 @@ export function parseRelayCliOptions(
       const why = (e as NodeJS.ErrnoException).code ?? String(e);
       return {
         ok: false,
-        error: `invalid --root-token-file / AGENT_RELAY_ROOT_TOKEN_FILE: cannot read ${tokenFile}: ${why}`,
+        error: `invalid ${twinName(option("rootTokenFile"))}: cannot read ${tokenFile}: ${why}`,
       };
     }
   }
-  const merged = {
-    host: flags.host ?? env.AGENT_RELAY_HOST,
-    port: flags.port ?? env.AGENT_RELAY_PORT,
-    db: flags.db ?? env.AGENT_RELAY_DB,
-    rootToken: fileToken ?? env.AGENT_RELAY_ROOT_TOKEN,
-    logLevel: flags.logLevel ?? env.AGENT_RELAY_LOG_LEVEL,
-    durable: flags.durable === undefined ? env.AGENT_RELAY_DURABLE : String(flags.durable),
+  const merged: Record<keyof RelayCliOptions, string | undefined> = {
+    host: flagOrEnv(option("host"), flags, env),
+    port: flagOrEnv(option("port"), flags, env),
+    db: flagOrEnv(option("db"), flags, env),
+    // The env twin only: the flag was refused above.
+    rootToken: fileToken ?? flagOrEnv(option("rootToken"), {}, env),
+    logLevel: flagOrEnv(option("logLevel"), flags, env),
+    durable: flagOrEnv(option("durable"), flags, env),
   };
-  // An empty string counts as unset for env twins (`AGENT_RELAY_PORT= cmd`), except for explicit bad flags.
-  for (const key of Object.keys(merged) as (keyof typeof merged)[]) {
-    if (merged[key] === "" && flags[key] === undefined) merged[key] = undefined;
-  }
   const parsed = RelayCliOptions.safeParse(merged);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0]!;
   const key = issue.path[0] as keyof RelayCliOptions;
+  const name =
+    key === "rootToken" ? "--root-token-file / AGENT_RELAY_ROOT_TOKEN(_FILE)" : twinName(option(key));
   const shown =
     merged[key] === undefined ? "" : ` (got '${key === "rootToken" ? "[redacted]" : merged[key]}')`;
-  return { ok: false, error: `invalid ${FLAG_NAMES[key] ?? String(key)}: ${issue.message}${shown}` };
+  return { ok: false, error: `invalid ${name}: ${issue.message}${shown}` };
 }
 
 async function runRelay(o: RelayCliOptions, quotas: Partial<RelayQuotas>): Promise<void> {

@@ -138,7 +138,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
       },
       logger,
     );
-    adapter = createAdapter(config, {
+    adapter = await createAdapter(config, {
       logger,
       clock: systemClock,
       stateDir,

@@ -3,14 +3,8 @@ import type { Command as Cli } from "commander";
 import { z } from "zod";
 import { type Agent, AgentId, type PermissionDecision } from "../protocol/index.ts";
 import { agentFacts, contextCell, duration, formatTable } from "../supervisor/status-view.ts";
-import {
-  type ActionContext,
-  asClientCommand,
-  clientAction,
-  parseOption,
-  UsageError,
-  withRelayOptions,
-} from "./client-context.ts";
+import { clientCommand } from "./client-command.ts";
+import { type ActionContext, parseOption, UsageError } from "./client-context.ts";
 import { oneLine, printJson, printLine } from "./client-format.ts";
 import { DurationMsArg } from "./option-schemas.ts";
 import { issueCommand } from "./task-commands.ts";
@@ -43,43 +37,50 @@ interface WaitOptions {
 }
 
 export function registerSystemCommands(program: Cli): void {
-  withRelayOptions(asClientCommand(program.command("agents"), "agents"))
-    .description("list registered agents: status (with the reason for needs-input/error), task, last seen")
-    .option("--json", "print the agents as JSON")
-    .action(clientAction("agents", listAgents));
-
-  withRelayOptions(asClientCommand(program.command("permissions"), "permissions"))
-    .description("list pending permission requests across agents (approve or deny them by id)")
-    .option("--json", "print the requests as JSON")
-    .action(clientAction("permissions", listPermissions));
+  clientCommand(program, "agents", {
+    description: "list registered agents: status (with the reason for needs-input/error), task, last seen",
+    json: "the agents",
+    run: listAgents,
+  });
+  clientCommand(program, "permissions", {
+    description: "list pending permission requests across agents (approve or deny them by id)",
+    json: "the requests",
+    run: listPermissions,
+  });
   for (const verb of ["approve", "deny"] as const) {
-    const cmd = withRelayOptions(asClientCommand(program.command(verb), verb))
-      .description(`${verb} a pending permission request (ids from \`permissions\`)`)
-      .argument("<id>", "the request's approval id")
-      .option("--agent <id>", "the agent that asked (needed only when several hold the id)");
-    if (verb === "approve") cmd.option("--session", "approve for the rest of the session");
-    waitOptions(cmd).action(clientAction(verb, (ctx, id: string, o) => decide(ctx, verb, id, o)));
+    clientCommand(program, verb, {
+      description: `${verb} a pending permission request (ids from \`permissions\`)`,
+      args: [["<id>", "the request's approval id"]],
+      options: (cmd) => {
+        cmd.option("--agent <id>", "the agent that asked (needed only when several hold the id)");
+        if (verb === "approve") cmd.option("--session", "approve for the rest of the session");
+        return waitOptions(cmd);
+      },
+      json: "the command",
+      run: (ctx, id: string, o: WaitOptions & { agent?: string; session?: boolean }) =>
+        decide(ctx, verb, id, o),
+    });
   }
 
   for (const [name, [type, description]] of Object.entries(SHORTCUTS)) {
-    waitOptions(
-      withRelayOptions(asClientCommand(program.command(name), name))
-        .description(`${description} (sends ${type} and waits for the outcome)`)
-        .argument("<agent>", "agent or runner id"),
-    ).action(
-      clientAction(name, async (ctx: ActionContext, agentArg: string, o: WaitOptions) => {
+    clientCommand(program, name, {
+      description: `${description} (sends ${type} and waits for the outcome)`,
+      args: [["<agent>", "agent or runner id"]],
+      options: waitOptions,
+      json: "the command",
+      run: async (ctx: ActionContext, agentArg: string, o: WaitOptions) => {
         const target = parseOption(AgentId, agentArg, "<agent>");
         await issueCommand(ctx, { target, type, params: {} }, waitFlags(o));
-      }),
-    );
+      },
+    });
   }
 }
 
+/** `--no-wait` and `--timeout`: how long a command that sends a runner command waits for its outcome. */
 function waitOptions(cmd: Cli): Cli {
   return cmd
     .option("--no-wait", "print the command id at once instead of waiting for the outcome")
-    .option("--timeout <ms>", "give up waiting after this long", WAIT_DEFAULT_MS)
-    .option("--json", "print the command as JSON");
+    .option("--timeout <ms>", "give up waiting after this long", WAIT_DEFAULT_MS);
 }
 
 function waitFlags(o: WaitOptions): { wait: boolean; timeoutMs: number; json: boolean } {

@@ -14,14 +14,8 @@ import {
 import { isHttpError } from "../relay-client/errors.ts";
 import { sleep, systemClock } from "../util/clock.ts";
 import { RunnerError } from "../util/errors.ts";
-import {
-  type ActionContext,
-  asClientCommand,
-  clientAction,
-  parseOption,
-  UsageError,
-  withRelayOptions,
-} from "./client-context.ts";
+import { clientCommand, clientGroup } from "./client-command.ts";
+import { type ActionContext, parseOption, UsageError } from "./client-context.ts";
 import { commandLine, printJson, printLine, taskFull, taskLine } from "./client-format.ts";
 import { actingName } from "./identity-commands.ts";
 import { DurationMsArg, IdArg, JsonObjectArg, LimitArg } from "./option-schemas.ts";
@@ -32,49 +26,67 @@ const TaskLimitArg = LimitArg.pipe(z.number().max(500, "must be 1-500"));
 const WAIT_POLL_MS = 200;
 
 export function registerTaskCommands(program: Cli): void {
-  const task = asClientCommand(program.command("task"), "task").description("create, show or update tasks");
-  withRelayOptions(asClientCommand(task.command("create"), "task create"))
-    .description("create a task; prints its id")
-    .requiredOption("--title <text>", "task title")
-    .option("--body <text>", "task description")
-    .option("--assignee <agent>", "agent the task is for; it gets a message (kind task) linked to the task")
-    .option("--queue", "allow an --assignee that has not registered yet (it gets the message when it does)")
-    .option("--json", "print the task as JSON")
-    .action(clientAction("task create", createTask));
-  withRelayOptions(asClientCommand(task.command("list"), "task list"))
-    .description("list tasks, oldest first: #id status assignee title")
-    .option("--status <status>", `only tasks in this status (${TaskStatus.options.join(", ")})`)
-    .option("--assignee <agent>", "only tasks assigned to this agent")
-    .option("--limit <n>", "at most this many (1-500)", "100")
-    .option("--after-id <n>", "only tasks with a larger id (the next page)")
-    .option("--json", "print the tasks as JSON")
-    .action(clientAction("task list", listTasks));
-  withRelayOptions(asClientCommand(task.command("show"), "task show"))
-    .description("print a task with its history")
-    .argument("<id>", "task id")
-    .option("--json", "print the task as JSON")
-    .action(clientAction("task show", showTask));
-  withRelayOptions(asClientCommand(task.command("status"), "task status"))
-    .description(`move a task to a status (${TaskStatus.options.join(", ")})`)
-    .argument("<id>", "task id")
-    .argument("<status>", TaskStatus.options.join("|"))
-    .option("--agent <id>", "who reports it (default AGENT_RELAY_AGENT_ID, else the token's own name)")
-    .option("--note <text>", "a note kept in the task's history")
-    .option("--json", "print the task as JSON")
-    .action(clientAction("task status", setTaskStatus));
+  const task = clientGroup(program, "task", "create, show or update tasks");
+  clientCommand(task, "create", {
+    description: "create a task; prints its id",
+    options: (cmd) =>
+      cmd
+        .requiredOption("--title <text>", "task title")
+        .option("--body <text>", "task description")
+        .option(
+          "--assignee <agent>",
+          "agent the task is for; it gets a message (kind task) linked to the task",
+        )
+        .option(
+          "--queue",
+          "allow an --assignee that has not registered yet (it gets the message when it does)",
+        ),
+    json: "the task",
+    run: createTask,
+  });
+  clientCommand(task, "list", {
+    description: "list tasks, oldest first: #id status assignee title",
+    options: (cmd) =>
+      cmd
+        .option("--status <status>", `only tasks in this status (${TaskStatus.options.join(", ")})`)
+        .option("--assignee <agent>", "only tasks assigned to this agent"),
+    paging: { items: "tasks", max: 500, limit: "100" },
+    json: "the tasks",
+    run: listTasks,
+  });
+  clientCommand(task, "show", {
+    description: "print a task with its history",
+    args: [["<id>", "task id"]],
+    json: "the task",
+    run: showTask,
+  });
+  clientCommand(task, "status", {
+    description: `move a task to a status (${TaskStatus.options.join(", ")})`,
+    args: [
+      ["<id>", "task id"],
+      ["<status>", TaskStatus.options.join("|")],
+    ],
+    agent: "who reports it",
+    options: (cmd) => cmd.option("--note <text>", "a note kept in the task's history"),
+    json: "the task",
+    run: setTaskStatus,
+  });
 
-  withRelayOptions(asClientCommand(program.command("command"), "command"))
-    .description("send a command to a runner or agent; prints its id")
-    .requiredOption("--target <id>", "agent or runner id, or supervisor (for supervisor.* types)")
-    .requiredOption(
-      "--type <type>",
-      "e.g. agent.restart, agent.compact, agent.injectContext; supervisor.spawn|stop|restart",
-    )
-    .option("--params <json>", "parameters as a JSON object", "{}")
-    .option("--wait", "wait until the command succeeds or fails and print the outcome")
-    .option("--timeout <ms>", "give up waiting after this long", "120000")
-    .option("--json", "print the command as JSON")
-    .action(clientAction("command", sendCommand));
+  clientCommand(program, "command", {
+    description: "send a command to a runner or agent; prints its id",
+    options: (cmd) =>
+      cmd
+        .requiredOption("--target <id>", "agent or runner id, or supervisor (for supervisor.* types)")
+        .requiredOption(
+          "--type <type>",
+          "e.g. agent.restart, agent.compact, agent.injectContext; supervisor.spawn|stop|restart",
+        )
+        .option("--params <json>", "parameters as a JSON object", "{}")
+        .option("--wait", "wait until the command succeeds or fails and print the outcome")
+        .option("--timeout <ms>", "give up waiting after this long", "120000"),
+    json: "the command",
+    run: sendCommand,
+  });
 }
 
 async function createTask(

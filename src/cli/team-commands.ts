@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
+import { envOption } from "../config/index.ts";
 import { ControlClient, ControlError } from "../supervisor/control-client.ts";
 import { ensurePrivateDir, supervisorPaths } from "../supervisor/paths.ts";
 import { loadPlan, runSupervisor } from "../supervisor/run-supervisor.ts";
@@ -84,7 +85,7 @@ async function up(flags: { file: string; detach?: boolean; supervise?: boolean }
       `team ${flags.file} is starting: supervisor pid ${pid}, log ${paths.log}, runner logs in ${paths.logs}`,
     );
   }
-  const logger = createLogger({ level: process.env.AGENT_RELAY_LOG_LEVEL || "info", name: "supervisor" });
+  const logger = createLogger({ level: envOption("logLevel", process.env), name: "supervisor" });
   process.exitCode = await runSupervisor({
     plan,
     paths,
@@ -153,35 +154,40 @@ function action<A extends unknown[]>(cmd: string, fn: (...args: A) => Promise<vo
 }
 
 export function registerTeamCommands(program: Command): void {
-  program
-    .command("up")
-    .description("Start the team a team file declares (or apply its changes to the running team).")
+  teamCommand(
+    program,
+    "up",
+    up,
+    "Start the team a team file declares (or apply its changes to the running team).",
+  )
     .option("-f, --file <path>", "team file", "team.toml")
     .option(
       "-d, --detach",
       "keep the supervisor running in the background (pid file and log in ~/.agent-relay/supervisor/)",
     )
-    .addOption(new Option("--supervise", "run as the detached supervisor").hideHelp())
-    .action(action("up", up));
-  program
-    .command("ps")
-    .description("Show the team's agents: provider, status, task, context, pid, uptime, restarts.")
-    .option("--json", "print a JSON array")
-    .action(action("ps", ps));
-  program
-    .command("down")
-    .description("Stop the named agents, or the whole team and its supervisor.")
-    .argument("[agents...]", "agent ids (default: all)")
-    .action(action("down", down));
-  program
-    .command("restart")
-    .description("Restart one agent's runner.")
+    .addOption(new Option("--supervise", "run as the detached supervisor").hideHelp());
+  teamCommand(
+    program,
+    "ps",
+    ps,
+    "Show the team's agents: provider, status, task, context, pid, uptime, restarts.",
+  ).option("--json", "print a JSON array");
+  teamCommand(program, "down", down, "Stop the named agents, or the whole team and its supervisor.").argument(
+    "[agents...]",
+    "agent ids (default: all)",
+  );
+  teamCommand(program, "restart", restart, "Restart one agent's runner.").argument("<agent>", "agent id");
+  teamCommand(program, "logs", logs, "Print an agent's runner log.")
     .argument("<agent>", "agent id")
-    .action(action("restart", restart));
-  program
-    .command("logs")
-    .description("Print an agent's runner log.")
-    .argument("<agent>", "agent id")
-    .option("-f, --follow", "keep printing what is appended")
-    .action(action("logs", logs));
+    .option("-f, --follow", "keep printing what is appended");
+}
+
+/** A team command: its action's errors become one line (commander calls the action after parsing the rest). */
+function teamCommand<A extends unknown[]>(
+  program: Command,
+  name: string,
+  fn: (...args: A) => Promise<void>,
+  description: string,
+): Command {
+  return program.command(name).description(description).action(action(name, fn));
 }

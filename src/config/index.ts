@@ -4,6 +4,8 @@ export { type CommandSummary, renderHelp } from "./help.ts";
 export { flagLabel, type OptionKind, type OptionSpec, RUNNER_OPTIONS } from "./options.ts";
 export {
   type Env,
+  envOption,
+  envText,
   type ParseDeps,
   parseRunnerCli,
   parseRunnerConfig,

@@ -6,16 +6,20 @@ import { APPROVAL_MODES, LOG_LEVELS, MIN_QUIET_MS, PROVIDERS, type RunnerConfig 
 /** How raw text becomes a value: a string, an integer, a boolean, or a list (repeatable flag, comma-separated env). */
 export type OptionKind = "string" | "int" | "boolean" | "list";
 
-export interface OptionSpec {
-  /** The RunnerConfig field this option feeds; its zod rule in RunnerConfigSchema validates the value. */
-  key: keyof RunnerConfig;
+/** A flag and its env twin: the shape every option table shares (the runner's, the relay command's). */
+export interface EnvTwinOption {
   /** Long flag, e.g. "--relay-url". Negatable booleans also accept "--no-<name>". */
   flag: string;
   env: string;
-  kind: OptionKind;
-  /** Shown after the flag in --help, e.g. "<url>". */
+  /** Shown after the flag in --help, e.g. "<url>"; none for a boolean. */
   placeholder?: string;
   description: string;
+}
+
+export interface OptionSpec extends EnvTwinOption {
+  /** The RunnerConfig field this option feeds; its zod rule in RunnerConfigSchema validates the value. */
+  key: keyof RunnerConfig;
+  kind: OptionKind;
   /** Applied when neither flag nor env is set. */
   defaultValue?: string | boolean;
   /** Help text for defaults computed at parse time (runner id, cwd...). */
@@ -251,6 +255,16 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     kind: "boolean",
     negatable: true,
     description: "With --no-broad-targets only direct and label: messages arrive (no broadcast, tag:, cap:).",
+    defaultValue: true,
+  },
+  {
+    key: "claudeMonitor",
+    flag: "--claude-monitor",
+    env: "AGENT_RELAY_CLAUDE_MONITOR",
+    kind: "boolean",
+    negatable: true,
+    description:
+      "claude provider: with --no-claude-monitor the relay monitor is never armed and every message is pasted.",
     defaultValue: true,
   },
 ];

@@ -49,6 +49,19 @@ export function parseRunnerConfig(argv: readonly string[], env: Env, deps: Parse
   return cli.config;
 }
 
+/** One option from its env twin alone, checked by its rule: for commands other than the runner that honour it. */
+export function envOption<K extends keyof RunnerConfig>(key: K, env: Env): RunnerConfig[K] {
+  return pickValue(specFor(key), undefined, env) as RunnerConfig[K];
+}
+
+/**
+ * The raw text of an option's env twin, unset when empty, unchecked: for commands that share the runner's variables
+ * but apply their own rules (the messaging CLI's relay URL, token and acting agent).
+ */
+export function envText(key: keyof RunnerConfig, env: Env): string | undefined {
+  return env[specFor(key).env] || undefined;
+}
+
 /** Throws the one-line message: option (flag and env), the rule, and the bad value when there is one. */
 function fail(spec: OptionSpec, rule: string, ...got: [unknown?]): never {
   const suffix = got.length > 0 ? `, got ${shorten(JSON.stringify(got[0]))}` : "";

@@ -1,14 +1,101 @@
-// The relay's quota and retention options: each a flag of `agent-relay-runner relay` with an env twin (the
-// runner's embedded relay reads the env twins). One table drives the flags, their help and their parsing.
+// The options of `agent-relay-runner relay`: each a flag with an env twin (the runner's embedded relay reads the
+// quotas' env twins). One table per group drives the flags, their help and the flag-over-env merge.
+import type { Command } from "commander";
 import { DEFAULT_QUOTAS, type RelayQuotas } from "../relay/quotas.ts";
+import type { EnvTwinOption } from "./options.ts";
 
-export interface RelayQuotaOption {
+export type { EnvTwinOption };
+
+type Env = Record<string, string | undefined>;
+
+/** How the relay is served: address, store, root token, logging, durability. */
+export interface RelayServeOption extends EnvTwinOption {
+  key: "host" | "port" | "db" | "rootToken" | "rootTokenFile" | "logLevel" | "durable";
+  /** The default as help shows it. */
+  defaultText?: string;
+}
+
+export const RELAY_SERVE_OPTIONS: readonly RelayServeOption[] = [
+  {
+    key: "host",
+    flag: "--host",
+    env: "AGENT_RELAY_HOST",
+    placeholder: "<host>",
+    description: "address to listen on",
+    defaultText: "127.0.0.1",
+  },
+  {
+    key: "port",
+    flag: "--port",
+    env: "AGENT_RELAY_PORT",
+    placeholder: "<port>",
+    description: "port, 0 for a free one",
+  },
+  {
+    key: "db",
+    flag: "--db",
+    env: "AGENT_RELAY_DB",
+    placeholder: "<path>",
+    description: "SQLite database path",
+    defaultText: "~/.agent-relay/relay.db",
+  },
+  {
+    key: "rootToken",
+    flag: "--root-token",
+    env: "AGENT_RELAY_ROOT_TOKEN",
+    placeholder: "<token>",
+    // The flag exists only to be refused with a clear line: argv is readable by every local user (ps).
+    description: "refused on the command line: set the env variable or use --root-token-file",
+  },
+  {
+    key: "rootTokenFile",
+    flag: "--root-token-file",
+    env: "AGENT_RELAY_ROOT_TOKEN_FILE",
+    placeholder: "<path>",
+    description:
+      "file holding the root token (or the token itself in AGENT_RELAY_ROOT_TOKEN); generated and saved to relay.json when absent",
+  },
+  {
+    key: "logLevel",
+    flag: "--log-level",
+    env: "AGENT_RELAY_LOG_LEVEL",
+    placeholder: "<level>",
+    description: "log level",
+    defaultText: "info",
+  },
+  {
+    key: "durable",
+    flag: "--durable",
+    env: "AGENT_RELAY_DURABLE",
+    description:
+      "survive power loss, not only a crash: fsync every commit, synchronous=FULL; the env takes 1, 0, true or false",
+  },
+];
+
+/** Declare the options on a commander command, each help line naming its env twin and default. */
+export function addEnvTwinOptions(
+  command: Command,
+  options: readonly EnvTwinOption[],
+  defaultText: (o: EnvTwinOption) => string | undefined,
+): void {
+  for (const o of options) {
+    const def = defaultText(o);
+    command.option(
+      o.placeholder ? `${o.flag} ${o.placeholder}` : o.flag,
+      `${o.description} (env ${o.env}${def === undefined ? "" : `, default ${def}`})`,
+    );
+  }
+}
+
+/** The raw text of an option: its flag (commander's parsed key) wins, else its env twin; an empty env is unset. */
+export function flagOrEnv(o: EnvTwinOption, flags: Record<string, unknown>, env: Env): string | undefined {
+  const flag = flags[flagKey(o.flag)];
+  if (flag !== undefined) return String(flag);
+  return env[o.env] === "" ? undefined : env[o.env];
+}
+
+export interface RelayQuotaOption extends EnvTwinOption {
   key: keyof RelayQuotas;
-  /** Long flag, e.g. "--send-rate". */
-  flag: string;
-  env: string;
-  placeholder: string;
-  description: string;
   /** What one unit of the option is in the quota's own unit (bytes, ms). */
   scale: number;
   /** Smallest value allowed; 0 where 0 means "no limit" or "keep forever". */
@@ -100,6 +187,12 @@ export function quotaDefaultText(o: RelayQuotaOption): string {
   return String(DEFAULT_QUOTAS[o.key] / o.scale);
 }
 
+/** The help default of any relay option: a quota's from DEFAULT_QUOTAS, a serve option's from the table. */
+export function relayDefaultText(o: EnvTwinOption): string | undefined {
+  if ("scale" in o) return quotaDefaultText(o as RelayQuotaOption);
+  return (o as RelayServeOption).defaultText;
+}
+
 /** Commander's key for a flag: "--send-rate" → "sendRate". */
 export function flagKey(flag: string): string {
   return flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -111,12 +204,11 @@ export function flagKey(flag: string): string {
  */
 export function parseRelayQuotas(
   flags: Record<string, unknown>,
-  env: Record<string, string | undefined>,
+  env: Env,
 ): { ok: true; value: Partial<RelayQuotas> } | { ok: false; error: string } {
   const value: Partial<RelayQuotas> = {};
   for (const o of RELAY_QUOTA_OPTIONS) {
-    const flag = flags[flagKey(o.flag)];
-    const raw = flag !== undefined ? String(flag) : env[o.env] === "" ? undefined : env[o.env];
+    const raw = flagOrEnv(o, flags, env);
     if (raw === undefined) continue;
     const n = /^\d{1,12}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < o.min) {

@@ -127,6 +127,8 @@ export const RunnerConfigSchema = z.object({
   broadTargets: z.boolean(),
   /** The embedded relay (when this runner starts one) fsyncs every commit: synchronous=FULL. */
   durable: z.boolean(),
+  /** claude provider: arm the relay monitor; false pastes every message (the monitor misbehaves, paste-path tests). */
+  claudeMonitor: z.boolean(),
 });
 
 type Deep<T> = { readonly [K in keyof T]: T[K] extends (infer E)[] ? readonly E[] : T[K] };

@@ -1,5 +1,4 @@
-// Builds the provider adapter a runner config asks for.
-
+// Builds the provider adapter a runner config asks for, loading only that provider's modules.
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -9,12 +8,9 @@ import { resolveProviderBin } from "../config/index.ts";
 import type { Clock } from "../util/clock.ts";
 import { RunnerError } from "../util/errors.ts";
 import type { ProviderAdapter } from "./adapter.ts";
-import { ClaudeAdapter } from "./claude/adapter.ts";
-import { CodexAdapter, resolveCodexBinary } from "./codex/index.ts";
-import { CommandAdapter } from "./command/index.ts";
+import type { CodexBinary } from "./codex/process.ts";
 import type { Isolation } from "./isolation.ts";
 import type { TeamProfileFile } from "./team-profile.ts";
-import { Tmux } from "./tmux/index.ts";
 
 export interface AdapterDeps {
   logger: Logger;
@@ -43,10 +39,12 @@ export function tmuxNamesFor(config: RunnerConfig): { socket: string; session: s
   };
 }
 
-export function createAdapter(config: RunnerConfig, deps: AdapterDeps): ProviderAdapter {
+/** Async so a runner loads the one provider it runs: Claude's and Codex's modules are large and rarely both needed. */
+export async function createAdapter(config: RunnerConfig, deps: AdapterDeps): Promise<ProviderAdapter> {
   const tmux = tmuxNamesFor(config);
   switch (config.provider) {
-    case "command":
+    case "command": {
+      const { CommandAdapter } = await import("./command/index.ts");
       return new CommandAdapter({
         command: [...config.providerArgs],
         cwd: config.cwd,
@@ -58,9 +56,14 @@ export function createAdapter(config: RunnerConfig, deps: AdapterDeps): Provider
         clock: deps.clock,
         logger: deps.logger,
       });
+    }
     case "codex":
       return createCodexAdapter(config, deps, tmux.socket);
-    case "claude":
+    case "claude": {
+      const [{ ClaudeAdapter }, { Tmux }] = await Promise.all([
+        import("./claude/adapter.ts"),
+        import("./tmux/index.ts"),
+      ]);
       return new ClaudeAdapter({
         tmux: new Tmux(tmux.socket, { wrap: deps.isolation?.wrap }),
         sessionName: tmux.session,
@@ -72,10 +75,11 @@ export function createAdapter(config: RunnerConfig, deps: AdapterDeps): Provider
         env: config.modelBaseUrl ? { ANTHROPIC_BASE_URL: config.modelBaseUrl } : undefined,
         extraArgs: config.providerArgs,
         resumeSessionId: deps.resumeSessionId,
-        armMonitor: claudeMonitorArmed(deps.env ?? process.env),
+        armMonitor: config.claudeMonitor,
         logger: deps.logger,
         clock: deps.clock,
       });
+    }
     default:
       throw new RunnerError(
         "NOT_SUPPORTED",
@@ -84,23 +88,18 @@ export function createAdapter(config: RunnerConfig, deps: AdapterDeps): Provider
   }
 }
 
-/**
- * AGENT_RELAY_CLAUDE_MONITOR=off (or 0/false/no): never arm the relay monitor, so every message is pasted. For setups
- * where the monitor misbehaves, and for tests of the paste path. Anything else (or unset): the monitor is armed.
- */
-export function claudeMonitorArmed(env: Record<string, string | undefined>): boolean {
-  const v = env.AGENT_RELAY_CLAUDE_MONITOR?.trim().toLowerCase();
-  return !(v === "off" || v === "0" || v === "false" || v === "no");
-}
-
 /** The codex executable: --provider-bin, else `codex` on PATH, else the package's own (its native binary, no Node wrapper). */
-function codexBinary(config: RunnerConfig) {
+function codexBinary(config: RunnerConfig, own: CodexBinary): CodexBinary {
   const bin = resolveProviderBin("codex", config.providerBin);
-  const own = resolveCodexBinary();
   return bin.includes(join("node_modules", ".bin")) ? own : { path: bin, env: {} };
 }
 
-function createCodexAdapter(config: RunnerConfig, deps: AdapterDeps, tmuxSocket: string): ProviderAdapter {
+async function createCodexAdapter(
+  config: RunnerConfig,
+  deps: AdapterDeps,
+  tmuxSocket: string,
+): Promise<ProviderAdapter> {
+  const { CodexAdapter, resolveCodexBinary } = await import("./codex/index.ts");
   const env = deps.env ?? process.env;
   // A person's own Codex login (ChatGPT or API key) is copied into the agent's private CODEX_HOME.
   const userHome = env.CODEX_HOME ?? join(env.HOME ?? homedir(), ".codex");
@@ -117,7 +116,7 @@ function createCodexAdapter(config: RunnerConfig, deps: AdapterDeps, tmuxSocket:
     authJsonFrom: existsSync(auth) ? auth : undefined,
     resumeThreadId: deps.resumeSessionId,
     profile: deps.profile,
-    binary: { ...codexBinary(config), wrap: deps.isolation?.wrap },
+    binary: { ...codexBinary(config, resolveCodexBinary()), wrap: deps.isolation?.wrap },
     tmuxSocket,
     logger: deps.logger,
     clock: deps.clock,

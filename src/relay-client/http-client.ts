@@ -28,7 +28,6 @@ import { type ClaimResult, expectOk, readAnswer, readClaimAnswer } from "./answe
 import type { AgentStatusUpdate, CallOptions, RelayHttpClientOptions } from "./http-options.ts";
 import type { HttpTransport, TransportRequest } from "./transport.ts";
 import { createFetchTransport } from "./transport-fetch.ts";
-import { createUndiciTransport } from "./transport-undici.ts";
 
 export type { AgentStatusUpdate, CallOptions, ClaimResult, RelayHttpClientOptions };
 
@@ -48,13 +47,7 @@ export class RelayHttpClient {
     }
     this.relayUrl = options.relayUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    const t = options.transport ?? "fetch";
-    this.transport =
-      t === "fetch"
-        ? createFetchTransport(this.relayUrl)
-        : t === "undici"
-          ? createUndiciTransport(this.relayUrl)
-          : t;
+    this.transport = createFetchTransport(this.relayUrl);
     this.setToken(options.token);
   }
 

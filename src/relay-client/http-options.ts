@@ -1,14 +1,11 @@
 // The options of RelayHttpClient and of each call, and the status update it sends: the client's public types.
 import type { AgentStatus, Meta } from "../protocol/index.ts";
-import type { HttpTransport } from "./transport.ts";
 
 export interface RelayHttpClientOptions {
   relayUrl: string;
   token?: string | undefined;
   /** Per-request deadline (default 10 s). */
   timeoutMs?: number;
-  /** "fetch" (default: the runtime's native pooled client), "undici" (an undici Pool), or your own. */
-  transport?: "fetch" | "undici" | HttpTransport;
 }
 
 export interface CallOptions {

@@ -26,7 +26,8 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? process.env.AGENT_RELAY_LOG_LEVEL ?? "info";
+  // No env fallback here: AGENT_RELAY_LOG_LEVEL is read through the option table by the command that logs.
+  const level = options.level ?? "info";
   const base = { level, name: options.name, redact: { paths: REDACT_PATHS, censor: "[redacted]" } };
   if (options.file) {
     return pino(base, pino.destination({ dest: options.file, mkdir: true, sync: false }));

@@ -83,6 +83,7 @@ const SAMPLES: Record<string, Sample> = {
   runnerInfoFile: str("--runner-info-file", "/tmp/agent-relay-test/info.json"),
   broadTargets: { flag: () => ["--no-broad-targets"], env: () => "false", expected: () => false },
   durable: { flag: () => ["--durable"], env: () => "1", expected: () => true },
+  claudeMonitor: { flag: () => ["--no-claude-monitor"], env: () => "off", expected: () => false },
 };
 
 /** A token file with surrounding whitespace, which is not part of the token. */

@@ -12,8 +12,8 @@ import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { AttachmentCache } from "./attachment-cache.ts";
-import { CommandHandler } from "./command-handler.ts";
-import { buildCommandHandlers } from "./command-handlers.ts";
+import { commandHandlers, runnerActions } from "./command-actions.ts";
+import { CommandRunner } from "./command-runner.ts";
 import { ConfirmationTracker } from "./confirmations.ts";
 import { type Credentials, NOT_RUNTIME } from "./credentials.ts";
 import { DeliveryGate } from "./delivery-gate.ts";
@@ -80,7 +80,7 @@ export class AgentRunner {
   readonly supervisor: ProviderSupervisor;
   readonly queue: DeliveryQueue;
   readonly tasks: TaskTracker;
-  readonly commands: CommandHandler;
+  readonly commands: CommandRunner;
   readonly status: StatusPublisher;
   readonly events: ProviderEventSink;
   readonly confirmations: ConfirmationTracker;
@@ -221,26 +221,28 @@ export class AgentRunner {
         status: "idle",
       },
     });
-    this.commands = new CommandHandler({
+    this.commands = new CommandRunner({
       identity: () => ({ agentId, runnerId: config.runnerId }),
       relay: this.http,
       logger: this.log.child({ part: "commands" }),
-      handlers: buildCommandHandlers({
-        adapter: o.adapter,
-        supervisor: this.supervisor,
-        publish: (action) => this.status.publish(action),
-        reconnectTransport: (reason) => this.bus.reconnectTransport(reason),
-        clearProviderWork: () => this.events.providerGone(),
-        quiesce: (ms) => this.gate.quiesce(ms, () => this.queue.idle()),
-        release: () => {
-          this.gate.open();
-          this.queue.kick();
-        },
-        resolvePermission: async (id, decision) =>
-          this.control.resolvePermission(id, decision) ||
-          ((await o.adapter.respondToPermissionDecision?.(id, decision)) ?? false),
-        deliverNote: (content, signal) => this.deliverNote(content, signal),
-      }),
+      handlers: commandHandlers(
+        runnerActions({
+          adapter: o.adapter,
+          supervisor: this.supervisor,
+          publish: (action) => this.status.publish(action),
+          reconnectTransport: (reason) => this.bus.reconnectTransport(reason),
+          clearProviderWork: () => this.events.providerGone(),
+          quiesce: (ms) => this.gate.quiesce(ms, () => this.queue.idle()),
+          release: () => {
+            this.gate.open();
+            this.queue.kick();
+          },
+          resolvePermission: async (id, decision) =>
+            this.control.resolvePermission(id, decision) ||
+            ((await o.adapter.respondToPermissionDecision?.(id, decision)) ?? false),
+          deliverNote: (content, signal) => this.deliverNote(content, signal),
+        }),
+      ),
       onStart: (c) => this.work.add({ kind: "command", id: c.id, label: c.type }),
       onEnd: (c, outcome) => this.onCommandEnd(c, outcome.ok),
     });

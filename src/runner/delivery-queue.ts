@@ -6,7 +6,7 @@ import type { Clock, TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { AttachmentCache } from "./attachment-cache.ts";
 import type { DeliveryGate } from "./delivery-gate.ts";
-import { prepareDelivery } from "./delivery-prepare.ts";
+import { type PrepareDeps, prepareBatch } from "./delivery-prepare.ts";
 import { type DeliveryRecord, DeliveryRecords, type DeliveryState } from "./delivery-records.ts";
 import { DeliverySettler } from "./delivery-settle.ts";
 import { noteMessage } from "./note.ts";
@@ -60,9 +60,12 @@ export class DeliveryQueue {
   private retryDelay: number;
   private failureLogged = false;
   private readonly abort = new AbortController();
+  private readonly prepareDeps: PrepareDeps;
 
   constructor(private readonly o: DeliveryQueueOptions) {
     this.retryDelay = o.retry?.initialMs ?? 500;
+    const attachments = (m: Message) => o.attachments.fetchAll(m.attachments);
+    this.prepareDeps = { relay: o.relay, logger: o.logger, attachments };
     this.settler = new DeliverySettler(o.relay, o.logger);
     this.records = new DeliveryRecords({
       clock: o.clock,
@@ -200,8 +203,14 @@ export class DeliveryQueue {
         ready.push(r);
       }
     }
-    const items = await this.prepare(ready);
-    if (!items) return false;
+    let items: DeliveryItem[];
+    try {
+      items = await prepareBatch(ready, agentId, this.prepareDeps, (r) => this.records.drop(r, "refused"));
+    } catch (e) {
+      await this.requeue(ready);
+      this.failed(e, "prepare");
+      return false;
+    }
     if (items.length === 0) return true;
 
     const epoch = this.records.epoch;
@@ -222,31 +231,6 @@ export class DeliveryQueue {
     this.handedOver(ready, result, epoch);
     await this.settler.settle(ready, agentId);
     return true;
-  }
-
-  /** Attachments and tasks for each message; a refused one leaves `ready`. Undefined after a retryable failure. */
-  private async prepare(ready: DeliveryRecord[]): Promise<DeliveryItem[] | undefined> {
-    const deps = {
-      relay: this.o.relay,
-      logger: this.o.logger,
-      attachments: (m: Message) => this.o.attachments.fetchAll(m.attachments),
-    };
-    const items: DeliveryItem[] = [];
-    try {
-      for (const r of [...ready]) {
-        const item = await prepareDelivery(r, this.o.agent.agentId, deps);
-        if (item) items.push(item);
-        else {
-          this.records.drop(r, "refused");
-          ready.splice(ready.indexOf(r), 1);
-        }
-      }
-      return items;
-    } catch (e) {
-      await this.requeue(ready);
-      this.failed(e, "prepare");
-      return undefined;
-    }
   }
 
   /** Messages the previous provider session never confirmed: already claimed, started and read at the relay. */

@@ -9,7 +9,7 @@ import { errorMessage } from "../util/errors.ts";
 import type { CommandRunner } from "./command-runner.ts";
 import type { Credentials } from "./credentials.ts";
 import type { DeliveryQueue } from "./delivery-queue.ts";
-import { startRunner, stopRunner } from "./lifecycle.ts";
+import { type StopRequest, startRunner, stopRunner } from "./lifecycle.ts";
 import type { Liveness } from "./liveness.ts";
 import type { ProviderEventSink } from "./provider-events.ts";
 import type { ProviderSupervisor } from "./provider-supervisor.ts";
@@ -106,12 +106,7 @@ export class AgentRunner {
   }
 
   /** Stop everything; `deregister` removes the agent from the relay. Idempotent. */
-  stop(options: {
-    code?: number;
-    reason: string;
-    graceful?: boolean;
-    deregister?: boolean;
-  }): Promise<RunnerExit> {
+  stop(options: StopRequest): Promise<RunnerExit> {
     if (this.stopping) return this.stopping;
     const o = { code: 0, graceful: true, deregister: true, ...options };
     this._state = "stopping";

@@ -23,6 +23,14 @@ import type { WorkTracker } from "./work-tracker.ts";
 export const PROVIDER_STOP_MS = 10_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
+/** A request to stop the runner: defaults code 0, graceful, deregistered. */
+export interface StopRequest {
+  code?: number;
+  reason: string;
+  graceful?: boolean;
+  deregister?: boolean;
+}
+
 /** The parts the start and stop sequences drive. */
 export interface LifecycleParts {
   agentId: string;
@@ -58,17 +66,14 @@ export async function startRunner(
   p: LifecycleParts,
   o: { connectTimeoutMs?: number; stopping: () => boolean },
 ): Promise<void> {
-  const steps: [string, () => Promise<unknown> | void][] = [
+  const steps: [string, () => unknown][] = [
     ["control server", () => p.control.start()],
     ["info file", () => p.writeInfo()],
     ["bus", () => p.bus.start()],
     ["bus open", () => p.bus.waitForOpen({ timeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS })],
     ["runtime token", () => requireRuntime(p.credentials)],
     ["provider", () => p.supervisor.start()],
-    [
-      "stopped meanwhile",
-      () => (o.stopping() ? Promise.reject(new Error("stopped during start-up")) : undefined),
-    ],
+    ["stopped meanwhile", () => requireNotStopping(o.stopping)],
     ["info file update", () => p.writeInfo()],
     ["status", () => p.status.publish("started")],
     ["initial prompt", () => (p.prompt ? deliverInitialPrompt(p, p.prompt) : undefined)],
@@ -119,6 +124,10 @@ export async function stopRunner(
   }
 }
 
+function requireNotStopping(stopping: () => boolean): void {
+  if (stopping()) throw new Error("stopped during start-up");
+}
+
 function requireRuntime(credentials: Pick<Credentials, "isRuntime">): void {
   if (!credentials.isRuntime) throw new Error(NOT_RUNTIME);
 }
@@ -145,7 +154,7 @@ export function afterCommand(
   o: {
     exitOnShutdown: boolean;
     work: Pick<WorkTracker, "remove" | "setCondition">;
-    stop: (exit: { code: number; reason: string; deregister: boolean; graceful: boolean }) => void;
+    stop: (exit: StopRequest) => void;
   },
 ): void {
   o.work.remove("command", command.id);

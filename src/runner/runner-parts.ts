@@ -16,7 +16,7 @@ import type { Credentials } from "./credentials.ts";
 import { DeliveryGate } from "./delivery-gate.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
 import { RunnerInfoFile } from "./info-file.ts";
-import { afterCommand, type LifecycleParts } from "./lifecycle.ts";
+import { afterCommand, type LifecycleParts, type StopRequest } from "./lifecycle.ts";
 import { Liveness } from "./liveness.ts";
 import { Periodic } from "./periodic.ts";
 import { ProviderEventSink } from "./provider-events.ts";
@@ -79,12 +79,7 @@ export interface RunnerParts extends LifecycleParts {
 /** What the parts need from the runner that owns them. */
 export interface RunnerHooks {
   isRunning: () => boolean;
-  stop: (exit: {
-    code?: number;
-    reason: string;
-    graceful?: boolean;
-    deregister?: boolean;
-  }) => Promise<unknown>;
+  stop: (exit: StopRequest) => Promise<unknown>;
 }
 
 export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hooks: RunnerHooks): RunnerParts {
@@ -93,6 +88,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
   const clock = o.clock ?? systemClock;
   const log = o.logger.child({ agentId });
   const part = (name: string) => log.child({ part: name });
+  const now = () => clock.now();
   const timers = { ...RUNNER_TIMERS, ...o.timers };
 
   const work = new WorkTracker({
@@ -116,13 +112,8 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     onEnd: (taskId) => work.remove("task", String(taskId)),
   });
   const policy = new RestartPolicy(o.restartLimits);
-  const env = {
-    config,
-    credentials,
-    relayUrl,
-    binPath: o.binPath,
-    controlEnv: (id: string) => control.childEnv(id),
-  };
+  const controlEnv = (id: string) => control.childEnv(id);
+  const env = { config, credentials, relayUrl, binPath: o.binPath, controlEnv };
   const supervisor = new ProviderSupervisor({
     adapter,
     cwd: config.cwd,
@@ -140,10 +131,15 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     work,
     send: (frame) => bus.status(frame),
     ready: () => supervisor.isRunning,
-    now: () => clock.now(),
+    now,
     meta: () =>
       statusMeta({
-        ...{ provider: config.provider, adapter, supervisor, work, credentials, profile: o.profile },
+        provider: config.provider,
+        profile: o.profile,
+        adapter,
+        supervisor,
+        work,
+        credentials,
         facts: events.facts,
         ambiguous: () => queue.ambiguous,
         transportState: () => bus.transportState,
@@ -171,16 +167,16 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     logger: part("delivery"),
   });
   const info = config.runnerInfoFile ? new RunnerInfoFile(config.runnerInfoFile, clock) : undefined;
-  const infoSources = {
-    config,
-    adapter,
-    supervisor,
-    controlUrl: () => control.url,
-    now: () => clock.now(),
-  };
+  const infoSources = { config, adapter, supervisor, controlUrl: () => control.url, now };
   const writeInfo = async () => info?.save(runnerInfoFields(infoSources), log);
   const events = new ProviderEventSink({
-    ...{ work, tasks, queue, gate, status, supervisor, writeInfo },
+    work,
+    tasks,
+    queue,
+    gate,
+    status,
+    supervisor,
+    writeInfo,
     sessionStore: o.sessionStore,
     logger: log,
   });
@@ -192,7 +188,10 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     heartbeatIntervalMs: timers.heartbeatMs,
     heartbeatMeta: () => heartbeatMeta(status),
     hello: {
-      ...{ role: "provider", componentId: config.runnerId, agentId, instanceId: instanceId },
+      role: "provider",
+      componentId: config.runnerId,
+      agentId,
+      instanceId,
       machine: o.machine ?? hostname(),
       capabilities: [...config.capabilities],
       tags: [...config.tags],
@@ -234,7 +233,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
   });
   const liveness = new Liveness({
     relay: http,
-    identity: () => ({ agentId, instanceId: instanceId }),
+    identity: () => ({ agentId, instanceId }),
     status: () => {
       const s = status.snapshot();
       return { status: s.agentStatus, semanticStatus: s.semanticStatus, ready: s.ready };

@@ -432,6 +432,30 @@ describe("DeliveryQueue", () => {
     expect(s.queue.providerExited()).toEqual([]);
   });
 
+  test("a written message the provider never confirms is reported ambiguous after 30 s, once, and not re-sent; a late confirmation clears it", async () => {
+    const s = await setup();
+    const m = await s.send("never confirmed");
+    s.queue.offer(m);
+    await s.queue.idle();
+    expect(s.queue.stateOf(m.id)).toBe("written");
+    await s.clock.advance(CONFIRM_DEADLINE_MS - 1);
+    expect(s.queue.ambiguous).toEqual([]);
+    await s.clock.advance(1);
+    expect(s.queue.stateOf(m.id)).toBe("ambiguous");
+    expect(s.queue.ambiguous).toEqual([m.id]);
+    expect(s.timeline).toEqual(["delivery-ambiguous"]);
+    expect(logged(s.records, "delivery not confirmed by the provider; reported ambiguous, not re-sent")).toBe(
+      1,
+    );
+    expect(s.queue.providerExited(), "ambiguous is final: an exit re-delivers nothing").toEqual([]);
+    expect(s.queue.offer(m), "nor does an unread re-read").toBe(false);
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[m.id]]);
+    s.queue.confirmed(m.id);
+    expect(s.queue.ambiguous).toEqual([]);
+    expect(s.queue.stateOf(m.id)).toBe("confirmed");
+  });
+
   test("with a provider that cannot confirm (a terminal command), written is final: nothing is re-delivered after an exit", async () => {
     const s = await setup({ confirmsDelivery: false });
     const m = await s.send("written");

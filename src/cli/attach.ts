@@ -3,7 +3,7 @@ import type { AgentRunner } from "../runner/agent-runner.ts";
 
 /** Attach until the person detaches or the provider ends; detaching leaves the runner running. */
 export async function attachTerminal(runner: AgentRunner, say: (line: string) => void): Promise<void> {
-  const spec = runner.o.adapter.terminalAttachSpec();
+  const spec = runner.adapter.terminalAttachSpec();
   if (!spec) return;
   const child = Bun.spawn(spec.command, { stdin: "inherit", stdout: "inherit", stderr: "inherit" });
   await child.exited;

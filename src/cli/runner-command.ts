@@ -180,14 +180,14 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   await resumeTasks(runner, left.tasks);
   recordLeftovers(runner, leftovers, tmux.socket);
   // The provider's own attach command when it has one (Codex: a TUI on the live thread), else the tmux session.
-  const spec = runner.o.adapter.terminalAttachSpec();
+  const spec = runner.adapter.terminalAttachSpec();
   const attach = spec
     ? spec.command.map(shellQuote).join(" ")
     : `tmux -L ${tmux.socket} attach -t ${tmux.session}`;
   say(
     `agent ${config.agentId} is up (provider ${config.provider}); attach: ${attach}${file ? `; log: ${file}` : ""}`,
   );
-  if (!config.headless && process.stdin.isTTY && runner.o.adapter.terminalAttachSpec()) {
+  if (!config.headless && process.stdin.isTTY && runner.adapter.terminalAttachSpec()) {
     void attachTerminal(runner, say);
   }
   const exit = await runner.done;

@@ -1,12 +1,13 @@
 // The runner's current relay token and what is known about it (jti, profile, expiry) — never logged, only summarised.
 import { decodeJwt } from "jose/jwt/decode";
 import type { TokenAnswer, TokenRecord } from "../protocol/index.ts";
+import { TypedEmitter } from "../util/emitter.ts";
 
 export const NOT_RUNTIME =
   "the runner holds no runtime token for its agent (a root or unrecognised token is never handed to a provider)";
 
 export class Credentials {
-  private listeners = new Set<(token: string) => void>();
+  private readonly emitter = new TypedEmitter<{ token: string }>();
 
   constructor(
     private _token: string,
@@ -73,11 +74,10 @@ export class Credentials {
   replace(answer: TokenAnswer): void {
     this._token = answer.token;
     this._record = answer.record;
-    for (const l of this.listeners) l(answer.token);
+    this.emitter.emit("token", answer.token);
   }
 
   onChange(listener: (token: string) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.emitter.on("token", listener);
   }
 }

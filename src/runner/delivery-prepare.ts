@@ -46,6 +46,25 @@ export async function prepareDelivery(
   }
 }
 
+/** Prepare a batch in order; a refused message leaves `ready` (after `onRefused`). Throws what may pass with a retry. */
+export async function prepareBatch<R extends Ready>(
+  ready: R[],
+  agentId: string,
+  deps: PrepareDeps,
+  onRefused: (r: R) => void,
+): Promise<DeliveryItem[]> {
+  const items: DeliveryItem[] = [];
+  for (const r of [...ready]) {
+    const item = await prepareDelivery(r, agentId, deps);
+    if (item) items.push(item);
+    else {
+      onRefused(r);
+      ready.splice(ready.indexOf(r), 1);
+    }
+  }
+  return items;
+}
+
 /**
  * Set the message's task in progress. A task this agent may not update (403: it belongs to someone else) does not
  * make the message undeliverable: it goes in as a plain message, its task left alone (not tracked, claim settled).

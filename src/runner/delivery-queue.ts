@@ -1,129 +1,150 @@
 // Turns relay messages into provider deliveries: match, de-duplicate, claim, fetch attachments, deliver, mark read, retry.
 import type { Logger } from "pino";
 import { type AgentAddress, type Message, matchesAgent } from "../protocol/index.ts";
-import type { DeliveryItem, DeliveryResult } from "../providers/adapter.ts";
+import type { DeliveryItem, DeliveryResult, ProviderAdapter } from "../providers/adapter.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
-import { prepareDelivery } from "./delivery-prepare.ts";
-import { DeliverySettler, type Ready } from "./delivery-settle.ts";
+import type { AttachmentCache } from "./attachment-cache.ts";
+import type { DeliveryGate } from "./delivery-gate.ts";
+import { type PrepareDeps, prepareBatch } from "./delivery-prepare.ts";
+import { type DeliveryRecord, DeliveryRecords, type DeliveryState } from "./delivery-records.ts";
+import { DeliverySettler } from "./delivery-settle.ts";
+import { noteMessage } from "./note.ts";
 import type { RelayApi } from "./ports.ts";
-import { RecentIds } from "./recent-ids.ts";
-import { Redelivery } from "./redelivery.ts";
+import type { StatusPublisher } from "./status-publisher.ts";
+import type { TaskTracker } from "./task-tracker.ts";
+import type { WorkTracker } from "./work-tracker.ts";
 
-/** Lifecycle of one message inside the runner; `ambiguous` means written but never confirmed. */
-export type DeliveryState =
-  | "queued"
-  | "claimed"
-  | "written"
-  | "confirmed"
-  | "ambiguous"
-  | "skipped"
-  | "failed";
+export { type DeliveryState, taskIdOf } from "./delivery-records.ts";
 
 export interface DeliveryQueueOptions {
-  agent: () => AgentAddress;
+  agent: AgentAddress;
   relay: Pick<
     RelayApi,
     "claimMany" | "releaseClaim" | "completeClaims" | "markReadMany" | "setTaskStatus" | "refuseMessage"
   >;
-  /** Deliver to the current provider; rejects when it did not reach it. */
-  deliver: (items: DeliveryItem[], signal: AbortSignal) => Promise<DeliveryResult>;
   /**
-   * The provider confirms what reached the model (ProviderAdapter.confirmsDelivery): then a `written` message it
-   * never confirmed is delivered again if the provider exits. Without confirmations, `written` is final.
+   * Takes the deliveries. When it confirms what reached the model (`confirmsDelivery`), a `written` message it never
+   * confirmed is delivered again if the provider exits; without confirmations, `written` is final.
    */
-  confirmsDelivery?: boolean;
-  /** Whether a provider is up to take deliveries now (the queue waits otherwise). */
-  canDeliver: () => boolean;
-  attachments: (message: Message) => Promise<string[]>;
-  /** Called for each message handed over, with the state it reached. */
-  onDelivered?: (message: Message, state: DeliveryResult["state"]) => void;
-  /** Called when a task-linked message was handed over (the task tracker takes it from there). */
-  onTaskDelivered?: (taskId: number, message: Message, claimHeld: boolean) => void;
-  onStateChange?: (messageId: number, state: DeliveryState) => void;
+  adapter: Pick<ProviderAdapter, "deliver" | "confirmsDelivery">;
+  attachments: Pick<AttachmentCache, "fetchAll">;
+  /** Closed while a graceful stop or restart lets the provider take in what it was last given. */
+  gate: Pick<DeliveryGate, "isOpen" | "delivered">;
+  /** The supervisor: deliveries wait until a provider is running. */
+  provider: { readonly isRunning: boolean };
+  /** Deliveries wait while the provider needs input; a claimed message is work until handed over. */
+  work: WorkTracker;
+  /** Task-linked deliveries go to the task tracker, which holds their claims until the task is done. */
+  tasks: Pick<TaskTracker, "track">;
+  status: Pick<StatusPublisher, "timelineEvent">;
   clock: Clock;
   logger: Logger;
   /** Retry delays after a failed delivery: first, cap. */
   retry?: { initialMs: number; maxMs: number };
   /** Most messages handed to the provider in one deliver() call. */
   batchSize?: number;
+  /** How long a written message waits for its confirmation. */
+  confirmDeadlineMs?: number;
 }
 
-export function taskIdOf(message: Message): number | undefined {
-  const t = message.payload.taskId;
-  return typeof t === "number" && Number.isInteger(t) && t > 0 ? t : undefined;
-}
+/** idle → draining (→ kicked: drain once more) → idle | retry-wait; stopped is final. */
+type QueuePhase = "idle" | "draining" | "kicked" | "retry-wait" | "stopped";
 
 export class DeliveryQueue {
-  private readonly pending = new Map<number, Message>();
-  /** Ids handed to the current provider session: the de-duplication set. */
-  private readonly delivered = new RecentIds(20_000);
-  /** Ids taken out of `pending` by the running batch and not yet delivered or put back: an offer must not re-queue them. */
-  private readonly inFlight = new Set<number>();
+  private readonly records: DeliveryRecords;
+  private readonly settler: DeliverySettler;
+  private phase: QueuePhase = "idle";
   private draining: Promise<void> | undefined;
-  private again = false;
   private retryTimer: TimerHandle | undefined;
   private retryDelay: number;
   private failureLogged = false;
-  private readonly settler: DeliverySettler;
-  /** Messages that can never be delivered (see permanentFailure): later offers of them are ignored. */
-  private readonly refused = new RecentIds(20_000);
-  /** Written but unconfirmed when the provider died: delivered again, before anything new. */
-  private readonly redo = new Redelivery();
-  private stopped = false;
   private readonly abort = new AbortController();
+  private readonly prepareDeps: PrepareDeps;
 
   constructor(private readonly o: DeliveryQueueOptions) {
     this.retryDelay = o.retry?.initialMs ?? 500;
+    const attachments = (m: Message) => o.attachments.fetchAll(m.attachments);
+    this.prepareDeps = { relay: o.relay, logger: o.logger, attachments };
     this.settler = new DeliverySettler(o.relay, o.logger);
+    this.records = new DeliveryRecords({
+      clock: o.clock,
+      work: o.work,
+      deadlineMs: o.confirmDeadlineMs,
+      onAmbiguous: (messageId) => {
+        o.logger.warn(
+          { messageId },
+          "delivery not confirmed by the provider; reported ambiguous, not re-sent",
+        );
+        o.status.timelineEvent("delivery-ambiguous", { messageId });
+      },
+    });
   }
 
+  /** Messages waiting for the provider (new ones and re-deliveries). */
   get pendingCount(): number {
-    return this.pending.size + this.redo.size;
+    return this.records.queuedCount;
   }
 
-  /** Confirmed (or reported ambiguous after its deadline): never re-delivered when the provider dies later. */
-  forgetWritten(messageId: number): void {
-    this.redo.confirmed(messageId);
+  /** Recent messages written but never confirmed (status meta lists them). */
+  get ambiguous(): readonly number[] {
+    return this.records.ambiguous;
   }
 
-  /** The provider session ended: what it never confirmed goes to the next session (see Redelivery). Answers those ids. */
+  stateOf(messageId: number): DeliveryState | undefined {
+    return this.records.stateOf(messageId);
+  }
+
+  /** Offer a message from the bus or an unread read; returns false when it is not for us or already handled. */
+  offer(message: Message): boolean {
+    if (this.phase === "stopped") return false;
+    if (!matchesAgent(message, this.o.agent)) return false;
+    if (message.from === this.o.agent.agentId) return false;
+    if (this.records.wasHandedOver(message.id)) {
+      // Listed again (an unread read): if its read mark failed after delivery, this is the moment to retry it.
+      this.settler.resettle(message.id, this.o.agent.agentId);
+      return false;
+    }
+    // Queued, in flight (an unread re-read after a reconnect while it is being pasted) or refused before.
+    if (this.records.stateOf(message.id) !== undefined) return false;
+    this.records.add(message);
+    this.kick();
+    return true;
+  }
+
+  /** The model saw the message (a provider's delivery.confirmed). */
+  confirmed(messageId: number): void {
+    if (this.records.confirmed(messageId)) this.o.logger.debug({ messageId }, "delivery confirmed");
+  }
+
+  /** The provider session ended: what it never confirmed goes to the next session, before anything new. */
   providerExited(): number[] {
-    const ids = this.redo.providerExited();
+    const ids = this.records.providerExited();
     if (ids.length > 0)
       this.o.logger.info({ messageIds: ids }, "provider exited before confirming; will re-deliver");
     return ids;
   }
 
-  /** Offer a message from the bus or an unread read; returns false when it is not for us or already handled. */
-  offer(message: Message): boolean {
-    if (this.stopped) return false;
-    if (!matchesAgent(message, this.o.agent())) return false;
-    if (message.from === this.o.agent().agentId) return false;
-    if (this.delivered.has(message.id)) {
-      // Listed again (an unread read): if its read mark failed after delivery, this is the moment to retry it.
-      if (!this.stopped) this.settler.resettle(message.id, this.o.agent().agentId);
-      return false;
-    }
-    if (this.refused.has(message.id) || this.pending.has(message.id) || this.inFlight.has(message.id))
-      return false;
-    this.pending.set(message.id, message);
-    this.o.onStateChange?.(message.id, "queued");
-    this.kick();
-    return true;
+  /** Text that is not a relay message (initial prompt, injected context) travels as a synthetic system message. */
+  async deliverNote(content: string, signal: AbortSignal): Promise<void> {
+    const note = noteMessage(this.o.agent.agentId, content, this.o.clock.now());
+    await this.o.adapter.deliver([{ message: note, attachmentPaths: [] }], signal);
   }
 
   /** Start a drain unless one is running; a running drain picks up what arrived meanwhile. */
   kick(): void {
-    if (this.stopped || this.retryTimer) return;
-    if (this.draining) {
-      this.again = true;
+    if (this.phase === "stopped" || this.phase === "retry-wait") return;
+    if (this.phase !== "idle") {
+      this.phase = "kicked";
       return;
     }
+    this.phase = "draining";
     this.draining = this.drainLoop().finally(() => {
       this.draining = undefined;
+      const kicked = this.phase === "kicked";
+      if (this.phase === "draining" || kicked) this.phase = "idle";
       // A kick that came after the loop's last check but before this point would otherwise be lost.
-      if (this.again) this.kick();
+      if (kicked) this.kick();
     });
   }
 
@@ -133,39 +154,33 @@ export class DeliveryQueue {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.phase = "stopped";
     this.retryTimer?.cancel();
     this.retryTimer = undefined;
+    this.records.stop();
     this.abort.abort(new Error("delivery queue stopped"));
+  }
+
+  private canDeliver(): boolean {
+    return this.o.provider.isRunning && this.o.gate.isOpen && !this.o.work.hasCondition("needs-input");
   }
 
   private async drainLoop(): Promise<void> {
     do {
-      this.again = false;
-      while (this.pendingCount > 0 && !this.stopped && this.o.canDeliver()) {
-        const ok = this.redo.size > 0 ? await this.redeliver() : await this.drainBatch();
+      if (this.phase === "kicked") this.phase = "draining";
+      while (this.pendingCount > 0 && this.phase !== "stopped" && this.canDeliver()) {
+        const redo = this.records.takeRedeliveries();
+        const ok = redo.length > 0 ? await this.redeliver(redo) : await this.deliverBatch();
         if (!ok) return;
       }
-    } while (this.again && !this.stopped);
+    } while ((this.phase as QueuePhase) === "kicked");
   }
 
-  /** One batch in id order. Returns false after a failure (a retry is scheduled). */
-  private async drainBatch(): Promise<boolean> {
-    const ids = [...this.pending.keys()].sort((a, b) => a - b).slice(0, this.o.batchSize ?? 50);
-    // An unread re-read (after a reconnect) can offer these again while they are being claimed or pasted.
-    for (const id of ids) this.inFlight.add(id);
-    try {
-      return await this.deliverBatch(ids);
-    } finally {
-      for (const id of ids) this.inFlight.delete(id);
-    }
-  }
-
-  private async deliverBatch(ids: number[]): Promise<boolean> {
-    const agentId = this.o.agent().agentId;
-    const batch = ids.map((id) => this.pending.get(id)!);
-    for (const id of ids) this.pending.delete(id);
-    const claimIds = batch.filter((m) => m.claimable).map((m) => m.id);
+  /** One batch of new messages in id order. Returns false after a failure (a retry is scheduled). */
+  private async deliverBatch(): Promise<boolean> {
+    const agentId = this.o.agent.agentId;
+    const batch = this.records.takeNew(this.o.batchSize ?? 50);
+    const claimIds = batch.filter((r) => r.message.claimable).map((r) => r.message.id);
     let won = new Set<number>();
     if (claimIds.length > 0) {
       try {
@@ -173,116 +188,104 @@ export class DeliveryQueue {
         won = new Set(answer.claimed.map((c) => c.id));
       } catch (e) {
         // Whatever the relay took before the answer was lost, the retry claims again as holder, which renews.
-        for (const m of batch) this.pending.set(m.id, m);
+        for (const r of batch) this.records.requeue(r);
         this.failed(e, "claim");
         return false;
       }
     }
-    const ready: Ready[] = [];
-    for (const message of batch) {
-      if (message.claimable && !won.has(message.id)) {
-        // Another agent holds it (or it is settled); if its claim lapses the message shows up unread again.
-        this.o.onStateChange?.(message.id, "skipped");
-        continue;
+    const ready: DeliveryRecord[] = [];
+    for (const r of batch) {
+      // Another agent holds it (or it is settled); if its claim lapses the message shows up unread again.
+      if (r.message.claimable && !won.has(r.message.id)) this.records.drop(r);
+      else {
+        r.claimed = r.message.claimable;
+        this.records.move(r, "claimed");
+        ready.push(r);
       }
-      if (message.claimable) this.o.onStateChange?.(message.id, "claimed");
-      ready.push({ message, claimed: message.claimable, taskId: taskIdOf(message) });
     }
-    if (ready.length === 0) return true;
-
-    const items: DeliveryItem[] = [];
+    let items: DeliveryItem[];
     try {
-      for (const r of [...ready]) {
-        const item = await prepareDelivery(r, agentId, this.o);
-        if (item) items.push(item);
-        else {
-          this.refused.add(r.message.id);
-          this.o.onStateChange?.(r.message.id, "failed");
-          ready.splice(ready.indexOf(r), 1);
-        }
-      }
-      if (ready.length === 0) return true;
+      items = await prepareBatch(ready, agentId, this.prepareDeps, (r) => this.records.drop(r, "refused"));
     } catch (e) {
       await this.requeue(ready);
       this.failed(e, "prepare");
       return false;
     }
+    if (items.length === 0) return true;
 
-    const epoch = this.redo.epoch;
+    const epoch = this.records.epoch;
     let result: DeliveryResult;
     try {
-      result = await this.o.deliver(items, this.abort.signal);
+      result = await this.o.adapter.deliver(items, this.abort.signal);
     } catch (e) {
       await this.requeue(ready);
       this.failed(e, "deliver");
       return false;
     }
-
     this.succeeded();
-    for (const r of ready) {
-      this.delivered.add(r.message.id);
-      if (r.taskId !== undefined) this.o.onTaskDelivered?.(r.taskId, r.message, r.claimed);
+    for (const [i, r] of ready.entries()) {
+      r.item = items[i];
+      if (r.taskId !== undefined)
+        this.o.tasks.track(r.taskId, r.message.id, r.claimed, this.o.work.has("provider-turn", "turn"));
     }
-    this.handedOver(items, result.state, epoch);
+    this.handedOver(ready, result, epoch);
     await this.settler.settle(ready, agentId);
     return true;
   }
 
   /** Messages the previous provider session never confirmed: already claimed, started and read at the relay. */
-  private async redeliver(): Promise<boolean> {
-    const items = this.redo.take();
-    const epoch = this.redo.epoch;
+  private async redeliver(batch: DeliveryRecord[]): Promise<boolean> {
+    const epoch = this.records.epoch;
     let result: DeliveryResult;
     try {
-      result = await this.o.deliver(items, this.abort.signal);
+      result = await this.o.adapter.deliver(
+        batch.map((r) => r.item!),
+        this.abort.signal,
+      );
     } catch (e) {
-      this.redo.putBack(items);
+      for (const r of batch) this.records.move(r, "queued");
       this.failed(e, "re-deliver");
       return false;
     }
     this.succeeded();
-    this.handedOver(items, result.state, epoch);
+    this.handedOver(batch, result, epoch);
     return true;
   }
 
-  /** Report what the provider took; a `written` batch whose session died meanwhile waits for the next one instead. */
-  private handedOver(items: DeliveryItem[], state: DeliveryResult["state"], epoch: number): void {
-    const taken = state === "written" && this.o.confirmsDelivery ? this.redo.written(items, epoch) : items;
-    for (const item of taken) {
-      this.o.onStateChange?.(item.message.id, state);
-      this.o.onDelivered?.(item.message, state);
-    }
+  /** A `written` batch whose session died meanwhile waits for the next one instead. */
+  private handedOver(batch: DeliveryRecord[], result: DeliveryResult, epoch: number): void {
+    const confirms = this.o.adapter.confirmsDelivery === true;
+    let stayed = false;
+    for (const r of batch) if (this.records.handedOver(r, result.state, epoch, confirms)) stayed = true;
+    if (stayed) this.o.gate.delivered();
   }
 
-  private async requeue(ready: { message: Message; claimed: boolean }[]): Promise<void> {
-    await this.releaseAll(ready);
-    for (const r of ready) {
-      this.pending.set(r.message.id, r.message);
-      this.o.onStateChange?.(r.message.id, "queued");
-    }
-  }
-
-  private async releaseAll(ready: { message: Message; claimed: boolean }[]): Promise<void> {
-    const agentId = this.o.agent().agentId;
+  private async requeue(ready: DeliveryRecord[]): Promise<void> {
+    const agentId = this.o.agent.agentId;
     await Promise.all(
       ready
         .filter((r) => r.claimed)
         .map((r) => this.o.relay.releaseClaim(r.message.id, agentId).catch(() => undefined)),
     );
+    for (const r of ready) this.records.requeue(r);
   }
 
   private failed(e: unknown, stage: string): void {
     if (!this.failureLogged) {
       this.o.logger.warn(
-        { stage, err: errorMessage(e), pending: this.pending.size },
+        { stage, err: errorMessage(e), pending: this.pendingCount },
         "delivery failed; will retry",
       );
       this.failureLogged = true;
     }
     const delay = this.retryDelay;
     this.retryDelay = Math.min(this.retryDelay * 2, this.o.retry?.maxMs ?? 30_000);
+    if (this.phase === "stopped") return;
+    this.phase = "retry-wait";
     this.retryTimer = this.o.clock.setTimeout(() => {
       this.retryTimer = undefined;
+      if (this.phase !== "retry-wait") return;
+      this.phase = "idle";
       this.kick();
     }, delay);
   }

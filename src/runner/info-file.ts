@@ -2,9 +2,11 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { Logger } from "pino";
 import { z } from "zod";
 import type { Clock } from "../util/clock.ts";
 import { systemClock } from "../util/clock.ts";
+import { errorMessage } from "../util/errors.ts";
 
 /** Writing the info file failed; `cause` holds the file-system error. */
 export class InfoFileError extends Error {
@@ -84,6 +86,19 @@ export class RunnerInfoFile {
   write(info: RunnerInfoFields): Promise<void> {
     this.info = { ...info };
     return this.enqueue();
+  }
+
+  /**
+   * Write the file, or rewrite it with `fields` keeping the first write's startedAt (the runner's start). Never
+   * throws: the runner works without its info file, so a failure is only logged.
+   */
+  async save(fields: RunnerInfoFields, log: Pick<Logger, "warn">): Promise<void> {
+    try {
+      if (this.info) await this.update({ ...fields, startedAt: this.info.startedAt });
+      else await this.write(fields);
+    } catch (e) {
+      log.warn({ err: errorMessage(e) }, "could not write the runner info file");
+    }
   }
 
   /** Merges `patch` into what was last written and rewrites the file. */

@@ -1,16 +1,29 @@
-// Folds provider events (from the adapter and from hooks) into work items, task completion and runtime facts.
+// Everything the runner does about its provider's events and the supervisor's state changes: work items, task
+// completion, delivery confirmations and re-delivery, the saved session, runtime facts, status.
+import type { Logger } from "pino";
 import type { PermissionRequest, ProviderEvent } from "../providers/adapter.ts";
 import { authReason, isAuthReason, looksLikeAuthFailure } from "../providers/auth-check.ts";
+import { errorMessage } from "../util/errors.ts";
+import type { DeliveryGate } from "./delivery-gate.ts";
+import type { DeliveryQueue } from "./delivery-queue.ts";
+import type { ProviderSupervisor, SupervisorState } from "./provider-supervisor.ts";
+import type { SessionStore } from "./session-store.ts";
+import type { StatusPublisher } from "./status-publisher.ts";
 import type { TaskTracker } from "./task-tracker.ts";
 import type { WorkTracker } from "./work-tracker.ts";
 
 export interface ProviderEventSinkOptions {
   work: WorkTracker;
-  tasks: TaskTracker;
-  /** The provider went idle: the delivery queue may continue. */
-  onIdle: () => void;
-  onTimeline: (event: string, data: Record<string, unknown>) => void;
-  onConfirmed?: (messageId: number) => void;
+  tasks: Pick<TaskTracker, "providerBusy" | "providerIdle">;
+  queue: Pick<DeliveryQueue, "kick" | "confirmed" | "providerExited">;
+  gate: Pick<DeliveryGate, "turnStarted">;
+  status: Pick<StatusPublisher, "publish" | "timelineEvent">;
+  supervisor: Pick<ProviderSupervisor, "nativeSessionId">;
+  /** Where the provider's native session id is kept so a restarted runner resumes it. */
+  sessionStore?: Pick<SessionStore, "save">;
+  /** Rewrite the runner info file (a new spawn has a new provider session id). */
+  writeInfo: () => Promise<void>;
+  logger: Logger;
 }
 
 /** Runtime facts learned from events, for status and heartbeat meta. */
@@ -25,7 +38,35 @@ export class ProviderEventSink {
 
   constructor(private readonly o: ProviderEventSinkOptions) {}
 
-  handle(event: ProviderEvent): void {
+  /** An event of the current provider session (the supervisor filters out the others). */
+  onEvent(event: ProviderEvent): void {
+    if (event.type === "turn.started") this.o.gate.turnStarted();
+    if (event.type === "session.changed") this.saveSession(event.nativeSessionId);
+    // Written but never confirmed: the next provider session gets them again.
+    if (event.type === "exited") this.o.queue.providerExited();
+    this.handle(event);
+    this.o.status.publish();
+  }
+
+  onSupervisorState(state: SupervisorState): void {
+    const { work } = this.o;
+    work.setCondition("starting", state === "spawning");
+    if (state === "running") {
+      const native = this.o.supervisor.nativeSessionId;
+      if (native) this.saveSession(native);
+      work.setCondition("offline", false);
+      work.setCondition("error", false);
+      void this.o.writeInfo();
+      this.o.queue.kick();
+    } else if (state === "restart-wait") {
+      work.setCondition("offline", true, "provider restarting");
+    } else if (state === "gave-up" || state === "failed") {
+      work.setCondition("error", true, `provider ${state}`);
+    }
+    this.o.status.publish();
+  }
+
+  private handle(event: ProviderEvent): void {
     const { work, tasks } = this.o;
     switch (event.type) {
       case "turn.started":
@@ -49,7 +90,7 @@ export class ProviderEventSink {
         const reason = auth ? authReason(event.reason) : event.reason;
         work.setCondition("error", true, reason);
         if (auth) work.setCondition("needs-input", true, reason);
-        this.o.onTimeline("provider-turn-failed", { reason: event.reason });
+        this.timeline("provider-turn-failed", { reason: event.reason });
         work.clearKinds(["provider-turn"]);
         return;
       }
@@ -75,7 +116,7 @@ export class ProviderEventSink {
         this.facts.pendingPermissions.set(event.request.approvalId, event.request);
         work.add({ kind: "permission", id: event.request.approvalId, label: event.request.tool });
         work.setCondition("needs-input", true, `permission: ${event.request.tool}`);
-        this.o.onTimeline("permission-requested", { ...event.request });
+        this.timeline("permission-requested", { ...event.request });
         return;
       case "permission.resolved":
         this.facts.pendingPermissions.delete(event.approvalId);
@@ -86,16 +127,16 @@ export class ProviderEventSink {
         this.facts.contextUsage = { usedTokens: event.usedTokens, maxTokens: event.maxTokens };
         return;
       case "delivery.confirmed":
-        this.o.onConfirmed?.(event.messageId);
+        this.o.queue.confirmed(event.messageId);
         return;
       case "session.ended":
-        this.o.onTimeline("provider-session-ended", { reason: event.reason });
+        this.timeline("provider-session-ended", { reason: event.reason });
         return;
       case "session.changed":
-        this.o.onTimeline("provider-session-changed", { nativeSessionId: event.nativeSessionId });
+        this.timeline("provider-session-changed", { nativeSessionId: event.nativeSessionId });
         return;
       case "exited":
-        this.o.onTimeline("provider-exited", { exitCode: event.exitCode, signal: event.signal });
+        this.timeline("provider-exited", { exitCode: event.exitCode, signal: event.signal });
         this.providerGone();
         return;
     }
@@ -110,6 +151,17 @@ export class ProviderEventSink {
 
   private turnEnded(): void {
     this.o.work.clearKinds(["provider-turn"]);
-    void this.o.tasks.providerIdle().finally(() => this.o.onIdle());
+    // The provider went idle: tasks it worked on are done, and the delivery queue may continue.
+    void this.o.tasks.providerIdle().finally(() => this.o.queue.kick());
+  }
+
+  private timeline(event: string, data: Record<string, unknown>): void {
+    this.o.status.timelineEvent(event, data);
+  }
+
+  private saveSession(nativeSessionId: string): void {
+    this.o.sessionStore?.save(nativeSessionId).catch((e) => {
+      this.o.logger.warn({ err: errorMessage(e) }, "could not save the provider session id");
+    });
   }
 }

@@ -1,41 +1,95 @@
-// What the runner tells others about its provider: the child's environment, and the meta on status and heartbeat frames.
-import type { AgentRunner } from "./agent-runner.ts";
+// What the runner tells others about its provider: the child's environment, the meta on status and heartbeat frames,
+// and the fields of the runner info file.
+import type { RunnerConfig } from "../config/index.ts";
+import type { ProviderAdapter } from "../providers/adapter.ts";
+import type { ProfileSummary } from "../providers/team-profile.ts";
+import type { Credentials } from "./credentials.ts";
+import type { RunnerInfoFields } from "./info-file.ts";
+import type { ProviderFacts } from "./provider-events.ts";
+import type { ProviderSupervisor } from "./provider-supervisor.ts";
+import type { StatusPublisher } from "./status-publisher.ts";
+import type { WorkTracker } from "./work-tracker.ts";
+
+export interface ProviderEnvSources {
+  config: Pick<RunnerConfig, "runnerId" | "agentId" | "approvalMode">;
+  credentials: Pick<Credentials, "env">;
+  relayUrl: string;
+  binPath?: string;
+  /** The control server's part: its URL and this spawn's secret. */
+  controlEnv: (providerSessionId: string) => Record<string, string>;
+}
 
 /** The environment a provider spawn gets (the contract in docs/operations.md). */
-export function providerEnv(r: AgentRunner, providerSessionId: string): Record<string, string> {
-  const { config, credentials, relayUrl, binPath } = r.o;
+export function providerEnv(s: ProviderEnvSources, providerSessionId: string): Record<string, string> {
   return {
-    ...r.control.childEnv(providerSessionId),
-    ...credentials.env(),
-    AGENT_RELAY_RUNNER_ID: config.runnerId,
-    AGENT_RELAY_AGENT_ID: config.agentId,
-    AGENT_RELAY_URL: relayUrl,
-    AGENT_RELAY_APPROVAL_MODE: config.approvalMode,
-    ...(binPath ? { AGENT_RELAY_BIN: binPath } : {}),
+    ...s.controlEnv(providerSessionId),
+    ...s.credentials.env(),
+    AGENT_RELAY_RUNNER_ID: s.config.runnerId,
+    AGENT_RELAY_AGENT_ID: s.config.agentId,
+    AGENT_RELAY_URL: s.relayUrl,
+    AGENT_RELAY_APPROVAL_MODE: s.config.approvalMode,
+    ...(s.binPath ? { AGENT_RELAY_BIN: s.binPath } : {}),
   };
+}
+
+export interface StatusMetaSources {
+  provider: RunnerConfig["provider"];
+  adapter: Pick<ProviderAdapter, "runtimeMeta">;
+  supervisor: Pick<ProviderSupervisor, "state" | "providerSessionId">;
+  work: Pick<WorkTracker, "semanticStatus">;
+  credentials: Pick<Credentials, "summary">;
+  facts: ProviderFacts;
+  /** Written deliveries the provider never confirmed. */
+  ambiguous: () => readonly number[];
+  transportState: () => string;
+  profile?: ProfileSummary;
 }
 
 // The relay replaces an agent's meta with each status or heartbeat frame's, so both carry the full picture:
 // otherwise a heartbeat would hide pending permissions and every status change the provider's runtime meta.
-export function statusMeta(r: AgentRunner): Record<string, unknown> {
-  const facts = r.events.facts;
+export function statusMeta(s: StatusMetaSources): Record<string, unknown> {
+  const ambiguous = s.ambiguous();
   return {
-    ...r.o.adapter.runtimeMeta?.(),
-    contextUsage: facts.contextUsage,
-    semanticStatus: r.work.semanticStatus,
-    provider: r.o.config.provider,
-    providerState: r.supervisor.state,
-    providerSessionId: r.supervisor.providerSessionId,
-    auth: r.o.credentials.summary(),
-    profile: r.o.profile,
-    transportState: r.bus.transportState,
-    pendingPermissions: [...facts.pendingPermissions.values()],
-    ambiguousDeliveries: r.confirmations.ambiguous.length > 0 ? [...r.confirmations.ambiguous] : undefined,
-    lastFailure: facts.lastFailure,
+    ...s.adapter.runtimeMeta?.(),
+    contextUsage: s.facts.contextUsage,
+    semanticStatus: s.work.semanticStatus,
+    provider: s.provider,
+    providerState: s.supervisor.state,
+    providerSessionId: s.supervisor.providerSessionId,
+    auth: s.credentials.summary(),
+    profile: s.profile,
+    transportState: s.transportState(),
+    pendingPermissions: [...s.facts.pendingPermissions.values()],
+    ambiguousDeliveries: ambiguous.length > 0 ? [...ambiguous] : undefined,
+    lastFailure: s.facts.lastFailure,
   };
 }
 
 /** Heartbeats carry the same meta; timeline events ride on status frames only, once each. */
-export function heartbeatMeta(r: AgentRunner): Record<string, unknown> {
-  return { ...r.status.snapshot().meta, timeline: undefined };
+export function heartbeatMeta(status: Pick<StatusPublisher, "snapshot">): Record<string, unknown> {
+  return { ...status.snapshot().meta, timeline: undefined };
+}
+
+export interface InfoSources {
+  config: Pick<RunnerConfig, "agentId" | "runnerId" | "provider">;
+  adapter: Pick<ProviderAdapter, "terminalAttachSpec">;
+  supervisor: Pick<ProviderSupervisor, "providerSessionId">;
+  controlUrl: () => string;
+  now: () => number;
+}
+
+/** What the runner info file says now (its startedAt is kept from the first write). */
+export function runnerInfoFields(s: InfoSources): RunnerInfoFields {
+  const tmux = s.adapter.terminalAttachSpec()?.tmux;
+  return {
+    agentId: s.config.agentId,
+    runnerId: s.config.runnerId,
+    provider: s.config.provider,
+    controlUrl: s.controlUrl(),
+    pid: process.pid,
+    tmuxSession: tmux?.session,
+    tmuxSocket: tmux?.socket,
+    startedAt: s.now(),
+    providerSessionId: s.supervisor.providerSessionId,
+  };
 }

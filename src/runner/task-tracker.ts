@@ -3,17 +3,19 @@ import type { Logger } from "pino";
 import { errorMessage } from "../util/errors.ts";
 import type { RelayApi } from "./ports.ts";
 
+/**
+ * waiting: delivered while the provider was idle, no turn seen yet.
+ * working: a turn started after the delivery — or one was running when it arrived, whose end may handle it.
+ * completing: the provider went idle after working; the relay's done update is owed (retried on the next idle).
+ */
+type TaskPhase = "waiting" | "working" | "completing";
+
 interface TrackedTask {
   taskId: number;
   messageId: number;
   /** Whether the runner holds the message's claim (claimable messages) until the task completes. */
   claimHeld: boolean;
-  /** The provider was mid-turn when the task arrived, so the end of that turn may be the one that handles it. */
-  busyAtDelivery: boolean;
-  /** A turn started after the delivery. */
-  sawTurn: boolean;
-  /** Completion observed; the relay update is still owed (retried on the next idle). */
-  completing: boolean;
+  phase: TaskPhase;
 }
 
 export interface TaskTrackerOptions {
@@ -58,21 +60,19 @@ export class TaskTracker {
       taskId,
       messageId,
       claimHeld,
-      busyAtDelivery: providerBusy,
-      sawTurn: false,
-      completing: false,
+      phase: providerBusy ? "working" : "waiting",
     });
     this.o.onStart?.(taskId, messageId);
   }
 
   /** The provider started a turn. */
   providerBusy(): void {
-    for (const t of this.tasks.values()) t.sawTurn = true;
+    for (const t of this.tasks.values()) if (t.phase === "waiting") t.phase = "working";
   }
 
   /** The provider went idle: every task that saw work since its delivery is done ("runner observed provider completion"). */
   async providerIdle(): Promise<void> {
-    const due = [...this.tasks.values()].filter((t) => t.completing || t.sawTurn || t.busyAtDelivery);
+    const due = [...this.tasks.values()].filter((t) => t.phase !== "waiting");
     await Promise.all(due.map((t) => this.complete(t)));
   }
 
@@ -104,13 +104,13 @@ export class TaskTracker {
     const agentId = this.o.agentId();
     await Promise.all(
       [...this.tasks.values()]
-        .filter((t) => t.claimHeld && !t.completing)
+        .filter((t) => t.claimHeld && t.phase !== "completing")
         .map((t) => this.o.relay.releaseClaim(t.messageId, agentId).catch(() => undefined)),
     );
   }
 
   private async complete(t: TrackedTask): Promise<void> {
-    t.completing = true;
+    t.phase = "completing";
     const agentId = this.o.agentId();
     try {
       await this.o.relay.setTaskStatus(t.taskId, {

@@ -1,6 +1,7 @@
 // Active work items → the runner's semantic status, with change events fired only when something actually changed.
 import type { AgentStatus, SemanticStatus } from "../protocol/index.ts";
 import type { Clock } from "../util/clock.ts";
+import { TypedEmitter } from "../util/emitter.ts";
 
 export const WORK_KINDS = [
   "provider-turn",
@@ -47,7 +48,7 @@ export type WorkTrackerListener = (change: WorkTrackerChange) => void;
 
 export interface WorkTrackerOptions {
   clock: Clock;
-  /** Called with a listener's exception; the other listeners still run. Default: rethrown after all ran. */
+  /** Called with a listener's exception; the other listeners still run. Default: one line on stderr. */
   onListenerError?: (error: unknown) => void;
 }
 
@@ -62,10 +63,14 @@ export function toAgentStatus(status: TrackerStatus): AgentStatus {
 export class WorkTracker {
   private readonly items = new Map<string, WorkItem>();
   private readonly conditions = new Map<Condition, string | undefined>();
-  private readonly listeners = new Set<WorkTrackerListener>();
+  private readonly emitter: TypedEmitter<{ change: WorkTrackerChange }>;
+  private listenerCount = 0;
   private current: TrackerStatus = "idle";
 
-  constructor(private readonly options: WorkTrackerOptions) {}
+  constructor(private readonly options: WorkTrackerOptions) {
+    const sink = options.onListenerError;
+    this.emitter = new TypedEmitter(sink ? (_event, e) => sink(e) : undefined);
+  }
 
   /** Adds an item; re-adding an active (kind, id) keeps the original and returns false. O(1). */
   add(input: WorkItemInput): boolean {
@@ -146,8 +151,15 @@ export class WorkTracker {
   }
 
   onChange(listener: WorkTrackerListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    const off = this.emitter.on("change", listener);
+    this.listenerCount++;
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.listenerCount--;
+      off();
+    };
   }
 
   private derive(): TrackerStatus {
@@ -159,18 +171,8 @@ export class WorkTracker {
     const previousStatus = this.current;
     this.current = this.derive();
     if (!itemsChanged && previousStatus === this.current) return;
-    if (this.listeners.size === 0) return;
+    if (this.listenerCount === 0) return;
     // A copy, so a listener that keeps the change sees that moment; O(items) per event, O(1) without listeners.
-    const change: WorkTrackerChange = { status: this.current, previousStatus, items: this.list() };
-    const errors: unknown[] = [];
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(change);
-      } catch (e) {
-        if (this.options.onListenerError) this.options.onListenerError(e);
-        else errors.push(e);
-      }
-    }
-    if (errors.length > 0) throw errors[0];
+    this.emitter.emit("change", { status: this.current, previousStatus, items: this.list() });
   }
 }

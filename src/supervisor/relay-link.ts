@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import { nanoid } from "nanoid";
 import { type Command, SUPERVISOR_TARGET } from "../protocol/index.ts";
 import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
-import { CommandHandler, type CommandHandlerFn } from "../runner/command-handler.ts";
+import { type CommandHandlerFn, CommandRunner } from "../runner/command-runner.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import { httpUrl } from "./relay-access.ts";
@@ -44,7 +44,7 @@ export interface RelayLinkOptions {
 export class RelayLink {
   private readonly bus: RelayBusClient;
   private readonly http: RelayHttpClient;
-  private readonly handler: CommandHandler;
+  private readonly handler: CommandRunner;
   private closing: Promise<void> | undefined;
 
   constructor(o: RelayLinkOptions) {
@@ -57,7 +57,7 @@ export class RelayLink {
       if (!outcome.ok) throw new Error(`${REASON[outcome.status]}: ${outcome.error}`);
       return outcome.result;
     };
-    this.handler = new CommandHandler({
+    this.handler = new CommandRunner({
       identity: () => ({ agentId: SUPERVISOR_TARGET, runnerId: SUPERVISOR_TARGET }),
       relay: this.http,
       handlers: Object.fromEntries(SUPERVISOR_COMMANDS.map((type) => [type, run])),

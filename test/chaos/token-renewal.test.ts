@@ -37,7 +37,7 @@ describe("short-lived runtime token renewed continuously", () => {
     });
     let renewals = 0;
     let connects = 0;
-    r.runner.o.credentials.onChange(() => renewals++);
+    r.runner.credentials.onChange(() => renewals++);
     r.runner.bus.on("connected", () => connects++);
 
     const acked: number[] = [];

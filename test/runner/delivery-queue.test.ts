@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Message } from "../../src/protocol/index.ts";
 import { HttpError } from "../../src/relay-client/errors.ts";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
-import {
-  DeliveryQueue,
-  type DeliveryQueueOptions,
-  type DeliveryState,
-} from "../../src/runner/delivery-queue.ts";
+import { DeliveryGate } from "../../src/runner/delivery-gate.ts";
+import { DeliveryQueue, type DeliveryQueueOptions } from "../../src/runner/delivery-queue.ts";
+import { CONFIRM_DEADLINE_MS } from "../../src/runner/delivery-records.ts";
+import { TaskTracker } from "../../src/runner/task-tracker.ts";
+import { WorkTracker } from "../../src/runner/work-tracker.ts";
 import { RunnerError } from "../../src/util/errors.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 import { gate, RecordingAdapter } from "../support/recording-adapter.ts";
@@ -60,7 +60,7 @@ function countingRelay(http: RelayHttpClient) {
 async function setup(
   options: {
     canDeliver?: boolean;
-    attachments?: DeliveryQueueOptions["attachments"];
+    attachments?: DeliveryQueueOptions["attachments"]["fetchAll"];
     confirmsDelivery?: boolean;
   } = {},
 ) {
@@ -70,23 +70,28 @@ async function setup(
   const adapter = new RecordingAdapter();
   const clock = new ManualClock();
   const { logger, records } = captureLogger();
-  const states: [number, DeliveryState][] = [];
-  const tasks: { taskId: number; messageId: number; claimHeld: boolean }[] = [];
-  const handed: [number, string][] = [];
-  const flags = { canDeliver: options.canDeliver ?? true };
+  const work = new WorkTracker({ clock });
+  const tracker = new TaskTracker({ agentId: () => agentId, relay: http, logger });
+  const timeline: string[] = [];
+  // The supervisor's readiness, as the queue sees it.
+  const flags = { isRunning: options.canDeliver ?? true };
   const queue = new DeliveryQueue({
-    agent: () => ({ agentId, tags: ["dq"], capabilities: [] }),
+    agent: { agentId, tags: ["dq"], capabilities: [] },
     relay: counted.api,
-    deliver: (items, signal) => adapter.deliver(items, signal),
-    canDeliver: () => flags.canDeliver,
-    confirmsDelivery: options.confirmsDelivery ?? true,
-    attachments: options.attachments ?? (async () => []),
-    onStateChange: (id, s) => states.push([id, s]),
-    onTaskDelivered: (taskId, m, claimHeld) => tasks.push({ taskId, messageId: m.id, claimHeld }),
-    onDelivered: (m, state) => handed.push([m.id, state]),
+    adapter: {
+      deliver: (items, signal) => adapter.deliver(items, signal),
+      confirmsDelivery: options.confirmsDelivery ?? true,
+    },
+    attachments: { fetchAll: options.attachments ?? (async () => []) },
+    gate: new DeliveryGate(clock, () => work.has("provider-turn", "turn")),
+    provider: flags,
+    work,
+    tasks: tracker,
+    status: { timelineEvent: (event) => timeline.push(event) },
     clock,
     logger,
   });
+  const tasks = () => tracker.held();
   const send = (body: string, extra: Partial<Parameters<RelayHttpClient["sendMessage"]>[0]> = {}) =>
     root.sendMessage({ from: "sender", to: agentId, body, ...extra });
   const unread = async () => (await http.getUnread(agentId)).map((m) => m.id);
@@ -99,9 +104,9 @@ async function setup(
     adapter,
     clock,
     records,
-    states,
+    work,
+    timeline,
     tasks,
-    handed,
     flags,
     queue,
     send,
@@ -118,7 +123,7 @@ describe("DeliveryQueue", () => {
     for (const m of [m3, m1, m2]) expect(s.queue.offer(m!)).toBe(true);
     await s.queue.idle();
     expect(s.adapter.deliveries, "nothing delivered while the provider cannot take input").toEqual([]);
-    s.flags.canDeliver = true;
+    s.flags.isRunning = true;
     s.queue.kick();
     await s.queue.idle();
     expect(s.adapter.deliveries, "3 offered out of order, 1 batch in id order").toEqual([
@@ -164,10 +169,8 @@ describe("DeliveryQueue", () => {
     s.queue.offer(m);
     await s.queue.idle();
     expect(s.adapter.attempts, "claim lost: 0 deliveries").toBe(0);
-    expect(s.states).toEqual([
-      [m.id, "queued"],
-      [m.id, "skipped"],
-    ]);
+    expect(s.queue.stateOf(m.id), "its record ended with the lost claim").toBeUndefined();
+    expect(s.work.size, "no message work left behind").toBe(0);
     expect(s.queue.pendingCount).toBe(0);
   });
 
@@ -179,7 +182,7 @@ describe("DeliveryQueue", () => {
     expect((await root.claim(jobs[1]!.id, "someone-else")).ok).toBe(true);
     for (const m of [note, ...jobs]) s.queue.offer(m);
     await s.queue.idle();
-    s.flags.canDeliver = true;
+    s.flags.isRunning = true;
     s.queue.kick();
     await s.queue.idle();
     const mine = [jobs[0]!.id, jobs[2]!.id, jobs[3]!.id];
@@ -219,7 +222,7 @@ describe("DeliveryQueue", () => {
     s.queue.offer(job);
     s.queue.offer(note);
     await s.queue.idle();
-    s.flags.canDeliver = true;
+    s.flags.isRunning = true;
     s.queue.kick();
     await s.queue.idle();
     expect(s.adapter.deliveries).toEqual([[job.id, note.id]]);
@@ -281,7 +284,7 @@ describe("DeliveryQueue", () => {
     await s.queue.idle();
     expect(s.adapter.deliveries).toEqual([[m.id]]);
     expect((await root.getTask(task.id)).status).toBe("in_progress");
-    expect(s.tasks).toEqual([{ taskId: task.id, messageId: m.id, claimHeld: true }]);
+    expect(s.tasks()).toEqual([{ taskId: task.id, messageId: m.id, claimHeld: true }]);
     const after = await root.getMessage(m.id);
     expect(after.claimedBy).toBe(s.agentId);
     expect(after.claimCompletedAt, "the claim stays open until the task is done").toBeUndefined();
@@ -314,13 +317,15 @@ describe("DeliveryQueue", () => {
     await root.setTaskStatus(cancelled.id, { status: "cancelled", agentId: "sender" });
     await root.setTaskStatus(done.id, { status: "done", agentId: "sender" });
     for (const m of [first, unknown, onCancelled, onDone, onLive, last]) s.queue.offer(m);
-    s.flags.canDeliver = true;
+    s.flags.isRunning = true;
     s.queue.kick();
     await s.queue.idle();
     expect(s.adapter.deliveries, "the legit messages, in one batch, without retry").toEqual([
       [first.id, onLive.id, last.id],
     ]);
-    expect(s.clock.timerCount, "no retry scheduled").toBe(0);
+    expect(s.clock.nextDelay(), "no retry scheduled: only the confirmation deadlines").toBe(
+      CONFIRM_DEADLINE_MS,
+    );
     expect(await s.unread(), "nothing left in the inbox, refused ones included").toEqual([]);
     const receipt = async (id: number) =>
       (await relay.call(relay.rootToken, "GET", `/v1/messages/${id}`)).body.receipts;
@@ -349,7 +354,7 @@ describe("DeliveryQueue", () => {
     s.queue.offer(m);
     await s.queue.idle();
     expect(s.adapter.deliveries).toEqual([[m.id]]);
-    expect(s.tasks, "not tracked").toEqual([]);
+    expect(s.tasks(), "not tracked").toEqual([]);
     expect(s.calls.refuseMessage).toBeUndefined();
     expect(
       (await root.getMessage(m.id)).claimCompletedAt,
@@ -361,14 +366,20 @@ describe("DeliveryQueue", () => {
   test("an attachment that cannot be fetched for good refuses its message alone; a transient failure retries the batch", async () => {
     let transient = 1;
     const s = await setup({
-      attachments: async (m) => {
-        if (m.body === "poison") throw new RunnerError("DELIVERY_FAILED", "attachment x is over the cap");
-        if (m.body === "flaky" && transient-- > 0) throw new Error("socket hang up");
+      attachments: async (refs) => {
+        if (refs[0]?.id === "poison")
+          throw new RunnerError("DELIVERY_FAILED", "attachment x is over the cap");
+        if (refs[0]?.id === "flaky" && transient-- > 0) throw new Error("socket hang up");
         return [];
       },
     });
-    const poison = await s.send("poison");
-    const flaky = await s.send("flaky");
+    // Each names one attachment (not stored at the relay: the cache stand-in above decides its fate).
+    const withAttachment = (m: Message, id: string): Message => ({
+      ...m,
+      attachments: [{ id, name: `${id}.txt`, mimeType: "text/plain", size: 1 }],
+    });
+    const poison = withAttachment(await s.send("poison"), "poison");
+    const flaky = withAttachment(await s.send("flaky"), "flaky");
     s.queue.offer(poison);
     s.queue.offer(flaky);
     await s.queue.idle();
@@ -385,7 +396,7 @@ describe("DeliveryQueue", () => {
     const seen = await s.send("seen by the model");
     s.queue.offer(seen);
     await s.queue.idle();
-    s.queue.forgetWritten(seen.id);
+    s.queue.confirmed(seen.id);
     const lost = await s.send("written into a dying session");
     s.queue.offer(lost);
     await s.queue.idle();
@@ -395,23 +406,54 @@ describe("DeliveryQueue", () => {
     const inFlight = await s.send("in flight at the exit");
     s.queue.offer(inFlight);
     await waitFor(() => s.adapter.attempts === 3, { what: "the third delivery to be under way" });
-    s.flags.canDeliver = false;
+    s.flags.isRunning = false;
     expect(s.queue.providerExited()).toEqual([lost.id]);
     hold.open();
     s.adapter.gate = undefined;
     await s.queue.idle();
     expect(s.queue.pendingCount, "both wait for the next provider session").toBe(2);
-    expect(s.handed.map(([id]) => id)).toEqual([seen.id, lost.id]);
-    s.flags.canDeliver = true;
+    expect(s.queue.stateOf(seen.id)).toBe("confirmed");
+    expect(
+      [lost.id, inFlight.id].map((id) => s.queue.stateOf(id)),
+      "both queued again",
+    ).toEqual(["queued", "queued"]);
+    s.flags.isRunning = true;
     s.queue.kick();
     await s.queue.idle();
     expect(s.adapter.deliveries).toEqual([[seen.id], [lost.id], [inFlight.id], [lost.id, inFlight.id]]);
-    expect(s.handed.map(([id]) => id)).toEqual([seen.id, lost.id, lost.id, inFlight.id]);
+    expect(
+      [lost.id, inFlight.id].map((id) => s.queue.stateOf(id)),
+      "written to the new session",
+    ).toEqual(["written", "written"]);
     expect(await s.unread()).toEqual([]);
     // Confirmed by the new session: another exit re-delivers nothing.
-    s.queue.forgetWritten(lost.id);
-    s.queue.forgetWritten(inFlight.id);
+    s.queue.confirmed(lost.id);
+    s.queue.confirmed(inFlight.id);
     expect(s.queue.providerExited()).toEqual([]);
+  });
+
+  test("a written message the provider never confirms is reported ambiguous after 30 s, once, and not re-sent; a late confirmation clears it", async () => {
+    const s = await setup();
+    const m = await s.send("never confirmed");
+    s.queue.offer(m);
+    await s.queue.idle();
+    expect(s.queue.stateOf(m.id)).toBe("written");
+    await s.clock.advance(CONFIRM_DEADLINE_MS - 1);
+    expect(s.queue.ambiguous).toEqual([]);
+    await s.clock.advance(1);
+    expect(s.queue.stateOf(m.id)).toBe("ambiguous");
+    expect(s.queue.ambiguous).toEqual([m.id]);
+    expect(s.timeline).toEqual(["delivery-ambiguous"]);
+    expect(logged(s.records, "delivery not confirmed by the provider; reported ambiguous, not re-sent")).toBe(
+      1,
+    );
+    expect(s.queue.providerExited(), "ambiguous is final: an exit re-delivers nothing").toEqual([]);
+    expect(s.queue.offer(m), "nor does an unread re-read").toBe(false);
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[m.id]]);
+    s.queue.confirmed(m.id);
+    expect(s.queue.ambiguous).toEqual([]);
+    expect(s.queue.stateOf(m.id)).toBe("confirmed");
   });
 
   test("with a provider that cannot confirm (a terminal command), written is final: nothing is re-delivered after an exit", async () => {

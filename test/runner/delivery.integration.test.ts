@@ -124,7 +124,7 @@ describe("runner delivery (real relay, command provider in tmux)", () => {
       const m = (await relay.call(relay.rootToken, "GET", `/v1/messages/${id}`)).body;
       const holder = runners.find((r) => r.messageIds().includes(id))!;
       expect(m.claimedBy, `message ${id} claimed by the runner that delivered it`).toBe(
-        holder.runner.o.config.agentId,
+        holder.runner.config.agentId,
       );
     }
   }, 45_000);

@@ -81,7 +81,7 @@ describe("runner lifecycle (real relay, command provider in tmux)", () => {
       fixtureEnv: { ECHO_AGENT_SHOW_ENV: names.join(",") },
     });
     const env = r.starts()[0]!.env;
-    const record = r.runner.o.credentials.record!;
+    const record = r.runner.credentials.record!;
     expect(env).toMatchObject({
       AGENT_RELAY_CONTROL_URL: r.runner.control.url,
       AGENT_RELAY_RUNNER_ID: "runner-env-a",
@@ -89,7 +89,7 @@ describe("runner lifecycle (real relay, command provider in tmux)", () => {
       AGENT_RELAY_AGENT_ID: "env-a",
       AGENT_RELAY_URL: relay.url,
       AGENT_RELAY_APPROVAL_MODE: "default",
-      AGENT_RELAY_TOKEN: r.runner.o.credentials.token,
+      AGENT_RELAY_TOKEN: r.runner.credentials.token,
       AGENT_RELAY_TOKEN_JTI: record.jti,
       AGENT_RELAY_TOKEN_PROFILE: "provider-agent",
       AGENT_RELAY_TOKEN_EXPIRES_AT: String(record.expiresAt),

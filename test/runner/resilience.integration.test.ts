@@ -84,7 +84,7 @@ describe("runner resilience (real relay, command provider in tmux)", () => {
     ).toEqual({ lost: [], duplicated: [] });
     expect(sent.length).toBeGreaterThanOrEqual(15);
     // Read marks lost while the relay was down are made up: nothing delivered stays unread.
-    const token = r.runner.o.credentials.token;
+    const token = r.runner.credentials.token;
     await waitFor(
       async () => (await second.call(token, "GET", "/v1/agents/drop-a/unread")).body.messages.length === 0,
       { what: "every delivered message marked read" },
@@ -95,14 +95,14 @@ describe("runner resilience (real relay, command provider in tmux)", () => {
     // ttl 70 s → lead 60 s, jitter ≤ 30 s: the first renewal is due within 1-10 s. Grace 300 ms: the old token dies fast.
     const relay = await relayFor({ tokenGraceMs: 300 });
     const r = await startTestRunner({ relay, agentId: "renew-a", tokenTtlSeconds: 70 });
-    const oldToken = r.runner.o.credentials.token;
-    const oldJti = r.runner.o.credentials.record!.jti;
+    const oldToken = r.runner.credentials.token;
+    const oldJti = r.runner.credentials.record!.jti;
     const due = r.runner.renewer.nextRenewalAt! - Date.now();
     expect(due, "renewal planned within 10 s").toBeLessThanOrEqual(10_000);
     let welcomes = 0;
     r.runner.bus.on("connected", () => welcomes++);
 
-    await waitFor(() => r.runner.o.credentials.record!.jti !== oldJti, {
+    await waitFor(() => r.runner.credentials.record!.jti !== oldJti, {
       timeoutMs: 13_000,
       what: "the first token renewal",
     });

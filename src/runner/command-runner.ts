@@ -1,4 +1,4 @@
-// Runs relay commands aimed at this runner: accepted → running → succeeded/failed, one handler per type.
+// Runs relay commands aimed at this runner (or the supervisor): accepted → running → succeeded/failed, one handler per type.
 import type { Logger } from "pino";
 import type { Command } from "../protocol/index.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -6,7 +6,7 @@ import type { RelayApi } from "./ports.ts";
 
 export type CommandHandlerFn = (command: Command, signal: AbortSignal) => Promise<unknown>;
 
-export interface CommandHandlerOptions {
+export interface CommandRunnerOptions {
   identity: () => { agentId: string; runnerId: string };
   relay: Pick<RelayApi, "setCommandStatus">;
   handlers: Partial<Record<string, CommandHandlerFn>>;
@@ -17,13 +17,13 @@ export interface CommandHandlerOptions {
 
 const MAX_REMEMBERED = 2_000;
 
-export class CommandHandler {
+export class CommandRunner {
   /** Ids seen already: the relay re-sends pending commands on every reconnect. */
   private readonly seen = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
 
-  constructor(private readonly o: CommandHandlerOptions) {}
+  constructor(private readonly o: CommandRunnerOptions) {}
 
   /** Handle a command frame; returns false when it is not for us or already handled. */
   handle(command: Command): boolean {

@@ -1,14 +1,16 @@
-// CommandHandler against the real test relay: accepted → running → succeeded/failed, targeting, de-duplication.
+// CommandRunner (with the runner's command actions) against the real test relay: accepted → running → succeeded/failed, targeting, de-duplication.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Command } from "../../src/protocol/index.ts";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
-import { CommandHandler, type CommandHandlerFn } from "../../src/runner/command-handler.ts";
 import {
-  buildCommandHandlers,
+  commandHandlers,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   MAX_SHUTDOWN_TIMEOUT_MS,
+  parseCommandParams,
+  runnerActions,
   shutdownTimeout,
-} from "../../src/runner/command-handlers.ts";
+} from "../../src/runner/command-actions.ts";
+import { type CommandHandlerFn, CommandRunner } from "../../src/runner/command-runner.ts";
 import { ProviderSupervisor } from "../../src/runner/provider-supervisor.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 import { RecordingAdapter } from "../support/recording-adapter.ts";
@@ -43,7 +45,7 @@ function handlerWith(handlers: Record<string, CommandHandlerFn>) {
   const ended: { type: string; ok: boolean; error?: string }[] = [];
   const started: string[] = [];
   const { logger } = captureLogger();
-  const handler = new CommandHandler({
+  const handler = new CommandRunner({
     identity: () => ({ agentId: AGENT, runnerId: RUNNER }),
     // The real client, with each status it reports noted on the way through.
     relay: {
@@ -63,7 +65,7 @@ function handlerWith(handlers: Record<string, CommandHandlerFn>) {
 const create = (type: string, target = AGENT, params: Record<string, unknown> = {}) =>
   root.createCommand({ target, type, params });
 
-describe("CommandHandler", () => {
+describe("CommandRunner", () => {
   test("a command goes accepted → running → succeeded with its handler's result", async () => {
     let statusWhileRunning: string | undefined;
     const h = handlerWith({
@@ -146,17 +148,19 @@ describe("CommandHandler", () => {
       onFinalExit: () => {},
     });
     const h = handlerWith(
-      buildCommandHandlers({
-        adapter,
-        supervisor,
-        publish: () => {},
-        reconnectTransport: () => {},
-        clearProviderWork: () => {},
-        quiesce: async () => {},
-        release: () => {},
-        resolvePermission: async () => false,
-        deliverNote: async () => {},
-      }),
+      commandHandlers(
+        runnerActions({
+          adapter,
+          supervisor,
+          publish: () => {},
+          reconnectTransport: () => {},
+          clearProviderWork: () => {},
+          quiesce: async () => {},
+          release: () => {},
+          resolvePermission: async () => false,
+          deliverNote: async () => {},
+        }),
+      ),
     );
     const compact = await create("agent.compact");
     const clear = await create("agent.clearContext");
@@ -175,11 +179,12 @@ describe("CommandHandler", () => {
   });
 
   test("the shutdown timeout defaults to 10 s and is capped at 60 s", () => {
-    expect(shutdownTimeout({})).toBe(DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    const timeout = (params: unknown) => shutdownTimeout(parseCommandParams("agent.shutdown", params));
+    expect(timeout({})).toBe(DEFAULT_SHUTDOWN_TIMEOUT_MS);
     expect(DEFAULT_SHUTDOWN_TIMEOUT_MS).toBe(10_000);
-    expect(shutdownTimeout({ timeoutMs: 2_500 })).toBe(2_500);
-    expect(shutdownTimeout({ timeoutMs: 3_600_000 })).toBe(MAX_SHUTDOWN_TIMEOUT_MS);
+    expect(timeout({ timeoutMs: 2_500 })).toBe(2_500);
+    expect(timeout({ timeoutMs: 3_600_000 })).toBe(MAX_SHUTDOWN_TIMEOUT_MS);
     expect(MAX_SHUTDOWN_TIMEOUT_MS).toBe(60_000);
-    expect(() => shutdownTimeout({ timeoutMs: -1 })).toThrow(/invalid params/);
+    expect(() => timeout({ timeoutMs: -1 })).toThrow(/invalid params/);
   });
 });

@@ -1,0 +1,277 @@
+// Builds every part of a runner from its options and wires their events (the composition root's body).
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { RunnerConfig } from "../config/index.ts";
+import { ControlServer, type ControlServerOptions } from "../control/index.ts";
+import type { ProviderAdapter } from "../providers/adapter.ts";
+import type { ProfileSummary } from "../providers/team-profile.ts";
+import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { errorMessage } from "../util/errors.ts";
+import { AttachmentCache } from "./attachment-cache.ts";
+import { commandHandlers, runnerActions } from "./command-actions.ts";
+import { CommandRunner } from "./command-runner.ts";
+import type { Credentials } from "./credentials.ts";
+import { DeliveryGate } from "./delivery-gate.ts";
+import { DeliveryQueue } from "./delivery-queue.ts";
+import { RunnerInfoFile } from "./info-file.ts";
+import { afterCommand, type LifecycleParts, type StopRequest } from "./lifecycle.ts";
+import { Liveness } from "./liveness.ts";
+import { Periodic } from "./periodic.ts";
+import { ProviderEventSink } from "./provider-events.ts";
+import { ProviderSupervisor } from "./provider-supervisor.ts";
+import { RestartPolicy, type RestartPolicyLimits } from "./restart-policy.ts";
+import { heartbeatMeta, providerEnv, runnerInfoFields, statusMeta } from "./runtime-meta.ts";
+import type { SessionStore } from "./session-store.ts";
+import { StatusPublisher } from "./status-publisher.ts";
+import { TaskTracker } from "./task-tracker.ts";
+import { TokenRenewer } from "./token-renewer.ts";
+import { wireRunner } from "./wiring.ts";
+import { WorkTracker } from "./work-tracker.ts";
+
+export const RUNNER_TIMERS = { heartbeatMs: 30_000, livenessMs: 20_000, claimRenewalMs: 5 * 60_000 } as const;
+
+export interface AgentRunnerOptions {
+  config: RunnerConfig;
+  adapter: ProviderAdapter;
+  relayUrl: string;
+  credentials: Credentials;
+  logger: Logger;
+  /** Where attachments are cached (one folder per agent below it). */
+  cacheDir: string;
+  clock?: Clock;
+  machine?: string;
+  /** Absolute path of the `agent-relay-runner` launcher, for the provider's skills. */
+  binPath?: string;
+  timers?: Partial<Record<keyof typeof RUNNER_TIMERS, number>>;
+  restartLimits?: Partial<RestartPolicyLimits>;
+  control?: ControlServerOptions;
+  /** Where the provider's native session id is kept so a restarted runner resumes it. */
+  sessionStore?: SessionStore;
+  /** The first spawn resumes the saved native session (the adapter was given its id). */
+  resumeFirstSpawn?: boolean;
+  /** How long start() waits for the bus to open. */
+  connectTimeoutMs?: number;
+  /** The applied team profile, as status meta shows it (names and counts only). */
+  profile?: ProfileSummary;
+}
+
+/** Every part of a runner: what the lifecycle drives, plus the parts tests and tools look at. */
+export interface RunnerParts extends LifecycleParts {
+  config: RunnerConfig;
+  adapter: ProviderAdapter;
+  credentials: Credentials;
+  work: WorkTracker;
+  http: RelayHttpClient;
+  bus: RelayBusClient;
+  control: ControlServer;
+  supervisor: ProviderSupervisor;
+  queue: DeliveryQueue;
+  tasks: TaskTracker;
+  commands: CommandRunner;
+  status: StatusPublisher;
+  events: ProviderEventSink;
+  liveness: Liveness;
+  renewer: TokenRenewer;
+}
+
+/** What the parts need from the runner that owns them. */
+export interface RunnerHooks {
+  isRunning: () => boolean;
+  stop: (exit: StopRequest) => Promise<unknown>;
+}
+
+export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hooks: RunnerHooks): RunnerParts {
+  const { config, adapter, credentials, relayUrl } = o;
+  const agentId = config.agentId;
+  const clock = o.clock ?? systemClock;
+  const log = o.logger.child({ agentId });
+  const part = (name: string) => log.child({ part: name });
+  const now = () => clock.now();
+  const timers = { ...RUNNER_TIMERS, ...o.timers };
+
+  const work = new WorkTracker({
+    clock,
+    onListenerError: (e) => log.error({ err: errorMessage(e) }, "status listener failed"),
+  });
+  const gate = new DeliveryGate(clock, () => work.has("provider-turn", "turn"));
+  const http = new RelayHttpClient({ relayUrl, token: credentials.token });
+  const control = new ControlServer({
+    logger: part("control"),
+    clock,
+    // Only a runtime token bound to this agent is ever handed out (GET /v1/credentials answers 404 otherwise).
+    credentials: () => (credentials.isRuntime ? { relayUrl, agentId, token: credentials.token } : undefined),
+    ...o.control,
+  });
+  const tasks = new TaskTracker({
+    agentId: () => agentId,
+    relay: http,
+    logger: log,
+    onStart: (taskId) => work.add({ kind: "task", id: String(taskId) }),
+    onEnd: (taskId) => work.remove("task", String(taskId)),
+  });
+  const policy = new RestartPolicy(o.restartLimits);
+  const controlEnv = (id: string) => control.childEnv(id);
+  const env = { config, credentials, relayUrl, binPath: o.binPath, controlEnv };
+  const supervisor = new ProviderSupervisor({
+    adapter,
+    cwd: config.cwd,
+    clock,
+    logger: part("provider"),
+    envFor: (providerSessionId) => providerEnv(env, providerSessionId),
+    restartOnExit: config.headless,
+    resumeFirst: o.resumeFirstSpawn,
+    decideOnExit: (exit) => policy.recordExit(exit),
+    onEvent: (e) => events.onEvent(e),
+    onStateChange: (state) => events.onSupervisorState(state),
+    onFinalExit: (code, reason) => void hooks.stop({ code, reason, graceful: false }),
+  });
+  const status = new StatusPublisher({
+    work,
+    send: (frame) => bus.status(frame),
+    ready: () => supervisor.isRunning,
+    now,
+    meta: () =>
+      statusMeta({
+        provider: config.provider,
+        profile: o.profile,
+        adapter,
+        supervisor,
+        work,
+        credentials,
+        facts: events.facts,
+        ambiguous: () => queue.ambiguous,
+        transportState: () => bus.transportState,
+      }),
+  });
+  const queue = new DeliveryQueue({
+    agent: {
+      agentId,
+      label: config.label,
+      tags: config.tags,
+      capabilities: config.capabilities,
+      broadTargets: config.broadTargets,
+    },
+    relay: http,
+    adapter,
+    attachments: new AttachmentCache(join(o.cacheDir, "attachments", agentId), (id, opts) =>
+      http.downloadAttachment(id, opts),
+    ),
+    gate,
+    provider: supervisor,
+    work,
+    tasks,
+    status,
+    clock,
+    logger: part("delivery"),
+  });
+  const info = config.runnerInfoFile ? new RunnerInfoFile(config.runnerInfoFile, clock) : undefined;
+  const infoSources = { config, adapter, supervisor, controlUrl: () => control.url, now };
+  const writeInfo = async () => info?.save(runnerInfoFields(infoSources), log);
+  const events = new ProviderEventSink({
+    work,
+    tasks,
+    queue,
+    gate,
+    status,
+    supervisor,
+    writeInfo,
+    sessionStore: o.sessionStore,
+    logger: log,
+  });
+  const bus = new RelayBusClient({
+    relayUrl,
+    token: credentials.token,
+    logger: part("bus"),
+    clock,
+    heartbeatIntervalMs: timers.heartbeatMs,
+    heartbeatMeta: () => heartbeatMeta(status),
+    hello: {
+      role: "provider",
+      componentId: config.runnerId,
+      agentId,
+      instanceId,
+      machine: o.machine ?? hostname(),
+      capabilities: [...config.capabilities],
+      tags: [...config.tags],
+      label: config.label,
+      meta: { provider: config.provider, runnerId: config.runnerId, pid: process.pid },
+      heartbeatIntervalMs: timers.heartbeatMs,
+      status: "idle",
+    },
+  });
+  const commands = new CommandRunner({
+    identity: () => ({ agentId, runnerId: config.runnerId }),
+    relay: http,
+    logger: part("commands"),
+    handlers: commandHandlers(
+      runnerActions({
+        adapter,
+        supervisor,
+        publish: (action) => status.publish(action),
+        reconnectTransport: (reason) => bus.reconnectTransport(reason),
+        clearProviderWork: () => events.providerGone(),
+        quiesce: (ms) => gate.quiesce(ms, () => queue.idle()),
+        release: () => {
+          gate.open();
+          queue.kick();
+        },
+        resolvePermission: async (id, decision) =>
+          control.resolvePermission(id, decision) ||
+          ((await adapter.respondToPermissionDecision?.(id, decision)) ?? false),
+        deliverNote: (content, signal) => queue.deliverNote(content, signal),
+      }),
+    ),
+    onStart: (c) => work.add({ kind: "command", id: c.id, label: c.type }),
+    onEnd: (c, outcome) =>
+      afterCommand(c, outcome.ok, {
+        exitOnShutdown: config.exitOnShutdown,
+        work,
+        stop: (exit) => void hooks.stop(exit),
+      }),
+  });
+  const liveness = new Liveness({
+    relay: http,
+    identity: () => ({ agentId, instanceId }),
+    status: () => {
+      const s = status.snapshot();
+      return { status: s.agentStatus, semanticStatus: s.semanticStatus, ready: s.ready };
+    },
+    heartbeatMeta: () => heartbeatMeta(status),
+    offer: (m) => queue.offer(m),
+    clock,
+    logger: part("liveness"),
+  });
+  const renewer = new TokenRenewer({
+    clock,
+    renew: (signal) => http.renewToken({ signal }),
+    onRenewed: (answer) => credentials.replace(answer),
+    onFailed: (e) => {
+      log.warn({ err: errorMessage(e) }, "runtime token renewal failed; retrying in 60 s");
+      status.timelineEvent("runtime-token-renewal-failed", { error: errorMessage(e) });
+    },
+  });
+  const periodic = (intervalMs: number, job: (s: AbortSignal) => Promise<void>, what: string) =>
+    new Periodic({
+      clock,
+      intervalMs,
+      job,
+      onError: (e) => log.warn({ err: errorMessage(e) }, `${what} failed`),
+    });
+  const all = { agentId, instanceId, adapter, credentials, supervisor, control, bus, http };
+  const core = { ...all, status, liveness, queue, commands, tasks, work, renewer, events, clock, log };
+  const parts: RunnerParts = {
+    ...core,
+    config,
+    info,
+    writeInfo,
+    prompt: config.prompt,
+    timers: [
+      periodic(timers.livenessMs, (s) => liveness.round(s), "liveness"),
+      periodic(timers.claimRenewalMs, () => tasks.renewClaims(), "claim renewal"),
+    ],
+  };
+  wireRunner({ ...core, isRunning: hooks.isRunning, stop: (exit) => void hooks.stop(exit) });
+  return parts;
+}

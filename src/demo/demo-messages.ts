@@ -47,5 +47,5 @@ export function decisionReply(command: string, decision: string): string {
   const approved = decision === "approve" || decision === "approve-session";
   return approved
     ? `permission approved: I would now run \`${command}\` (the demo agent runs nothing)`
-    : `permission ${decision === "deny" ? "denied" : decision}: I will not run \`${command}\``;
+    : `permission ${decision === "deny" ? "denied" : `not given (${decision})`}: I will not run \`${command}\``;
 }

@@ -1,11 +1,14 @@
 // The README's "Walkthrough" runs as written: its commands, typed in four terminals with a clean HOME, do what it says.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { actionFor, decisionReply } from "../../src/demo/demo-messages.ts";
+import { waitFor } from "../support/wait-for.ts";
 import { LongRunning, Shell, type StepResult } from "./walkthrough-terminal.ts";
 
+// Four terminals' worth of processes, started one after another on a shared machine.
+setDefaultTimeout(90_000);
 const ROOT = resolve(import.meta.dir, "../..");
 const README = join(ROOT, "README.md");
 
@@ -37,6 +40,8 @@ interface State {
   /** Placeholders in the README's commands, filled from an earlier command's output (`<id>` from `permissions`). */
   values: Map<string, string>;
   decisions: Map<string, string>;
+  /** The permission request `permissions` showed last: whose, and what it asks to run. */
+  asked?: { id: string; to: string; command: string };
   stopped: Set<string>;
 }
 
@@ -140,6 +145,7 @@ const checks: Check[] = [
         const row = new RegExp(`^(\\S+)\\s+${ask.to}\\s+Bash\\s+${literal(ask.command)}$`, "m").exec(out);
         if (!row) return fail(`${ask.to}'s request to run ${ask.command}`, out);
         s.values.set("<id>", row[1]!);
+        s.asked = { id: row[1]!, ...ask };
       }
       return asks.length > 0 ? undefined : fail("a pending request", out);
     },
@@ -149,16 +155,13 @@ const checks: Check[] = [
     verify: (out, m) =>
       new RegExp(`succeeded .*"decision":"${m[1]}"`).test(out) ? undefined : fail("the decision", out),
     after: async (m, s) => {
-      const id = s.values.get("<id>")!;
-      const ask = s.sent.map((x) => ({ to: x.to, a: actionFor({ id: 0, from: "", body: x.body }) })).at(-1)!;
-      if (ask.a.kind !== "ask") throw new Error("the decision follows a please-run message");
-      s.decisions.set(ask.a.command, m[1]!);
+      const ask = s.asked!;
+      s.decisions.set(ask.command, m[1]!);
       // What terminal 3 shows: the agent got the decision.
-      const deadline = Date.now() + 20_000;
-      while (!(await paneOf(ask.to)).includes(`demo-agent permission ${id}: ${m[1]}`)) {
-        if (Date.now() > deadline)
-          throw new Error(`${ask.to}'s screen never showed the decision:\n${await paneOf(ask.to)}`);
-      }
+      await waitFor(async () => (await paneOf(ask.to)).includes(`demo-agent permission ${ask.id}: ${m[1]}`), {
+        timeoutMs: 20_000,
+        what: `${ask.to}'s screen to show the decision`,
+      });
     },
   },
   {
@@ -267,8 +270,8 @@ describe("README walkthrough", () => {
     for (const { socket } of agents.values()) {
       expect(Bun.spawnSync(["tmux", "-L", socket, "ls"], { env }).exitCode).not.toBe(0);
     }
-    const deadline = Date.now() + 10_000;
-    while (processesWithOurHome().length > 0 && Date.now() < deadline) await Bun.sleep(50);
-    expect(processesWithOurHome()).toEqual([]);
+    await waitFor(() => processesWithOurHome().length === 0, {
+      what: "no process left with the walkthrough's HOME",
+    });
   });
 });

@@ -11,7 +11,8 @@ export interface PastedMessage {
 /** What the demo agent does with a message: answer it, or ask for permission first (it never runs anything). */
 export type DemoAction = { kind: "reply"; text: string } | { kind: "ask"; command: string };
 
-const HEADER = /^\[relay message #(\d+) from ([^\]\s]+)\](?: (.*))?$/;
+// Not anchored at the line's start: keys a person typed before the paste share its first line.
+const HEADER = /\[relay message #(\d+) from ([^\]\s]+)\](?: (.*))?$/;
 const PLEASE_RUN = /^please run\s+(.+)$/is;
 
 /** Messages in paste order; text before the first header line (a person typing) is not a relay message. */

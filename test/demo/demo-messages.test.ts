@@ -17,6 +17,12 @@ describe("parsePastedMessages", () => {
     ]);
   });
 
+  test("keys typed before the paste do not hide the message", () => {
+    expect(parsePastedMessages("\0\0oops[relay message #3 from alice]\nhi")).toEqual([
+      { id: 3, from: "alice", body: "hi" },
+    ]);
+  });
+
   test("text typed by a person (no header line) is not a relay message", () => {
     expect(parsePastedMessages("just typing here")).toEqual([]);
   });

@@ -65,6 +65,8 @@ export class DemoRelay {
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(timeoutMs),
+      // Bun drops a request idle for 5 minutes by default; a permission waits for a person longer than that.
+      timeout: false,
     });
     if (!res.ok) throw new Error(`control server ${method} ${path}: ${res.status} ${await res.text()}`);
     return res.json();

@@ -72,10 +72,16 @@ export async function runDemo(): Promise<number> {
       body: "Hello from the relay!",
     });
     say(`a person sent message #${message.id} to label:demo: "${message.body}"`);
+    // The demo agent answers through the relay, as a real agent's skills do: the reply lands in the sender's inbox.
+    const reply = await until("the agent's reply", async () => {
+      const inbox = await admin.getUnread(message.from);
+      return inbox.find((m) => m.replyTo === message.id);
+    });
+    say(`the agent replied with message #${reply.id} to ${reply.to}: "${reply.body}"`);
     const tmux = new Tmux(socket);
-    const screen = await until("the agent to answer", async () => {
+    const screen = await until("the agent's screen", async () => {
       const text = await tmux.capturePane("demo");
-      return text.includes("received message") ? text : undefined;
+      return text.includes(`with message #${reply.id}`) ? text : undefined;
     });
     say("the agent's terminal shows:");
     for (const line of screen.split("\n").filter((l) => l.trim() !== ""))
@@ -86,7 +92,7 @@ export async function runDemo(): Promise<number> {
     });
     say(`message #${read.id} is marked read by ${read.readBy.join(", ")} on the relay`);
     say(
-      "done. Run an agent of your own: ./bin/agent-relay-runner --provider claude (or see README: Run an agent)",
+      "done. Run an agent of your own: ./bin/agent-relay-runner --provider claude (or follow the README's Walkthrough)",
     );
     return 0;
   } finally {

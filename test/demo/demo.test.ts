@@ -26,6 +26,11 @@ describe("agent-relay-runner demo", () => {
       expect(code, `stderr: ${err}`).toBe(0);
       expect(out).toContain("demo-agent received message 1:");
       expect(out).toContain("| Hello from the relay!");
+      // It answers through the relay: the reply reaches the sender, and the agent's screen says so.
+      expect(out).toMatch(
+        /the agent replied with message #2 to root: "demo-agent got your message: Hello from the relay!"/,
+      );
+      expect(out).toContain("demo-agent replied to root with message #2");
       expect(out).toMatch(/message #1 is marked read by demo on the relay/);
       // The demo cleans up after itself: its tmux server is gone.
       const socket = out.match(/on socket "([^"]+)"/)?.[1];

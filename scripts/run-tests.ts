@@ -13,7 +13,8 @@ const args = process.argv.slice(2);
 const isPath = (a: string) => a.startsWith("test/") || a === "test";
 const bunArgs = args.filter((a) => !isPath(a));
 const filters = args.filter(isPath);
-const jobs = Number(process.env.TEST_JOBS) || Math.max(2, Math.min(4, availableParallelism()));
+// Three at a time on the 2-core machine: 1,001 tests in 269 s, against 497 s one file after another.
+const jobs = Number(process.env.TEST_JOBS) || Math.max(3, Math.min(4, availableParallelism()));
 
 // Before the first run has timed them: the folders known to be slow go first.
 const FOLDER_WEIGHT: Array<[string, number]> = [

@@ -137,6 +137,15 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     description: "Confine the agent: --cwd is then relative to this directory and may not leave it.",
   },
   {
+    key: "worktree",
+    flag: "--worktree",
+    env: "AGENT_RELAY_WORKTREE",
+    kind: "boolean",
+    description:
+      "Give the agent its own git worktree of --cwd's repository (branch agents/<agent-id>, under ~/.agent-relay/worktrees/), leased on the relay; removed on stop when clean (env 1/true/0/false).",
+    defaultValue: false,
+  },
+  {
     key: "model",
     flag: "--model",
     env: "AGENT_RELAY_MODEL",

@@ -137,7 +137,8 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
         relayDir: defaultRelayDir(),
         agentHome: stateDir,
         attachmentsDir: join(cacheDir, "attachments", config.agentId),
-        cwd: config.cwd,
+        // The worktree's top (its .git file) must be visible too, not only --cwd's place in it.
+        cwd: worktree?.path ?? config.cwd,
         env: process.env,
         programDirs: [INSTALL_DIR],
       },

@@ -104,6 +104,16 @@ describe("a Claude subscription login shared by several agents", () => {
     ).toBe("rt-1");
   });
 
+  test("with CLAUDE_CODE_OAUTH_TOKEN (claude setup-token) no session refreshes at all, whatever the stored login", async () => {
+    login = await FakeClaudeLogin.start();
+    const { home, userDir, work } = userHome(login);
+    login.accept("sk-ant-oat01-team-token");
+    const env = { CLAUDE_CONFIG_DIR: userDir, CLAUDE_CODE_OAUTH_TOKEN: "sk-ant-oat01-team-token" };
+    expect(await runAll(home, work, Array(SESSIONS).fill(env))).toEqual(Array(SESSIONS).fill(0));
+    expect(login.grants).toEqual([]);
+    expect(new Set(login.modelBearers)).toEqual(new Set(["sk-ant-oat01-team-token"]));
+  });
+
   test("with a symlinked credentials file per agent (the old layout) they race: one wins, the others are logged out, the user's login is stranded", async () => {
     login = await FakeClaudeLogin.start();
     const { home, userDir, work } = userHome(login);

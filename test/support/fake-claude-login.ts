@@ -161,6 +161,11 @@ export class FakeClaudeLogin {
     return JSON.stringify({ claudeAiOauth: oauth });
   }
 
+  /** The model API accepts `token` too (a `claude setup-token` token, which is never refreshed). */
+  accept(token: string): void {
+    this.issued.add(token);
+  }
+
   /** What a `claude` process needs to meet this endpoint and the model API. */
   env(): Record<string, string> {
     const proxyUrl = `http://127.0.0.1:${(this.proxy.address() as net.AddressInfo).port}`;

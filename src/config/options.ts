@@ -142,7 +142,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_WORKTREE",
     kind: "boolean",
     description:
-      "Give the agent its own git worktree of --cwd's repository (branch agents/<agent-id>, under ~/.agent-relay/worktrees/), leased on the relay; removed on stop when clean (env 1/true/0/false).",
+      "Run the agent in its own git worktree of --cwd's repository (branch agents/<agent-id>), leased on the relay (env 1/0).",
     defaultValue: false,
   },
   {

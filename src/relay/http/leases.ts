@@ -101,7 +101,7 @@ function isAdmin(p: Principal): boolean {
 /** Only the agent's own runtime token holds leases for it: not root, not an operator (a person), not another agent. */
 function requireOwnAgent(p: Principal, agentId: string, verb: string): void {
   if (p.kind === "runtime" && !isOperator(p) && p.claims.agentId === agentId) return;
-  throw forbidden(`only agent '${agentId}''s own token may ${verb} its leases`);
+  throw forbidden(`only the token of agent '${agentId}' itself may ${verb} its leases`);
 }
 
 /**

@@ -2,7 +2,6 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import pkg from "../../package.json" with { type: "json" };
 import { isConfigError, parseRunnerCli, type RunnerConfig, renderHelp } from "../config/index.ts";
 import type { ProviderAdapter } from "../providers/adapter.ts";
@@ -21,11 +20,12 @@ import { isWorktreeError, planWorktree, type WorktreePlan } from "../runner/work
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger, type Logger } from "../util/logger.ts";
+import { PACKAGE_ROOT } from "../util/package-root.ts";
 import { attachTerminal } from "./attach.ts";
 import { onStopSignals } from "./runner-signals.ts";
 
 /** The launcher in bin/, which the provider's skills call back into. */
-export const BIN_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/agent-relay-runner");
+export const BIN_PATH = join(PACKAGE_ROOT, "bin", "agent-relay-runner");
 /** This runner's own folder: bin/, src/, and node_modules with Bun and the provider CLIs. */
 const INSTALL_DIR = resolve(dirname(BIN_PATH), "..");
 

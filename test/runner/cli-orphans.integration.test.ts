@@ -66,7 +66,11 @@ describe("a runner restarted after SIGKILL", () => {
     expect(await tmuxAlive(first), "the orphaned tmux server was ended").toBe(false);
     expect(await tmuxAlive(second)).toBe(true);
 
-    await waitFor(() => delivered() === 2, { what: "the task message delivered again to the new provider" });
+    // Generous: under a loaded CI box the new runner's start, claim and paste can take more than the default 10 s.
+    await waitFor(() => delivered() === 2, {
+      what: "the task message delivered again to the new provider",
+      timeoutMs: 30_000,
+    });
     const t = await taskStatus(task.id);
     expect(t.status).toBe("in_progress");
     expect(t.history.map((h) => h.status).slice(-3)).toEqual(["in_progress", "open", "in_progress"]);

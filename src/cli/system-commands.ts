@@ -30,7 +30,7 @@ interface PermissionRow {
   detail: string;
 }
 
-interface WaitOptions {
+export interface WaitOptions {
   wait: boolean;
   timeout: string;
   json?: boolean;
@@ -77,13 +77,13 @@ export function registerSystemCommands(program: Cli): void {
 }
 
 /** `--no-wait` and `--timeout`: how long a command that sends a runner command waits for its outcome. */
-function waitOptions(cmd: Cli): Cli {
+export function waitOptions(cmd: Cli): Cli {
   return cmd
     .option("--no-wait", "print the command id at once instead of waiting for the outcome")
     .option("--timeout <ms>", "give up waiting after this long", WAIT_DEFAULT_MS);
 }
 
-function waitFlags(o: WaitOptions): { wait: boolean; timeoutMs: number; json: boolean } {
+export function waitFlags(o: WaitOptions): { wait: boolean; timeoutMs: number; json: boolean } {
   return {
     wait: o.wait,
     timeoutMs: parseOption(DurationMsArg, o.timeout, "--timeout"),

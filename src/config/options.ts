@@ -179,6 +179,15 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     defaultValue: false,
   },
   {
+    key: "detach",
+    flag: "--detach",
+    env: "AGENT_RELAY_DETACH",
+    kind: "boolean",
+    description:
+      "Keep running in the background without a terminal: output to ~/.agent-relay/logs/<agent>.log; returns once the agent is up (env 1/true/0/false).",
+    defaultValue: false,
+  },
+  {
     key: "prompt",
     flag: "--prompt",
     env: "AGENT_RELAY_PROMPT",

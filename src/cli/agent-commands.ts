@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import type { Command as Cli } from "commander";
 import { AgentId } from "../protocol/index.ts";
+import { runTmux } from "../providers/tmux/run.ts";
 import { ControlClient, ControlError } from "../supervisor/control-client.ts";
 import { supervisorPaths } from "../supervisor/paths.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -73,16 +74,26 @@ async function attach(ctx: ActionContext, agentArg: string, o: { print?: boolean
   const record = readLiveAgent(id);
   if (!record) throw await notHere(ctx, id);
   const spec = record.attach;
-  if (!spec) {
+  if (!spec || !(await sessionExists(spec))) {
     throw new Error(
-      `agent '${id}' has no terminal to attach to (provider ${record.provider}${record.headless ? ", headless" : ""}); ` +
-        `read its log instead: agent-relay-runner logs ${id}`,
+      `agent '${id}' has no terminal to attach to now (provider ${record.provider}${record.headless ? ", headless" : ""}` +
+        `${spec ? ", its program is not running" : ""}); read its log instead: agent-relay-runner logs ${id}`,
     );
   }
   if (o.print) return printLine(quoted(spec.command));
   if (!process.stdin.isTTY)
     throw new UsageError("attach needs a terminal on stdin (--print shows the command)");
   process.exitCode = await runAttach(record, spec);
+}
+
+/** A tmux attach needs its session (a stopped program has none); a command that creates its session (Codex) does not. */
+async function sessionExists(spec: NonNullable<LocalAgentRecord["attach"]>): Promise<boolean> {
+  if (!spec.tmux || !spec.command.includes("attach")) return true;
+  const env = spec.tmuxTmpdir ? { TMUX_TMPDIR: spec.tmuxTmpdir } : undefined;
+  return runTmux(spec.tmux.socket, ["has-session", "-t", spec.tmux.session], { env }).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function runAttach(

@@ -44,7 +44,8 @@ export function formatLogLine(line: string): string {
     .filter(([k]) => !HEAD_KEYS.has(k))
     .map(([k, v]) => `${k}=${fieldValue(v)}`);
   const msg = typeof e.msg === "string" ? e.msg : "";
-  return `${time} ${level.padEnd(5)} ${[msg, ...fields].filter(Boolean).join("  ")}`.replace(CONTROLS, "�");
+  const text = [msg, fields.join(" ")].filter(Boolean).join("  ");
+  return `${time} ${level.padEnd(5)} ${text}`.replace(CONTROLS, "�");
 }
 
 /** A writer of log text that may arrive in pieces: whole lines are formatted, a partial one waits for its end. */

@@ -24,22 +24,22 @@ import { followFile } from "./team-io.ts";
 export function registerAgentCommands(program: Cli): void {
   clientCommand(program, "attach", {
     description:
-      "Attach this terminal to an agent's terminal on this machine (detach again with Ctrl-b d; the agent keeps running)",
-    args: [["<agent>", "Agent id"]],
-    options: (cmd) => cmd.option("--print", "Print the attach command instead of running it"),
+      "attach this terminal to an agent's terminal on this machine (detach again with Ctrl-b d; the agent keeps running)",
+    args: [["<agent>", "agent id"]],
+    options: (cmd) => cmd.option("--print", "print the attach command instead of running it"),
     run: attach,
   });
   // No relay options: a log is read from this machine's files only.
   asClientCommand(program.command("logs"), "logs")
-    .description("Print an agent's runner log with local times (a team's agent or one started with --detach)")
-    .argument("<agent>", "Agent id")
-    .option("-f, --follow", "Keep printing what is appended (Ctrl-C stops)")
-    .option("--json", "Print the raw JSON lines")
+    .description("print an agent's runner log with local times (a team's agent or one started with --detach)")
+    .argument("<agent>", "agent id")
+    .option("-f, --follow", "keep printing what is appended (Ctrl-C stops)")
+    .option("--json", "print the raw JSON lines")
     .action(clientAction("logs", logs));
   clientCommand(program, "restart", {
     description:
-      "Restart an agent: a team agent's runner through the supervisor, else its program through the relay (agent.restart)",
-    args: [["<agent>", "Agent id"]],
+      "restart an agent: a team agent's runner through the supervisor, else its program through the relay (agent.restart)",
+    args: [["<agent>", "agent id"]],
     options: waitOptions,
     json: "the command (relay case)",
     run: restart,

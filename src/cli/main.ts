@@ -34,7 +34,7 @@ function registerDemo(program: Command): void {
   program
     .command("demo")
     .description(
-      "Start the embedded relay and a runner with a terminal agent, send it a message, show its screen.",
+      "start the embedded relay and a runner with a terminal agent, send it a message, show its screen",
     )
     .action(async () => {
       const { runDemo } = await import("../demo/demo.ts");

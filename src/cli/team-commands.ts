@@ -134,7 +134,7 @@ export function registerTeamCommands(program: Command): void {
     program,
     "up",
     up,
-    "Start the team a team file declares (or apply its changes to the running team).",
+    "start the team a team file declares (or apply its changes to the running team)",
   )
     .option("-f, --file <path>", "team file", "team.toml")
     .option(
@@ -146,9 +146,9 @@ export function registerTeamCommands(program: Command): void {
     program,
     "ps",
     ps,
-    "Show the team's agents: provider, status, task, context, pid, uptime, restarts.",
+    "show the team's agents: provider, status, task, context, pid, uptime, restarts",
   ).option("--json", "print a JSON array");
-  teamCommand(program, "down", down, "Stop the named agents, or the whole team and its supervisor.").argument(
+  teamCommand(program, "down", down, "stop the named agents, or the whole team and its supervisor").argument(
     "[agents...]",
     "agent ids (default: all)",
   );

@@ -10,7 +10,7 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<name>",
     description:
-      "the team-file profile this agent runs as, by name: only reported in its meta (meta.profile.name, see agents --json); what the profile adds comes with --profile-file; the supervisor sets it",
+      "the team-file profile the agent runs as: only reported in its meta (agents --json); its contents come with --profile-file",
   },
   {
     key: "profileFile",
@@ -37,7 +37,7 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<name>",
     description:
-      "the spawn policy that started this runner, set by whatever spawned it: only reported in the agent's meta, so a person can see why the agent exists; leave it out when starting a runner by hand",
+      "the policy that spawned this runner (set by the spawner): only reported in the agent's meta, to say why it exists",
   },
   {
     key: "spawnRequestId",
@@ -46,6 +46,6 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<id>",
     description:
-      "the spawn request this runner answers, set by whatever spawned it: only reported in the agent's meta, to match the agent to the request; leave it out when starting a runner by hand",
+      "the spawn request this runner answers (set by the spawner): only reported in the agent's meta, to match them up",
   },
 ];

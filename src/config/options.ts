@@ -184,7 +184,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_DETACH",
     kind: "boolean",
     description:
-      "keep running in the background without a terminal: output to ~/.agent-relay/logs/<agent>.log; returns once the agent is up (env 1/true/0/false)",
+      "run in the background, no terminal, output to ~/.agent-relay/logs/<agent>.log; return once the agent is up",
     defaultValue: false,
   },
   {

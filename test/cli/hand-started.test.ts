@@ -129,6 +129,26 @@ describe("--detach", () => {
   });
 });
 
+describe("stop", () => {
+  test("a detached runner that hosts the embedded relay stops in one line, exit 0, though the relay goes with it", async () => {
+    freshHome();
+    // No relay given: the runner starts the embedded one; the CLI finds it through ~/.agent-relay/relay.json.
+    const { AGENT_RELAY_URL: _url, AGENT_RELAY_TOKEN: _token, ...own } = env;
+    env = own;
+    const { pid } = await detach("hand-host");
+    const r = await runCli(["stop", "hand-host"], { env });
+    // Whether the outcome is read before the relay goes is a race: either way it is a success, never "unreachable".
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^(\\S+ succeeded \\{"stopped":true,"graceful":true\\}|stopped hand-host \\(runner pid ${pid}\\); the embedded relay it ran stopped with it)\n$`,
+      ),
+    );
+    expect(isProcessRunning(pid)).toBe(false);
+    expect(existsSync(join(home, ".agent-relay", "runners", "hand-host.local.json"))).toBe(false);
+  });
+});
+
 describe("attach", () => {
   test("the attach command targets the agent's own socket (named after its id) and its live session", async () => {
     freshHome();

@@ -144,7 +144,8 @@ describe("stop", () => {
         `^(\\S+ succeeded \\{"stopped":true,"graceful":true\\}|stopped hand-host \\(runner pid ${pid}\\); the embedded relay it ran stopped with it)\n$`,
       ),
     );
-    expect(isProcessRunning(pid)).toBe(false);
+    // "succeeded" may be read while the runner still finishes its stop: it ends, and its record goes with it.
+    await waitFor(() => !isProcessRunning(pid), { what: "the runner to exit" });
     expect(existsSync(join(home, ".agent-relay", "runners", "hand-host.local.json"))).toBe(false);
   });
 });
@@ -173,13 +174,15 @@ describe("attach", () => {
 
   test("the socket stays the same across a restart of the runner, and stop removes its socket file", async () => {
     freshHome();
-    await detach("hand-same");
+    const { pid } = await detach("hand-same");
     const socketFile = tmuxSocketPath(agentTmuxSocket("hand-same"), { TMUX_TMPDIR: home });
     expect(existsSync(socketFile)).toBe(true);
     const first = (await runCli(["attach", "hand-same", "--print"], { env })).stdout;
     const stop = await runCli(["stop", "hand-same"], { env });
     expect(stop.code, stop.stderr).toBe(0);
-    await waitFor(() => !existsSync(socketFile), { what: "the socket file removed on stop" });
+    await waitFor(() => !existsSync(socketFile) && !isProcessRunning(pid), {
+      what: "the runner gone and its socket file removed",
+    });
     await detach("hand-same");
     expect((await runCli(["attach", "hand-same", "--print"], { env })).stdout).toBe(first);
   });

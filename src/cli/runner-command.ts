@@ -16,6 +16,7 @@ import { DEFAULT_START_TIMEOUT_MS, resolveRelayTarget } from "../runner/relay-ta
 import { recordLeftovers, resumeTasks } from "../runner/restart-recovery.ts";
 import { SessionStore } from "../runner/session-store.ts";
 import { startBudget } from "../runner/start-retry.ts";
+import { isWorktreeError, planWorktree, type WorktreePlan } from "../runner/worktree-git.ts";
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger, type Logger } from "../util/logger.ts";
@@ -43,6 +44,7 @@ function loggerFor(config: RunnerConfig): { logger: Logger; file?: string } {
 export async function runRunnerCli(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   let config: RunnerConfig;
   let teamProfile: TeamProfileFile | undefined;
+  let worktree: WorktreePlan | undefined;
   // What a --detach re-run needs back in its env (this process drops it from its own below).
   const givenToken = env.AGENT_RELAY_TOKEN;
   try {
@@ -58,10 +60,13 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     config = cli.config;
     // Read before anything starts: a bad file is one line and exit 2, with no relay or provider started.
     teamProfile = config.profileFile ? loadTeamProfile(config.profileFile) : undefined;
+    // --worktree: the provider works in the agent's own checkout, at --cwd's place in it (made once leased).
+    worktree = config.worktree ? planWorktree(config.cwd, config.agentId) : undefined;
+    if (worktree) config = { ...config, cwd: worktree.cwd };
     // Read once into the config: no child (tmux, ps, Codex, the provider) inherits the token the runner was given.
     delete process.env.AGENT_RELAY_TOKEN;
   } catch (e) {
-    if (isConfigError(e)) {
+    if (isConfigError(e) || isWorktreeError(e)) {
       process.stderr.write(`agent-relay-runner: ${e.message}\n`);
       return 2;
     }
@@ -135,7 +140,8 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
         relayDir: defaultRelayDir(),
         agentHome: stateDir,
         attachmentsDir: join(cacheDir, "attachments", config.agentId),
-        cwd: config.cwd,
+        // The worktree's top (its .git file) must be visible too, not only --cwd's place in it.
+        cwd: worktree?.path ?? config.cwd,
         env: process.env,
         programDirs: [INSTALL_DIR],
       },
@@ -166,6 +172,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     cacheDir,
     binPath: BIN_PATH,
     profile: profileSummary(teamProfile, config.profile, config.systemPromptAppend !== undefined),
+    worktree,
     connectTimeoutMs: Math.max(1_000, budget.deadline - Date.now()),
   });
   if (stoppedBy) {

@@ -29,6 +29,8 @@ export interface CommandCliOptions {
   runnerId?: string;
   /** Default true. */
   headless?: boolean;
+  /** The runner's --cwd; default its HOME. */
+  cwd?: string;
 }
 
 export interface CommandCli {
@@ -73,7 +75,7 @@ export function spawnCommandCli(o: CommandCliOptions): CommandCli {
       "--relay-url",
       o.relayUrl,
       "--cwd",
-      home,
+      o.cwd ?? home,
       "--ready-pattern",
       "ready> $",
       "--quiet-ms",

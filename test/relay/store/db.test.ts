@@ -12,8 +12,12 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** Takes the v6 addition out of today's schema. */
-const V6_UNDO = "ALTER TABLE commands DROP COLUMN sender";
+/** Takes the v7 addition (leases) out of today's schema. */
+const V7_UNDO = "DROP TABLE leases";
+/** Takes the v6 and v7 additions out of today's schema. */
+const V6_UNDO = `${V7_UNDO}; ALTER TABLE commands DROP COLUMN sender`;
+/** The schema version today's relay writes. */
+const LATEST = 7;
 /** Takes the v3 to v6 additions out of today's schema. */
 const V3_UNDO = `${V6_UNDO}; DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
   DROP TABLE agent_origins; DROP INDEX attachments_by_uploader; DROP INDEX attachments_by_created;
@@ -40,7 +44,7 @@ describe("openDatabase migrations", () => {
   test("v1 → v2 (and on) keeps attachments without an uploader and backfills which messages reference them", () => {
     const db = openDatabase(v1Database());
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 6 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
       expect(db.query("SELECT id, uploaded_by FROM attachments").all()).toEqual([
         { id: "att-1", uploaded_by: null },
       ]);
@@ -65,7 +69,7 @@ describe("openDatabase migrations", () => {
     old.close();
     const db = openDatabase(path);
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 6 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
       expect(db.query("SELECT * FROM agent_origins").all()).toEqual([
         { id: "old-agent", first_registered_at: 5, last_message_id: 0 },
       ]);
@@ -89,7 +93,7 @@ describe("openDatabase migrations to v6", () => {
     old.close();
     const db = openDatabase(path);
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 6 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
       const store = new CommandStore(db);
       expect(store.get("old-cmd")?.command.from).toBeUndefined();
       expect(store.get("old-cmd")?.command).toMatchObject({ id: "old-cmd", status: "pending" });
@@ -115,6 +119,23 @@ describe("openDatabase durability", () => {
     } finally {
       normal.close();
       durable.close();
+    }
+  });
+});
+
+describe("openDatabase migrations to v7", () => {
+  test("v6 → v7: an older database gains the leases table, empty", () => {
+    dir = mkdtempSync(join(tmpdir(), "relay-db-"));
+    const path = join(dir, "relay.db");
+    const old = openDatabase(path);
+    old.exec(`${V7_UNDO}; PRAGMA user_version = 6`);
+    old.close();
+    const db = openDatabase(path);
+    try {
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 7 });
+      expect(db.query("SELECT count(*) AS n FROM leases").get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
     }
   });
 });

@@ -74,3 +74,13 @@ export function toPermissionHookOutput(
     }
   }
 }
+
+/**
+ * SessionStart(source=compact)'s answer: Claude adds `additionalContext` to the compacted conversation as context,
+ * without a turn (PostCompact has no hookSpecificOutput in 2.1.330, so SessionStart is the hook that can).
+ */
+export function compactionHookOutput(note: string): {
+  hookSpecificOutput: { hookEventName: "SessionStart"; additionalContext: string };
+} {
+  return { hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: note } };
+}

@@ -65,7 +65,7 @@ export class CompactionNotes {
   constructor(private readonly o: CompactionNotesOptions) {}
 
   /** Every event of the current provider session. */
-  observe(e: ProviderEvent): void {
+  observe(e: Pick<ProviderEvent, "type">): void {
     if (e.type === "compaction.started") this.armed = true;
     else if (e.type === "compaction.completed" && this.o.inject) void this.injectNow();
   }

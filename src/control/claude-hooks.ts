@@ -1,4 +1,4 @@
-// Claude's PermissionRequest hook on the control server: what it asks (for the PermissionBroker) and the answer it prints.
+// Claude's hooks that get an answer: PermissionRequest (the PermissionBroker's decision) and SessionStart(compact).
 // Every other hook reaches the Claude adapter raw, as `hook.received` (providers/claude/hooks.ts interprets them).
 import type { PermissionDecision } from "../protocol/index.ts";
 import type { ClaudeHookPayload, PermissionAnswer } from "./schemas.ts";
@@ -73,4 +73,14 @@ export function toPermissionHookOutput(
       return { hookSpecificOutput: { hookEventName, decision } };
     }
   }
+}
+
+/**
+ * SessionStart(source=compact)'s answer: Claude adds `additionalContext` to the compacted conversation as context,
+ * without a turn (PostCompact has no hookSpecificOutput in 2.1.330, so SessionStart is the hook that can).
+ */
+export function compactionHookOutput(note: string): {
+  hookSpecificOutput: { hookEventName: "SessionStart"; additionalContext: string };
+} {
+  return { hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: note } };
 }

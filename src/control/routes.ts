@@ -8,7 +8,7 @@ import type { RouteTable } from "../http/routes.ts";
 import type { Message } from "../protocol/index.ts";
 import type { ProviderEvent, TerminalAttachSpec } from "../providers/adapter.ts";
 import { errorMessage } from "../util/errors.ts";
-import { permissionAskFromHook, toPermissionHookOutput } from "./claude-hooks.ts";
+import { compactionHookOutput, permissionAskFromHook, toPermissionHookOutput } from "./claude-hooks.ts";
 import type { DeliveryStream } from "./delivery-stream.ts";
 import type { PermissionBroker } from "./permission-broker.ts";
 import { statusUpdateToEvent } from "./provider-status.ts";
@@ -55,6 +55,8 @@ export interface RouteDeps {
     | (() => TerminalAttachSpec | undefined | Promise<TerminalAttachSpec | undefined>)
     | undefined;
   replyObligations(): ((signal: AbortSignal) => Promise<Message[]>) | undefined;
+  /** After a compaction: the note Claude's SessionStart(source=compact) hook hands back as additionalContext. */
+  compactionNote?(): ((signal: AbortSignal) => Promise<string | undefined>) | undefined;
   /** The relay URL and the agent's current token, for the runner's CLI run by the provider's skills. */
   credentials?: () => RelayCredentials | undefined;
 }
@@ -120,6 +122,10 @@ export function buildRoutes(deps: RouteDeps): RouteTable<ControlHandler> {
         req.signal,
       );
       return jsonResponse(toPermissionHookOutput(answer, payload));
+    }
+    if (event === "SessionStart" && payload.source === "compact") {
+      const note = await deps.compactionNote?.()?.(req.signal);
+      if (note !== undefined) return jsonResponse(compactionHookOutput(note));
     }
     // No body: a hook script that prints the response must print nothing (stdout of some hooks reaches the model).
     return new Response(null, { status: 204 });

@@ -27,6 +27,8 @@ export type TerminalSpecSource = () =>
   | undefined
   | Promise<TerminalAttachSpec | undefined>;
 export type ReplyObligationsSource = (signal: AbortSignal) => Promise<Message[]>;
+/** The system note for the provider after a compaction (undefined: none due), answered to its SessionStart hook. */
+export type CompactionNoteSource = (signal: AbortSignal) => Promise<string | undefined>;
 export type ControlEventListener = (event: ControlEvent) => void;
 
 export interface ControlServerOptions {
@@ -76,6 +78,7 @@ export class ControlServer {
   private readonly routes: RouteTable<ControlHandler>;
   private terminalSource: TerminalSpecSource | undefined;
   private obligationsSource: ReplyObligationsSource | undefined;
+  private compactionNoteSource: CompactionNoteSource | undefined;
 
   constructor(private readonly options: ControlServerOptions = {}) {
     if (options.secret !== undefined && options.secret.length < MIN_SECRET_LENGTH) {
@@ -123,6 +126,7 @@ export class ControlServer {
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 10_000,
       terminalAttachSpec: () => this.terminalSource,
       replyObligations: () => this.obligationsSource,
+      compactionNote: () => this.compactionNoteSource,
       ...(options.credentials ? { credentials: options.credentials } : {}),
     });
   }
@@ -213,6 +217,10 @@ export class ControlServer {
 
   setReplyObligations(source: ReplyObligationsSource | undefined): void {
     this.obligationsSource = source;
+  }
+
+  setCompactionNote(source: CompactionNoteSource | undefined): void {
+    this.compactionNoteSource = source;
   }
 
   /** Answer a waiting permission request; false for unknown (or already settled) ids. */

@@ -140,6 +140,8 @@ export interface ProviderAdapter {
   clearContext?(signal: AbortSignal): Promise<void>;
   /** Deliver text as a system note (agent.injectContext); adapters without it get a plain delivery. */
   injectContext?(content: string, signal: AbortSignal): Promise<void>;
+  /** Put a system note into the provider's context without a turn (the note after a compaction). */
+  injectSystemNote?(text: string, signal: AbortSignal): Promise<void>;
   /** Answer a permission request the provider itself asked for; false when the id is unknown. */
   respondToPermissionDecision?(approvalId: string, decision: PermissionDecision): Promise<boolean>;
   terminalAttachSpec(): TerminalAttachSpec | undefined;

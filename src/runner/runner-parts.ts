@@ -12,6 +12,7 @@ import { errorMessage } from "../util/errors.ts";
 import { AttachmentCache } from "./attachment-cache.ts";
 import { commandHandlers, runnerActions } from "./command-actions.ts";
 import { CommandRunner } from "./command-runner.ts";
+import { wireCompactionNotes } from "./compaction-note.ts";
 import type { Credentials } from "./credentials.ts";
 import { DeliveryGate } from "./delivery-gate.ts";
 import { DeliveryQueue } from "./delivery-queue.ts";
@@ -120,6 +121,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
   });
   const worktree =
     o.worktree && agentWorktree(o.worktree, http, { agentId, instanceId, log: part("worktree") });
+  const notes = wireCompactionNotes({ clock, log, config, adapter, tasks, http, control });
   const policy = new RestartPolicy(o.restartLimits);
   const controlEnv = (id: string) => control.childEnv(id);
   const env = { config, credentials, relayUrl, binPath: o.binPath, controlEnv };
@@ -132,7 +134,10 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     restartOnExit: config.headless,
     resumeFirst: o.resumeFirstSpawn,
     decideOnExit: (exit) => policy.recordExit(exit),
-    onEvent: (e) => events.onEvent(e),
+    onEvent: (e) => {
+      events.onEvent(e);
+      notes.observe(e);
+    },
     onStateChange: (state) => events.onSupervisorState(state),
     onFinalExit: (code, reason) => void hooks.stop({ code, reason, graceful: false }),
   });

@@ -12,11 +12,15 @@ case "$event" in
     if [ -n "$AGENT_RELAY_CONTROL_URL" ] && command -v curl >/dev/null 2>&1; then
       limit=3
       [ "$event" = SessionEnd ] && limit=1
+      # SessionStart's answer is printed: after a compaction it is the runner's note (JSON additionalContext);
+      # -f keeps an error body from ever reaching Claude.
+      out=/dev/null
+      [ "$event" = SessionStart ] && out=-
       session_header=""
       [ -n "$AGENT_RELAY_PROVIDER_SESSION_ID" ] &&
         session_header="x-agent-relay-provider-session: $AGENT_RELAY_PROVIDER_SESSION_ID"
       # Headers come from fd 3 so the secret never appears on argv (readable by every user through ps).
-      curl -s -o /dev/null -m "$limit" --connect-timeout 1 -X POST \
+      curl -s -f -o "$out" -m "$limit" --connect-timeout 1 -X POST \
         -H 'content-type: application/json' -H @/dev/fd/3 --data-binary @- \
         "$AGENT_RELAY_CONTROL_URL/v1/hooks/$event" 3<<HEADERS
 x-agent-relay-secret: $AGENT_RELAY_CONTROL_SECRET

@@ -1,7 +1,9 @@
 // Claude Code hook payloads interpreted in one place: a pure reducer from hook to state and provider events.
 //
 // Mapping (payload shapes: the Claude Code brief §3):
-//   SessionStart            → session.changed when Claude's session id moved (/clear); readiness gate opens
+//   SessionStart            → session.changed when Claude's session id moved (/clear); readiness gate opens. With
+//                             source `compact` the control server answers it with the runner's compaction note
+//                             (additionalContext: runner/compaction-note.ts)
 //   UserPromptSubmit        → turn.started (turnId = prompt_id); its prompt goes to the delivery confirmer
 //   PreToolUse              → turn.started (busy evidence; same turnId, so consumers treat it as idempotent)
 //   PermissionRequest       → nothing here (the control server's PermissionBroker asks the relay); dialog open

@@ -21,12 +21,13 @@ import { codexAttachSpec } from "./attach.ts";
 import { codexCredentialProblem } from "./credentials.ts";
 import { formatDeliveries, formatSystemNote } from "./format.ts";
 import { prepareCodexHome } from "./home.ts";
+import { injectDeveloperNote } from "./inject.ts";
 import { launchAppServer } from "./launch.ts";
 import { type AdapterState, type Live, liveSpawn } from "./lifecycle.ts";
 import { codexRuntimeMeta } from "./meta.ts";
 import type { CodexAdapterOptions } from "./options.ts";
 import { type CodexAppServerProcess, type CodexBinary, resolveCodexBinary } from "./process.ts";
-import { findProcessesWithEnv, terminateProcesses } from "./reap.ts";
+import { reapStaleCodex } from "./reap.ts";
 import type { CodexRpc } from "./rpc.ts";
 import { CodexSession } from "./session.ts";
 
@@ -84,7 +85,7 @@ export class CodexAdapter implements ProviderAdapter {
     let proc: CodexAppServerProcess | undefined;
     let rpc: CodexRpc | undefined;
     try {
-      await this.reapStale();
+      await reapStaleCodex(this.options.codexHome, this.logger, this.clock);
       await prepareCodexHome({
         homeDir: this.options.codexHome,
         cwd: ctx.cwd,
@@ -170,6 +171,13 @@ export class CodexAdapter implements ProviderAdapter {
     await this.requireLive("inject context").session.enqueueTurn(formatSystemNote(content), [], signal);
   }
 
+  /** After a compaction: the runner's note joins the thread's history as a developer message, without a turn. */
+  async injectSystemNote(text: string, signal: AbortSignal): Promise<void> {
+    const live = this.requireLive("inject a note");
+    const threadId = live.session.threadId;
+    if (threadId) await injectDeveloperNote(live.rpc, threadId, text, signal);
+  }
+
   async compact(signal: AbortSignal): Promise<void> {
     await this.requireLive("compact").session.compact(signal);
   }
@@ -237,18 +245,6 @@ export class CodexAdapter implements ProviderAdapter {
       await this.settle(live, live.proc.stop(options.graceful ? left() : 0));
     }
     await live.exited;
-  }
-
-  /**
-   * A runner killed without a chance to stop Codex (SIGKILL, crash) leaves its app-server running, and that
-   * process would keep the thread's single-writer lock, so resuming it here would fail. Nothing else uses
-   * this agent's private CODEX_HOME, so whatever still carries it is a leftover.
-   */
-  private async reapStale(): Promise<void> {
-    const stale = await findProcessesWithEnv("CODEX_HOME", this.options.codexHome);
-    if (stale.length === 0) return;
-    this.logger.warn({ pids: stale.map((p) => p.pid) }, "stopping codex processes left by an earlier run");
-    await terminateProcesses(stale, 2_000, this.clock);
   }
 
   private watch(live: Live): void {

@@ -1,5 +1,6 @@
 // Finds and ends the processes Codex leaves behind (shells in their own sessions, their orphaned helpers).
 import type { Clock } from "../../util/clock.ts";
+import type { Logger } from "../../util/logger.ts";
 import * as processes from "../../util/processes.ts";
 
 export type { ProcessRef } from "../../util/processes.ts";
@@ -17,4 +18,16 @@ export async function terminateProcesses(
   clock: Clock,
 ): Promise<void> {
   await processes.terminateProcesses(refs, clock, { graceMs });
+}
+
+/**
+ * A runner killed without a chance to stop Codex (SIGKILL, crash) leaves its app-server running, and that
+ * process would keep the thread's single-writer lock, so resuming it there would fail. Nothing else uses
+ * the agent's private CODEX_HOME, so whatever still carries it is a leftover.
+ */
+export async function reapStaleCodex(codexHome: string, logger: Logger, clock: Clock): Promise<void> {
+  const stale = await processes.findProcessesWithEnv("CODEX_HOME", codexHome);
+  if (stale.length === 0) return;
+  logger.warn({ pids: stale.map((p) => p.pid) }, "stopping codex processes left by an earlier run");
+  await terminateProcesses(stale, 2_000, clock);
 }

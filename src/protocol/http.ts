@@ -9,12 +9,14 @@ import {
   Command,
   CommandStatus,
   CommandType,
+  MAX_TASK_TIME_LIMIT_SECONDS,
   Message,
   MessageId,
   Meta,
   ProfileId,
   ShortText,
   Task,
+  TaskOutcome,
   TaskStatus,
   TokenRecord,
 } from "./entities.ts";
@@ -198,6 +200,8 @@ export const CreateTaskRequest = z.object({
   body: z.string().max(LIMITS.messageBodyChars).default(""),
   /** The agent that works on it; it (with the creator and root) may change the status. Not checked against the registry. */
   assignee: AgentId.optional(),
+  /** The runner interrupts the task's turn after this long and records the outcome (at most 7 days). */
+  timeLimitSeconds: z.number().int().min(1).max(MAX_TASK_TIME_LIMIT_SECONDS).optional(),
 });
 export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
 /** Filters and paging of GET /v1/tasks. */
@@ -218,6 +222,11 @@ export const TaskStatusRequest = z.object({
   agentId: AgentId,
   body: z.string().max(LIMITS.messageBodyChars).optional(),
   metadata: Meta.optional(),
+  /**
+   * How the task ended: only with `done` (complete|partial) or `failed` (failed), only by the assignee, an operator
+   * or root, once. Without `durationMs` the relay measures it from the task's first in_progress.
+   */
+  outcome: TaskOutcome.extend({ durationMs: TaskOutcome.shape.durationMs.optional() }).optional(),
 });
 export type TaskStatusRequest = z.input<typeof TaskStatusRequest>;
 

@@ -6,3 +6,4 @@ export * from "./http.ts";
 export * from "./matching.ts";
 
 export const PROTOCOL_VERSION = "1";
+export * from "./outcome-text.ts";

@@ -92,7 +92,8 @@ export type ProviderEvent = { providerSessionId: string } & (
   /** The provider moved to another native session/thread (e.g. after clearing its context): resume that one next time. */
   | { type: "session.changed"; nativeSessionId: string }
   /** Announced by the supervisor alone, from the spawn's `exited` promise; adapters never emit it. */
-  | ({ type: "exited" } & ProviderExit)
+  /** `unexpected`: the provider ended on its own, not stopped or restarted by the runner. */
+  | ({ type: "exited"; unexpected?: boolean } & ProviderExit)
 );
 export type ProviderEventType = ProviderEvent["type"];
 
@@ -136,6 +137,11 @@ export interface ProviderAdapter {
   onEvent(listener: AdapterEventListener): () => void;
 
   deliverInitialPrompt?(prompt: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Stop the provider's current turn, as a person would (Esc for Claude, `turn/interrupt` for Codex, Ctrl-C for a
+   * terminal program); the provider stays up. A no-op when no turn runs. Used when a task's time limit passes.
+   */
+  interrupt?(signal: AbortSignal): Promise<void>;
   compact?(signal: AbortSignal): Promise<void>;
   clearContext?(signal: AbortSignal): Promise<void>;
   /** Deliver text as a system note (agent.injectContext); adapters without it get a plain delivery. */

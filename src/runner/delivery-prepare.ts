@@ -71,7 +71,8 @@ export async function prepareBatch<R extends Ready>(
  */
 async function startTask(r: Ready, agentId: string, deps: PrepareDeps): Promise<void> {
   try {
-    await deps.relay.setTaskStatus(r.taskId!, { status: "in_progress", agentId });
+    const task = await deps.relay.setTaskStatus(r.taskId!, { status: "in_progress", agentId });
+    r.timeLimitSeconds = task.timeLimitSeconds;
   } catch (e) {
     if (!isHttpError(e, 403)) throw e;
     deps.logger.warn(

@@ -223,10 +223,11 @@ export class DeliveryQueue {
       return false;
     }
     this.succeeded();
+    const busy = this.o.work.has("provider-turn", "turn");
     for (const [i, r] of ready.entries()) {
       r.item = items[i];
       if (r.taskId !== undefined)
-        this.o.tasks.track(r.taskId, r.message.id, r.claimed, this.o.work.has("provider-turn", "turn"));
+        this.o.tasks.track(r.taskId, r.message.id, r.claimed, busy, r.timeLimitSeconds);
     }
     this.handedOver(ready, result, epoch);
     await this.settler.settle(ready, agentId);

@@ -25,6 +25,8 @@ export interface DeliveryRecord {
   claimed: boolean;
   /** Its task, until the task turns out not to be this agent's to update. */
   taskId: number | undefined;
+  /** Its task's time limit, learned when the task was started. */
+  timeLimitSeconds?: number | undefined;
   /** What reached the provider (attachments fetched, task started, read): a re-delivery sends it as is. */
   item?: DeliveryItem;
   /** While `written`: the confirmation deadline, and the provider session (epoch) it was written to. */

@@ -108,8 +108,18 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     agentId: () => agentId,
     relay: http,
     logger: log,
+    clock,
+    cwd: config.cwd,
+    completion: config.taskCompletion,
+    stallAfterMs: config.stallAfterMs,
+    interrupt: async () => adapter.interrupt?.(AbortSignal.timeout(15_000)),
+    nudge: (text) => queue.deliverNote(text, AbortSignal.timeout(60_000)),
     onStart: (taskId) => work.add({ kind: "task", id: String(taskId) }),
-    onEnd: (taskId) => work.remove("task", String(taskId)),
+    // The next work may go in now (after a time limit no turn end will say so).
+    onEnd: (taskId) => {
+      work.remove("task", String(taskId));
+      queue.kick();
+    },
   });
   const policy = new RestartPolicy(o.restartLimits);
   const controlEnv = (id: string) => control.childEnv(id);

@@ -1,36 +1,64 @@
-// Task-linked deliveries: holds their claims and marks each task done once the provider was seen busy, then idle.
+// Task-linked deliveries: holds their claims, watches their turns, time limits and stalls, and ends each task with an outcome.
 import type { Logger } from "pino";
+import { type TaskOutcome, TERMINAL_TASK_STATUSES } from "../protocol/index.ts";
+import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { RelayApi } from "./ports.ts";
+import { snapshotWorkspace } from "./task-changes.ts";
+import { decideOutcome, type EndCause, nudgeText, reportOutcome, type TaskRun } from "./task-ending.ts";
 
 /**
  * waiting: delivered while the provider was idle, no turn seen yet.
  * working: a turn started after the delivery — or one was running when it arrived, whose end may handle it.
- * completing: the provider went idle after working; the relay's done update is owed (retried on the next idle).
+ * unreported: explicit completion only — the turn ended and the agent has not reported the task yet.
+ * ending: the outcome is being decided or sent; a send that failed is retried on the next idle.
  */
-type TaskPhase = "waiting" | "working" | "completing";
+type TaskPhase = "waiting" | "working" | "unreported" | "ending";
 
-interface TrackedTask {
-  taskId: number;
+interface TrackedTask extends TaskRun {
   messageId: number;
   /** Whether the runner holds the message's claim (claimable messages) until the task completes. */
   claimHeld: boolean;
   phase: TaskPhase;
+  /** The outcome decided and owed to the relay (set while `ending`). */
+  outcome?: TaskOutcome;
+  limitTimer?: TimerHandle;
+  stallTimer?: TimerHandle;
+  /** Explicit completion: the agent was nudged once about this task. */
+  nudged: boolean;
 }
+
+/** auto: the turn's end completes the task (the default); explicit: the agent must report it (`task done …`). */
+export type TaskCompletion = "auto" | "explicit";
 
 export interface TaskTrackerOptions {
   agentId: () => string;
-  relay: Pick<RelayApi, "setTaskStatus" | "completeClaim" | "renewClaim" | "releaseClaim">;
+  relay: Pick<RelayApi, "setTaskStatus" | "getTask" | "completeClaim" | "renewClaim" | "releaseClaim">;
   logger: Logger;
+  clock?: Clock;
+  /** The provider's working directory: `changes` are measured there when it is a git repository. */
+  cwd?: string;
+  completion?: TaskCompletion;
+  /** Explicit completion: idle this long with an unreported task → one nudge; that long again → failed `stalled`. */
+  stallAfterMs?: number;
+  /** Interrupt the provider's current turn (a task's time limit passed). */
+  interrupt?: () => Promise<void>;
+  /** Hand the agent a note (the stall nudge). */
+  nudge?: (text: string) => Promise<void>;
   /** Work-item hooks: a tracked task keeps the agent busy until it is done. */
   onStart?: (taskId: number, messageId: number) => void;
   onEnd?: (taskId: number) => void;
 }
 
+export const DEFAULT_STALL_AFTER_MS = 10 * 60_000;
+
 export class TaskTracker {
   private readonly tasks = new Map<number, TrackedTask>();
+  private readonly clock: Clock;
 
-  constructor(private readonly o: TaskTrackerOptions) {}
+  constructor(private readonly o: TaskTrackerOptions) {
+    this.clock = o.clock ?? systemClock;
+  }
 
   get size(): number {
     return this.tasks.size;
@@ -54,26 +82,60 @@ export class TaskTracker {
     }));
   }
 
-  track(taskId: number, messageId: number, claimHeld: boolean, providerBusy: boolean): void {
+  track(
+    taskId: number,
+    messageId: number,
+    claimHeld: boolean,
+    providerBusy: boolean,
+    timeLimitSeconds?: number,
+  ): void {
     if (this.tasks.has(taskId)) return;
-    this.tasks.set(taskId, {
+    const cwd = this.o.cwd;
+    const t: TrackedTask = {
       taskId,
       messageId,
       claimHeld,
       phase: providerBusy ? "working" : "waiting",
-    });
+      startedAt: this.clock.now(),
+      snapshot: cwd === undefined ? Promise.resolve(undefined) : snapshotWorkspace(cwd),
+      nudged: false,
+    };
+    if (timeLimitSeconds !== undefined) {
+      t.limitTimer = this.clock.setTimeout(() => void this.timeLimitPassed(t), timeLimitSeconds * 1000);
+    }
+    this.tasks.set(taskId, t);
     this.o.onStart?.(taskId, messageId);
   }
 
-  /** The provider started a turn. */
+  /** The provider started a turn: waiting tasks are worked on, and an unreported one is no longer idle. */
   providerBusy(): void {
-    for (const t of this.tasks.values()) if (t.phase === "waiting") t.phase = "working";
+    for (const t of this.tasks.values()) {
+      if (t.phase !== "waiting" && t.phase !== "unreported") continue;
+      t.phase = "working";
+      t.stallTimer?.cancel();
+      t.stallTimer = undefined;
+    }
   }
 
-  /** The provider went idle: every task that saw work since its delivery is done ("runner observed provider completion"). */
+  /**
+   * The provider went idle. auto: every task that saw work since its delivery is complete. explicit: it waits for
+   * the agent's report (the stall timer runs) unless the agent already reported it. Owed reports are retried.
+   */
   async providerIdle(): Promise<void> {
-    const due = [...this.tasks.values()].filter((t) => t.phase !== "waiting");
-    await Promise.all(due.map((t) => this.complete(t)));
+    const due = [...this.tasks.values()].filter((t) => t.phase === "working" || t.phase === "ending");
+    await Promise.all(
+      due.map((t) => {
+        if (t.phase === "ending") return this.send(t);
+        if (this.o.completion === "explicit") return this.awaitReport(t);
+        return this.end(t, { kind: "turn-ended" });
+      }),
+    );
+  }
+
+  /** The provider's turn failed (StopFailure, an API error, `turn/failed`): its tasks fail at once with the reason. */
+  async providerFailed(reason: string): Promise<void> {
+    const due = [...this.tasks.values()].filter((t) => t.phase === "working");
+    await Promise.all(due.map((t) => this.end(t, { kind: "turn-failed", reason })));
   }
 
   /** Renew every held task claim; a claim that was lost is dropped from tracking. */
@@ -99,49 +161,111 @@ export class TaskTracker {
     );
   }
 
-  /** Give back every held claim (runner stopping before the tasks finished). */
+  /** Give back every held claim (runner stopping before the tasks finished); their timers stop. */
   async releaseAll(): Promise<void> {
     const agentId = this.o.agentId();
+    for (const t of this.tasks.values()) this.stopTimers(t);
     await Promise.all(
       [...this.tasks.values()]
-        .filter((t) => t.claimHeld && t.phase !== "completing")
+        .filter((t) => t.claimHeld && t.phase !== "ending")
         .map((t) => this.o.relay.releaseClaim(t.messageId, agentId).catch(() => undefined)),
     );
   }
 
-  private async complete(t: TrackedTask): Promise<void> {
-    t.phase = "completing";
-    const agentId = this.o.agentId();
+  /** The task's time limit passed: interrupt the turn, then end it partial (the workspace changed) or failed. */
+  private async timeLimitPassed(t: TrackedTask): Promise<void> {
+    if (this.tasks.get(t.taskId) !== t || t.phase === "ending") return;
+    t.phase = "ending";
+    this.o.logger.info({ taskId: t.taskId }, "task time limit passed; interrupting the turn");
     try {
-      await this.o.relay.setTaskStatus(t.taskId, {
-        status: "done",
-        agentId,
-        body: "runner observed provider completion",
-      });
-      if (t.claimHeld) await this.o.relay.completeClaim(t.messageId, agentId);
-      this.tasks.delete(t.taskId);
-      this.o.onEnd?.(t.taskId);
+      await this.o.interrupt?.();
     } catch (e) {
-      if (isGone(e)) {
-        // The task was closed by someone else (409) or deleted (404): nothing left to report.
-        this.o.logger.info(
-          { taskId: t.taskId, err: errorMessage(e) },
-          "task no longer accepts a done status",
-        );
-        this.tasks.delete(t.taskId);
-        this.o.onEnd?.(t.taskId);
-        return;
-      }
-      // Left `completing`: the next idle tries again.
-      this.o.logger.warn(
-        { taskId: t.taskId, err: errorMessage(e) },
-        "could not mark task done; will retry on next idle",
-      );
+      this.o.logger.warn({ taskId: t.taskId, err: errorMessage(e) }, "could not interrupt the turn");
+    }
+    await this.end(t, { kind: "time-limit" });
+  }
+
+  /** Explicit completion after a turn: done if the agent reported it, else idle time counts towards a stall. */
+  private async awaitReport(t: TrackedTask): Promise<void> {
+    t.phase = "unreported";
+    if (await this.reportedByAgent(t)) return;
+    if (this.tasks.get(t.taskId) !== t || t.phase !== "unreported") return;
+    t.stallTimer?.cancel();
+    t.stallTimer = this.clock.setTimeout(() => void this.stallPassed(t), this.stallAfterMs);
+  }
+
+  /** Idle for the stall period with the task unreported: nudge once; the second time, fail it `stalled`. */
+  private async stallPassed(t: TrackedTask): Promise<void> {
+    t.stallTimer = undefined;
+    if (this.tasks.get(t.taskId) !== t || t.phase !== "unreported") return;
+    if (await this.reportedByAgent(t)) return;
+    if (t.phase !== "unreported") return;
+    if (t.nudged) {
+      await this.end(t, { kind: "stalled" });
+      return;
+    }
+    t.nudged = true;
+    this.o.logger.info({ taskId: t.taskId }, "task unreported while idle; nudging the agent");
+    try {
+      await this.o.nudge?.(nudgeText(t.taskId));
+    } catch (e) {
+      this.o.logger.warn({ taskId: t.taskId, err: errorMessage(e) }, "could not nudge the agent");
+    }
+    // A nudge that starts a turn re-arms the timer at the turn's end; one that does not, here.
+    if (t.phase === "unreported" && t.stallTimer === undefined) {
+      t.stallTimer = this.clock.setTimeout(() => void this.stallPassed(t), this.stallAfterMs);
     }
   }
-}
 
-function isGone(e: unknown): boolean {
-  const status = (e as { status?: unknown } | null)?.status;
-  return status === 404 || status === 409;
+  /** True (and the task dropped) when the relay says the task already ended: the agent reported it. */
+  private async reportedByAgent(t: TrackedTask): Promise<boolean> {
+    let status: string;
+    try {
+      status = (await this.o.relay.getTask(t.taskId)).status;
+    } catch (e) {
+      const gone = (e as { status?: unknown } | null)?.status === 404;
+      if (!gone) return false;
+      status = "cancelled";
+    }
+    if (!TERMINAL_TASK_STATUSES.includes(status as never)) return false;
+    await this.drop(t);
+    return true;
+  }
+
+  private get stallAfterMs(): number {
+    return this.o.stallAfterMs ?? DEFAULT_STALL_AFTER_MS;
+  }
+
+  private async end(t: TrackedTask, cause: EndCause): Promise<void> {
+    t.phase = "ending";
+    this.stopTimers(t);
+    t.outcome = await decideOutcome(t, cause, this.o.cwd, this.clock.now());
+    await this.send(t);
+  }
+
+  private async send(t: TrackedTask): Promise<void> {
+    if (!t.outcome || this.tasks.get(t.taskId) !== t) return;
+    const result = await reportOutcome(this.o.relay, t.taskId, this.o.agentId(), t.outcome, this.o.logger);
+    if (result !== "retry") await this.drop(t);
+  }
+
+  /** The task is over for this runner: its claim completed, its timers stopped, its work item gone. */
+  private async drop(t: TrackedTask): Promise<void> {
+    if (this.tasks.get(t.taskId) !== t) return;
+    this.tasks.delete(t.taskId);
+    this.stopTimers(t);
+    if (t.claimHeld) {
+      await this.o.relay.completeClaim(t.messageId, this.o.agentId()).catch((e) => {
+        this.o.logger.warn({ taskId: t.taskId, err: errorMessage(e) }, "could not complete the task's claim");
+      });
+    }
+    this.o.onEnd?.(t.taskId);
+  }
+
+  private stopTimers(t: TrackedTask): void {
+    t.limitTimer?.cancel();
+    t.stallTimer?.cancel();
+    t.limitTimer = undefined;
+    t.stallTimer = undefined;
+  }
 }

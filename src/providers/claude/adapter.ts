@@ -107,6 +107,11 @@ export class ClaudeAdapter implements A.ProviderAdapter {
     return this.pasteText(injectedNote(content), signal);
   }
 
+  /** Esc into the pane, outside the delivery chain (a delivery in it may be waiting for this very turn to end). */
+  async interrupt(_signal: AbortSignal): Promise<void> {
+    if (this.machine.state.kind === "ready") await this.machine.target().terminal.interrupt();
+  }
+
   compact(signal: AbortSignal): Promise<void> {
     return this.slash(COMPACT, signal);
   }

@@ -4,11 +4,11 @@ import type { TaskOutcome } from "./entities.ts";
 /** `partial (time limit) after 4m 10s`, then summary, changes and usage lines when present. */
 export function describeOutcome(outcome: TaskOutcome): string {
   const reason = outcome.reason ? ` (${outcome.reason})` : "";
-  const lines = [`outcome: ${outcome.status}${reason} after ${formatDuration(outcome.durationMs)}`];
-  if (outcome.summary) lines.push(`summary: ${outcome.summary}`);
+  const lines = [`Outcome: ${outcome.status}${reason} after ${formatDuration(outcome.durationMs)}`];
+  if (outcome.summary) lines.push(`Summary: ${outcome.summary}`);
   const c = outcome.changes;
   if (c) {
-    lines.push(`changes: ${c.files} file(s), +${c.insertions} -${c.deletions}, ${c.commits} commit(s)`);
+    lines.push(`Changes: ${c.files} file(s), +${c.insertions} -${c.deletions}, ${c.commits} commit(s)`);
   }
   const u = outcome.usage;
   if (u) {
@@ -17,7 +17,7 @@ export function describeOutcome(outcome: TaskOutcome): string {
       u.outputTokens !== undefined ? `${u.outputTokens} output tokens` : undefined,
       u.costUsd !== undefined ? `$${u.costUsd.toFixed(4)}` : undefined,
     ].filter((p) => p !== undefined);
-    if (parts.length > 0) lines.push(`usage: ${parts.join(", ")}`);
+    if (parts.length > 0) lines.push(`Usage: ${parts.join(", ")}`);
   }
   return lines.join("\n");
 }

@@ -1,5 +1,5 @@
 // One record per message the queue handles: queued → claimed → written → confirmed | ambiguous | refused.
-import type { Message } from "../protocol/index.ts";
+import { type Message, TASK_OUTCOME_KIND } from "../protocol/index.ts";
 import type { DeliveryItem, DeliveryOutcome } from "../providers/adapter.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
 import type { WorkTracker } from "./work-tracker.ts";
@@ -42,7 +42,9 @@ export interface DeliveryRecordsOptions {
   onAmbiguous: (messageId: number) => void;
 }
 
+/** The task a message asks this agent to work on; a task-outcome note only reports on one (not work). */
 export function taskIdOf(message: Message): number | undefined {
+  if (message.kind === TASK_OUTCOME_KIND) return undefined;
   const t = message.payload.taskId;
   return typeof t === "number" && Number.isInteger(t) && t > 0 ? t : undefined;
 }

@@ -54,8 +54,8 @@ describe("task outcomes", () => {
     const notes = (await inbox("boss")).filter((m) => m.payload.taskId === task.id);
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatchObject({ from: "worker", kind: "task-outcome" });
-    expect(notes[0]!.body).toContain("outcome: partial (parser needs a design)");
-    expect(notes[0]!.body).toContain("summary: ported the lexer only");
+    expect(notes[0]!.body).toContain("Outcome: partial (parser needs a design)");
+    expect(notes[0]!.body).toContain("Summary: ported the lexer only");
     expect(notes[0]!.payload.outcome).toEqual(ended.body.outcome);
   });
 

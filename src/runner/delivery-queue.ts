@@ -36,7 +36,7 @@ export interface DeliveryQueueOptions {
   /** Deliveries wait while the provider needs input; a claimed message is work until handed over. */
   work: WorkTracker;
   /** Task-linked deliveries go to the task tracker, which holds their claims until the task is done. */
-  tasks: Pick<TaskTracker, "track">;
+  tasks: Pick<TaskTracker, "track" | "prepare">;
   status: Pick<StatusPublisher, "timelineEvent">;
   clock: Clock;
   logger: Logger;
@@ -65,7 +65,7 @@ export class DeliveryQueue {
   constructor(private readonly o: DeliveryQueueOptions) {
     this.retryDelay = o.retry?.initialMs ?? 500;
     const attachments = (m: Message) => o.attachments.fetchAll(m.attachments);
-    this.prepareDeps = { relay: o.relay, logger: o.logger, attachments };
+    this.prepareDeps = { relay: o.relay, logger: o.logger, attachments, tasks: o.tasks };
     this.settler = new DeliverySettler(o.relay, o.logger);
     this.records = new DeliveryRecords({
       clock: o.clock,

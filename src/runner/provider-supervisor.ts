@@ -170,7 +170,7 @@ export class ProviderSupervisor {
       providerSessionId: sessionId,
       exitCode: exit.exitCode,
       signal: exit.signal,
-      unexpected: phase.tag === "running",
+      ...(phase.tag === "running" ? { unexpected: true } : {}),
     });
   }
 

@@ -4,7 +4,7 @@ import { type TaskOutcome, TERMINAL_TASK_STATUSES } from "../protocol/index.ts";
 import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { RelayApi } from "./ports.ts";
-import { snapshotWorkspace } from "./task-changes.ts";
+import { snapshotWorkspace, type WorkspaceSnapshot } from "./task-changes.ts";
 import { decideOutcome, type EndCause, nudgeText, reportOutcome, type TaskRun } from "./task-ending.ts";
 
 /**
@@ -51,9 +51,12 @@ export interface TaskTrackerOptions {
 }
 
 export const DEFAULT_STALL_AFTER_MS = 10 * 60_000;
+const MAX_PREPARED = 64;
 
 export class TaskTracker {
   private readonly tasks = new Map<number, TrackedTask>();
+  /** Start snapshots taken before delivery, by task id, until the task is tracked. */
+  private readonly snapshots = new Map<number, Promise<WorkspaceSnapshot | undefined>>();
   private readonly clock: Clock;
 
   constructor(private readonly o: TaskTrackerOptions) {
@@ -82,6 +85,20 @@ export class TaskTracker {
     }));
   }
 
+  /**
+   * Take the task's start snapshot of the workspace; the delivery awaits it, so the agent cannot change anything
+   * before it is taken. `track` picks it up (or takes one itself for a task delivered without this step).
+   */
+  async prepare(taskId: number): Promise<void> {
+    const cwd = this.o.cwd;
+    if (cwd === undefined) return;
+    // Prepared but never tracked (the message was refused): bounded, oldest forgotten first.
+    if (this.snapshots.size >= MAX_PREPARED) this.snapshots.delete(this.snapshots.keys().next().value!);
+    const snapshot = snapshotWorkspace(cwd);
+    this.snapshots.set(taskId, snapshot);
+    await snapshot;
+  }
+
   track(
     taskId: number,
     messageId: number,
@@ -97,12 +114,15 @@ export class TaskTracker {
       claimHeld,
       phase: providerBusy ? "working" : "waiting",
       startedAt: this.clock.now(),
-      snapshot: cwd === undefined ? Promise.resolve(undefined) : snapshotWorkspace(cwd),
+      snapshot:
+        this.snapshots.get(taskId) ??
+        (cwd === undefined ? Promise.resolve(undefined) : snapshotWorkspace(cwd)),
       nudged: false,
     };
     if (timeLimitSeconds !== undefined) {
       t.limitTimer = this.clock.setTimeout(() => void this.timeLimitPassed(t), timeLimitSeconds * 1000);
     }
+    this.snapshots.delete(taskId);
     this.tasks.set(taskId, t);
     this.o.onStart?.(taskId, messageId);
   }

@@ -1,0 +1,112 @@
+// Task outcomes with the real Codex CLI (app-server, against the scripted fake Responses API) and a real relay:
+// a 429 fails the task at once with the reason; a time limit interrupts the turn (`turn/interrupt`) and fails it.
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import {
+  type CodexAgentHome,
+  type CodexRunnerChild,
+  createCodexAgentHome,
+  reapCodexLeftovers,
+  startCodexRunner,
+} from "../support/codex-runner.ts";
+import {
+  type FakeResponsesApi,
+  http429,
+  startFakeResponsesApi,
+  text,
+} from "../support/fake-responses-api.ts";
+import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { waitFor } from "../support/wait-for.ts";
+
+setDefaultTimeout(90_000);
+
+let relay: TestRelay;
+let fake: FakeResponsesApi;
+let boss: string;
+beforeAll(async () => {
+  relay = await startTestRelay();
+  fake = await startFakeResponsesApi();
+  boss = await relay.mintToken("codex-boss");
+});
+afterAll(async () => {
+  await fake?.stop();
+  await relay?.close();
+});
+
+const agents: CodexAgentHome[] = [];
+const children: CodexRunnerChild[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) await c.kill();
+  for (const a of agents.splice(0)) {
+    await reapCodexLeftovers(a);
+    a.remove();
+  }
+});
+
+async function run(): Promise<CodexAgentHome> {
+  const agent = createCodexAgentHome("codex-outcome");
+  agents.push(agent);
+  const token = await relay.mintToken(agent.agentId);
+  children.push(await startCodexRunner({ relay, fake, agent, token }));
+  return agent;
+}
+
+async function assign(agent: CodexAgentHome, body: string, timeLimitSeconds?: number) {
+  const task = await relay.call(boss, "POST", "/v1/tasks", {
+    title: "e2e",
+    assignee: agent.agentId,
+    timeLimitSeconds,
+  });
+  await relay.call(boss, "POST", "/v1/messages", {
+    to: agent.agentId,
+    kind: "task",
+    body,
+    payload: { taskId: task.body.id },
+  });
+  return task.body.id as number;
+}
+
+const ended = (id: number) =>
+  waitFor(
+    async () => {
+      const t = (await relay.call(relay.rootToken, "GET", `/v1/tasks/${id}`)).body;
+      return (t.status === "done" || t.status === "failed") && t;
+    },
+    { timeoutMs: 40_000, what: `task ${id} to end` },
+  );
+
+describe("task outcomes with Codex", () => {
+  test("a turn that hits a 429 fails its task at once, with Codex's reason", async () => {
+    const agent = await run();
+    fake.script("RATE-LIMITED-CODEX", [http429()]);
+    const id = await assign(agent, "RATE-LIMITED-CODEX task");
+    const t = await ended(id);
+    expect(t.status).toBe("failed");
+    expect(t.outcome.status).toBe("failed");
+    expect(String(t.outcome.reason).toLowerCase()).toMatch(/rate limit|429|too many/);
+    expect(t.outcome.durationMs).toBeLessThan(15_000);
+  });
+
+  test("a task past its time limit is interrupted (turn/interrupt) and fails `time limit`; Codex is idle again", async () => {
+    const agent = await run();
+    // The model never finishes this answer on its own: only the interrupt ends the turn.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    fake.script("SLOW-CODEX", [text("never finished", { gate })]);
+    try {
+      const id = await assign(agent, "SLOW-CODEX task", 3);
+      const t = await ended(id);
+      expect(t.outcome).toMatchObject({ status: "failed", reason: "time limit" });
+      expect(t.outcome.durationMs).toBeGreaterThanOrEqual(3_000);
+      await waitFor(
+        async () =>
+          (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`)).body.semanticStatus ===
+          "idle",
+        { timeoutMs: 20_000, what: "Codex to be idle after the interrupt" },
+      );
+    } finally {
+      release();
+    }
+  });
+});

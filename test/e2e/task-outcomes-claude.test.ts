@@ -10,6 +10,7 @@ import {
 } from "../support/claude-runner.ts";
 import { FakeAnthropicApi } from "../support/fake-anthropic-api.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { assignTask, waitForTaskEnd as ended } from "../support/tasks.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 setDefaultTimeout(90_000);
@@ -52,36 +53,11 @@ async function run(): Promise<ClaudeAgentHome> {
   return agent;
 }
 
-/** The boss gives the agent a task; the linked message's body drives the fake model. */
-async function assign(agent: ClaudeAgentHome, body: string, timeLimitSeconds?: number) {
-  const task = await relay.call(boss, "POST", "/v1/tasks", {
-    title: "e2e",
-    assignee: agent.agentId,
-    timeLimitSeconds,
-  });
-  await relay.call(boss, "POST", "/v1/messages", {
-    to: agent.agentId,
-    kind: "task",
-    body,
-    payload: { taskId: task.body.id },
-  });
-  return task.body.id as number;
-}
-
-const ended = (id: number) =>
-  waitFor(
-    async () => {
-      const t = (await relay.call(relay.rootToken, "GET", `/v1/tasks/${id}`)).body;
-      return (t.status === "done" || t.status === "failed") && t;
-    },
-    { timeoutMs: 40_000, what: `task ${id} to end` },
-  );
-
 describe("task outcomes with Claude Code", () => {
   test("a turn that hits a 429 fails its task at once, with Claude's reason", async () => {
     const agent = await run();
-    const id = await assign(agent, "RATE-LIMITED task FAIL:429");
-    const t = await ended(id);
+    const id = await assignTask(relay, boss, { assignee: agent.agentId, body: "RATE-LIMITED task FAIL:429" });
+    const t = await ended(relay, id);
     expect(t.status).toBe("failed");
     expect(t.outcome.status).toBe("failed");
     expect(t.outcome.reason).toContain("rate_limit");
@@ -92,8 +68,12 @@ describe("task outcomes with Claude Code", () => {
   test("a task past its time limit is interrupted (Esc) and fails `time limit`; Claude is idle long before the slow reply would end", async () => {
     const agent = await run();
     const started = Date.now();
-    const id = await assign(agent, "SLOW-TASK SLOW:60000", 4);
-    const t = await ended(id);
+    const id = await assignTask(relay, boss, {
+      assignee: agent.agentId,
+      body: "SLOW-TASK SLOW:60000",
+      timeLimitSeconds: 4,
+    });
+    const t = await ended(relay, id);
     expect(t.outcome).toMatchObject({ status: "failed", reason: "time limit" });
     expect(t.outcome.durationMs).toBeGreaterThanOrEqual(4_000);
     await waitFor(

@@ -15,6 +15,7 @@ import {
   text,
 } from "../support/fake-responses-api.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { assignTask, waitForTaskEnd as ended } from "../support/tasks.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 setDefaultTimeout(90_000);
@@ -50,36 +51,12 @@ async function run(): Promise<CodexAgentHome> {
   return agent;
 }
 
-async function assign(agent: CodexAgentHome, body: string, timeLimitSeconds?: number) {
-  const task = await relay.call(boss, "POST", "/v1/tasks", {
-    title: "e2e",
-    assignee: agent.agentId,
-    timeLimitSeconds,
-  });
-  await relay.call(boss, "POST", "/v1/messages", {
-    to: agent.agentId,
-    kind: "task",
-    body,
-    payload: { taskId: task.body.id },
-  });
-  return task.body.id as number;
-}
-
-const ended = (id: number) =>
-  waitFor(
-    async () => {
-      const t = (await relay.call(relay.rootToken, "GET", `/v1/tasks/${id}`)).body;
-      return (t.status === "done" || t.status === "failed") && t;
-    },
-    { timeoutMs: 40_000, what: `task ${id} to end` },
-  );
-
 describe("task outcomes with Codex", () => {
   test("a turn that hits a 429 fails its task at once, with Codex's reason", async () => {
     const agent = await run();
     fake.script("RATE-LIMITED-CODEX", [http429()]);
-    const id = await assign(agent, "RATE-LIMITED-CODEX task");
-    const t = await ended(id);
+    const id = await assignTask(relay, boss, { assignee: agent.agentId, body: "RATE-LIMITED-CODEX task" });
+    const t = await ended(relay, id);
     expect(t.status).toBe("failed");
     expect(t.outcome.status).toBe("failed");
     expect(String(t.outcome.reason).toLowerCase()).toMatch(/rate limit|429|too many/);
@@ -95,8 +72,12 @@ describe("task outcomes with Codex", () => {
     });
     fake.script("SLOW-CODEX", [text("never finished", { gate })]);
     try {
-      const id = await assign(agent, "SLOW-CODEX task", 3);
-      const t = await ended(id);
+      const id = await assignTask(relay, boss, {
+        assignee: agent.agentId,
+        body: "SLOW-CODEX task",
+        timeLimitSeconds: 3,
+      });
+      const t = await ended(relay, id);
       expect(t.outcome).toMatchObject({ status: "failed", reason: "time limit" });
       expect(t.outcome.durationMs).toBeGreaterThanOrEqual(3_000);
       await waitFor(

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { parseShortstat } from "../../src/runner/task-changes.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { RUNNER_BIN, startTestRunner, stopTestRunners, type TestRunner } from "../support/runner.ts";
+import { assignTask, waitForTaskEnd } from "../support/tasks.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 setDefaultTimeout(60_000);
@@ -35,28 +36,12 @@ async function call(path: string, body?: unknown, method = "POST", token = boss)
 }
 
 /** The boss creates a task for `agent` and sends it the linked message whose body is the agent's script. */
-async function assign(agent: string, script: string[], timeLimitSeconds?: number): Promise<number> {
-  const task = await call("/v1/tasks", { title: "scripted work", assignee: agent, timeLimitSeconds });
-  await call("/v1/messages", {
-    to: agent,
-    kind: "task",
-    body: script.join("\n"),
-    payload: { taskId: task.id },
-  });
-  return task.id;
-}
+const assign = (agent: string, script: string[], timeLimitSeconds?: number) =>
+  assignTask(relay, boss, { assignee: agent, body: script.join("\n"), timeLimitSeconds });
 
 const getTask = (id: number) => call(`/v1/tasks/${id}`, undefined, "GET");
 
-async function ended(id: number, what = `task ${id} to end`, timeoutMs = 30_000) {
-  return waitFor(
-    async () => {
-      const t = await getTask(id);
-      return t.status === "done" || t.status === "failed" ? t : undefined;
-    },
-    { what, timeoutMs },
-  );
-}
+const ended = (id: number) => waitForTaskEnd(relay, id, 30_000);
 
 function gitRepo(): { dir: string; git: (...args: string[]) => string } {
   const dir = mkdtempSync(join(tmpdir(), "outcome-repo-"));
@@ -146,7 +131,7 @@ describe("task outcomes (real relay, tmux, command provider)", () => {
     });
     const id = await assign("staller", ["RUN: true"]);
     await waitFor(() => inputsWith(r, "RUN: true").length === 1, { what: "the task to arrive" });
-    const t = await ended(id, "the stalled task to fail");
+    const t = await ended(id);
     expect(t.status).toBe("failed");
     expect(t.outcome).toMatchObject({ status: "failed", reason: "stalled" });
     expect(t.outcome.durationMs).toBeGreaterThanOrEqual(4_000);

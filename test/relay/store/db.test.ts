@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommandStore } from "../../../src/relay/store/commands.ts";
 import { openDatabase } from "../../../src/relay/store/db.ts";
+import { TaskStore } from "../../../src/relay/store/tasks.ts";
 
 let dir: string | undefined;
 afterEach(() => {
@@ -12,8 +13,12 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** Takes the v6 addition out of today's schema. */
-const V6_UNDO = "ALTER TABLE commands DROP COLUMN sender";
+/** Today's schema version. */
+const LATEST = 7;
+/** Takes the v7 additions out of today's schema. */
+const V7_UNDO = "ALTER TABLE tasks DROP COLUMN time_limit_seconds; ALTER TABLE tasks DROP COLUMN outcome";
+/** Takes the v6 and later additions out of today's schema. */
+const V6_UNDO = `${V7_UNDO}; ALTER TABLE commands DROP COLUMN sender`;
 /** Takes the v3 to v6 additions out of today's schema. */
 const V3_UNDO = `${V6_UNDO}; DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
   DROP TABLE agent_origins; DROP INDEX attachments_by_uploader; DROP INDEX attachments_by_created;
@@ -40,7 +45,7 @@ describe("openDatabase migrations", () => {
   test("v1 → v2 (and on) keeps attachments without an uploader and backfills which messages reference them", () => {
     const db = openDatabase(v1Database());
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 6 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
       expect(db.query("SELECT id, uploaded_by FROM attachments").all()).toEqual([
         { id: "att-1", uploaded_by: null },
       ]);
@@ -65,7 +70,7 @@ describe("openDatabase migrations", () => {
     old.close();
     const db = openDatabase(path);
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 6 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
       expect(db.query("SELECT * FROM agent_origins").all()).toEqual([
         { id: "old-agent", first_registered_at: 5, last_message_id: 0 },
       ]);
@@ -89,7 +94,7 @@ describe("openDatabase migrations to v6", () => {
     old.close();
     const db = openDatabase(path);
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 6 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
       const store = new CommandStore(db);
       expect(store.get("old-cmd")?.command.from).toBeUndefined();
       expect(store.get("old-cmd")?.command).toMatchObject({ id: "old-cmd", status: "pending" });
@@ -98,6 +103,34 @@ describe("openDatabase migrations to v6", () => {
         2,
       );
       expect(store.get("new-cmd")?.command.from).toBe("b");
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe("openDatabase migrations to v7", () => {
+  test("v6 → v7: tasks created before it have no time limit or outcome; new ones keep theirs", () => {
+    dir = mkdtempSync(join(tmpdir(), "relay-db-"));
+    const path = join(dir, "relay.db");
+    const old = openDatabase(path);
+    old.exec(`${V7_UNDO}; PRAGMA user_version = 6`);
+    old.exec(
+      `INSERT INTO tasks (title, body, status, created_at, updated_at) VALUES ('old', '', 'open', 1, 1);
+       INSERT INTO task_history (task_id, status, agent_id, at) VALUES (1, 'open', 'a', 1)`,
+    );
+    old.close();
+    const db = openDatabase(path);
+    try {
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
+      const tasks = new TaskStore(db);
+      const before = tasks.get(1)!;
+      expect(before.timeLimitSeconds).toBeUndefined();
+      expect(before.outcome).toBeUndefined();
+      const created = tasks.create({ title: "new", body: "", createdBy: "a", timeLimitSeconds: 60 }, 2);
+      const outcome = { status: "partial" as const, reason: "time limit", durationMs: 60_000 };
+      tasks.transition(created.id, { status: "done", agentId: "a", outcome }, 3);
+      expect(tasks.get(created.id)).toMatchObject({ timeLimitSeconds: 60, status: "done", outcome });
     } finally {
       db.close();
     }

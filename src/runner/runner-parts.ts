@@ -112,7 +112,10 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     cwd: config.cwd,
     completion: config.taskCompletion,
     stallAfterMs: config.stallAfterMs,
-    interrupt: async () => adapter.interrupt?.(AbortSignal.timeout(15_000)),
+    // Only a running turn: Ctrl-C at an idle prompt may end a terminal program.
+    interrupt: async () => {
+      if (work.has("provider-turn", "turn")) await adapter.interrupt?.(AbortSignal.timeout(15_000));
+    },
     nudge: (text) => queue.deliverNote(text, AbortSignal.timeout(60_000)),
     onStart: (taskId) => work.add({ kind: "task", id: String(taskId) }),
     // The next work may go in now (after a time limit no turn end will say so).

@@ -20,8 +20,9 @@ interface TrackedTask extends TaskRun {
   /** Whether the runner holds the message's claim (claimable messages) until the task completes. */
   claimHeld: boolean;
   phase: TaskPhase;
-  /** The outcome decided and owed to the relay (set while `ending`). */
+  /** The outcome decided and owed to the relay (set while `ending`); `sending` while a report is on its way. */
   outcome?: TaskOutcome;
+  sending?: boolean;
   limitTimer?: TimerHandle;
   stallTimer?: TimerHandle;
   /** Explicit completion: the agent was nudged once about this task. */
@@ -264,8 +265,10 @@ export class TaskTracker {
   }
 
   private async send(t: TrackedTask): Promise<void> {
-    if (!t.outcome || this.tasks.get(t.taskId) !== t) return;
+    if (!t.outcome || t.sending || this.tasks.get(t.taskId) !== t) return;
+    t.sending = true;
     const result = await reportOutcome(this.o.relay, t.taskId, this.o.agentId(), t.outcome, this.o.logger);
+    t.sending = false;
     if (result !== "retry") await this.drop(t);
   }
 

@@ -157,6 +157,21 @@ describe("task outcomes (real relay, tmux, command provider)", () => {
     expect(inputsWith(r, "is still open")).toHaveLength(0);
   });
 
+  test("a time limit that passes while the agent is idle (task unreported) sends no Ctrl-C to the program", async () => {
+    const r = await startTestRunner({
+      relay,
+      agentId: "idle-limit",
+      fixtureEnv: SCRIPTED,
+      extraArgs: ["--task-completion", "explicit", "--stall-after", "1h"],
+    });
+    const id = await assign("idle-limit", ["RUN: true"], 2);
+    const t = await ended(id);
+    expect(t.outcome).toMatchObject({ status: "failed", reason: "time limit" });
+    // Ctrl-C at the echo agent's idle prompt would have ended it (exit 130) and the runner restarted it.
+    expect(r.received().filter((e) => e.event === "exit")).toEqual([]);
+    expect(r.starts()).toHaveLength(1);
+  });
+
   test("the changes of an outcome match git diff --stat and rev-list of the work done during the task", async () => {
     const { dir, git } = gitRepo();
     writeFileSync(join(dir, "scratch.txt"), "there before the task\n");

@@ -151,6 +151,8 @@ export interface ProviderAdapter {
   terminalAttachSpec(): TerminalAttachSpec | undefined;
   /** Called once, before the first spawn, by runners whose provider talks back through the control server. */
   bindControl?(control: ControlPort): void;
+  /** Tokens the conversation has used so far (a task's usage is the difference over the task); Claude only for now. */
+  usageTotals?(): Promise<{ inputTokens: number; outputTokens: number } | undefined>;
   /** Extra runtime facts for the heartbeat meta (context use, tmux session...). */
   runtimeMeta?(): Record<string, unknown>;
 }

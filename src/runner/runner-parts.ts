@@ -117,6 +117,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
       if (work.has("provider-turn", "turn")) await adapter.interrupt?.(AbortSignal.timeout(15_000));
     },
     nudge: (text) => queue.deliverNote(text, AbortSignal.timeout(60_000)),
+    usageTotals: async () => adapter.usageTotals?.(),
     onStart: (taskId) => work.add({ kind: "task", id: String(taskId) }),
     // The next work may go in now (after a time limit no turn end will say so).
     onEnd: (taskId) => {

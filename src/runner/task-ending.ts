@@ -1,9 +1,10 @@
 // How the runner ends a task: the outcome it decides (turn ended, turn failed, time limit, stall) and its report.
 import type { Logger } from "pino";
-import type { TaskOutcome } from "../protocol/index.ts";
+import { type TaskOutcome, TERMINAL_TASK_STATUSES } from "../protocol/index.ts";
+import { type Clock, sleep } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { RelayApi } from "./ports.ts";
-import { hasChanges, measureChanges, type WorkspaceSnapshot } from "./task-changes.ts";
+import { hasChanges, measureChanges, snapshotWorkspace, type WorkspaceSnapshot } from "./task-changes.ts";
 
 /** Why the runner ends a task (see docs/outcomes.md). */
 export type EndCause =
@@ -18,6 +19,34 @@ export interface TaskRun {
   startedAt: number;
   /** The workspace at the task's start; undefined when the cwd is not a git repository. */
   snapshot: Promise<WorkspaceSnapshot | undefined>;
+  /** The conversation's token totals at the task's start, where the provider reports them. */
+  usageAtStart: Promise<UsageTotals | undefined>;
+}
+
+/** What a task starts from: taken before its delivery when possible. */
+export type TaskStart = Pick<TaskRun, "snapshot" | "usageAtStart">;
+
+/** The workspace snapshot (when `cwd` is set) and token totals a task starts from; each resolves undefined when unknown. */
+export function taskStart(cwd: string | undefined, usage: () => Promise<UsageTotals | undefined>): TaskStart {
+  return {
+    snapshot: cwd === undefined ? Promise.resolve(undefined) : snapshotWorkspace(cwd),
+    usageAtStart: usage(),
+  };
+}
+
+/** Whether the relay says the task has ended (or is gone): the agent reported it, or someone closed it. */
+export async function hasEnded(relay: Pick<RelayApi, "getTask">, taskId: number): Promise<boolean> {
+  try {
+    return TERMINAL_TASK_STATUSES.includes((await relay.getTask(taskId)).status);
+  } catch (e) {
+    return (e as { status?: unknown } | null)?.status === 404;
+  }
+}
+
+/** Tokens a conversation used so far (see ProviderAdapter.usageTotals). */
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
 }
 
 /** The history note of an outcome the runner decided, so `task show` says who decided it. */
@@ -32,10 +61,16 @@ export async function decideOutcome(
   cause: EndCause,
   cwd: string | undefined,
   now: number,
+  usageNow?: UsageTotals,
 ): Promise<TaskOutcome> {
   const snapshot = await run.snapshot;
   const changes = cwd !== undefined && snapshot ? await measureChanges(cwd, snapshot) : undefined;
-  const base = { durationMs: Math.max(0, now - run.startedAt), ...(changes ? { changes } : {}) };
+  const usage = usageDelta(await run.usageAtStart, usageNow);
+  const base = {
+    durationMs: Math.max(0, now - run.startedAt),
+    ...(changes ? { changes } : {}),
+    ...(usage ? { usage } : {}),
+  };
   switch (cause.kind) {
     case "turn-ended":
       return { status: "complete", ...base };
@@ -46,6 +81,38 @@ export async function decideOutcome(
     case "stalled":
       return { status: "failed", reason: "stalled", ...base };
   }
+}
+
+/** How long an ended turn's answer may take to show in the provider's usage (Claude writes its transcript late). */
+const USAGE_SETTLE_MS = 2_000;
+const USAGE_POLL_MS = 100;
+
+/**
+ * The token totals at a task's end. After a turn that ended normally the model answered, so the totals must have
+ * grown: they are read again (bounded) until they have; other ends take them as they are.
+ */
+export async function usageAtEnd(
+  read: () => Promise<UsageTotals | undefined>,
+  atStart: Promise<UsageTotals | undefined>,
+  cause: EndCause,
+  clock: Clock,
+): Promise<UsageTotals | undefined> {
+  const start = await atStart;
+  const deadline = clock.now() + USAGE_SETTLE_MS;
+  for (;;) {
+    const now = await read();
+    const grown = !now || !start || now.outputTokens > start.outputTokens;
+    if (cause.kind !== "turn-ended" || grown || clock.now() >= deadline) return now;
+    await sleep(clock, USAGE_POLL_MS);
+  }
+}
+
+/** What the task used: the totals' growth over it; none when either end is unknown or the conversation was replaced. */
+function usageDelta(start: UsageTotals | undefined, end: UsageTotals | undefined): UsageTotals | undefined {
+  if (!start || !end) return undefined;
+  const inputTokens = end.inputTokens - start.inputTokens;
+  const outputTokens = end.outputTokens - start.outputTokens;
+  return inputTokens < 0 || outputTokens < 0 ? undefined : { inputTokens, outputTokens };
 }
 
 export type ReportResult = "reported" | "gone" | "retry";

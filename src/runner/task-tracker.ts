@@ -1,11 +1,22 @@
 // Task-linked deliveries: holds their claims, watches their turns, time limits and stalls, and ends each task with an outcome.
 import type { Logger } from "pino";
-import { type TaskOutcome, TERMINAL_TASK_STATUSES } from "../protocol/index.ts";
+import type { TaskOutcome } from "../protocol/index.ts";
 import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import type { RelayApi } from "./ports.ts";
-import { snapshotWorkspace, type WorkspaceSnapshot } from "./task-changes.ts";
-import { decideOutcome, type EndCause, nudgeText, reportOutcome, type TaskRun } from "./task-ending.ts";
+import { renewTaskClaims } from "./task-claims.ts";
+import {
+  decideOutcome,
+  type EndCause,
+  hasEnded,
+  nudgeText,
+  reportOutcome,
+  type TaskRun,
+  type TaskStart,
+  taskStart,
+  type UsageTotals,
+  usageAtEnd,
+} from "./task-ending.ts";
 
 /**
  * waiting: delivered while the provider was idle, no turn seen yet.
@@ -44,6 +55,8 @@ export interface TaskTrackerOptions {
   stallAfterMs?: number;
   /** Interrupt the provider's current turn (a task's time limit passed). */
   interrupt?: () => Promise<void>;
+  /** The conversation's token totals so far (ProviderAdapter.usageTotals), for the outcome's `usage`. */
+  usageTotals?: () => Promise<UsageTotals | undefined>;
   /** Hand the agent a note (the stall nudge). */
   nudge?: (text: string) => Promise<void>;
   /** Work-item hooks: a tracked task keeps the agent busy until it is done. */
@@ -56,8 +69,8 @@ const MAX_PREPARED = 64;
 
 export class TaskTracker {
   private readonly tasks = new Map<number, TrackedTask>();
-  /** Start snapshots taken before delivery, by task id, until the task is tracked. */
-  private readonly snapshots = new Map<number, Promise<WorkspaceSnapshot | undefined>>();
+  /** What a task started from, taken before its delivery, by task id, until the task is tracked. */
+  private readonly starts = new Map<number, TaskStart>();
   private readonly clock: Clock;
 
   constructor(private readonly o: TaskTrackerOptions) {
@@ -91,13 +104,11 @@ export class TaskTracker {
    * before it is taken. `track` picks it up (or takes one itself for a task delivered without this step).
    */
   async prepare(taskId: number): Promise<void> {
-    const cwd = this.o.cwd;
-    if (cwd === undefined) return;
     // Prepared but never tracked (the message was refused): bounded, oldest forgotten first.
-    if (this.snapshots.size >= MAX_PREPARED) this.snapshots.delete(this.snapshots.keys().next().value!);
-    const snapshot = snapshotWorkspace(cwd);
-    this.snapshots.set(taskId, snapshot);
-    await snapshot;
+    if (this.starts.size >= MAX_PREPARED) this.starts.delete(this.starts.keys().next().value!);
+    const start = this.startOf();
+    this.starts.set(taskId, start);
+    await Promise.all([start.snapshot, start.usageAtStart]);
   }
 
   track(
@@ -108,22 +119,19 @@ export class TaskTracker {
     timeLimitSeconds?: number,
   ): void {
     if (this.tasks.has(taskId)) return;
-    const cwd = this.o.cwd;
     const t: TrackedTask = {
       taskId,
       messageId,
       claimHeld,
       phase: providerBusy ? "working" : "waiting",
       startedAt: this.clock.now(),
-      snapshot:
-        this.snapshots.get(taskId) ??
-        (cwd === undefined ? Promise.resolve(undefined) : snapshotWorkspace(cwd)),
+      ...(this.starts.get(taskId) ?? this.startOf()),
       nudged: false,
     };
     if (timeLimitSeconds !== undefined) {
       t.limitTimer = this.clock.setTimeout(() => void this.timeLimitPassed(t), timeLimitSeconds * 1000);
     }
-    this.snapshots.delete(taskId);
+    this.starts.delete(taskId);
     this.tasks.set(taskId, t);
     this.o.onStart?.(taskId, messageId);
   }
@@ -161,25 +169,7 @@ export class TaskTracker {
 
   /** Renew every held task claim; a claim that was lost is dropped from tracking. */
   async renewClaims(): Promise<void> {
-    const agentId = this.o.agentId();
-    await Promise.all(
-      [...this.tasks.values()]
-        .filter((t) => t.claimHeld)
-        .map(async (t) => {
-          try {
-            const r = await this.o.relay.renewClaim(t.messageId, agentId);
-            if (!r.ok) {
-              this.o.logger.warn(
-                { taskId: t.taskId, messageId: t.messageId },
-                "task claim lost to another agent",
-              );
-              t.claimHeld = false;
-            }
-          } catch (e) {
-            this.o.logger.warn({ taskId: t.taskId, err: errorMessage(e) }, "task claim renewal failed");
-          }
-        }),
-    );
+    await renewTaskClaims(this.tasks.values(), this.o.relay, this.o.agentId(), this.o.logger);
   }
 
   /** Give back every held claim (runner stopping before the tasks finished); their timers stop. */
@@ -240,17 +230,18 @@ export class TaskTracker {
 
   /** True (and the task dropped) when the relay says the task already ended: the agent reported it. */
   private async reportedByAgent(t: TrackedTask): Promise<boolean> {
-    let status: string;
-    try {
-      status = (await this.o.relay.getTask(t.taskId)).status;
-    } catch (e) {
-      const gone = (e as { status?: unknown } | null)?.status === 404;
-      if (!gone) return false;
-      status = "cancelled";
-    }
-    if (!TERMINAL_TASK_STATUSES.includes(status as never)) return false;
+    if (!(await hasEnded(this.o.relay, t.taskId))) return false;
     await this.drop(t);
     return true;
+  }
+
+  /** The workspace snapshot and token totals a task starts from (each resolves undefined when unknown). */
+  private startOf(): TaskStart {
+    return taskStart(this.o.cwd, () => this.usage());
+  }
+
+  private async usage(): Promise<UsageTotals | undefined> {
+    return this.o.usageTotals?.().catch(() => undefined);
   }
 
   private get stallAfterMs(): number {
@@ -260,7 +251,9 @@ export class TaskTracker {
   private async end(t: TrackedTask, cause: EndCause): Promise<void> {
     t.phase = "ending";
     this.stopTimers(t);
-    t.outcome = await decideOutcome(t, cause, this.o.cwd, this.clock.now());
+    const now = this.clock.now();
+    const usage = await usageAtEnd(() => this.usage(), t.usageAtStart, cause, this.clock);
+    t.outcome = await decideOutcome(t, cause, this.o.cwd, now, usage);
     await this.send(t);
   }
 
@@ -288,7 +281,6 @@ export class TaskTracker {
   private stopTimers(t: TrackedTask): void {
     t.limitTimer?.cancel();
     t.stallTimer?.cancel();
-    t.limitTimer = undefined;
-    t.stallTimer = undefined;
+    t.limitTimer = t.stallTimer = undefined;
   }
 }

@@ -54,6 +54,17 @@ async function run(): Promise<ClaudeAgentHome> {
 }
 
 describe("task outcomes with Claude Code", () => {
+  test("a task the model answers in one request ends complete with that request's tokens as its usage", async () => {
+    const agent = await run();
+    const id = await assignTask(relay, boss, { assignee: agent.agentId, body: "USAGE-TASK say hello" });
+    const t = await ended(relay, id);
+    expect(t.outcome.status).toBe("complete");
+    // The fake model answers every request with 100 input and 10 output tokens.
+    const requests = fake.requestsContaining("USAGE-TASK").filter((r) => r.isMainLoop).length;
+    expect(requests).toBe(1);
+    expect(t.outcome.usage).toEqual({ inputTokens: 100, outputTokens: 10 });
+  });
+
   test("a turn that hits a 429 fails its task at once, with Claude's reason", async () => {
     const agent = await run();
     const id = await assignTask(relay, boss, { assignee: agent.agentId, body: "RATE-LIMITED task FAIL:429" });

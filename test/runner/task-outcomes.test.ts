@@ -19,7 +19,11 @@ afterEach(async () => {
 
 const STALL_MS = 60_000;
 
-async function setup(o: { completion?: TaskCompletion; cwd?: string } = {}) {
+type Totals = { inputTokens: number; outputTokens: number };
+
+async function setup(
+  o: { completion?: TaskCompletion; cwd?: string; usageTotals?: () => Promise<Totals> } = {},
+) {
   const relay = await startTestRelay();
   cleanups.push(() => relay.close());
   const agentId = "to-agent";
@@ -41,6 +45,7 @@ async function setup(o: { completion?: TaskCompletion; cwd?: string } = {}) {
     cwd: o.cwd,
     completion: o.completion ?? "auto",
     stallAfterMs: STALL_MS,
+    usageTotals: o.usageTotals,
     interrupt: async () => {
       interrupts.push(clock.now());
     },
@@ -60,6 +65,19 @@ async function setup(o: { completion?: TaskCompletion; cwd?: string } = {}) {
   };
   const task = (id: number) => boss.getTask(id);
   return { clock, http, boss, tracker, interrupts, nudges, ended, newTask, task, agentId };
+}
+
+/** Move the fake clock on in small steps until `p` settles (its timers are armed as it goes). */
+async function settle(clock: ManualClock, p: Promise<unknown>): Promise<void> {
+  let done = false;
+  void p.finally(() => {
+    done = true;
+  });
+  await waitFor(async () => {
+    await clock.advance(50);
+    return done;
+  });
+  await p;
 }
 
 function gitRepo(): string {
@@ -82,6 +100,39 @@ describe("task outcomes decided by the runner", () => {
     await s.clock.advance(42_000);
     await s.tracker.providerIdle();
     expect((await s.task(id)).outcome).toEqual({ status: "complete", durationMs: 42_000 });
+  });
+
+  test("the outcome's usage is what the conversation's token totals grew by during the task", async () => {
+    let totals = { inputTokens: 1_000, outputTokens: 50 };
+    const s = await setup({ usageTotals: async () => totals });
+    const id = await s.newTask();
+    await s.tracker.prepare(id);
+    s.tracker.track(id, 1, false, true);
+    totals = { inputTokens: 1_300, outputTokens: 80 };
+    await s.tracker.providerIdle();
+    expect((await s.task(id)).outcome?.usage).toEqual({ inputTokens: 300, outputTokens: 30 });
+  });
+
+  test("usage that shows only after the turn's end (Claude writes its transcript late) is waited for, within a bound", async () => {
+    let totals = { inputTokens: 0, outputTokens: 0 };
+    const s = await setup({ usageTotals: async () => totals });
+    const [late, never] = [await s.newTask(), await s.newTask()];
+    const start = s.clock.now();
+    await s.tracker.prepare(late);
+    s.tracker.track(late, 1, false, true);
+    const first = s.tracker.providerIdle();
+    await s.clock.advance(500);
+    totals = { inputTokens: 100, outputTokens: 10 };
+    await settle(s.clock, first);
+    expect((await s.task(late)).outcome?.usage).toEqual({ inputTokens: 100, outputTokens: 10 });
+    expect(s.clock.now() - start, "no longer than it took to show").toBeLessThan(2_000);
+    // Totals that never grow: after 2 s the task ends with what there is, not waiting forever.
+    s.tracker.track(never, 2, false, true);
+    await settle(s.clock, s.tracker.providerIdle());
+    expect((await s.task(never)).outcome).toMatchObject({
+      status: "complete",
+      usage: { inputTokens: 0, outputTokens: 0 },
+    });
   });
 
   test("a failed turn fails its task at once with the provider's reason", async () => {

@@ -8,6 +8,7 @@ import * as bus from "../src/protocol/bus.ts";
 import * as entities from "../src/protocol/entities.ts";
 import * as errors from "../src/protocol/errors.ts";
 import * as http from "../src/protocol/http.ts";
+import * as leases from "../src/protocol/leases.ts";
 import * as matching from "../src/protocol/matching.ts";
 
 export const BEGIN = "<!-- generated:begin -->";
@@ -56,6 +57,7 @@ const SECTIONS: Section[] = [
   { title: "Addressing", file: "matching.ts", module: matching },
   { title: "Entities", file: "entities.ts", module: entities },
   { title: "HTTP requests and answers", file: "http.ts", module: http },
+  { title: "Leases", file: "leases.ts", module: leases },
   { title: "Bus frames", file: "bus.ts", module: bus },
   { title: "Errors", file: "errors.ts", module: errors },
 ];

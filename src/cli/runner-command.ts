@@ -17,6 +17,7 @@ import { DEFAULT_START_TIMEOUT_MS, resolveRelayTarget } from "../runner/relay-ta
 import { recordLeftovers, resumeTasks } from "../runner/restart-recovery.ts";
 import { SessionStore } from "../runner/session-store.ts";
 import { startBudget } from "../runner/start-retry.ts";
+import { isWorktreeError, planWorktree, type WorktreePlan } from "../runner/worktree-git.ts";
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger, type Logger } from "../util/logger.ts";
@@ -52,6 +53,7 @@ function shellQuote(word: string): string {
 export async function runRunnerCli(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   let config: RunnerConfig;
   let teamProfile: TeamProfileFile | undefined;
+  let worktree: WorktreePlan | undefined;
   try {
     const cli = parseRunnerCli(argv, env);
     if (cli.action === "help") {
@@ -65,10 +67,13 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     config = cli.config;
     // Read before anything starts: a bad file is one line and exit 2, with no relay or provider started.
     teamProfile = config.profileFile ? loadTeamProfile(config.profileFile) : undefined;
+    // --worktree: the provider works in the agent's own checkout, at --cwd's place in it (made once leased).
+    worktree = config.worktree ? planWorktree(config.cwd, config.agentId) : undefined;
+    if (worktree) config = { ...config, cwd: worktree.cwd };
     // Read once into the config: no child (tmux, ps, Codex, the provider) inherits the token the runner was given.
     delete process.env.AGENT_RELAY_TOKEN;
   } catch (e) {
-    if (isConfigError(e)) {
+    if (isConfigError(e) || isWorktreeError(e)) {
       process.stderr.write(`agent-relay-runner: ${e.message}\n`);
       return 2;
     }
@@ -132,7 +137,8 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
         relayDir: defaultRelayDir(),
         agentHome: stateDir,
         attachmentsDir: join(cacheDir, "attachments", config.agentId),
-        cwd: config.cwd,
+        // The worktree's top (its .git file) must be visible too, not only --cwd's place in it.
+        cwd: worktree?.path ?? config.cwd,
         env: process.env,
         programDirs: [INSTALL_DIR],
       },
@@ -163,6 +169,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     cacheDir,
     binPath: BIN_PATH,
     profile: profileSummary(teamProfile, config.profile, config.systemPromptAppend !== undefined),
+    worktree,
     connectTimeoutMs: Math.max(1_000, budget.deadline - Date.now()),
   });
   if (stoppedBy) {

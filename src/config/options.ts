@@ -144,6 +144,15 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     description: "Confine the agent: --cwd is then relative to this directory and may not leave it.",
   },
   {
+    key: "worktree",
+    flag: "--worktree",
+    env: "AGENT_RELAY_WORKTREE",
+    kind: "boolean",
+    description:
+      "Run the agent in its own git worktree of --cwd's repository (branch agents/<agent-id>), leased on the relay (env 1/0).",
+    defaultValue: false,
+  },
+  {
     key: "model",
     flag: "--model",
     env: "AGENT_RELAY_MODEL",

@@ -96,6 +96,8 @@ export const RunnerConfigSchema = z.object({
   cwd: nonEmpty,
   /** Absolute, symlink-free path; when set, cwd lies inside it. */
   workspace: nonEmpty.optional(),
+  /** Run the provider in its own git worktree (src/runner/worktree.ts); cwd is then the repository's checkout. */
+  worktree: z.boolean(),
   model: nonEmpty.optional(),
   modelBaseUrl: z
     .string()

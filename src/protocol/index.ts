@@ -3,6 +3,7 @@ export * from "./bus.ts";
 export * from "./entities.ts";
 export * from "./errors.ts";
 export * from "./http.ts";
+export * from "./leases.ts";
 export * from "./matching.ts";
 
 export const PROTOCOL_VERSION = "1";

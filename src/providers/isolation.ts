@@ -92,6 +92,8 @@ export function bubblewrapIsolation(p: IsolationPaths): Isolation {
     hide(socks);
   }
   hide(p.relayDir);
+  // An agent's own git worktree (--worktree) lives under ~/.agent-relay/worktrees: bound back, the others stay hidden.
+  if (inside(p.relayDir, p.cwd)) args.push("--bind", p.cwd, p.cwd);
   args.push("--bind", p.agentHome, p.agentHome, "--ro-bind", p.attachmentsDir, p.attachmentsDir);
   // Temp files in the agent's own home rather than the private /tmp: Codex refuses to put its sandbox helper
   // under a temp dir that holds its CODEX_HOME, and nested sandboxes (Codex's own bwrap) see the real /tmp.

@@ -271,7 +271,8 @@ export class RelayHttpClient {
     return { method, path, headers, body, signal: o?.signal, timeoutMs: o?.timeoutMs ?? this.timeoutMs };
   }
 
-  private async call<T>(
+  /** One JSON call, its answer checked by `schema`: endpoints with no method here use it (src/runner/lease-client.ts). */
+  async call<T>(
     method: TransportRequest["method"],
     path: string,
     schema: z.ZodType<T>,

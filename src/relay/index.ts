@@ -8,6 +8,7 @@ import { Authenticator } from "./auth/authenticate.ts";
 import { TokenSigner } from "./auth/tokens.ts";
 import { Hub } from "./bus/hub.ts";
 import type { Relay } from "./http/context.ts";
+import { LeaseSweeper } from "./leases.ts";
 import { defaultRelayDbPath } from "./local-info.ts";
 import { DEFAULT_QUOTAS, type RelayQuotas } from "./quotas.ts";
 import { RateLimiter } from "./rate-limiter.ts";
@@ -107,6 +108,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       logger,
     });
     retention.start();
+    const leaseSweep = new LeaseSweeper({
+      leases: store.leases,
+      connected: () => hub.connectedInstances(),
+      ttlMs: quotas.leaseTtlMs,
+      clock,
+      logger,
+    });
+    leaseSweep.start();
     const port = server.port ?? 0;
     const urlHost = host.includes(":") ? `[${host}]` : host;
     const url = `http://${urlHost}:${port}`;
@@ -121,6 +130,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
         stopping ??= (async () => {
           hub.stop();
           retention.stop();
+          leaseSweep.stop();
           await server.stop(true);
           writer.flushNow();
           store.close();

@@ -24,6 +24,10 @@ export interface RelayQuotas {
   attachmentGraceMs: number;
   /** How often the retention sweep runs. */
   retentionSweepMs: number;
+  /** A lease lives this long past its last renewal; the relay renews it while its holder's bus session is open. */
+  leaseTtlMs: number;
+  /** Live leases one agent may hold; the next acquire is refused (409). */
+  maxLeasesPerAgent: number;
 }
 
 const MiB = 1024 * 1024;
@@ -42,4 +46,7 @@ export const DEFAULT_QUOTAS: Readonly<RelayQuotas> = Object.freeze({
   retainMs: 30 * DAY,
   attachmentGraceMs: 3600_000,
   retentionSweepMs: 10 * 60_000,
+  // Three bus heartbeats (30 s each): a runner that died is gone from its worktree within two minutes.
+  leaseTtlMs: 90_000,
+  maxLeasesPerAgent: 8,
 });

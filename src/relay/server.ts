@@ -9,6 +9,7 @@ import * as batch from "./http/batch.ts";
 import * as commands from "./http/commands.ts";
 import { authed, type Handler, type Relay } from "./http/context.ts";
 import { relayError } from "./http/errors.ts";
+import * as leases from "./http/leases.ts";
 import * as messages from "./http/messages.ts";
 import * as receipts from "./http/receipts.ts";
 import * as tasks from "./http/tasks.ts";
@@ -49,6 +50,9 @@ const ROUTES: RouteTable<Handler> = {
   "/v1/tokens/revoke": { POST: tokens.revokeToken },
   "/v1/attachments": { POST: attachments.uploadAttachment },
   "/v1/attachments/:id": { GET: attachments.downloadAttachment },
+  "/v1/leases": { POST: leases.acquireLease, GET: leases.listLeases },
+  "/v1/leases/:id": { DELETE: leases.releaseLease },
+  "/v1/leases/:id/renew": { POST: leases.renewLease },
 };
 
 export interface ServeOptions {

@@ -48,6 +48,8 @@ export class AgentRunner {
   readonly events: ProviderEventSink;
   readonly liveness: Liveness;
   readonly renewer: TokenRenewer;
+  /** Where the agent works: its own worktree with --worktree, else its cwd. */
+  readonly workspace: string;
   private readonly parts: RunnerParts;
   private readonly connectTimeoutMs: number | undefined;
   private _state: RunnerState = "created";
@@ -81,6 +83,7 @@ export class AgentRunner {
     this.events = p.events;
     this.liveness = p.liveness;
     this.renewer = p.renewer;
+    this.workspace = p.workspace;
   }
 
   get state(): RunnerState {

@@ -18,6 +18,7 @@ import type { StatusPublisher } from "./status-publisher.ts";
 import type { TaskTracker } from "./task-tracker.ts";
 import type { TokenRenewer } from "./token-renewer.ts";
 import type { WorkTracker } from "./work-tracker.ts";
+import type { AgentWorktree } from "./worktree.ts";
 
 /** How long the provider gets to stop gracefully when the runner stops; the supervisor escalates to a kill. */
 export const PROVIDER_STOP_MS = 10_000;
@@ -52,6 +53,8 @@ export interface LifecycleParts {
   renewer: Pick<TokenRenewer, "schedule" | "stop">;
   timers: readonly Periodic[];
   info: RunnerInfoFile | undefined;
+  /** The agent's own git worktree (--worktree): leased and made before the bus says hello, finished after the provider stops. */
+  worktree?: Pick<AgentWorktree, "open" | "close">;
   writeInfo: () => Promise<void>;
   clock: Clock;
   log: Logger;
@@ -69,6 +72,8 @@ export async function startRunner(
   const steps: [string, () => unknown][] = [
     ["control server", () => p.control.start()],
     ["info file", () => p.writeInfo()],
+    // Before the hello: a second runner of this agent is refused here, before its hello could displace the first.
+    ["worktree", () => p.worktree?.open()],
     ["bus", () => p.bus.start()],
     ["bus open", () => p.bus.waitForOpen({ timeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS })],
     ["runtime token", () => requireRuntime(p.credentials)],
@@ -111,6 +116,9 @@ export async function stopRunner(
       p.supervisor.stop({ graceful: o.graceful, timeoutMs: PROVIDER_STOP_MS }),
     );
     p.supervisor.dispose();
+    const worktree = p.worktree;
+    // After the provider (nothing writes there any more), before the final status (which carries the outcome).
+    if (worktree) await step("worktree", relayMs + localMs, () => worktree.close());
     await step("claim release", relayMs, () => p.tasks.releaseAll());
     p.work.setCondition("offline", true, o.reason);
     await step("final status", relayMs, () => p.bus.statusAsync(p.status.flush()));

@@ -29,6 +29,8 @@ import { TaskTracker } from "./task-tracker.ts";
 import { TokenRenewer } from "./token-renewer.ts";
 import { wireRunner } from "./wiring.ts";
 import { WorkTracker } from "./work-tracker.ts";
+import { type AgentWorktree, agentWorktree } from "./worktree.ts";
+import type { WorktreePlan } from "./worktree-git.ts";
 
 export const RUNNER_TIMERS = { heartbeatMs: 30_000, livenessMs: 20_000, claimRenewalMs: 5 * 60_000 } as const;
 
@@ -55,6 +57,8 @@ export interface AgentRunnerOptions {
   connectTimeoutMs?: number;
   /** The applied team profile, as status meta shows it (names and counts only). */
   profile?: ProfileSummary;
+  /** --worktree: the agent's own worktree (config.cwd already points inside it). */
+  worktree?: WorktreePlan;
 }
 
 /** Every part of a runner: what the lifecycle drives, plus the parts tests and tools look at. */
@@ -74,6 +78,9 @@ export interface RunnerParts extends LifecycleParts {
   events: ProviderEventSink;
   liveness: Liveness;
   renewer: TokenRenewer;
+  worktree: AgentWorktree | undefined;
+  /** Where the agent works: its worktree's top folder with --worktree, else its cwd (task outcomes diff here). */
+  workspace: string;
 }
 
 /** What the parts need from the runner that owns them. */
@@ -125,6 +132,8 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
       queue.kick();
     },
   });
+  const worktree =
+    o.worktree && agentWorktree(o.worktree, http, { agentId, instanceId, log: part("worktree") });
   const policy = new RestartPolicy(o.restartLimits);
   const controlEnv = (id: string) => control.childEnv(id);
   const env = { config, credentials, relayUrl, binPath: o.binPath, controlEnv };
@@ -157,6 +166,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
         facts: events.facts,
         ambiguous: () => queue.ambiguous,
         transportState: () => bus.transportState,
+        worktree: worktree && (() => worktree.meta()),
       }),
   });
   const queue = new DeliveryQueue({
@@ -279,6 +289,8 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     ...core,
     config,
     info,
+    worktree,
+    workspace: worktree?.path ?? config.cwd,
     writeInfo,
     prompt: config.prompt,
     timers: [

@@ -43,6 +43,8 @@ export interface StatusMetaSources {
   ambiguous: () => readonly number[];
   transportState: () => string;
   profile?: ProfileSummary;
+  /** The agent's own git worktree (--worktree): path, branch, and on stop whether it was removed or kept. */
+  worktree?: () => Record<string, unknown>;
 }
 
 // The relay replaces an agent's meta with each status or heartbeat frame's, so both carry the full picture:
@@ -62,6 +64,7 @@ export function statusMeta(s: StatusMetaSources): Record<string, unknown> {
     pendingPermissions: [...s.facts.pendingPermissions.values()],
     ambiguousDeliveries: ambiguous.length > 0 ? [...ambiguous] : undefined,
     lastFailure: s.facts.lastFailure,
+    worktree: s.worktree?.(),
   };
 }
 

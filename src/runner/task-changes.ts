@@ -71,7 +71,8 @@ async function workingTree(cwd: string): Promise<string> {
     const real = (await git(cwd, ["rev-parse", "--path-format=absolute", "--git-path", "index"])).trim();
     if (existsSync(real)) copyFileSync(real, index);
     const env = { GIT_INDEX_FILE: index };
-    await git(cwd, ["add", "-A", "--", "."], false, env);
+    // ":/" is the whole work tree, wherever in it the cwd is.
+    await git(cwd, ["add", "-A", "--", ":/"], false, env);
     return (await git(cwd, ["write-tree"], false, env)).trim();
   } finally {
     rmSync(dir, { recursive: true, force: true });

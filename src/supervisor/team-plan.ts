@@ -94,6 +94,7 @@ function runnerArgs(
     ...flag("--agent-id", id),
     ...flag("--runner-id", id),
     ...flag("--cwd", cwd),
+    ...(o.worktree ? ["--worktree"] : []),
     ...flag("--label", o.label),
     ...(o.tags ?? []).flatMap((t) => ["--tag", t]),
     ...(o.capabilities ?? []).flatMap((c) => ["--capability", c]),

@@ -53,6 +53,8 @@ export const RunnerOptionsShape = {
   args: z.array(z.string()).optional(),
   /** Working directory of the provider; relative paths are relative to the team file. Default: its folder. */
   cwd: text.optional(),
+  /** Give the agent its own git worktree of cwd's repository on branch agents/<id>, leased on the relay (--worktree). */
+  worktree: z.boolean({ error: "expected true or false" }).optional(),
   /** Model for the provider. */
   model: text.optional(),
   /** Model API endpoint other than the vendor's. */

@@ -65,6 +65,7 @@ const SAMPLES: Record<string, Sample> = {
   model: str("--model", "opus"),
   modelBaseUrl: str("--model-base-url", "http://127.0.0.1:4000/v1"),
   workspace: { flag: () => ["--workspace", dir], env: () => dir, expected: () => realpathSync(dir) },
+  worktree: { flag: () => ["--worktree"], env: () => "1", expected: () => true },
   effort: str("--effort", "high"),
   approvalMode: str("--approval-mode", "read-only"),
   headless: { flag: () => ["--headless"], env: () => "1", expected: () => true },
@@ -175,6 +176,7 @@ describe("parseRunnerConfig", () => {
     expect(c).toMatchObject({
       approvalMode: "default",
       headless: false,
+      worktree: false,
       exitOnShutdown: true,
       durable: false,
       broadTargets: true,

@@ -35,6 +35,9 @@ describe("Claude credentials", () => {
     const login = dir();
     writeFileSync(join(login, ".credentials.json"), "{}");
     expect(claudeCredentialProblem({}, login)).toBeUndefined();
+    // A login shared from the user's dir (CLAUDE_SECURESTORAGE_CONFIG_DIR) counts; the private dir has none.
+    expect(claudeCredentialProblem({ CLAUDE_SECURESTORAGE_CONFIG_DIR: login }, empty)).toBeUndefined();
+    expect(claudeCredentialProblem({ CLAUDE_SECURESTORAGE_CONFIG_DIR: empty }, empty)).toBeDefined();
     const helper = dir();
     writeFileSync(join(helper, "settings.json"), JSON.stringify({ apiKeyHelper: "print-key" }));
     expect(claudeCredentialProblem({}, helper)).toBeUndefined();

@@ -144,6 +144,32 @@ describe("--isolate on (bubblewrap)", () => {
 });
 
 describe("programs installed under /tmp", () => {
+  test("the agent's own worktree under ~/.agent-relay stays writable inside; another agent's worktree stays hidden", () => {
+    const home = mkdtempSync(join(tmpdir(), "relay-isolate-wt-"));
+    try {
+      const relayDir = join(home, ".agent-relay");
+      const own = join(relayDir, "worktrees", "app-0123", "a");
+      const other = join(relayDir, "worktrees", "app-0123", "b");
+      for (const d of [own, other]) mkdirSync(d, { recursive: true });
+      writeFileSync(join(other, "secret.txt"), "b's work");
+      const paths = {
+        relayDir,
+        agentHome: join(relayDir, "agents", "a"),
+        attachmentsDir: join(relayDir, "cache", "attachments", "a"),
+        cwd: own,
+        env: {},
+      };
+      const iso = resolveIsolation("on", paths, captureLogger().logger)!;
+      const probe = `touch ${own}/made && echo wrote; cat ${other}/secret.txt 2>&1 || true`;
+      const r = Bun.spawnSync(iso.wrap(["sh", "-c", probe]), { stdout: "pipe", stderr: "pipe" });
+      expect(r.stdout.toString()).toStartWith("wrote\n");
+      expect(r.stdout.toString()).toContain("No such file");
+      expect(existsSync(join(own, "made"))).toBe(true);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   test("the runner's own folder under /tmp (a checkout there) stays runnable inside the private /tmp, read-only", () => {
     const install = mkdtempSync(join(tmpdir(), "relay-install-"));
     const home = mkdtempSync(join(tmpdir(), "relay-isolate-prog-"));

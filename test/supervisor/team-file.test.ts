@@ -147,6 +147,17 @@ describe("team plan", () => {
     ]);
   });
 
+  test("worktree = true becomes --worktree (from defaults too); false or absent adds nothing", () => {
+    const { plan: p } = plan(
+      '[defaults]\nworktree = true\n[agents.a]\nprovider = "command"\ncommand = ["sh"]\n[agents.b]\nprovider = "command"\ncommand = ["sh"]\nworktree = false\n',
+    );
+    expect(p.agents.find((a) => a.id === "a")!.args).toContain("--worktree");
+    expect(p.agents.find((a) => a.id === "b")!.args).not.toContain("--worktree");
+    expect(
+      errorOf(() => plan('[agents.c]\nprovider = "command"\ncommand = ["sh"]\nworktree = "yes"\n')),
+    ).toContain("worktree");
+  });
+
   test("replicas become <id>-1..n with one fingerprint each; a clash with another id is refused", () => {
     const { plan: p } = plan('[agents.w]\nprovider = "command"\ncommand = ["sh"]\nreplicas = 3\n');
     expect(p.agents.map((a) => a.id)).toEqual(["w-1", "w-2", "w-3"]);

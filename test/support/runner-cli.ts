@@ -28,6 +28,8 @@ export interface CommandCliOptions {
   runnerId?: string;
   /** Default true. */
   headless?: boolean;
+  /** The runner's --cwd; default its HOME. */
+  cwd?: string;
 }
 
 export interface CommandCli {
@@ -72,7 +74,7 @@ export function spawnCommandCli(o: CommandCliOptions): CommandCli {
       "--relay-url",
       o.relayUrl,
       "--cwd",
-      home,
+      o.cwd ?? home,
       "--ready-pattern",
       "ready> $",
       "--quiet-ms",

@@ -4,6 +4,7 @@
 //   afterEach(stopTestRunners);                        // always: stops runners, kills their tmux servers
 //   const r = await startTestRunner({ relay, agentId: "a1", label: "alpha" });
 //   await waitFor(() => r.messageIds().includes(id));  // ids parsed from what the fixture received
+
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { Tmux } from "../../src/providers/tmux/index.ts";
 import { AgentRunner, type RUNNER_TIMERS } from "../../src/runner/agent-runner.ts";
 import { Credentials } from "../../src/runner/credentials.ts";
 import type { RestartPolicyLimits } from "../../src/runner/restart-policy.ts";
+import type { WorktreePlan } from "../../src/runner/worktree-git.ts";
 import type { Logger } from "../../src/util/logger.ts";
 import {
   type EchoAgentEvent,
@@ -53,6 +55,8 @@ export interface TestRunnerOptions {
   extraArgs?: string[];
   /** Don't start: the caller calls runner.start() (e.g. to watch start-up). */
   noStart?: boolean;
+  /** The agent's own worktree (--worktree); the provider's cwd is then its cwd. */
+  worktree?: WorktreePlan;
 }
 
 export interface TestRunner {
@@ -127,7 +131,9 @@ export async function startTestRunner(o: TestRunnerOptions): Promise<TestRunner>
     "--",
     ...echoAgentCommand(),
   ];
-  const config = parseRunnerConfig(argv, {}, { providerDefaultTags: () => [] });
+  const parsed = parseRunnerConfig(argv, {}, { providerDefaultTags: () => [] });
+  // As the CLI does: the provider starts in the worktree, made once the lease is held.
+  const config = o.worktree ? { ...parsed, cwd: o.worktree.cwd, worktree: true } : parsed;
   const { logger, records } = captureLogger();
   const adapter = new CommandAdapter({
     command: echoAgentCommand(),
@@ -153,6 +159,7 @@ export async function startTestRunner(o: TestRunnerOptions): Promise<TestRunner>
     timers: o.timers,
     restartLimits: o.restartLimits,
     connectTimeoutMs: 10_000,
+    worktree: o.worktree,
   });
   let stopped: Promise<void> | undefined;
   const t: TestRunner = {

@@ -9,12 +9,14 @@
 // - `cachedGrowthBookFeatures.tengu_amber_sentinel` seeds the flag that arms plugin monitors (only honoured when
 //   no telemetry opt-out is set — see launch.ts).
 //
-// The user's own login (real runs): on Linux Claude keeps it in `~/.claude/.credentials.json`; we link that file
-// into the private dir and copy `oauthAccount` so the session is signed in as the user. On macOS the login is in
-// the Keychain under a name derived from the config dir, so pass `CLAUDE_CODE_OAUTH_TOKEN` (from
-// `claude setup-token`) or `ANTHROPIC_API_KEY` in the environment instead.
+// The user's own login (real runs): on Linux Claude keeps it in `~/.claude/.credentials.json`. Every agent's session
+// is pointed at that one file with CLAUDE_SECURESTORAGE_CONFIG_DIR (credentials AND Claude's OAuth refresh lock live
+// there), and `oauthAccount` is copied, so the session is signed in as the user and refreshes one at a time with the
+// user's own sessions. A symlinked file is NOT shared: Claude replaces the link with a private copy on its first
+// refresh and the rotated refresh token strands everyone else (docs/claude-login.md). On macOS the login is in the
+// Keychain, so pass `CLAUDE_CODE_OAUTH_TOKEN` (from `claude setup-token`) or `ANTHROPIC_API_KEY` instead.
 import { existsSync, realpathSync } from "node:fs";
-import { chmod, lstat, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { RunnerError } from "../../util/errors.ts";
@@ -36,8 +38,10 @@ export interface PreparedConfigDir {
   dir: string;
   /** Where Claude writes its per-process state, `sessions/<pid>.json`. */
   sessionsDir: string;
-  /** Whether the user's login was linked in. */
+  /** Whether the user's login is shared with the session. */
   userLogin: boolean;
+  /** With the user's login: their config dir, for CLAUDE_SECURESTORAGE_CONFIG_DIR (see buildClaudeLaunch). */
+  secureStorageDir?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -73,17 +77,14 @@ function userConfigPaths(userDir: string): { credentials: string; configFile: st
   return { credentials: join(userDir, ".credentials.json"), configFile };
 }
 
-/** Link the user's Linux credentials file and copy their account record; false when there is nothing to link. */
-async function linkUserLogin(dir: string, userDir: string, config: Json): Promise<boolean> {
+/** Share the user's Linux login (the session reads it through secureStorageDir) and copy their account record. */
+async function shareUserLogin(dir: string, userDir: string, config: Json): Promise<boolean> {
   const { credentials, configFile } = userConfigPaths(userDir);
   if (!existsSync(credentials)) return false;
+  // The link older runners made: Claude would write through it no more, so it goes. A regular file (a copy a
+  // refresh left) stays as it is: Claude no longer reads it, and it may hold the only live token.
   const target = join(dir, ".credentials.json");
-  // A link (not a copy) so a token refresh by either side is seen by both.
-  await lstat(target).then(
-    () => rm(target),
-    () => undefined,
-  );
-  await symlink(credentials, target);
+  if ((await lstat(target).catch(() => undefined))?.isSymbolicLink()) await rm(target);
   const user = await readJson(configFile);
   if (user?.oauthAccount) config.oauthAccount = user.oauthAccount;
   if (user?.userID) config.userID = user.userID;
@@ -122,7 +123,7 @@ export async function prepareClaudeConfigDir(options: ClaudeConfigDirOptions): P
         : options.userConfigDir;
     const userLogin =
       userDir !== null && resolve(userDir) !== resolve(dir)
-        ? await linkUserLogin(dir, userDir, config)
+        ? await shareUserLogin(dir, userDir, config)
         : false;
     await writeSecretJson(configPath, config);
 
@@ -130,7 +131,12 @@ export async function prepareClaudeConfigDir(options: ClaudeConfigDirOptions): P
     const settings: Json = (await readJson(settingsPath)) ?? {};
     settings.skipDangerousModePermissionPrompt = true;
     await writeSecretJson(settingsPath, settings);
-    return { dir, sessionsDir: join(dir, "sessions"), userLogin };
+    return {
+      dir,
+      sessionsDir: join(dir, "sessions"),
+      userLogin,
+      ...(userLogin && userDir !== null ? { secureStorageDir: resolve(userDir) } : {}),
+    };
   } catch (e) {
     throw new RunnerError("PROVIDER_SPAWN_FAILED", `could not prepare the Claude config dir ${dir}`, {
       cause: e,

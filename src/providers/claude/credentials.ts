@@ -18,8 +18,9 @@ export function claudeCredentialProblem(
   configDir: string,
 ): string | undefined {
   if (firstSet(env, CREDENTIAL_ENV)) return undefined;
-  // existsSync follows the link to the user's own credentials file, so a dangling link is no login.
-  if (existsSync(join(configDir, ".credentials.json"))) return undefined;
+  // A shared login lives in CLAUDE_SECURESTORAGE_CONFIG_DIR; existsSync follows links, so a dangling one is no login.
+  const store = env.CLAUDE_SECURESTORAGE_CONFIG_DIR || configDir;
+  if (existsSync(join(store, ".credentials.json"))) return undefined;
   if (hasApiKeyHelper(join(configDir, "settings.json"))) return undefined;
   return authReason(
     `Claude Code has no credentials: set ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or CLAUDE_CODE_OAUTH_TOKEN, or log in (/login in the agent's session); messages wait unread until then`,

@@ -31,6 +31,8 @@ export interface ClaudeLaunchOptions {
   pluginDir: string;
   /** The private CLAUDE_CONFIG_DIR (see config-dir.ts). */
   configDir: string;
+  /** The user's config dir whose login the session shares (CLAUDE_SECURESTORAGE_CONFIG_DIR; see config-dir.ts). */
+  secureStorageDir?: string;
   /** Claude's own session id: a new conversation uses it, a restart resumes it. */
   claudeSessionId: string;
   resume: boolean;
@@ -69,6 +71,8 @@ export function buildClaudeLaunch(o: ClaudeLaunchOptions): ClaudeLaunch {
   const env: Record<string, string> = {
     ...o.env,
     CLAUDE_CONFIG_DIR: o.configDir,
+    // Credentials and the OAuth refresh lock in the user's dir: refreshes are serialised, sessions are not.
+    ...(o.secureStorageDir ? { CLAUDE_SECURESTORAGE_CONFIG_DIR: o.secureStorageDir } : {}),
     DISABLE_AUTOUPDATER: "1",
     DISABLE_ERROR_REPORTING: "1",
   };

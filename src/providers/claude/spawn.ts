@@ -87,6 +87,7 @@ export async function launchClaude(
     claudeBin: o.claudeBin ?? "claude",
     pluginDir: o.pluginDir ?? DEFAULT_PLUGIN_DIR,
     configDir: prepared.dir,
+    secureStorageDir: prepared.secureStorageDir,
     claudeSessionId: session.claudeSessionId,
     resume: session.resume,
     approvalMode: o.approvalMode,

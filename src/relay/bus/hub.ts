@@ -18,7 +18,13 @@ import type { Store } from "../store/index.ts";
 import { helloConflict } from "./hello-rules.ts";
 import { recordLiveness, statusChange, touchIfCurrent } from "./liveness.ts";
 import { OfflineSweep } from "./offline-sweep.ts";
-import { type BusSocketData, newSocketData, nextState, parseFrameText } from "./session.ts";
+import {
+  type BusSocketData,
+  newSocketData,
+  nextState,
+  parseFrameText,
+  type SessionIdentity,
+} from "./session.ts";
 import { type GuardQuotas, SessionGuard } from "./session-guard.ts";
 import { SupervisorSessions, supervisorIdentity, supervisorRefusal } from "./supervisor-sessions.ts";
 
@@ -287,10 +293,14 @@ export class Hub {
     return this.sweep.sweep();
   }
 
+  /** The agent instances with an open session now (their leases stay renewed, see relay/leases.ts). */
+  connectedInstances(): SessionIdentity[] {
+    return [...this.sockets].flatMap((ws) =>
+      ws.data.state === "open" && ws.data.identity ? [ws.data.identity] : [],
+    );
+  }
+
   private connectedAgents(): string[] {
-    const connected = new Set<string>();
-    for (const ws of this.sockets)
-      if (ws.data.state === "open" && ws.data.identity) connected.add(ws.data.identity.agentId);
-    return [...connected];
+    return [...new Set(this.connectedInstances().map((i) => i.agentId))];
   }
 }

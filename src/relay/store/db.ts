@@ -177,7 +177,22 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE commands ADD COLUMN sender TEXT;
   `,
-  // v7: a task's time limit (seconds, NULL for none) and its outcome (JSON, set when it ends done or failed).
+  // v7: leases, one live holder (agent + runner instance) per key until it expires (see store/leases.ts).
+  `
+  CREATE TABLE leases (
+    key TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    agent_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL,
+    renewed_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX leases_by_agent ON leases (agent_id);
+  CREATE INDEX leases_by_expiry ON leases (expires_at);
+  `,
+  // v8: a task's time limit (seconds, NULL for none) and its outcome (JSON, set when it ends done or failed).
   `
   ALTER TABLE tasks ADD COLUMN time_limit_seconds INTEGER;
   ALTER TABLE tasks ADD COLUMN outcome TEXT;

@@ -5,6 +5,7 @@ import { AttachmentStore } from "./attachments.ts";
 import { ClaimStore } from "./claims.ts";
 import { CommandStore } from "./commands.ts";
 import { openDatabase } from "./db.ts";
+import { LeaseStore } from "./leases.ts";
 import { MessageStore } from "./messages.ts";
 import { ReceiptStore } from "./receipts.ts";
 import { TaskStore } from "./tasks.ts";
@@ -20,6 +21,7 @@ export interface Store {
   tokens: TokenStore;
   attachments: AttachmentStore;
   receipts: ReceiptStore;
+  leases: LeaseStore;
   close(): void;
 }
 
@@ -35,6 +37,7 @@ export function openStore(path: string, options: { durable?: boolean } = {}): St
     tokens: new TokenStore(db),
     attachments: new AttachmentStore(db),
     receipts: new ReceiptStore(db),
+    leases: new LeaseStore(db),
     close: () => db.close(),
   };
 }

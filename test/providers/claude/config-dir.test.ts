@@ -1,6 +1,6 @@
 // The private CLAUDE_CONFIG_DIR: every first-run dialog pre-answered, private modes, the user's login linked.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { lstatSync, readlinkSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,7 +71,7 @@ describe("prepareClaudeConfigDir", () => {
     expect(again.customApiKeyResponses.approved).toEqual(["k".repeat(20)]);
   });
 
-  test("the user's own login is linked in (credentials file) with their account record", async () => {
+  test("the user's own login is shared through its dir (not a link), with their account record; an old link goes", async () => {
     const user = join(root, "user-claude");
     await mkdir(user);
     await writeFile(join(user, ".credentials.json"), '{"claudeAiOauth":{}}', { mode: 0o600 });
@@ -80,6 +80,9 @@ describe("prepareClaudeConfigDir", () => {
       JSON.stringify({ oauthAccount: { emailAddress: "me@example.com" } }),
     );
     const dir = join(root, "cfg");
+    // What an older runner left: a link Claude would replace with a private copy on its first refresh.
+    await mkdir(dir);
+    await symlink(join(user, ".credentials.json"), join(dir, ".credentials.json"));
     const prepared = await prepareClaudeConfigDir({
       dir,
       trustedDirs: [root],
@@ -87,8 +90,8 @@ describe("prepareClaudeConfigDir", () => {
       userConfigDir: user,
     });
     expect(prepared.userLogin).toBe(true);
-    expect(lstatSync(join(dir, ".credentials.json")).isSymbolicLink()).toBe(true);
-    expect(readlinkSync(join(dir, ".credentials.json"))).toBe(join(user, ".credentials.json"));
+    expect(prepared.secureStorageDir).toBe(user);
+    expect(existsSync(join(dir, ".credentials.json"))).toBe(false);
     expect((await readJson(join(dir, ".claude.json"))).oauthAccount.emailAddress).toBe("me@example.com");
   });
 });

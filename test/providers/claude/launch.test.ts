@@ -67,6 +67,13 @@ describe("buildClaudeLaunch", () => {
     ).toBeUndefined();
   });
 
+  test("a shared login puts credentials and the refresh lock in the user's dir (CLAUDE_SECURESTORAGE_CONFIG_DIR)", () => {
+    expect(buildClaudeLaunch(base).env.CLAUDE_SECURESTORAGE_CONFIG_DIR).toBeUndefined();
+    const shared = buildClaudeLaunch({ ...base, secureStorageDir: "/home/me/.claude" });
+    expect(shared.env.CLAUDE_SECURESTORAGE_CONFIG_DIR).toBe("/home/me/.claude");
+    expect(shared.env.CLAUDE_CONFIG_DIR).toBe("/state/claude");
+  });
+
   test("the auto-updater is always off; the monitor path unsets telemetry opt-outs, the paste path sets them", () => {
     const armed = buildClaudeLaunch(base);
     expect(armed.env.DISABLE_AUTOUPDATER).toBe("1");

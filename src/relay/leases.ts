@@ -1,0 +1,51 @@
+// The lease sweep: renews the leases of every runner instance with an open bus session (its heartbeat keeps it
+// alive), and deletes expired ones, every third of the lease TTL on the relay's clock.
+import type { Clock, TimerHandle } from "../util/clock.ts";
+import type { Logger } from "../util/logger.ts";
+import type { LeaseStore } from "./store/leases.ts";
+
+export interface LeaseSweeperOptions {
+  leases: LeaseStore;
+  /** The agent instances holding an open bus session now. */
+  connected: () => readonly { agentId: string; instanceId: string }[];
+  ttlMs: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class LeaseSweeper {
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: LeaseSweeperOptions) {}
+
+  start(): void {
+    if (this.stopped) return;
+    // A third of the TTL: a connected holder is renewed twice before its lease could lapse.
+    this.timer = this.o.clock.setTimeout(
+      () => {
+        try {
+          this.sweep();
+        } catch (e) {
+          this.o.logger.error({ err: e }, "lease sweep failed");
+        }
+        this.start();
+      },
+      Math.max(50, Math.floor(this.o.ttlMs / 3)),
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+  }
+
+  /** One sweep now: answers how many leases were renewed and how many expired. */
+  sweep(): { renewed: number; expired: number } {
+    const now = this.o.clock.now();
+    const renewed = this.o.leases.renewHolders(this.o.connected(), now, this.o.ttlMs);
+    const expired = this.o.leases.deleteExpired(now);
+    if (expired > 0) this.o.logger.info({ expired }, "leases expired");
+    return { renewed, expired };
+  }
+}

@@ -1,14 +1,8 @@
 // The one table of runner options: parsing (flags and env) and --help are both generated from it, so they cannot drift.
 import { ACCESS_OPTIONS } from "./options-access.ts";
 import { PROFILE_OPTIONS } from "./options-profile.ts";
-import {
-  APPROVAL_MODES,
-  LOG_LEVELS,
-  MIN_QUIET_MS,
-  PROVIDERS,
-  type RunnerConfig,
-  TASK_COMPLETION_MODES,
-} from "./schema.ts";
+import { TASK_OPTIONS } from "./options-tasks.ts";
+import { APPROVAL_MODES, LOG_LEVELS, MIN_QUIET_MS, PROVIDERS, type RunnerConfig } from "./schema.ts";
 
 /** How raw text becomes a value: a string, an integer, a boolean, or a list (repeatable flag, comma-separated env). */
 export type OptionKind = "string" | "int" | "boolean" | "list";
@@ -256,26 +250,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     description: `command provider: output quiet this long means idle (integer >= ${MIN_QUIET_MS}).`,
     defaultText: "the command provider's default",
   },
-  {
-    key: "taskCompletion",
-    flag: "--task-completion",
-    env: "AGENT_RELAY_TASK_COMPLETION",
-    kind: "string",
-    placeholder: `<${TASK_COMPLETION_MODES.join("|")}>`,
-    description:
-      "auto: a task is done when its turn ends; explicit: when the agent reports it (task done|partial|fail).",
-    defaultValue: "auto",
-  },
-  {
-    key: "stallAfterMs",
-    flag: "--stall-after",
-    env: "AGENT_RELAY_STALL_AFTER",
-    kind: "string",
-    placeholder: "<duration>",
-    description:
-      "explicit completion: idle this long with the task unreported → a nudge; again → it fails `stalled`.",
-    defaultValue: "10m",
-  },
+  ...TASK_OPTIONS,
   {
     key: "runnerInfoFile",
     flag: "--runner-info-file",

@@ -25,7 +25,8 @@ import { RestartPolicy, type RestartPolicyLimits } from "./restart-policy.ts";
 import { heartbeatMeta, providerEnv, runnerInfoFields, statusMeta } from "./runtime-meta.ts";
 import type { SessionStore } from "./session-store.ts";
 import { StatusPublisher } from "./status-publisher.ts";
-import { TaskTracker } from "./task-tracker.ts";
+import { buildTaskTracker } from "./task-parts.ts";
+import type { TaskTracker } from "./task-tracker.ts";
 import { TokenRenewer } from "./token-renewer.ts";
 import { wireRunner } from "./wiring.ts";
 import { WorkTracker } from "./work-tracker.ts";
@@ -111,26 +112,14 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     credentials: () => (credentials.isRuntime ? { relayUrl, agentId, token: credentials.token } : undefined),
     ...o.control,
   });
-  const tasks = new TaskTracker({
-    agentId: () => agentId,
+  const tasks = buildTaskTracker({
+    config,
+    adapter,
     relay: http,
-    logger: log,
+    work,
     clock,
-    cwd: config.cwd,
-    completion: config.taskCompletion,
-    stallAfterMs: config.stallAfterMs,
-    // Only a running turn: Ctrl-C at an idle prompt may end a terminal program.
-    interrupt: async () => {
-      if (work.has("provider-turn", "turn")) await adapter.interrupt?.(AbortSignal.timeout(15_000));
-    },
-    nudge: (text) => queue.deliverNote(text, AbortSignal.timeout(60_000)),
-    usageTotals: async () => adapter.usageTotals?.(),
-    onStart: (taskId) => work.add({ kind: "task", id: String(taskId) }),
-    // The next work may go in now (after a time limit no turn end will say so).
-    onEnd: (taskId) => {
-      work.remove("task", String(taskId));
-      queue.kick();
-    },
+    logger: log,
+    queue: () => queue,
   });
   const worktree =
     o.worktree && agentWorktree(o.worktree, http, { agentId, instanceId, log: part("worktree") });

@@ -32,7 +32,13 @@ export function buildTaskTracker(p: TaskParts): TaskTracker {
     interrupt: async () => {
       if (work.has("provider-turn", "turn")) await adapter.interrupt?.(AbortSignal.timeout(15_000));
     },
-    nudge: (text) => p.queue().deliverNote(text, AbortSignal.timeout(60_000)),
+    // As agent.injectContext delivers: a system note where the provider has one, else a plain delivery.
+    nudge: (text) => {
+      const signal = AbortSignal.timeout(60_000);
+      return adapter.injectContext
+        ? adapter.injectContext(text, signal)
+        : p.queue().deliverNote(text, signal);
+    },
     usageTotals: async () => adapter.usageTotals?.(),
     onStart: (taskId) => work.add({ kind: "task", id: String(taskId) }),
     // The next work may go in now (after a time limit no turn end will say so).

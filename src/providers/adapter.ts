@@ -86,7 +86,13 @@ export type ProviderEvent = { providerSessionId: string } & (
   | { type: "input.resolved" }
   | { type: "permission.requested"; request: PermissionRequest }
   | { type: "permission.resolved"; approvalId: string }
-  | { type: "context.usage"; usedTokens: number; maxTokens?: number }
+  /** `totals`: the conversation's running token totals, where the provider reports them (Codex). */
+  | {
+      type: "context.usage";
+      usedTokens: number;
+      maxTokens?: number;
+      totals?: { inputTokens: number; outputTokens: number };
+    }
   | { type: "delivery.confirmed"; messageId: number }
   | { type: "session.ended"; reason: string }
   /** The provider moved to another native session/thread (e.g. after clearing its context): resume that one next time. */

@@ -31,6 +31,8 @@ export interface ProviderFacts {
   contextUsage?: { usedTokens: number; maxTokens?: number };
   pendingPermissions: Map<string, PermissionRequest>;
   lastFailure?: string;
+  /** The conversation's running token totals, from `context.usage` events that carry them (Codex). */
+  usageTotals?: { inputTokens: number; outputTokens: number };
 }
 
 export class ProviderEventSink {
@@ -127,6 +129,7 @@ export class ProviderEventSink {
         return;
       case "context.usage":
         this.facts.contextUsage = { usedTokens: event.usedTokens, maxTokens: event.maxTokens };
+        if (event.totals) this.facts.usageTotals = event.totals;
         return;
       case "delivery.confirmed":
         this.o.queue.confirmed(event.messageId);

@@ -120,6 +120,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     clock,
     logger: log,
     queue: () => queue,
+    reportedUsage: () => events.facts.usageTotals,
   });
   const worktree =
     o.worktree && agentWorktree(o.worktree, http, { agentId, instanceId, log: part("worktree") });

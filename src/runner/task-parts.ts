@@ -16,6 +16,8 @@ export interface TaskParts {
   logger: Logger;
   /** Built after the tracker (it needs the tracker): reached when a task ends or is nudged. */
   queue: () => Pick<DeliveryQueue, "kick" | "deliverNote">;
+  /** Token totals the provider's events reported last (Codex), when the adapter cannot say them itself. */
+  reportedUsage: () => { inputTokens: number; outputTokens: number } | undefined;
 }
 
 export function buildTaskTracker(p: TaskParts): TaskTracker {
@@ -39,7 +41,7 @@ export function buildTaskTracker(p: TaskParts): TaskTracker {
         ? adapter.injectContext(text, signal)
         : p.queue().deliverNote(text, signal);
     },
-    usageTotals: async () => adapter.usageTotals?.(),
+    usageTotals: async () => (adapter.usageTotals ? adapter.usageTotals() : p.reportedUsage()),
     onStart: (taskId) => work.add({ kind: "task", id: String(taskId) }),
     // The next work may go in now (after a time limit no turn end will say so).
     onEnd: (taskId) => {

@@ -52,6 +52,20 @@ async function run(): Promise<CodexAgentHome> {
 }
 
 describe("task outcomes with Codex", () => {
+  test("a task's usage is what the thread's token totals grew by during it", async () => {
+    const agent = await run();
+    // A first turn, so the thread has reported its totals once before the task starts.
+    fake.script("WARM-UP-CODEX", [text("warm", { inputTokens: 300 })]);
+    const warm = await assignTask(relay, boss, { assignee: agent.agentId, body: "WARM-UP-CODEX" });
+    expect((await ended(relay, warm)).outcome.status).toBe("complete");
+    fake.script("USAGE-CODEX", [text("done", { inputTokens: 500 })]);
+    const id = await assignTask(relay, boss, { assignee: agent.agentId, body: "USAGE-CODEX task" });
+    const t = await ended(relay, id);
+    expect(t.outcome.status).toBe("complete");
+    // The fake answers with the scripted input tokens and 20 output tokens.
+    expect(t.outcome.usage).toEqual({ inputTokens: 500, outputTokens: 20 });
+  });
+
   test("a turn that hits a 429 fails its task at once, with Codex's reason", async () => {
     const agent = await run();
     fake.script("RATE-LIMITED-CODEX", [http429()]);

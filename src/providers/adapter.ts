@@ -157,7 +157,7 @@ export interface ProviderAdapter {
   terminalAttachSpec(): TerminalAttachSpec | undefined;
   /** Called once, before the first spawn, by runners whose provider talks back through the control server. */
   bindControl?(control: ControlPort): void;
-  /** Tokens the conversation has used so far (a task's usage is the difference over the task); Claude only for now. */
+  /** Tokens the conversation has used so far (a task's usage is the growth over the task); Codex reports them by event instead. */
   usageTotals?(): Promise<{ inputTokens: number; outputTokens: number } | undefined>;
   /** Extra runtime facts for the heartbeat meta (context use, tmux session...). */
   runtimeMeta?(): Record<string, unknown>;

@@ -9,6 +9,7 @@ import { latencyBench } from "./latency.ts";
 import { recoveryBench } from "./recovery.ts";
 import { startupBench } from "./startup.ts";
 import { QUICK, type Row, say } from "./support/common.ts";
+import { prepareShippedRunner } from "./support/proc.ts";
 import { teamBench } from "./team.ts";
 import { terminalBench } from "./terminal.ts";
 import { throughputBench } from "./throughput.ts";
@@ -49,6 +50,8 @@ const commit = `${git(["rev-parse", "--short", "HEAD"])}${git(["status", "--porc
 const only = process.argv.slice(2);
 const loadBefore = loadavg()[0]!.toFixed(2);
 const started = performance.now();
+// The runner as it ships: bundled (dist/ for the CLI, the same build of runner-process.ts for the null runner).
+await prepareShippedRunner();
 const rows: Row[] = [];
 const failures: string[] = [];
 for (const [name, bench] of BENCHES) {

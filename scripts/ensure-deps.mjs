@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Runs before `npm start` / `npm test`: installs the project's dependencies (Bun included, from npm)
-// on a fresh clone, and again whenever package-lock.json changed. Plain Node, no dependencies.
+// on a fresh clone, and again whenever package-lock.json changed; then bundles the CLI into dist/ when a source is
+// newer than the bundle (the launcher would run src/ otherwise). Plain Node, no dependencies.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -33,4 +34,27 @@ if (spawnSync("tmux", ["-V"], { stdio: "ignore" }).status !== 0) {
     "agent-relay-runner: tmux is not installed; the command and claude providers need it " +
       "(Debian/Ubuntu: apt-get install -y tmux; macOS: brew install tmux).",
   );
+}
+
+/** The newest mtime under `dir` (ms), or 0 when it is missing. */
+function newest(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((f) => newest(join(path, f))));
+}
+
+const built = join(root, "dist", "BUILT");
+const inputs = [
+  join(root, "src"),
+  join(root, "package.json"),
+  join(root, "node_modules", ".package-lock.json"),
+];
+if (!existsSync(built) || Math.max(...inputs.map(newest)) > statSync(built).mtimeMs) {
+  const r = spawnSync(join(root, "node_modules", ".bin", "bun"), [join(root, "scripts", "build.ts")], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  // Not fatal: the launcher runs the sources when the bundle is missing or stale.
+  if (r.status !== 0) console.error("agent-relay-runner: bundling dist/ failed; running from src/ instead.");
 }

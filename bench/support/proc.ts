@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { buildDist, bundle } from "../../scripts/build.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 export const BUN = join(ROOT, "node_modules", ".bin", "bun");
@@ -20,12 +21,26 @@ export interface Child {
 
 export const epochNow = () => performance.timeOrigin + performance.now();
 
+let runnerBundle: string | undefined;
+
+/**
+ * Measure the runner as it ships: bundle runner-process.ts with the CLI's build options (scripts/build.ts) for
+ * spawnScript, and build dist/ for the CLI. Inside the package (node_modules/.cache), where its root is found.
+ */
+export async function prepareShippedRunner(): Promise<void> {
+  const out = join(ROOT, "node_modules", ".cache", "bench-runner");
+  await bundle(join(import.meta.dir, "runner-process.ts"), out);
+  runnerBundle = join(out, "runner-process.js");
+  await buildDist(ROOT);
+}
+
 export function spawnScript(
   script: "runner-process.ts" | "bare-ws-process.ts",
   env: Record<string, string>,
 ): Child {
   const spawnedAt = epochNow();
-  const proc = Bun.spawn([BUN, join(import.meta.dir, script)], {
+  const path = script === "runner-process.ts" && runnerBundle ? runnerBundle : join(import.meta.dir, script);
+  const proc = Bun.spawn([BUN, path], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdin: "ignore",

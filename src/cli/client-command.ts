@@ -28,7 +28,7 @@ export function clientCommand<A extends unknown[]>(
   const cmd = withRelayOptions(asClientCommand(parent.command(name), path)).description(spec.description);
   for (const [arg, what] of spec.args ?? []) cmd.argument(arg, what);
   if (spec.agent !== undefined) {
-    cmd.option("--agent <id>", `${spec.agent} (default AGENT_RELAY_AGENT_ID, else the token's own name)`);
+    cmd.option("--agent <id>", `${spec.agent} (default: AGENT_RELAY_AGENT_ID, else the token's own name)`);
   }
   spec.options?.(cmd);
   const paging = spec.paging;

@@ -20,8 +20,12 @@ export const COMMAND_GROUPS: readonly { names: readonly string[]; load: () => Pr
     load: async () => (await import("./client-commands.ts")).registerClientCommands,
   },
   {
-    names: ["up", "ps", "down", "restart", "logs"],
+    names: ["up", "ps", "down"],
     load: async () => (await import("./team-commands.ts")).registerTeamCommands,
+  },
+  {
+    names: ["attach", "logs", "restart"],
+    load: async () => (await import("./agent-commands.ts")).registerAgentCommands,
   },
   { names: ["demo"], load: async () => registerDemo },
 ];
@@ -30,7 +34,7 @@ function registerDemo(program: Command): void {
   program
     .command("demo")
     .description(
-      "Start the embedded relay and a runner with a terminal agent, send it a message, show its screen.",
+      "start the embedded relay and a runner with a terminal agent, send it a message, show its screen",
     )
     .action(async () => {
       const { runDemo } = await import("../demo/demo.ts");

@@ -37,10 +37,10 @@ export function registerMessageCommands(program: Command): void {
         .option("--claimable", "deliver to exactly one of the matching agents")
         .option("--task-id <n>", "link the message to a task")
         .option("--subject <text>", "subject line")
-        .option("--kind <kind>", "message kind (default chat)")
+        .option("--kind <kind>", "message kind (default: chat)")
         .option("--reply-to <id>", "the message this answers")
         .option("--reply-required", "the recipient owes a reply")
-        .option("--from <agent>", "send as this agent (root token only; default AGENT_RELAY_AGENT_ID)")
+        .option("--from <agent>", "send as this agent (root token only; default: AGENT_RELAY_AGENT_ID)")
         // Repeatable rather than variadic, so a body after it is never taken for a file name.
         .option("--attach <file>", "upload a file and attach it (repeatable)", collect, [] as string[])
         .option(
@@ -81,7 +81,7 @@ export function registerMessageCommands(program: Command): void {
       ["<id>", "message id"],
       ["[body]", 'the reply ("-" reads stdin)'],
     ],
-    options: (cmd) => cmd.option("--from <agent>", "reply as this agent (default AGENT_RELAY_AGENT_ID)"),
+    options: (cmd) => cmd.option("--from <agent>", "reply as this agent (default: AGENT_RELAY_AGENT_ID)"),
     json: "the reply",
     run: reply,
   });
@@ -170,8 +170,8 @@ async function inbox(
     : await ctx.client.getUnread(agent, { limit });
   if (o.json) return printJson(messages);
   for (const m of messages) printLine(messageLine(m, o.all ? agent : undefined));
-  if (messages.length === 0 && process.stdout.isTTY)
-    printLine(o.all ? "(no messages)" : "(no unread messages)");
+  // Said on stderr, so a person always sees it and a script reading stdout still gets nothing to parse.
+  if (messages.length === 0) process.stderr.write(o.all ? "no messages\n" : "no unread messages\n");
 }
 
 async function thread(ctx: ActionContext, idArg: string, o: { json?: boolean }): Promise<void> {

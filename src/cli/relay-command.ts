@@ -49,7 +49,7 @@ const twinName = (o: EnvTwinOption) => `${o.flag} / ${o.env}`;
 export function registerRelayCommand(program: Command): void {
   const command = program
     .command("relay")
-    .description("Run the embedded relay (HTTP + WebSocket bus, SQLite store).");
+    .description("run the embedded relay (HTTP + WebSocket bus, SQLite store)");
   const defaults = (o: EnvTwinOption) =>
     o.flag === "--port" ? String(DEFAULT_RELAY_PORT) : relayDefaultText(o);
   addEnvTwinOptions(command, RELAY_SERVE_OPTIONS, defaults);

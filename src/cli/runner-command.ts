@@ -1,8 +1,6 @@
 // `agent-relay-runner --provider …`: parse the config, find or start the relay, run one agent until it should stop.
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import pkg from "../../package.json" with { type: "json" };
 import { isConfigError, parseRunnerCli, type RunnerConfig, renderHelp } from "../config/index.ts";
 import type { ProviderAdapter } from "../providers/adapter.ts";
@@ -10,6 +8,7 @@ import { createAdapter, tmuxNamesFor } from "../providers/factory.ts";
 import { resolveIsolation } from "../providers/isolation.ts";
 import { loadTeamProfile, profileSummary, type TeamProfileFile } from "../providers/team-profile.ts";
 import { tmuxBaseArgs } from "../providers/tmux/run.ts";
+import { Tmux } from "../providers/tmux/tmux.ts";
 import { defaultRelayDir } from "../relay/local-info.ts";
 import { AgentRunner } from "../runner/agent-runner.ts";
 import { AgentLeftovers } from "../runner/orphans.ts";
@@ -21,32 +20,24 @@ import { isWorktreeError, planWorktree, type WorktreePlan } from "../runner/work
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger, type Logger } from "../util/logger.ts";
-import { attachTerminal } from "./attach.ts";
+import { attachTerminal, recordLocalAgent } from "./attach.ts";
+import { BIN_PATH } from "./bin-path.ts";
+import { agentLogPath, ensurePrivateLog, readLiveAgent, safeSegment } from "./local-agent.ts";
+import { runDetached } from "./runner-detach.ts";
 import { onStopSignals } from "./runner-signals.ts";
 
-/** The launcher in bin/, which the provider's skills call back into. */
-export const BIN_PATH = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/agent-relay-runner");
+export { BIN_PATH };
+
 /** This runner's own folder: bin/, src/, and node_modules with Bun and the provider CLIs. */
 const INSTALL_DIR = resolve(dirname(BIN_PATH), "..");
-
-/** An agent id as one file-name segment. */
-function safeSegment(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_");
-}
 
 function loggerFor(config: RunnerConfig): { logger: Logger; file?: string } {
   if (config.headless)
     return { logger: createLogger({ level: config.logLevel, name: "agent-relay-runner" }) };
   // A person's terminal belongs to the provider: diagnostics go to a file.
-  const dir = join(defaultRelayDir(), "logs");
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `${safeSegment(config.agentId)}.log`);
+  const file = agentLogPath(config.agentId);
+  ensurePrivateLog(file);
   return { logger: createLogger({ level: config.logLevel, name: "agent-relay-runner", file }), file };
-}
-
-/** One argv word as POSIX shell text (printed commands are meant to be pasted). */
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 /** Run the runner; resolves with the process exit code. */
@@ -54,6 +45,8 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   let config: RunnerConfig;
   let teamProfile: TeamProfileFile | undefined;
   let worktree: WorktreePlan | undefined;
+  // What a --detach re-run needs back in its env (this process drops it from its own below).
+  const givenToken = env.AGENT_RELAY_TOKEN;
   try {
     const cli = parseRunnerCli(argv, env);
     if (cli.action === "help") {
@@ -79,6 +72,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     }
     throw e;
   }
+  if (config.detach) return runDetached(argv, config, env, givenToken);
 
   const { logger, file } = loggerFor(config);
   const say = (line: string) => process.stderr.write(`agent-relay-runner: ${line}\n`);
@@ -105,14 +99,23 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   const leftoversPath = join(defaultRelayDir(), "runners", `${safeSegment(config.agentId)}.json`);
   const leftovers = new AgentLeftovers(leftoversPath, systemClock, logger);
   const left = await leftovers.reclaim();
+  // One runner per agent on a machine: a twin would share its tmux socket and take over its relay registration
+  // (labels and tags included), so the second one is refused instead.
+  if (left.predecessorAlive) {
+    const pid = readLiveAgent(config.agentId)?.pid;
+    say(
+      `agent ${config.agentId} already runs on this machine${pid ? ` (runner pid ${pid})` : ""}; ` +
+        `stop it first (agent-relay-runner stop ${config.agentId}) or pick another --agent-id`,
+    );
+    return 1;
+  }
   // Recorded from the start (a crash during start-up is a crash too), unless a live runner's record is there: this
   // runner's own replaces it once it is up.
-  if (!left.predecessorAlive)
-    await leftovers.write({
-      tmuxSocket: tmux.socket,
-      tmuxTmpdir: process.env.TMUX_TMPDIR,
-      tasks: left.tasks,
-    });
+  await leftovers.write({
+    tmuxSocket: tmux.socket,
+    tmuxTmpdir: process.env.TMUX_TMPDIR,
+    tasks: left.tasks,
+  });
   let target: Awaited<ReturnType<typeof resolveRelayTarget>>;
   try {
     target = await resolveRelayTarget(config, logger, budget);
@@ -186,18 +189,18 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
   }
   await resumeTasks(runner, left.tasks);
   recordLeftovers(runner, leftovers, tmux.socket);
-  // The provider's own attach command when it has one (Codex: a TUI on the live thread), else the tmux session.
-  const spec = runner.adapter.terminalAttachSpec();
-  const attach = spec
-    ? spec.command.map(shellQuote).join(" ")
-    : `tmux -L ${tmux.socket} attach -t ${tmux.session}`;
+  const record = recordLocalAgent(runner, config, file, logger);
   say(
-    `agent ${config.agentId} is up (provider ${config.provider}); attach: ${attach}${file ? `; log: ${file}` : ""}`,
+    `agent ${config.agentId} is up (provider ${config.provider}); attach: agent-relay-runner attach ${config.agentId}` +
+      `${file ? `; log: ${file}` : ""}`,
   );
   if (!config.headless && process.stdin.isTTY && runner.adapter.terminalAttachSpec()) {
     void attachTerminal(runner, say);
   }
   const exit = await runner.done;
+  await record.remove();
+  // The provider is stopped: a server left on the agent's socket (a Codex attach session) and the socket file go too.
+  await new Tmux(tmux.socket).killServer().catch(() => {});
   await leftovers.remove();
   if (exit.code !== 0) say(`stopped: ${exit.reason}`);
   await target.embedded?.stop();

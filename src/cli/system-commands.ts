@@ -2,12 +2,16 @@
 import type { Command as Cli } from "commander";
 import { z } from "zod";
 import { type Agent, AgentId, type PermissionDecision } from "../protocol/index.ts";
+import { isRelayClientError } from "../relay-client/errors.ts";
 import { agentFacts, contextCell, duration, formatTable } from "../supervisor/status-view.ts";
+import { isProcessRunning } from "../util/processes.ts";
 import { clientCommand } from "./client-command.ts";
 import { type ActionContext, parseOption, UsageError } from "./client-context.ts";
 import { oneLine, printJson, printLine } from "./client-format.ts";
+import { readLiveAgent } from "./local-agent.ts";
 import { DurationMsArg } from "./option-schemas.ts";
 import { issueCommand } from "./task-commands.ts";
+import { waitUntil } from "./team-io.ts";
 
 /**
  * The shortcuts people type most, and the command each sends. `restart <agent>` is the supervisor's (it restarts
@@ -30,7 +34,7 @@ interface PermissionRow {
   detail: string;
 }
 
-interface WaitOptions {
+export interface WaitOptions {
   wait: boolean;
   timeout: string;
   json?: boolean;
@@ -70,20 +74,33 @@ export function registerSystemCommands(program: Cli): void {
       json: "the command",
       run: async (ctx: ActionContext, agentArg: string, o: WaitOptions) => {
         const target = parseOption(AgentId, agentArg, "<agent>");
-        await issueCommand(ctx, { target, type, params: {} }, waitFlags(o));
+        // Read before: a runner that stops removes its record.
+        const local = type === "agent.shutdown" ? readLiveAgent(target) : undefined;
+        try {
+          await issueCommand(ctx, { target, type, params: {} }, waitFlags(o));
+        } catch (e) {
+          if (!local || !isRelayClientError(e, "RELAY_UNAVAILABLE") || !(await gone(local.pid))) throw e;
+          // The runner hosted the embedded relay: the relay went with it, after the command reached it.
+          printLine(`stopped ${target} (runner pid ${local.pid}); the embedded relay it ran stopped with it`);
+        }
       },
     });
   }
 }
 
+/** Whether `pid` ends within the runner's stop budget (provider 10 s + 5 s, relay steps). */
+async function gone(pid: number): Promise<boolean> {
+  return (await waitUntil(() => !isProcessRunning(pid), 20_000)) === true;
+}
+
 /** `--no-wait` and `--timeout`: how long a command that sends a runner command waits for its outcome. */
-function waitOptions(cmd: Cli): Cli {
+export function waitOptions(cmd: Cli): Cli {
   return cmd
     .option("--no-wait", "print the command id at once instead of waiting for the outcome")
     .option("--timeout <ms>", "give up waiting after this long", WAIT_DEFAULT_MS);
 }
 
-function waitFlags(o: WaitOptions): { wait: boolean; timeoutMs: number; json: boolean } {
+export function waitFlags(o: WaitOptions): { wait: boolean; timeoutMs: number; json: boolean } {
   return {
     wait: o.wait,
     timeoutMs: parseOption(DurationMsArg, o.timeout, "--timeout"),

@@ -1,7 +1,3 @@
-// `up`, `ps`, `down`, `restart`, `logs`: run a whole team from a team file, like `docker compose` does services.
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
-import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { envOption } from "../config/index.ts";
 import { ControlClient, ControlError } from "../supervisor/control-client.ts";
@@ -11,12 +7,12 @@ import type { AgentRow } from "../supervisor/status-view.ts";
 import { formatRows } from "../supervisor/status-view.ts";
 import type { ApplyResult } from "../supervisor/supervisor.ts";
 import { isTeamFileError } from "../supervisor/team-file.ts";
-import { TeamAgentId } from "../supervisor/team-schema.ts";
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger } from "../util/logger.ts";
-import { BIN_PATH } from "./runner-command.ts";
-import { followFile, waitUntil } from "./team-io.ts";
+import { BIN_PATH } from "./bin-path.ts";
+import { logTail, startDetached } from "./detach.ts";
+import { waitUntil } from "./team-io.ts";
 
 /** How long `up -d` waits for the detached supervisor to answer, and `down` for it to exit. */
 const SUPERVISOR_WAIT_MS = 30_000;
@@ -62,27 +58,21 @@ async function up(flags: { file: string; detach?: boolean; supervise?: boolean }
   }
   if (flags.detach && !flags.supervise) {
     ensurePrivateDir(paths.dir);
-    const fd = openSync(paths.log, "a", 0o600);
-    const child = spawn(BIN_PATH, ["up", "-f", plan.file, "--supervise"], {
-      detached: true,
-      stdio: ["ignore", fd, fd],
+    const started = await startDetached({
+      args: ["up", "-f", plan.file, "--supervise"],
+      logFile: paths.log,
       env: process.env,
+      ready: () => client.ping(),
+      timeoutMs: SUPERVISOR_WAIT_MS,
     });
-    closeSync(fd);
-    child.unref();
-    let exited = false;
-    child.once("exit", () => {
-      exited = true;
-    });
-    const pid = await waitUntil(async () => (exited ? -1 : await client.ping()), SUPERVISOR_WAIT_MS);
-    if (pid === undefined || pid === -1) {
-      const tail = existsSync(paths.log)
-        ? readFileSync(paths.log, "utf8").split("\n").slice(-6).join("\n")
-        : "";
-      return fail("up", `the supervisor did not start; its log (${paths.log}) ends:\n${tail}`);
+    if (started.kind !== "up") {
+      return fail(
+        "up",
+        `the supervisor did not start; its log (${paths.log}) ends:\n${logTail(paths.log, 6)}`,
+      );
     }
     return out(
-      `team ${flags.file} is starting: supervisor pid ${pid}, log ${paths.log}, runner logs in ${paths.logs}`,
+      `team ${flags.file} is starting: supervisor pid ${started.value}, log ${paths.log}, runner logs in ${paths.logs}`,
     );
   }
   const logger = createLogger({ level: envOption("logLevel", process.env), name: "supervisor" });
@@ -124,20 +114,6 @@ async function down(agents: string[]): Promise<void> {
   }
 }
 
-async function restart(agent: string): Promise<void> {
-  const client = await connected("restart");
-  if (!client) return;
-  await client.call("POST", "/v1/restart", { agent });
-  out(`restarted ${agent}`);
-}
-
-async function logs(agent: string, flags: { follow?: boolean }): Promise<void> {
-  if (!TeamAgentId.safeParse(agent).success) return fail("logs", `'${agent}' is not an agent id`, 2);
-  const file = resolve(supervisorPaths().logs, `${agent}.log`);
-  if (!existsSync(file) || !statSync(file).isFile()) return fail("logs", `no log for ${agent} (${file})`);
-  await followFile(file, (chunk) => process.stdout.write(chunk), flags.follow ?? false);
-}
-
 /** Commander actions: a supervisor error becomes one line on stderr and exit 1. */
 function action<A extends unknown[]>(cmd: string, fn: (...args: A) => Promise<void>) {
   return async (...args: A) => {
@@ -158,7 +134,7 @@ export function registerTeamCommands(program: Command): void {
     program,
     "up",
     up,
-    "Start the team a team file declares (or apply its changes to the running team).",
+    "start the team a team file declares (or apply its changes to the running team)",
   )
     .option("-f, --file <path>", "team file", "team.toml")
     .option(
@@ -170,16 +146,12 @@ export function registerTeamCommands(program: Command): void {
     program,
     "ps",
     ps,
-    "Show the team's agents: provider, status, task, context, pid, uptime, restarts.",
+    "show the team's agents: provider, status, task, context, pid, uptime, restarts",
   ).option("--json", "print a JSON array");
-  teamCommand(program, "down", down, "Stop the named agents, or the whole team and its supervisor.").argument(
+  teamCommand(program, "down", down, "stop the named agents, or the whole team and its supervisor").argument(
     "[agents...]",
     "agent ids (default: all)",
   );
-  teamCommand(program, "restart", restart, "Restart one agent's runner.").argument("<agent>", "agent id");
-  teamCommand(program, "logs", logs, "Print an agent's runner log.")
-    .argument("<agent>", "agent id")
-    .option("-f, --follow", "keep printing what is appended");
 }
 
 /** A team command: its action's errors become one line (commander calls the action after parsing the rest). */

@@ -13,7 +13,7 @@ function defaultOf(spec: OptionSpec): string | undefined {
 function optionLines(spec: OptionSpec): string[] {
   const head = spec.placeholder ? `${flagLabel(spec)} ${spec.placeholder}` : flagLabel(spec);
   const def = defaultOf(spec);
-  const description = def === undefined ? spec.description : `${spec.description} [default: ${def}]`;
+  const description = def === undefined ? spec.description : `${spec.description} (default: ${def})`;
   return [`  ${head}`, `      env ${spec.env}`, `      ${description}`];
 }
 
@@ -48,9 +48,9 @@ export function renderHelp(
     "Options:",
     ...options.flatMap(optionLines),
     "  -h, --help",
-    "      Show this help.",
+    "      show this help",
     "  -V, --version",
-    "      Print the version.",
+    "      print the version",
     "",
     "Examples:",
     "  agent-relay-runner --provider command -- node_modules/.bin/bun src/demo/demo-agent.ts",

@@ -11,7 +11,7 @@ export const ACCESS_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<token>",
     description:
-      "Relay token (root or runtime), env or --token-file only: refused on the command line (ps shows argv).",
+      "relay token (root or runtime), env or --token-file only: refused on the command line (ps shows argv)",
     secret: { fileKey: "tokenFile" },
   },
   {
@@ -20,7 +20,7 @@ export const ACCESS_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_TOKEN_FILE",
     kind: "string",
     placeholder: "<path>",
-    description: "Read the relay token from this file (keep it 0600); the safe way to pass it as an option.",
+    description: "read the relay token from this file (keep it 0600); the safe way to pass it as an option",
   },
   {
     key: "startTimeoutMs",
@@ -29,7 +29,7 @@ export const ACCESS_OPTIONS: readonly OptionSpec[] = [
     kind: "int",
     placeholder: "<ms>",
     description:
-      "How long start-up retries an unreachable relay before exiting 1 (a refused token exits at once).",
+      "how long start-up retries an unreachable relay before exiting 1 (a refused token exits at once)",
     defaultText: "60000",
   },
   {
@@ -39,7 +39,7 @@ export const ACCESS_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: `<${ISOLATE_MODES.join("|")}>`,
     description:
-      "Run the provider under bubblewrap: relay secrets, other agents, sockets, the runner's /proc hidden (docs/security.md).",
+      "run the provider under bubblewrap: relay secrets, other agents, sockets, the runner's /proc hidden (docs/security.md)",
     defaultValue: "off",
   },
   {
@@ -48,7 +48,7 @@ export const ACCESS_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_DURABLE",
     kind: "boolean",
     description:
-      "The embedded relay, when this runner starts it, survives power loss: fsync every commit (slower).",
+      "the embedded relay, when this runner starts it, survives power loss: fsync every commit (slower)",
     defaultValue: false,
   },
 ];

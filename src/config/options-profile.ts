@@ -10,7 +10,7 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<name>",
     description:
-      "The team-file profile, by name: a label reported in meta.profile.name (its contents come with --profile-file).",
+      "the team-file profile the agent runs as: only reported in its meta (agents --json); its contents come with --profile-file",
   },
   {
     key: "profileFile",
@@ -19,7 +19,7 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<path>",
     description:
-      "JSON (0600, written by the supervisor) with the team profile's skills, MCP servers and rules; codex projects it into its CODEX_HOME.",
+      "JSON (0600, written by the supervisor) with the team profile's skills, MCP servers and rules; codex projects it into its CODEX_HOME",
   },
   {
     key: "tmuxSession",
@@ -27,8 +27,8 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_TMUX_SESSION",
     kind: "string",
     placeholder: "<name>",
-    description: "tmux session name for the provider.",
-    defaultText: "derived from the runner id",
+    description: "tmux session name for the provider",
+    defaultText: "agent-<agent id>",
   },
   {
     key: "policyName",
@@ -37,7 +37,7 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<name>",
     description:
-      "Set by whatever spawned this runner (a supervisor's policy): a label only, reported in the agent's meta so a person can see why the agent exists.",
+      "the policy that spawned this runner (set by the spawner): only reported in the agent's meta, to say why it exists",
   },
   {
     key: "spawnRequestId",
@@ -46,6 +46,6 @@ export const PROFILE_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<id>",
     description:
-      "Set by whatever spawned this runner: the id of its spawn request, reported in the agent's meta to match the agent to the request.",
+      "the spawn request this runner answers (set by the spawner): only reported in the agent's meta, to match them up",
   },
 ];

@@ -38,7 +38,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_PROVIDER",
     kind: "string",
     placeholder: `<${PROVIDERS.join("|")}>`,
-    description: "Which agent to run (required).",
+    description: "which agent to run (required)",
   },
   {
     key: "relayUrl",
@@ -46,7 +46,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_URL",
     kind: "string",
     placeholder: "<url>",
-    description: "Relay base URL.",
+    description: "relay base URL",
     defaultText: "start the embedded relay in-process",
   },
   ...ACCESS_OPTIONS,
@@ -56,7 +56,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_TOKEN_JTI",
     kind: "string",
     placeholder: "<jti>",
-    description: "The runtime token's id.",
+    description: "the runtime token's id",
     defaultText: "read from the token's claims",
   },
   {
@@ -65,7 +65,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_TOKEN_PROFILE",
     kind: "string",
     placeholder: "<profile>",
-    description: "The runtime token's profile; provider-agent and provider-interactive tokens are renewed.",
+    description: "the runtime token's profile; provider-agent and provider-interactive tokens are renewed",
     defaultText: "read from the token's claims",
   },
   {
@@ -74,7 +74,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_TOKEN_EXPIRES_AT",
     kind: "int",
     placeholder: "<epoch-s>",
-    description: "When the runtime token expires, in epoch seconds.",
+    description: "when the runtime token expires, in epoch seconds",
     defaultText: "read from the token's claims",
   },
   {
@@ -83,7 +83,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_AGENT_ID",
     kind: "string",
     placeholder: "<id>",
-    description: "Agent id on the relay.",
+    description: "agent id on the relay",
     defaultText: "the runner id if given, else <provider>-<cwd name>-<hash of the real cwd path>",
   },
   {
@@ -92,7 +92,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_RUNNER_ID",
     kind: "string",
     placeholder: "<id>",
-    description: "Id of this runner process.",
+    description: "id of this runner process",
     defaultText: "<provider>-<hostname>-<random6>",
   },
   {
@@ -101,7 +101,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_LABEL",
     kind: "string",
     placeholder: "<label>",
-    description: "Label; messages to label:<label> reach this agent.",
+    description: "label; messages to label:<label> reach this agent",
   },
   {
     key: "requestedTags",
@@ -110,7 +110,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     kind: "list",
     placeholder: "<tag>",
     description:
-      "Tag (repeatable; env comma-separated). Tags are the union of these, the provider name, its default tags and headless when headless.",
+      "tag (repeatable; env comma-separated). Tags are the union of these, the provider name, its default tags and headless when headless",
   },
   {
     key: "capabilities",
@@ -118,7 +118,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_CAPABILITIES",
     kind: "list",
     placeholder: "<cap>",
-    description: "Capability (repeatable; env comma-separated; flags and env are combined).",
+    description: "capability (repeatable; env comma-separated; flags and env are combined)",
   },
   {
     key: "cwd",
@@ -126,7 +126,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_CWD",
     kind: "string",
     placeholder: "<dir>",
-    description: "Working directory of the provider; must exist.",
+    description: "working directory of the provider; must exist",
     defaultText: "the current directory",
   },
   {
@@ -135,7 +135,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_WORKSPACE",
     kind: "string",
     placeholder: "<dir>",
-    description: "Confine the agent: --cwd is then relative to this directory and may not leave it.",
+    description: "confine the agent: --cwd is then relative to this directory and may not leave it",
   },
   {
     key: "worktree",
@@ -143,7 +143,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_WORKTREE",
     kind: "boolean",
     description:
-      "Run the agent in its own git worktree of --cwd's repository (branch agents/<agent-id>), leased on the relay (env 1/0).",
+      "run the agent in its own git worktree of --cwd's repository (branch agents/<agent-id>), leased on the relay (env 1/0)",
     defaultValue: false,
   },
   {
@@ -152,7 +152,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_MODEL",
     kind: "string",
     placeholder: "<model>",
-    description: "Model for the provider.",
+    description: "model for the provider",
   },
   {
     key: "modelBaseUrl",
@@ -161,7 +161,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<url>",
     description:
-      "Model API endpoint other than the vendor's (a proxy or a local model): ANTHROPIC_BASE_URL for Claude, a custom Responses provider for Codex.",
+      "model API endpoint other than the vendor's (a proxy or a local model): ANTHROPIC_BASE_URL for Claude, a custom Responses provider for Codex",
   },
   {
     key: "effort",
@@ -169,7 +169,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_EFFORT",
     kind: "string",
     placeholder: "<effort>",
-    description: "Reasoning effort for the provider.",
+    description: "reasoning effort for the provider",
   },
   {
     key: "approvalMode",
@@ -177,7 +177,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_APPROVAL_MODE",
     kind: "string",
     placeholder: `<${APPROVAL_MODES.join("|")}>`,
-    description: "How much the provider may do without asking.",
+    description: "how much the provider may do without asking",
     defaultValue: "default",
   },
   {
@@ -185,7 +185,16 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     flag: "--headless",
     env: "AGENT_RELAY_HEADLESS",
     kind: "boolean",
-    description: "No person at the terminal: restart on unexpected exit, tag headless (env 1/true/0/false).",
+    description: "no person at the terminal: restart on unexpected exit, tag headless (env 1/true/0/false)",
+    defaultValue: false,
+  },
+  {
+    key: "detach",
+    flag: "--detach",
+    env: "AGENT_RELAY_DETACH",
+    kind: "boolean",
+    description:
+      "run in the background, no terminal, output to ~/.agent-relay/logs/<agent>.log; return once the agent is up",
     defaultValue: false,
   },
   {
@@ -194,7 +203,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_PROMPT",
     kind: "string",
     placeholder: "<text>",
-    description: "Initial prompt delivered once the provider is ready.",
+    description: "initial prompt delivered once the provider is ready",
   },
   {
     key: "systemPromptAppend",
@@ -202,7 +211,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_SYSTEM_PROMPT_APPEND",
     kind: "string",
     placeholder: "<text>",
-    description: "Text appended to the provider's system prompt.",
+    description: "text appended to the provider's system prompt",
   },
   ...PROFILE_OPTIONS,
   {
@@ -212,7 +221,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     kind: "boolean",
     negatable: true,
     description:
-      "With --no-exit-on-shutdown, agent.shutdown/agent.kill stop the provider but the runner stays.",
+      "with --no-exit-on-shutdown, agent.shutdown/agent.kill stop the provider but the runner stays",
     defaultValue: true,
   },
   {
@@ -221,7 +230,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_LOG_LEVEL",
     kind: "string",
     placeholder: `<${LOG_LEVELS.join("|")}>`,
-    description: "Log level.",
+    description: "log level",
     defaultValue: "info",
   },
   {
@@ -230,7 +239,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_PROVIDER_BIN",
     kind: "string",
     placeholder: "<path>",
-    description: "Provider executable.",
+    description: "provider executable",
     defaultText: "claude/codex on PATH, then this package's node_modules/.bin",
   },
   {
@@ -239,7 +248,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_READY_PATTERN",
     kind: "string",
     placeholder: "<regex>",
-    description: "command provider: the screen matching this regex means idle.",
+    description: "command provider: the screen matching this regex means idle",
   },
   {
     key: "quietMs",
@@ -247,7 +256,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_QUIET_MS",
     kind: "int",
     placeholder: "<ms>",
-    description: `command provider: output quiet this long means idle (integer >= ${MIN_QUIET_MS}).`,
+    description: `command provider: output quiet this long means idle (integer >= ${MIN_QUIET_MS})`,
     defaultText: "the command provider's default",
   },
   ...TASK_OPTIONS,
@@ -257,7 +266,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_RUNNER_INFO_FILE",
     kind: "string",
     placeholder: "<path>",
-    description: "Where to write the runner info JSON (mode 0600).",
+    description: "where to write the runner info JSON (mode 0600)",
   },
   {
     key: "broadTargets",
@@ -265,7 +274,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     env: "AGENT_RELAY_BROAD_TARGETS",
     kind: "boolean",
     negatable: true,
-    description: "With --no-broad-targets only direct and label: messages arrive (no broadcast, tag:, cap:).",
+    description: "with --no-broad-targets only direct and label: messages arrive (no broadcast, tag:, cap:)",
     defaultValue: true,
   },
   {
@@ -275,7 +284,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     kind: "boolean",
     negatable: true,
     description:
-      "claude provider: with --no-claude-monitor the relay monitor is never armed and every message is pasted.",
+      "claude provider: with --no-claude-monitor the relay monitor is never armed and every message is pasted",
     defaultValue: true,
   },
 ];

@@ -1,6 +1,6 @@
 // Finds the provider executable: explicit --provider-bin, then PATH, then this package's own node_modules/.bin.
 import { accessSync, constants } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../util/package-root.ts";
 import { ConfigError } from "./errors.ts";
 import type { ProviderName } from "./schema.ts";
 
@@ -12,7 +12,6 @@ export interface ProviderBinDeps {
 }
 
 const BIN_NAMES: Record<Exclude<ProviderName, "command">, string> = { claude: "claude", codex: "codex" };
-const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 function isExecutable(path: string): boolean {
   try {

@@ -82,7 +82,7 @@ export function addEnvTwinOptions(
     const def = defaultText(o);
     command.option(
       o.placeholder ? `${o.flag} ${o.placeholder}` : o.flag,
-      `${o.description} (env ${o.env}${def === undefined ? "" : `, default ${def}`})`,
+      `${o.description} (env ${o.env}${def === undefined ? "" : `; default: ${def}`})`,
     );
   }
 }

@@ -108,6 +108,8 @@ export const RunnerConfigSchema = z.object({
   effort: nonEmpty.optional(),
   approvalMode: z.enum(APPROVAL_MODES, { error: `expected one of ${APPROVAL_MODES.join("|")}` }),
   headless: z.boolean(),
+  /** Re-run in the background (its output to ~/.agent-relay/logs/<agent>.log) and return once it is up. */
+  detach: z.boolean(),
   prompt: nonEmpty.optional(),
   systemPromptAppend: nonEmpty.optional(),
   profile: nonEmpty.optional(),

@@ -1,7 +1,7 @@
 // `agent-relay-runner demo` (npm start): the embedded relay, one runner with a terminal agent, one message in, its screen out.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseRunnerConfig } from "../config/index.ts";
 import { CommandAdapter } from "../providers/command/index.ts";
 import { Tmux } from "../providers/tmux/index.ts";
@@ -10,6 +10,7 @@ import { RelayHttpClient } from "../relay-client/index.ts";
 import { AgentRunner } from "../runner/agent-runner.ts";
 import { Credentials } from "../runner/credentials.ts";
 import { silentLogger } from "../util/logger.ts";
+import { PACKAGE_ROOT } from "../util/package-root.ts";
 
 const say = (line: string) => process.stdout.write(`▶ ${line}\n`);
 
@@ -28,7 +29,7 @@ export async function runDemo(): Promise<number> {
   const relay = await startRelay({ port: 0, dbPath: join(dir, "relay.db") });
   say(`embedded relay listening on ${relay.url} (database ${join(dir, "relay.db")})`);
   const socket = `agent-relay-demo-${process.pid}`;
-  const agentScript = resolve(import.meta.dir, "demo-agent.ts");
+  const agentScript = join(PACKAGE_ROOT, "src", "demo", "demo-agent.ts");
   const config = parseRunnerConfig(
     [
       "--provider",

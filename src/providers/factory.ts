@@ -11,6 +11,7 @@ import type { ProviderAdapter } from "./adapter.ts";
 import type { CodexBinary } from "./codex/process.ts";
 import type { Isolation } from "./isolation.ts";
 import type { TeamProfileFile } from "./team-profile.ts";
+import { agentTmuxSocket, tmuxName } from "./tmux/socket-name.ts";
 
 export interface AdapterDeps {
   logger: Logger;
@@ -27,14 +28,12 @@ export interface AdapterDeps {
   profile?: TeamProfileFile;
 }
 
-/** tmux names: letters, digits, `_` and `-` only (`.` and `:` are target separators). */
-export function tmuxName(raw: string): string {
-  return raw.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 100);
-}
+export { tmuxName };
 
 export function tmuxNamesFor(config: RunnerConfig): { socket: string; session: string } {
   return {
-    socket: `agent-relay-${tmuxName(config.runnerId)}`,
+    // From the agent id, not the runner id: a restarted agent keeps its socket, so `attach <agent>` finds it.
+    socket: agentTmuxSocket(config.agentId),
     session: config.tmuxSession ?? tmuxName(`agent-${config.agentId}`),
   };
 }

@@ -2,8 +2,10 @@
 import type { Logger } from "pino";
 import { type AgentAddress, type Message, matchesAgent } from "../protocol/index.ts";
 import type { DeliveryItem, DeliveryResult, ProviderAdapter } from "../providers/adapter.ts";
+import { Backoff } from "../util/backoff.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
+import { FailureEpisode } from "../util/log-limiter.ts";
 import type { AttachmentCache } from "./attachment-cache.ts";
 import type { DeliveryGate } from "./delivery-gate.ts";
 import { type PrepareDeps, prepareBatch } from "./delivery-prepare.ts";
@@ -57,13 +59,14 @@ export class DeliveryQueue {
   private phase: QueuePhase = "idle";
   private draining: Promise<void> | undefined;
   private retryTimer: TimerHandle | undefined;
-  private retryDelay: number;
-  private failureLogged = false;
+  private readonly retry: Backoff;
+  private readonly failure = new FailureEpisode();
   private readonly abort = new AbortController();
   private readonly prepareDeps: PrepareDeps;
 
   constructor(private readonly o: DeliveryQueueOptions) {
-    this.retryDelay = o.retry?.initialMs ?? 500;
+    // No jitter: one runner retrying its own relay has nobody to spread out from.
+    this.retry = new Backoff({ initialMs: 500, maxMs: 30_000, ...o.retry, jitter: "none" });
     const attachments = (m: Message) => o.attachments.fetchAll(m.attachments);
     this.prepareDeps = { relay: o.relay, logger: o.logger, attachments, tasks: o.tasks };
     this.settler = new DeliverySettler(o.relay, o.logger);
@@ -272,15 +275,13 @@ export class DeliveryQueue {
   }
 
   private failed(e: unknown, stage: string): void {
-    if (!this.failureLogged) {
+    if (this.failure.fail()) {
       this.o.logger.warn(
         { stage, err: errorMessage(e), pending: this.pendingCount },
         "delivery failed; will retry",
       );
-      this.failureLogged = true;
     }
-    const delay = this.retryDelay;
-    this.retryDelay = Math.min(this.retryDelay * 2, this.o.retry?.maxMs ?? 30_000);
+    const delay = this.retry.next();
     if (this.phase === "stopped") return;
     this.phase = "retry-wait";
     this.retryTimer = this.o.clock.setTimeout(() => {
@@ -292,8 +293,7 @@ export class DeliveryQueue {
   }
 
   private succeeded(): void {
-    if (this.failureLogged) this.o.logger.info("delivery recovered");
-    this.failureLogged = false;
-    this.retryDelay = this.o.retry?.initialMs ?? 500;
+    if (this.failure.recover()) this.o.logger.info("delivery recovered");
+    this.retry.reset();
   }
 }

@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { Message } from "../protocol/index.ts";
 import { errorMessage } from "../util/errors.ts";
+import { FailureEpisode } from "../util/log-limiter.ts";
 import type { RelayApi } from "./ports.ts";
 
 const MAX_UNSETTLED = 20_000;
@@ -17,7 +18,7 @@ export type Ready = {
 export class DeliverySettler {
   /** Delivered messages whose read mark or claim completion failed; retried when the relay lists them again. */
   private readonly unsettled = new Map<number, Ready>();
-  private failureLogged = false;
+  private readonly failure = new FailureEpisode();
 
   constructor(
     private readonly relay: Pick<RelayApi, "completeClaims" | "markReadMany">,
@@ -56,8 +57,7 @@ export class DeliverySettler {
         if (this.unsettled.size >= MAX_UNSETTLED) this.unsettled.delete(this.unsettled.keys().next().value!);
         this.unsettled.set(r.message.id, r);
       }
-      if (!this.failureLogged) {
-        this.failureLogged = true;
+      if (this.failure.fail()) {
         this.logger.warn(
           { messageIds: ready.map((r) => r.message.id), err: errorMessage(e) },
           "could not mark delivered messages read; will retry",
@@ -65,10 +65,7 @@ export class DeliverySettler {
       }
       return;
     }
-    if (this.failureLogged && this.unsettled.size === 0) {
-      this.failureLogged = false;
-      this.logger.info("read marks recovered");
-    }
+    if (this.unsettled.size === 0 && this.failure.recover()) this.logger.info("read marks recovered");
   }
 
   /** The relay listed a delivered message again: if its settlement failed, retry it now. */

@@ -1,6 +1,7 @@
 // The supervisor process: resolve the relay, start every runner of the team, serve the control socket, and on
 // `down` (or SIGINT/SIGTERM) stop every runner before exiting.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { envText } from "../config/index.ts";
 import type { Agent } from "../protocol/index.ts";
 import { RelayHttpClient } from "../relay-client/index.ts";
 import type { Clock } from "../util/clock.ts";
@@ -79,7 +80,7 @@ export async function runSupervisor(o: RunSupervisorOptions): Promise<number> {
   claimPidFile(paths.pidFile);
   let relay: RelayAccess | undefined;
   try {
-    relay = await RelayAccess.open(o.plan.relayUrl, o.env.AGENT_RELAY_TOKEN, logger);
+    relay = await RelayAccess.open(o.plan.relayUrl, envText("token", o.env), logger);
     const access = relay;
     const orphans = await stopOrphans(paths.runners, o.clock, DEFAULT_STOP_DEADLINE_MS);
     if (orphans.length) logger.warn({ agents: orphans }, "stopped runners a previous supervisor left behind");

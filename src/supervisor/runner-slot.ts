@@ -2,8 +2,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { tmuxName } from "../providers/factory.ts";
 import { runTmux } from "../providers/tmux/run.ts";
+import { agentTmuxSocket } from "../providers/tmux/socket-name.ts";
 import { RestartPolicy, type RestartPolicyLimits } from "../runner/restart-policy.ts";
 import { Backoff } from "../util/backoff.ts";
 import { type Clock, sleep, type TimerHandle } from "../util/clock.ts";
@@ -44,7 +44,7 @@ export interface SlotInfo {
 
 /** The tmux socket the runner uses for this agent (runner id = agent id), to clean up after a killed runner. */
 export function tmuxSocketFor(agentId: string): string {
-  return `agent-relay-${tmuxName(agentId)}`;
+  return agentTmuxSocket(agentId);
 }
 
 export class RunnerSlot {

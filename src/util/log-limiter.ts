@@ -38,3 +38,22 @@ export class LogLimiter {
     this.last.delete(kind);
   }
 }
+
+/** A failure that repeats until it recovers: logged when it starts and when it ends, not at each retry between. */
+export class FailureEpisode {
+  private failing = false;
+
+  /** Count a failure; true only for the first one since the last recovery (log it then). */
+  fail(): boolean {
+    if (this.failing) return false;
+    this.failing = true;
+    return true;
+  }
+
+  /** Count a success; true only when it ends a run of failures (log the recovery then). */
+  recover(): boolean {
+    const was = this.failing;
+    this.failing = false;
+    return was;
+  }
+}

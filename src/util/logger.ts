@@ -1,5 +1,5 @@
 // pino logging: JSON by default, pretty on a TTY, secrets redacted wherever they might appear.
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 
 export type { Logger };
 
@@ -25,7 +25,12 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
+/**
+ * pino is required here, when a logger that writes is made, not when this module loads: pino and the Node streams and
+ * worker threads it pulls in are 4 MB of a runner's idle RSS, and a runner embedded without a logger never needs them.
+ */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const pino = require("pino") as typeof import("pino").default;
   // No env fallback here: AGENT_RELAY_LOG_LEVEL is read through the option table by the command that logs.
   const level = options.level ?? "info";
   const base = { level, name: options.name, redact: { paths: REDACT_PATHS, censor: "[redacted]" } };
@@ -46,7 +51,23 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(base, pino.destination({ dest: 2, sync: true }));
 }
 
-/** A logger that drops everything, for tests and benchmarks. */
+const drop = (): void => {};
+
+/** A logger that drops everything (tests, benchmarks, an embedded runner given none), without loading pino. */
 export function silentLogger(): Logger {
-  return pino({ level: "silent" });
+  const logger = {
+    level: "silent",
+    fatal: drop,
+    error: drop,
+    warn: drop,
+    info: drop,
+    debug: drop,
+    trace: drop,
+    silent: drop,
+    flush: drop,
+    child: () => logger,
+    bindings: () => ({}),
+    isLevelEnabled: () => false,
+  };
+  return logger as unknown as Logger;
 }

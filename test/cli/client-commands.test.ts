@@ -58,7 +58,12 @@ describe("messaging CLI", () => {
     expect(read.stdout).toContain("Subject: Greetings");
     expect(read.stdout.endsWith("\n\nfirst line\nsecond line\n")).toBe(true);
     expect((await root.getMessage(id)).readBy).toEqual(["cli-bob"]);
-    expect((await runCli(["inbox", "--agent", "cli-bob"], { env })).stdout).toBe("");
+    // Nothing unread: stdout stays empty for scripts, and a person is told so on stderr.
+    expect(await runCli(["inbox", "--agent", "cli-bob"], { env })).toMatchObject({
+      code: 0,
+      stdout: "",
+      stderr: "no unread messages\n",
+    });
   });
 
   test("msg read shows a recipient's refusal and its reason on one clean line", async () => {

@@ -33,6 +33,9 @@ describe("help and mistyped commands", () => {
       "whoami",
       "token",
       "demo",
+      "attach",
+      "logs",
+      "restart",
     ]) {
       expect(out.stdout).toMatch(new RegExp(`\\n  ${name} +\\S`));
     }

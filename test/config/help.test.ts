@@ -30,8 +30,8 @@ describe("renderHelp", () => {
 
   test("defaults and choices are shown", () => {
     expect(help).toContain("--approval-mode <default|auto|read-only|full>");
-    expect(help).toContain("[default: default]");
-    expect(help).toContain("[default: start the embedded relay in-process]");
+    expect(help).toContain("(default: default)");
+    expect(help).toContain("(default: start the embedded relay in-process)");
     expect(help).toContain("-h, --help");
     expect(help).toContain("-V, --version");
   });

@@ -69,6 +69,7 @@ const SAMPLES: Record<string, Sample> = {
   effort: str("--effort", "high"),
   approvalMode: str("--approval-mode", "read-only"),
   headless: { flag: () => ["--headless"], env: () => "1", expected: () => true },
+  detach: { flag: () => ["--detach"], env: () => "1", expected: () => true },
   prompt: str("--prompt", "hello there"),
   systemPromptAppend: str("--system-prompt-append", "be brief"),
   profile: str("--profile", "careful"),

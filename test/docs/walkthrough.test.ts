@@ -244,9 +244,16 @@ describe("README walkthrough", () => {
       const term = new LongRunning(cmds[0]!, { name: `terminal ${n}`, cwd: ROOT, env });
       longRunning.push(term);
       const up = await term.waitFor(
-        /agent (\S+) is up \(provider command\); attach: tmux -L (\S+) attach -t (\S+);/,
+        /agent (\S+) is up \(provider command\); attach: agent-relay-runner attach (\S+);/,
       );
-      agents.set(up[1]!, { term, socket: up[2]!, session: up[3]! });
+      expect(up[2]).toBe(up[1]);
+      // The command `attach` runs, as it would for a person: the agent's tmux socket and session.
+      const print = Bun.spawnSync([join(ROOT, "bin/agent-relay-runner"), "attach", up[1]!, "--print"], {
+        env,
+      });
+      const attach = /^tmux -L (\S+) attach -t (\S+)$/.exec(print.stdout.toString().trim());
+      expect(attach, print.stderr.toString()).not.toBeNull();
+      agents.set(up[1]!, { term, socket: attach![1]!, session: attach![2]! });
     }
     expect([...agents.keys()].length).toBe(2);
 

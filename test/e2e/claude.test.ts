@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { runTmux } from "../../src/providers/tmux/index.ts";
+import { agentTmuxSocket, runTmux, tmuxSocketPath } from "../../src/providers/tmux/index.ts";
 import {
   agentProcesses,
   type ClaudeAgentHome,
@@ -72,6 +72,12 @@ async function stopAndExpectNothingLeft(agent: ClaudeAgentHome, child: ClaudeRun
   }).catch(() => {});
   expect(await claudeProcesses(agent)).toEqual([]);
   expect(await agentProcesses(agent)).toEqual([]);
+  // Nothing left behind either: the runner's tmux socket file, or Claude's claude-cli:// URL handler registered
+  // in the person's HOME (outside the agent's private config dir).
+  expect(existsSync(tmuxSocketPath(agentTmuxSocket(agent.agentId), {}))).toBe(false);
+  expect(
+    existsSync(join(agent.home, ".local", "share", "applications", "claude-code-url-handler.desktop")),
+  ).toBe(false);
 }
 
 interface SentMessage {

@@ -370,14 +370,19 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     await stopAndExpectNothingLeft(agent, second);
   });
 
-  test("the attach command the runner prints opens a TUI on the agent's live thread", async () => {
+  test("`attach <agent>`, the short command the runner prints, opens a TUI on the agent's live thread", async () => {
     const agent = await newAgent("codex-attach");
     const child = await run(agent);
     await completeTurn(agent, "BEFORE-ATTACH", "hello");
     const threadId = (await agentMeta(agent)).codexThreadId as string;
 
-    const attach = child.attachCommand();
-    expect(attach).toContain(`resume ${threadId} --remote ws://127.0.0.1:`);
+    expect(child.attachCommand()).toBe(`agent-relay-runner attach ${agent.agentId}`);
+    const bin = join(import.meta.dir, "../../bin/agent-relay-runner");
+    const printed = Bun.spawnSync([bin, "attach", agent.agentId, "--print"], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: agent.home },
+    });
+    const attach = printed.stdout.toString().trim();
+    expect(attach, printed.stderr.toString()).toContain(`resume ${threadId} --remote ws://127.0.0.1:`);
     const socket = /-L (\S+)/.exec(attach)?.[1] as string;
     const session = /new-session -A -s (\S+)/.exec(attach)?.[1] as string;
     // The same command from the control server (what the agent's own tools ask for) and the info file's tmux fields.
@@ -400,7 +405,7 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     await outer.tmux.newSession({
       name: "person",
       cwd: outer.dir,
-      command: ["env", "-u", "TMUX", "sh", "-c", attach],
+      command: ["env", "-u", "TMUX", `HOME=${agent.home}`, bin, "attach", agent.agentId],
     });
     const screen = () => runTmux(socket, ["capture-pane", "-p", "-J", "-t", `=${session}:`]).catch(() => "");
     await waitFor(async () => (await screen()).includes("done: BEFORE-ATTACH"), {

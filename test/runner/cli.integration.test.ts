@@ -1,9 +1,11 @@
 // The real `agent-relay-runner --provider command` as a child process: shutdown by command, by signal, bad options.
+
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTmux } from "../../src/providers/tmux/run.ts";
+import { agentTmuxSocket } from "../../src/providers/tmux/socket-name.ts";
 import { readRunnerInfoFile } from "../../src/runner/info-file.ts";
 import { echoAgentCommand, readEchoRecord, receivedInputs } from "../fixtures/echo-agent-record.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
@@ -72,7 +74,7 @@ async function startCli(agentId: string): Promise<Child> {
       AGENT_RELAY_RUNNER_INFO_FILE: infoFile,
     },
   );
-  const child = { runner, agentId, dir, record, infoFile, tmuxEnv, socket: `agent-relay-cli-${agentId}` };
+  const child = { runner, agentId, dir, record, infoFile, tmuxEnv, socket: agentTmuxSocket(agentId) };
   children.push(child);
   try {
     await waitFor(() => runner.stderr().includes(`agent ${agentId} is up`), {

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTmux } from "../../src/providers/tmux/run.ts";
+import { agentTmuxSocket } from "../../src/providers/tmux/socket-name.ts";
 import { echoAgentCommand } from "../fixtures/echo-agent-record.ts";
 import { type RunnerProcess, spawnRunnerCli } from "./runner.ts";
 import { waitFor } from "./wait-for.ts";
@@ -24,7 +25,7 @@ export interface CommandCliOptions {
   home?: string;
   /** The program the provider runs; default the echo-agent fixture. */
   command?: string[];
-  /** Default `cli-<agentId>`; the tmux socket is named after it. */
+  /** Default `cli-<agentId>` (the tmux socket is named after the agent id). */
   runnerId?: string;
   /** Default true. */
   headless?: boolean;
@@ -98,7 +99,7 @@ export function spawnCommandCli(o: CommandCliOptions): CommandCli {
     home,
     record,
     tmuxEnv,
-    socket: `agent-relay-${runnerId}`,
+    socket: agentTmuxSocket(o.agentId),
     up: async (timeoutMs = 20_000) => {
       await waitFor(() => runner.stderr().includes(`agent ${o.agentId} is up`), {
         timeoutMs,

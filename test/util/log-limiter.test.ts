@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LogLimiter } from "../../src/util/log-limiter.ts";
+import { FailureEpisode, LogLimiter } from "../../src/util/log-limiter.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 
 describe("LogLimiter", () => {
@@ -29,5 +29,16 @@ describe("LogLimiter", () => {
     l.shouldLog("c");
     // "a" was evicted to make room, so it counts as new again.
     expect(l.shouldLog("a")).toBe(0);
+  });
+});
+
+describe("FailureEpisode", () => {
+  test("says to log the first failure and the recovery that ends it, nothing between", () => {
+    const e = new FailureEpisode();
+    expect(e.recover()).toBe(false);
+    expect([e.fail(), e.fail(), e.fail()]).toEqual([true, false, false]);
+    expect(e.recover()).toBe(true);
+    expect(e.recover()).toBe(false);
+    expect(e.fail()).toBe(true);
   });
 });

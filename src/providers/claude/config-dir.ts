@@ -6,6 +6,8 @@
 // - `customApiKeyResponses.approved` holds the last 20 characters of an `ANTHROPIC_API_KEY` (the dialog's default
 //   answer REJECTS the key, so it must never be shown);
 // - `settings.json` `skipDangerousModePermissionPrompt` skips the bypass-permissions warning (default "No, exit");
+// - `settings.json` `disableDeepLinkRegistration: "disable"` keeps Claude from writing a URL-handler .desktop file
+//   into the person's HOME;
 // - `cachedGrowthBookFeatures.tengu_amber_sentinel` seeds the flag that arms plugin monitors (only honoured when
 //   no telemetry opt-out is set — see launch.ts).
 //
@@ -130,6 +132,8 @@ export async function prepareClaudeConfigDir(options: ClaudeConfigDirOptions): P
     const settingsPath = join(dir, "settings.json");
     const settings: Json = (await readJson(settingsPath)) ?? {};
     settings.skipDangerousModePermissionPrompt = true;
+    // Else Claude registers a claude-cli:// URL handler in the person's real HOME (~/.local/share/applications).
+    settings.disableDeepLinkRegistration = "disable";
     await writeSecretJson(settingsPath, settings);
     return {
       dir,

@@ -4,6 +4,7 @@ import type { ApprovalMode } from "../../config/schema.ts";
 import type { Clock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import type { Logger } from "../../util/logger.ts";
+import { PACKAGE_ROOT } from "../../util/package-root.ts";
 import type { AdapterEventBody, SpawnContext } from "../adapter.ts";
 import type { Tmux } from "../tmux/index.ts";
 import { prepareClaudeConfigDir } from "./config-dir.ts";
@@ -15,7 +16,7 @@ import { waitForClaudePrompt } from "./readiness.ts";
 import { findTranscript, transcriptHasConversation } from "./session-file.ts";
 import { ClaudeTerminal } from "./terminal.ts";
 
-const DEFAULT_PLUGIN_DIR = join(import.meta.dir, "..", "..", "..", "plugins", "claude");
+const DEFAULT_PLUGIN_DIR = join(PACKAGE_ROOT, "plugins", "claude");
 
 /** The adapter options a launch reads. */
 export interface LaunchOptions {

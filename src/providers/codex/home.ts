@@ -1,8 +1,9 @@
 // Prepares the private CODEX_HOME a Codex agent runs with: config.toml, auth, and the relay skills.
 import { chmod, copyFile, cp, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { APPROVAL_MODES, type ApprovalMode } from "../../config/schema.ts";
 import { RunnerError } from "../../util/errors.ts";
+import { PACKAGE_ROOT } from "../../util/package-root.ts";
 import type { TeamProfileFile } from "../team-profile.ts";
 import { installCodexProfile, renderProfileMcpServers } from "./profile.ts";
 
@@ -52,7 +53,7 @@ export interface CodexHomeOptions {
   profile?: TeamProfileFile;
 }
 
-export const DEFAULT_SKILLS_DIR = resolve(import.meta.dir, "../../../plugins/codex/skills");
+export const DEFAULT_SKILLS_DIR = join(PACKAGE_ROOT, "plugins", "codex", "skills");
 
 // The TUI shows a one-time "try the new model" dialog for these; recording the answer keeps `codex resume` prompt-free.
 const KNOWN_MODEL_MIGRATIONS: Record<string, string> = { "gpt-5.5": "gpt-6-sol" };

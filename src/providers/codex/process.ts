@@ -2,10 +2,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { type Clock, sleep, systemClock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import type { Logger } from "../../util/logger.ts";
+import { PACKAGE_ROOT } from "../../util/package-root.ts";
 import { findProcessesWithEnv, listDescendants, signalQuietly, terminateProcesses } from "./reap.ts";
 
 export interface CodexExit {
@@ -32,7 +33,7 @@ const TRIPLES: Record<string, string> = {
  * The native codex binary from node_modules when present (about 140 ms faster to start than the node wrapper),
  * otherwise `codex` from PATH.
  */
-export function resolveCodexBinary(root = resolve(import.meta.dir, "../../..")): CodexBinary {
+export function resolveCodexBinary(root = PACKAGE_ROOT): CodexBinary {
   const key = `${process.platform}-${process.arch}`;
   const triple = TRIPLES[key];
   const packageRoot = join(root, "node_modules/@openai/codex");

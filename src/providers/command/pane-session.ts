@@ -7,6 +7,9 @@ import { endProcess, type PaneExit, type PaneRef, type Tmux, type TmuxKey } from
 import type { CommandAdapterOptions } from "./options.ts";
 import { ReadyDetector, screenTail } from "./status.ts";
 
+/** How long a program gets to end on Ctrl-C before it is sent Ctrl-D (see askToExit). */
+const CTRL_C_WAIT_MS = 500;
+
 export function describeExit(exit: PaneExit): string {
   if (exit.state === "gone") return "its tmux session disappeared";
   if (exit.exitCode !== null) return `exit code ${exit.exitCode}`;
@@ -96,7 +99,11 @@ export class PaneSession {
     }
   }
 
-  /** Ctrl-C, then Ctrl-D (EOF), each given half of the time left; the exit, or undefined if it did not come. */
+  /**
+   * Ctrl-C, then Ctrl-D (EOF) with the time left; the exit, or undefined if it did not come. Ctrl-C gets at most
+   * CTRL_C_WAIT_MS: a shell at its prompt (bash, sh) ignores it, and waiting half the timeout there made every stop
+   * of a shell agent take seconds; a program that exits on Ctrl-C does so at once.
+   */
   async askToExit(pane: PaneRef, timeoutMs: number): Promise<PaneExit | undefined> {
     const deadline = this.o.clock.now() + timeoutMs;
     const keys: TmuxKey[] = ["C-c", "C-d"];
@@ -107,7 +114,10 @@ export class PaneSession {
         this.log.warn({ err: errorMessage(e), key }, "could not send the exit key");
       }
       const left = deadline - this.o.clock.now();
-      const exit = await this.waitForExit(pane, i === 0 ? Math.floor(left / 2) : left);
+      const exit = await this.waitForExit(
+        pane,
+        i === 0 ? Math.min(Math.floor(left / 2), CTRL_C_WAIT_MS) : left,
+      );
       if (exit) return exit;
     }
     return undefined;

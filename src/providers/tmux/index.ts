@@ -4,6 +4,7 @@ export { type PasteOptions, pasteSanitized } from "./paste.ts";
 export { endProcess, isProcessRunning, waitForProcessEnd } from "./process.ts";
 export { DEFAULT_TMUX_TIMEOUT_MS, isTmuxAbsent, runTmux, type TmuxRunOptions, tmuxBaseArgs } from "./run.ts";
 export { FORBIDDEN_IN_PASTE, sanitizeForPaste } from "./sanitize.ts";
+export { agentTmuxSocket, tmuxName, tmuxSocketPath } from "./socket-name.ts";
 export {
   type CaptureOptions,
   type NewSessionOptions,

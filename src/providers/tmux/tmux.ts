@@ -1,6 +1,6 @@
 // A tmux server on a private socket (`tmux -L <socket>`): sessions, panes, paste, keys, exit status.
 import { unlink } from "node:fs/promises";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { type Clock, sleep, systemClock } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import { type TmuxKey, validateTmuxKeys } from "./keys.ts";
@@ -8,6 +8,7 @@ import { PANE_STATUS_FORMAT, type PaneExit, type PaneStatus, parsePaneStatus } f
 import { type PasteOptions, pasteSanitized } from "./paste.ts";
 import { isProcessRunning } from "./process.ts";
 import { isTmuxAbsent, runTmux, type TmuxRunOptions } from "./run.ts";
+import { tmuxSocketPath } from "./socket-name.ts";
 
 const SOCKET_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 // tmux reads `:` and `.` in a target as window/pane separators, so session names must avoid them.
@@ -273,7 +274,7 @@ export class Tmux {
 
   /** Where tmux puts a `-L` socket: $TMUX_TMPDIR (or /tmp)/tmux-<uid>/<name>. */
   socketPath(): string {
-    return join(process.env.TMUX_TMPDIR || "/tmp", `tmux-${process.getuid?.() ?? 0}`, this.socket);
+    return tmuxSocketPath(this.socket);
   }
 
   /** argv a person runs to watch or take over the session. */

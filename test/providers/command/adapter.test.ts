@@ -216,6 +216,18 @@ describe("CommandAdapter", () => {
     expect(a.state).toBe("stopped");
   });
 
+  test("a shell that ignores Ctrl-C at its prompt is ended by Ctrl-D, not left waiting for half the timeout", async () => {
+    const a = makeAdapter(
+      { command: ["bash", "--norc", "--noprofile"], readyPattern: /shell> $/ },
+      { PS1: "shell> " },
+    );
+    const { exited } = await a.spawn(spawnContext());
+    // A 60 s budget: waiting half of it after Ctrl-C would run past this test's 20 s limit.
+    await a.shutdown({ graceful: true, timeoutMs: 60_000 });
+    // Ended by EOF with the status of its last line (the Ctrl-C'd one), not hung up by the kill after the timeout.
+    expect(await exited).toEqual({ exitCode: 130, signal: null });
+  }, 20_000);
+
   test("a program that ignores Ctrl-C and Ctrl-D is killed when the graceful timeout runs out", async () => {
     const a = makeAdapter({}, { ECHO_AGENT_IGNORE_INTERRUPT: "1" });
     const { pid, exited } = await a.spawn(spawnContext());

@@ -91,7 +91,10 @@ describe("Tmux", () => {
     const pane = await box.tmux.newSession({ name: "one", cwd: box.dir, command: ["cat"] });
     const status = await box.tmux.paneStatus(pane.paneId);
     expect(status).toEqual({ state: "running", pid: pane.pid });
-    expect(await Bun.file(`/proc/${pane.pid}/comm`).text()).toBe("cat\n");
+    // tmux may start it through the shell's -c, which execs it in place: same pid, its name changes once that is done.
+    await waitFor(async () => (await Bun.file(`/proc/${pane.pid}/comm`).text()) === "cat\n", {
+      what: "the pane's process to be cat",
+    });
   });
 
   test("has-session matches the exact name, not a prefix", async () => {

@@ -11,7 +11,7 @@ export const TASK_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: `<${TASK_COMPLETION_MODES.join("|")}>`,
     description:
-      "auto: a task is done when its turn ends; explicit: when the agent reports it (task done|partial|fail).",
+      "auto: a task is done when its turn ends; explicit: when the agent reports it (task done|partial|fail)",
     defaultValue: "auto",
   },
   {
@@ -21,7 +21,7 @@ export const TASK_OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     placeholder: "<duration>",
     description:
-      "explicit completion: idle this long with the task unreported → a nudge; again → it fails `stalled`.",
+      "explicit completion: idle this long with the task unreported → a nudge; again → it fails `stalled`",
     defaultValue: "10m",
   },
 ];

@@ -10,6 +10,7 @@ import * as errors from "../src/protocol/errors.ts";
 import * as http from "../src/protocol/http.ts";
 import * as leases from "../src/protocol/leases.ts";
 import * as matching from "../src/protocol/matching.ts";
+import * as tasks from "../src/protocol/tasks.ts";
 
 export const BEGIN = "<!-- generated:begin -->";
 export const END = "<!-- generated:end -->";
@@ -57,6 +58,7 @@ const SECTIONS: Section[] = [
   { title: "Addressing", file: "matching.ts", module: matching },
   { title: "Entities", file: "entities.ts", module: entities },
   { title: "HTTP requests and answers", file: "http.ts", module: http },
+  { title: "Tasks", file: "tasks.ts", module: tasks },
   { title: "Leases", file: "leases.ts", module: leases },
   { title: "Bus frames", file: "bus.ts", module: bus },
   { title: "Errors", file: "errors.ts", module: errors },

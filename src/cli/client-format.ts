@@ -1,5 +1,5 @@
 // How the messaging CLI prints relay entities: one short line for lists, a full view for one item.
-import type { Command, Message, Task } from "../protocol/index.ts";
+import { type Command, describeOutcome, formatDuration, type Message, type Task } from "../protocol/index.ts";
 import { sanitizeForPaste } from "../providers/tmux/sanitize.ts";
 
 const PREVIEW_CHARS = 80;
@@ -55,6 +55,14 @@ export function taskLine(t: Task): string {
 export function taskFull(t: Task): string {
   const head = [`Task: #${t.id}`, `Title: ${oneLine(t.title, 1000)}`, `Status: ${t.status}`];
   if (t.assignee) head.push(`Assignee: ${t.assignee}`);
+  if (t.timeLimitSeconds) head.push(`Time-Limit: ${formatDuration(t.timeLimitSeconds * 1000)}`);
+  // The agent's summary and reason: each line flattened, so none of it can act on the terminal.
+  if (t.outcome)
+    head.push(
+      ...describeOutcome(t.outcome)
+        .split("\n")
+        .map((l) => oneLine(l, 8200)),
+    );
   const history = t.history.map(
     (h) =>
       `  ${new Date(h.at).toISOString()} ${h.status} by ${h.agentId}${h.body ? `: ${oneLine(h.body, 200)}` : ""}`,

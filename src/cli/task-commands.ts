@@ -1,4 +1,4 @@
-// `task create|list|show|status` and `command`: tasks and runner commands from a shell.
+// `task create|list|show|status` (and done|partial|fail, in task-outcome-commands.ts) and `command`: tasks and runner commands from a shell.
 import type { Command as Cli } from "commander";
 import { z } from "zod";
 import {
@@ -7,20 +7,27 @@ import {
   CommandType,
   CreateCommandRequest,
   CreateTaskRequest,
+  MAX_TASK_TIME_LIMIT_SECONDS,
   TaskStatus,
   TasksAnswer,
   TERMINAL_COMMAND_STATUSES,
 } from "../protocol/index.ts";
 import { isHttpError } from "../relay-client/errors.ts";
 import { sleep, systemClock } from "../util/clock.ts";
+import { durationMs } from "../util/duration.ts";
 import { RunnerError } from "../util/errors.ts";
 import { clientCommand, clientGroup } from "./client-command.ts";
 import { type ActionContext, parseOption, UsageError } from "./client-context.ts";
 import { commandLine, printJson, printLine, taskFull, taskLine } from "./client-format.ts";
 import { actingName } from "./identity-commands.ts";
 import { DurationMsArg, IdArg, JsonObjectArg, LimitArg } from "./option-schemas.ts";
+import { registerOutcomeCommands } from "./task-outcome-commands.ts";
 
 const TaskLimitArg = LimitArg.pipe(z.number().max(500, "must be 1-500"));
+/** `--time-limit 30m` as whole seconds, 1 s to 7 days. */
+const TimeLimitArg = durationMs(1000, MAX_TASK_TIME_LIMIT_SECONDS * 1000).transform((ms) =>
+  Math.ceil(ms / 1000),
+);
 
 /** How often `command --wait` asks for the command's status. */
 const WAIT_POLL_MS = 200;
@@ -40,6 +47,10 @@ export function registerTaskCommands(program: Cli): void {
         .option(
           "--queue",
           "allow an --assignee that has not registered yet (it gets the message when it does)",
+        )
+        .option(
+          "--time-limit <duration>",
+          "the assignee's runner interrupts the task after this long (e.g. 30m, 2h; at most 7d)",
         ),
     json: "the task",
     run: createTask,
@@ -72,6 +83,8 @@ export function registerTaskCommands(program: Cli): void {
     run: setTaskStatus,
   });
 
+  registerOutcomeCommands(task);
+
   clientCommand(program, "command", {
     description: "send a command to a runner or agent; prints its id",
     options: (cmd) =>
@@ -91,9 +104,18 @@ export function registerTaskCommands(program: Cli): void {
 
 async function createTask(
   ctx: ActionContext,
-  o: { title: string; body?: string; assignee?: string; queue?: boolean; json?: boolean },
+  o: {
+    title: string;
+    body?: string;
+    assignee?: string;
+    queue?: boolean;
+    timeLimit?: string;
+    json?: boolean;
+  },
 ): Promise<void> {
   if (o.title.trim() === "") throw new UsageError("--title: must not be empty");
+  const timeLimitSeconds =
+    o.timeLimit === undefined ? undefined : parseOption(TimeLimitArg, o.timeLimit, "--time-limit");
   const title = parseOption(CreateTaskRequest.shape.title, o.title, "--title");
   const assignee = o.assignee === undefined ? undefined : parseOption(AgentId, o.assignee, "--assignee");
   // Checked before the task exists, so a typo leaves no orphan task behind.
@@ -109,6 +131,7 @@ async function createTask(
     title,
     ...(o.body !== undefined ? { body: o.body } : {}),
     ...(assignee !== undefined ? { assignee } : {}),
+    ...(timeLimitSeconds !== undefined ? { timeLimitSeconds } : {}),
   });
   if (assignee !== undefined) {
     await ctx.client.sendMessage({

@@ -1,6 +1,7 @@
 // The one table of runner options: parsing (flags and env) and --help are both generated from it, so they cannot drift.
 import { ACCESS_OPTIONS } from "./options-access.ts";
 import { PROFILE_OPTIONS } from "./options-profile.ts";
+import { TASK_OPTIONS } from "./options-tasks.ts";
 import { APPROVAL_MODES, LOG_LEVELS, MIN_QUIET_MS, PROVIDERS, type RunnerConfig } from "./schema.ts";
 
 /** How raw text becomes a value: a string, an integer, a boolean, or a list (repeatable flag, comma-separated env). */
@@ -258,6 +259,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     description: `command provider: output quiet this long means idle (integer >= ${MIN_QUIET_MS})`,
     defaultText: "the command provider's default",
   },
+  ...TASK_OPTIONS,
   {
     key: "runnerInfoFile",
     flag: "--runner-info-file",

@@ -1,12 +1,17 @@
 // The runner's configuration as one zod schema: the source of the RunnerConfig type and of every value rule.
 import { z } from "zod";
 import { ADDRESS_PART_PATTERN, AGENT_ID_PATTERN, isTargetForm } from "../protocol/index.ts";
+import { durationMs } from "../util/duration.ts";
 
 export const PROVIDERS = ["claude", "codex", "command"] as const;
 export const APPROVAL_MODES = ["default", "auto", "read-only", "full"] as const;
 /** --isolate: off; on (refuse to start without it); auto (use it where bubblewrap works, say so either way). */
 export const ISOLATE_MODES = ["off", "auto", "on"] as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+/** --task-completion: auto (idle after the turn → done) or explicit (the agent reports the task). */
+export const TASK_COMPLETION_MODES = ["auto", "explicit"] as const;
+/** --stall-after bounds: at least a second, at most a week. */
+const MAX_STALL_AFTER_MS = 7 * 86_400_000;
 /** The command provider's idle detection needs a quiet period long enough to outlast a screen redraw. */
 export const MIN_QUIET_MS = 50;
 
@@ -131,6 +136,11 @@ export const RunnerConfigSchema = z.object({
   broadTargets: z.boolean(),
   /** The embedded relay (when this runner starts one) fsyncs every commit: synchronous=FULL. */
   durable: z.boolean(),
+  taskCompletion: z.enum(TASK_COMPLETION_MODES, {
+    error: `expected one of ${TASK_COMPLETION_MODES.join("|")}`,
+  }),
+  /** Milliseconds (parsed from a duration such as 10m). */
+  stallAfterMs: durationMs(1_000, MAX_STALL_AFTER_MS),
   /** claude provider: arm the relay monitor; false pastes every message (the monitor misbehaves, paste-path tests). */
   claudeMonitor: z.boolean(),
 });

@@ -15,7 +15,6 @@ import {
   ProfileId,
   ShortText,
   Task,
-  TaskStatus,
   TokenRecord,
 } from "./entities.ts";
 import { Target } from "./matching.ts";
@@ -192,34 +191,6 @@ export const LivenessRequest = z.object({
   meta: AgentMeta.optional(),
 });
 export type LivenessRequest = z.input<typeof LivenessRequest>;
-
-export const CreateTaskRequest = z.object({
-  title: z.string().min(1).max(1000),
-  body: z.string().max(LIMITS.messageBodyChars).default(""),
-  /** The agent that works on it; it (with the creator and root) may change the status. Not checked against the registry. */
-  assignee: AgentId.optional(),
-});
-export type CreateTaskRequest = z.input<typeof CreateTaskRequest>;
-/** Filters and paging of GET /v1/tasks. */
-export const TaskListQuery = z.object({
-  status: TaskStatus.optional(),
-  assignee: AgentId.optional(),
-  /** Page size. */
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  /** Only tasks with a larger id (paging). */
-  afterId: z.coerce.number().int().min(0).default(0),
-});
-export const TasksAnswer = z.object({ tasks: z.array(Task) });
-export type TasksAnswer = z.infer<typeof TasksAnswer>;
-
-export const TaskStatusRequest = z.object({
-  status: TaskStatus,
-  /** Who makes the change; a runtime token may only name its own agent. */
-  agentId: AgentId,
-  body: z.string().max(LIMITS.messageBodyChars).optional(),
-  metadata: Meta.optional(),
-});
-export type TaskStatusRequest = z.input<typeof TaskStatusRequest>;
 
 export const CreateCommandRequest = z.object({
   /** An agent id or a runner id (componentId). */

@@ -5,5 +5,7 @@ export * from "./errors.ts";
 export * from "./http.ts";
 export * from "./leases.ts";
 export * from "./matching.ts";
+export * from "./tasks.ts";
 
 export const PROTOCOL_VERSION = "1";
+export * from "./outcome-text.ts";

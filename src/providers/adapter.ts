@@ -86,13 +86,20 @@ export type ProviderEvent = { providerSessionId: string } & (
   | { type: "input.resolved" }
   | { type: "permission.requested"; request: PermissionRequest }
   | { type: "permission.resolved"; approvalId: string }
-  | { type: "context.usage"; usedTokens: number; maxTokens?: number }
+  /** `totals`: the conversation's running token totals, where the provider reports them (Codex). */
+  | {
+      type: "context.usage";
+      usedTokens: number;
+      maxTokens?: number;
+      totals?: { inputTokens: number; outputTokens: number };
+    }
   | { type: "delivery.confirmed"; messageId: number }
   | { type: "session.ended"; reason: string }
   /** The provider moved to another native session/thread (e.g. after clearing its context): resume that one next time. */
   | { type: "session.changed"; nativeSessionId: string }
   /** Announced by the supervisor alone, from the spawn's `exited` promise; adapters never emit it. */
-  | ({ type: "exited" } & ProviderExit)
+  /** `unexpected`: the provider ended on its own, not stopped or restarted by the runner. */
+  | ({ type: "exited"; unexpected?: boolean } & ProviderExit)
 );
 export type ProviderEventType = ProviderEvent["type"];
 
@@ -136,6 +143,11 @@ export interface ProviderAdapter {
   onEvent(listener: AdapterEventListener): () => void;
 
   deliverInitialPrompt?(prompt: string, signal: AbortSignal): Promise<void>;
+  /**
+   * Stop the provider's current turn, as a person would (Esc for Claude, `turn/interrupt` for Codex, Ctrl-C for a
+   * terminal program); the provider stays up. A no-op when no turn runs. Used when a task's time limit passes.
+   */
+  interrupt?(signal: AbortSignal): Promise<void>;
   compact?(signal: AbortSignal): Promise<void>;
   clearContext?(signal: AbortSignal): Promise<void>;
   /** Deliver text as a system note (agent.injectContext); adapters without it get a plain delivery. */
@@ -147,6 +159,8 @@ export interface ProviderAdapter {
   terminalAttachSpec(): TerminalAttachSpec | undefined;
   /** Called once, before the first spawn, by runners whose provider talks back through the control server. */
   bindControl?(control: ControlPort): void;
+  /** Tokens the conversation has used so far (a task's usage is the growth over the task); Codex reports them by event instead. */
+  usageTotals?(): Promise<{ inputTokens: number; outputTokens: number } | undefined>;
   /** Extra runtime facts for the heartbeat meta (context use, tmux session...). */
   runtimeMeta?(): Record<string, unknown>;
 }

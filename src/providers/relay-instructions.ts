@@ -8,7 +8,9 @@ followed by an optional subject line, the body, and the local paths of any attac
 To answer a message, use the \`reply\` skill, or run: "$AGENT_RELAY_BIN" msg reply <id> "your text"
 Other commands: "$AGENT_RELAY_BIN" msg read <id> (the full message), "$AGENT_RELAY_BIN" msg react <id> <reaction>.
 Your plain chat output is not sent anywhere: only the commands above reach the relay.
-When a message asks for work, do the work, then reply with the result.`;
+When a message asks for work, do the work, then reply with the result.
+A task message (subject "Task #<task>: …") is reported when you stop: "$AGENT_RELAY_BIN" task done <task> --summary '…'
+(or task partial <task> --summary '…' --reason '…', or task fail <task> --reason '…').`;
 
 /** The relay instructions followed by the operator's addition (`--system-prompt-append`), if any. */
 export function composeRelayInstructions(append?: string): string {

@@ -5,9 +5,12 @@ import { isHttpError } from "../relay-client/errors.ts";
 import { errorMessage, isRunnerError } from "../util/errors.ts";
 import type { Ready } from "./delivery-settle.ts";
 import type { RelayApi } from "./ports.ts";
+import type { TaskTracker } from "./task-tracker.ts";
 
 export interface PrepareDeps {
   relay: Pick<RelayApi, "setTaskStatus" | "refuseMessage" | "releaseClaim">;
+  /** Before the agent sees a task: its start snapshot of the workspace (see TaskTracker.prepare). */
+  tasks?: Pick<TaskTracker, "prepare">;
   attachments: (message: Ready["message"]) => Promise<string[]>;
   logger: Logger;
 }
@@ -71,7 +74,9 @@ export async function prepareBatch<R extends Ready>(
  */
 async function startTask(r: Ready, agentId: string, deps: PrepareDeps): Promise<void> {
   try {
-    await deps.relay.setTaskStatus(r.taskId!, { status: "in_progress", agentId });
+    const task = await deps.relay.setTaskStatus(r.taskId!, { status: "in_progress", agentId });
+    r.timeLimitSeconds = task.timeLimitSeconds;
+    await deps.tasks?.prepare(r.taskId!);
   } catch (e) {
     if (!isHttpError(e, 403)) throw e;
     deps.logger.warn(

@@ -38,7 +38,7 @@ export interface DeliveryQueueOptions {
   /** Deliveries wait while the provider needs input; a claimed message is work until handed over. */
   work: WorkTracker;
   /** Task-linked deliveries go to the task tracker, which holds their claims until the task is done. */
-  tasks: Pick<TaskTracker, "track">;
+  tasks: Pick<TaskTracker, "track" | "prepare">;
   status: Pick<StatusPublisher, "timelineEvent">;
   clock: Clock;
   logger: Logger;
@@ -68,7 +68,7 @@ export class DeliveryQueue {
     // No jitter: one runner retrying its own relay has nobody to spread out from.
     this.retry = new Backoff({ initialMs: 500, maxMs: 30_000, ...o.retry, jitter: "none" });
     const attachments = (m: Message) => o.attachments.fetchAll(m.attachments);
-    this.prepareDeps = { relay: o.relay, logger: o.logger, attachments };
+    this.prepareDeps = { relay: o.relay, logger: o.logger, attachments, tasks: o.tasks };
     this.settler = new DeliverySettler(o.relay, o.logger);
     this.records = new DeliveryRecords({
       clock: o.clock,
@@ -226,10 +226,11 @@ export class DeliveryQueue {
       return false;
     }
     this.succeeded();
+    const busy = this.o.work.has("provider-turn", "turn");
     for (const [i, r] of ready.entries()) {
       r.item = items[i];
       if (r.taskId !== undefined)
-        this.o.tasks.track(r.taskId, r.message.id, r.claimed, this.o.work.has("provider-turn", "turn"));
+        this.o.tasks.track(r.taskId, r.message.id, r.claimed, busy, r.timeLimitSeconds);
     }
     this.handedOver(ready, result, epoch);
     await this.settler.settle(ready, agentId);

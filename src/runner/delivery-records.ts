@@ -1,5 +1,5 @@
 // One record per message the queue handles: queued → claimed → written → confirmed | ambiguous | refused.
-import type { Message } from "../protocol/index.ts";
+import { type Message, TASK_OUTCOME_KIND } from "../protocol/index.ts";
 import type { DeliveryItem, DeliveryOutcome } from "../providers/adapter.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
 import type { WorkTracker } from "./work-tracker.ts";
@@ -25,6 +25,8 @@ export interface DeliveryRecord {
   claimed: boolean;
   /** Its task, until the task turns out not to be this agent's to update. */
   taskId: number | undefined;
+  /** Its task's time limit, learned when the task was started. */
+  timeLimitSeconds?: number | undefined;
   /** What reached the provider (attachments fetched, task started, read): a re-delivery sends it as is. */
   item?: DeliveryItem;
   /** While `written`: the confirmation deadline, and the provider session (epoch) it was written to. */
@@ -40,7 +42,9 @@ export interface DeliveryRecordsOptions {
   onAmbiguous: (messageId: number) => void;
 }
 
+/** The task a message asks this agent to work on; a task-outcome note only reports on one (not work). */
 export function taskIdOf(message: Message): number | undefined {
+  if (message.kind === TASK_OUTCOME_KIND) return undefined;
   const t = message.payload.taskId;
   return typeof t === "number" && Number.isInteger(t) && t > 0 ? t : undefined;
 }

@@ -7,7 +7,13 @@ import type { RelayApi } from "./ports.ts";
 
 const MAX_UNSETTLED = 20_000;
 
-export type Ready = { message: Message; claimed: boolean; taskId: number | undefined };
+export type Ready = {
+  message: Message;
+  claimed: boolean;
+  taskId: number | undefined;
+  /** The task's time limit, learned when it was started. */
+  timeLimitSeconds?: number | undefined;
+};
 
 export class DeliverySettler {
   /** Delivered messages whose read mark or claim completion failed; retried when the relay lists them again. */

@@ -14,6 +14,7 @@ export type RelayApi = Pick<
   | "markReadMany"
   | "refuseMessage"
   | "setTaskStatus"
+  | "getTask"
   | "setCommandStatus"
   | "downloadAttachment"
   | "renewToken"

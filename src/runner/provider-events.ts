@@ -14,7 +14,7 @@ import type { WorkTracker } from "./work-tracker.ts";
 
 export interface ProviderEventSinkOptions {
   work: WorkTracker;
-  tasks: Pick<TaskTracker, "providerBusy" | "providerIdle">;
+  tasks: Pick<TaskTracker, "providerBusy" | "providerIdle" | "providerFailed">;
   queue: Pick<DeliveryQueue, "kick" | "confirmed" | "providerExited">;
   gate: Pick<DeliveryGate, "turnStarted">;
   status: Pick<StatusPublisher, "publish" | "timelineEvent">;
@@ -31,6 +31,8 @@ export interface ProviderFacts {
   contextUsage?: { usedTokens: number; maxTokens?: number };
   pendingPermissions: Map<string, PermissionRequest>;
   lastFailure?: string;
+  /** The conversation's running token totals, from `context.usage` events that carry them (Codex). */
+  usageTotals?: { inputTokens: number; outputTokens: number };
 }
 
 export class ProviderEventSink {
@@ -92,6 +94,8 @@ export class ProviderEventSink {
         if (auth) work.setCondition("needs-input", true, reason);
         this.timeline("provider-turn-failed", { reason: event.reason });
         work.clearKinds(["provider-turn"]);
+        // The tasks of the failed turn fail at once, with the provider's reason.
+        void this.o.tasks.providerFailed(event.reason).finally(() => this.o.queue.kick());
         return;
       }
       case "subagent.started":
@@ -125,6 +129,7 @@ export class ProviderEventSink {
         return;
       case "context.usage":
         this.facts.contextUsage = { usedTokens: event.usedTokens, maxTokens: event.maxTokens };
+        if (event.totals) this.facts.usageTotals = event.totals;
         return;
       case "delivery.confirmed":
         this.o.queue.confirmed(event.messageId);
@@ -138,6 +143,11 @@ export class ProviderEventSink {
       case "exited":
         this.timeline("provider-exited", { exitCode: event.exitCode, signal: event.signal });
         this.providerGone();
+        // A provider that crashed (or a program that failed) mid-task failed that task's turn.
+        if (event.unexpected && event.exitCode !== 0) {
+          const how = event.signal ? `signal ${event.signal}` : `exit code ${event.exitCode}`;
+          void this.o.tasks.providerFailed(`provider exited (${how})`);
+        }
         return;
     }
   }

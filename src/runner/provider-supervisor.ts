@@ -170,6 +170,7 @@ export class ProviderSupervisor {
       providerSessionId: sessionId,
       exitCode: exit.exitCode,
       signal: exit.signal,
+      ...(phase.tag === "running" ? { unexpected: true } : {}),
     });
   }
 

@@ -26,7 +26,8 @@ import { RestartPolicy, type RestartPolicyLimits } from "./restart-policy.ts";
 import { heartbeatMeta, providerEnv, runnerInfoFields, statusMeta } from "./runtime-meta.ts";
 import type { SessionStore } from "./session-store.ts";
 import { StatusPublisher } from "./status-publisher.ts";
-import { TaskTracker } from "./task-tracker.ts";
+import { buildTaskTracker } from "./task-parts.ts";
+import type { TaskTracker } from "./task-tracker.ts";
 import { TokenRenewer } from "./token-renewer.ts";
 import { wireRunner } from "./wiring.ts";
 import { WorkTracker } from "./work-tracker.ts";
@@ -112,12 +113,15 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     credentials: () => (credentials.isRuntime ? { relayUrl, agentId, token: credentials.token } : undefined),
     ...o.control,
   });
-  const tasks = new TaskTracker({
-    agentId: () => agentId,
+  const tasks = buildTaskTracker({
+    config,
+    adapter,
     relay: http,
+    work,
+    clock,
     logger: log,
-    onStart: (taskId) => work.add({ kind: "task", id: String(taskId) }),
-    onEnd: (taskId) => work.remove("task", String(taskId)),
+    queue: () => queue,
+    reportedUsage: () => events.facts.usageTotals,
   });
   const worktree =
     o.worktree && agentWorktree(o.worktree, http, { agentId, instanceId, log: part("worktree") });

@@ -107,6 +107,8 @@ function runnerArgs(
     ...flag("--ready-pattern", o.ready_pattern),
     ...flag("--quiet-ms", o.quiet_ms),
     ...flag("--log-level", o.log_level),
+    ...flag("--task-completion", o.task_completion),
+    ...flag("--stall-after", o.stall_after),
     "--",
     ...providerArgv,
   ];

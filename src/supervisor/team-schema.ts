@@ -1,7 +1,8 @@
 // The team file (team.toml) as zod schemas: the source of its types, its value rules and docs/team-file.md.
 import { z } from "zod";
-import { APPROVAL_MODES, LOG_LEVELS, PROVIDERS } from "../config/schema.ts";
+import { APPROVAL_MODES, LOG_LEVELS, PROVIDERS, TASK_COMPLETION_MODES } from "../config/schema.ts";
 import { ADDRESS_PART_PATTERN } from "../protocol/index.ts";
+import { parseDuration } from "../util/duration.ts";
 
 /** Most agents one team file may declare, replicas included (a supervisor holds every runner on one box). */
 export const MAX_TEAM_AGENTS = 100;
@@ -80,6 +81,15 @@ export const RunnerOptionsShape = {
   ready_pattern: text.optional(),
   /** command provider: output quiet this long means idle. */
   quiet_ms: z.number().int().min(50, { error: "expected an integer >= 50" }).optional(),
+  /** auto: a task is done when its turn ends; explicit: when the agent reports it (task done|partial|fail). */
+  task_completion: z
+    .enum(TASK_COMPLETION_MODES, { error: `expected one of ${TASK_COMPLETION_MODES.join("|")}` })
+    .optional(),
+  /** explicit completion: idle this long with the task unreported → a nudge; again → it fails `stalled` (e.g. "10m"). */
+  stall_after: z
+    .string()
+    .refine((s) => parseDuration(s) !== undefined, { error: "expected a duration like 90s, 10m or 2h" })
+    .optional(),
   /** The runner's log level (its log: ~/.agent-relay/logs/<agent>.log). */
   log_level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join("|")}` }).optional(),
   /** claude/codex: skill folders (each holding a SKILL.md) given to the agent; relative to the team file. Layers add up. */

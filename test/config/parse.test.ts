@@ -86,6 +86,8 @@ const SAMPLES: Record<string, Sample> = {
   broadTargets: { flag: () => ["--no-broad-targets"], env: () => "false", expected: () => false },
   durable: { flag: () => ["--durable"], env: () => "1", expected: () => true },
   claudeMonitor: { flag: () => ["--no-claude-monitor"], env: () => "off", expected: () => false },
+  taskCompletion: str("--task-completion", "explicit"),
+  stallAfterMs: { flag: () => ["--stall-after", "90s"], env: () => "90s", expected: () => 90_000 },
 };
 
 /** A token file with surrounding whitespace, which is not part of the token. */
@@ -120,6 +122,23 @@ describe("parseRunnerConfig", () => {
       expect(parseWith(spec, "env")[spec.key]).toEqual(SAMPLES[spec.key]!.expected() as never);
     });
   }
+
+  test("tasks complete on idle and stall after 10 minutes unless told otherwise; a bad duration names the option", () => {
+    const c = parseRunnerConfig(["--provider", "claude"], {}, deps);
+    expect(c.taskCompletion).toBe("auto");
+    expect(c.stallAfterMs).toBe(600_000);
+    expect(parseRunnerConfig(["--provider", "claude", "--stall-after", "2h"], {}, deps).stallAfterMs).toBe(
+      7_200_000,
+    );
+    for (const bad of ["soon", "0s", "8d"]) {
+      expect(() => parseRunnerConfig(["--provider", "claude", "--stall-after", bad], {}, deps)).toThrow(
+        /--stall-after \(AGENT_RELAY_STALL_AFTER\): expected a duration like 90s, 10m or 2h/,
+      );
+    }
+    expect(() => parseRunnerConfig(["--provider", "claude", "--task-completion", "never"], {}, deps)).toThrow(
+      /--task-completion \(AGENT_RELAY_TASK_COMPLETION\): expected one of auto\|explicit/,
+    );
+  });
 
   test("flags win over their env twins", () => {
     const env = {

@@ -26,6 +26,8 @@ export type FakeStep =
   | { kind: "http500"; message?: string }
   /** Answer with HTTP 401 (a refused API key). */
   | { kind: "http401" }
+  /** Answer with HTTP 429 (rate limited). */
+  | { kind: "http429" }
   /** Stream a `response.failed` event. */
   | { kind: "failed"; message: string };
 
@@ -48,6 +50,7 @@ export const shell = (
 export const patch = (file: string, content: string): FakeStep => ({ kind: "patch", file, content });
 export const http500 = (message?: string): FakeStep => ({ kind: "http500", message });
 export const http401 = (): FakeStep => ({ kind: "http401" });
+export const http429 = (): FakeStep => ({ kind: "http429" });
 export const failed = (message: string): FakeStep => ({ kind: "failed", message });
 
 export interface RecordedRequest {
@@ -298,6 +301,18 @@ export async function startFakeResponsesApi(): Promise<FakeResponsesApi> {
             },
           },
           { status: 401 },
+        );
+      }
+      if (step.kind === "http429") {
+        return Response.json(
+          {
+            error: {
+              message: "Rate limit reached for requests",
+              type: "rate_limit_exceeded",
+              code: "rate_limit_exceeded",
+            },
+          },
+          { status: 429 },
         );
       }
       const frames = framesFor(step, body, wait);

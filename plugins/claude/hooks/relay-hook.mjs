@@ -45,7 +45,12 @@ function printHookOutput(text) {
 
 // The relay CLI exactly as the skills write it, with literal (expansion-free) arguments only: `"$AGENT_RELAY_BIN"`
 // is a variable, so Claude's permission rules cannot pre-approve it; this hook does, for these shapes alone.
-const RELAY_CLI = /^"\$AGENT_RELAY_BIN" msg (?:reply|react|read) \d+(?: (?:'[^']*'|"[^"$`\\!]*"))?\s*$/;
+const LITERAL = `(?:'[^']*'|"[^"$\`\\\\!]*")`;
+const RELAY_CLI = new RegExp(
+  `^"\\$AGENT_RELAY_BIN" (?:msg (?:reply|react|read) \\d+(?: ${LITERAL})?` +
+    // A task report (see the report-task skill): at most a summary and a reason, each one literal.
+    `|task (?:done|partial|fail) \\d+(?: --(?:summary|reason) ${LITERAL}){0,2})\\s*$`,
+);
 
 /** Pre-approve a Bash call that is nothing but the relay CLI; true when it printed the decision. */
 function approveRelayCli(body) {

@@ -13,6 +13,7 @@ import { MonitorEventBudget } from "./monitor-budget.ts";
 import { MonitorPresence } from "./monitor-presence.ts";
 import type { ClaudeAdapterOptions } from "./options.ts";
 import { CLEAR, COMPACT, injectedNote, runSlashCommand, type SlashCommand } from "./slash.ts";
+import { transcriptUsageTotals, type UsageTotals } from "./usage-totals.ts";
 
 export type { ClaudeAdapterOptions };
 
@@ -105,6 +106,16 @@ export class ClaudeAdapter implements A.ProviderAdapter {
 
   injectContext(content: string, signal: AbortSignal): Promise<void> {
     return this.pasteText(injectedNote(content), signal);
+  }
+
+  /** Esc into the pane, outside the delivery chain (a delivery in it may be waiting for this very turn to end). */
+  async interrupt(_signal: AbortSignal): Promise<void> {
+    if (this.machine.state.kind === "ready") await this.machine.target().terminal.interrupt();
+  }
+
+  async usageTotals(): Promise<UsageTotals | undefined> {
+    const path = this.machine.conversation.transcriptPath;
+    return path ? transcriptUsageTotals(path) : undefined;
   }
 
   compact(signal: AbortSignal): Promise<void> {

@@ -15,6 +15,7 @@ const count = z.number().nonnegative().catch(0);
 /** The part of a transcript's assistant line that carries the request's token usage. */
 const AssistantUsageLine = z.object({
   message: z.object({
+    id: z.string().optional(),
     usage: z.object({
       input_tokens: count,
       cache_creation_input_tokens: count,
@@ -23,6 +24,21 @@ const AssistantUsageLine = z.object({
     }),
   }),
 });
+export type AssistantUsage = z.infer<typeof AssistantUsageLine>["message"];
+
+/** The answer id and token usage an assistant line of a transcript carries; undefined for any other line. */
+export function assistantUsageOf(line: string): AssistantUsage | undefined {
+  if (!line.includes('"type":"assistant"') || !line.includes('"usage"')) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    // A line cut in half (the first of a tail read): not a usage line.
+    return undefined;
+  }
+  const parsed = AssistantUsageLine.safeParse(json);
+  return parsed.success ? parsed.data.message : undefined;
+}
 
 /** The usage of the last assistant message in the transcript, or undefined when there is none yet. */
 export async function lastContextUsage(transcriptPath: string): Promise<ContextUsage | undefined> {
@@ -35,18 +51,8 @@ export async function lastContextUsage(transcriptPath: string): Promise<ContextU
     await handle.read(buf, 0, length, size - length);
     const lines = buf.toString("utf8").split("\n");
     for (let i = lines.length - 1; i >= 0; i--) {
-      const line = lines[i] as string;
-      if (!line.includes('"type":"assistant"') || !line.includes('"usage"')) continue;
-      let json: unknown;
-      try {
-        json = JSON.parse(line);
-      } catch {
-        // The first line of the tail may be cut in half: skip it.
-        continue;
-      }
-      const parsed = AssistantUsageLine.safeParse(json);
-      if (!parsed.success) continue;
-      const u = parsed.data.message.usage;
+      const u = assistantUsageOf(lines[i] as string)?.usage;
+      if (!u) continue;
       return {
         usedTokens:
           u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens + u.output_tokens,

@@ -37,6 +37,11 @@ export class ClaudeTerminal {
     return this.tmux.paneStatus(this.pane.paneId);
   }
 
+  /** Esc, as a person stops a running turn (the watcher sees the turn end: no Stop hook fires for it). */
+  interrupt(): Promise<void> {
+    return this.tmux.sendKeys(this.pane.paneId, ["Escape"]);
+  }
+
   async snapshot(): Promise<Snapshot> {
     const status = await this.paneStatus();
     if (status.state === "gone") return { screen: "starting", summary: "", raw: "", exited: true };

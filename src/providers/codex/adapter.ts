@@ -155,11 +155,8 @@ export class CodexAdapter implements ProviderAdapter {
   async deliver(items: DeliveryItem[], signal: AbortSignal): Promise<DeliveryResult> {
     const live = this.requireLive("deliver");
     if (items.length === 0) return { state: "written" };
-    await live.session.enqueueTurn(
-      formatDeliveries(items),
-      items.map((i) => i.message.id),
-      signal,
-    );
+    const ids = items.map((i) => i.message.id);
+    await live.session.enqueueTurn(formatDeliveries(items), ids, signal);
     return { state: "written" };
   }
 
@@ -215,6 +212,10 @@ export class CodexAdapter implements ProviderAdapter {
   runtimeMeta(): Record<string, unknown> {
     const live = this.live();
     return codexRuntimeMeta(this.threadId, live?.proc.url, live?.session.usage);
+  }
+
+  async interrupt(signal: AbortSignal): Promise<void> {
+    await this.live()?.session.interruptActiveTurn(10_000, signal);
   }
 
   /** Graceful: interrupt the running turn, close the socket, SIGTERM the server; hard: kill at once. Bounded by timeoutMs. */

@@ -17,7 +17,12 @@ export type CodexNotification = { threadId: string } & (
   | { kind: "turn.started"; turn: Turn }
   | { kind: "turn.completed"; turn: Turn }
   | { kind: "status"; active: boolean; waitingOnApproval: boolean }
-  | { kind: "usage"; usedTokens: number; maxTokens?: number }
+  | {
+      kind: "usage";
+      usedTokens: number;
+      maxTokens?: number;
+      totals: { inputTokens: number; outputTokens: number };
+    }
   | { kind: "error"; message: string; willRetry: boolean }
   | { kind: "item"; phase: "started" | "completed"; turnId?: string; item: Item }
   | { kind: "request.resolved"; requestId: RpcId }
@@ -48,13 +53,18 @@ export function parseNotification(n: RpcNotification): CodexNotification | undef
     case "thread/tokenUsage/updated": {
       const p = TokenUsageUpdated.safeParse(n.params);
       if (!p.success) return undefined;
-      const { last, modelContextWindow } = p.data.tokenUsage;
+      const { last, total, modelContextWindow } = p.data.tokenUsage;
       // Context fill is what the last request sent, not the running total.
       return {
         kind: "usage",
         threadId: p.data.threadId,
         usedTokens: last.inputTokens,
         maxTokens: modelContextWindow ?? undefined,
+        // The thread's running totals, for a task's usage (output is what the total has beyond the input).
+        totals: {
+          inputTokens: total.inputTokens,
+          outputTokens: Math.max(0, total.totalTokens - total.inputTokens),
+        },
       };
     }
     case "error": {

@@ -8,7 +8,13 @@ import type { TeamProfileFile } from "../team-profile.ts";
 
 export const PROFILE_RULES_FILE = "team-profile.rules";
 /** The relay's own skills (plugins/codex/skills), installed after a profile's: a profile skill may not take a name. */
-export const RELAY_CODEX_SKILLS: readonly string[] = ["guide", "react", "read-message", "reply"];
+export const RELAY_CODEX_SKILLS: readonly string[] = [
+  "guide",
+  "react",
+  "read-message",
+  "reply",
+  "report-task",
+];
 
 const toml = (s: string) => JSON.stringify(s);
 

@@ -107,6 +107,14 @@ export class CommandAdapter implements ProviderAdapter {
     return this.serial(() => this.submit(formatSystemNote(content), signal));
   }
 
+  /** Ctrl-C, as a person stops what the program is doing; outside the delivery chain, so it never waits behind one. */
+  async interrupt(_signal: AbortSignal): Promise<void> {
+    if (this.lifecycle.kind !== "running") return;
+    const { live } = this.lifecycle;
+    await this.tmux.sendKeys(live.pane.paneId, ["C-c"]);
+    live.monitor.wake();
+  }
+
   /**
    * Graceful: Ctrl-C, then Ctrl-D (EOF), each given half of `timeoutMs` to end the program; then, or when hard,
    * the session is killed and the program's process group escalated SIGTERM → SIGKILL until it is gone.

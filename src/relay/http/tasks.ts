@@ -6,19 +6,26 @@ import {
   TaskStatusRequest,
   TERMINAL_TASK_STATUSES,
 } from "../../protocol/index.ts";
-import { actingAgent, mayActAs, type Principal } from "../auth/authenticate.ts";
+import { actingAgent, isOperator, mayActAs, type Principal } from "../auth/authenticate.ts";
 import { NumericIdPath, parsePath, parseQuery, readJson } from "./body.ts";
 import type { Handler } from "./context.ts";
 import { forbidden, notFound, relayError } from "./errors.ts";
 import { chargeCreate } from "./quota.ts";
 import { assertJsonFits } from "./stored-size.ts";
+import { acceptOutcome, notifyCreator } from "./task-outcome.ts";
 
 export const createTask: Handler = async (req, call) => {
   chargeCreate(call);
   const { relay, principal } = call;
   const body = await readJson(req, CreateTaskRequest, relay.limits.jsonBodyBytes);
   const task = relay.store.tasks.create(
-    { title: body.title, body: body.body, assignee: body.assignee, createdBy: actingAgent(principal) },
+    {
+      title: body.title,
+      body: body.body,
+      assignee: body.assignee,
+      createdBy: actingAgent(principal),
+      timeLimitSeconds: body.timeLimitSeconds,
+    },
     relay.clock.now(),
   );
   return Response.json(task);
@@ -51,8 +58,10 @@ export const getTask: Handler = (req, { relay }) => {
  * first other agent that moves it (it becomes the assignee, as when a runner starts work on it). Answers the
  * assignee to record, or throws 403.
  */
-function mayChangeTask(principal: Principal, task: Task): string | undefined {
+function mayChangeTask(principal: Principal, task: Task, endsWithOutcome: boolean): string | undefined {
   if (principal.kind === "root") return undefined;
+  // A person with an operator token may close any task with an outcome (e.g. one whose agent is gone).
+  if (endsWithOutcome && isOperator(principal)) return undefined;
   const agentId = principal.claims.agentId;
   const creator = task.history[0]?.agentId;
   if (agentId === creator || agentId === task.assignee) return undefined;
@@ -65,7 +74,8 @@ function mayChangeTask(principal: Principal, task: Task): string | undefined {
 /**
  * Setting the status a task already has without a `body` or `metadata` is a no-op that answers the task
  * unchanged (safe to retry); with one, it is a note and appends a history entry, even on a finished task.
- * A finished task (done/failed/cancelled) cannot move to another status (409).
+ * A finished task (done/failed/cancelled) cannot move to another status (409). A change with an `outcome` ends the
+ * task (see acceptOutcome: never twice, so a declared outcome wins over a later one) and tells its creator.
  */
 export const setTaskStatus: Handler = async (req, call) => {
   // Each change appends a history entry (with up to 2 Mi characters of body), so it counts as a create.
@@ -78,15 +88,23 @@ export const setTaskStatus: Handler = async (req, call) => {
   const { tasks } = relay.store;
   const task = tasks.get(id);
   if (!task) throw notFound(`task ${id}`);
-  const assignee = mayChangeTask(principal, task);
+  const assignee = mayChangeTask(principal, task, body.outcome !== undefined);
+  if (body.metadata !== undefined)
+    assertJsonFits(JSON.stringify(body.metadata), relay.limits.jsonBodyBytes, "task metadata");
+  const { outcome: outcomeInput, ...change } = body;
+  if (outcomeInput !== undefined) {
+    const outcome = acceptOutcome(principal, task, body.status, outcomeInput, relay.clock.now());
+    tasks.transition(id, { ...change, assignee, outcome }, relay.clock.now());
+    const ended = tasks.get(id)!;
+    await notifyCreator(relay, ended, body.agentId);
+    return Response.json(ended);
+  }
   const isNote = body.body !== undefined || body.metadata !== undefined;
   if (task.status === body.status && !isNote) return Response.json(task);
   if (task.status !== body.status && TERMINAL_TASK_STATUSES.includes(task.status)) {
     throw relayError("conflict", `task ${id} is already ${task.status} and cannot become ${body.status}`);
   }
-  if (body.metadata !== undefined)
-    assertJsonFits(JSON.stringify(body.metadata), relay.limits.jsonBodyBytes, "task metadata");
-  tasks.transition(id, { ...body, assignee }, relay.clock.now());
+  tasks.transition(id, { ...change, assignee }, relay.clock.now());
   return Response.json(tasks.get(id));
 };
 

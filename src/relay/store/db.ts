@@ -192,6 +192,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX leases_by_agent ON leases (agent_id);
   CREATE INDEX leases_by_expiry ON leases (expires_at);
   `,
+  // v8: a task's time limit (seconds, NULL for none) and its outcome (JSON, set when it ends done or failed).
+  `
+  ALTER TABLE tasks ADD COLUMN time_limit_seconds INTEGER;
+  ALTER TABLE tasks ADD COLUMN outcome TEXT;
+  `,
 ];
 
 /** Thrown when the database cannot be opened; the message names the file and says what is wrong with it. */

@@ -1,6 +1,6 @@
 // Task rows and their append-only status history.
 import type { Database, Statement } from "bun:sqlite";
-import type { Meta, Task, TaskHistoryEntry, TaskStatus } from "../../protocol/index.ts";
+import type { Meta, Task, TaskHistoryEntry, TaskOutcome, TaskStatus } from "../../protocol/index.ts";
 
 interface TaskRow {
   id: number;
@@ -8,6 +8,8 @@ interface TaskRow {
   body: string;
   status: string;
   assignee: string | null;
+  time_limit_seconds: number | null;
+  outcome: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -25,6 +27,7 @@ export interface NewTask {
   body: string;
   assignee?: string | undefined;
   createdBy: string;
+  timeLimitSeconds?: number | undefined;
 }
 
 export interface TaskTransition {
@@ -34,6 +37,8 @@ export interface TaskTransition {
   metadata?: Meta | undefined;
   /** Set the assignee with this change (an unassigned task taken by the agent that moves it). */
   assignee?: string | undefined;
+  /** Stored with the change; a task's outcome is set once, when it ends. */
+  outcome?: TaskOutcome | undefined;
 }
 
 type Params = Record<string, string | number | null>;
@@ -48,8 +53,8 @@ export class TaskStore {
 
   constructor(private readonly db: Database) {
     this.insertStmt = db.query(
-      `INSERT INTO tasks (title, body, status, assignee, created_at, updated_at)
-       VALUES (:title, :body, 'open', :assignee, :now, :now)`,
+      `INSERT INTO tasks (title, body, status, assignee, time_limit_seconds, created_at, updated_at)
+       VALUES (:title, :body, 'open', :assignee, :timeLimit, :now, :now)`,
     );
     this.historyStmt = db.query(
       `INSERT INTO task_history (task_id, status, agent_id, body, metadata, at)
@@ -69,15 +74,21 @@ export class TaskStore {
        ORDER BY t.id LIMIT :limit`,
     );
     this.setStatusStmt = db.query(
-      "UPDATE tasks SET status = :status, assignee = coalesce(:assignee, assignee), updated_at = :now WHERE id = :id",
+      `UPDATE tasks SET status = :status, assignee = coalesce(:assignee, assignee),
+         outcome = coalesce(:outcome, outcome), updated_at = :now WHERE id = :id`,
     );
   }
 
   create(t: NewTask, now: number): Task {
     const id = this.db.transaction(() => {
       const taskId = Number(
-        this.insertStmt.run({ title: t.title, body: t.body, assignee: t.assignee ?? null, now })
-          .lastInsertRowid,
+        this.insertStmt.run({
+          title: t.title,
+          body: t.body,
+          assignee: t.assignee ?? null,
+          timeLimit: t.timeLimitSeconds ?? null,
+          now,
+        }).lastInsertRowid,
       );
       this.historyStmt.run({ taskId, status: "open", agentId: t.createdBy, body: null, metadata: null, now });
       return taskId;
@@ -98,6 +109,8 @@ export class TaskStore {
       updatedAt: row.updated_at,
     };
     if (row.assignee !== null) task.assignee = row.assignee;
+    if (row.time_limit_seconds !== null) task.timeLimitSeconds = row.time_limit_seconds;
+    if (row.outcome !== null) task.outcome = JSON.parse(row.outcome);
     return task;
   }
 
@@ -122,7 +135,13 @@ export class TaskStore {
   /** Write a status change and its history entry together. The caller has checked the transition is allowed. */
   transition(id: number, change: TaskTransition, now: number): void {
     this.db.transaction(() => {
-      this.setStatusStmt.run({ id, status: change.status, assignee: change.assignee ?? null, now });
+      this.setStatusStmt.run({
+        id,
+        status: change.status,
+        assignee: change.assignee ?? null,
+        outcome: change.outcome === undefined ? null : JSON.stringify(change.outcome),
+        now,
+      });
       this.historyStmt.run({
         taskId: id,
         status: change.status,

@@ -102,5 +102,13 @@ describe("plugins/claude", () => {
     expect(await decide(`"$AGENT_RELAY_BIN" msg reply 12 "$(rm -rf ~)"`)).toBe(false);
     expect(await decide(`"$AGENT_RELAY_BIN" msg reply 12 'ok'; rm -rf ~`)).toBe(false);
     expect(await decide("rm -rf ~")).toBe(false);
+    // Task reports, as the report-task skill writes them; nothing else of the task commands.
+    expect(
+      await decide(`"$AGENT_RELAY_BIN" task partial 12 --summary 'lexer done' --reason 'parser left'`),
+    ).toBe(true);
+    expect(await decide(`"$AGENT_RELAY_BIN" task fail 12`)).toBe(true);
+    expect(await decide(`"$AGENT_RELAY_BIN" task done 12 --summary "$(id)"`)).toBe(false);
+    expect(await decide(`"$AGENT_RELAY_BIN" task done 12 --summary 'x' && rm -rf ~`)).toBe(false);
+    expect(await decide(`"$AGENT_RELAY_BIN" task status 12 done`)).toBe(false);
   }, 20_000);
 });

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommandStore } from "../../../src/relay/store/commands.ts";
 import { openDatabase } from "../../../src/relay/store/db.ts";
+import { TaskStore } from "../../../src/relay/store/tasks.ts";
 
 let dir: string | undefined;
 afterEach(() => {
@@ -12,12 +13,14 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** Takes the v7 addition (leases) out of today's schema. */
-const V7_UNDO = "DROP TABLE leases";
-/** Takes the v6 and v7 additions out of today's schema. */
+/** Takes the v8 additions (task time limits and outcomes) out of today's schema. */
+const V8_UNDO = "ALTER TABLE tasks DROP COLUMN time_limit_seconds; ALTER TABLE tasks DROP COLUMN outcome";
+/** Takes the v7 and later additions (leases) out of today's schema. */
+const V7_UNDO = `${V8_UNDO}; DROP TABLE leases`;
+/** Takes the v6 and later additions out of today's schema. */
 const V6_UNDO = `${V7_UNDO}; ALTER TABLE commands DROP COLUMN sender`;
 /** The schema version today's relay writes. */
-const LATEST = 7;
+const LATEST = 8;
 /** Takes the v3 to v6 additions out of today's schema. */
 const V3_UNDO = `${V6_UNDO}; DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
   DROP TABLE agent_origins; DROP INDEX attachments_by_uploader; DROP INDEX attachments_by_created;
@@ -108,6 +111,34 @@ describe("openDatabase migrations to v6", () => {
   });
 });
 
+describe("openDatabase migrations to v8", () => {
+  test("v7 → v8: tasks created before it have no time limit or outcome; new ones keep theirs", () => {
+    dir = mkdtempSync(join(tmpdir(), "relay-db-"));
+    const path = join(dir, "relay.db");
+    const old = openDatabase(path);
+    old.exec(`${V8_UNDO}; PRAGMA user_version = 7`);
+    old.exec(
+      `INSERT INTO tasks (title, body, status, created_at, updated_at) VALUES ('old', '', 'open', 1, 1);
+       INSERT INTO task_history (task_id, status, agent_id, at) VALUES (1, 'open', 'a', 1)`,
+    );
+    old.close();
+    const db = openDatabase(path);
+    try {
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
+      const tasks = new TaskStore(db);
+      const before = tasks.get(1)!;
+      expect(before.timeLimitSeconds).toBeUndefined();
+      expect(before.outcome).toBeUndefined();
+      const created = tasks.create({ title: "new", body: "", createdBy: "a", timeLimitSeconds: 60 }, 2);
+      const outcome = { status: "partial" as const, reason: "time limit", durationMs: 60_000 };
+      tasks.transition(created.id, { status: "done", agentId: "a", outcome }, 3);
+      expect(tasks.get(created.id)).toMatchObject({ timeLimitSeconds: 60, status: "done", outcome });
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe("openDatabase durability", () => {
   test("durable opens with synchronous=FULL, the default with NORMAL", () => {
     dir = mkdtempSync(join(tmpdir(), "relay-db-"));
@@ -132,7 +163,7 @@ describe("openDatabase migrations to v7", () => {
     old.close();
     const db = openDatabase(path);
     try {
-      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 7 });
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
       expect(db.query("SELECT count(*) AS n FROM leases").get()).toEqual({ n: 0 });
     } finally {
       db.close();

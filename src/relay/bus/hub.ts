@@ -20,6 +20,7 @@ import { recordLiveness, statusChange, touchIfCurrent } from "./liveness.ts";
 import { OfflineSweep } from "./offline-sweep.ts";
 import {
   type BusSocketData,
+  endSession,
   newSocketData,
   nextState,
   parseFrameText,
@@ -139,7 +140,7 @@ export class Hub {
   /** End every session of a deregistered agent with 4410, which tells clients not to reconnect. */
   closeDeregistered(agentId: string): void {
     for (const ws of this.sockets) {
-      if (ws.data.identity?.agentId === agentId) this.end(ws, BUS_CLOSE.deregistered, "agent deregistered");
+      if (ws.data.identity?.agentId === agentId) endSession(ws, BUS_CLOSE.deregistered, "agent deregistered");
     }
   }
 
@@ -233,7 +234,7 @@ export class Hub {
         "replaced",
         `supervisor instance '${h.instanceId}' said hello; this one is replaced`,
       );
-      this.end(old, BUS_CLOSE.replaced, "replaced by a newer supervisor");
+      endSession(old, BUS_CLOSE.replaced, "replaced by a newer supervisor");
     }
     this.o.logger.info({ supervisor: h.agentId, instanceId: h.instanceId }, "supervisor connected");
     this.send(ws, { type: "welcome", sessionId: ws.data.sessionId, serverTime: this.o.clock.now() });
@@ -254,7 +255,7 @@ export class Hub {
         "replaced",
         `instance '${instanceId}' of agent '${agentId}' said hello; this one is replaced`,
       );
-      this.end(ws, BUS_CLOSE.replaced, "replaced by a newer instance");
+      endSession(ws, BUS_CLOSE.replaced, "replaced by a newer instance");
     }
   }
 
@@ -275,13 +276,7 @@ export class Hub {
 
   private refuse(ws: Socket, code: ErrorCode, message: string, closeCode: number): void {
     this.sendError(ws, code, message);
-    this.end(ws, closeCode, code);
-  }
-
-  /** Close a session on purpose; frames still queued for it are ignored from now on. */
-  private end(ws: Socket, closeCode: number, reason: string): void {
-    ws.data.state = "closed";
-    ws.close(closeCode, reason);
+    endSession(ws, closeCode, code);
   }
 
   private send(ws: Socket, frame: object): void {
@@ -300,7 +295,5 @@ export class Hub {
     );
   }
 
-  private connectedAgents(): string[] {
-    return [...new Set(this.connectedInstances().map((i) => i.agentId))];
-  }
+  private connectedAgents = (): string[] => [...new Set(this.connectedInstances().map((i) => i.agentId))];
 }

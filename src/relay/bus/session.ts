@@ -1,4 +1,5 @@
 // One bus connection's state machine: awaiting_hello → authenticating → open → closed.
+import type { ServerWebSocket } from "bun";
 import { type AgentAddress, LIMITS } from "../../protocol/index.ts";
 import type { TimerHandle } from "../../util/clock.ts";
 import { describeTooDeep, findTooDeep } from "../../util/json-depth.ts";
@@ -59,4 +60,10 @@ export function parseFrameText(text: string): { json: unknown } | { error: strin
   const deep = findTooDeep(json, LIMITS.jsonDepth, text);
   if (deep) return { error: `invalid frame: ${describeTooDeep("", deep, LIMITS.jsonDepth)}` };
   return { json };
+}
+
+/** Close a session on purpose; frames still queued for it are ignored from now on. */
+export function endSession(ws: ServerWebSocket<BusSocketData>, closeCode: number, reason: string): void {
+  ws.data.state = "closed";
+  ws.close(closeCode, reason);
 }

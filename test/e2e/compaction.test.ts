@@ -12,7 +12,7 @@ import {
 } from "../support/claude-runner.ts";
 import { createCodexAgentHome, reapCodexLeftovers, startCodexRunner } from "../support/codex-runner.ts";
 import { FakeAnthropicApi, type RecordedRequest } from "../support/fake-anthropic-api.ts";
-import { type FakeResponsesApi, failed, startFakeResponsesApi, text } from "../support/fake-responses-api.ts";
+import { type FakeResponsesApi, startFakeResponsesApi, text } from "../support/fake-responses-api.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { commandToEnd, createTask, semanticStatusOf, sendFromTester } from "../support/relay-calls.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -40,6 +40,16 @@ afterEach(async () => {
 });
 
 const count = (haystack: string, needle: string) => haystack.split(needle).length - 1;
+
+/** A person ends the task (root may, with an outcome), as the agent's `task done` would. */
+async function reportDone(taskId: number, agentId: string): Promise<void> {
+  const r = await relay.call(relay.rootToken, "POST", `/v1/tasks/${taskId}/status`, {
+    status: "done",
+    agentId,
+    outcome: { status: "complete", summary: "ported", durationMs: 1 },
+  });
+  if (r.status !== 200) throw new Error(`task done: ${r.status} ${JSON.stringify(r.body)}`);
+}
 const TITLE = "port the parser to zig";
 
 describe("claude: the compaction note (real Claude Code, fake model)", () => {
@@ -52,7 +62,15 @@ describe("claude: the compaction note (real Claude Code, fake model)", () => {
   test("after /compact the next model request carries the task note exactly once; a second compaction without a task names none", async () => {
     const agent = createClaudeAgentHome("claude-compact");
     const token = await relay.mintToken(agent.agentId);
-    const child = await startClaudeRunner({ relay, fake: claudeFake, agent, token, monitor: "off" });
+    // Explicit completion: the task stays the agent's after its turn, until it is reported.
+    const child = await startClaudeRunner({
+      relay,
+      fake: claudeFake,
+      agent,
+      token,
+      monitor: "off",
+      extraArgs: ["--task-completion", "explicit"],
+    });
     cleanups.push(async () => {
       await child.kill();
       await reapClaudeLeftovers(agent);
@@ -65,18 +83,11 @@ describe("claude: the compaction note (real Claude Code, fake model)", () => {
     const warm = await send("WARM-UP remember the colour teal");
     await claudeIdleSince(agent, (await modelSaw(warm.id)).at);
 
-    // A task whose turn failed stays the agent's (the runner holds it until it is reported or a turn ends well).
-    // Claude retries, then gives up (StopFailure). It folds the unanswered prompt into the compaction request, so
-    // the failure is switched off before compacting.
+    // A task in progress, its turn over but the task not reported yet.
     const taskId = await createTask(relay, TITLE);
-    let failing = true;
-    claudeFake.script({
-      match: "TASK-START",
-      reply: () => (failing ? { kind: "error", status: 400 } : { kind: "text", text: "summary" }),
-    });
+    claudeFake.script({ match: "TASK-START", reply: () => ({ kind: "text", text: "working on it" }) });
     const work = await send("TASK-START port it", { taskId });
     await claudeIdleSince(agent, (await modelSaw(work.id)).at);
-    failing = false;
     const beforeCompact = claudeFake.requests.length;
 
     expect((await commandToEnd(relay, agent.agentId, "agent.compact")).status).toBe("succeeded");
@@ -97,10 +108,17 @@ describe("claude: the compaction note (real Claude Code, fake model)", () => {
     expect(between.filter((r) => r.isMainLoop && r.allText.includes(NOTE_HEADER))).toEqual([]);
     await claudeIdleSince(agent, next.at);
 
-    // That turn ended well: the task is done. The next compaction's note says there is no task, once.
+    // The task is reported done (as the agent's `task done` would); the runner lets go of it when the next turn
+    // ends. The next compaction's note then says there is no task, once.
+    await reportDone(taskId, agent.agentId);
+    const ping = await send("PING are you there?");
+    await claudeIdleSince(agent, (await modelSaw(ping.id)).at);
     await waitFor(
-      async () => (await relay.call(relay.rootToken, "GET", `/v1/tasks/${taskId}`)).body.status === "done",
-      { timeoutMs: 20_000, what: "the task to be done" },
+      async () => {
+        const meta = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`)).body.meta;
+        return !JSON.stringify(meta?.busyReasons ?? []).includes("task");
+      },
+      { what: "the runner to let go of the reported task" },
     );
     expect((await commandToEnd(relay, agent.agentId, "agent.compact")).status).toBe("succeeded");
     const later = await send("AFTER-SECOND-COMPACT hello");
@@ -122,7 +140,13 @@ describe("codex: the compaction note (real Codex app-server, fake model)", () =>
   test("after agent.compact the next model request carries the task note exactly once, as a developer message", async () => {
     const agent = createCodexAgentHome("codex-compact");
     const token = await relay.mintToken(agent.agentId);
-    const child = await startCodexRunner({ relay, fake: codexFake, agent, token });
+    const child = await startCodexRunner({
+      relay,
+      fake: codexFake,
+      agent,
+      token,
+      extraArgs: ["--task-completion", "explicit"],
+    });
     cleanups.push(async () => {
       await child.kill();
       await reapCodexLeftovers(agent);
@@ -138,16 +162,20 @@ describe("codex: the compaction note (real Codex app-server, fake model)", () =>
     await modelSaw("WARM-UP");
     await waitFor(async () => (await status()) === "idle", { what: "the agent to be idle" });
 
-    // A task whose turn failed stays the agent's (the runner holds it until it is reported or a turn ends well).
+    // A task in progress, its turn over but the task not reported yet.
     const taskId = await createTask(relay, TITLE);
-    let failing = true;
-    codexFake.script("TASK-START", () => (failing ? [failed("scripted failure")] : [text("resumed")]));
+    codexFake.script("TASK-START", [text("working on it")]);
     await send("TASK-START port it", { taskId });
-    await waitFor(async () => (await status()) === "error", {
-      timeoutMs: 30_000,
-      what: "the task's turn to fail",
-    });
-    failing = false;
+    await modelSaw("TASK-START");
+    // Busy only because it holds the task: the turn is over.
+    await waitFor(
+      async () => {
+        const meta = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`)).body.meta;
+        return JSON.stringify(meta?.busyReasons) === '["task"]';
+      },
+      { what: "the task's turn to end" },
+    );
+    expect((await relay.call(relay.rootToken, "GET", `/v1/tasks/${taskId}`)).body.status).toBe("in_progress");
 
     const before = codexFake.requests.length;
     expect((await commandToEnd(relay, agent.agentId, "agent.compact")).status).toBe("succeeded");

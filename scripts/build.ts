@@ -10,7 +10,6 @@ export async function bundle(entry: string, outdir: string): Promise<void> {
     entrypoints: [entry],
     outdir,
     target: "bun",
-
     sourcemap: "linked",
     splitting: true,
     // pino-pretty is loaded by pino's transport worker by name, at run time, from node_modules.
@@ -35,10 +34,9 @@ export async function buildDist(root = PACKAGE_ROOT): Promise<string> {
     await bundle(join(root, "src", "cli", "main.ts"), next);
     writeFileSync(join(next, "BUILT"), `${new Date().toISOString()}\n`);
     mkdirSync(dist, { recursive: true });
-    const files = readdirSync(next);
     const last = new Set(["main.js", "main.js.map", "BUILT"]);
-    for (const f of [...files.filter((f) => !last.has(f)), ...[...last].filter((f) => files.includes(f))])
-      renameSync(join(next, f), join(dist, f));
+    const files = readdirSync(next).sort((a, b) => Number(last.has(a)) - Number(last.has(b)));
+    for (const f of files) renameSync(join(next, f), join(dist, f));
     const now = Date.now();
     for (const f of readdirSync(dist)) {
       const path = join(dist, f);

@@ -41,6 +41,27 @@ interface FileResult {
   fail: number;
   ms: number;
   exitCode: number;
+  /** Each failing test's name with the first lines of its error, for the summary CI shows. */
+  failures: string[];
+}
+
+// Bun prints a failing test's error above its `(fail)` line: keep the name and the error's first lines.
+export function failureDigests(text: string, linesEach = 6): string[] {
+  const lines = text.split("\n");
+  const digests: string[] = [];
+  let blockStart = 0;
+  lines.forEach((line, i) => {
+    if (/^\((pass|skip|todo)\)/.test(line)) blockStart = i + 1;
+    if (!line.startsWith("(fail)")) return;
+    const error = lines
+      .slice(blockStart, i)
+      .filter((l) => /\S/.test(l) && !/^\s*at /.test(l) && !/^\d+ \|/.test(l.trim()) && !/^\s*\^\s*$/.test(l))
+      .slice(0, linesEach)
+      .map((l) => `    ${l.trim().slice(0, 160)}`);
+    digests.push([`  ${line.slice(0, 200)}`, ...error].join("\n"));
+    blockStart = i + 1;
+  });
+  return digests;
 }
 
 async function runFile(file: string): Promise<FileResult> {
@@ -63,7 +84,7 @@ async function runFile(file: string): Promise<FileResult> {
   // A file that crashed before reporting counts as one failure.
   const fail = count("fail") || (exitCode !== 0 ? 1 : 0);
   process.stdout.write(`\n── ${file} (${(ms / 1000).toFixed(1)} s, exit ${exitCode})\n${text}`);
-  return { file, pass, fail, ms, exitCode };
+  return { file, pass, fail, ms, exitCode, failures: failureDigests(text) };
 }
 
 async function main(): Promise<number> {
@@ -93,7 +114,10 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => r.fail > 0 || r.exitCode !== 0);
   const wall = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(`\n══ ${files.length} files, ${jobs} at a time, ${wall} s\n`);
-  for (const r of failed) process.stdout.write(`FAILED ${r.file} (${r.fail} failing)\n`);
+  for (const r of failed) {
+    process.stdout.write(`FAILED ${r.file} (${r.fail} failing)\n`);
+    for (const digest of r.failures) process.stdout.write(`${digest}\n`);
+  }
   // The same closing lines `bun test` prints, so whatever reads them (.ci/run) reads these.
   process.stdout.write(
     ` ${pass} pass\n ${fail} fail\nRan ${pass + fail} tests across ${files.length} files. [${wall}s]\n`,
@@ -101,4 +125,4 @@ async function main(): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-process.exit(await main());
+if (import.meta.main) process.exit(await main());

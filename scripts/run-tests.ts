@@ -55,7 +55,14 @@ export function failureDigests(text: string, linesEach = 6): string[] {
     if (!line.startsWith("(fail)")) return;
     const error = lines
       .slice(blockStart, i)
-      .filter((l) => /\S/.test(l) && !/^\s*at /.test(l) && !/^\d+ \|/.test(l.trim()) && !/^\s*\^\s*$/.test(l))
+      .filter(
+        (l) =>
+          /\S/.test(l) &&
+          !/^\s*at /.test(l) &&
+          !/^bun test v|\.test\.[jt]s:$/.test(l.trim()) &&
+          !/^\d+ \|/.test(l.trim()) &&
+          !/^\s*\^\s*$/.test(l),
+      )
       .slice(0, linesEach)
       .map((l) => `    ${l.trim().slice(0, 160)}`);
     digests.push([`  ${line.slice(0, 200)}`, ...error].join("\n"));

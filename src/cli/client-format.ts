@@ -41,7 +41,7 @@ export function messageFull(m: Message): string {
     head.push(
       `Reactions: ${m.reactions.map((r) => `${oneLine(r.reaction, 100)} by ${r.agentId}`).join(", ")}`,
     );
-  // A recipient that can never deliver it says why (the reason is the recipient's own text: one clean line).
+  // Where it stands for each recipient; a refusal says why (the recipient's own text: one clean line).
   for (const r of m.receipts ?? [])
     head.push(`Receipt: ${r.state} by ${r.agentId}${r.reason ? `: ${oneLine(r.reason, 500)}` : ""}`);
   return `${head.join("\n")}\n\n${m.body}`;

@@ -4,11 +4,13 @@ import { basename } from "node:path";
 import type { Command } from "commander";
 import { AgentId, MessageKind, MessagesAnswer, SendMessageRequest, Target } from "../protocol/index.ts";
 import { isHttpError } from "../relay-client/errors.ts";
+import { durationMs } from "../util/duration.ts";
 import { clientCommand, clientGroup } from "./client-command.ts";
 import { type ActionContext, agentFrom, parseOption, readBody, UsageError } from "./client-context.ts";
 import { messageFull, messageLine, printJson, printLine } from "./client-format.ts";
 import { actingName, ownName } from "./identity-commands.ts";
 import { IdArg, LimitArg } from "./option-schemas.ts";
+import { parseWaitState, waitForReceipt } from "./receipt-wait.ts";
 
 /** `thread` indents a reply under what it answers, up to this many levels (a long chain stays readable). */
 const MAX_INDENT = 8;
@@ -24,6 +26,8 @@ interface SendOptions {
   from?: string;
   attach?: string[];
   queue?: boolean;
+  wait?: string;
+  timeout?: string;
   json?: boolean;
 }
 
@@ -46,7 +50,12 @@ export function registerMessageCommands(program: Command): void {
         .option(
           "--queue",
           "send even if no registered agent answers to --to yet (one that registers later gets it)",
-        ),
+        )
+        .option(
+          "--wait <state>",
+          "then wait until the recipient's receipt is delivered, seen or answered (exit 1 if refused, ambiguous or late)",
+        )
+        .option("--timeout <duration>", "how long --wait waits (default: 60s)"),
     json: "the whole message",
     run: send,
   });
@@ -107,6 +116,8 @@ async function send(ctx: ActionContext, bodyArg: string | undefined, o: SendOpti
     o.subject === undefined
       ? undefined
       : parseOption(SendMessageRequest.shape.subject, o.subject, "--subject");
+  const wait = o.wait === undefined ? undefined : parseWaitState(o.wait);
+  const timeoutMs = parseOption(WaitTimeout, o.timeout ?? "60s", "--timeout");
   const fromFlag = agentFrom(o.from);
   const from = fromFlag === undefined ? undefined : parseOption(AgentId, fromFlag, "--from");
   const files = await Promise.all((o.attach ?? []).map(readAttachment));
@@ -130,7 +141,12 @@ async function send(ctx: ActionContext, bodyArg: string | undefined, o: SendOpti
     .catch(withQueueHint);
   if (o.json) printJson(message);
   else printLine(String(message.id));
+  if (wait === undefined) return;
+  const receipt = await waitForReceipt(ctx.client, message, wait, timeoutMs);
+  if (!o.json) printLine(`${receipt.state} for '${receipt.agentId}'`);
 }
+
+const WaitTimeout = durationMs(100, 24 * 3_600_000);
 
 /** The relay's "no registered agent answers to …" refusal, with what to do about it. */
 export function withQueueHint(e: unknown): never {

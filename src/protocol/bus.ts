@@ -1,6 +1,6 @@
 // Bus (WebSocket) frames in both directions, as unions discriminated on `type`.
 import { z } from "zod";
-import { AgentId, AgentMeta, AgentStatus, Command, Message } from "./entities.ts";
+import { AgentId, AgentMeta, AgentStatus, Command, Message, MessageId, Receipt } from "./entities.ts";
 import { AddressPart } from "./matching.ts";
 
 export const HelloFrame = z.object({
@@ -63,12 +63,16 @@ export const WelcomeFrame = z.object({
 export const MessageNewFrame = z.object({ type: z.literal("message.new"), message: Message });
 export const CommandFrame = z.object({ type: z.literal("command"), command: Command });
 export const ErrorFrame = z.object({ type: z.literal("error"), code: z.string(), message: z.string() });
+/** A recipient's receipt for a message moved: pushed to the sender's sessions and to the supervisor's. */
+export const ReceiptFrame = z.object({ type: z.literal("receipt"), messageId: MessageId, receipt: Receipt });
+export type ReceiptFrame = z.infer<typeof ReceiptFrame>;
 
 export const ServerFrame = z.discriminatedUnion("type", [
   WelcomeFrame,
   MessageNewFrame,
   CommandFrame,
   ErrorFrame,
+  ReceiptFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type WelcomeFrame = z.infer<typeof WelcomeFrame>;

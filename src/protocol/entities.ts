@@ -83,9 +83,34 @@ export type AttachmentRef = z.infer<typeof AttachmentRef>;
 export const Reaction = z.object({ agentId: z.string(), reaction: z.string(), at: z.number() });
 export type Reaction = z.infer<typeof Reaction>;
 
-/** Where a message stands for one recipient agent. `refused`: the agent can never deliver it (final). */
-export const ReceiptState = z.enum(["refused"]);
+/**
+ * Where a message stands for one recipient agent, in the order it moves (a receipt never moves back):
+ * `queued` (no runner took it yet) → `claimed` (its runner took it) → `delivered` (written to the provider) →
+ * `ambiguous` (written, never confirmed by the provider: not re-sent) → `seen` (the provider confirmed the model
+ * got it) → `answered` (the agent sent a message with `replyTo` naming it). `refused`: the agent can never
+ * deliver it (final, with a reason).
+ */
+export const ReceiptState = z.enum([
+  "queued",
+  "claimed",
+  "delivered",
+  "ambiguous",
+  "seen",
+  "answered",
+  "refused",
+]);
 export type ReceiptState = z.infer<typeof ReceiptState>;
+
+/** Each state's place in that order: a receipt moves only to a higher one. */
+export const RECEIPT_RANK: Readonly<Record<ReceiptState, number>> = {
+  queued: 0,
+  claimed: 1,
+  delivered: 2,
+  ambiguous: 3,
+  seen: 4,
+  answered: 5,
+  refused: 6,
+};
 
 export const Receipt = z.object({
   agentId: z.string(),

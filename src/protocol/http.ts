@@ -13,6 +13,8 @@ import {
   MessageId,
   Meta,
   ProfileId,
+  Receipt,
+  ReceiptState,
   ShortText,
   Task,
   TokenRecord,
@@ -162,6 +164,25 @@ export const ReactionRequest = z.object({
 
 /** A recipient says it can never deliver the message; stored as its `refused` receipt. */
 export const RefuseRequest = z.object({ agentId: AgentId, reason: z.string().min(1).max(1000) });
+
+/** The states a runner reports; `answered` comes from the reply itself and `refused` from the refuse call. */
+export const ReportedReceiptState = ReceiptState.extract(["claimed", "delivered", "ambiguous", "seen"]);
+export const MAX_RECEIPTS_PER_REPORT = 200;
+/** A runner reports its agent's (the path's) delivery states in one call per batch of transitions. */
+export const ReceiptsRequest = z.object({
+  receipts: z
+    .array(z.object({ messageId: MessageId, state: ReportedReceiptState }))
+    .min(1)
+    .max(MAX_RECEIPTS_PER_REPORT),
+});
+export type ReceiptsRequest = z.infer<typeof ReceiptsRequest>;
+/** `moved`: receipts that changed; `ignored`: ids not taken, each with why (unknown, not addressed to the agent). */
+export const ReceiptsAnswer = z.object({
+  ok: z.literal(true),
+  moved: z.array(Receipt.extend({ messageId: MessageId })),
+  ignored: z.array(z.object({ messageId: MessageId, reason: z.string() })),
+});
+export type ReceiptsAnswer = z.infer<typeof ReceiptsAnswer>;
 
 export const AgentsAnswer = z.object({ agents: z.array(Agent) });
 export const AgentStatusRequest = z.object({

@@ -173,6 +173,9 @@ export class RelayBusClient {
       case "command":
         this.events.emit("command", frame.command);
         return;
+      case "receipt":
+        this.events.emit("receipt", frame);
+        return;
       case "welcome":
         this.onWelcome(frame);
         return;

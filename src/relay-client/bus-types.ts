@@ -7,6 +7,7 @@ import {
   type HelloFrame,
   type Message,
   type Meta,
+  type ReceiptFrame,
   type StatusFrame,
   type WelcomeFrame,
 } from "../protocol/index.ts";
@@ -37,6 +38,8 @@ export interface BusEnded {
 export type BusEvents = {
   "message.new": Message;
   command: Command;
+  /** A receipt of a message this agent sent moved. */
+  receipt: ReceiptFrame;
   error: ErrorFrame;
   welcome: WelcomeFrame;
   connected: { sessionId: string };

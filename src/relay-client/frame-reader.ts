@@ -6,7 +6,7 @@ export type FrameVerdict =
   /** `kind` is a short, bounded label for rate-limited logging; `detail` says what was wrong. */
   | { ok: false; kind: string; detail: string };
 
-const KNOWN_TYPES = new Set(["welcome", "message.new", "command", "error"]);
+const KNOWN_TYPES = new Set(["welcome", "message.new", "command", "error", "receipt"]);
 
 /** Parse without throwing: a bad frame is a verdict, never an exception out of the socket handler. */
 export function readServerFrame(data: unknown, isBinary: boolean): FrameVerdict {

@@ -38,6 +38,7 @@ const ROUTES: RouteTable<Handler> = {
   "/v1/agents/:id/read": { POST: batch.markReadMany },
   "/v1/agents/:id/claims": { POST: batch.claimMany },
   "/v1/agents/:id/claims/complete": { POST: batch.completeMany },
+  "/v1/agents/:id/receipts": { POST: receipts.reportReceipts },
   "/v1/tasks": { POST: tasks.createTask, GET: tasks.listTasks },
   "/v1/tasks/:id": { GET: tasks.getTask },
   "/v1/tasks/:id/status": { POST: tasks.setTaskStatus },

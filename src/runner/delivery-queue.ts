@@ -13,6 +13,7 @@ import { type DeliveryRecord, DeliveryRecords, type DeliveryState } from "./deli
 import { DeliverySettler } from "./delivery-settle.ts";
 import { noteMessage } from "./note.ts";
 import type { RelayApi } from "./ports.ts";
+import type { ReceiptReporter } from "./receipt-reporter.ts";
 import type { StatusPublisher } from "./status-publisher.ts";
 import type { TaskTracker } from "./task-tracker.ts";
 import type { WorkTracker } from "./work-tracker.ts";
@@ -48,6 +49,8 @@ export interface DeliveryQueueOptions {
   batchSize?: number;
   /** How long a written message waits for its confirmation. */
   confirmDeadlineMs?: number;
+  /** Told every state a message enters (the runner reports them to the relay as receipts). */
+  receipts?: Pick<ReceiptReporter, "note">;
 }
 
 /** idle → draining (→ kicked: drain once more) → idle | retry-wait; stopped is final. */
@@ -74,6 +77,7 @@ export class DeliveryQueue {
       clock: o.clock,
       work: o.work,
       deadlineMs: o.confirmDeadlineMs,
+      onState: o.receipts && ((id, state) => o.receipts?.note(id, state)),
       onAmbiguous: (messageId) => {
         o.logger.warn(
           { messageId },

@@ -40,6 +40,8 @@ export interface DeliveryRecordsOptions {
   work: Pick<WorkTracker, "add" | "remove">;
   deadlineMs?: number;
   onAmbiguous: (messageId: number) => void;
+  /** Every state a record enters, in order (delivery receipts are made from these). */
+  onState?: (messageId: number, state: DeliveryState) => void;
 }
 
 /** The task a message asks this agent to work on; a task-outcome note only reports on one (not work). */
@@ -99,6 +101,8 @@ export class DeliveryRecords {
 
   move(r: DeliveryRecord, state: DeliveryState): void {
     r.state = state;
+    // A claimable message is the agent's only once its relay claim is won (the queue moves it again then).
+    if (state !== "claimed" || !r.message.claimable || r.claimed) this.o.onState?.(r.message.id, state);
     const id = String(r.message.id);
     if (state === "claimed" && r.claimed) this.o.work.add({ kind: "message", id });
     else this.o.work.remove("message", id);
@@ -151,6 +155,7 @@ export class DeliveryRecords {
     const i = this.ambiguous.indexOf(messageId);
     if (i < 0) return false;
     this.ambiguous.splice(i, 1);
+    this.o.onState?.(messageId, "confirmed");
     this.finish(messageId, "confirmed");
     return true;
   }

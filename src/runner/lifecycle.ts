@@ -13,6 +13,7 @@ import type { RunnerInfoFile } from "./info-file.ts";
 import type { Liveness } from "./liveness.ts";
 import type { Periodic } from "./periodic.ts";
 import type { ProviderSupervisor } from "./provider-supervisor.ts";
+import type { ReceiptReporter } from "./receipt-reporter.ts";
 import { SHUTDOWN_DEADLINES, shutdownStep } from "./shutdown.ts";
 import type { StatusPublisher } from "./status-publisher.ts";
 import type { TaskTracker } from "./task-tracker.ts";
@@ -47,6 +48,7 @@ export interface LifecycleParts {
   status: Pick<StatusPublisher, "publish" | "flush">;
   liveness: Pick<Liveness, "readUnread">;
   queue: Pick<DeliveryQueue, "kick" | "stop" | "deliverNote">;
+  receipts: Pick<ReceiptReporter, "flush">;
   commands: Pick<CommandRunner, "stop">;
   tasks: Pick<TaskTracker, "releaseAll">;
   work: Pick<WorkTracker, "setCondition">;
@@ -120,6 +122,7 @@ export async function stopRunner(
     // After the provider (nothing writes there any more), before the final status (which carries the outcome).
     if (worktree) await step("worktree", relayMs + localMs, () => worktree.close());
     await step("claim release", relayMs, () => p.tasks.releaseAll());
+    await step("receipts", relayMs, () => p.receipts.flush());
     p.work.setCondition("offline", true, o.reason);
     await step("final status", relayMs, () => p.bus.statusAsync(p.status.flush()));
     if (o.deregister) await step("deregister", relayMs, () => p.http.deregister(p.agentId, p.instanceId));

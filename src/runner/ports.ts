@@ -13,6 +13,7 @@ export type RelayApi = Pick<
   | "markRead"
   | "markReadMany"
   | "refuseMessage"
+  | "reportReceipts"
   | "setTaskStatus"
   | "getTask"
   | "setCommandStatus"

@@ -22,6 +22,7 @@ import { Liveness } from "./liveness.ts";
 import { Periodic } from "./periodic.ts";
 import { ProviderEventSink } from "./provider-events.ts";
 import { ProviderSupervisor } from "./provider-supervisor.ts";
+import { ReceiptReporter } from "./receipt-reporter.ts";
 import { RestartPolicy, type RestartPolicyLimits } from "./restart-policy.ts";
 import { heartbeatMeta, providerEnv, runnerInfoFields, statusMeta } from "./runtime-meta.ts";
 import type { SessionStore } from "./session-store.ts";
@@ -74,6 +75,7 @@ export interface RunnerParts extends LifecycleParts {
   control: ControlServer;
   supervisor: ProviderSupervisor;
   queue: DeliveryQueue;
+  receipts: ReceiptReporter;
   tasks: TaskTracker;
   commands: CommandRunner;
   status: StatusPublisher;
@@ -164,6 +166,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
         worktree: worktree && (() => worktree.meta()),
       }),
   });
+  const receipts = new ReceiptReporter({ agentId, relay: http, clock, logger: part("receipts") });
   const queue = new DeliveryQueue({
     agent: {
       agentId,
@@ -184,6 +187,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     status,
     clock,
     logger: part("delivery"),
+    receipts,
   });
   const info = config.runnerInfoFile ? new RunnerInfoFile(config.runnerInfoFile, clock) : undefined;
   const infoSources = { config, adapter, supervisor, controlUrl: () => control.url, now };
@@ -282,6 +286,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
   const core = { ...all, status, liveness, queue, commands, tasks, work, renewer, events, clock, log };
   const parts: RunnerParts = {
     ...core,
+    receipts,
     config,
     info,
     worktree,

@@ -18,6 +18,7 @@ import {
   startClaudeRunner,
 } from "../support/claude-runner.ts";
 import { FakeAnthropicApi, type RecordedRequest } from "../support/fake-anthropic-api.ts";
+import { inOrder, receiptStates } from "../support/receipts.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { waitFor } from "../support/wait-for.ts";
 
@@ -219,6 +220,8 @@ describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, f
       },
     });
     const { agent, child } = await run("on");
+    // The sender's own bus session gets each receipt as it moves.
+    const senderBus = await relay.openBus({ agentId: "tester" });
     const sent = await send(agent, "PLEASE-REPLY with pong");
     const seen = await modelSawMessage(sent.id);
     const reply = await waitFor(
@@ -231,6 +234,14 @@ describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, f
     );
     expect(reply.from).toBe(agent.agentId);
     expect(reply.body).toBe("pong from claude");
+    // The sender saw it move forward to seen (Claude's hook or transcript had the text), then answered.
+    await waitFor(() => receiptStates(senderBus, sent.id).includes("answered"), {
+      what: "the answered receipt",
+    });
+    const states = receiptStates(senderBus, sent.id);
+    expect(states.slice(-2)).toEqual(["seen", "answered"]);
+    expect(states).toEqual(inOrder(states));
+    await senderBus.close();
     // The command's outcome went back to the model, which ended the turn.
     const after = await waitFor(() => toolResultAfter(seen), { what: "the tool result in a model request" });
     await claudeIdleSince(agent, after.at);

@@ -22,6 +22,7 @@ import {
   startFakeResponsesApi,
   text,
 } from "../support/fake-responses-api.ts";
+import { inOrder, receiptStates } from "../support/receipts.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { createTmuxSandbox, type TmuxSandbox } from "../support/tmux-sandbox.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -169,6 +170,8 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     const agent = await newAgent();
     const child = await run(agent);
 
+    // The sender's own bus session gets each receipt as it moves.
+    const senderBus = await relay.openBus({ agentId: "tester" });
     const sent = await send(agent, "PLEASE-REPLY with pong");
     const request = await modelSaw("PLEASE-REPLY");
     expect(request.lastUserText).toContain(`[relay message #${sent.id} from tester]`);
@@ -183,6 +186,14 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     );
     expect(reply.from).toBe(agent.agentId);
     expect(reply.body).toBe("pong from codex");
+    // Seen once Codex's app-server took the text into the turn, then answered by the reply.
+    await waitFor(() => receiptStates(senderBus, sent.id).includes("answered"), {
+      what: "the answered receipt",
+    });
+    const states = receiptStates(senderBus, sent.id);
+    expect(states.slice(-2)).toEqual(["seen", "answered"]);
+    expect(states).toEqual(inOrder(states));
+    await senderBus.close();
     const afterEnvCheck = inputText(fake.requestsFor("PLEASE-REPLY")[1] as { body: { input?: unknown[] } });
     expect(afterEnvCheck).toContain("CONTROL-ENV-OK");
     expect(afterEnvCheck).toContain("NO-MODEL-KEY");

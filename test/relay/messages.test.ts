@@ -26,8 +26,12 @@ describe("POST /v1/messages", () => {
     });
     expect(r.body.readBy).toEqual([]);
     expect(r.body.resolvedToAgent).toBeUndefined();
+    // The same message, with its recipient's receipt (queued: no runner took it yet).
     const again = await t.call(tokenB, "GET", `/v1/messages/${r.body.id}`);
-    expect(again.body).toEqual(r.body);
+    expect(again.body).toEqual({
+      ...r.body,
+      receipts: [{ agentId: "msg-b", state: "queued", at: r.body.createdAt }],
+    });
   });
 
   test("message ids increase monotonically", async () => {

@@ -74,7 +74,9 @@ describe("POST /v1/messages/:id/refuse", () => {
       reason: "x",
     });
     expect(bySender.status).toBe(403);
-    expect((await t.call(sender, "GET", `/v1/messages/${m.id}`)).body.receipts).toBeUndefined();
+    expect((await t.call(sender, "GET", `/v1/messages/${m.id}`)).body.receipts).toEqual([
+      { agentId: "rcpt-a", state: "queued", at: expect.any(Number) },
+    ]);
     const noReason = await t.call(a, "POST", `/v1/messages/${m.id}/refuse`, { agentId: "rcpt-a" });
     expect(noReason.status).toBe(400);
     expect(JSON.stringify(noReason.body)).toContain("reason");
@@ -87,5 +89,101 @@ describe("POST /v1/messages/:id/refuse", () => {
       (await t.call(a, "POST", "/v1/messages/999999/refuse", { agentId: "rcpt-a", reason: "x" })).status,
     ).toBe(404);
     expect(await unreadIds("rcpt-a")).toContain(m.id);
+  });
+});
+
+const receiptsOf = async (id: number) => (await t.call(sender, "GET", `/v1/messages/${id}`)).body.receipts;
+const report = (token: string, agent: string, receipts: { messageId: number; state: string }[]) =>
+  t.call(token, "POST", `/v1/agents/${agent}/receipts`, { receipts });
+
+describe("POST /v1/agents/:id/receipts and answered", () => {
+  test("a message to one agent is queued for it, then moves only forward as its runner reports", async () => {
+    const m = await send({ to: "rcpt-a" });
+    expect(await receiptsOf(m.id)).toEqual([{ agentId: "rcpt-a", state: "queued", at: expect.any(Number) }]);
+    const first = await report(a, "rcpt-a", [{ messageId: m.id, state: "delivered" }]);
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({
+      ok: true,
+      moved: [{ messageId: m.id, agentId: "rcpt-a", state: "delivered", at: expect.any(Number) }],
+      ignored: [],
+    });
+    // claimed comes late (a batch): not a step back, and not an error either.
+    const late = await report(a, "rcpt-a", [
+      { messageId: m.id, state: "claimed" },
+      { messageId: m.id, state: "seen" },
+    ]);
+    expect(late.body.moved.map((r: { state: string }) => r.state)).toEqual(["seen"]);
+    expect(await receiptsOf(m.id)).toEqual([{ agentId: "rcpt-a", state: "seen", at: expect.any(Number) }]);
+    // A reply from the recipient answers it; a reply from anyone else does not.
+    await t.call(b, "POST", "/v1/messages", { to: "rcpt-sender", body: "me too", replyTo: m.id });
+    expect((await receiptsOf(m.id))[0].state).toBe("seen");
+    await t.call(a, "POST", "/v1/messages", { to: "rcpt-sender", body: "done", replyTo: m.id });
+    expect(await receiptsOf(m.id)).toEqual([
+      { agentId: "rcpt-a", state: "answered", at: expect.any(Number) },
+    ]);
+  });
+
+  test("ambiguous can still become seen; nothing moves a refused receipt", async () => {
+    const m = await send({ to: "broadcast" });
+    await report(a, "rcpt-a", [{ messageId: m.id, state: "ambiguous" }]);
+    await report(b, "rcpt-b", [{ messageId: m.id, state: "delivered" }]);
+    await t.call(b, "POST", `/v1/messages/${m.id}/refuse`, { agentId: "rcpt-b", reason: "no room" });
+    await report(a, "rcpt-a", [{ messageId: m.id, state: "seen" }]);
+    await report(b, "rcpt-b", [{ messageId: m.id, state: "seen" }]);
+    await t.call(b, "POST", "/v1/messages", { to: "rcpt-sender", body: "late", replyTo: m.id });
+    const byAgent = Object.fromEntries(
+      (await receiptsOf(m.id)).map((r: { agentId: string; state: string }) => [r.agentId, r.state]),
+    );
+    expect(byAgent).toEqual({ "rcpt-a": "seen", "rcpt-b": "refused" });
+  });
+
+  test("an agent reports only for itself and only on messages addressed to it; bad states are a 400", async () => {
+    const m = await send({ to: "rcpt-a" });
+    expect((await report(b, "rcpt-a", [{ messageId: m.id, state: "seen" }])).status).toBe(403);
+    const notMine = await report(b, "rcpt-b", [
+      { messageId: m.id, state: "seen" },
+      { messageId: 999_999, state: "seen" },
+    ]);
+    expect(notMine.status).toBe(200);
+    expect(notMine.body).toEqual({
+      ok: true,
+      moved: [],
+      ignored: [
+        { messageId: m.id, reason: "not addressed to 'rcpt-b'" },
+        { messageId: 999_999, reason: "no such message" },
+      ],
+    });
+    for (const state of ["answered", "refused", "queued", "read"]) {
+      const bad = await report(a, "rcpt-a", [{ messageId: m.id, state }]);
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.body)).toContain("receipts");
+    }
+    expect((await report(a, "rcpt-a", [])).status).toBe(400);
+    const tooMany = Array.from({ length: 201 }, () => ({ messageId: m.id, state: "seen" }));
+    expect((await report(a, "rcpt-a", tooMany)).status).toBe(400);
+    expect(await receiptsOf(m.id)).toEqual([{ agentId: "rcpt-a", state: "queued", at: expect.any(Number) }]);
+  });
+
+  test("each receipt that moves is pushed to the sender's bus session, and only to it", async () => {
+    const senderBus = await t.openBus({ agentId: "rcpt-sender", token: sender });
+    const otherBus = await t.openBus({ agentId: "rcpt-b", token: b });
+    const m = await send({ to: "rcpt-a" });
+    await report(a, "rcpt-a", [{ messageId: m.id, state: "delivered" }]);
+    await report(a, "rcpt-a", [{ messageId: m.id, state: "delivered" }]);
+    await t.call(a, "POST", `/v1/messages/${m.id}/refuse`, { agentId: "rcpt-a", reason: "gone" });
+    const refused = await senderBus.waitForFrame(
+      (f) =>
+        f.type === "receipt" && (f as unknown as { receipt: { state: string } }).receipt.state === "refused",
+    );
+    expect(refused).toEqual({
+      type: "receipt",
+      messageId: m.id,
+      receipt: { agentId: "rcpt-a", state: "refused", reason: "gone", at: expect.any(Number) },
+    });
+    const states = senderBus.frames
+      .filter((f) => f.type === "receipt")
+      .map((f) => (f as unknown as { receipt: { state: string } }).receipt.state);
+    expect(states).toEqual(["delivered", "refused"]);
+    expect(otherBus.frames.some((f) => f.type === "receipt")).toBe(false);
   });
 });

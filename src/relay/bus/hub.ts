@@ -9,6 +9,8 @@ import {
   type ErrorCode,
   type Message,
   matchesAgent,
+  type Receipt,
+  type ReceiptFrame,
   SUPERVISOR_TARGET,
 } from "../../protocol/index.ts";
 import type { Clock } from "../../util/clock.ts";
@@ -123,12 +125,21 @@ export class Hub {
    */
   publishCommand(command: Command, targetAgent: string): void {
     const frame = JSON.stringify({ type: "command", command });
-    if (targetAgent === SUPERVISOR_TARGET) {
+    if (targetAgent === SUPERVISOR_TARGET)
       for (const ws of this.supervisors.open()) this.guard.send(ws, frame);
-      return;
-    }
+    else this.sendToAgent(targetAgent, frame);
+  }
+
+  /** A recipient's receipt moved: tell the message's sender (its open sessions) and the supervisor. */
+  publishReceipt(sender: string, messageId: number, receipt: Receipt): void {
+    const frame = JSON.stringify({ type: "receipt", messageId, receipt } satisfies ReceiptFrame);
+    this.sendToAgent(sender, frame);
+    for (const ws of this.supervisors.open()) this.guard.send(ws, frame);
+  }
+
+  private sendToAgent(agentId: string, frame: string): void {
     for (const ws of this.sockets) {
-      if (ws.data.state === "open" && ws.data.identity?.agentId === targetAgent) this.guard.send(ws, frame);
+      if (ws.data.state === "open" && ws.data.identity?.agentId === agentId) this.guard.send(ws, frame);
     }
   }
 

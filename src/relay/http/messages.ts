@@ -8,6 +8,7 @@ import {
   type Message,
   matchesAgent,
   ReactionRequest,
+  type Receipt,
   SendMessageRequest,
   UnreadQuery,
 } from "../../protocol/index.ts";
@@ -17,6 +18,7 @@ import { NumericIdPath, parsePath, parseQuery, readJson } from "./body.ts";
 import type { Call, Handler } from "./context.ts";
 import { forbidden, invalid, notFound, relayError } from "./errors.ts";
 import { chargeCreate } from "./quota.ts";
+import { recordAnswer } from "./receipts.ts";
 import { assertMessageFits } from "./stored-size.ts";
 import { addressOf, mayMarkRead, mayReadMessage } from "./visibility.ts";
 
@@ -63,6 +65,7 @@ export const sendMessage: Handler = async (req, call) => {
   const payloadJson = JSON.stringify(body.payload);
   assertMessageFits(outgoing, payloadJson, relay.limits.busFrameBytes);
   const message = await relay.writer.insert({ ...outgoing, payload: body.payload, payloadJson });
+  if (message.replyTo !== undefined) recordAnswer(relay, message.replyTo, from);
   return Response.json(message);
 };
 
@@ -70,9 +73,20 @@ export const sendMessage: Handler = async (req, call) => {
 export const getMessage: Handler = (req, { relay, principal }) => {
   const message = requireMessage(relay, messageId(req));
   if (!mayReadMessage(relay, principal, message)) throw unreadable(message.id);
-  const receipts = relay.store.receipts.forMessage(message.id);
+  const receipts = withQueued(message, relay.store.receipts.forMessage(message.id));
   return Response.json(receipts.length > 0 ? { ...message, receipts } : message);
 };
+
+/** A message to one agent (by id, or a label one agent held) is `queued` for it until its runner reports more. */
+function withQueued(message: Message, receipts: Receipt[]): Receipt[] {
+  const to = message.resolvedToAgent ?? (isBroadTarget(message.to) ? undefined : message.to);
+  if (to === undefined || message.from === to || receipts.some((r) => r.agentId === to)) return receipts;
+  return [{ agentId: to, state: "queued", at: message.createdAt }, ...receipts];
+}
+
+function isBroadTarget(to: string): boolean {
+  return to === "broadcast" || /^(label|tag|cap):/.test(to);
+}
 
 /**
  * The conversation the message belongs to, by `replyTo`: its first stored ancestor and every reply below it.

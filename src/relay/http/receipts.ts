@@ -1,10 +1,55 @@
-// HTTP handler for delivery receipts: a recipient refuses a message it can never deliver, with a reason.
-import { matchesAgent, RefuseRequest } from "../../protocol/index.ts";
+// HTTP handlers for delivery receipts: a runner reports its agent's delivery states; a recipient refuses a message
+// it can never deliver. Every receipt that moves is pushed on the bus to the message's sender.
+import { matchesAgent, type ReceiptsAnswer, ReceiptsRequest, RefuseRequest } from "../../protocol/index.ts";
 import { mayActAs } from "../auth/authenticate.ts";
+import type { MessageAddressing } from "../store/messages.ts";
 import { NumericIdPath, parsePath, readJson } from "./body.ts";
-import type { Handler } from "./context.ts";
+import { type Handler, ownAgentParam, type Relay } from "./context.ts";
 import { forbidden, notFound } from "./errors.ts";
 import { addressOf } from "./visibility.ts";
+
+/** Whether the message is the agent's to report on: addressed to it, or claimed by it. */
+function concerns(relay: Relay, message: MessageAddressing, agentId: string): boolean {
+  return message.claimedBy === agentId || matchesAgent(message, addressOf(relay, agentId));
+}
+
+/**
+ * `POST /v1/agents/:id/receipts`: the runner's batch of delivery states for its agent (its own token, or root).
+ * Each receipt only moves forward; a state it already passed is not an error, just not `moved`. A message that
+ * is gone (retention) or not the agent's is `ignored` with the reason; the others still count.
+ */
+export const reportReceipts: Handler = async (req, call) => {
+  const agentId = ownAgentParam(req, call);
+  const { relay } = call;
+  const body = await readJson(req, ReceiptsRequest, relay.limits.jsonBodyBytes);
+  const rows = relay.store.messages.addressing(body.receipts.map((r) => r.messageId));
+  const answer: ReceiptsAnswer = { ok: true, moved: [], ignored: [] };
+  const now = relay.clock.now();
+  for (const { messageId, state } of body.receipts) {
+    const row = rows.get(messageId);
+    if (!row) answer.ignored.push({ messageId, reason: "no such message" });
+    else if (!concerns(relay, row, agentId))
+      answer.ignored.push({ messageId, reason: `not addressed to '${agentId}'` });
+    else {
+      const receipt = relay.store.receipts.advance(messageId, agentId, state, now);
+      if (!receipt) continue;
+      answer.moved.push({ messageId, ...receipt });
+      relay.hub.publishReceipt(row.from, messageId, receipt);
+    }
+  }
+  return Response.json(answer);
+};
+
+/**
+ * The agent answered a message (it sent one with `replyTo` naming it): its receipt for that message is `answered`,
+ * when the message was its to answer. Called after the reply is stored.
+ */
+export function recordAnswer(relay: Relay, replyTo: number, agentId: string): void {
+  const row = relay.store.messages.addressing([replyTo]).get(replyTo);
+  if (!row || !concerns(relay, row, agentId)) return;
+  const receipt = relay.store.receipts.advance(replyTo, agentId, "answered", relay.clock.now());
+  if (receipt) relay.hub.publishReceipt(row.from, replyTo, receipt);
+}
 
 /**
  * `POST /v1/messages/:id/refuse`: only for an agent the message is addressed to (or whose claim it holds), acting
@@ -18,11 +63,15 @@ export const refuseMessage: Handler = async (req, { relay, principal }) => {
     const self = principal.kind === "runtime" ? principal.claims.agentId : "root";
     throw forbidden(`this token acts as '${self}', not '${body.agentId}'`);
   }
-  const message = relay.store.messages.get(id);
-  if (!message) throw notFound(`message ${id}`);
-  if (message.claimedBy !== body.agentId && !matchesAgent(message, addressOf(relay, body.agentId))) {
+  const row = relay.store.messages.addressing([id]).get(id);
+  if (!row) throw notFound(`message ${id}`);
+  if (!concerns(relay, row, body.agentId)) {
     throw forbidden(`message ${id} is not addressed to '${body.agentId}'`);
   }
-  relay.store.receipts.refuse(id, body.agentId, body.reason, relay.clock.now());
+  const now = relay.clock.now();
+  if (relay.store.receipts.refuse(id, body.agentId, body.reason, now)) {
+    const receipt = { agentId: body.agentId, state: "refused" as const, reason: body.reason, at: now };
+    relay.hub.publishReceipt(row.from, id, receipt);
+  }
   return Response.json({ ok: true });
 };

@@ -1,6 +1,11 @@
-// Delivery receipts: one row per (message, recipient agent) with its latest state; today only `refused`.
+// Delivery receipts: one row per (message, recipient agent) with its latest state, which only moves forward.
 import type { Database, Statement } from "bun:sqlite";
-import type { Receipt, ReceiptState } from "../../protocol/index.ts";
+import { RECEIPT_RANK, type Receipt, type ReceiptState } from "../../protocol/index.ts";
+
+// The rank of the stored state, in SQL (the same order as RECEIPT_RANK).
+const STORED_RANK = `CASE state ${Object.entries(RECEIPT_RANK)
+  .map(([state, rank]) => `WHEN '${state}' THEN ${rank}`)
+  .join(" ")} END`;
 
 interface ReceiptRow {
   agent_id: string;
@@ -14,7 +19,8 @@ export class ReceiptStore {
   private readonly readStmt: Statement<unknown, [Record<string, string | number>]>;
   private readonly releaseStmt: Statement<unknown, [Record<string, string | number>]>;
   private readonly forMessageStmt: Statement<ReceiptRow, [number]>;
-  private readonly refuseTx: (id: number, agent: string, reason: string, now: number) => void;
+  private readonly refuseTx: (id: number, agent: string, reason: string, now: number) => boolean;
+  private readonly advanceStmt: Statement<unknown, [Record<string, string | number>]>;
 
   constructor(db: Database) {
     // A refusal is final: refusing again keeps the first reason and time.
@@ -34,20 +40,37 @@ export class ReceiptStore {
     this.forMessageStmt = db.query(
       "SELECT agent_id, state, reason, at FROM message_receipts WHERE message_id = ? ORDER BY at, agent_id",
     );
+    this.advanceStmt = db.query(
+      `INSERT INTO message_receipts (message_id, agent_id, state, reason, at) VALUES (:id, :agent, :state, NULL, :now)
+       ON CONFLICT (message_id, agent_id) DO UPDATE SET state = :state, reason = NULL, at = :now
+       WHERE ${STORED_RANK} < :rank`,
+    );
     this.refuseTx = db.transaction((id: number, agent: string, reason: string, now: number) => {
-      this.refuseStmt.run({ id, agent, reason, now });
+      const { changes } = this.refuseStmt.run({ id, agent, reason, now });
       this.readStmt.run({ id, agent, now });
       this.releaseStmt.run({ id, agent });
+      return changes > 0;
     });
   }
 
   /**
    * The agent can never deliver the message: store the refusal, mark the message read for that agent (so its
    * inbox never lists it again) and give back its claim (another agent may be able to take it). One transaction.
-   * The caller checks the message exists.
+   * The caller checks the message exists. Answers whether the receipt moved (false: it was refused before).
    */
-  refuse(messageId: number, agentId: string, reason: string, now: number): void {
-    this.refuseTx(messageId, agentId, reason, now);
+  refuse(messageId: number, agentId: string, reason: string, now: number): boolean {
+    return this.refuseTx(messageId, agentId, reason, now);
+  }
+
+  /**
+   * Move the agent's receipt for the message to `state` if that is further on than where it stands; answers the
+   * new receipt, or undefined when it stood there or further already. The caller checks the message concerns
+   * the agent. `refused` goes through refuse(), which also settles the inbox.
+   */
+  advance(messageId: number, agentId: string, state: Exclude<ReceiptState, "refused">, now: number) {
+    const rank = RECEIPT_RANK[state];
+    const { changes } = this.advanceStmt.run({ id: messageId, agent: agentId, state, now, rank });
+    return changes > 0 ? { agentId, state, at: now } : undefined;
   }
 
   forMessage(messageId: number): Receipt[] {

@@ -33,6 +33,12 @@ const RelayCliOptions = z.object({
     .min(0, "must be 0-65535")
     .max(65535, "must be 0-65535")
     .default(DEFAULT_RELAY_PORT),
+  uiPort: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be an integer")
+    .min(0, "must be 0-65535")
+    .max(65535, "must be 0-65535")
+    .optional(),
   db: z.string().min(1, "must not be empty").optional(),
   rootToken: z.string().min(16, "must be at least 16 characters").optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
@@ -96,6 +102,7 @@ export function parseRelayCliOptions(
   const merged: Record<keyof RelayCliOptions, string | undefined> = {
     host: flagOrEnv(option("host"), flags, env),
     port: flagOrEnv(option("port"), flags, env),
+    uiPort: flagOrEnv(option("uiPort"), flags, env),
     db: flagOrEnv(option("db"), flags, env),
     // The env twin only: the flag was refused above.
     rootToken: fileToken ?? flagOrEnv(option("rootToken"), {}, env),
@@ -120,6 +127,7 @@ async function runRelay(o: RelayCliOptions, quotas: Partial<RelayQuotas>): Promi
     relay = await startRelay({
       host: o.host,
       port: o.port,
+      ...(o.uiPort !== undefined ? { uiPort: o.uiPort } : {}),
       dbPath: o.db ?? defaultRelayDbPath(),
       // No token given: keep the one relay.json already holds, so a restart does not strand the root token
       // handed to people and scripts (runtime tokens survive anyway: they are signed with the database's secret).
@@ -135,6 +143,8 @@ async function runRelay(o: RelayCliOptions, quotas: Partial<RelayQuotas>): Promi
     process.exit(1);
   }
   process.stdout.write(`relay listening on ${relay.url}\n`);
+  if (relay.uiUrl)
+    process.stdout.write(`fleet view on ${relay.uiUrl} (sign in with the root or an operator token)\n`);
   process.stdout.write(
     o.durable
       ? "durability: every commit is fsynced (survives power loss)\n"

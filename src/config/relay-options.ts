@@ -10,7 +10,7 @@ type Env = Record<string, string | undefined>;
 
 /** How the relay is served: address, store, root token, logging, durability. */
 export interface RelayServeOption extends EnvTwinOption {
-  key: "host" | "port" | "db" | "rootToken" | "rootTokenFile" | "logLevel" | "durable";
+  key: "host" | "port" | "uiPort" | "db" | "rootToken" | "rootTokenFile" | "logLevel" | "durable";
   /** The default as help shows it. */
   defaultText?: string;
 }
@@ -30,6 +30,15 @@ export const RELAY_SERVE_OPTIONS: readonly RelayServeOption[] = [
     env: "AGENT_RELAY_PORT",
     placeholder: "<port>",
     description: "port, 0 for a free one",
+  },
+  {
+    key: "uiPort",
+    flag: "--ui-port",
+    env: "AGENT_RELAY_UI_PORT",
+    placeholder: "<port>",
+    description:
+      "serve the fleet view (a web page: sign in with the root or an operator token) on this port of --host, 0 for a free one",
+    defaultText: "not served",
   },
   {
     key: "db",

@@ -7,6 +7,8 @@ import { type Logger, silentLogger } from "../util/logger.ts";
 import { Authenticator } from "./auth/authenticate.ts";
 import { TokenSigner } from "./auth/tokens.ts";
 import { Hub } from "./bus/hub.ts";
+import { FleetFeed } from "./fleet/feed.ts";
+import { serveFleet } from "./fleet/server.ts";
 import type { Relay } from "./http/context.ts";
 import { LeaseSweeper } from "./leases.ts";
 import { defaultRelayDbPath } from "./local-info.ts";
@@ -44,6 +46,8 @@ export interface RelayOptions {
   durable?: boolean;
   /** Per-agent limits and retention (see DEFAULT_QUOTAS for the defaults). */
   quotas?: Partial<RelayQuotas>;
+  /** Serve the fleet view (a web page) on this port of `host`; 0 picks a free one. Default: not served. */
+  uiPort?: number;
 }
 
 export interface RelayHandle {
@@ -51,6 +55,8 @@ export interface RelayHandle {
   port: number;
   host: string;
   rootToken: string;
+  /** The fleet view's address, when it is served. */
+  uiUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -76,13 +82,19 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       offlineSweepMs: options.offlineSweepMs ?? 5_000,
       quotas,
     });
-    const writer = new MessageWriter(store.db, store.messages, (batch) => hub.publishMessages(batch));
+    const feed = new FleetFeed({ store, clock });
+    store.agents.onChange = (id) => feed.agentChanged(id);
+    const writer = new MessageWriter(store.db, store.messages, (batch) => {
+      hub.publishMessages(batch);
+      feed.messages(batch);
+    });
     const relay: Relay = {
       store,
       writer,
       auth,
       signer,
       hub,
+      feed,
       clock,
       logger,
       limits,
@@ -120,15 +132,21 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     const urlHost = host.includes(":") ? `[${host}]` : host;
     const url = `http://${urlHost}:${port}`;
     logger.info({ url }, "relay listening");
+    const ui = options.uiPort === undefined ? undefined : listenFleet(relay, { host, port: options.uiPort });
+    const uiUrl = ui && `http://${urlHost}:${ui.port}`;
+    if (uiUrl) logger.info({ url: uiUrl }, "fleet view listening");
     let stopping: Promise<void> | undefined;
     return {
       url,
       port,
       host,
       rootToken,
+      ...(uiUrl ? { uiUrl } : {}),
       stop: () => {
         stopping ??= (async () => {
           hub.stop();
+          feed.close();
+          await ui?.stop(true);
           retention.stop();
           leaseSweep.stop();
           await server.stop(true);
@@ -159,6 +177,15 @@ export class PortInUseError extends Error {
 function listen(relay: Relay, o: Parameters<typeof serveRelay>[1]): ReturnType<typeof serveRelay> {
   try {
     return serveRelay(relay, o);
+  } catch (e) {
+    if ((e as { code?: string }).code === "EADDRINUSE") throw new PortInUseError(o.host, o.port);
+    throw e;
+  }
+}
+
+function listenFleet(relay: Relay, o: { host: string; port: number }): ReturnType<typeof serveFleet> {
+  try {
+    return serveFleet(relay, relay.feed, o);
   } catch (e) {
     if ((e as { code?: string }).code === "EADDRINUSE") throw new PortInUseError(o.host, o.port);
     throw e;

@@ -8,6 +8,7 @@ import type { Logger } from "../../util/logger.ts";
 import { type Authenticator, mayActAs, type Principal } from "../auth/authenticate.ts";
 import type { TokenSigner } from "../auth/tokens.ts";
 import type { Hub } from "../bus/hub.ts";
+import type { FleetFeed } from "../fleet/feed.ts";
 import type { RelayQuotas } from "../quotas.ts";
 import type { RateLimiter } from "../rate-limiter.ts";
 import type { Store } from "../store/index.ts";
@@ -20,6 +21,8 @@ export interface Relay {
   auth: Authenticator;
   signer: TokenSigner;
   hub: Hub;
+  /** What the fleet view's open pages are told (agents, messages, receipts). */
+  feed: FleetFeed;
   /** New messages go through here (group commit), never straight to store.messages.insert. */
   writer: MessageWriter;
   clock: Clock;

@@ -1,12 +1,24 @@
 // HTTP handlers for delivery receipts: a runner reports its agent's delivery states; a recipient refuses a message
 // it can never deliver. Every receipt that moves is pushed on the bus to the message's sender.
-import { matchesAgent, type ReceiptsAnswer, ReceiptsRequest, RefuseRequest } from "../../protocol/index.ts";
+import {
+  matchesAgent,
+  type Receipt,
+  type ReceiptsAnswer,
+  ReceiptsRequest,
+  RefuseRequest,
+} from "../../protocol/index.ts";
 import { mayActAs } from "../auth/authenticate.ts";
 import type { MessageAddressing } from "../store/messages.ts";
 import { NumericIdPath, parsePath, readJson } from "./body.ts";
 import { type Handler, ownAgentParam, type Relay } from "./context.ts";
 import { forbidden, notFound } from "./errors.ts";
 import { addressOf } from "./visibility.ts";
+
+/** A receipt moved: the sender's bus sessions and the fleet view's pages hear of it. */
+function announce(relay: Relay, sender: string, messageId: number, receipt: Receipt): void {
+  relay.hub.publishReceipt(sender, messageId, receipt);
+  relay.feed.receipt(messageId, receipt);
+}
 
 /** Whether the message is the agent's to report on: addressed to it, or claimed by it. */
 function concerns(relay: Relay, message: MessageAddressing, agentId: string): boolean {
@@ -34,7 +46,7 @@ export const reportReceipts: Handler = async (req, call) => {
       const receipt = relay.store.receipts.advance(messageId, agentId, state, now);
       if (!receipt) continue;
       answer.moved.push({ messageId, ...receipt });
-      relay.hub.publishReceipt(row.from, messageId, receipt);
+      announce(relay, row.from, messageId, receipt);
     }
   }
   return Response.json(answer);
@@ -48,7 +60,7 @@ export function recordAnswer(relay: Relay, replyTo: number, agentId: string): vo
   const row = relay.store.messages.addressing([replyTo]).get(replyTo);
   if (!row || !concerns(relay, row, agentId)) return;
   const receipt = relay.store.receipts.advance(replyTo, agentId, "answered", relay.clock.now());
-  if (receipt) relay.hub.publishReceipt(row.from, replyTo, receipt);
+  if (receipt) announce(relay, row.from, replyTo, receipt);
 }
 
 /**
@@ -71,7 +83,7 @@ export const refuseMessage: Handler = async (req, { relay, principal }) => {
   const now = relay.clock.now();
   if (relay.store.receipts.refuse(id, body.agentId, body.reason, now)) {
     const receipt = { agentId: body.agentId, state: "refused" as const, reason: body.reason, at: now };
-    relay.hub.publishReceipt(row.from, id, receipt);
+    announce(relay, row.from, id, receipt);
   }
   return Response.json({ ok: true });
 };

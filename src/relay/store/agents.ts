@@ -100,6 +100,9 @@ export class AgentStore {
     );
   }
 
+  /** Told the id of every agent whose row changed or went away (the fleet view pushes them); one listener. */
+  onChange: ((id: string) => void) | undefined;
+
   register(r: AgentRegistration, now: number): void {
     this.originStmt.run({ id: r.id, now });
     this.upsertStmt.run({
@@ -115,6 +118,7 @@ export class AgentStore {
       heartbeatIntervalMs: r.heartbeatIntervalMs,
       now,
     });
+    this.onChange?.(r.id);
   }
 
   /**
@@ -156,6 +160,7 @@ export class AgentStore {
 
   clearLabel(id: string): void {
     this.clearLabelStmt.run(id);
+    this.onChange?.(id);
   }
 
   /** Apply a liveness report; every report also counts as a heartbeat. */
@@ -168,15 +173,20 @@ export class AgentStore {
       meta: change.meta === undefined ? null : JSON.stringify(change.meta),
       now,
     });
+    this.onChange?.(id);
   }
 
   remove(id: string): boolean {
-    return this.deleteStmt.run(id).changes === 1;
+    const removed = this.deleteStmt.run(id).changes === 1;
+    if (removed) this.onChange?.(id);
+    return removed;
   }
 
   /** Mark offline every agent with no live bus session whose heartbeats stopped 3 intervals ago. */
   sweepOffline(connectedIds: readonly string[], now: number): string[] {
-    return this.sweepStmt.all({ now, connected: JSON.stringify(connectedIds) }).map((r) => r.id);
+    const ids = this.sweepStmt.all({ now, connected: JSON.stringify(connectedIds) }).map((r) => r.id);
+    for (const id of ids) this.onChange?.(id);
+    return ids;
   }
 }
 

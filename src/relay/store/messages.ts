@@ -78,6 +78,7 @@ export class MessageStore {
   private readonly threadStmt: Statement<MessageRow, [Record<string, number>]>;
   private readonly existsStmt: Statement<{ id: number }, [number]>;
   private readonly addressingStmt: Statement<AddressingRow, [string]>;
+  private readonly recentStmt: Statement<MessageRow, [number]>;
   private readonly linkAttachmentStmt: Statement<unknown, [string, number]>;
   private readonly byAttachmentStmt: Statement<MessageRow, [string, number, number]>;
 
@@ -89,6 +90,7 @@ export class MessageStore {
          :replyTo, :replyRequired, :attachments, :createdAt)`,
     );
     this.byIdStmt = db.query("SELECT * FROM messages WHERE id = ?");
+    this.recentStmt = db.query("SELECT * FROM messages ORDER BY id DESC LIMIT ?");
     this.existsStmt = db.query("SELECT id FROM messages WHERE id = ?");
     this.addressingStmt = db.query(
       `SELECT id, sender, target, resolved_to_agent, claimed_by FROM messages
@@ -201,6 +203,11 @@ export class MessageStore {
       out.set(r.id, m);
     }
     return out;
+  }
+
+  /** The newest `limit` messages, oldest first (the fleet view's first screen). */
+  recent(limit: number): Message[] {
+    return this.hydrate(this.recentStmt.all(limit).reverse());
   }
 
   get(id: number): Message | undefined {

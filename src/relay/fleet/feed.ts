@@ -1,0 +1,129 @@
+// The fleet view's live feed: a server-sent event stream per open page, pushed from what the relay changes (agent
+// rows, new messages, receipts) — never a poll of the store. Costs nothing while no page is open.
+import type { Agent, Message, Receipt } from "../../protocol/index.ts";
+import type { Clock, TimerHandle } from "../../util/clock.ts";
+import type { Store } from "../store/index.ts";
+
+export type FleetEvent =
+  | { type: "snapshot"; agents: Agent[]; messages: Message[]; at: number }
+  | { type: "agent"; agent: Agent }
+  | { type: "agent.removed"; id: string }
+  | { type: "message"; message: Message }
+  | { type: "receipt"; messageId: number; receipt: Receipt };
+
+export interface FleetFeedOptions {
+  store: Pick<Store, "agents" | "messages" | "receipts">;
+  clock: Clock;
+  /** Open streams at once; one more is refused (each page holds one). Default 32. */
+  maxStreams?: number;
+  /** Events a stream may have unread before it is closed as too slow (the page reconnects). Default 2,000. */
+  maxBacklog?: number;
+  /** A comment line this often keeps idle connections open through proxies. Default 25 s. */
+  keepAliveMs?: number;
+  /** Messages in the first screen. Default 100. */
+  recentMessages?: number;
+}
+
+const encoder = new TextEncoder();
+
+export class FleetFeed {
+  private readonly streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  private keepAlive: TimerHandle | undefined;
+
+  constructor(private readonly o: FleetFeedOptions) {}
+
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  /** A new page's stream: the snapshot first, then every change. Undefined when as many streams are open as allowed. */
+  open(): ReadableStream<Uint8Array> | undefined {
+    if (this.streams.size >= (this.o.maxStreams ?? 32)) return undefined;
+    let self: ReadableStreamDefaultController<Uint8Array> | undefined;
+    return new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          self = controller;
+          this.streams.add(controller);
+          controller.enqueue(frame(this.snapshot()));
+          if (!this.keepAlive) this.armKeepAlive();
+        },
+        cancel: () => {
+          if (self) this.drop(self);
+        },
+      },
+      new CountQueuingStrategy({ highWaterMark: 1 }),
+    );
+  }
+
+  agentChanged(id: string): void {
+    if (this.streams.size === 0) return;
+    const agent = this.o.store.agents.get(id);
+    this.push(agent ? { type: "agent", agent } : { type: "agent.removed", id });
+  }
+
+  messages(batch: readonly Message[]): void {
+    if (this.streams.size === 0) return;
+    for (const message of batch) this.push({ type: "message", message });
+  }
+
+  receipt(messageId: number, receipt: Receipt): void {
+    if (this.streams.size > 0) this.push({ type: "receipt", messageId, receipt });
+  }
+
+  /** End every stream (the relay is stopping). */
+  close(): void {
+    for (const c of [...this.streams]) {
+      this.drop(c);
+      try {
+        c.close();
+      } catch {
+        // Already closed by the page.
+      }
+    }
+  }
+
+  private snapshot(): FleetEvent {
+    const { agents, messages, receipts } = this.o.store;
+    const recent = messages.recent(this.o.recentMessages ?? 100).map((m) => {
+      const r = receipts.forMessage(m.id);
+      return r.length > 0 ? { ...m, receipts: r } : m;
+    });
+    return { type: "snapshot", agents: agents.list(), messages: recent, at: this.o.clock.now() };
+  }
+
+  private push(event: FleetEvent): void {
+    const bytes = frame(event);
+    const maxBacklog = this.o.maxBacklog ?? 2_000;
+    for (const c of this.streams) {
+      // desiredSize goes negative by the number of events the page has not read yet.
+      if ((c.desiredSize ?? 0) < -maxBacklog) {
+        this.drop(c);
+        c.error(new Error("fleet stream too slow"));
+        continue;
+      }
+      c.enqueue(bytes);
+    }
+  }
+
+  private armKeepAlive(): void {
+    this.keepAlive = this.o.clock.setTimeout(() => {
+      const bytes = encoder.encode(": keep-alive\n\n");
+      for (const c of this.streams) c.enqueue(bytes);
+      this.armKeepAlive();
+    }, this.o.keepAliveMs ?? 25_000);
+  }
+
+  private drop(c: ReadableStreamDefaultController<Uint8Array>): void {
+    this.streams.delete(c);
+    if (this.streams.size === 0) {
+      this.keepAlive?.cancel();
+      this.keepAlive = undefined;
+    }
+  }
+}
+
+/** One server-sent event: the type as the event name, the JSON on one data line (JSON has no raw newlines). */
+function frame(event: FleetEvent): Uint8Array {
+  return encoder.encode(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+}

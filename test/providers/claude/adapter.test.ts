@@ -8,6 +8,7 @@ import { waitFor } from "../../support/wait-for.ts";
 import {
   type AgentUnderTest,
   CLAUDE_BIN,
+  describeProcesses,
   hooksSeen,
   makeAgent,
   processesUsing,
@@ -42,7 +43,7 @@ afterAll(async () => {
   const left = await waitFor(async () => ((await processesUsing(dirs)).length === 0 ? true : undefined), {
     timeoutMs: 10_000,
     what: "no claude, monitor or hook process left",
-  }).catch(async () => processesUsing(dirs));
+  }).catch(async () => describeProcesses(await processesUsing(dirs)));
   expect(left).toBe(true);
 }, 20_000);
 

@@ -191,6 +191,21 @@ export function hooksSeen(rig: Rig, providerSessionId: string, name?: string): R
 }
 
 /** Pids of live processes whose environment names one of these config dirs (claude, its monitor, its hooks). */
+/** "pid ppid command line" for each pid still there: what a failed leftover check names. */
+export async function describeProcesses(pids: number[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const pid of pids) {
+    try {
+      const cmd = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0").join(" ").trim();
+      const ppid = /PPid:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, "utf8"))?.[1];
+      out.push(`${pid} (parent ${ppid}) ${cmd.slice(0, 300)}`);
+    } catch {
+      out.push(`${pid} (gone)`);
+    }
+  }
+  return out;
+}
+
 export async function processesUsing(configDirs: string[]): Promise<number[]> {
   const needles = configDirs.map((d) => `CLAUDE_CONFIG_DIR=${d}\0`);
   const out: number[] = [];

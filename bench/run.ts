@@ -4,6 +4,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { claudeLatencyBench } from "./claude-latency.ts";
 import { durabilityBench } from "./durability.ts";
+import { fleetBench } from "./fleet.ts";
 import { footprintBench } from "./footprint.ts";
 import { latencyBench } from "./latency.ts";
 import { recoveryBench } from "./recovery.ts";
@@ -24,6 +25,7 @@ const BENCHES: [string, () => Promise<Row[]>][] = [
   ["terminal", terminalBench],
   ["claude-latency", claudeLatencyBench],
   ["team", teamBench],
+  ["fleet", fleetBench],
 ];
 
 function table(rows: Row[]): string {

@@ -67,7 +67,7 @@ export const ROOT_TOKEN = "bench-root-token-0123456789abcdef";
 
 /** The relay CLI as its own process (so it has its own event loop, as in production). */
 export async function startRelayChild(
-  o: { dbPath?: string; port?: number; durable?: boolean } = {},
+  o: { dbPath?: string; port?: number; durable?: boolean; ui?: boolean } = {},
 ): Promise<RelayChild> {
   const dbPath = o.dbPath ?? join(mkdtempSync(join(tmpdir(), "relay-bench-")), "relay.db");
   const proc = spawnRelayProcess(
@@ -79,6 +79,7 @@ export async function startRelayChild(
       "--log-level",
       "warn",
       ...(o.durable ? ["--durable"] : []),
+      ...(o.ui ? ["--ui-port", "0"] : []),
     ],
     { HOME: process.env.HOME ?? tmpdir(), AGENT_RELAY_ROOT_TOKEN: ROOT_TOKEN },
   );

@@ -39,6 +39,7 @@ const RelayCliOptions = z.object({
     .min(0, "must be 0-65535")
     .max(65535, "must be 0-65535")
     .optional(),
+  notifyUrl: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional(),
   db: z.string().min(1, "must not be empty").optional(),
   rootToken: z.string().min(16, "must be at least 16 characters").optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
@@ -103,6 +104,7 @@ export function parseRelayCliOptions(
     host: flagOrEnv(option("host"), flags, env),
     port: flagOrEnv(option("port"), flags, env),
     uiPort: flagOrEnv(option("uiPort"), flags, env),
+    notifyUrl: flagOrEnv(option("notifyUrl"), flags, env),
     db: flagOrEnv(option("db"), flags, env),
     // The env twin only: the flag was refused above.
     rootToken: fileToken ?? flagOrEnv(option("rootToken"), {}, env),
@@ -128,6 +130,7 @@ async function runRelay(o: RelayCliOptions, quotas: Partial<RelayQuotas>): Promi
       host: o.host,
       port: o.port,
       ...(o.uiPort !== undefined ? { uiPort: o.uiPort } : {}),
+      ...(o.notifyUrl !== undefined ? { notifyUrl: o.notifyUrl } : {}),
       dbPath: o.db ?? defaultRelayDbPath(),
       // No token given: keep the one relay.json already holds, so a restart does not strand the root token
       // handed to people and scripts (runtime tokens survive anyway: they are signed with the database's secret).

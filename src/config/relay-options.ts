@@ -10,7 +10,16 @@ type Env = Record<string, string | undefined>;
 
 /** How the relay is served: address, store, root token, logging, durability. */
 export interface RelayServeOption extends EnvTwinOption {
-  key: "host" | "port" | "uiPort" | "db" | "rootToken" | "rootTokenFile" | "logLevel" | "durable";
+  key:
+    | "host"
+    | "port"
+    | "uiPort"
+    | "notifyUrl"
+    | "db"
+    | "rootToken"
+    | "rootTokenFile"
+    | "logLevel"
+    | "durable";
   /** The default as help shows it. */
   defaultText?: string;
 }
@@ -39,6 +48,14 @@ export const RELAY_SERVE_OPTIONS: readonly RelayServeOption[] = [
     description:
       "serve the fleet view (a web page: sign in with the root or an operator token) on this port of --host, 0 for a free one",
     defaultText: "not served",
+  },
+  {
+    key: "notifyUrl",
+    flag: "--notify-url",
+    env: "AGENT_RELAY_NOTIFY_URL",
+    placeholder: "<url>",
+    description:
+      "POST a JSON notification here when an agent enters needs-input or error, or a task fails (retried with backoff)",
   },
   {
     key: "db",

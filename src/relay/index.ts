@@ -12,6 +12,7 @@ import { serveFleet } from "./fleet/server.ts";
 import type { Relay } from "./http/context.ts";
 import { LeaseSweeper } from "./leases.ts";
 import { defaultRelayDbPath } from "./local-info.ts";
+import { Notifier } from "./notifier.ts";
 import { DEFAULT_QUOTAS, type RelayQuotas } from "./quotas.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { RetentionSweeper } from "./retention.ts";
@@ -48,6 +49,8 @@ export interface RelayOptions {
   quotas?: Partial<RelayQuotas>;
   /** Serve the fleet view (a web page) on this port of `host`; 0 picks a free one. Default: not served. */
   uiPort?: number;
+  /** POST a JSON notification here when an agent needs input or fails, or a task fails (see Notifier). */
+  notifyUrl?: string;
 }
 
 export interface RelayHandle {
@@ -83,7 +86,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       quotas,
     });
     const feed = new FleetFeed({ store, clock });
-    store.agents.onChange = (id) => feed.agentChanged(id);
+    const notifier = options.notifyUrl ? new Notifier({ url: options.notifyUrl, clock, logger }) : undefined;
+    store.agents.onChange = (id) => {
+      feed.agentChanged(id);
+      notifier?.agentChanged(id, store.agents.get(id));
+    };
+    store.tasks.onTransition = (id, change) => {
+      const task = change.status === "failed" ? store.tasks.get(id) : undefined;
+      if (task) notifier?.taskFailed(id, task.title, change.agentId, change.outcome?.reason ?? change.body);
+    };
     const writer = new MessageWriter(store.db, store.messages, (batch) => {
       hub.publishMessages(batch);
       feed.messages(batch);
@@ -146,6 +157,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
         stopping ??= (async () => {
           hub.stop();
           feed.close();
+          notifier?.stop();
           await ui?.stop(true);
           retention.stop();
           leaseSweep.stop();

@@ -132,6 +132,9 @@ export class TaskStore {
     return ids.map((r) => this.get(r.id)!);
   }
 
+  /** Told every status change once it is stored (the relay's notifier watches for failed tasks); one listener. */
+  onTransition: ((id: number, change: TaskTransition) => void) | undefined;
+
   /** Write a status change and its history entry together. The caller has checked the transition is allowed. */
   transition(id: number, change: TaskTransition, now: number): void {
     this.db.transaction(() => {
@@ -151,6 +154,7 @@ export class TaskStore {
         now,
       });
     })();
+    this.onTransition?.(id, change);
   }
 }
 

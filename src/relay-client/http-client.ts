@@ -19,8 +19,6 @@ import {
   MessagesAnswer,
   type Meta,
   OkAnswer,
-  ReceiptsAnswer,
-  type ReceiptsRequest,
   type SendMessageRequest,
   Task,
   type TaskStatusRequest,
@@ -151,16 +149,6 @@ export class RelayHttpClient {
   /** This agent can never deliver the message: a final `refused` receipt its sender sees; read for it from now on. */
   async refuseMessage(id: number, agentId: string, reason: string, o?: CallOptions): Promise<void> {
     await this.call("POST", `/v1/messages/${id}/refuse`, OkAnswer, { agentId, reason }, o);
-  }
-
-  /** Report 1–200 of this agent's delivery states in one call; each receipt only moves forward. */
-  reportReceipts(
-    agentId: string,
-    receipts: ReceiptsRequest["receipts"],
-    o?: CallOptions,
-  ): Promise<ReceiptsAnswer> {
-    const path = `/v1/agents/${encodeURIComponent(agentId)}/receipts`;
-    return this.call("POST", path, ReceiptsAnswer, { receipts }, o);
   }
 
   async react(id: number, agentId: string, reaction: string, o?: CallOptions): Promise<void> {

@@ -279,12 +279,8 @@ export class DeliveryQueue {
   }
 
   private failed(e: unknown, stage: string): void {
-    if (this.failure.fail()) {
-      this.o.logger.warn(
-        { stage, err: errorMessage(e), pending: this.pendingCount },
-        "delivery failed; will retry",
-      );
-    }
+    const detail = { stage, err: errorMessage(e), pending: this.pendingCount };
+    if (this.failure.fail()) this.o.logger.warn(detail, "delivery failed; will retry");
     const delay = this.retry.next();
     if (this.phase === "stopped") return;
     this.phase = "retry-wait";

@@ -13,7 +13,7 @@ export type RelayApi = Pick<
   | "markRead"
   | "markReadMany"
   | "refuseMessage"
-  | "reportReceipts"
+  | "call"
   | "setTaskStatus"
   | "getTask"
   | "setCommandStatus"

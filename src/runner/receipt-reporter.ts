@@ -1,6 +1,11 @@
 // Tells the relay where each message stands for this agent (its delivery receipts), in one call per batch.
 import type { Logger } from "pino";
-import { MAX_RECEIPTS_PER_REPORT, RECEIPT_RANK } from "../protocol/index.ts";
+import {
+  MAX_RECEIPTS_PER_REPORT,
+  RECEIPT_RANK,
+  ReceiptsAnswer,
+  type ReceiptsRequest,
+} from "../protocol/index.ts";
 import { Backoff } from "../util/backoff.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -25,7 +30,7 @@ const MAX_PENDING = 5_000;
 
 export interface ReceiptReporterOptions {
   agentId: string;
-  relay: Pick<RelayApi, "reportReceipts">;
+  relay: Pick<RelayApi, "call">;
   clock: Clock;
   logger: Logger;
   batchMs?: number;
@@ -83,7 +88,7 @@ export class ReceiptReporter {
     for (const [id] of batch) this.pending.delete(id);
     try {
       const receipts = batch.map(([messageId, state]) => ({ messageId, state }));
-      await this.o.relay.reportReceipts(this.o.agentId, receipts);
+      await reportReceipts(this.o.relay, this.o.agentId, receipts);
       this.backoff.reset();
       if (this.failure.recover()) this.o.logger.info("delivery receipts reach the relay again");
       return true;
@@ -100,4 +105,14 @@ export class ReceiptReporter {
       return false;
     }
   }
+}
+
+/** `POST /v1/agents/:id/receipts`: 1–200 of the agent's delivery states in one call. */
+export function reportReceipts(
+  relay: Pick<RelayApi, "call">,
+  agentId: string,
+  receipts: ReceiptsRequest["receipts"],
+): Promise<ReceiptsAnswer> {
+  const path = `/v1/agents/${encodeURIComponent(agentId)}/receipts`;
+  return relay.call("POST", path, ReceiptsAnswer, { receipts }, undefined);
 }

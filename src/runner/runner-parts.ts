@@ -75,7 +75,6 @@ export interface RunnerParts extends LifecycleParts {
   control: ControlServer;
   supervisor: ProviderSupervisor;
   queue: DeliveryQueue;
-  receipts: ReceiptReporter;
   tasks: TaskTracker;
   commands: CommandRunner;
   status: StatusPublisher;
@@ -167,19 +166,13 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
       }),
   });
   const receipts = new ReceiptReporter({ agentId, relay: http, clock, logger: part("receipts") });
+  const attachmentDir = join(o.cacheDir, "attachments", agentId);
   const queue = new DeliveryQueue({
-    agent: {
-      agentId,
-      label: config.label,
-      tags: config.tags,
-      capabilities: config.capabilities,
-      broadTargets: config.broadTargets,
-    },
+    // The agent's address: what it answers to (AgentAddress's fields, as configured).
+    agent: { agentId, ...pick(config, "label", "tags", "capabilities", "broadTargets") },
     relay: http,
     adapter,
-    attachments: new AttachmentCache(join(o.cacheDir, "attachments", agentId), (id, opts) =>
-      http.downloadAttachment(id, opts),
-    ),
+    attachments: new AttachmentCache(attachmentDir, (id, opts) => http.downloadAttachment(id, opts)),
     gate,
     provider: supervisor,
     work,
@@ -300,4 +293,8 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
   };
   wireRunner({ ...core, isRunning: hooks.isRunning, stop: (exit) => void hooks.stop(exit) });
   return parts;
+}
+
+function pick<T, K extends keyof T>(from: T, ...keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, from[k]])) as Pick<T, K>;
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Message } from "../../src/protocol/index.ts";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
 import { DeliveryRecords } from "../../src/runner/delivery-records.ts";
-import { ReceiptReporter } from "../../src/runner/receipt-reporter.ts";
+import { ReceiptReporter, reportReceipts } from "../../src/runner/receipt-reporter.ts";
 import { WorkTracker } from "../../src/runner/work-tracker.ts";
 import { silentLogger } from "../../src/util/logger.ts";
 import { ManualClock } from "../support/manual-clock.ts";
@@ -33,14 +33,23 @@ const stateOf = async (id: number, agent = "rr-agent") =>
     }[]
   ).find((r) => r.agentId === agent)?.state;
 
-function setup(relay: ConstructorParameters<typeof ReceiptReporter>[0]["relay"] = http) {
+type Report = (agentId: string, receipts: { messageId: number; state: string }[]) => Promise<unknown>;
+const real: Report = (agentId, receipts) => reportReceipts(http, agentId, receipts as never);
+
+/** The reporter talks to the real relay through `report`; each call's size is counted. */
+function setup(report: Report = real) {
   const clock = new ManualClock();
   const calls: number[] = [];
   const counted = {
-    reportReceipts: (agentId: string, receipts: { messageId: number; state: string }[]) => {
-      calls.push(receipts.length);
-      return relay.reportReceipts(agentId, receipts as never);
-    },
+    call: ((
+      _m: string,
+      _p: string,
+      _s: unknown,
+      body: { receipts: { messageId: number; state: string }[] },
+    ) => {
+      calls.push(body.receipts.length);
+      return report("rr-agent", body.receipts);
+    }) as unknown as RelayHttpClient["call"],
   };
   const reporter = new ReceiptReporter({
     agentId: "rr-agent",
@@ -92,12 +101,8 @@ describe("ReceiptReporter", () => {
 
   test("a failed call is retried after a backoff with the furthest state of each message; flush sends what is left", async () => {
     let refuse = true;
-    const flaky = {
-      reportReceipts: (agentId: string, receipts: never) => {
-        if (refuse) return Promise.reject(new Error("relay down"));
-        return http.reportReceipts(agentId, receipts);
-      },
-    };
+    const flaky: Report = (agentId, receipts) =>
+      refuse ? Promise.reject(new Error("relay down")) : real(agentId, receipts);
     const s = setup(flaky);
     const m = await sendTo("rr-agent");
     s.reporter.note(m.id, "written");

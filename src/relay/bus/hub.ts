@@ -8,7 +8,6 @@ import {
   describeIssues,
   type ErrorCode,
   type Message,
-  matchesAgent,
   type Receipt,
   type ReceiptFrame,
   SUPERVISOR_TARGET,
@@ -17,6 +16,7 @@ import type { Clock } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { Store } from "../store/index.ts";
+import { fanOutMessages } from "./fan-out.ts";
 import { helloConflict } from "./hello-rules.ts";
 import { recordLiveness, statusChange, touchIfCurrent } from "./liveness.ts";
 import { OfflineSweep } from "./offline-sweep.ts";
@@ -104,19 +104,7 @@ export class Hub {
 
   /** Push new messages to every open session whose agent they match, except the sender's own; each serialised once. */
   publishMessages(batch: readonly Message[]): void {
-    if (batch.length === 0 || this.sockets.size === 0) return;
-    const frames = new Array<string | undefined>(batch.length);
-    for (const ws of this.sockets) {
-      const id = ws.data.identity;
-      if (ws.data.state !== "open" || !id) continue;
-      const out: string[] = [];
-      batch.forEach((message, i) => {
-        if (id.agentId === message.from || !matchesAgent(message, id.address)) return;
-        frames[i] ??= JSON.stringify({ type: "message.new", message });
-        out.push(frames[i]!);
-      });
-      this.guard.sendAll(ws, out);
-    }
+    fanOutMessages(this.sockets, batch, (ws, frames) => this.guard.sendAll(ws, frames));
   }
 
   /**
@@ -124,22 +112,25 @@ export class Hub {
    * Routing never looks at a session's componentId: that is free text from hello, so it cannot pick a recipient.
    */
   publishCommand(command: Command, targetAgent: string): void {
-    const frame = JSON.stringify({ type: "command", command });
-    if (targetAgent === SUPERVISOR_TARGET)
-      for (const ws of this.supervisors.open()) this.guard.send(ws, frame);
-    else this.sendToAgent(targetAgent, frame);
+    this.sendTo(targetAgent, JSON.stringify({ type: "command", command }));
   }
 
   /** A recipient's receipt moved: tell the message's sender (its open sessions) and the supervisor. */
   publishReceipt(sender: string, messageId: number, receipt: Receipt): void {
     const frame = JSON.stringify({ type: "receipt", messageId, receipt } satisfies ReceiptFrame);
-    this.sendToAgent(sender, frame);
-    for (const ws of this.supervisors.open()) this.guard.send(ws, frame);
+    this.sendTo(sender, frame);
+    this.sendTo(SUPERVISOR_TARGET, frame);
   }
 
-  private sendToAgent(agentId: string, frame: string): void {
-    for (const ws of this.sockets) {
-      if (ws.data.state === "open" && ws.data.identity?.agentId === agentId) this.guard.send(ws, frame);
+  /** To the open sessions of an agent, or of the supervisor (SUPERVISOR_TARGET). */
+  private sendTo(agentId: string, frame: string): void {
+    const open = agentId === SUPERVISOR_TARGET ? this.supervisors.open() : this.sockets;
+    for (const ws of open) {
+      if (
+        agentId === SUPERVISOR_TARGET ||
+        (ws.data.state === "open" && ws.data.identity?.agentId === agentId)
+      )
+        this.guard.send(ws, frame);
     }
   }
 
@@ -239,14 +230,8 @@ export class Hub {
     }
     ws.data.supervisor = supervisorIdentity(h);
     ws.data.state = nextState(ws.data.state, "authenticated") ?? "closed";
-    for (const old of this.supervisors.add(ws)) {
-      this.sendError(
-        old,
-        "replaced",
-        `supervisor instance '${h.instanceId}' said hello; this one is replaced`,
-      );
-      endSession(old, BUS_CLOSE.replaced, "replaced by a newer supervisor");
-    }
+    for (const old of this.supervisors.add(ws))
+      this.endReplaced(old, `supervisor instance '${h.instanceId}' said hello`, "a newer supervisor");
     this.o.logger.info({ supervisor: h.agentId, instanceId: h.instanceId }, "supervisor connected");
     this.send(ws, { type: "welcome", sessionId: ws.data.sessionId, serverTime: this.o.clock.now() });
     for (const command of this.o.store.commands.pendingFor(SUPERVISOR_TARGET))
@@ -261,13 +246,14 @@ export class Hub {
     for (const ws of this.sockets) {
       const id = ws.data.identity;
       if (ws.data.state !== "open" || !id || id.agentId !== agentId || id.instanceId === instanceId) continue;
-      this.sendError(
-        ws,
-        "replaced",
-        `instance '${instanceId}' of agent '${agentId}' said hello; this one is replaced`,
-      );
-      endSession(ws, BUS_CLOSE.replaced, "replaced by a newer instance");
+      this.endReplaced(ws, `instance '${instanceId}' of agent '${agentId}' said hello`, "a newer instance");
     }
+  }
+
+  /** Tell a session a newer hello took its place, and close it with 4409 (the client must not reconnect). */
+  private endReplaced(ws: Socket, who: string, by: string): void {
+    this.sendError(ws, "replaced", `${who}; this one is replaced`);
+    endSession(ws, BUS_CLOSE.replaced, `replaced by ${by}`);
   }
 
   private onLiveness(ws: Socket, change: Parameters<typeof recordLiveness>[3]): void {

@@ -18,7 +18,7 @@ import {
   startClaudeRunner,
 } from "../support/claude-runner.ts";
 import { FakeAnthropicApi, type RecordedRequest } from "../support/fake-anthropic-api.ts";
-import { inOrder, receiptStates } from "../support/receipts.ts";
+import { receiptsUntilAnswered } from "../support/receipts.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { waitFor } from "../support/wait-for.ts";
 
@@ -235,12 +235,7 @@ describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, f
     expect(reply.from).toBe(agent.agentId);
     expect(reply.body).toBe("pong from claude");
     // The sender saw it move forward to seen (Claude's hook or transcript had the text), then answered.
-    await waitFor(() => receiptStates(senderBus, sent.id).includes("answered"), {
-      what: "the answered receipt",
-    });
-    const states = receiptStates(senderBus, sent.id);
-    expect(states.slice(-2)).toEqual(["seen", "answered"]);
-    expect(states).toEqual(inOrder(states));
+    expect(await receiptsUntilAnswered(senderBus, sent.id)).toEqual(["seen", "answered"]);
     await senderBus.close();
     // The command's outcome went back to the model, which ended the turn.
     const after = await waitFor(() => toolResultAfter(seen), { what: "the tool result in a model request" });

@@ -22,7 +22,7 @@ import {
   startFakeResponsesApi,
   text,
 } from "../support/fake-responses-api.ts";
-import { inOrder, receiptStates } from "../support/receipts.ts";
+import { receiptsUntilAnswered } from "../support/receipts.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { createTmuxSandbox, type TmuxSandbox } from "../support/tmux-sandbox.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -187,12 +187,7 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     expect(reply.from).toBe(agent.agentId);
     expect(reply.body).toBe("pong from codex");
     // Seen once Codex's app-server took the text into the turn, then answered by the reply.
-    await waitFor(() => receiptStates(senderBus, sent.id).includes("answered"), {
-      what: "the answered receipt",
-    });
-    const states = receiptStates(senderBus, sent.id);
-    expect(states.slice(-2)).toEqual(["seen", "answered"]);
-    expect(states).toEqual(inOrder(states));
+    expect(await receiptsUntilAnswered(senderBus, sent.id)).toEqual(["seen", "answered"]);
     await senderBus.close();
     const afterEnvCheck = inputText(fake.requestsFor("PLEASE-REPLY")[1] as { body: { input?: unknown[] } });
     expect(afterEnvCheck).toContain("CONTROL-ENV-OK");

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { AgentId, OPERATOR_PROFILE, TokenAnswer, WhoamiAnswer } from "../protocol/index.ts";
+import { durationMs } from "../util/duration.ts";
 import { clientCommand, clientGroup } from "./client-command.ts";
 import { type ActionContext, agentFrom, parseOption, UsageError } from "./client-context.ts";
 import { printJson, printLine } from "./client-format.ts";
@@ -14,6 +15,8 @@ const TtlDaysArg = z
   .regex(/^[0-9]+$/, "must be a whole number of days")
   .transform(Number)
   .pipe(z.number().int().min(1, "must be 1-30").max(30, "must be 1-30"));
+
+const TtlArg = durationMs(60_000, 30 * 86_400_000);
 
 export function registerIdentityCommands(program: Command): void {
   clientCommand(program, "whoami", {
@@ -33,7 +36,8 @@ export function registerIdentityCommands(program: Command): void {
           "operator (a person: sends as the name, reads its inbox, commands agents) or agent",
           "operator",
         )
-        .option("--ttl-days <n>", "lifetime in days (1-30)", "7"),
+        .option("--ttl <duration>", "lifetime, e.g. 12h or 7d (1m to 30d; default: 7d)")
+        .option("--ttl-days <n>", "lifetime in whole days (1-30), the same as --ttl <n>d"),
     run: createToken,
   });
 }
@@ -48,11 +52,16 @@ async function whoami(ctx: ActionContext, o: { json?: boolean }): Promise<void> 
 
 async function createToken(
   ctx: ActionContext,
-  o: { name: string; role: string; ttlDays: string },
+  o: { name: string; role: string; ttl?: string; ttlDays?: string },
 ): Promise<void> {
   const role = parseOption(Role, o.role, "--role");
   const name = parseOption(AgentId, o.name, "--name");
-  const ttlSeconds = parseOption(TtlDaysArg, o.ttlDays, "--ttl-days") * 24 * 3600;
+  if (o.ttl !== undefined && o.ttlDays !== undefined)
+    throw new UsageError("give --ttl or --ttl-days, not both");
+  const ttlSeconds =
+    o.ttlDays !== undefined
+      ? parseOption(TtlDaysArg, o.ttlDays, "--ttl-days") * 24 * 3600
+      : Math.round(parseOption(TtlArg, o.ttl ?? "7d", "--ttl") / 1000);
   const answer = await ctx.client.createToken({ agentId: name, profileId: ROLE_PROFILES[role], ttlSeconds });
   // The token alone on stdout, so `> alice.token` captures it; it is shown this once and never stored by the CLI.
   printLine(TokenAnswer.parse(answer).token);

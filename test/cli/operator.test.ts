@@ -147,6 +147,29 @@ describe("operator tokens", () => {
       code: 2,
       stderr: 'agent-relay-runner token create: --ttl-days: must be 1-30 (got "90")\n',
     });
+    const longTtl = await runCli(["token", "create", "--name", "zed", "--ttl", "31d"], { env: rootEnv });
+    expect(longTtl.code).toBe(2);
+    expect(longTtl.stderr).toStartWith(
+      "agent-relay-runner token create: --ttl: expected a duration like 90s",
+    );
+    const both = await runCli(["token", "create", "--name", "zed", "--ttl", "1d", "--ttl-days", "1"], {
+      env: rootEnv,
+    });
+    expect(both).toMatchObject({
+      code: 2,
+      stderr: "agent-relay-runner token create: give --ttl or --ttl-days, not both\n",
+    });
+    // --ttl 7d: the token says it lasts 7 days.
+    const week = await runCli(["token", "create", "--name", "zed", "--role", "operator", "--ttl", "7d"], {
+      env: rootEnv,
+    });
+    expect(week.code).toBe(0);
+    const zed = await runCli(["whoami", "--json"], {
+      env: { ...rootEnv, AGENT_RELAY_TOKEN: week.stdout.trim() },
+    });
+    const left = JSON.parse(zed.stdout).expiresAt * 1000 - Date.now();
+    expect(left).toBeGreaterThan(7 * 86_400_000 - 120_000);
+    expect(left).toBeLessThanOrEqual(7 * 86_400_000);
     // An agent token for an agent id is allowed (e.g. for a runner on another machine).
     const agent = await runCli(["token", "create", "--name", "op-bob", "--role", "agent"], { env: rootEnv });
     expect(agent.code).toBe(0);

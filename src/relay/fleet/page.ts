@@ -45,6 +45,8 @@ export function appPage(name: string): string {
 <div id="permissions"></div>
 <p class="actions"><button data-action="agent.restart">Restart</button> <button data-action="agent.compact">Compact</button>
 <button data-action="agent.clearContext">Clear</button> <button data-action="agent.shutdown">Shut down</button></p>
+<p class="actions">Team (<code>up</code>): <button data-team="supervisor.restart">Restart its runner</button>
+<button data-team="supervisor.stop">Stop its runner</button></p>
 <form id="send-form"><input id="send-body" placeholder="Message to this agent" autocomplete="off" required>
 <button type="submit">Send</button></form>
 <p id="action-result" role="status"></p>

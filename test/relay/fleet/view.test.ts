@@ -115,6 +115,29 @@ describe("fleet view", () => {
     await page.close();
   });
 
+  test("a team agent's runner is stopped or restarted through the supervisor; without a team the page says why", async () => {
+    const bus = await t.openBus({ agentId: "fv-team" });
+    const page = await signedInPage(t.rootToken);
+    await page.waitForSelector('[data-agent="fv-team"]');
+    await page.click('[data-agent="fv-team"]');
+    await page.click('[data-team="supervisor.restart"]');
+    await waitFor(async () => (await text(page, "#action-result"))?.includes("no supervisor is connected"), {
+      what: "the relay's refusal on the page",
+    });
+    const supervisor = await t.openBus({ agentId: "fv-supervisor", role: "supervisor", token: t.rootToken });
+    await page.click('[data-team="supervisor.stop"]');
+    const frame = await supervisor.waitForFrame((f) => f.type === "command");
+    expect((frame as unknown as { command: object }).command).toMatchObject({
+      type: "supervisor.stop",
+      target: "supervisor",
+      from: "root",
+      params: { agentId: "fv-team" },
+    });
+    await supervisor.close();
+    await bus.close();
+    await page.close();
+  });
+
   test("signed out, nothing is readable; an agent's token cannot sign in; other hosts and sites are refused", async () => {
     const page = await signedInPage();
     await Promise.all([page.waitForNavigation(), page.click("#signout")]);

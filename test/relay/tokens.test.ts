@@ -90,3 +90,33 @@ describe("POST /v1/tokens/renew", () => {
     expect((await t.call(undefined, "POST", "/v1/tokens/renew")).status).toBe(401);
   });
 });
+
+describe("POST /v1/tokens/revoke ends the bus sessions the token opened", () => {
+  const revoke = (token: string, body: object) => t.call(token, "POST", "/v1/tokens/revoke", body);
+  const jtiOf = (token: string) => decodeJwt(token).jti as string;
+
+  test("revoking an agent's tokens closes its token sessions with 4401, not a root-token session", async () => {
+    const token = await t.mintToken("rv-a");
+    const own = await t.openBus({ agentId: "rv-a", token, instanceId: "rv-a-1" });
+    const viaRoot = await t.openBus({ agentId: "rv-a", instanceId: "rv-a-1" });
+    expect((await revoke(t.rootToken, { agentId: "rv-a" })).status).toBe(200);
+    expect(await own.closed).toBe(4401);
+    expect(viaRoot.ws.readyState).toBe(WebSocket.OPEN);
+    // The revoked token cannot say hello again.
+    const again = await t.openBus({ agentId: "rv-a", token, instanceId: "rv-a-2" });
+    expect(again.frames[0]).toMatchObject({ type: "error", code: "unauthorized" });
+    await viaRoot.close();
+  });
+
+  test("revoking one jti (root) or itself (the token) closes only the sessions that token opened", async () => {
+    const first = await t.mintToken("rv-b");
+    const second = await t.mintToken("rv-b");
+    const a = await t.openBus({ agentId: "rv-b", token: first, instanceId: "rv-b-1" });
+    const b = await t.openBus({ agentId: "rv-b", token: second, instanceId: "rv-b-1" });
+    expect((await revoke(t.rootToken, { jti: jtiOf(first) })).status).toBe(200);
+    expect(await a.closed).toBe(4401);
+    expect(b.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await revoke(second, {})).status).toBe(200);
+    expect(await b.closed).toBe(4401);
+  });
+});

@@ -139,11 +139,13 @@ export class Hub {
     return this.supervisors.connected();
   }
 
-  /** End every session of a deregistered agent with 4410, which tells clients not to reconnect. */
-  closeDeregistered(agentId: string): void {
-    for (const ws of this.sockets) {
-      if (ws.data.identity?.agentId === agentId) endSession(ws, BUS_CLOSE.deregistered, "agent deregistered");
-    }
+  /**
+   * End every session whose identity matches, with `code`: 4410 for a deregistered agent (do not reconnect), 4401
+   * for a revoked token (a hello with it is refused from now on).
+   */
+  endSessions(matches: (id: SessionIdentity) => boolean, code: number, reason: string): void {
+    for (const ws of this.sockets)
+      if (ws.data.identity && matches(ws.data.identity)) endSession(ws, code, reason);
   }
 
   private async onFrame(ws: Socket, text: string): Promise<void> {
@@ -209,6 +211,7 @@ export class Hub {
       componentId: h.componentId,
       instanceId: h.instanceId,
       address: { agentId: h.agentId, label: h.label, tags: h.tags, capabilities: h.capabilities },
+      jti: auth.principal.kind === "runtime" ? auth.principal.claims.jti : undefined,
     };
     ws.data.state = nextState(ws.data.state, "authenticated") ?? "closed";
     this.closeReplaced(h.agentId, h.instanceId);

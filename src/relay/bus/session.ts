@@ -12,6 +12,8 @@ export interface SessionIdentity {
   componentId: string;
   instanceId: string;
   address: AgentAddress;
+  /** The runtime token the hello proved (undefined for the root token): revoking it ends the session. */
+  jti: string | undefined;
 }
 
 /** Data Bun keeps on each ServerWebSocket of the bus. */

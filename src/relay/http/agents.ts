@@ -4,6 +4,7 @@ import type { z } from "zod";
 import {
   AgentReadyRequest,
   AgentStatusRequest,
+  BUS_CLOSE,
   DeregisterQuery,
   HeartbeatRequest,
   LivenessRequest,
@@ -41,7 +42,7 @@ export const deregisterAgent: Handler = (req, call) => {
   }
   if (!relay.store.agents.remove(id)) throw relayError("not_found", `agent '${id}' not found`);
   relay.store.tokens.revokeAgent(id, relay.clock.now());
-  relay.hub.closeDeregistered(id);
+  relay.hub.endSessions((s) => s.agentId === id, BUS_CLOSE.deregistered, "agent deregistered");
   return Response.json({ ok: true });
 };
 

@@ -1,5 +1,6 @@
 // HTTP handlers for runtime tokens: minting (root only), single-use renewal, and revocation.
 import {
+  BUS_CLOSE,
   CreateTokenRequest,
   OPERATOR_PROFILE,
   RENEWABLE_PROFILES,
@@ -81,15 +82,26 @@ export const revokeToken: Handler = async (req, { relay, principal }) => {
       throw forbidden("a runtime token can only revoke itself; send an empty body or its own jti");
     }
     tokens.revoke(claims.jti, now, claims.exp, now);
+    endRevokedSessions(relay, (s) => s.jti === claims.jti);
     return Response.json({ ok: true, revoked: 1 });
   }
-  if (body.agentId !== undefined)
-    return Response.json({ ok: true, revoked: tokens.revokeAgent(body.agentId, now) });
+  if (body.agentId !== undefined) {
+    const revoked = tokens.revokeAgent(body.agentId, now);
+    // Sessions opened with one of the agent's tokens; a root-token session for the agent did not use one.
+    endRevokedSessions(relay, (s) => s.agentId === body.agentId && s.jti !== undefined);
+    return Response.json({ ok: true, revoked });
+  }
   if (body.jti === undefined) throw invalid("invalid body: give jti or agentId");
   const expiresAt = tokens.issuedExpiry(body.jti) ?? Math.floor(now / 1000) + MAX_TOKEN_TTL_SECONDS;
   tokens.revoke(body.jti, now, expiresAt, now);
+  endRevokedSessions(relay, (s) => s.jti === body.jti);
   return Response.json({ ok: true, revoked: 1 });
 };
+
+/** A revoked token also ends the bus sessions its hello opened (a renewal's grace revocation does not: see renew). */
+function endRevokedSessions(relay: Relay, matches: Parameters<Relay["hub"]["endSessions"]>[0]): void {
+  relay.hub.endSessions(matches, BUS_CLOSE.unauthorized, "token revoked");
+}
 
 async function issue(relay: Relay, agentId: string, profileId: string, ttlSeconds: number) {
   const answer = await relay.signer.issue(agentId, profileId, ttlSeconds);

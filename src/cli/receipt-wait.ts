@@ -2,11 +2,10 @@
 import { type Message, RECEIPT_RANK, type Receipt, type ReceiptState } from "../protocol/index.ts";
 import type { RelayHttpClient } from "../relay-client/index.ts";
 import { UsageError } from "./client-context.ts";
+import { waitUntil } from "./team-io.ts";
 
 export const WAIT_STATES = ["delivered", "seen", "answered"] as const;
 export type WaitState = (typeof WAIT_STATES)[number];
-/** How often the receipts are read while waiting. */
-const POLL_MS = 200;
 
 export function parseWaitState(text: string): WaitState {
   if ((WAIT_STATES as readonly string[]).includes(text)) return text as WaitState;
@@ -46,19 +45,14 @@ export async function waitForReceipt(
   want: WaitState,
   timeoutMs: number,
 ): Promise<Receipt> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const receipts = (await client.getMessage(message.id)).receipts ?? [];
-    const verdict = judge(receipts, want);
-    if (verdict.done) return verdict.receipt;
-    if (verdict.failed)
-      throw new Error(`message ${message.id} will not be ${want}: ${describeReceipts(receipts)}`);
-    if (Date.now() >= deadline) {
-      const waited = `${Math.round(timeoutMs / 100) / 10}s`;
-      throw new Error(
-        `message ${message.id} was not ${want} within ${waited}: ${describeReceipts(receipts)}`,
-      );
-    }
-    await Bun.sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
-  }
+  let receipts: Receipt[] = [];
+  const verdict = await waitUntil(async () => {
+    receipts = (await client.getMessage(message.id)).receipts ?? [];
+    const v = judge(receipts, want);
+    return v.done || v.failed ? v : undefined;
+  }, timeoutMs);
+  if (verdict?.done) return verdict.receipt;
+  if (verdict) throw new Error(`message ${message.id} will not be ${want}: ${describeReceipts(receipts)}`);
+  const waited = `${Math.round(timeoutMs / 100) / 10}s`;
+  throw new Error(`message ${message.id} was not ${want} within ${waited}: ${describeReceipts(receipts)}`);
 }

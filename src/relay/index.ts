@@ -1,7 +1,7 @@
 // startRelay: the embedded relay (HTTP + WebSocket bus on Bun.serve, SQLite store) as one handle to start and stop.
 import { nanoid } from "nanoid";
 import pkg from "../../package.json" with { type: "json" };
-import { LIMITS } from "../protocol/index.ts";
+import { type Agent, LIMITS } from "../protocol/index.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { type Logger, silentLogger } from "../util/logger.ts";
 import { Authenticator } from "./auth/authenticate.ts";
@@ -87,9 +87,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     });
     const feed = new FleetFeed({ store, clock });
     const notifier = options.notifyUrl ? new Notifier({ url: options.notifyUrl, clock, logger }) : undefined;
+    // A heartbeat changes the row too: it is read at most once, and only when a page or the notifier wants it.
     store.agents.onChange = (id) => {
-      feed.agentChanged(id);
-      notifier?.agentChanged(id, store.agents.get(id));
+      let row: { agent: Agent | undefined } | undefined;
+      const read = () => {
+        row ??= { agent: store.agents.get(id) };
+        return row.agent;
+      };
+      feed.agentChanged(id, read);
+      notifier?.agentChanged(id, read);
     };
     store.tasks.onTransition = (id, change) => {
       const task = change.status === "failed" ? store.tasks.get(id) : undefined;

@@ -1,6 +1,7 @@
 // The relay's webhook (--notify-url): a person away from the screen is told when an agent needs input or fails, or
 // a task fails. Posted from a bounded queue, one at a time, retried with backoff; the relay never waits on it.
 import type { Agent } from "../protocol/index.ts";
+import { agentFacts } from "../supervisor/status-view.ts";
 import { Backoff } from "../util/backoff.ts";
 import type { Clock, TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -32,11 +33,6 @@ export interface NotifierOptions {
 
 const ALERT_STATUSES = new Set(["needs-input", "error"]);
 
-/** The agent's status as people see it: the runner's finer status when it gave one. */
-function statusOf(a: Agent): string {
-  return a.semanticStatus || a.status;
-}
-
 export class Notifier {
   private readonly queue: { body: Notification; tries: number }[] = [];
   /** Each agent's last status, to notify on entering needs-input or error, not on every heartbeat there. */
@@ -51,20 +47,18 @@ export class Notifier {
     this.backoff = new Backoff({ initialMs: 1_000, maxMs: 60_000, ...o.retry, jitter: "none" });
   }
 
-  /** An agent's row changed (or it went away: undefined). */
-  agentChanged(id: string, agent: Agent | undefined): void {
+  /** An agent's row changed; `read` answers it now (undefined: it went away). */
+  agentChanged(id: string, read: () => Agent | undefined): void {
+    const agent = read();
     const before = this.lastStatus.get(id);
     if (!agent) {
       this.lastStatus.delete(id);
       return;
     }
-    const now = statusOf(agent);
+    // The status and reason people see, as `agents` and `ps` show them.
+    const { status: now, reason } = agentFacts(agent);
     this.lastStatus.set(id, now);
     if (!ALERT_STATUSES.has(now) || before === now) return;
-    const meta = agent.meta;
-    const reason = [meta.conditionReason, meta.lastFailure].find((r) => typeof r === "string") as
-      | string
-      | undefined;
     this.enqueue({
       event: now === "error" ? "agent.error" : "agent.needs-input",
       agentId: id,

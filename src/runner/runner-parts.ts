@@ -168,8 +168,8 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
   const receipts = new ReceiptReporter({ agentId, relay: http, clock, logger: part("receipts") });
   const attachmentDir = join(o.cacheDir, "attachments", agentId);
   const queue = new DeliveryQueue({
-    // The agent's address: what it answers to (AgentAddress's fields, as configured).
-    agent: { agentId, ...pick(config, "label", "tags", "capabilities", "broadTargets") },
+    // The config carries the agent's address (id, label, tags, capabilities, broadTargets).
+    agent: config,
     relay: http,
     adapter,
     attachments: new AttachmentCache(attachmentDir, (id, opts) => http.downloadAttachment(id, opts)),
@@ -293,8 +293,4 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
   };
   wireRunner({ ...core, isRunning: hooks.isRunning, stop: (exit) => void hooks.stop(exit) });
   return parts;
-}
-
-function pick<T, K extends keyof T>(from: T, ...keys: K[]): Pick<T, K> {
-  return Object.fromEntries(keys.map((k) => [k, from[k]])) as Pick<T, K>;
 }

@@ -124,14 +124,10 @@ export class Hub {
 
   /** To the open sessions of an agent, or of the supervisor (SUPERVISOR_TARGET). */
   private sendTo(agentId: string, frame: string): void {
-    const open = agentId === SUPERVISOR_TARGET ? this.supervisors.open() : this.sockets;
-    for (const ws of open) {
-      if (
-        agentId === SUPERVISOR_TARGET ||
-        (ws.data.state === "open" && ws.data.identity?.agentId === agentId)
-      )
-        this.guard.send(ws, frame);
-    }
+    const isTarget = (ws: Socket) => ws.data.state === "open" && ws.data.identity?.agentId === agentId;
+    const targets =
+      agentId === SUPERVISOR_TARGET ? this.supervisors.open() : [...this.sockets].filter(isTarget);
+    for (const ws of targets) this.guard.send(ws, frame);
   }
 
   /** True while a team supervisor's session is open (commands to target `supervisor` have somewhere to go). */

@@ -56,9 +56,10 @@ export class FleetFeed {
     );
   }
 
-  agentChanged(id: string): void {
+  /** `read` answers the agent's row now (the relay shares one read between the feed and the notifier). */
+  agentChanged(id: string, read = () => this.o.store.agents.get(id)): void {
     if (this.streams.size === 0) return;
-    const agent = this.o.store.agents.get(id);
+    const agent = read();
     this.push(agent ? { type: "agent", agent } : { type: "agent.removed", id });
   }
 

@@ -9,9 +9,6 @@ export const STATIC_FILES: Record<string, { body: string; type: string }> = {
   "/app.css": { body: appCss, type: "text/css; charset=utf-8" },
 };
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-
 export function signInPage(error?: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Agent relay: sign in</title>
@@ -22,7 +19,7 @@ export function signInPage(error?: string): string {
 <p><label>Root or operator token <input type="password" name="token" id="token" autocomplete="off" required></label></p>
 <p><button type="submit" id="signin">Sign in</button></p>
 </form>
-${error ? `<p id="signin-error" role="alert">${escapeHtml(error)}</p>` : ""}
+${error ? `<p id="signin-error" role="alert">${Bun.escapeHTML(error)}</p>` : ""}
 <p>An operator token comes from <code>agent-relay-runner token create --name &lt;you&gt;</code> (root only).</p>
 </body></html>`;
 }
@@ -34,7 +31,7 @@ export function appPage(name: string): string {
 <link rel="stylesheet" href="/app.css"><script src="/app.js" defer></script></head>
 <body>
 <header><h1>Fleet</h1><span id="live" class="live">connecting…</span>
-<span class="who">signed in as <b>${escapeHtml(name)}</b></span>
+<span class="who">signed in as <b>${Bun.escapeHTML(name)}</b></span>
 <form method="post" action="/signout"><button type="submit" id="signout">Sign out</button></form></header>
 <main>
 <section id="agents-pane"><h2>Agents</h2>

@@ -99,6 +99,8 @@ export function serveFleet(relay: Relay, feed: FleetFeed, o: FleetServerOptions)
   const server = Bun.serve({
     hostname: o.host,
     port: o.port,
+    // Bodies are read before sign-in is known (the sign-in form itself): Bun refuses larger ones (413) unread.
+    maxRequestBodySize: MAX_ACTION_BYTES,
     routes: {
       "/": {
         GET: guard((req) => {
@@ -165,11 +167,5 @@ export function serveFleet(relay: Relay, feed: FleetFeed, o: FleetServerOptions)
 }
 
 function cookieValue(req: Request, name: string): string | undefined {
-  const header = req.headers.get("cookie");
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === name) return v.join("=");
-  }
-  return undefined;
+  return new Bun.CookieMap(req.headers.get("cookie") ?? "").get(name) ?? undefined;
 }

@@ -14,6 +14,7 @@ export function oneLine(text: string, max: number): string {
 export function messageLine(m: Message, readFor?: string): string {
   const flags = [
     m.claimable ? "claimable" : "",
+    m.urgent ? "urgent" : "",
     m.payload.replyRequired === true ? "reply-required" : "",
     readFor !== undefined && m.readBy.includes(readFor) ? "read" : "",
   ]
@@ -31,6 +32,7 @@ export function messageFull(m: Message): string {
   if (m.replyTo !== undefined) head.push(`Reply-To: #${m.replyTo}`);
   if (typeof m.payload.taskId === "number") head.push(`Task: #${m.payload.taskId}`);
   if (m.payload.replyRequired === true) head.push("Reply-Required: yes");
+  if (m.urgent) head.push("Urgent: yes");
   if (m.claimable) head.push(`Claimable: yes${m.claimedBy ? ` (claimed by ${m.claimedBy})` : ""}`);
   for (const a of m.attachments) {
     head.push(
@@ -42,8 +44,10 @@ export function messageFull(m: Message): string {
       `Reactions: ${m.reactions.map((r) => `${oneLine(r.reaction, 100)} by ${r.agentId}`).join(", ")}`,
     );
   // Where it stands for each recipient; a refusal says why (the recipient's own text: one clean line).
-  for (const r of m.receipts ?? [])
-    head.push(`Receipt: ${r.state} by ${r.agentId}${r.reason ? `: ${oneLine(r.reason, 500)}` : ""}`);
+  for (const r of m.receipts ?? []) {
+    const via = r.midTurn === undefined ? "" : r.midTurn ? " (mid-turn)" : " (turn boundary)";
+    head.push(`Receipt: ${r.state}${via} by ${r.agentId}${r.reason ? `: ${oneLine(r.reason, 500)}` : ""}`);
+  }
   return `${head.join("\n")}\n\n${m.body}`;
 }
 

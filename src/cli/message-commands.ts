@@ -18,6 +18,7 @@ const MAX_INDENT = 8;
 interface SendOptions {
   to: string;
   claimable?: boolean;
+  urgent?: boolean;
   taskId?: string;
   subject?: string;
   kind?: string;
@@ -39,6 +40,7 @@ export function registerMessageCommands(program: Command): void {
       cmd
         .requiredOption("--to <target>", "<agentId>, label:<label>, tag:<tag>, cap:<capability> or broadcast")
         .option("--claimable", "deliver to exactly one of the matching agents")
+        .option("--urgent", "a busy recipient gets it between tool calls of its running turn, not after it")
         .option("--task-id <n>", "link the message to a task")
         .option("--subject <text>", "subject line")
         .option("--kind <kind>", "message kind (default: chat)")
@@ -90,7 +92,10 @@ export function registerMessageCommands(program: Command): void {
       ["<id>", "message id"],
       ["[body]", 'the reply ("-" reads stdin)'],
     ],
-    options: (cmd) => cmd.option("--from <agent>", "reply as this agent (default: AGENT_RELAY_AGENT_ID)"),
+    options: (cmd) =>
+      cmd
+        .option("--from <agent>", "reply as this agent (default: AGENT_RELAY_AGENT_ID)")
+        .option("--urgent", "a busy recipient gets it between tool calls of its running turn, not after it"),
     json: "the reply",
     run: reply,
   });
@@ -131,6 +136,7 @@ async function send(ctx: ActionContext, bodyArg: string | undefined, o: SendOpti
       body,
       payload,
       claimable: o.claimable ?? false,
+      ...(o.urgent ? { urgent: true } : {}),
       attachmentIds,
       requireRecipient: !o.queue,
       ...(subject !== undefined ? { subject } : {}),
@@ -220,7 +226,7 @@ async function reply(
   ctx: ActionContext,
   idArg: string,
   bodyArg: string | undefined,
-  o: { from?: string; json?: boolean },
+  o: { from?: string; urgent?: boolean; json?: boolean },
 ): Promise<void> {
   const id = parseOption(IdArg, idArg, "<id>");
   const fromFlag = agentFrom(o.from);
@@ -233,6 +239,7 @@ async function reply(
     to: original.from,
     body,
     replyTo: id,
+    ...(o.urgent ? { urgent: true } : {}),
     ...(subject !== undefined ? { subject } : {}),
     ...(from !== undefined ? { from } : {}),
   });

@@ -119,6 +119,11 @@ export const Receipt = z.object({
   reason: z.string().optional(),
   /** Epoch ms of the latest state change. */
   at: z.number(),
+  /**
+   * How the provider took it in, once `seen` (kept by later states): true inside a running turn (mid-turn), false at
+   * a turn boundary. Absent when the provider does not say.
+   */
+  midTurn: z.boolean().optional(),
 });
 export type Receipt = z.infer<typeof Receipt>;
 
@@ -145,6 +150,11 @@ export const Message = z.object({
   payload: Meta,
   /** Delivered to exactly one agent, through claims. */
   claimable: z.boolean(),
+  /**
+   * Present (true) when the sender marked it urgent: a busy agent gets it inside its running turn (between tool
+   * calls) instead of after it, unless it is linked to a task other than the one the agent works on.
+   */
+  urgent: z.literal(true).optional(),
   /** The holder; a lapsed claim keeps its holder until someone else claims. */
   claimedBy: z.string().optional(),
   /** Epoch ms when the claim lapses; absent after release or completion. */

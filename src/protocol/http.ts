@@ -46,6 +46,8 @@ export const SendMessageRequest = z.object({
   payload: Meta.default({}),
   /** Exactly one matching agent may claim it. */
   claimable: z.boolean().default(false),
+  /** A busy recipient gets it inside its running turn instead of after it (see Message.urgent). */
+  urgent: z.boolean().default(false),
   /** Must name an existing message. */
   replyTo: MessageId.optional(),
   /** Ids from POST /v1/attachments; each must exist. */
@@ -171,7 +173,14 @@ export const MAX_RECEIPTS_PER_REPORT = 200;
 /** A runner reports its agent's (the path's) delivery states in one call per batch of transitions. */
 export const ReceiptsRequest = z.object({
   receipts: z
-    .array(z.object({ messageId: MessageId, state: ReportedReceiptState }))
+    .array(
+      z.object({
+        messageId: MessageId,
+        state: ReportedReceiptState,
+        /** With `seen`: whether the model got it inside a running turn (true) or at a turn boundary (false). */
+        midTurn: z.boolean().optional(),
+      }),
+    )
     .min(1)
     .max(MAX_RECEIPTS_PER_REPORT),
 });

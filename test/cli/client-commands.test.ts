@@ -111,6 +111,7 @@ describe("messaging CLI", () => {
         "--task-id",
         String(task.id),
         "--reply-required",
+        "--urgent",
         "--kind",
         "task",
         "--json",
@@ -125,8 +126,11 @@ describe("messaging CLI", () => {
       body: "body from stdin",
       kind: "task",
       claimable: true,
+      urgent: true,
       payload: { taskId: task.id, replyRequired: true },
     });
+    const read = await runCli(["msg", "read", String(m.id)], { env });
+    expect(read.stdout).toContain("Urgent: yes");
   });
 
   test("msg reply answers the original sender with replyTo, as the agent from AGENT_RELAY_AGENT_ID", async () => {

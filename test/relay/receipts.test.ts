@@ -187,3 +187,52 @@ describe("POST /v1/agents/:id/receipts and answered", () => {
     expect(otherBus.frames.some((f) => f.type === "receipt")).toBe(false);
   });
 });
+
+describe("urgent messages and mid-turn receipts", () => {
+  test("an urgent message says so when read, listed and pushed; a normal one carries no urgent field", async () => {
+    const bus = await t.openBus({ agentId: "rcpt-b", token: b });
+    const urgent = await send({ to: "rcpt-b", body: "stop now", urgent: true });
+    const normal = await send({ to: "rcpt-b", body: "later" });
+    expect((await t.call(b, "GET", `/v1/messages/${urgent.id}`)).body.urgent).toBe(true);
+    expect((await t.call(b, "GET", `/v1/messages/${normal.id}`)).body).not.toHaveProperty("urgent");
+    const unread = (await t.call(t.rootToken, "GET", "/v1/agents/rcpt-b/unread")).body.messages as {
+      id: number;
+      urgent?: boolean;
+    }[];
+    expect(unread.find((m) => m.id === urgent.id)?.urgent).toBe(true);
+    expect(unread.find((m) => m.id === normal.id)).not.toHaveProperty("urgent");
+    const pushed = await bus.waitForFrame(
+      (f) =>
+        f.type === "message.new" && (f as unknown as { message: { id: number } }).message.id === urgent.id,
+    );
+    expect((pushed as unknown as { message: { urgent?: boolean } }).message.urgent).toBe(true);
+    expect(
+      (await t.call(sender, "POST", "/v1/messages", { to: "rcpt-b", body: "x", urgent: "yes" })).status,
+    ).toBe(400);
+  });
+
+  test("seen carries whether the model got it mid-turn, kept once answered; without it the receipt says nothing", async () => {
+    const mid = await send({ to: "rcpt-a", urgent: true });
+    const boundary = await send({ to: "rcpt-a" });
+    const silent = await send({ to: "rcpt-a" });
+    const res = await t.call(a, "POST", "/v1/agents/rcpt-a/receipts", {
+      receipts: [
+        { messageId: mid.id, state: "seen", midTurn: true },
+        { messageId: boundary.id, state: "seen", midTurn: false },
+        { messageId: silent.id, state: "seen" },
+      ],
+    });
+    expect(res.body.moved.map((r: { midTurn?: boolean }) => r.midTurn)).toEqual([true, false, undefined]);
+    expect(await receiptsOf(mid.id)).toEqual([
+      { agentId: "rcpt-a", state: "seen", midTurn: true, at: expect.any(Number) },
+    ]);
+    expect((await receiptsOf(boundary.id))[0].midTurn).toBe(false);
+    expect(await receiptsOf(silent.id)).toEqual([
+      { agentId: "rcpt-a", state: "seen", at: expect.any(Number) },
+    ]);
+    await t.call(a, "POST", "/v1/messages", { to: "rcpt-sender", body: "on it", replyTo: mid.id });
+    expect(await receiptsOf(mid.id)).toEqual([
+      { agentId: "rcpt-a", state: "answered", midTurn: true, at: expect.any(Number) },
+    ]);
+  });
+});

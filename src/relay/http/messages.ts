@@ -58,6 +58,7 @@ export const sendMessage: Handler = async (req, call) => {
     subject: body.subject,
     body: body.body,
     claimable: body.claimable,
+    urgent: body.urgent,
     replyTo: body.replyTo,
     attachments: refs,
     createdAt: relay.clock.now(),

@@ -37,13 +37,13 @@ export const reportReceipts: Handler = async (req, call) => {
   const rows = relay.store.messages.addressing(body.receipts.map((r) => r.messageId));
   const answer: ReceiptsAnswer = { ok: true, moved: [], ignored: [] };
   const now = relay.clock.now();
-  for (const { messageId, state } of body.receipts) {
+  for (const { messageId, state, midTurn } of body.receipts) {
     const row = rows.get(messageId);
     if (!row) answer.ignored.push({ messageId, reason: "no such message" });
     else if (!concerns(relay, row, agentId))
       answer.ignored.push({ messageId, reason: `not addressed to '${agentId}'` });
     else {
-      const receipt = relay.store.receipts.advance(messageId, agentId, state, now);
+      const receipt = relay.store.receipts.advance(messageId, agentId, state, now, midTurn);
       if (!receipt) continue;
       answer.moved.push({ messageId, ...receipt });
       announce(relay, row.from, messageId, receipt);

@@ -197,6 +197,12 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN time_limit_seconds INTEGER;
   ALTER TABLE tasks ADD COLUMN outcome TEXT;
   `,
+  // v9: a message's urgency (delivered into a busy agent's running turn), and whether a recipient's model got it
+  // mid-turn (1) or at a turn boundary (0); NULL where unknown.
+  `
+  ALTER TABLE messages ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE message_receipts ADD COLUMN mid_turn INTEGER;
+  `,
 ];
 
 /** Thrown when the database cannot be opened; the message names the file and says what is wrong with it. */

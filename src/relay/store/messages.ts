@@ -12,6 +12,7 @@ interface MessageRow {
   body: string;
   payload: string;
   claimable: number;
+  urgent: number;
   claimed_by: string | null;
   claim_expires_at: number | null;
   completed_at: number | null;
@@ -33,6 +34,7 @@ export interface NewMessage {
   /** `payload` already serialised (MessageWriter does it before its transaction, so one bad payload fails alone). */
   payloadJson?: string;
   claimable: boolean;
+  urgent?: boolean | undefined;
   replyTo?: number | undefined;
   attachments: AttachmentRef[];
   createdAt: number;
@@ -85,9 +87,9 @@ export class MessageStore {
   constructor(db: Database) {
     this.insertStmt = db.query(
       `INSERT INTO messages (sender, target, resolved_to_agent, kind, subject, body, payload, claimable,
-         reply_to, reply_required, attachments, created_at)
+         urgent, reply_to, reply_required, attachments, created_at)
        VALUES (:sender, :target, :resolved, :kind, :subject, :body, :payload, :claimable,
-         :replyTo, :replyRequired, :attachments, :createdAt)`,
+         :urgent, :replyTo, :replyRequired, :attachments, :createdAt)`,
     );
     this.byIdStmt = db.query("SELECT * FROM messages WHERE id = ?");
     this.recentStmt = db.query("SELECT * FROM messages ORDER BY id DESC LIMIT ?");
@@ -162,6 +164,7 @@ export class MessageStore {
       body: m.body,
       payload: m.payloadJson ?? JSON.stringify(m.payload),
       claimable: m.claimable ? 1 : 0,
+      urgent: m.urgent ? 1 : 0,
       replyTo: m.replyTo ?? null,
       replyRequired: m.payload.replyRequired === true ? 1 : 0,
       attachments: JSON.stringify(m.attachments),
@@ -183,6 +186,7 @@ export class MessageStore {
       attachments: m.attachments,
       createdAt: m.createdAt,
     };
+    if (m.urgent) message.urgent = true;
     if (m.resolvedToAgent !== undefined) message.resolvedToAgent = m.resolvedToAgent;
     if (m.subject !== undefined) message.subject = m.subject;
     if (m.replyTo !== undefined) message.replyTo = m.replyTo;
@@ -286,6 +290,7 @@ function toMessage(row: MessageRow, readBy: string[], reactions: Reaction[]): Me
     attachments: JSON.parse(row.attachments),
     createdAt: row.created_at,
   };
+  if (row.urgent === 1) m.urgent = true;
   if (row.resolved_to_agent !== null) m.resolvedToAgent = row.resolved_to_agent;
   if (row.subject !== null) m.subject = row.subject;
   if (row.claimed_by !== null) m.claimedBy = row.claimed_by;

@@ -12,6 +12,7 @@ interface ReceiptRow {
   state: ReceiptState;
   reason: string | null;
   at: number;
+  mid_turn: number | null;
 }
 
 export class ReceiptStore {
@@ -20,7 +21,7 @@ export class ReceiptStore {
   private readonly releaseStmt: Statement<unknown, [Record<string, string | number>]>;
   private readonly forMessageStmt: Statement<ReceiptRow, [number]>;
   private readonly refuseTx: (id: number, agent: string, reason: string, now: number) => boolean;
-  private readonly advanceStmt: Statement<unknown, [Record<string, string | number>]>;
+  private readonly advanceStmt: Statement<unknown, [Record<string, string | number | null>]>;
 
   constructor(db: Database) {
     // A refusal is final: refusing again keeps the first reason and time.
@@ -38,11 +39,14 @@ export class ReceiptStore {
        WHERE id = :id AND claimed_by = :agent AND completed_at IS NULL`,
     );
     this.forMessageStmt = db.query(
-      "SELECT agent_id, state, reason, at FROM message_receipts WHERE message_id = ? ORDER BY at, agent_id",
+      "SELECT agent_id, state, reason, at, mid_turn FROM message_receipts WHERE message_id = ? ORDER BY at, agent_id",
     );
+    // How the message reached the model (mid_turn) is learnt with `seen` and kept by the states after it.
     this.advanceStmt = db.query(
-      `INSERT INTO message_receipts (message_id, agent_id, state, reason, at) VALUES (:id, :agent, :state, NULL, :now)
-       ON CONFLICT (message_id, agent_id) DO UPDATE SET state = :state, reason = NULL, at = :now
+      `INSERT INTO message_receipts (message_id, agent_id, state, reason, at, mid_turn)
+       VALUES (:id, :agent, :state, NULL, :now, :midTurn)
+       ON CONFLICT (message_id, agent_id) DO UPDATE SET state = :state, reason = NULL, at = :now,
+         mid_turn = COALESCE(:midTurn, mid_turn)
        WHERE ${STORED_RANK} < :rank`,
     );
     this.refuseTx = db.transaction((id: number, agent: string, reason: string, now: number) => {
@@ -65,12 +69,28 @@ export class ReceiptStore {
   /**
    * Move the agent's receipt for the message to `state` if that is further on than where it stands; answers the
    * new receipt, or undefined when it stood there or further already. The caller checks the message concerns
-   * the agent. `refused` goes through refuse(), which also settles the inbox.
+   * the agent. `refused` goes through refuse(), which also settles the inbox. `midTurn` comes with `seen`.
    */
-  advance(messageId: number, agentId: string, state: Exclude<ReceiptState, "refused">, now: number) {
+  advance(
+    messageId: number,
+    agentId: string,
+    state: Exclude<ReceiptState, "refused">,
+    now: number,
+    midTurn?: boolean,
+  ): Receipt | undefined {
     const rank = RECEIPT_RANK[state];
-    const { changes } = this.advanceStmt.run({ id: messageId, agent: agentId, state, now, rank });
-    return changes > 0 ? { agentId, state, at: now } : undefined;
+    const mid = midTurn === undefined ? null : midTurn ? 1 : 0;
+    const { changes } = this.advanceStmt.run({
+      id: messageId,
+      agent: agentId,
+      state,
+      now,
+      rank,
+      midTurn: mid,
+    });
+    return changes > 0
+      ? { agentId, state, at: now, ...(midTurn !== undefined ? { midTurn } : {}) }
+      : undefined;
   }
 
   forMessage(messageId: number): Receipt[] {
@@ -79,6 +99,7 @@ export class ReceiptStore {
       state: r.state,
       ...(r.reason !== null ? { reason: r.reason } : {}),
       at: r.at,
+      ...(r.mid_turn !== null ? { midTurn: r.mid_turn === 1 } : {}),
     }));
   }
 }

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommandStore } from "../../../src/relay/store/commands.ts";
 import { openDatabase } from "../../../src/relay/store/db.ts";
+import { MessageStore } from "../../../src/relay/store/messages.ts";
+import { ReceiptStore } from "../../../src/relay/store/receipts.ts";
 import { TaskStore } from "../../../src/relay/store/tasks.ts";
 
 let dir: string | undefined;
@@ -13,14 +15,16 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** Takes the v8 additions (task time limits and outcomes) out of today's schema. */
-const V8_UNDO = "ALTER TABLE tasks DROP COLUMN time_limit_seconds; ALTER TABLE tasks DROP COLUMN outcome";
+/** Takes the v9 additions (message urgency, mid-turn receipts) out of today's schema. */
+const V9_UNDO = "ALTER TABLE messages DROP COLUMN urgent; ALTER TABLE message_receipts DROP COLUMN mid_turn";
+/** Takes the v8 and later additions (task time limits and outcomes) out of today's schema. */
+const V8_UNDO = `${V9_UNDO}; ALTER TABLE tasks DROP COLUMN time_limit_seconds; ALTER TABLE tasks DROP COLUMN outcome`;
 /** Takes the v7 and later additions (leases) out of today's schema. */
 const V7_UNDO = `${V8_UNDO}; DROP TABLE leases`;
 /** Takes the v6 and later additions out of today's schema. */
 const V6_UNDO = `${V7_UNDO}; ALTER TABLE commands DROP COLUMN sender`;
 /** The schema version today's relay writes. */
-const LATEST = 8;
+const LATEST = 9;
 /** Takes the v3 to v6 additions out of today's schema. */
 const V3_UNDO = `${V6_UNDO}; DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
   DROP TABLE agent_origins; DROP INDEX attachments_by_uploader; DROP INDEX attachments_by_created;
@@ -133,6 +137,30 @@ describe("openDatabase migrations to v8", () => {
       const outcome = { status: "partial" as const, reason: "time limit", durationMs: 60_000 };
       tasks.transition(created.id, { status: "done", agentId: "a", outcome }, 3);
       expect(tasks.get(created.id)).toMatchObject({ timeLimitSeconds: 60, status: "done", outcome });
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe("openDatabase migrations to v9", () => {
+  test("v8 → v9: messages stored before it are not urgent, and their receipts say nothing of mid-turn", () => {
+    dir = mkdtempSync(join(tmpdir(), "relay-db-"));
+    const path = join(dir, "relay.db");
+    const old = openDatabase(path);
+    old.exec(`${V9_UNDO}; PRAGMA user_version = 8`);
+    old.exec(
+      `INSERT INTO messages (sender, target, kind, body, payload, claimable, attachments, created_at)
+         VALUES ('a', 'b', 'chat', 'old', '{}', 0, '[]', 1);
+       INSERT INTO message_receipts (message_id, agent_id, state, at) VALUES (1, 'b', 'seen', 2)`,
+    );
+    old.close();
+    const db = openDatabase(path);
+    try {
+      expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
+      const message = new MessageStore(db).get(1)!;
+      expect(message.urgent).toBeUndefined();
+      expect(new ReceiptStore(db).forMessage(1)).toEqual([{ agentId: "b", state: "seen", at: 2 }]);
     } finally {
       db.close();
     }

@@ -11,6 +11,12 @@ export interface DeliveryItem {
   message: Message;
   /** Local paths of the message's attachments, in the order of `message.attachments`. */
   attachmentPaths: string[];
+  /**
+   * Set by the runner: the message may go into a running turn (it is urgent, and not linked to a task other than
+   * the one the agent works on). Adapters read this, never `message.urgent`; without it a busy agent gets the
+   * message when its turn ends.
+   */
+  midTurn?: boolean;
 }
 
 /**
@@ -93,7 +99,8 @@ export type ProviderEvent = { providerSessionId: string } & (
       maxTokens?: number;
       totals?: { inputTokens: number; outputTokens: number };
     }
-  | { type: "delivery.confirmed"; messageId: number }
+  /** The model got the message: `midTurn` true inside a running turn, false or absent at a turn boundary. */
+  | { type: "delivery.confirmed"; messageId: number; midTurn?: boolean }
   | { type: "session.ended"; reason: string }
   /** The provider moved to another native session/thread (e.g. after clearing its context): resume that one next time. */
   | { type: "session.changed"; nativeSessionId: string }

@@ -4,13 +4,14 @@ import type { DeliveryItem } from "../providers/adapter.ts";
 import { isHttpError } from "../relay-client/errors.ts";
 import { errorMessage, isRunnerError } from "../util/errors.ts";
 import type { Ready } from "./delivery-settle.ts";
+import { mayEnterRunningTurn } from "./mid-turn.ts";
 import type { RelayApi } from "./ports.ts";
 import type { TaskTracker } from "./task-tracker.ts";
 
 export interface PrepareDeps {
   relay: Pick<RelayApi, "setTaskStatus" | "refuseMessage" | "releaseClaim">;
-  /** Before the agent sees a task: its start snapshot of the workspace (see TaskTracker.prepare). */
-  tasks?: Pick<TaskTracker, "prepare">;
+  /** Before the agent sees a task: its start snapshot of the workspace (see TaskTracker.prepare); the current task. */
+  tasks?: Pick<TaskTracker, "prepare" | "held">;
   attachments: (message: Ready["message"]) => Promise<string[]>;
   logger: Logger;
 }
@@ -39,8 +40,10 @@ export async function prepareDelivery(
 ): Promise<DeliveryItem | undefined> {
   try {
     const attachmentPaths = await deps.attachments(r.message);
+    // Decided before its own task is started (and held): the current task, the latest held, is the running turn's.
+    const midTurn = mayEnterRunningTurn(r.message, deps.tasks?.held().at(-1)?.taskId);
     if (r.taskId !== undefined) await startTask(r, agentId, deps);
-    return { message: r.message, attachmentPaths };
+    return { message: r.message, attachmentPaths, ...(midTurn ? { midTurn } : {}) };
   } catch (e) {
     const reason = permanentFailure(e, r.taskId);
     if (reason === undefined) throw e;

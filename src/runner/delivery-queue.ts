@@ -18,8 +18,6 @@ import type { StatusPublisher } from "./status-publisher.ts";
 import type { TaskTracker } from "./task-tracker.ts";
 import type { WorkTracker } from "./work-tracker.ts";
 
-export { type DeliveryState, taskIdOf } from "./delivery-records.ts";
-
 export interface DeliveryQueueOptions {
   agent: AgentAddress;
   relay: Pick<
@@ -39,7 +37,7 @@ export interface DeliveryQueueOptions {
   /** Deliveries wait while the provider needs input; a claimed message is work until handed over. */
   work: WorkTracker;
   /** Task-linked deliveries go to the task tracker, which holds their claims until the task is done. */
-  tasks: Pick<TaskTracker, "track" | "prepare">;
+  tasks: Pick<TaskTracker, "track" | "prepare" | "held">;
   status: Pick<StatusPublisher, "timelineEvent">;
   clock: Clock;
   logger: Logger;
@@ -77,7 +75,7 @@ export class DeliveryQueue {
       clock: o.clock,
       work: o.work,
       deadlineMs: o.confirmDeadlineMs,
-      onState: o.receipts && ((id, state) => o.receipts?.note(id, state)),
+      onState: o.receipts && ((id, state, midTurn) => o.receipts?.note(id, state, midTurn)),
       onAmbiguous: (messageId) => {
         o.logger.warn(
           { messageId },
@@ -93,9 +91,12 @@ export class DeliveryQueue {
     return this.records.queuedCount;
   }
 
-  /** Recent messages written but never confirmed (status meta lists them). */
+  /** Status meta lists these: recent messages written but never confirmed, recent confirmations (mid-turn or not). */
   get ambiguous(): readonly number[] {
     return this.records.ambiguous;
+  }
+  get recentDeliveries(): DeliveryRecords["recentDeliveries"] {
+    return this.records.recentDeliveries;
   }
 
   stateOf(messageId: number): DeliveryState | undefined {
@@ -119,9 +120,9 @@ export class DeliveryQueue {
     return true;
   }
 
-  /** The model saw the message (a provider's delivery.confirmed). */
-  confirmed(messageId: number): void {
-    if (this.records.confirmed(messageId)) this.o.logger.debug({ messageId }, "delivery confirmed");
+  /** The model saw the message (a provider's delivery.confirmed), inside a running turn or at a turn boundary. */
+  confirmed(messageId: number, midTurn = false): void {
+    if (this.records.confirmed(messageId, midTurn)) this.o.logger.debug({ messageId, midTurn }, "confirmed");
   }
 
   /** The provider session ended: what it never confirmed goes to the next session, before anything new. */
@@ -134,8 +135,8 @@ export class DeliveryQueue {
 
   /** Text that is not a relay message (initial prompt, injected context) travels as a synthetic system message. */
   async deliverNote(content: string, signal: AbortSignal): Promise<void> {
-    const note = noteMessage(this.o.agent.agentId, content, this.o.clock.now());
-    await this.o.adapter.deliver([{ message: note, attachmentPaths: [] }], signal);
+    const message = noteMessage(this.o.agent.agentId, content, this.o.clock.now());
+    await this.o.adapter.deliver([{ message, attachmentPaths: [] }], signal);
   }
 
   /** Start a drain unless one is running; a running drain picks up what arrived meanwhile. */

@@ -7,6 +7,7 @@ import type { WorkTracker } from "./work-tracker.ts";
 /** How long a written message may wait for the model to confirm it before it is reported ambiguous. */
 export const CONFIRM_DEADLINE_MS = 30_000;
 const MAX_AMBIGUOUS_REPORTED = 50;
+const MAX_RECENT_DELIVERIES = 20;
 const MAX_FINISHED = 20_000;
 
 /**
@@ -40,8 +41,8 @@ export interface DeliveryRecordsOptions {
   work: Pick<WorkTracker, "add" | "remove">;
   deadlineMs?: number;
   onAmbiguous: (messageId: number) => void;
-  /** Every state a record enters, in order (delivery receipts are made from these). */
-  onState?: (messageId: number, state: DeliveryState) => void;
+  /** Every state a record enters, in order (delivery receipts are made from these); `midTurn` with confirmed. */
+  onState?: (messageId: number, state: DeliveryState, midTurn?: boolean) => void;
 }
 
 /** The task a message asks this agent to work on; a task-outcome note only reports on one (not work). */
@@ -57,6 +58,8 @@ export class DeliveryRecords {
   private readonly finished = new Map<number, DeliveryState>();
   /** Recent ambiguous ids, newest last (published in status meta). */
   readonly ambiguous: number[] = [];
+  /** Recent confirmations, newest last: did the message go into a running turn (published in status meta). */
+  readonly recentDeliveries: { messageId: number; midTurn: boolean }[] = [];
   /** Bumped at each provider exit, so a delivery under way when it happened can tell. */
   private _epoch = 0;
 
@@ -99,10 +102,11 @@ export class DeliveryRecords {
     return this.take((r) => r.item !== undefined, Number.POSITIVE_INFINITY);
   }
 
-  move(r: DeliveryRecord, state: DeliveryState): void {
+  move(r: DeliveryRecord, state: DeliveryState, midTurn?: boolean): void {
     r.state = state;
     // A claimable message is the agent's only once its relay claim is won (the queue moves it again then).
-    if (state !== "claimed" || !r.message.claimable || r.claimed) this.o.onState?.(r.message.id, state);
+    if (state !== "claimed" || !r.message.claimable || r.claimed)
+      this.o.onState?.(r.message.id, state, midTurn);
     const id = String(r.message.id);
     if (state === "claimed" && r.claimed) this.o.work.add({ kind: "message", id });
     else this.o.work.remove("message", id);
@@ -145,18 +149,23 @@ export class DeliveryRecords {
     return true;
   }
 
-  /** The provider showed the model saw it (possibly after the deadline: then it leaves the ambiguous list). */
-  confirmed(messageId: number): boolean {
+  /**
+   * The provider showed the model saw it (possibly after the deadline: then it leaves the ambiguous list), inside a
+   * running turn (`midTurn`) or at a turn boundary.
+   */
+  confirmed(messageId: number, midTurn = false): boolean {
     const r = this.live.get(messageId);
     if (r?.state === "written") {
-      this.end(r, "confirmed");
-      return true;
+      this.end(r, "confirmed", midTurn);
+    } else {
+      const i = this.ambiguous.indexOf(messageId);
+      if (i < 0) return false;
+      this.ambiguous.splice(i, 1);
+      this.o.onState?.(messageId, "confirmed", midTurn);
+      this.finish(messageId, "confirmed");
     }
-    const i = this.ambiguous.indexOf(messageId);
-    if (i < 0) return false;
-    this.ambiguous.splice(i, 1);
-    this.o.onState?.(messageId, "confirmed");
-    this.finish(messageId, "confirmed");
+    this.recentDeliveries.push({ messageId, midTurn });
+    if (this.recentDeliveries.length > MAX_RECENT_DELIVERIES) this.recentDeliveries.shift();
     return true;
   }
 
@@ -196,10 +205,10 @@ export class DeliveryRecords {
     this.o.onAmbiguous(r.message.id);
   }
 
-  private end(r: DeliveryRecord, state: DeliveryState): void {
+  private end(r: DeliveryRecord, state: DeliveryState, midTurn?: boolean): void {
     r.deadline?.cancel();
     r.deadline = undefined;
-    this.move(r, state);
+    this.move(r, state, midTurn);
     this.live.delete(r.message.id);
     this.finish(r.message.id, state);
   }

@@ -132,7 +132,7 @@ export class ProviderEventSink {
         if (event.totals) this.facts.usageTotals = event.totals;
         return;
       case "delivery.confirmed":
-        this.o.queue.confirmed(event.messageId);
+        this.o.queue.confirmed(event.messageId, event.midTurn === true);
         return;
       case "session.ended":
         this.timeline("provider-session-ended", { reason: event.reason });

@@ -14,6 +14,10 @@ import type { DeliveryState } from "./delivery-records.ts";
 import type { RelayApi } from "./ports.ts";
 
 type Reported = "claimed" | "delivered" | "ambiguous" | "seen";
+interface Pending {
+  state: Reported;
+  midTurn?: boolean;
+}
 
 /** The receipt a delivery state shows the sender; queued (the relay's default) and refused (reported apart) none. */
 const RECEIPT_OF: Partial<Record<DeliveryState, Reported>> = {
@@ -38,8 +42,8 @@ export interface ReceiptReporterOptions {
 }
 
 export class ReceiptReporter {
-  /** Per message, the furthest state not yet reported, in the order the transitions happened. */
-  private readonly pending = new Map<number, Reported>();
+  /** Per message, the furthest state not yet reported (with `seen`, how it went in), in transition order. */
+  private readonly pending = new Map<number, Pending>();
   private timer: TimerHandle | undefined;
   private sending: Promise<void> | undefined;
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: "none" });
@@ -48,14 +52,20 @@ export class ReceiptReporter {
 
   constructor(private readonly o: ReceiptReporterOptions) {}
 
-  /** A delivery record moved: its receipt is reported with the next batch (local ids, ≤ 0, never). */
-  note(messageId: number, state: DeliveryState): void {
+  /**
+   * A delivery record moved: its receipt is reported with the next batch (local ids, ≤ 0, never). `midTurn` (with
+   * confirmed): the model got it inside a running turn, or at a turn boundary.
+   */
+  note(messageId: number, state: DeliveryState, midTurn?: boolean): void {
     const receipt = RECEIPT_OF[state];
     if (!receipt || messageId <= 0 || this.stopped) return;
     const before = this.pending.get(messageId);
-    if (before && RECEIPT_RANK[before] >= RECEIPT_RANK[receipt]) return;
+    if (before && RECEIPT_RANK[before.state] >= RECEIPT_RANK[receipt]) return;
     this.pending.delete(messageId);
-    this.pending.set(messageId, receipt);
+    this.pending.set(
+      messageId,
+      receipt === "seen" && midTurn !== undefined ? { state: receipt, midTurn } : { state: receipt },
+    );
     if (this.pending.size > (this.o.maxPending ?? MAX_PENDING)) {
       this.pending.delete(this.pending.keys().next().value!);
     }
@@ -87,7 +97,7 @@ export class ReceiptReporter {
     const batch = [...this.pending].slice(0, MAX_RECEIPTS_PER_REPORT);
     for (const [id] of batch) this.pending.delete(id);
     try {
-      const receipts = batch.map(([messageId, state]) => ({ messageId, state }));
+      const receipts = batch.map(([messageId, p]) => ({ messageId, ...p }));
       await reportReceipts(this.o.relay, this.o.agentId, receipts);
       this.backoff.reset();
       if (this.failure.recover()) this.o.logger.info("delivery receipts reach the relay again");
@@ -96,9 +106,9 @@ export class ReceiptReporter {
       // Back in front of anything noted meanwhile, unless a later state of the same message is already waiting.
       const later = [...this.pending];
       this.pending.clear();
-      for (const [id, state] of [...batch, ...later]) {
+      for (const [id, p] of [...batch, ...later]) {
         const kept = this.pending.get(id);
-        if (!kept || RECEIPT_RANK[kept] < RECEIPT_RANK[state]) this.pending.set(id, state);
+        if (!kept || RECEIPT_RANK[kept.state] < RECEIPT_RANK[p.state]) this.pending.set(id, p);
       }
       if (this.failure.fail())
         this.o.logger.warn({ err: errorMessage(e) }, "could not report delivery receipts; retrying");

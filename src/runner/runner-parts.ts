@@ -161,6 +161,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
         credentials,
         facts: events.facts,
         ambiguous: () => queue.ambiguous,
+        recentDeliveries: () => queue.recentDeliveries,
         transportState: () => bus.transportState,
         worktree: worktree && (() => worktree.meta()),
       }),

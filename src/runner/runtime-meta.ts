@@ -41,6 +41,8 @@ export interface StatusMetaSources {
   facts: ProviderFacts;
   /** Written deliveries the provider never confirmed. */
   ambiguous: () => readonly number[];
+  /** Recently confirmed messages: into a running turn (midTurn) or at a turn boundary. */
+  recentDeliveries?: () => readonly { messageId: number; midTurn: boolean }[];
   transportState: () => string;
   profile?: ProfileSummary;
   /** The agent's own git worktree (--worktree): path, branch, and on stop whether it was removed or kept. */
@@ -51,6 +53,7 @@ export interface StatusMetaSources {
 // otherwise a heartbeat would hide pending permissions and every status change the provider's runtime meta.
 export function statusMeta(s: StatusMetaSources): Record<string, unknown> {
   const ambiguous = s.ambiguous();
+  const recent = s.recentDeliveries?.() ?? [];
   return {
     ...s.adapter.runtimeMeta?.(),
     contextUsage: s.facts.contextUsage,
@@ -63,6 +66,7 @@ export function statusMeta(s: StatusMetaSources): Record<string, unknown> {
     transportState: s.transportState(),
     pendingPermissions: [...s.facts.pendingPermissions.values()],
     ambiguousDeliveries: ambiguous.length > 0 ? [...ambiguous] : undefined,
+    recentDeliveries: recent.length > 0 ? [...recent] : undefined,
     lastFailure: s.facts.lastFailure,
     worktree: s.worktree?.(),
   };

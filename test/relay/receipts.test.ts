@@ -230,7 +230,10 @@ describe("urgent messages and mid-turn receipts", () => {
     expect(await receiptsOf(silent.id)).toEqual([
       { agentId: "rcpt-a", state: "seen", at: expect.any(Number) },
     ]);
+    const bus = await t.openBus({ agentId: "rcpt-sender", token: sender });
     await t.call(a, "POST", "/v1/messages", { to: "rcpt-sender", body: "on it", replyTo: mid.id });
+    const answered = await bus.waitForFrame((f) => f.type === "receipt");
+    expect((answered as unknown as { receipt: { midTurn?: boolean } }).receipt.midTurn).toBe(true);
     expect(await receiptsOf(mid.id)).toEqual([
       { agentId: "rcpt-a", state: "answered", midTurn: true, at: expect.any(Number) },
     ]);

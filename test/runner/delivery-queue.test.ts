@@ -290,6 +290,30 @@ describe("DeliveryQueue", () => {
     expect(after.claimCompletedAt, "the claim stays open until the task is done").toBeUndefined();
   });
 
+  test("an urgent message may enter a running turn unless it is linked to a task other than the agent's current one", async () => {
+    const s = await setup();
+    const [a, b] = [await root.createTask({ title: "A" }), await root.createTask({ title: "B" })];
+    const deliver = async (body: string, extra: Parameters<typeof s.send>[1] = {}) => {
+      s.queue.offer(await s.send(body, extra));
+      await s.queue.idle();
+      return s.adapter.deliveredItems.at(-1)?.[0]?.midTurn;
+    };
+    expect(await deliver("normal")).toBeUndefined();
+    expect(await deliver("urgent, no task held", { urgent: true })).toBe(true);
+    expect(
+      await deliver("urgent start of A", { urgent: true, payload: { taskId: a.id } }),
+      "no task yet",
+    ).toBe(true);
+    expect(s.tasks().at(-1)?.taskId).toBe(a.id);
+    expect(await deliver("urgent about A", { urgent: true, payload: { taskId: a.id } })).toBe(true);
+    expect(await deliver("urgent chat during A", { urgent: true })).toBe(true);
+    expect(await deliver("normal about A", { payload: { taskId: a.id } })).toBeUndefined();
+    expect(
+      await deliver("urgent about B", { urgent: true, payload: { taskId: b.id } }),
+      "B ≠ A",
+    ).toBeUndefined();
+  });
+
   test("a stopped queue takes no more messages and starts no retry", async () => {
     const s = await setup();
     s.adapter.failNext = 1;

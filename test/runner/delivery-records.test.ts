@@ -9,12 +9,14 @@ import { ManualClock } from "../support/manual-clock.ts";
 function setup() {
   const clock = new ManualClock();
   const ambiguous: number[] = [];
+  const states: [number, string, boolean | undefined][] = [];
   const work = new WorkTracker({ clock });
   const records = new DeliveryRecords({
     clock,
     work,
     deadlineMs: 30_000,
     onAmbiguous: (id) => ambiguous.push(id),
+    onState: (id, state, midTurn) => states.push([id, state, midTurn]),
   });
   /** A message taken by a batch and handed over with `written` to a provider that confirms. */
   const written = (id: number, claimable = false) => {
@@ -27,7 +29,7 @@ function setup() {
     records.handedOver(r!, "written", records.epoch, true);
     return r!;
   };
-  return { clock, records, ambiguous, work, written };
+  return { clock, records, ambiguous, states, work, written };
 }
 
 describe("DeliveryRecords", () => {
@@ -53,6 +55,30 @@ describe("DeliveryRecords", () => {
     expect(s.records.confirmed(8)).toBe(true);
     expect(s.records.ambiguous).toEqual([]);
     expect(s.records.stateOf(8)).toBe("confirmed");
+  });
+
+  test("a confirmation says whether the message went into a running turn; the last 20 are kept for the meta", async () => {
+    const s = setup();
+    s.written(1);
+    s.written(2);
+    s.records.confirmed(1, true);
+    s.records.confirmed(2);
+    expect(s.states.filter(([, state]) => state === "confirmed")).toEqual([
+      [1, "confirmed", true],
+      [2, "confirmed", false],
+    ]);
+    expect(s.records.recentDeliveries).toEqual([
+      { messageId: 1, midTurn: true },
+      { messageId: 2, midTurn: false },
+    ]);
+    for (let id = 3; id <= 30; id++) {
+      s.written(id);
+      s.records.confirmed(id, id % 2 === 0);
+    }
+    expect(s.records.recentDeliveries.map((d) => d.messageId)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 11),
+    );
+    expect(s.records.confirmed(30, true), "confirmed twice: nothing more").toBe(false);
   });
 
   test("stop cancels every deadline", async () => {

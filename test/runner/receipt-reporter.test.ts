@@ -61,7 +61,7 @@ function setup(report: Report = real) {
     clock,
     work: new WorkTracker({ clock }),
     onAmbiguous: () => {},
-    onState: (id, state) => reporter.note(id, state),
+    onState: (id, state, midTurn) => reporter.note(id, state, midTurn),
   });
   return { clock, reporter, records, calls };
 }
@@ -84,6 +84,23 @@ describe("ReceiptReporter", () => {
     await s.clock.advance(25);
     await waitFor(async () => (await stateOf(messages[0]!.id)) === "seen", { what: "seen" });
     expect(s.calls).toEqual([2, 1]);
+  });
+
+  test("seen tells the relay whether the model got the message mid-turn or at a turn boundary", async () => {
+    const s = setup();
+    const [mid, boundary] = [await sendTo("rr-agent"), await sendTo("rr-agent")];
+    for (const m of [mid, boundary]) s.records.add(m);
+    for (const r of s.records.takeNew(10)) {
+      r.item = { message: r.message, attachmentPaths: [] };
+      s.records.handedOver(r, "written", s.records.epoch, true);
+    }
+    s.records.confirmed(mid.id, true);
+    s.records.confirmed(boundary.id, false);
+    await s.clock.advance(25);
+    const receipt = async (id: number) =>
+      (await t.call(t.rootToken, "GET", `/v1/messages/${id}`)).body.receipts[0] as { midTurn?: boolean };
+    await waitFor(async () => (await receipt(boundary.id)).midTurn === false, { what: "seen at a boundary" });
+    expect((await receipt(mid.id)).midTurn).toBe(true);
   });
 
   test("a claimable message is reported claimed only once its relay claim is won", async () => {

@@ -22,6 +22,8 @@ export class RecordingAdapter implements ProviderAdapter {
   private readonly exits = new Map<string, (exit: ProviderExit) => void>();
   /** Message ids of each successful deliver() call, in call order. */
   readonly deliveries: number[][] = [];
+  /** The items of each successful deliver() call, in call order. */
+  readonly deliveredItems: DeliveryItem[][] = [];
   /** Every deliver() call, successful or not. */
   attempts = 0;
   /** Reject this many of the next deliver() calls. */
@@ -56,6 +58,7 @@ export class RecordingAdapter implements ProviderAdapter {
       throw new Error("the provider did not take the input");
     }
     this.deliveries.push(items.map((i) => i.message.id));
+    this.deliveredItems.push(items);
     return { state: "written" };
   }
 

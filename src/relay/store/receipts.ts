@@ -22,6 +22,7 @@ export class ReceiptStore {
   private readonly forMessageStmt: Statement<ReceiptRow, [number]>;
   private readonly refuseTx: (id: number, agent: string, reason: string, now: number) => boolean;
   private readonly advanceStmt: Statement<unknown, [Record<string, string | number | null>]>;
+  private readonly midTurnStmt: Statement<{ mid_turn: number | null }, [number, string]>;
 
   constructor(db: Database) {
     // A refusal is final: refusing again keeps the first reason and time.
@@ -48,6 +49,9 @@ export class ReceiptStore {
        ON CONFLICT (message_id, agent_id) DO UPDATE SET state = :state, reason = NULL, at = :now,
          mid_turn = COALESCE(:midTurn, mid_turn)
        WHERE ${STORED_RANK} < :rank`,
+    );
+    this.midTurnStmt = db.query(
+      "SELECT mid_turn FROM message_receipts WHERE message_id = ? AND agent_id = ?",
     );
     this.refuseTx = db.transaction((id: number, agent: string, reason: string, now: number) => {
       const { changes } = this.refuseStmt.run({ id, agent, reason, now });
@@ -88,9 +92,10 @@ export class ReceiptStore {
       rank,
       midTurn: mid,
     });
-    return changes > 0
-      ? { agentId, state, at: now, ...(midTurn !== undefined ? { midTurn } : {}) }
-      : undefined;
+    if (changes === 0) return undefined;
+    // A state after `seen` keeps what `seen` learnt.
+    const kept = midTurn === undefined ? this.midTurnStmt.get(messageId, agentId)?.mid_turn : mid;
+    return { agentId, state, at: now, ...(kept != null ? { midTurn: kept === 1 } : {}) };
   }
 
   forMessage(messageId: number): Receipt[] {

@@ -33,6 +33,8 @@ export interface DeliveryRecord {
   /** While `written`: the confirmation deadline, and the provider session (epoch) it was written to. */
   deadline?: TimerHandle;
   epoch?: number;
+  /** Confirmed while its delivery was still under way (a steered message, in a batch that waits for the turn). */
+  confirmedEarly?: { midTurn: boolean };
 }
 
 export interface DeliveryRecordsOptions {
@@ -134,6 +136,10 @@ export class DeliveryRecords {
    * Answers whether it stayed with the current session.
    */
   handedOver(r: DeliveryRecord, outcome: DeliveryOutcome, epoch: number, confirms: boolean): boolean {
+    if (r.confirmedEarly && epoch === this._epoch) {
+      this.confirm(r, r.confirmedEarly.midTurn);
+      return true;
+    }
     if (outcome === "written" && confirms && r.message.id > 0) {
       if (epoch !== this._epoch) {
         this.move(r, "queued");
@@ -155,17 +161,18 @@ export class DeliveryRecords {
    */
   confirmed(messageId: number, midTurn = false): boolean {
     const r = this.live.get(messageId);
-    if (r?.state === "written") {
-      this.end(r, "confirmed", midTurn);
-    } else {
-      const i = this.ambiguous.indexOf(messageId);
-      if (i < 0) return false;
-      this.ambiguous.splice(i, 1);
-      this.o.onState?.(messageId, "confirmed", midTurn);
-      this.finish(messageId, "confirmed");
+    if (r?.state === "written") return this.confirm(r, midTurn);
+    // Still being handed over: it is confirmed when the delivery returns (unless the provider exits first).
+    if (r?.state === "claimed" && !r.confirmedEarly) {
+      r.confirmedEarly = { midTurn };
+      return true;
     }
-    this.recentDeliveries.push({ messageId, midTurn });
-    if (this.recentDeliveries.length > MAX_RECENT_DELIVERIES) this.recentDeliveries.shift();
+    const i = this.ambiguous.indexOf(messageId);
+    if (i < 0) return false;
+    this.ambiguous.splice(i, 1);
+    this.o.onState?.(messageId, "confirmed", midTurn);
+    this.finish(messageId, "confirmed");
+    this.noteRecent(messageId, midTurn);
     return true;
   }
 
@@ -195,6 +202,17 @@ export class DeliveryRecords {
       .slice(0, limit);
     for (const r of picked) this.move(r, "claimed");
     return picked;
+  }
+
+  private confirm(r: DeliveryRecord, midTurn: boolean): true {
+    this.end(r, "confirmed", midTurn);
+    this.noteRecent(r.message.id, midTurn);
+    return true;
+  }
+
+  private noteRecent(messageId: number, midTurn: boolean): void {
+    this.recentDeliveries.push({ messageId, midTurn });
+    if (this.recentDeliveries.length > MAX_RECENT_DELIVERIES) this.recentDeliveries.shift();
   }
 
   private expire(r: DeliveryRecord): void {

@@ -81,6 +81,20 @@ describe("DeliveryRecords", () => {
     expect(s.records.confirmed(30, true), "confirmed twice: nothing more").toBe(false);
   });
 
+  test("a confirmation that comes while its delivery is still under way confirms it when the delivery returns", () => {
+    const s = setup();
+    const message: Message = { ...noteMessage("a1", "steered", 0), id: 40 };
+    s.records.add(message);
+    const [r] = s.records.takeNew(1);
+    expect(s.records.confirmed(40, true), "taken while claimed").toBe(true);
+    expect(s.records.stateOf(40)).toBe("claimed");
+    r!.item = { message, attachmentPaths: [] };
+    s.records.handedOver(r!, "written", s.records.epoch, true);
+    expect(s.records.stateOf(40)).toBe("confirmed");
+    expect(s.states.at(-1)).toEqual([40, "confirmed", true]);
+    expect(s.clock.timerCount, "no confirmation deadline").toBe(0);
+  });
+
   test("stop cancels every deadline", async () => {
     const s = setup();
     s.written(1);

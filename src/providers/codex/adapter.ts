@@ -148,15 +148,17 @@ export class CodexAdapter implements ProviderAdapter {
     }
   }
 
-  /**
-   * Idle: the messages become a turn at once. Busy: they wait for the running turn to complete (Codex would
-   * otherwise steer the running turn with them), so this resolves only once Codex accepted the turn.
-   */
+  /** Idle: one turn now. Busy: `midTurn` items steer the running turn, the rest wait for it to end; resolves once all went. */
   async deliver(items: DeliveryItem[], signal: AbortSignal): Promise<DeliveryResult> {
     const live = this.requireLive("deliver");
     if (items.length === 0) return { state: "written" };
-    const ids = items.map((i) => i.message.id);
-    await live.session.enqueueTurn(formatDeliveries(items), ids, signal);
+    const ids = (of: DeliveryItem[]) => of.map((i) => i.message.id);
+    const steer = live.session.isBusy ? items.filter((i) => i.midTurn) : [];
+    const wait = items.filter((i) => !steer.includes(i));
+    await Promise.all([
+      steer.length > 0 && live.session.steerOrEnqueue(formatDeliveries(steer), ids(steer), signal),
+      wait.length > 0 && live.session.enqueueTurn(formatDeliveries(wait), ids(wait), signal),
+    ]);
     return { state: "written" };
   }
 

@@ -41,6 +41,7 @@ export const Turn = z.object({
 export type Turn = z.infer<typeof Turn>;
 
 export const TurnStartResult = z.object({ turn: Turn });
+export const TurnSteerResult = z.object({ turnId: z.string() });
 export const EmptyResult = z.object({}).loose();
 
 export const TurnNotification = z.object({ threadId: z.string(), turn: Turn });
@@ -71,6 +72,8 @@ export const ThreadItem = z
   .object({
     type: z.string(),
     id: z.string(),
+    /** userMessage: the `clientUserMessageId` the input was sent with. */
+    clientId: z.string().nullish(),
     command: z.string().optional(),
     changes: z.array(z.object({ path: z.string(), diff: z.string().optional() }).loose()).optional(),
   })

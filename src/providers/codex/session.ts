@@ -5,10 +5,14 @@ import { RunnerError } from "../../util/errors.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { AdapterEventBody } from "../adapter.ts";
 import { ApprovalTracker, DECISION_TO_CODEX, routeApprovalRequest } from "./approvals.ts";
+import { PendingConfirmations, type SentInput } from "./confirmations.ts";
 import { type CodexNotification, parseNotification } from "./notifications.ts";
 import type { CodexRpc, RpcNotification, RpcServerRequest } from "./rpc.ts";
-import { EmptyResult, ThreadOpenResult, type Turn, TurnStartResult } from "./schemas.ts";
+import { EmptyResult, type Turn, TurnStartResult } from "./schemas.ts";
 import type { ThreadSettings, TurnState } from "./session-types.ts";
+import { steerTurn } from "./steer.ts";
+import { openThread } from "./thread.ts";
+import { TurnEndWaiters } from "./turn-end.ts";
 import { type Work, type WorkKind, WorkQueue } from "./work-queue.ts";
 
 export class CodexSession {
@@ -16,13 +20,13 @@ export class CodexSession {
   private turn: TurnState = { kind: "idle" };
   private readonly queue = new WorkQueue();
   private readonly approvals = new ApprovalTracker();
-  private readonly turnEndWaiters = new Set<() => void>();
+  private readonly turnEnd: TurnEndWaiters;
   private lastErrorMessage: string | undefined;
   private closed = false;
   /** While a context clear swaps threads, queued work waits instead of going to the old thread. */
   private paused = false;
-  /** Relay message ids of the last turn we started, confirmed when Codex records its user message. */
-  private unconfirmed: { turnId: string; messageIds: number[] } | undefined;
+  /** Relay messages given to Codex (a turn started or steered), confirmed when Codex records their user message. */
+  private readonly confirmations = new PendingConfirmations();
   usage: { usedTokens: number; maxTokens?: number } | undefined;
 
   constructor(
@@ -30,8 +34,9 @@ export class CodexSession {
     private readonly settings: ThreadSettings,
     private readonly emit: (event: AdapterEventBody) => void,
     private readonly logger: Logger,
-    private readonly clock: Clock = systemClock,
+    clock: Clock = systemClock,
   ) {
+    this.turnEnd = new TurnEndWaiters(clock);
     rpc.onNotification((n) => this.onNotification(n));
     rpc.setServerRequestHandler((r) => this.onServerRequest(r));
   }
@@ -48,39 +53,47 @@ export class CodexSession {
 
   /** Start a new thread, or resume `resumeId`; a thread Codex no longer knows falls back to a new one. */
   async openThread(resumeId?: string): Promise<{ threadId: string; resumed: boolean }> {
-    if (resumeId) {
-      try {
-        const r = await this.rpc.request(
-          "thread/resume",
-          { threadId: resumeId, excludeTurns: true },
-          ThreadOpenResult,
-        );
-        this.threadIdValue = r.thread.id;
-        return { threadId: r.thread.id, resumed: true };
-      } catch (e) {
-        this.logger.warn(
-          { err: e, threadId: resumeId },
-          "codex thread could not be resumed; starting a new one",
-        );
-      }
-    }
-    const r = await this.rpc.request(
-      "thread/start",
-      {
-        cwd: this.settings.cwd,
-        model: this.settings.model,
-        developerInstructions: this.settings.developerInstructions,
-        ...(this.settings.effort ? { config: { model_reasoning_effort: this.settings.effort } } : {}),
-      },
-      ThreadOpenResult,
-    );
-    this.threadIdValue = r.thread.id;
-    return { threadId: r.thread.id, resumed: false };
+    const opened = await openThread(this.rpc, this.settings, this.logger, resumeId);
+    this.threadIdValue = opened.threadId;
+    return opened;
   }
 
   /** Resolves once the text is a turn Codex accepted; waits for the running turn to complete first (no steering). */
   enqueueTurn(text: string, messageIds: number[], signal: AbortSignal): Promise<void> {
     return this.enqueue("turn", text, messageIds, signal);
+  }
+
+  /**
+   * Into the running turn (`turn/steer` against its id) when a turn runs; otherwise — idle, compacting, or a turn
+   * that ended just before Codex got the steer (it refuses the expected turn id) — as the next turn. Exactly one of
+   * the two. Resolves once Codex took it either way.
+   */
+  async steerOrEnqueue(
+    text: string,
+    messageIds: number[],
+    signal: AbortSignal,
+  ): Promise<"steered" | "queued"> {
+    if (this.turn.kind === "dispatching") await this.turn.dispatched;
+    const threadId = this.threadIdValue;
+    const turn = this.turn.kind === "running" && this.turn.work?.kind !== "compact" ? this.turn : undefined;
+    if (this.closed || this.paused || !threadId || !turn?.turnId) {
+      await this.enqueueTurn(text, messageIds, signal);
+      return "queued";
+    }
+    const sent = this.confirmations.expect(messageIds, true, turn.turnId);
+    const request = { threadId, turnId: turn.turnId, text, clientId: sent.clientId };
+    const outcome = await steerTurn(this.rpc, request, signal).catch((e) => {
+      this.confirmations.withdraw(sent);
+      throw new RunnerError("DELIVERY_FAILED", "codex did not answer turn/steer", { cause: e });
+    });
+    if (outcome === "steered") return "steered";
+    this.confirmations.withdraw(sent);
+    this.logger.info(
+      { turnId: turn.turnId, messageIds },
+      "codex refused the steer (turn over); sent as a turn",
+    );
+    await this.enqueueTurn(text, messageIds, signal);
+    return "queued";
   }
 
   /** Runs a manual compaction once the thread is idle; resolves when the compaction turn completes. */
@@ -117,7 +130,7 @@ export class CodexSession {
     // A turn still being started is interrupted once Codex has answered with its id.
     if (this.turn.kind === "dispatching") await this.turn.dispatched;
     if (this.turn.kind === "idle" || !threadId) return;
-    const ended = this.waitForTurnEnd(timeoutMs, signal);
+    const ended = this.turnEnd.wait(timeoutMs, signal);
     if (this.turn.kind === "running") {
       await this.rpc.request("turn/interrupt", { threadId, turnId: this.turn.turnId }, EmptyResult, {
         timeoutMs,
@@ -136,6 +149,7 @@ export class CodexSession {
     if (this.turn.kind === "dispatching") this.turn.work.reject(error);
     if (this.turn.kind === "running" && this.turn.work) this.turn.work.reject(error);
     this.turn = { kind: "idle" };
+    this.confirmations.clear();
     for (const id of this.approvals.drainAll()) this.emit({ type: "permission.resolved", approvalId: id });
   }
 
@@ -161,6 +175,7 @@ export class CodexSession {
   }
 
   private async dispatch(work: Work, threadId: string): Promise<void> {
+    let sent: SentInput | undefined;
     try {
       if (work.kind === "compact") {
         await this.rpc.request("thread/compact/start", { threadId }, EmptyResult);
@@ -170,36 +185,21 @@ export class CodexSession {
         }
         return;
       }
-      const r = await this.rpc.request(
-        "turn/start",
-        { threadId, input: [{ type: "text", text: work.text }] },
-        TurnStartResult,
-      );
+      sent = this.confirmations.expect(work.messageIds, false);
+      const input = [{ type: "text", text: work.text }];
+      const params = { threadId, clientUserMessageId: sent.clientId, input };
+      const r = await this.rpc.request("turn/start", params, TurnStartResult);
       if (this.turn.kind === "dispatching" && this.turn.work === work) {
         this.turn = { kind: "running", turnId: r.turn.id, waitingOnApproval: false };
       }
-      this.unconfirmed = { turnId: r.turn.id, messageIds: work.messageIds };
+      sent.turnId = r.turn.id;
       work.resolve();
     } catch (e) {
+      if (sent) this.confirmations.withdraw(sent);
       if (this.turn.kind === "dispatching" && this.turn.work === work) this.turn = { kind: "idle" };
       work.reject(new RunnerError("DELIVERY_FAILED", `codex refused the ${work.kind}`, { cause: e }));
       this.pump();
     }
-  }
-
-  private waitForTurnEnd(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        timer.cancel();
-        this.turnEndWaiters.delete(done);
-        signal?.removeEventListener("abort", done);
-        if (signal?.aborted) reject(new RunnerError("ABORTED", "waiting for the turn to end was aborted"));
-        else resolve();
-      };
-      const timer = this.clock.setTimeout(done, timeoutMs);
-      this.turnEndWaiters.add(done);
-      signal?.addEventListener("abort", done, { once: true });
-    });
   }
 
   private onServerRequest(request: RpcServerRequest): boolean {
@@ -273,7 +273,7 @@ export class CodexSession {
       this.emit({ type: "turn.completed", turnId: turn.id });
       if (work?.kind === "compact") work.resolve();
     }
-    for (const w of [...this.turnEndWaiters]) w();
+    this.turnEnd.release();
     this.pump();
   }
 
@@ -286,11 +286,9 @@ export class CodexSession {
   private onItem(n: Extract<CodexNotification, { kind: "item" }>): void {
     const { item } = n;
     if (n.phase === "started") this.approvals.noteItem(item);
-    const unconfirmed = this.unconfirmed;
-    if (item.type === "userMessage" && unconfirmed && unconfirmed.turnId === n.turnId) {
-      this.unconfirmed = undefined;
-      for (const messageId of unconfirmed.messageIds) this.emit({ type: "delivery.confirmed", messageId });
-    }
+    const sent = item.type === "userMessage" ? this.confirmations.take(n.turnId, item.clientId) : undefined;
+    for (const messageId of sent?.messageIds ?? [])
+      this.emit({ type: "delivery.confirmed", messageId, ...(sent?.midTurn ? { midTurn: true } : {}) });
     if (item.type === "contextCompaction") {
       this.emit({ type: n.phase === "started" ? "compaction.started" : "compaction.completed" });
     }

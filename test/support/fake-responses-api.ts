@@ -3,6 +3,7 @@
 // Script API:
 //   const fake = await startFakeResponsesApi();
 //   fake.script("RUN-IT", [shell("touch /tmp/x"), text("all done")]);
+//   fake.script("HOLD", [holdingShell({ running, release }), text("done")]);  // a turn held open in a tool call
 // A rule applies when the LAST user message of a request matches (substring or RegExp). Its steps answer the requests
 // of that user turn in order: step 0 answers the request carrying the user message, step 1 the request that follows
 // the first tool output, and so on. Past the last step the fake answers `TOOL_DONE: <tool output>`; with no rule
@@ -47,6 +48,12 @@ export const shell = (
   cmd,
   ...options,
 });
+/**
+ * A shell call that holds its turn open in the tool until the test creates `files.release`: it touches
+ * `files.running` first (so the test knows the turn is inside the tool), and prints `released <tag>` at the end.
+ */
+export const holdingShell = (files: { running: string; release: string }, tag = "turn"): FakeStep =>
+  shell(`touch ${files.running}; while [ ! -e ${files.release} ]; do sleep 0.02; done; echo released ${tag}`);
 export const patch = (file: string, content: string): FakeStep => ({ kind: "patch", file, content });
 export const http500 = (message?: string): FakeStep => ({ kind: "http500", message });
 export const http401 = (): FakeStep => ({ kind: "http401" });

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import type { DeliveryItem, ProviderEvent } from "../../../src/providers/adapter.ts";
 import {
   type FakeResponsesApi,
+  holdingShell,
   type RecordedRequest,
-  shell,
   startFakeResponsesApi,
   text,
 } from "../../support/fake-responses-api.ts";
@@ -69,10 +69,7 @@ function userMessagesWith(request: RecordedRequest | undefined, needle: string):
 async function holdTurn(id: number, tag: string): Promise<{ turnId: string; release: () => Promise<void> }> {
   const releaseFile = join(work, `${tag}.release`);
   const ranFile = join(work, `${tag}.running`);
-  fake.script(tag, [
-    shell(`touch ${ranFile}; while [ ! -e ${releaseFile} ]; do sleep 0.05; done; echo released-${tag}`),
-    text(`${tag} finished`),
-  ]);
+  fake.script(tag, [holdingShell({ running: ranFile, release: releaseFile }, tag), text(`${tag} finished`)]);
   const started = agent.next("turn.started");
   await agent.adapter.deliver([relayMessage(id, `${tag} long job`)], signal());
   const { turnId } = await started;
@@ -99,7 +96,7 @@ describe("codex mid-turn delivery (turn/steer)", () => {
     expect(more, "one model request answered it").toEqual([]);
     const input = JSON.stringify(steered?.body.input);
     expect(input).toContain("HOLD-1001 long job");
-    expect(input).toContain("released-HOLD-1001");
+    expect(input).toContain("released HOLD-1001");
     expect(input).not.toContain("HOLD-1001 finished");
     expect(userMessagesWith(steered, "URGENT-1002"), "in the input once").toBe(1);
   });
@@ -140,7 +137,7 @@ describe("codex mid-turn delivery (turn/steer)", () => {
     await emitted("delivery.confirmed", (e) => e.messageId === 1203);
     await waitFor(() => !agent.adapter.isBusy, { what: "the next turn to end" });
     const [steered] = fake.requestsFor("URGENT-1202");
-    expect(JSON.stringify(steered?.body.input)).toContain("released-HOLD-1201");
+    expect(JSON.stringify(steered?.body.input)).toContain("released HOLD-1201");
     expect(JSON.stringify(steered?.body.input)).not.toContain("NORMAL-1203");
     // Its own turn, after the steered one ended (that turn's final answer, to the steered text, is history).
     const [normal] = fake.requestsFor("NORMAL-1203");

@@ -1,8 +1,6 @@
 // Bench 7: Claude delivery latency, relay POST → the fake model's request, through the runner CLI and the relay
 // monitor (median of 20); floor: the same Claude turning a direct tmux paste + Enter into a request.
 // Runs inside `bun bench/run.ts`, or alone with `bun bench/claude-latency.ts` (merges its rows into latest.json).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { pasteSanitized, runTmux } from "../src/providers/tmux/index.ts";
 import {
   claudeIdleSince,
@@ -22,6 +20,7 @@ import {
   startRelayChild,
   until,
 } from "./support/common.ts";
+import { mergeIntoResults } from "./support/results.ts";
 
 /** Claude's monitor limit: a burst of 10 events, then 1 per 2 s; faster than that the runner pastes instead. */
 const MONITOR_BURST = 8;
@@ -93,20 +92,6 @@ export async function claudeLatencyBench(): Promise<Row[]> {
     await fake.stop();
     await relay.kill();
   }
-}
-
-/** Put `rows` into the results file, replacing rows of the same name and keeping everyone else's. */
-function mergeIntoResults(rows: Row[]): string {
-  const dir = join(import.meta.dir, "results");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, QUICK ? "quick.json" : "latest.json");
-  const current = existsSync(file)
-    ? (JSON.parse(readFileSync(file, "utf8")) as { rows?: Row[] } & Record<string, unknown>)
-    : { date: new Date().toISOString(), rows: [] };
-  const names = new Set(rows.map((r) => r.name));
-  current.rows = [...(current.rows ?? []).filter((r) => !names.has(r.name)), ...rows];
-  writeFileSync(file, `${JSON.stringify(current, null, 2)}\n`);
-  return file;
 }
 
 if (import.meta.main) {

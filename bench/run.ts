@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { claudeLatencyBench } from "./claude-latency.ts";
+import { codexLatencyBench } from "./codex-latency.ts";
 import { durabilityBench } from "./durability.ts";
 import { fleetBench } from "./fleet.ts";
 import { footprintBench } from "./footprint.ts";
@@ -24,6 +25,7 @@ const BENCHES: [string, () => Promise<Row[]>][] = [
   ["recovery", recoveryBench],
   ["terminal", terminalBench],
   ["claude-latency", claudeLatencyBench],
+  ["codex-latency", codexLatencyBench],
   ["team", teamBench],
   ["fleet", fleetBench],
 ];

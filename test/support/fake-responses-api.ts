@@ -61,6 +61,8 @@ export const http429 = (): FakeStep => ({ kind: "http429" });
 export const failed = (message: string): FakeStep => ({ kind: "failed", message });
 
 export interface RecordedRequest {
+  /** Epoch ms when the request arrived. */
+  at: number;
   path: string;
   headers: Record<string, string>;
   body: ResponsesBody;
@@ -284,6 +286,7 @@ export async function startFakeResponsesApi(): Promise<FakeResponsesApi> {
         .map((i) => partsText(i.content))
         .join("\n");
       requests.push({
+        at: Date.now(),
         path: url.pathname,
         headers: Object.fromEntries(req.headers),
         body,

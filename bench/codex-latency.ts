@@ -5,13 +5,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { prepareCodexHome } from "../src/providers/codex/home.ts";
-import { launchAppServer } from "../src/providers/codex/launch.ts";
-import { resolveCodexBinary } from "../src/providers/codex/process.ts";
 import { CodexSession } from "../src/providers/codex/session.ts";
-import { systemClock } from "../src/util/clock.ts";
 import { silentLogger } from "../src/util/logger.ts";
 import { createCodexAgentHome, reapCodexLeftovers, startCodexRunner } from "../test/support/codex-runner.ts";
+import { DIRECT_MODEL, startDirectAppServer } from "../test/support/direct-codex.ts";
 import {
   type FakeResponsesApi,
   shell,
@@ -34,7 +31,6 @@ import { mergeIntoResults } from "./support/results.ts";
 /** A busy turn: this many tool calls of TOOL_SECONDS each, then an answer; messages go in during the second call. */
 const TOOL_CALLS = 8;
 const TOOL_SECONDS = 0.25;
-const KEY_ENV = "FAKE_RESPONSES_KEY";
 
 /** Script a busy turn for `tag` and answer when the model is inside its second tool call. */
 function busyTurn(fake: FakeResponsesApi, tag: string): () => Promise<unknown> {
@@ -55,32 +51,14 @@ const firstSeen = (fake: FakeResponsesApi, needle: string) =>
 
 /** The same Codex, no runner or relay: a session over its app-server, and a way to wait for its turns to end. */
 async function directCodex(fake: FakeResponsesApi, dir: string) {
-  const [home, work, userHome] = ["home", "work", "user"].map((d) => join(dir, d)) as [
-    string,
-    string,
-    string,
-  ];
-  await Bun.$`mkdir -p ${work} ${userHome}`;
-  const provider = { baseUrl: fake.baseUrl, envKey: KEY_ENV, maxRetries: 0 };
-  await prepareCodexHome({ homeDir: home, cwd: work, model: "gpt-5.5", approvalMode: "default", provider });
-  const { proc, rpc } = await launchAppServer({
-    binary: resolveCodexBinary(),
-    codexHome: home,
-    cwd: work,
-    env: { [KEY_ENV]: "sk-fake", HOME: userHome },
-    readyTimeoutMs: 20_000,
-    logger: silentLogger(),
-    clock: systemClock,
-    signal: AbortSignal.timeout(20_000),
-  });
-  const settings = { cwd: work, model: "gpt-5.5", developerInstructions: "bench" };
-  const session = new CodexSession(rpc, settings, () => {}, silentLogger());
+  const server = await startDirectAppServer(fake, dir);
+  const settings = { cwd: server.work, model: DIRECT_MODEL, developerInstructions: "bench" };
+  const session = new CodexSession(server.rpc, settings, () => {}, silentLogger());
   await session.openThread();
   const idle = () => until(() => !session.isBusy, 30_000, "the direct Codex turn to end");
   const stop = async () => {
     session.close("bench over");
-    await rpc.close(500);
-    await proc.stop(2_000);
+    await server.stop();
   };
   return { session, idle, stop };
 }

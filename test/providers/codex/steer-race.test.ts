@@ -2,52 +2,29 @@
 // session still believes it runs (its turn/completed held back), so Codex refuses the steer's expected turn id and
 // the message must become the next turn — exactly once.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { join } from "node:path";
 import type { AdapterEventBody } from "../../../src/providers/adapter.ts";
-import { prepareCodexHome } from "../../../src/providers/codex/home.ts";
-import { launchAppServer } from "../../../src/providers/codex/launch.ts";
-import { type CodexAppServerProcess, resolveCodexBinary } from "../../../src/providers/codex/process.ts";
 import type { CodexRpc, RpcNotification } from "../../../src/providers/codex/rpc.ts";
 import { CodexSession } from "../../../src/providers/codex/session.ts";
-import { systemClock } from "../../../src/util/clock.ts";
 import { silentLogger } from "../../../src/util/logger.ts";
+import { DIRECT_MODEL, type DirectAppServer, startDirectAppServer } from "../../support/direct-codex.ts";
 import { type FakeResponsesApi, startFakeResponsesApi } from "../../support/fake-responses-api.ts";
 import { waitFor } from "../../support/wait-for.ts";
-import { FAKE_KEY_ENV, tempDir } from "./harness.ts";
+import { tempDir } from "./harness.ts";
 
 setDefaultTimeout(30_000);
 
 let fake: FakeResponsesApi;
 let dir: { path: string; remove: () => Promise<void> };
-let proc: CodexAppServerProcess;
-let rpc: CodexRpc;
+let server: DirectAppServer;
 
 beforeAll(async () => {
   fake = await startFakeResponsesApi();
   dir = await tempDir("codex-steer-race");
-  const [home, work, userHome] = ["home", "work", "user"].map((d) => join(dir.path, d)) as [
-    string,
-    string,
-    string,
-  ];
-  await Bun.$`mkdir -p ${work} ${userHome}`;
-  const provider = { baseUrl: fake.baseUrl, envKey: FAKE_KEY_ENV, maxRetries: 0 };
-  await prepareCodexHome({ homeDir: home, cwd: work, model: "gpt-5.5", approvalMode: "default", provider });
-  ({ proc, rpc } = await launchAppServer({
-    binary: resolveCodexBinary(),
-    codexHome: home,
-    cwd: work,
-    env: { [FAKE_KEY_ENV]: "sk-fake", HOME: userHome },
-    readyTimeoutMs: 20_000,
-    logger: silentLogger(),
-    clock: systemClock,
-    signal: AbortSignal.timeout(20_000),
-  }));
+  server = await startDirectAppServer(fake, dir.path);
 });
 
 afterAll(async () => {
-  await rpc?.close(500);
-  await proc?.stop(2_000);
+  await server?.stop();
   await fake?.stop();
   await dir?.remove();
 });
@@ -94,9 +71,9 @@ function interposed(real: CodexRpc) {
 
 describe("codex steer race", () => {
   test("a steer the server refuses because the turn just ended becomes the next turn, once, not mid-turn", async () => {
-    const proxy = interposed(rpc);
+    const proxy = interposed(server.rpc);
     const events: AdapterEventBody[] = [];
-    const settings = { cwd: dir.path, model: "gpt-5.5", developerInstructions: "race test" };
+    const settings = { cwd: server.work, model: DIRECT_MODEL, developerInstructions: "race test" };
     const session = new CodexSession(proxy.rpc, settings, (e) => events.push(e), silentLogger());
     await session.openThread();
 

@@ -137,6 +137,11 @@ export interface ProviderAdapter {
   readonly defaultTags: readonly string[];
   /** Whether the adapter emits `delivery.confirmed` once the model saw a message (Claude, Codex); `written` ones then get a deadline. */
   readonly confirmsDelivery?: boolean;
+  /**
+   * deliver() holds a busy provider's messages until its turn ends (Codex), and may meanwhile be called again with
+   * `midTurn` items: the runner then lets urgent messages past the held delivery.
+   */
+  readonly takesMidTurnWhileHolding?: boolean;
   /** Whether the runner may restart this provider after it exits unexpectedly. */
   readonly supportsUnexpectedExitRestart: boolean;
 

@@ -1,55 +1,19 @@
 // Turns relay messages into provider deliveries: match, de-duplicate, claim, fetch attachments, deliver, mark read, retry.
-import type { Logger } from "pino";
-import { type AgentAddress, type Message, matchesAgent } from "../protocol/index.ts";
-import type { DeliveryItem, DeliveryResult, ProviderAdapter } from "../providers/adapter.ts";
+import { type Message, matchesAgent } from "../protocol/index.ts";
+import type { DeliveryItem, DeliveryResult } from "../providers/adapter.ts";
 import { Backoff } from "../util/backoff.ts";
-import type { Clock, TimerHandle } from "../util/clock.ts";
+import type { TimerHandle } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { FailureEpisode } from "../util/log-limiter.ts";
-import type { AttachmentCache } from "./attachment-cache.ts";
-import type { DeliveryGate } from "./delivery-gate.ts";
+import { claimBatch, releaseBatch } from "./delivery-claim.ts";
 import { type PrepareDeps, prepareBatch } from "./delivery-prepare.ts";
+import type { DeliveryQueueOptions } from "./delivery-queue-options.ts";
 import { type DeliveryRecord, DeliveryRecords, type DeliveryState } from "./delivery-records.ts";
 import { DeliverySettler } from "./delivery-settle.ts";
 import { noteMessage } from "./note.ts";
-import type { RelayApi } from "./ports.ts";
-import type { ReceiptReporter } from "./receipt-reporter.ts";
-import type { StatusPublisher } from "./status-publisher.ts";
-import type { TaskTracker } from "./task-tracker.ts";
-import type { WorkTracker } from "./work-tracker.ts";
+import { UrgentLane } from "./urgent-lane.ts";
 
-export interface DeliveryQueueOptions {
-  agent: AgentAddress;
-  relay: Pick<
-    RelayApi,
-    "claimMany" | "releaseClaim" | "completeClaims" | "markReadMany" | "setTaskStatus" | "refuseMessage"
-  >;
-  /**
-   * Takes the deliveries. When it confirms what reached the model (`confirmsDelivery`), a `written` message it never
-   * confirmed is delivered again if the provider exits; without confirmations, `written` is final.
-   */
-  adapter: Pick<ProviderAdapter, "deliver" | "confirmsDelivery">;
-  attachments: Pick<AttachmentCache, "fetchAll">;
-  /** Closed while a graceful stop or restart lets the provider take in what it was last given. */
-  gate: Pick<DeliveryGate, "isOpen" | "delivered">;
-  /** The supervisor: deliveries wait until a provider is running. */
-  provider: { readonly isRunning: boolean };
-  /** Deliveries wait while the provider needs input; a claimed message is work until handed over. */
-  work: WorkTracker;
-  /** Task-linked deliveries go to the task tracker, which holds their claims until the task is done. */
-  tasks: Pick<TaskTracker, "track" | "prepare" | "held">;
-  status: Pick<StatusPublisher, "timelineEvent">;
-  clock: Clock;
-  logger: Logger;
-  /** Retry delays after a failed delivery: first, cap. */
-  retry?: { initialMs: number; maxMs: number };
-  /** Most messages handed to the provider in one deliver() call. */
-  batchSize?: number;
-  /** How long a written message waits for its confirmation. */
-  confirmDeadlineMs?: number;
-  /** Told every state a message enters (the runner reports them to the relay as receipts). */
-  receipts?: Pick<ReceiptReporter, "note">;
-}
+export type { DeliveryQueueOptions };
 
 /** idle → draining (→ kicked: drain once more) → idle | retry-wait; stopped is final. */
 type QueuePhase = "idle" | "draining" | "kicked" | "retry-wait" | "stopped";
@@ -64,6 +28,9 @@ export class DeliveryQueue {
   private readonly failure = new FailureEpisode();
   private readonly abort = new AbortController();
   private readonly prepareDeps: PrepareDeps;
+  /** deliver() calls under way; urgent messages may pass one that the adapter holds (see UrgentLane). */
+  private delivering = 0;
+  private readonly lane: UrgentLane;
 
   constructor(private readonly o: DeliveryQueueOptions) {
     // No jitter: one runner retrying its own relay has nobody to spread out from.
@@ -83,6 +50,13 @@ export class DeliveryQueue {
         );
         o.status.timelineEvent("delivery-ambiguous", { messageId });
       },
+    });
+    const open = () => this.phase !== "stopped" && this.delivering > 0 && this.canDeliver();
+    this.lane = new UrgentLane({
+      records: this.records,
+      currentTaskId: () => o.tasks.held().at(-1)?.taskId,
+      mayPass: () => o.adapter.takesMidTurnWhileHolding === true && open(),
+      deliver: (pick) => this.deliverBatch(pick),
     });
   }
 
@@ -117,6 +91,7 @@ export class DeliveryQueue {
     if (this.records.stateOf(message.id) !== undefined) return false;
     this.records.add(message);
     this.kick();
+    if (message.urgent) this.lane.kick();
     return true;
   }
 
@@ -184,51 +159,44 @@ export class DeliveryQueue {
     } while ((this.phase as QueuePhase) === "kicked");
   }
 
-  /** One batch of new messages in id order. Returns false after a failure (a retry is scheduled). */
-  private async deliverBatch(): Promise<boolean> {
+  /**
+   * One batch of new messages in id order (`pick`: only those). Returns false after a failure: a retry is scheduled,
+   * or for the urgent lane the messages simply wait for the next drain.
+   */
+  private async deliverBatch(pick?: (r: DeliveryRecord) => boolean): Promise<boolean> {
     const agentId = this.o.agent.agentId;
-    const batch = this.records.takeNew(this.o.batchSize ?? 50);
-    const claimIds = batch.filter((r) => r.message.claimable).map((r) => r.message.id);
-    let won = new Set<number>();
-    if (claimIds.length > 0) {
-      try {
-        const answer = await this.o.relay.claimMany(agentId, claimIds);
-        won = new Set(answer.claimed.map((c) => c.id));
-      } catch (e) {
-        // Whatever the relay took before the answer was lost, the retry claims again as holder, which renews.
-        for (const r of batch) this.records.requeue(r);
-        this.failed(e, "claim");
-        return false;
-      }
-    }
-    const ready: DeliveryRecord[] = [];
-    for (const r of batch) {
-      // Another agent holds it (or it is settled); if its claim lapses the message shows up unread again.
-      if (r.message.claimable && !won.has(r.message.id)) this.records.drop(r);
-      else {
-        r.claimed = r.message.claimable;
-        this.records.move(r, "claimed");
-        ready.push(r);
-      }
+    const fail = (e: unknown, stage: string) => (pick ? this.laneFailed(e, stage) : this.failed(e, stage));
+    const batch = this.records.takeNew(this.o.batchSize ?? 50, pick);
+    let ready: DeliveryRecord[];
+    try {
+      ready = await claimBatch(batch, agentId, this.o.relay, this.records);
+    } catch (e) {
+      // Whatever the relay took before the answer was lost, the retry claims again as holder, which renews.
+      for (const r of batch) this.records.requeue(r);
+      fail(e, "claim");
+      return false;
     }
     let items: DeliveryItem[];
     try {
       items = await prepareBatch(ready, agentId, this.prepareDeps, (r) => this.records.drop(r, "refused"));
     } catch (e) {
       await this.requeue(ready);
-      this.failed(e, "prepare");
+      fail(e, "prepare");
       return false;
     }
     if (items.length === 0) return true;
 
     const epoch = this.records.epoch;
     let result: DeliveryResult;
+    this.delivering++;
     try {
       result = await this.o.adapter.deliver(items, this.abort.signal);
     } catch (e) {
       await this.requeue(ready);
-      this.failed(e, "deliver");
+      fail(e, "deliver");
       return false;
+    } finally {
+      this.delivering--;
     }
     this.succeeded();
     const busy = this.o.work.has("provider-turn", "turn");
@@ -269,14 +237,8 @@ export class DeliveryQueue {
     if (stayed) this.o.gate.delivered();
   }
 
-  private async requeue(ready: DeliveryRecord[]): Promise<void> {
-    const agentId = this.o.agent.agentId;
-    await Promise.all(
-      ready
-        .filter((r) => r.claimed)
-        .map((r) => this.o.relay.releaseClaim(r.message.id, agentId).catch(() => undefined)),
-    );
-    for (const r of ready) this.records.requeue(r);
+  private requeue(ready: DeliveryRecord[]): Promise<void> {
+    return releaseBatch(ready, this.o.agent.agentId, this.o.relay, this.records);
   }
 
   private failed(e: unknown, stage: string): void {
@@ -291,6 +253,12 @@ export class DeliveryQueue {
       this.phase = "idle";
       this.kick();
     }, delay);
+  }
+
+  /** An urgent lane batch failed: its messages are queued again for the main drain (which retries with backoff). */
+  private laneFailed(e: unknown, stage: string): void {
+    this.o.logger.warn({ stage, err: errorMessage(e) }, "urgent delivery failed; the main drain takes it");
+    this.kick();
   }
 
   private succeeded(): void {

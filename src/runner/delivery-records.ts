@@ -94,9 +94,16 @@ export class DeliveryRecords {
     this.live.set(message.id, { message, state: "queued", claimed: false, taskId: taskIdOf(message) });
   }
 
-  /** Up to `limit` new queued messages in id order, taken by a batch (claimed). */
-  takeNew(limit: number): DeliveryRecord[] {
-    return this.take((r) => r.item === undefined, limit);
+  /** Up to `limit` new queued messages in id order (those `pick` accepts), taken by a batch (claimed). */
+  takeNew(limit: number, pick?: (r: DeliveryRecord) => boolean): DeliveryRecord[] {
+    return this.take((r) => r.item === undefined && (pick?.(r) ?? true), limit);
+  }
+
+  /** Whether a new queued message passes `pick`. */
+  hasNew(pick: (r: DeliveryRecord) => boolean): boolean {
+    for (const r of this.live.values())
+      if (r.state === "queued" && r.item === undefined && pick(r)) return true;
+    return false;
   }
 
   /** Every message written to a provider session that exited unconfirmed, in id order, taken for re-delivery. */

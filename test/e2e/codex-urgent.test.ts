@@ -69,6 +69,12 @@ async function send(agent: CodexAgentHome, body: string, extra: Record<string, u
   return res.body as { id: number };
 }
 
+/** The recipient's receipt now. */
+const receipt = async (id: number) =>
+  (await relay.call(relay.rootToken, "GET", `/v1/messages/${id}`)).body.receipts?.[0] as
+    | { state: string; midTurn?: boolean }
+    | undefined;
+
 /** The recipient's receipt once it is `seen`. */
 const seen = (id: number) =>
   waitFor(
@@ -87,22 +93,26 @@ const userMessages = (r: RecordedRequest | undefined, needle: string) =>
   ).length;
 
 describe("codex mid-turn delivery end to end", () => {
-  test("an urgent message reaches the running turn's next request and is seen mid-turn; a normal one is the next turn", async () => {
+  test("an urgent message passes a waiting normal one into the running turn's next request and is seen mid-turn; the normal one is the next turn", async () => {
     const agent = await startAgent();
     const hold = { running: join(files, "e2e.running"), release: join(files, "e2e.release") };
     fake.script("E2E-HOLD", [holdingShell(hold, "E2E-HOLD"), text("E2E-HOLD finished")]);
     const held = await send(agent, "E2E-HOLD a long job");
     await waitFor(() => Bun.file(hold.running).exists(), { timeoutMs: 20_000, what: "the held tool call" });
 
-    const urgent = await send(agent, "E2E-URGENT stop, wrong branch", { urgent: true });
-    // Steered while the turn still runs: Codex took it (delivered) before the tool call ended.
-    await waitFor(
-      async () =>
-        (await relay.call(relay.rootToken, "GET", `/v1/messages/${urgent.id}`)).body.receipts?.[0]?.state ===
-        "delivered",
-      { timeoutMs: 20_000, what: "the urgent message delivered into the turn" },
-    );
+    // A normal message first: the runner hands it to Codex, which holds it until the turn ends.
     const normal = await send(agent, "E2E-NORMAL when you are done");
+    await waitFor(async () => (await receipt(normal.id))?.state === "claimed", {
+      timeoutMs: 20_000,
+      what: "the normal message taken by the runner",
+    });
+    const urgent = await send(agent, "E2E-URGENT stop, wrong branch", { urgent: true });
+    // Steered past it while the turn still runs: Codex took it (delivered) before the tool call ended.
+    await waitFor(async () => (await receipt(urgent.id))?.state === "delivered", {
+      timeoutMs: 20_000,
+      what: "the urgent message delivered into the turn",
+    });
+    expect((await receipt(normal.id))?.state, "the normal one still waits").toBe("claimed");
     expect(fake.requestsFor("E2E-URGENT")).toEqual([]);
     await Bun.write(hold.release, "go");
 

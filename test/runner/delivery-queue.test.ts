@@ -62,6 +62,7 @@ async function setup(
     canDeliver?: boolean;
     attachments?: DeliveryQueueOptions["attachments"]["fetchAll"];
     confirmsDelivery?: boolean;
+    takesMidTurnWhileHolding?: boolean;
   } = {},
 ) {
   const agentId = `dq-${++agentCounter}`;
@@ -81,6 +82,7 @@ async function setup(
     adapter: {
       deliver: (items, signal) => adapter.deliver(items, signal),
       confirmsDelivery: options.confirmsDelivery ?? true,
+      takesMidTurnWhileHolding: options.takesMidTurnWhileHolding,
     },
     attachments: { fetchAll: options.attachments ?? (async () => []) },
     gate: new DeliveryGate(clock, () => work.has("provider-turn", "turn")),
@@ -312,6 +314,46 @@ describe("DeliveryQueue", () => {
       await deliver("urgent about B", { urgent: true, payload: { taskId: b.id } }),
       "B ≠ A",
     ).toBeUndefined();
+  });
+
+  test("an urgent message passes a delivery the adapter holds until the turn's end; a normal one and another task's wait", async () => {
+    const s = await setup({ takesMidTurnWhileHolding: true });
+    const [a, b] = [await root.createTask({ title: "A" }), await root.createTask({ title: "B" })];
+    s.queue.offer(await s.send("task A", { payload: { taskId: a.id } }));
+    await s.queue.idle();
+    const held = gate();
+    s.adapter.gate = held.promise;
+    const normal = await s.send("normal, held until the turn ends");
+    s.queue.offer(normal);
+    await waitFor(() => s.adapter.attempts === 2, { what: "the held delivery" });
+    s.adapter.gate = undefined;
+    const later = await s.send("normal, after it");
+    const otherTask = await s.send("urgent about B", { urgent: true, payload: { taskId: b.id } });
+    const urgent = await s.send("urgent", { urgent: true });
+    for (const m of [later, otherTask, urgent]) s.queue.offer(m);
+    await waitFor(() => s.adapter.deliveries.some((d) => d.includes(urgent.id)), {
+      what: "the urgent delivery",
+    });
+    expect(s.adapter.deliveries.slice(1), "only the urgent one went past").toEqual([[urgent.id]]);
+    expect(s.adapter.deliveredItems.at(-1)?.[0]?.midTurn).toBe(true);
+    held.open();
+    await s.queue.idle();
+    expect(s.adapter.deliveries.slice(1)).toEqual([[urgent.id], [normal.id], [later.id, otherTask.id]]);
+  });
+
+  test("without an adapter that takes mid-turn items meanwhile, an urgent message waits behind the held delivery", async () => {
+    const s = await setup();
+    const held = gate();
+    s.adapter.gate = held.promise;
+    const normal = await s.send("normal");
+    s.queue.offer(normal);
+    await waitFor(() => s.adapter.attempts === 1, { what: "the held delivery" });
+    s.adapter.gate = undefined;
+    const urgent = await s.send("urgent", { urgent: true });
+    s.queue.offer(urgent);
+    held.open();
+    await s.queue.idle();
+    expect(s.adapter.deliveries).toEqual([[normal.id], [urgent.id]]);
   });
 
   test("a stopped queue takes no more messages and starts no retry", async () => {

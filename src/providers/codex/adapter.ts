@@ -36,6 +36,7 @@ export class CodexAdapter implements ProviderAdapter {
   readonly defaultTags = ["codex"] as const;
   readonly confirmsDelivery = true;
   readonly supportsUnexpectedExitRestart = true;
+  readonly takesMidTurnWhileHolding = true;
 
   private state: AdapterState = { kind: "stopped" };
   private readonly hub = new ProviderEventHub();

@@ -93,7 +93,7 @@ describe("fleet view", () => {
     await page.close();
   });
 
-  test("a message sent from the agent's page shows its receipt moving to delivered", async () => {
+  test("a message sent from the agent's page shows its receipt moving to delivered, then seen (mid-turn)", async () => {
     await startTestRunner({ relay: t, agentId: "fv-recv" });
     const page = await signedInPage();
     await page.waitForSelector('[data-agent="fv-recv"]');
@@ -111,6 +111,12 @@ describe("fleet view", () => {
     await waitFor(async () => (await text(page, receipt)) === "fv-recv: delivered", {
       timeoutMs: 15_000,
       what: "the delivered receipt on screen",
+    });
+    // Seen inside a running turn: the page says so.
+    const seen = { receipts: [{ messageId: id, state: "seen", midTurn: true }] };
+    await t.call(await t.mintToken("fv-recv"), "POST", "/v1/agents/fv-recv/receipts", seen);
+    await waitFor(async () => (await text(page, receipt)) === "fv-recv: seen (mid-turn)", {
+      what: "the mid-turn receipt on screen",
     });
     await page.close();
   });

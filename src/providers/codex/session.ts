@@ -287,8 +287,10 @@ export class CodexSession {
     const { item } = n;
     if (n.phase === "started") this.approvals.noteItem(item);
     const sent = item.type === "userMessage" ? this.confirmations.take(n.turnId, item.clientId) : undefined;
+    // A steer Codex carried over into a turn of its own (the turn ended first) reached the model at a boundary.
+    const midTurn = sent?.midTurn === true && (n.turnId === undefined || n.turnId === sent.turnId);
     for (const messageId of sent?.messageIds ?? [])
-      this.emit({ type: "delivery.confirmed", messageId, ...(sent?.midTurn ? { midTurn: true } : {}) });
+      this.emit({ type: "delivery.confirmed", messageId, ...(midTurn ? { midTurn } : {}) });
     if (item.type === "contextCompaction") {
       this.emit({ type: n.phase === "started" ? "compaction.started" : "compaction.completed" });
     }

@@ -86,13 +86,9 @@ export type ProviderEvent = { providerSessionId: string } & (
   | { type: "input.resolved" }
   | { type: "permission.requested"; request: PermissionRequest }
   | { type: "permission.resolved"; approvalId: string }
-  /** `totals`: the conversation's running token totals, where the provider reports them (Codex). */
-  | {
-      type: "context.usage";
-      usedTokens: number;
-      maxTokens?: number;
-      totals?: { inputTokens: number; outputTokens: number };
-    }
+  | { type: "context.usage"; usedTokens: number; maxTokens?: number }
+  /** The conversation's running totals (cost where the provider computes it): each report replaces the last. */
+  | { type: "usage.totals"; inputTokens: number; outputTokens: number; costUsd?: number }
   | { type: "delivery.confirmed"; messageId: number }
   | { type: "session.ended"; reason: string }
   /** The provider moved to another native session/thread (e.g. after clearing its context): resume that one next time. */
@@ -130,6 +126,8 @@ export interface ProviderAdapter {
   readonly defaultTags: readonly string[];
   /** Whether the adapter emits `delivery.confirmed` once the model saw a message (Claude, Codex); `written` ones then get a deadline. */
   readonly confirmsDelivery?: boolean;
+  /** Whether its `usage.totals` carry the provider's own cost (Claude Code); others are priced with --token-price. */
+  readonly reportsCost?: boolean;
   /** Whether the runner may restart this provider after it exits unexpectedly. */
   readonly supportsUnexpectedExitRestart: boolean;
 

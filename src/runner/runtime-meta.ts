@@ -8,6 +8,7 @@ import type { RunnerInfoFields } from "./info-file.ts";
 import type { ProviderFacts } from "./provider-events.ts";
 import type { ProviderSupervisor } from "./provider-supervisor.ts";
 import type { StatusPublisher } from "./status-publisher.ts";
+import type { AgentUsage } from "./usage-meter.ts";
 import type { WorkTracker } from "./work-tracker.ts";
 
 export interface ProviderEnvSources {
@@ -39,6 +40,8 @@ export interface StatusMetaSources {
   work: Pick<WorkTracker, "semanticStatus">;
   credentials: Pick<Credentials, "summary">;
   facts: ProviderFacts;
+  /** Tokens and cost summed over the agent's conversations, and its budget. */
+  usage: () => AgentUsage;
   /** Written deliveries the provider never confirmed. */
   ambiguous: () => readonly number[];
   transportState: () => string;
@@ -54,6 +57,7 @@ export function statusMeta(s: StatusMetaSources): Record<string, unknown> {
   return {
     ...s.adapter.runtimeMeta?.(),
     contextUsage: s.facts.contextUsage,
+    usage: s.usage(),
     semanticStatus: s.work.semanticStatus,
     provider: s.provider,
     providerState: s.supervisor.state,

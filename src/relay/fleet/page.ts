@@ -36,7 +36,7 @@ export function appPage(name: string): string {
 <main>
 <section id="agents-pane"><h2>Agents</h2>
 <table id="agents"><thead><tr><th>agent</th><th>label</th><th>provider</th><th>status</th><th>task</th>
-<th>context</th><th>last seen</th><th>attach</th></tr></thead><tbody></tbody></table></section>
+<th>context</th><th>tokens</th><th>cost</th><th>last seen</th><th>attach</th></tr></thead><tbody></tbody></table></section>
 <section id="agent-pane" hidden><h2 id="agent-title"></h2>
 <p id="agent-status"></p>
 <div id="permissions"></div>

@@ -71,6 +71,31 @@ describe("fleet view", () => {
     await page.close();
   });
 
+  test("an agent's tokens, cost against its budget and context use show as its meta says; a spent budget shows why", async () => {
+    const page = await signedInPage();
+    const bus = await t.openBus({ agentId: "fv-spend" });
+    const row = '[data-agent="fv-spend"]';
+    await page.waitForSelector(row, { timeout: 10_000 });
+    bus.send({
+      type: "status",
+      agentStatus: "busy",
+      semanticStatus: "needs-input",
+      ready: true,
+      meta: {
+        conditionReason: "budget",
+        usage: { inputTokens: 1300, outputTokens: 40, costUsd: 0.003, maxCostUsd: 0.002 },
+        contextUsage: { usedTokens: 50_000, maxTokens: 200_000 },
+      },
+    });
+    await page.waitForSelector(`${row} [data-status="needs-input"]`, { timeout: 10_000 });
+    expect(await text(page, `${row} [data-tokens]`)).toBe("1300 in / 40 out");
+    expect(await text(page, `${row} [data-cost]`)).toBe("$0.0030 of $0.0020");
+    expect(await text(page, `${row} td:nth-child(6)`)).toBe("25%");
+    expect(await text(page, `${row} [data-status]`)).toBe("needs-input: budget");
+    await bus.close();
+    await page.close();
+  });
+
   test("a command agent's permission request shows its command; Approve lets it run, Deny refuses it", async () => {
     const r = await startTestRunner({ relay: t, agentId: "fv-perm" });
     const page = await signedInPage();

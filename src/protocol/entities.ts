@@ -262,6 +262,9 @@ export const SUPERVISOR_COMMAND_PREFIX = "supervisor.";
  */
 export const RESERVED_AGENT_IDS: readonly string[] = ["root", SUPERVISOR_TARGET];
 
+export const SenderRole = z.enum(["root", "operator", "agent"]);
+export type SenderRole = z.infer<typeof SenderRole>;
+
 export const Command = z.object({
   id: z.string(),
   type: CommandType,
@@ -269,6 +272,8 @@ export const Command = z.object({
   target: z.string(),
   /** Who created it: "root" for the root token, else the agent of the runtime token. Absent on commands older than the field. */
   from: z.string().optional(),
+  /** What `from` is: root, an operator (a person's token) or an agent. Absent on commands older than the field. */
+  fromRole: SenderRole.optional(),
   params: Meta,
   status: CommandStatus,
   /** Any JSON, set by the target's runner. */

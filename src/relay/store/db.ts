@@ -197,6 +197,10 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN time_limit_seconds INTEGER;
   ALTER TABLE tasks ADD COLUMN outcome TEXT;
   `,
+  // v9: the role of a command's creator (root, operator, agent); NULL for commands created before.
+  `
+  ALTER TABLE commands ADD COLUMN sender_role TEXT;
+  `,
 ];
 
 /** Thrown when the database cannot be opened; the message names the file and says what is wrong with it. */

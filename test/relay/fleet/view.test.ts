@@ -156,8 +156,24 @@ describe("fleet view", () => {
       type: "supervisor.stop",
       target: "supervisor",
       from: "root",
+      fromRole: "root",
       params: { agentId: "fv-team" },
     });
+    // An operator's click reaches the supervisor as an operator's (which lets it stop and restart team agents).
+    const person = await signedInPage();
+    await person.waitForSelector('[data-agent="fv-team"]');
+    await person.click('[data-agent="fv-team"]');
+    await person.click('[data-team="supervisor.restart"]');
+    const second = await supervisor.waitForFrame(
+      (f) =>
+        f.type === "command" &&
+        (f as unknown as { command: { type: string } }).command.type === "supervisor.restart",
+    );
+    expect((second as unknown as { command: object }).command).toMatchObject({
+      from: "alice",
+      fromRole: "operator",
+    });
+    await person.close();
     await supervisor.close();
     await bus.close();
     await page.close();

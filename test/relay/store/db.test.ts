@@ -13,14 +13,16 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** Takes the v8 additions (task time limits and outcomes) out of today's schema. */
-const V8_UNDO = "ALTER TABLE tasks DROP COLUMN time_limit_seconds; ALTER TABLE tasks DROP COLUMN outcome";
+/** Takes the v9 addition (a command sender's role) out of today's schema. */
+const V9_UNDO = "ALTER TABLE commands DROP COLUMN sender_role";
+/** Takes the v8 and later additions (task time limits and outcomes) out of today's schema. */
+const V8_UNDO = `${V9_UNDO}; ALTER TABLE tasks DROP COLUMN time_limit_seconds; ALTER TABLE tasks DROP COLUMN outcome`;
 /** Takes the v7 and later additions (leases) out of today's schema. */
 const V7_UNDO = `${V8_UNDO}; DROP TABLE leases`;
 /** Takes the v6 and later additions out of today's schema. */
 const V6_UNDO = `${V7_UNDO}; ALTER TABLE commands DROP COLUMN sender`;
 /** The schema version today's relay writes. */
-const LATEST = 8;
+const LATEST = 9;
 /** Takes the v3 to v6 additions out of today's schema. */
 const V3_UNDO = `${V6_UNDO}; DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
   DROP TABLE agent_origins; DROP INDEX attachments_by_uploader; DROP INDEX attachments_by_created;
@@ -101,10 +103,20 @@ describe("openDatabase migrations to v6", () => {
       expect(store.get("old-cmd")?.command.from).toBeUndefined();
       expect(store.get("old-cmd")?.command).toMatchObject({ id: "old-cmd", status: "pending" });
       store.create(
-        { id: "new-cmd", type: "agent.kill", target: "a", targetAgent: "a", from: "b", params: {} },
+        {
+          id: "new-cmd",
+          type: "agent.kill",
+          target: "a",
+          targetAgent: "a",
+          from: "b",
+          fromRole: "operator",
+          params: {},
+        },
         2,
       );
       expect(store.get("new-cmd")?.command.from).toBe("b");
+      expect(store.get("new-cmd")?.command.fromRole).toBe("operator");
+      expect(store.get("old-cmd")?.command.fromRole).toBeUndefined();
     } finally {
       db.close();
     }

@@ -125,6 +125,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     meta: () =>
       statusMeta({
         provider: config.provider,
+        model: config.model,
         profile: o.profile,
         adapter,
         supervisor,

@@ -36,7 +36,9 @@ export function providerEnv(s: ProviderEnvSources, providerSessionId: string): R
 export interface StatusMetaSources {
   provider: RunnerConfig["provider"];
   adapter: Pick<ProviderAdapter, "runtimeMeta">;
-  supervisor: Pick<ProviderSupervisor, "state" | "providerSessionId">;
+  supervisor: Pick<ProviderSupervisor, "state" | "providerSessionId" | "restarts">;
+  /** The model asked for (--model); a provider that reports its model in its runtime meta overrides it. */
+  model?: string;
   work: Pick<WorkTracker, "semanticStatus">;
   credentials: Pick<Credentials, "summary">;
   facts: ProviderFacts;
@@ -54,8 +56,11 @@ export interface StatusMetaSources {
 // otherwise a heartbeat would hide pending permissions and every status change the provider's runtime meta.
 export function statusMeta(s: StatusMetaSources): Record<string, unknown> {
   const ambiguous = s.ambiguous();
+  const runtime = s.adapter.runtimeMeta?.();
   return {
-    ...s.adapter.runtimeMeta?.(),
+    ...runtime,
+    model: runtime?.model ?? s.model,
+    restarts: s.supervisor.restarts,
     contextUsage: s.facts.contextUsage,
     usage: s.usage(),
     semanticStatus: s.work.semanticStatus,

@@ -171,6 +171,7 @@ export class ClaudeAdapter implements A.ProviderAdapter {
       tmuxSession: this.o.sessionName,
       tmuxSocket: this.o.tmux.socket,
       claudeSessionId: this.machine.conversation.claudeSessionId,
+      model: this.machine.conversation.model,
       deliveryPath: this.deliveryPath,
       monitorConnected: this.monitor.connected,
       contextUsedTokens: this.machine.contextUsedTokens,

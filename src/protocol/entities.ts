@@ -86,9 +86,9 @@ export type Reaction = z.infer<typeof Reaction>;
 /**
  * Where a message stands for one recipient agent, in the order it moves (a receipt never moves back):
  * `queued` (no runner took it yet) → `claimed` (its runner took it) → `delivered` (written to the provider) →
- * `ambiguous` (written, never confirmed by the provider: not re-sent) → `seen` (the provider confirmed the model
- * got it) → `answered` (the agent sent a message with `replyTo` naming it). `refused`: the agent can never
- * deliver it (final, with a reason).
+ * `ambiguous` (written, never confirmed by the provider: not re-sent) → `seen` (the provider confirmed it was in
+ * the model's input and the model has since answered) → `answered` (the agent sent a message with `replyTo`
+ * naming it). `refused`: the agent can never deliver it (final, with a reason).
  */
 export const ReceiptState = z.enum([
   "queued",

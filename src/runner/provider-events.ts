@@ -7,11 +7,20 @@ import { errorMessage } from "../util/errors.ts";
 import type { DeliveryGate } from "./delivery-gate.ts";
 import type { DeliveryQueue } from "./delivery-queue.ts";
 import type { ProviderSupervisor, SupervisorState } from "./provider-supervisor.ts";
+import type { ReceiptReporter } from "./receipt-reporter.ts";
 import type { SessionStore } from "./session-store.ts";
 import type { StatusPublisher } from "./status-publisher.ts";
 import type { TaskTracker } from "./task-tracker.ts";
 import type { UsageMeter } from "./usage-meter.ts";
 import type { WorkTracker } from "./work-tracker.ts";
+
+/** Events that come only after the model answered a request (so it read everything it was given before). */
+const ANSWERS = new Set<ProviderEvent["type"]>([
+  "context.usage",
+  "usage.totals",
+  "permission.requested",
+  "turn.completed",
+]);
 
 /** The needs-input reason of an agent that spent its budget (--max-cost-usd). */
 export const BUDGET_REASON = "budget";
@@ -25,6 +34,8 @@ export interface ProviderEventSinkOptions {
   supervisor: Pick<ProviderSupervisor, "nativeSessionId">;
   /** Where the provider's native session id is kept so a restarted runner resumes it. */
   sessionStore?: Pick<SessionStore, "save">;
+  /** Delivery receipts: a model's answer makes what it was given `seen`. */
+  receipts: Pick<ReceiptReporter, "modelAnswered">;
   /** The agent's running tokens and cost, and its budget. */
   usage: Pick<UsageMeter, "report" | "budgetReached">;
   /** Rewrite the runner info file (a new spawn has a new provider session id). */
@@ -55,6 +66,7 @@ export class ProviderEventSink {
     if (event.type === "session.changed") this.saveSession(event.nativeSessionId);
     // Written but never confirmed: the next provider session gets them again.
     if (event.type === "exited") this.o.queue.providerExited();
+    if (ANSWERS.has(event.type)) this.o.receipts.modelAnswered();
     this.handle(event);
     this.o.status.publish();
   }
@@ -181,11 +193,12 @@ export class ProviderEventSink {
     const was = this.o.usage.budgetReached;
     const conversation = this.o.supervisor.nativeSessionId ?? e.providerSessionId;
     const { inputTokens, outputTokens, costUsd } = e;
-    this.o.usage.report(conversation, {
+    const grew = this.o.usage.report(conversation, {
       inputTokens,
       outputTokens,
       ...(costUsd !== undefined ? { costUsd } : {}),
     });
+    if (grew) this.o.receipts.modelAnswered();
     if (!was && this.o.usage.budgetReached) {
       this.o.work.setCondition("needs-input", true, BUDGET_REASON);
       this.timeline("budget-reached", {});

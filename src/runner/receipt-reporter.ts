@@ -15,12 +15,16 @@ import type { RelayApi } from "./ports.ts";
 
 type Reported = "claimed" | "delivered" | "ambiguous" | "seen";
 
-/** The receipt a delivery state shows the sender; queued (the relay's default) and refused (reported apart) none. */
+/**
+ * The receipt a delivery state shows the sender; queued (the relay's default) and refused (reported apart) none. A
+ * confirmed message is in the model's input but the model may not have read it yet: it is `seen` once the model
+ * answers a request (modelAnswered).
+ */
 const RECEIPT_OF: Partial<Record<DeliveryState, Reported>> = {
   claimed: "claimed",
   written: "delivered",
   ambiguous: "ambiguous",
-  confirmed: "seen",
+  confirmed: "delivered",
 };
 
 /** Transitions within this window go in one call. */
@@ -40,6 +44,10 @@ export interface ReceiptReporterOptions {
 export class ReceiptReporter {
   /** Per message, the furthest state not yet reported, in the order the transitions happened. */
   private readonly pending = new Map<number, Reported>();
+  /** The furthest state noted per message, newest messages last (bounded like `pending`). */
+  private readonly furthest = new Map<number, Reported>();
+  /** Confirmed in the provider's input, waiting for the model's next answer to count as seen. */
+  private readonly awaitingAnswer = new Set<number>();
   private timer: TimerHandle | undefined;
   private sending: Promise<void> | undefined;
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: "none" });
@@ -52,8 +60,32 @@ export class ReceiptReporter {
   note(messageId: number, state: DeliveryState): void {
     const receipt = RECEIPT_OF[state];
     if (!receipt || messageId <= 0 || this.stopped) return;
-    const before = this.pending.get(messageId);
+    if (state === "confirmed") {
+      this.awaitingAnswer.add(messageId);
+      if (this.awaitingAnswer.size > (this.o.maxPending ?? MAX_PENDING))
+        this.awaitingAnswer.delete(this.awaitingAnswer.values().next().value!);
+    }
+    this.put(messageId, receipt);
+  }
+
+  /**
+   * The model answered a request (a response's usage, a tool call, the turn's end): every confirmed message was in
+   * what it read, so each is now `seen`.
+   */
+  modelAnswered(): void {
+    if (this.stopped) return;
+    for (const id of this.awaitingAnswer) this.put(id, "seen");
+    this.awaitingAnswer.clear();
+  }
+
+  private put(messageId: number, receipt: Reported): void {
+    // Against what was noted before, sent or not: a state the relay has (or will have) is never sent again.
+    const before = this.furthest.get(messageId);
     if (before && RECEIPT_RANK[before] >= RECEIPT_RANK[receipt]) return;
+    this.furthest.delete(messageId);
+    this.furthest.set(messageId, receipt);
+    if (this.furthest.size > (this.o.maxPending ?? MAX_PENDING))
+      this.furthest.delete(this.furthest.keys().next().value!);
     this.pending.delete(messageId);
     this.pending.set(messageId, receipt);
     if (this.pending.size > (this.o.maxPending ?? MAX_PENDING)) {

@@ -168,6 +168,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     writeInfo,
     sessionStore: o.sessionStore,
     usage,
+    receipts,
     logger: log,
   });
   const bus = new RelayBusClient({

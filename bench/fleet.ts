@@ -188,7 +188,7 @@ async function firstScreen(browser: Browser, ui: string) {
   }
   const cookie = await cookieFor(ui);
   let bytes = 0;
-  for (const path of ["/", "/board.js", "/app.js", "/app.css"]) {
+  for (const path of ["/", "/board.js", "/timeline.js", "/app.js", "/app.css"]) {
     bytes += (await (await fetch(`${ui}${path}`, { headers: { cookie } })).arrayBuffer()).byteLength;
   }
   return { floor: percentile(floor, 50), paint: percentile(paint, 50), rows: percentile(rows, 50), bytes };

@@ -87,6 +87,7 @@ describe("fleet view", () => {
         restarts: 2,
         usage: { inputTokens: 1300, outputTokens: 40, costUsd: 0.003, maxCostUsd: 0.002 },
         contextUsage: { usedTokens: 50_000, maxTokens: 200_000 },
+        timeline: [{ event: "budget-reached", at: Date.now() }],
       },
     });
     await page.waitForSelector(`${row} [data-status="needs-input"]`, { timeout: 10_000 });
@@ -96,6 +97,17 @@ describe("fleet view", () => {
     expect(await text(page, `${row} td:nth-child(4)`)).toBe("opus-9");
     expect(await text(page, `${row} td:nth-child(10)`)).toBe("2");
     expect(await text(page, `${row} [data-status]`)).toBe("needs-input: budget");
+    // The agent's page: its timeline since the page opened, newest first.
+    await page.click(row);
+    const timeline = await waitFor(
+      async () => {
+        const t = await text(page, "#agent-timeline");
+        return t?.includes("budget-reached") && t;
+      },
+      { what: "the agent's timeline" },
+    );
+    expect(timeline.indexOf("budget-reached")).toBeLessThan(timeline.indexOf("needs-input: budget"));
+    expect(timeline).toContain("idle");
     await bus.close();
     await page.close();
   });
@@ -223,7 +235,7 @@ describe("fleet view", () => {
     expect(await page.$("#token")).not.toBeNull();
     expect(await page.content()).not.toContain("fv-");
     // The cookie is gone: the stream and the script answer 401.
-    for (const path of ["/api/stream", "/app.js", "/board.js", "/app.css"]) {
+    for (const path of ["/api/stream", "/app.js", "/board.js", "/timeline.js", "/app.css"]) {
       const status = await page.evaluate(async (p) => (await fetch(p)).status, path);
       expect(status).toBe(401);
     }

@@ -1,7 +1,8 @@
 // Bench: the fleet view. With 100 registered agents and one signed-in page (Chromium), how long an agent's status
 // change takes to reach the page's DOM, against the same change reaching a bare event-stream reader (the floor: the
-// same relay path minus the browser). Then the relay's idle CPU with 5 pages open, against none open.
-import type { Page } from "puppeteer-core";
+// same relay path minus the browser). The page's first paint and first full screen (100 rows), against the sign-in
+// page's first paint from the same relay, and its size. Then the relay's idle CPU with 5 pages open, against none.
+import type { Browser, Page } from "puppeteer-core";
 import { launchBrowser } from "../test/support/browser.ts";
 import { percentile, QUICK, ROOT_TOKEN, type Row, row, say, startRelayChild } from "./support/common.ts";
 import { cpuSeconds } from "./support/proc.ts";
@@ -116,6 +117,12 @@ export async function fleetBench(): Promise<Row[]> {
       `fleet: status change → DOM p95 ${p95.toFixed(1)} ms (event stream alone ${floor95.toFixed(1)} ms), ${AGENTS} agents`,
     );
 
+    const load = await firstScreen(browser, ui);
+    say(
+      `fleet: first paint ${load.paint.toFixed(0)} ms, 100 rows at ${load.rows.toFixed(0)} ms ` +
+        `(sign-in page's first paint ${load.floor.toFixed(0)} ms); page + scripts + css ${load.bytes} bytes`,
+    );
+
     // Idle CPU: the relay over the same window with no page, then with 5 pages open.
     const windowMs = QUICK ? 3_000 : 20_000;
     await page.close();
@@ -141,6 +148,12 @@ export async function fleetBench(): Promise<Row[]> {
         met: p95 <= 100,
         note: "floor: the same change read from the event stream by a bare client in this process",
       }),
+      row("fleet page first paint (signed in, 100 agents)", load.paint, "ms", load.floor, {
+        note: "floor: the sign-in page's first paint (static HTML, no script) from the same relay, in the same browser",
+      }),
+      row("fleet page: all 100 agent rows drawn", load.rows, "ms", load.floor, {
+        note: `from navigation start; page + scripts + css ${load.bytes} bytes uncompressed`,
+      }),
       row("relay idle CPU, 5 fleet pages open", five * 100, "%", none * 100, {
         note: "floor: the same relay with no page open, just before; the agents' buses stay connected",
       }),
@@ -150,6 +163,35 @@ export async function fleetBench(): Promise<Row[]> {
     await browser.close();
     await relay.kill();
   }
+}
+
+/** Median over a few loads: the sign-in page's first paint; the fleet page's first paint and its 100th row. */
+async function firstScreen(browser: Browser, ui: string) {
+  // Chromium records the entry a moment after the paint itself.
+  const fcp = async (p: Page) => {
+    await p.waitForFunction(`performance.getEntriesByName("first-contentful-paint").length > 0`);
+    return p.evaluate(() => performance.getEntriesByName("first-contentful-paint")[0]!.startTime);
+  };
+  const floor: number[] = [];
+  const paint: number[] = [];
+  const rows: number[] = [];
+  for (let k = 0; k < (QUICK ? 3 : 9); k++) {
+    const page = await (await browser.createBrowserContext()).newPage();
+    await page.goto(ui, { waitUntil: "load" });
+    floor.push(await fcp(page));
+    await page.type("#token", ROOT_TOKEN);
+    await Promise.all([page.waitForNavigation(), page.click("#signin")]);
+    await page.waitForFunction(`document.querySelectorAll("[data-agent]").length >= ${AGENTS}`);
+    rows.push(await page.evaluate(() => performance.now()));
+    paint.push(await fcp(page));
+    await page.close();
+  }
+  const cookie = await cookieFor(ui);
+  let bytes = 0;
+  for (const path of ["/", "/board.js", "/timeline.js", "/app.js", "/app.css"]) {
+    bytes += (await (await fetch(`${ui}${path}`, { headers: { cookie } })).arrayBuffer()).byteLength;
+  }
+  return { floor: percentile(floor, 50), paint: percentile(paint, 50), rows: percentile(rows, 50), bytes };
 }
 
 async function waitForUi(stdout: () => string): Promise<string> {

@@ -22,6 +22,8 @@ export interface NullRunnerOptions {
   noStart?: boolean;
   connectTimeoutMs?: number;
   control?: ControlServerOptions;
+  /** More runner flags (before the `--`), e.g. a budget. */
+  extraArgs?: string[];
 }
 
 export interface RunnerHandle<A extends ProviderAdapter> {
@@ -54,6 +56,7 @@ export async function startRunnerWith<A extends ProviderAdapter>(
     dir,
     "--headless",
     ...(o.tags ?? []).flatMap((t) => ["--tag", t]),
+    ...(o.extraArgs ?? []),
     "--",
     "true",
   ];

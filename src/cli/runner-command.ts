@@ -16,6 +16,7 @@ import { DEFAULT_START_TIMEOUT_MS, resolveRelayTarget } from "../runner/relay-ta
 import { recordLeftovers, resumeTasks } from "../runner/restart-recovery.ts";
 import { SessionStore } from "../runner/session-store.ts";
 import { startBudget } from "../runner/start-retry.ts";
+import { usageMeterFor } from "../runner/usage-meter.ts";
 import { isWorktreeError, planWorktree, type WorktreePlan } from "../runner/worktree-git.ts";
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -161,10 +162,13 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     await target.embedded?.stop();
     return isConfigError(e) ? 2 : 1;
   }
+  const usage = usageMeterFor(config, adapter, join(stateDir, "usage.json"));
+  await usage.load();
   runner = new AgentRunner({
     config,
     adapter,
     sessionStore,
+    usage,
     resumeFirstSpawn: resumeSessionId !== undefined,
     relayUrl: target.url,
     credentials: target.credentials,

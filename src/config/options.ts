@@ -2,6 +2,7 @@
 import { ACCESS_OPTIONS } from "./options-access.ts";
 import { PROFILE_OPTIONS } from "./options-profile.ts";
 import { TASK_OPTIONS } from "./options-tasks.ts";
+import { USAGE_OPTIONS } from "./options-usage.ts";
 import { APPROVAL_MODES, LOG_LEVELS, MIN_QUIET_MS, PROVIDERS, type RunnerConfig } from "./schema.ts";
 
 /** How raw text becomes a value: a string, an integer, a boolean, or a list (repeatable flag, comma-separated env). */
@@ -260,6 +261,7 @@ export const RUNNER_OPTIONS: readonly OptionSpec[] = [
     defaultText: "the command provider's default",
   },
   ...TASK_OPTIONS,
+  ...USAGE_OPTIONS,
   {
     key: "runnerInfoFile",
     flag: "--runner-info-file",

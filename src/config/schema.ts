@@ -66,6 +66,36 @@ const tmuxSessionName = z
   .string()
   .regex(/^[A-Za-z0-9_@/-]{1,128}$/, { error: "expected 1-128 letters, digits or _ @ / - (no : or .)" });
 
+/** A positive amount of USD, from a flag's text or a number. */
+const usd = (error: string) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() !== "" ? Number(v) : v),
+    z.number({ error }).positive({ error }).finite({ error }),
+  );
+
+const PRICE_RULE = "expected <in>,<out>: USD per million input and output tokens, e.g. 1.25,10";
+const tokenPrice = z.preprocess(
+  (v) => {
+    if (typeof v !== "string") return v;
+    const parts = v.split(",").map((p) => p.trim());
+    if (parts.length !== 2 || parts.some((p) => p === "")) return undefined;
+    return { inputUsdPerMtok: Number(parts[0]), outputUsdPerMtok: Number(parts[1]) };
+  },
+  z.object(
+    {
+      inputUsdPerMtok: z
+        .number({ error: PRICE_RULE })
+        .nonnegative({ error: PRICE_RULE })
+        .finite({ error: PRICE_RULE }),
+      outputUsdPerMtok: z
+        .number({ error: PRICE_RULE })
+        .nonnegative({ error: PRICE_RULE })
+        .finite({ error: PRICE_RULE }),
+    },
+    { error: PRICE_RULE },
+  ),
+);
+
 export const RunnerConfigSchema = z.object({
   provider: z.enum(PROVIDERS, { error: `expected one of ${PROVIDERS.join("|")}` }),
   /** argv after `--`: extra arguments for claude/codex, the program and its arguments for `command`. */
@@ -141,6 +171,10 @@ export const RunnerConfigSchema = z.object({
   }),
   /** Milliseconds (parsed from a duration such as 10m). */
   stallAfterMs: durationMs(1_000, MAX_STALL_AFTER_MS),
+  /** USD: once the agent's cost reaches it, no new work (runner/usage-meter.ts). */
+  maxCostUsd: usd("expected a number of USD above 0").optional(),
+  /** USD per million input and output tokens (from `<in>,<out>`), for providers that report no cost. */
+  tokenPrice: tokenPrice.optional(),
   /** claude provider: arm the relay monitor; false pastes every message (the monitor misbehaves, paste-path tests). */
   claudeMonitor: z.boolean(),
 });

@@ -14,6 +14,7 @@ import type { PermissionBroker } from "./permission-broker.ts";
 import { statusUpdateToEvent } from "./provider-status.ts";
 import {
   ClaudeHookPayload,
+  ClaudeStatusLine,
   type ControlEvent,
   HookEventName,
   PermissionRequestBody,
@@ -131,6 +132,18 @@ export function buildRoutes(deps: RouteDeps): RouteTable<ControlHandler> {
     return new Response(null, { status: 204 });
   };
 
+  const statusLine = async ({ req, url }: RouteContext) => {
+    const payload = await deps.readJson(req, ClaudeStatusLine);
+    const costUsd = payload.cost?.total_cost_usd;
+    const providerSessionId = hookSessionId(req, url, payload.session_id);
+    deps.emitControl({
+      type: "status-line.received",
+      providerSessionId,
+      ...(costUsd !== undefined ? { costUsd } : {}),
+    });
+    return new Response(null, { status: 204 });
+  };
+
   const credentials = async () => {
     const current = deps.credentials?.();
     if (!current) throw new HttpError(404, "not_found", "no relay credentials are configured");
@@ -184,6 +197,7 @@ export function buildRoutes(deps: RouteDeps): RouteTable<ControlHandler> {
     "/v1/health": { GET: async () => jsonResponse({ ok: true }) },
     "/v1/provider/status": { POST: providerStatus },
     "/v1/hooks/:event": { POST: hook },
+    "/v1/status-line": { POST: statusLine },
     "/v1/permissions": { POST: permissions },
     "/v1/terminal": { GET: terminal },
     "/v1/credentials": { GET: credentials },

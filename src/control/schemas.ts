@@ -102,6 +102,13 @@ export const ClaudeHookPayload = z.looseObject({
 });
 export type ClaudeHookPayload = z.infer<typeof ClaudeHookPayload>;
 
+/** What Claude Code hands its statusLine command (stdin JSON) that the runner reads: the session's running cost. */
+export const ClaudeStatusLine = z.looseObject({
+  session_id: z.string().min(1).max(200),
+  cost: lenient(z.looseObject({ total_cost_usd: lenient(z.number().nonnegative()) })),
+});
+export type ClaudeStatusLine = z.infer<typeof ClaudeStatusLine>;
+
 /** Hook event names as they appear in the route `/v1/hooks/:event`. */
 export const HookEventName = z.string().regex(/^[A-Za-z]{1,64}$/, "hook event names are 1–64 letters");
 
@@ -115,5 +122,7 @@ export type ControlEvent =
   /** The monitor (or a hook) says it printed this message's line. Printing is not the model seeing it. */
   | { type: "monitor.acked"; messageId: number }
   /** A raw hook payload arrived (after validation): the Claude adapter interprets it (providers/claude/hooks.ts). */
-  | { type: "hook.received"; providerSessionId: string; payload: ClaudeHookPayload };
+  | { type: "hook.received"; providerSessionId: string; payload: ClaudeHookPayload }
+  /** Claude's statusLine command reported (after each update): its session's cost so far, when it says. */
+  | { type: "status-line.received"; providerSessionId: string; costUsd?: number };
 export type ControlEventType = ControlEvent["type"];

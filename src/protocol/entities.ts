@@ -86,9 +86,9 @@ export type Reaction = z.infer<typeof Reaction>;
 /**
  * Where a message stands for one recipient agent, in the order it moves (a receipt never moves back):
  * `queued` (no runner took it yet) → `claimed` (its runner took it) → `delivered` (written to the provider) →
- * `ambiguous` (written, never confirmed by the provider: not re-sent) → `seen` (the provider confirmed the model
- * got it) → `answered` (the agent sent a message with `replyTo` naming it). `refused`: the agent can never
- * deliver it (final, with a reason).
+ * `ambiguous` (written, never confirmed by the provider: not re-sent) → `seen` (the provider confirmed it was in
+ * the model's input and the model has since answered) → `answered` (the agent sent a message with `replyTo`
+ * naming it). `refused`: the agent can never deliver it (final, with a reason).
  */
 export const ReceiptState = z.enum([
   "queued",
@@ -272,6 +272,9 @@ export const SUPERVISOR_COMMAND_PREFIX = "supervisor.";
  */
 export const RESERVED_AGENT_IDS: readonly string[] = ["root", SUPERVISOR_TARGET];
 
+export const SenderRole = z.enum(["root", "operator", "agent"]);
+export type SenderRole = z.infer<typeof SenderRole>;
+
 export const Command = z.object({
   id: z.string(),
   type: CommandType,
@@ -279,6 +282,8 @@ export const Command = z.object({
   target: z.string(),
   /** Who created it: "root" for the root token, else the agent of the runtime token. Absent on commands older than the field. */
   from: z.string().optional(),
+  /** What `from` is: root, an operator (a person's token) or an agent. Absent on commands older than the field. */
+  fromRole: SenderRole.optional(),
   params: Meta,
   status: CommandStatus,
   /** Any JSON, set by the target's runner. */

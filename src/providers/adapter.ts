@@ -92,13 +92,9 @@ export type ProviderEvent = { providerSessionId: string } & (
   | { type: "input.resolved" }
   | { type: "permission.requested"; request: PermissionRequest }
   | { type: "permission.resolved"; approvalId: string }
-  /** `totals`: the conversation's running token totals, where the provider reports them (Codex). */
-  | {
-      type: "context.usage";
-      usedTokens: number;
-      maxTokens?: number;
-      totals?: { inputTokens: number; outputTokens: number };
-    }
+  | { type: "context.usage"; usedTokens: number; maxTokens?: number }
+  /** The conversation's running totals (cost where the provider computes it): each report replaces the last. */
+  | { type: "usage.totals"; inputTokens: number; outputTokens: number; costUsd?: number }
   /** The model got the message: `midTurn` true inside a running turn, false or absent at a turn boundary. */
   | { type: "delivery.confirmed"; messageId: number; midTurn?: boolean }
   | { type: "session.ended"; reason: string }
@@ -142,6 +138,8 @@ export interface ProviderAdapter {
    * `midTurn` items: the runner then lets urgent messages past the held delivery.
    */
   readonly takesMidTurnWhileHolding?: boolean;
+  /** Whether its `usage.totals` carry the provider's own cost (Claude Code); others are priced with --token-price. */
+  readonly reportsCost?: boolean;
   /** Whether the runner may restart this provider after it exits unexpectedly. */
   readonly supportsUnexpectedExitRestart: boolean;
 

@@ -1,7 +1,7 @@
 // startRelay: the embedded relay (HTTP + WebSocket bus on Bun.serve, SQLite store) as one handle to start and stop.
 import { nanoid } from "nanoid";
 import pkg from "../../package.json" with { type: "json" };
-import { type Agent, LIMITS } from "../protocol/index.ts";
+import { LIMITS } from "../protocol/index.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { type Logger, silentLogger } from "../util/logger.ts";
 import { Authenticator } from "./auth/authenticate.ts";
@@ -89,16 +89,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     const notifier = options.notifyUrl ? new Notifier({ url: options.notifyUrl, clock, logger }) : undefined;
     // A heartbeat changes the row too: it is read at most once, and only when a page or the notifier wants it.
     store.agents.onChange = (id) => {
-      let row: { agent: Agent | undefined } | undefined;
-      const read = () => {
-        row ??= { agent: store.agents.get(id) };
-        return row.agent;
-      };
+      const read = readOnce(() => store.agents.get(id));
       feed.agentChanged(id, read);
       notifier?.agentChanged(id, read);
     };
+    store.tasks.onCreated = (task) => feed.task(() => task);
     store.tasks.onTransition = (id, change) => {
-      const task = change.status === "failed" ? store.tasks.get(id) : undefined;
+      const read = readOnce(() => store.tasks.get(id));
+      feed.task(read);
+      const task = change.status === "failed" ? read() : undefined;
       if (task) notifier?.taskFailed(id, task.title, change.agentId, change.outcome?.reason ?? change.body);
     };
     const writer = new MessageWriter(store.db, store.messages, (batch) => {
@@ -212,3 +211,12 @@ function listenFleet(relay: Relay, o: { host: string; port: number }): ReturnTyp
 
 export type { RelayInfo } from "./local-info.ts";
 export { defaultRelayDir, readRelayInfoFile, writeRelayInfoFile } from "./local-info.ts";
+
+/** `read`, called at most once however often the answer is asked for (and not at all when nobody asks). */
+function readOnce<T>(read: () => T): () => T {
+  let got: { value: T } | undefined;
+  return () => {
+    got ??= { value: read() };
+    return got.value;
+  };
+}

@@ -13,13 +13,14 @@ import { type StopRequest, startRunner, stopRunner } from "./lifecycle.ts";
 import type { Liveness } from "./liveness.ts";
 import type { ProviderEventSink } from "./provider-events.ts";
 import type { ProviderSupervisor } from "./provider-supervisor.ts";
-import { type AgentRunnerOptions, buildRunnerParts, type RunnerParts } from "./runner-parts.ts";
+import type { AgentRunnerOptions } from "./runner-options.ts";
+import { buildRunnerParts, type RunnerParts } from "./runner-parts.ts";
 import type { StatusPublisher } from "./status-publisher.ts";
 import type { TaskTracker } from "./task-tracker.ts";
 import type { TokenRenewer } from "./token-renewer.ts";
 import type { WorkTracker } from "./work-tracker.ts";
 
-export { type AgentRunnerOptions, RUNNER_TIMERS } from "./runner-parts.ts";
+export { type AgentRunnerOptions, RUNNER_TIMERS } from "./runner-options.ts";
 
 /** created → starting → running → stopping → stopped; `done` resolves with the exit code once stopped. */
 export type RunnerState = "created" | "starting" | "running" | "stopping" | "stopped";

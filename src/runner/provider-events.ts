@@ -7,10 +7,23 @@ import { errorMessage } from "../util/errors.ts";
 import type { DeliveryGate } from "./delivery-gate.ts";
 import type { DeliveryQueue } from "./delivery-queue.ts";
 import type { ProviderSupervisor, SupervisorState } from "./provider-supervisor.ts";
+import type { ReceiptReporter } from "./receipt-reporter.ts";
 import type { SessionStore } from "./session-store.ts";
 import type { StatusPublisher } from "./status-publisher.ts";
 import type { TaskTracker } from "./task-tracker.ts";
+import type { UsageMeter } from "./usage-meter.ts";
 import type { WorkTracker } from "./work-tracker.ts";
+
+/** Events that come only after the model answered a request (so it read everything it was given before). */
+const ANSWERS = new Set<ProviderEvent["type"]>([
+  "context.usage",
+  "usage.totals",
+  "permission.requested",
+  "turn.completed",
+]);
+
+/** The needs-input reason of an agent that spent its budget (--max-cost-usd). */
+export const BUDGET_REASON = "budget";
 
 export interface ProviderEventSinkOptions {
   work: WorkTracker;
@@ -21,6 +34,10 @@ export interface ProviderEventSinkOptions {
   supervisor: Pick<ProviderSupervisor, "nativeSessionId">;
   /** Where the provider's native session id is kept so a restarted runner resumes it. */
   sessionStore?: Pick<SessionStore, "save">;
+  /** Delivery receipts: a model's answer makes what it was given `seen`. */
+  receipts: Pick<ReceiptReporter, "modelAnswered">;
+  /** The agent's running tokens and cost, and its budget. */
+  usage: Pick<UsageMeter, "report" | "budgetReached">;
   /** Rewrite the runner info file (a new spawn has a new provider session id). */
   writeInfo: () => Promise<void>;
   logger: Logger;
@@ -31,14 +48,17 @@ export interface ProviderFacts {
   contextUsage?: { usedTokens: number; maxTokens?: number };
   pendingPermissions: Map<string, PermissionRequest>;
   lastFailure?: string;
-  /** The conversation's running token totals, from `context.usage` events that carry them (Codex). */
+  /** The conversation's running token totals, from `usage.totals` events (a task's usage when the adapter has no reader). */
   usageTotals?: { inputTokens: number; outputTokens: number };
 }
 
 export class ProviderEventSink {
   readonly facts: ProviderFacts = { pendingPermissions: new Map() };
 
-  constructor(private readonly o: ProviderEventSinkOptions) {}
+  constructor(private readonly o: ProviderEventSinkOptions) {
+    // A budget spent in an earlier run (the meter's totals are kept on disk) holds new work from the start.
+    if (o.usage.budgetReached) o.work.setCondition("needs-input", true, BUDGET_REASON);
+  }
 
   /** An event of the current provider session (the supervisor filters out the others). */
   onEvent(event: ProviderEvent): void {
@@ -46,6 +66,7 @@ export class ProviderEventSink {
     if (event.type === "session.changed") this.saveSession(event.nativeSessionId);
     // Written but never confirmed: the next provider session gets them again.
     if (event.type === "exited") this.o.queue.providerExited();
+    if (ANSWERS.has(event.type)) this.o.receipts.modelAnswered();
     this.handle(event);
     this.o.status.publish();
   }
@@ -74,7 +95,7 @@ export class ProviderEventSink {
       case "turn.started":
         work.setCondition("error", false);
         // Someone got a turn going (a login in the session, then a prompt): the auth hold is over.
-        if (isAuthReason(work.conditionReason("needs-input"))) work.setCondition("needs-input", false);
+        if (isAuthReason(work.conditionReason("needs-input"))) this.clearNeedsInput();
         work.add({
           kind: "provider-turn",
           id: "turn",
@@ -114,7 +135,7 @@ export class ProviderEventSink {
         work.setCondition("needs-input", true, event.reason);
         return;
       case "input.resolved":
-        if (this.facts.pendingPermissions.size === 0) work.setCondition("needs-input", false);
+        if (this.facts.pendingPermissions.size === 0) this.clearNeedsInput();
         return;
       case "permission.requested":
         this.facts.pendingPermissions.set(event.request.approvalId, event.request);
@@ -125,11 +146,13 @@ export class ProviderEventSink {
       case "permission.resolved":
         this.facts.pendingPermissions.delete(event.approvalId);
         work.remove("permission", event.approvalId);
-        if (this.facts.pendingPermissions.size === 0) work.setCondition("needs-input", false);
+        if (this.facts.pendingPermissions.size === 0) this.clearNeedsInput();
         return;
       case "context.usage":
         this.facts.contextUsage = { usedTokens: event.usedTokens, maxTokens: event.maxTokens };
-        if (event.totals) this.facts.usageTotals = event.totals;
+        return;
+      case "usage.totals":
+        this.usageReported(event);
         return;
       case "delivery.confirmed":
         this.o.queue.confirmed(event.messageId, event.midTurn === true);
@@ -156,7 +179,30 @@ export class ProviderEventSink {
   providerGone(): void {
     this.o.work.clearKinds(["provider-turn", "subagent", "compacting", "permission"]);
     this.facts.pendingPermissions.clear();
-    this.o.work.setCondition("needs-input", false);
+    this.clearNeedsInput();
+  }
+
+  /** Nothing asks for input any more, unless the budget is spent: that hold lasts until the runner restarts. */
+  private clearNeedsInput(): void {
+    if (this.o.usage.budgetReached) this.o.work.setCondition("needs-input", true, BUDGET_REASON);
+    else this.o.work.setCondition("needs-input", false);
+  }
+
+  private usageReported(e: Extract<ProviderEvent, { type: "usage.totals" }>): void {
+    this.facts.usageTotals = { inputTokens: e.inputTokens, outputTokens: e.outputTokens };
+    const was = this.o.usage.budgetReached;
+    const conversation = this.o.supervisor.nativeSessionId ?? e.providerSessionId;
+    const { inputTokens, outputTokens, costUsd } = e;
+    const grew = this.o.usage.report(conversation, {
+      inputTokens,
+      outputTokens,
+      ...(costUsd !== undefined ? { costUsd } : {}),
+    });
+    if (grew) this.o.receipts.modelAnswered();
+    if (!was && this.o.usage.budgetReached) {
+      this.o.work.setCondition("needs-input", true, BUDGET_REASON);
+      this.timeline("budget-reached", {});
+    }
   }
 
   private turnEnded(): void {

@@ -66,6 +66,11 @@ export class ProviderSupervisor {
   get nativeSessionId(): string | undefined {
     return this.latest.nativeSessionId;
   }
+  /** Spawns after the first: restarts (asked for or after a crash). */
+  get restarts(): number {
+    return Math.max(0, this.spawnCount - 1);
+  }
+
   get isRunning(): boolean {
     return this.phase.tag === "running";
   }

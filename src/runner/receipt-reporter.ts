@@ -14,17 +14,22 @@ import type { DeliveryState } from "./delivery-records.ts";
 import type { RelayApi } from "./ports.ts";
 
 type Reported = "claimed" | "delivered" | "ambiguous" | "seen";
+/** A receipt to send; `midTurn` with seen: the model got the message inside a running turn, or at a turn boundary. */
 interface Pending {
   state: Reported;
   midTurn?: boolean;
 }
 
-/** The receipt a delivery state shows the sender; queued (the relay's default) and refused (reported apart) none. */
+/**
+ * The receipt a delivery state shows the sender; queued (the relay's default) and refused (reported apart) none. A
+ * confirmed message is in the model's input but the model may not have read it yet: it is `seen` once the model
+ * answers a request (modelAnswered).
+ */
 const RECEIPT_OF: Partial<Record<DeliveryState, Reported>> = {
   claimed: "claimed",
   written: "delivered",
   ambiguous: "ambiguous",
-  confirmed: "seen",
+  confirmed: "delivered",
 };
 
 /** Transitions within this window go in one call. */
@@ -42,8 +47,12 @@ export interface ReceiptReporterOptions {
 }
 
 export class ReceiptReporter {
-  /** Per message, the furthest state not yet reported (with `seen`, how it went in), in transition order. */
+  /** Per message, the furthest state not yet reported, in the order the transitions happened. */
   private readonly pending = new Map<number, Pending>();
+  /** The furthest state noted per message, newest messages last (bounded like `pending`). */
+  private readonly furthest = new Map<number, Reported>();
+  /** Confirmed in the provider's input (mid-turn or not), waiting for the model's next answer to count as seen. */
+  private readonly awaitingAnswer = new Map<number, boolean | undefined>();
   private timer: TimerHandle | undefined;
   private sending: Promise<void> | undefined;
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: "none" });
@@ -54,18 +63,39 @@ export class ReceiptReporter {
 
   /**
    * A delivery record moved: its receipt is reported with the next batch (local ids, ≤ 0, never). `midTurn` (with
-   * confirmed): the model got it inside a running turn, or at a turn boundary.
+   * confirmed) goes on the `seen` receipt: the model got it inside a running turn, or at a turn boundary.
    */
   note(messageId: number, state: DeliveryState, midTurn?: boolean): void {
     const receipt = RECEIPT_OF[state];
     if (!receipt || messageId <= 0 || this.stopped) return;
-    const before = this.pending.get(messageId);
-    if (before && RECEIPT_RANK[before.state] >= RECEIPT_RANK[receipt]) return;
+    if (state === "confirmed") {
+      this.awaitingAnswer.set(messageId, midTurn);
+      if (this.awaitingAnswer.size > (this.o.maxPending ?? MAX_PENDING))
+        this.awaitingAnswer.delete(this.awaitingAnswer.keys().next().value!);
+    }
+    this.put(messageId, receipt);
+  }
+
+  /**
+   * The model answered a request (a response's usage, a tool call, the turn's end): every confirmed message was in
+   * what it read, so each is now `seen`.
+   */
+  modelAnswered(): void {
+    if (this.stopped) return;
+    for (const [id, midTurn] of this.awaitingAnswer) this.put(id, "seen", midTurn);
+    this.awaitingAnswer.clear();
+  }
+
+  private put(messageId: number, receipt: Reported, midTurn?: boolean): void {
+    // Against what was noted before, sent or not: a state the relay has (or will have) is never sent again.
+    const before = this.furthest.get(messageId);
+    if (before && RECEIPT_RANK[before] >= RECEIPT_RANK[receipt]) return;
+    this.furthest.delete(messageId);
+    this.furthest.set(messageId, receipt);
+    if (this.furthest.size > (this.o.maxPending ?? MAX_PENDING))
+      this.furthest.delete(this.furthest.keys().next().value!);
     this.pending.delete(messageId);
-    this.pending.set(
-      messageId,
-      receipt === "seen" && midTurn !== undefined ? { state: receipt, midTurn } : { state: receipt },
-    );
+    this.pending.set(messageId, midTurn === undefined ? { state: receipt } : { state: receipt, midTurn });
     if (this.pending.size > (this.o.maxPending ?? MAX_PENDING)) {
       this.pending.delete(this.pending.keys().next().value!);
     }

@@ -1,13 +1,11 @@
 // Builds every part of a runner from its options and wires their events (the composition root's body).
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Logger } from "pino";
 import type { RunnerConfig } from "../config/index.ts";
-import { ControlServer, type ControlServerOptions } from "../control/index.ts";
+import { ControlServer } from "../control/index.ts";
 import type { ProviderAdapter } from "../providers/adapter.ts";
-import type { ProfileSummary } from "../providers/team-profile.ts";
 import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
-import { type Clock, systemClock } from "../util/clock.ts";
+import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { AttachmentCache } from "./attachment-cache.ts";
 import { commandHandlers, runnerActions } from "./command-actions.ts";
@@ -23,46 +21,17 @@ import { Periodic } from "./periodic.ts";
 import { ProviderEventSink } from "./provider-events.ts";
 import { ProviderSupervisor } from "./provider-supervisor.ts";
 import { ReceiptReporter } from "./receipt-reporter.ts";
-import { RestartPolicy, type RestartPolicyLimits } from "./restart-policy.ts";
+import { RestartPolicy } from "./restart-policy.ts";
+import { type AgentRunnerOptions, RUNNER_TIMERS } from "./runner-options.ts";
 import { heartbeatMeta, providerEnv, runnerInfoFields, statusMeta } from "./runtime-meta.ts";
-import type { SessionStore } from "./session-store.ts";
 import { StatusPublisher } from "./status-publisher.ts";
 import { buildTaskTracker } from "./task-parts.ts";
 import type { TaskTracker } from "./task-tracker.ts";
 import { TokenRenewer } from "./token-renewer.ts";
+import { usageMeterFor } from "./usage-meter.ts";
 import { wireRunner } from "./wiring.ts";
 import { WorkTracker } from "./work-tracker.ts";
 import { type AgentWorktree, agentWorktree } from "./worktree.ts";
-import type { WorktreePlan } from "./worktree-git.ts";
-
-export const RUNNER_TIMERS = { heartbeatMs: 30_000, livenessMs: 20_000, claimRenewalMs: 5 * 60_000 } as const;
-
-export interface AgentRunnerOptions {
-  config: RunnerConfig;
-  adapter: ProviderAdapter;
-  relayUrl: string;
-  credentials: Credentials;
-  logger: Logger;
-  /** Where attachments are cached (one folder per agent below it). */
-  cacheDir: string;
-  clock?: Clock;
-  machine?: string;
-  /** Absolute path of the `agent-relay-runner` launcher, for the provider's skills. */
-  binPath?: string;
-  timers?: Partial<Record<keyof typeof RUNNER_TIMERS, number>>;
-  restartLimits?: Partial<RestartPolicyLimits>;
-  control?: ControlServerOptions;
-  /** Where the provider's native session id is kept so a restarted runner resumes it. */
-  sessionStore?: SessionStore;
-  /** The first spawn resumes the saved native session (the adapter was given its id). */
-  resumeFirstSpawn?: boolean;
-  /** How long start() waits for the bus to open. */
-  connectTimeoutMs?: number;
-  /** The applied team profile, as status meta shows it (names and counts only). */
-  profile?: ProfileSummary;
-  /** --worktree: the agent's own worktree (config.cwd already points inside it). */
-  worktree?: WorktreePlan;
-}
 
 /** Every part of a runner: what the lifecycle drives, plus the parts tests and tools look at. */
 export interface RunnerParts extends LifecycleParts {
@@ -106,6 +75,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     onListenerError: (e) => log.error({ err: errorMessage(e) }, "status listener failed"),
   });
   const gate = new DeliveryGate(clock, () => work.has("provider-turn", "turn"));
+  const usage = o.usage ?? usageMeterFor(config, adapter);
   const http = new RelayHttpClient({ relayUrl, token: credentials.token });
   const control = new ControlServer({
     logger: part("control"),
@@ -123,6 +93,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     logger: log,
     queue: () => queue,
     reportedUsage: () => events.facts.usageTotals,
+    costUsd: () => usage.usage.costUsd,
   });
   const worktree =
     o.worktree && agentWorktree(o.worktree, http, { agentId, instanceId, log: part("worktree") });
@@ -154,12 +125,14 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     meta: () =>
       statusMeta({
         provider: config.provider,
+        model: config.model,
         profile: o.profile,
         adapter,
         supervisor,
         work,
         credentials,
         facts: events.facts,
+        usage: () => usage.usage,
         ambiguous: () => queue.ambiguous,
         recentDeliveries: () => queue.recentDeliveries,
         transportState: () => bus.transportState,
@@ -195,6 +168,8 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     supervisor,
     writeInfo,
     sessionStore: o.sessionStore,
+    usage,
+    receipts,
     logger: log,
   });
   const bus = new RelayBusClient({

@@ -8,6 +8,7 @@ import type { RunnerInfoFields } from "./info-file.ts";
 import type { ProviderFacts } from "./provider-events.ts";
 import type { ProviderSupervisor } from "./provider-supervisor.ts";
 import type { StatusPublisher } from "./status-publisher.ts";
+import type { AgentUsage } from "./usage-meter.ts";
 import type { WorkTracker } from "./work-tracker.ts";
 
 export interface ProviderEnvSources {
@@ -35,10 +36,14 @@ export function providerEnv(s: ProviderEnvSources, providerSessionId: string): R
 export interface StatusMetaSources {
   provider: RunnerConfig["provider"];
   adapter: Pick<ProviderAdapter, "runtimeMeta">;
-  supervisor: Pick<ProviderSupervisor, "state" | "providerSessionId">;
+  supervisor: Pick<ProviderSupervisor, "state" | "providerSessionId" | "restarts">;
+  /** The model asked for (--model); a provider that reports its model in its runtime meta overrides it. */
+  model?: string;
   work: Pick<WorkTracker, "semanticStatus">;
   credentials: Pick<Credentials, "summary">;
   facts: ProviderFacts;
+  /** Tokens and cost summed over the agent's conversations, and its budget. */
+  usage: () => AgentUsage;
   /** Written deliveries the provider never confirmed. */
   ambiguous: () => readonly number[];
   /** Recently confirmed messages: into a running turn (midTurn) or at a turn boundary. */
@@ -54,9 +59,13 @@ export interface StatusMetaSources {
 export function statusMeta(s: StatusMetaSources): Record<string, unknown> {
   const ambiguous = s.ambiguous();
   const recent = s.recentDeliveries?.() ?? [];
+  const runtime = s.adapter.runtimeMeta?.();
   return {
-    ...s.adapter.runtimeMeta?.(),
+    ...runtime,
+    model: runtime?.model ?? s.model,
+    restarts: s.supervisor.restarts,
     contextUsage: s.facts.contextUsage,
+    usage: s.usage(),
     semanticStatus: s.work.semanticStatus,
     provider: s.provider,
     providerState: s.supervisor.state,

@@ -43,10 +43,11 @@ export async function hasEnded(relay: Pick<RelayApi, "getTask">, taskId: number)
   }
 }
 
-/** Tokens a conversation used so far (see ProviderAdapter.usageTotals). */
+/** Tokens a conversation used so far (see ProviderAdapter.usageTotals), and the agent's cost so far if known. */
 export interface UsageTotals {
   inputTokens: number;
   outputTokens: number;
+  costUsd?: number;
 }
 
 /** The history note of an outcome the runner decided, so `task show` says who decided it. */
@@ -112,7 +113,14 @@ function usageDelta(start: UsageTotals | undefined, end: UsageTotals | undefined
   if (!start || !end) return undefined;
   const inputTokens = end.inputTokens - start.inputTokens;
   const outputTokens = end.outputTokens - start.outputTokens;
-  return inputTokens < 0 || outputTokens < 0 ? undefined : { inputTokens, outputTokens };
+  if (inputTokens < 0 || outputTokens < 0) return undefined;
+  const cost = end.costUsd !== undefined ? end.costUsd - (start.costUsd ?? 0) : undefined;
+  // Rounded to a micro-dollar: sums of float prices carry noise in the last digits.
+  return {
+    inputTokens,
+    outputTokens,
+    ...(cost !== undefined ? { costUsd: Math.round(cost * 1e6) / 1e6 } : {}),
+  };
 }
 
 export type ReportResult = "reported" | "gone" | "retry";

@@ -18,6 +18,8 @@ export interface TaskParts {
   queue: () => Pick<DeliveryQueue, "kick" | "deliverNote">;
   /** Token totals the provider's events reported last (Codex), when the adapter cannot say them itself. */
   reportedUsage: () => { inputTokens: number; outputTokens: number } | undefined;
+  /** The agent's cost so far (UsageMeter), when it is known. */
+  costUsd: () => number | undefined;
 }
 
 export function buildTaskTracker(p: TaskParts): TaskTracker {
@@ -41,7 +43,11 @@ export function buildTaskTracker(p: TaskParts): TaskTracker {
         ? adapter.injectContext(text, signal)
         : p.queue().deliverNote(text, signal);
     },
-    usageTotals: async () => (adapter.usageTotals ? adapter.usageTotals() : p.reportedUsage()),
+    usageTotals: async () => {
+      const tokens = adapter.usageTotals ? await adapter.usageTotals() : p.reportedUsage();
+      const costUsd = p.costUsd();
+      return tokens && { ...tokens, ...(costUsd !== undefined ? { costUsd } : {}) };
+    },
     onStart: (taskId) => work.add({ kind: "task", id: String(taskId) }),
     // The next work may go in now (after a time limit no turn end will say so).
     onEnd: (taskId) => {

@@ -28,9 +28,12 @@ const REASON: Record<Extract<CommandOutcome, { ok: false }>["status"], string> =
 };
 
 /** The sender the relay recorded; a command without one (older than the field) is nobody's. */
-export function senderOf(command: Pick<Command, "from">): CommandSender | undefined {
+export function senderOf(command: Pick<Command, "from" | "fromRole">): CommandSender | undefined {
   if (command.from === undefined) return undefined;
-  return command.from === "root" ? { kind: "root" } : { kind: "agent", agentId: command.from };
+  if (command.fromRole === "root" || (command.fromRole === undefined && command.from === "root"))
+    return { kind: "root" };
+  if (command.fromRole === "operator") return { kind: "operator", name: command.from };
+  return { kind: "agent", agentId: command.from };
 }
 
 export interface RelayLinkOptions {

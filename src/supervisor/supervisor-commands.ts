@@ -1,6 +1,7 @@
 // supervisor.spawn | supervisor.stop | supervisor.restart: change the running team at run time. Root may do
-// anything; an agent the team file lists in [supervisor] allow_spawn may spawn agents (within max_agents) and stop
-// or restart the ones spawned at run time; anyone else is refused with 403.
+// anything; an operator (a person, e.g. from the fleet view) may stop and restart any team agent; an agent the team
+// file lists in [supervisor] allow_spawn may spawn agents (within max_agents) and stop or restart the ones spawned at
+// run time; anyone else is refused with 403.
 import { z } from "zod";
 import type { Supervisor } from "./supervisor.ts";
 import { isTeamFileError } from "./team-file.ts";
@@ -15,7 +16,10 @@ export const SpawnParams = TeamAgent.extend({ id: TeamAgentId });
 export const AgentParams = z.strictObject({ agentId: TeamAgentId });
 
 /** Who sent the command, as the relay authenticated it. */
-export type CommandSender = { kind: "root" } | { kind: "agent"; agentId: string };
+export type CommandSender =
+  | { kind: "root" }
+  | { kind: "operator"; name: string }
+  | { kind: "agent"; agentId: string };
 
 export type CommandOutcome =
   | { ok: true; result: Record<string, unknown> }
@@ -50,7 +54,12 @@ export class SupervisorCommands {
     }
     const plan = this.current();
     const root = sender.kind === "root";
-    if (!root && !plan.policy.allowSpawn.includes(sender.agentId)) {
+    // A person may stop and restart the team's agents, not add programs to run.
+    const operator = sender.kind === "operator" && type !== "supervisor.spawn";
+    if (sender.kind === "operator" && !operator) {
+      return refuse(403, `operator '${sender.name}' may stop and restart team agents, not send ${type}`);
+    }
+    if (sender.kind === "agent" && !plan.policy.allowSpawn.includes(sender.agentId)) {
       return refuse(403, `agent '${sender.agentId}' may not send ${type} (not in [supervisor] allow_spawn)`);
     }
     if (type === "supervisor.spawn") return this.spawn(params, plan);
@@ -58,10 +67,10 @@ export class SupervisorCommands {
     if (!parsed.success) return refuse(400, paramIssue(type, parsed.error.issues[0]!));
     const { agentId } = parsed.data;
     if (!this.supervisor.has(agentId)) return refuse(404, `no agent '${agentId}' in the team`);
-    if (!root && !this.supervisor.isSpawned(agentId)) {
+    if (!root && !operator && !this.supervisor.isSpawned(agentId)) {
       return refuse(
         403,
-        `agent '${agentId}' is declared in the team file; only root may ${type.slice(11)} it`,
+        `agent '${agentId}' is declared in the team file; only root or an operator may ${type.slice(11)} it`,
       );
     }
     if (type === "supervisor.stop") {

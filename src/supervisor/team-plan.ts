@@ -109,6 +109,8 @@ function runnerArgs(
     ...flag("--log-level", o.log_level),
     ...flag("--task-completion", o.task_completion),
     ...flag("--stall-after", o.stall_after),
+    ...flag("--max-cost-usd", o.max_cost_usd),
+    ...flag("--token-price", o.token_price),
     "--",
     ...providerArgv,
   ];

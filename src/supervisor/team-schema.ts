@@ -90,6 +90,18 @@ export const RunnerOptionsShape = {
     .string()
     .refine((s) => parseDuration(s) !== undefined, { error: "expected a duration like 90s, 10m or 2h" })
     .optional(),
+  /** Once the agent's cost reaches this many USD it takes no new work and reports needs-input (budget). */
+  max_cost_usd: z
+    .number({ error: "expected a number of USD" })
+    .positive({ error: "expected a number of USD above 0" })
+    .optional(),
+  /** USD per million input and output tokens, to price a provider that reports no cost (Codex), e.g. "1.25,10". */
+  token_price: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?\s*,\s*\d+(\.\d+)?\s*$/, {
+      error: 'expected "<in>,<out>": USD per million tokens, e.g. "1.25,10"',
+    })
+    .optional(),
   /** The runner's log level (its log: ~/.agent-relay/logs/<agent>.log). */
   log_level: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join("|")}` }).optional(),
   /** claude/codex: skill folders (each holding a SKILL.md) given to the agent; relative to the team file. Layers add up. */

@@ -88,6 +88,12 @@ const SAMPLES: Record<string, Sample> = {
   claudeMonitor: { flag: () => ["--no-claude-monitor"], env: () => "off", expected: () => false },
   taskCompletion: str("--task-completion", "explicit"),
   stallAfterMs: { flag: () => ["--stall-after", "90s"], env: () => "90s", expected: () => 90_000 },
+  maxCostUsd: { flag: () => ["--max-cost-usd", "2.5"], env: () => "2.5", expected: () => 2.5 },
+  tokenPrice: {
+    flag: () => ["--token-price", "1.25,10"],
+    env: () => "1.25, 10",
+    expected: () => ({ inputUsdPerMtok: 1.25, outputUsdPerMtok: 10 }),
+  },
 };
 
 /** A token file with surrounding whitespace, which is not part of the token. */
@@ -122,6 +128,22 @@ describe("parseRunnerConfig", () => {
       expect(parseWith(spec, "env")[spec.key]).toEqual(SAMPLES[spec.key]!.expected() as never);
     });
   }
+
+  test("a budget is a positive number of USD and a token price two prices; bad ones name the option", () => {
+    const c = parseRunnerConfig(["--provider", "codex"], {}, deps);
+    expect(c.maxCostUsd).toBeUndefined();
+    expect(c.tokenPrice).toBeUndefined();
+    for (const bad of ["0", "-1", "lots"]) {
+      expect(() => parseRunnerConfig(["--provider", "codex", "--max-cost-usd", bad], {}, deps)).toThrow(
+        /--max-cost-usd \(AGENT_RELAY_MAX_COST_USD\): expected a number of USD above 0/,
+      );
+    }
+    for (const bad of ["3", "a,b", "1,2,3", "-1,2", ",4"]) {
+      expect(() => parseRunnerConfig(["--provider", "codex", "--token-price", bad], {}, deps)).toThrow(
+        /--token-price \(AGENT_RELAY_TOKEN_PRICE\): expected <in>,<out>: USD per million/,
+      );
+    }
+  });
 
   test("tasks complete on idle and stall after 10 minutes unless told otherwise; a bad duration names the option", () => {
     const c = parseRunnerConfig(["--provider", "claude"], {}, deps);

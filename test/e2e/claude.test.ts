@@ -18,7 +18,7 @@ import {
   startClaudeRunner,
 } from "../support/claude-runner.ts";
 import { FakeAnthropicApi, type RecordedRequest } from "../support/fake-anthropic-api.ts";
-import { receiptsUntilAnswered } from "../support/receipts.ts";
+import { receiptAt, receiptsUntilAnswered } from "../support/receipts.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { waitFor } from "../support/wait-for.ts";
 
@@ -196,13 +196,19 @@ describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, f
 
   test("with the monitor switched off (AGENT_RELAY_CLAUDE_MONITOR=off), a relay message is pasted into Claude and reaches the model", async () => {
     const { agent, child } = await run("off");
-    const sent = await send(agent, "PASTED hello over the paste path");
+    const senderBus = await relay.openBus({ agentId: "tester" });
+    // SLOW:2000: the model's answer streams over 2 s.
+    const sent = await send(agent, "PASTED hello over the paste path SLOW:2000");
     const req = await modelSawMessage(sent.id);
     expect(arrivedBy(req)).toBe("paste");
     // Claude puts its own reminders first; the pasted turn is the header and the body, nothing else.
     expect(req.lastUserText).toEndWith(
-      `\n[relay message #${sent.id} from tester]\nPASTED hello over the paste path`,
+      `\n[relay message #${sent.id} from tester]\nPASTED hello over the paste path SLOW:2000`,
     );
+    // Seen only once the model answered the request that carried it (Claude's hook had the text long before).
+    expect(await receiptAt(senderBus, sent.id, "delivered")).toBeLessThan(req.at + 1_000);
+    expect((await receiptAt(senderBus, sent.id, "seen")) - req.at).toBeGreaterThanOrEqual(1_900);
+    await senderBus.close();
     const meta = await agentMeta(agent);
     expect(meta.deliveryPath).toBe("paste");
     expect(meta.monitorConnected).toBe(false);

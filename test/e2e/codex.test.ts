@@ -22,7 +22,7 @@ import {
   startFakeResponsesApi,
   text,
 } from "../support/fake-responses-api.ts";
-import { receiptsUntilAnswered } from "../support/receipts.ts";
+import { receiptAt, receiptsUntilAnswered } from "../support/receipts.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 import { createTmuxSandbox, type TmuxSandbox } from "../support/tmux-sandbox.ts";
 import { waitFor } from "../support/wait-for.ts";
@@ -245,6 +245,25 @@ describe("codex agent end to end (runner CLI, Codex CLI, relay, fake model)", ()
     expect(unread.map((x) => x.id)).toEqual([held.id]);
     expect(unread.map((x) => x.id)).not.toContain(bad.id);
     expect(fake.requestsFor("HELD-CODEX")).toEqual([]);
+  });
+
+  test("a message is seen only once the model answered the request that carried it, not when Codex took it in", async () => {
+    // The model takes 2 s to answer: Codex records the user message (the delivery is confirmed) long before.
+    fake.script("SLOW-ANSWER-CODEX", [text("took my time", { delayMs: 2_000 })]);
+    const agent = await newAgent();
+    const child = await run(agent);
+    const senderBus = await relay.openBus({ agentId: "tester" });
+    const sent = await send(agent, "SLOW-ANSWER-CODEX please");
+    await modelSaw("SLOW-ANSWER-CODEX");
+    const requestSeenBy = Date.now();
+    const delivered = await receiptAt(senderBus, sent.id, "delivered");
+    const seen = await receiptAt(senderBus, sent.id, "seen");
+    expect(delivered).toBeLessThan(requestSeenBy);
+    // Causality, with a 500 ms allowance for polling: seen follows the scripted 2 s answer, not the request.
+    expect(seen - requestSeenBy).toBeGreaterThanOrEqual(1_500);
+    await senderBus.close();
+    await idle(agent);
+    await stopAndExpectNothingLeft(agent, child);
   });
 
   test("a task-linked message ends with the task done", async () => {

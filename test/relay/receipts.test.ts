@@ -186,6 +186,24 @@ describe("POST /v1/agents/:id/receipts and answered", () => {
     expect(states).toEqual(["delivered", "refused"]);
     expect(otherBus.frames.some((f) => f.type === "receipt")).toBe(false);
   });
+
+  test("an answer to a message not yet reported seen tells the sender seen, then answered", async () => {
+    const senderBus = await t.openBus({ agentId: "rcpt-sender", token: sender });
+    const m = await send({ to: "rcpt-a" });
+    await report(a, "rcpt-a", [{ messageId: m.id, state: "delivered" }]);
+    await t.call(a, "POST", "/v1/messages", { to: "rcpt-sender", body: "quick answer", replyTo: m.id });
+    await senderBus.waitForFrame(
+      (f) =>
+        f.type === "receipt" && (f as unknown as { receipt: { state: string } }).receipt.state === "answered",
+    );
+    const states = senderBus.frames
+      .filter((f) => f.type === "receipt" && (f as unknown as { messageId: number }).messageId === m.id)
+      .map((f) => (f as unknown as { receipt: { state: string } }).receipt.state);
+    expect(states).toEqual(["delivered", "seen", "answered"]);
+    // A runner's late `seen` is no step back.
+    const late = await report(a, "rcpt-a", [{ messageId: m.id, state: "seen" }]);
+    expect(late.body.moved).toEqual([]);
+  });
 });
 
 describe("urgent messages and mid-turn receipts", () => {
@@ -209,6 +227,16 @@ describe("urgent messages and mid-turn receipts", () => {
     expect(
       (await t.call(sender, "POST", "/v1/messages", { to: "rcpt-b", body: "x", urgent: "yes" })).status,
     ).toBe(400);
+  });
+
+  test("a seen that comes after the reply already answered the message still records mid-turn", async () => {
+    const m = await send({ to: "rcpt-a", urgent: true });
+    await t.call(a, "POST", "/v1/messages", { to: "rcpt-sender", body: "quick answer", replyTo: m.id });
+    const late = await report(a, "rcpt-a", [{ messageId: m.id, state: "seen", midTurn: true } as never]);
+    expect(late.body.moved).toEqual([]);
+    expect(await receiptsOf(m.id)).toEqual([
+      { agentId: "rcpt-a", state: "answered", midTurn: true, at: expect.any(Number) },
+    ]);
   });
 
   test("seen carries whether the model got it mid-turn, kept once answered; without it the receipt says nothing", async () => {

@@ -67,7 +67,7 @@ function setup(report: Report = real) {
 }
 
 describe("ReceiptReporter", () => {
-  test("a batch's transitions reach the relay in one call; a confirmation then shows seen", async () => {
+  test("a batch's transitions reach the relay in one call; a confirmed message is seen once the model answers", async () => {
     const s = setup();
     const messages = [await sendTo("rr-agent"), await sendTo("rr-agent")];
     for (const m of messages) s.records.add(m);
@@ -80,9 +80,18 @@ describe("ReceiptReporter", () => {
     await waitFor(async () => (await stateOf(messages[1]!.id)) === "delivered", { what: "delivered" });
     expect(await stateOf(messages[0]!.id)).toBe("delivered");
     expect(s.calls).toEqual([2]);
+    // Confirmed: in the model's input, not read yet — still delivered, and nothing to report.
     s.records.confirmed(messages[0]!.id);
     await s.clock.advance(25);
+    expect(s.calls).toEqual([2]);
+    s.reporter.modelAnswered();
+    await s.clock.advance(25);
     await waitFor(async () => (await stateOf(messages[0]!.id)) === "seen", { what: "seen" });
+    expect(await stateOf(messages[1]!.id)).toBe("delivered");
+    expect(s.calls).toEqual([2, 1]);
+    // Nothing is waiting any more: another answer reports nothing.
+    s.reporter.modelAnswered();
+    await s.clock.advance(25);
     expect(s.calls).toEqual([2, 1]);
   });
 
@@ -96,6 +105,7 @@ describe("ReceiptReporter", () => {
     }
     s.records.confirmed(mid.id, true);
     s.records.confirmed(boundary.id, false);
+    s.reporter.modelAnswered();
     await s.clock.advance(25);
     const receipt = async (id: number) =>
       (await t.call(t.rootToken, "GET", `/v1/messages/${id}`)).body.receipts[0] as { midTurn?: boolean };
@@ -127,6 +137,7 @@ describe("ReceiptReporter", () => {
     await waitFor(() => s.calls.length === 1, { what: "the first, refused call" });
     // Noted while the call failed: the later state wins over the one that came back.
     s.reporter.note(m.id, "confirmed");
+    s.reporter.modelAnswered();
     refuse = false;
     await s.clock.advance(499);
     expect(s.calls.length).toBe(1);
@@ -138,6 +149,7 @@ describe("ReceiptReporter", () => {
     await s.reporter.flush();
     expect(await stateOf(n.id)).toBe("ambiguous");
     s.reporter.note(n.id, "confirmed");
+    s.reporter.modelAnswered();
     await s.clock.advance(1_000);
     expect(s.calls).toEqual([1, 1, 1]);
   });

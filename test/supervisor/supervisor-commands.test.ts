@@ -1,5 +1,6 @@
 // supervisor.spawn|stop|restart against a real Supervisor: real runner processes (the bin, command provider,
-// echo-agent fixture) on a real relay; root may, an agent in allow_spawn may within max_agents, others get 403.
+// echo-agent fixture) on a real relay; root may, an operator may stop and restart, an agent in allow_spawn may
+// within max_agents, others get 403.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -118,10 +119,30 @@ describe("supervisor commands", () => {
       expect(await commands.handle(type, { agentId: "lead" }, lead)).toEqual({
         ok: false,
         status: 403,
-        error: `agent 'lead' is declared in the team file; only root may ${type.slice(11)} it`,
+        error: `agent 'lead' is declared in the team file; only root or an operator may ${type.slice(11)} it`,
       });
     }
     expect(supervisor.list()).toMatchObject([{ agentId: "lead", restarts: 0 }]);
+  }, 40_000);
+
+  test("an operator (a person) restarts and stops a declared agent, but may not spawn one", async () => {
+    await supervisor.apply(plan);
+    const alice = { kind: "operator", name: "alice" } as const;
+    expect(await commands.handle("supervisor.spawn", { id: "h9" }, alice)).toEqual({
+      ok: false,
+      status: 403,
+      error: "operator 'alice' may stop and restart team agents, not send supervisor.spawn",
+    });
+    expect(await commands.handle("supervisor.restart", { agentId: "lead" }, alice)).toEqual({
+      ok: true,
+      result: { restarted: ["lead"] },
+    });
+    expect(supervisor.list()).toMatchObject([{ agentId: "lead", restarts: 1 }]);
+    expect(await commands.handle("supervisor.stop", { agentId: "lead" }, alice)).toEqual({
+      ok: true,
+      result: { stopped: ["lead"] },
+    });
+    expect(supervisor.size).toBe(0);
   }, 40_000);
 
   test("an allowed agent: capped by max_agents, may stop an agent spawned at run time", async () => {

@@ -375,7 +375,7 @@ describe("agent-relay-runner up/ps/down (real supervisor, runners, tmux, relay)"
     // It may stop an agent spawned at run time, not one the team file declares.
     const declared = await send(boss, "supervisor.stop", JSON.stringify({ agentId: "t8-plain" }));
     expect(declared.stdout).toContain(
-      "failed: 403 forbidden: agent 't8-plain' is declared in the team file; only root may stop it",
+      "failed: 403 forbidden: agent 't8-plain' is declared in the team file; only root or an operator may stop it",
     );
     const stopped = await send(boss, "supervisor.stop", JSON.stringify({ agentId: "t8-help" }));
     expect(stopped.code, stopped.stdout).toBe(0);

@@ -25,3 +25,22 @@ export async function receiptsUntilAnswered(
   const ordered = states.join() === inOrder(states).join();
   return ordered ? states.slice(-2) : states;
 }
+
+/** When the relay recorded `state` for the message (its receipt's `at`), once the sender's session was told. */
+export async function receiptAt(
+  bus: Pick<TestBus, "frames">,
+  messageId: number,
+  state: string,
+): Promise<number> {
+  const frame = await waitFor(
+    () =>
+      bus.frames.find(
+        (f) =>
+          f.type === "receipt" &&
+          f.messageId === messageId &&
+          (f as unknown as { receipt: { state: string } }).receipt.state === state,
+      ),
+    { timeoutMs: 30_000, what: `the ${state} receipt of message ${messageId}` },
+  );
+  return (frame as unknown as { receipt: { at: number } }).receipt.at;
+}

@@ -8,12 +8,12 @@ import { ProviderEventHub } from "../adapter.ts";
 import { DeliveryConfirmer } from "./confirm.ts";
 import { type DeliveryDeps, deliverTo, paste, Serial } from "./deliver.ts";
 import { HookWaiters } from "./hooks.ts";
-import { ClaudeMachine } from "./lifecycle.ts";
+import { ClaudeMachine, spawnOf } from "./lifecycle.ts";
 import { MonitorEventBudget } from "./monitor-budget.ts";
 import { MonitorPresence } from "./monitor-presence.ts";
 import type { ClaudeAdapterOptions } from "./options.ts";
 import { CLEAR, COMPACT, injectedNote, runSlashCommand, type SlashCommand } from "./slash.ts";
-import { transcriptUsageTotals, type UsageTotals } from "./usage-totals.ts";
+import { TranscriptUsage, type UsageTotals } from "./usage-totals.ts";
 
 export type { ClaudeAdapterOptions };
 
@@ -21,6 +21,7 @@ export class ClaudeAdapter implements A.ProviderAdapter {
   readonly name = "claude" as const;
   readonly defaultTags = ["claude-code"] as const;
   readonly confirmsDelivery = true;
+  readonly reportsCost = true;
   readonly supportsUnexpectedExitRestart = true;
 
   private readonly hub = new ProviderEventHub();
@@ -29,6 +30,9 @@ export class ClaudeAdapter implements A.ProviderAdapter {
   /** Deliveries and slash commands share one chain: one operation on the pane at a time. */
   private readonly serial = new Serial();
   private readonly hooks: HookWaiters;
+  private readonly transcriptUsage = new TranscriptUsage();
+  /** The last cost the current spawn's status line reported. */
+  private costUsd: { providerSessionId: string; usd: number } | undefined;
   private readonly monitor: MonitorPresence;
   private readonly delivery: DeliveryDeps;
   private unbindControl: (() => void) | undefined;
@@ -48,7 +52,11 @@ export class ClaudeAdapter implements A.ProviderAdapter {
       confirmer,
       monitor: this.monitor,
       hooks: this.hooks,
-      emit: (e) => this.hub.emit(e),
+      emit: (e) => {
+        this.hub.emit(e);
+        // A new answer in the transcript: its tokens count now, not only at the next status line update.
+        if (e.type === "context.usage") void this.reportUsage(e.providerSessionId);
+      },
     });
     this.delivery = {
       confirmer,
@@ -81,6 +89,20 @@ export class ClaudeAdapter implements A.ProviderAdapter {
     if (event.type === "monitor.connected" || event.type === "monitor.disconnected")
       this.monitor.set(event.monitors);
     else if (event.type === "hook.received") this.machine.onHook(event.providerSessionId, event.payload);
+    else if (event.type === "status-line.received") {
+      if (spawnOf(this.machine.state)?.providerSessionId !== event.providerSessionId) return;
+      if (event.costUsd !== undefined)
+        this.costUsd = { providerSessionId: event.providerSessionId, usd: event.costUsd };
+      void this.reportUsage(event.providerSessionId);
+    }
+  }
+
+  /** The current spawn's running tokens (its transcript) and cost (Claude's own, from its status line). */
+  private async reportUsage(providerSessionId: string): Promise<void> {
+    const tokens = await this.usageTotals();
+    if (!tokens || spawnOf(this.machine.state)?.providerSessionId !== providerSessionId) return;
+    const cost = this.costUsd?.providerSessionId === providerSessionId ? this.costUsd.usd : undefined;
+    this.machine.emit({ type: "usage.totals", ...tokens, ...(cost !== undefined ? { costUsd: cost } : {}) });
   }
 
   spawn(ctx: A.SpawnContext): Promise<A.SpawnResult> {
@@ -115,7 +137,7 @@ export class ClaudeAdapter implements A.ProviderAdapter {
 
   async usageTotals(): Promise<UsageTotals | undefined> {
     const path = this.machine.conversation.transcriptPath;
-    return path ? transcriptUsageTotals(path) : undefined;
+    return path ? this.transcriptUsage.read(path) : undefined;
   }
 
   compact(signal: AbortSignal): Promise<void> {
@@ -149,6 +171,7 @@ export class ClaudeAdapter implements A.ProviderAdapter {
       tmuxSession: this.o.sessionName,
       tmuxSocket: this.o.tmux.socket,
       claudeSessionId: this.machine.conversation.claudeSessionId,
+      model: this.machine.conversation.model,
       deliveryPath: this.deliveryPath,
       monitorConnected: this.monitor.connected,
       contextUsedTokens: this.machine.contextUsedTokens,

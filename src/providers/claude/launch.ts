@@ -1,6 +1,7 @@
 // Builds the argv and environment of one `claude` process for the relay (flags and env verified on 2.1.330).
 import type { ApprovalMode } from "../../config/schema.ts";
 import { composeRelayInstructions } from "../relay-instructions.ts";
+import { shellQuote } from "../tmux/tmux.ts";
 
 /** Claude Code's `--permission-mode` for each runner approval mode. */
 export const PERMISSION_MODES: Record<ApprovalMode, string> = {
@@ -62,9 +63,14 @@ export interface ClaudeLaunch {
  * The `--settings` layer. The relay CLI is NOT pre-approved here: Claude refuses to match rules against a command
  * holding a variable (`"$AGENT_RELAY_BIN" …`), so the plugin's PreToolUse hook approves exactly that shape instead.
  */
-export function launchSettings(approvalMode: ApprovalMode): Record<string, unknown> {
+export function launchSettings(approvalMode: ApprovalMode, pluginDir: string): Record<string, unknown> {
   const allow = approvalMode === "read-only" ? READ_ONLY_TOOLS : [];
-  return { permissions: { allow }, skipDangerousModePermissionPrompt: true };
+  return {
+    permissions: { allow },
+    skipDangerousModePermissionPrompt: true,
+    // The statusLine command is told the session's running cost after each update: the runner's cost source.
+    statusLine: { type: "command", command: shellQuote(`${pluginDir}/hooks/relay-status.sh`) },
+  };
 }
 
 export function buildClaudeLaunch(o: ClaudeLaunchOptions): ClaudeLaunch {
@@ -95,7 +101,7 @@ export function buildClaudeLaunch(o: ClaudeLaunchOptions): ClaudeLaunch {
     "--permission-mode",
     PERMISSION_MODES[o.approvalMode],
     "--settings",
-    JSON.stringify(launchSettings(o.approvalMode)),
+    JSON.stringify(launchSettings(o.approvalMode, o.pluginDir)),
   ];
   if (o.model) args.push("--model", o.model);
   args.push(o.resume ? "--resume" : "--session-id", o.claudeSessionId);

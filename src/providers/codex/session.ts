@@ -228,7 +228,8 @@ export class CodexSession {
         return;
       case "usage":
         this.usage = { usedTokens: n.usedTokens, maxTokens: n.maxTokens };
-        this.emit({ type: "context.usage", ...this.usage, totals: n.totals });
+        this.emit({ type: "context.usage", ...this.usage });
+        this.emit({ type: "usage.totals", ...n.totals });
         return;
       case "error":
         if (!n.willRetry) this.lastErrorMessage = n.message;

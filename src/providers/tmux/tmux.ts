@@ -51,7 +51,8 @@ export interface WaitForExitOptions {
   statusWaitMs?: number;
 }
 
-function shellQuote(word: string): string {
+/** One word for a POSIX shell, whatever it holds. */
+export function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 

@@ -1,18 +1,19 @@
 // The fleet view's live feed: a server-sent event stream per open page, pushed from what the relay changes (agent
-// rows, new messages, receipts) — never a poll of the store. Costs nothing while no page is open.
-import type { Agent, Message, Receipt } from "../../protocol/index.ts";
+// rows, new messages, receipts, tasks) — never a poll of the store. Costs nothing while no page is open.
+import type { Agent, Message, Receipt, Task } from "../../protocol/index.ts";
 import type { Clock, TimerHandle } from "../../util/clock.ts";
 import type { Store } from "../store/index.ts";
 
 export type FleetEvent =
-  | { type: "snapshot"; agents: Agent[]; messages: Message[]; at: number }
+  | { type: "snapshot"; agents: Agent[]; messages: Message[]; tasks: Task[]; at: number }
+  | { type: "task"; task: Task }
   | { type: "agent"; agent: Agent }
   | { type: "agent.removed"; id: string }
   | { type: "message"; message: Message }
   | { type: "receipt"; messageId: number; receipt: Receipt };
 
 export interface FleetFeedOptions {
-  store: Pick<Store, "agents" | "messages" | "receipts">;
+  store: Pick<Store, "agents" | "messages" | "receipts" | "tasks">;
   clock: Clock;
   /** Open streams at once; one more is refused (each page holds one). Default 32. */
   maxStreams?: number;
@@ -22,6 +23,8 @@ export interface FleetFeedOptions {
   keepAliveMs?: number;
   /** Messages in the first screen. Default 100. */
   recentMessages?: number;
+  /** Tasks on the first screen's board. Default 200. */
+  recentTasks?: number;
 }
 
 const encoder = new TextEncoder();
@@ -68,6 +71,13 @@ export class FleetFeed {
     for (const message of batch) this.push({ type: "message", message });
   }
 
+  /** A task was created or changed status: `read` answers it now (read only while a page is open). */
+  task(read: () => Task | undefined): void {
+    if (this.streams.size === 0) return;
+    const task = read();
+    if (task) this.push({ type: "task", task });
+  }
+
   receipt(messageId: number, receipt: Receipt): void {
     if (this.streams.size > 0) this.push({ type: "receipt", messageId, receipt });
   }
@@ -85,12 +95,19 @@ export class FleetFeed {
   }
 
   private snapshot(): FleetEvent {
-    const { agents, messages, receipts } = this.o.store;
+    const { agents, messages, receipts, tasks } = this.o.store;
     const recent = messages.recent(this.o.recentMessages ?? 100).map((m) => {
       const r = receipts.forMessage(m.id);
       return r.length > 0 ? { ...m, receipts: r } : m;
     });
-    return { type: "snapshot", agents: agents.list(), messages: recent, at: this.o.clock.now() };
+    const board = tasks.recent(this.o.recentTasks ?? 200);
+    return {
+      type: "snapshot",
+      agents: agents.list(),
+      messages: recent,
+      tasks: board,
+      at: this.o.clock.now(),
+    };
   }
 
   private push(event: FleetEvent): void {

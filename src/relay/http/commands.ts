@@ -65,6 +65,7 @@ export const createCommand: Handler = async (req, call) => {
       target: body.target,
       targetAgent,
       from: actingAgent(principal),
+      fromRole: principal.kind === "root" ? "root" : isOperator(principal) ? "operator" : "agent",
       params: body.params,
     },
     relay.clock.now(),

@@ -53,14 +53,17 @@ export const reportReceipts: Handler = async (req, call) => {
 };
 
 /**
- * The agent answered a message (it sent one with `replyTo` naming it): its receipt for that message is `answered`,
- * when the message was its to answer. Called after the reply is stored.
+ * The agent answered a message (it sent one with `replyTo` naming it): its receipt for that message is `seen` (if it
+ * was not yet) and then `answered`, when the message was its to answer. Called after the reply is stored.
  */
 export function recordAnswer(relay: Relay, replyTo: number, agentId: string): void {
   const row = relay.store.messages.addressing([replyTo]).get(replyTo);
   if (!row || !concerns(relay, row, agentId)) return;
-  const receipt = relay.store.receipts.advance(replyTo, agentId, "answered", relay.clock.now());
-  if (receipt) announce(relay, row.from, replyTo, receipt);
+  // An answer shows the message was seen: a sender waiting for `seen` is told so first, whatever the runner reports.
+  for (const state of ["seen", "answered"] as const) {
+    const receipt = relay.store.receipts.advance(replyTo, agentId, state, relay.clock.now());
+    if (receipt) announce(relay, row.from, replyTo, receipt);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 // Command rows: creation, status changes, and the pending ones a reconnecting session must still receive.
 import type { Database, Statement } from "bun:sqlite";
-import type { Command, CommandStatus, Meta } from "../../protocol/index.ts";
+import type { Command, CommandStatus, Meta, SenderRole } from "../../protocol/index.ts";
 
 interface CommandRow {
   id: string;
@@ -8,6 +8,7 @@ interface CommandRow {
   target: string;
   target_agent: string;
   sender: string | null;
+  sender_role: string | null;
   params: string;
   status: string;
   result: string | null;
@@ -32,8 +33,8 @@ export class CommandStore {
 
   constructor(db: Database) {
     this.insertStmt = db.query(
-      `INSERT INTO commands (id, type, target, target_agent, sender, params, status, created_at, updated_at)
-       VALUES (:id, :type, :target, :targetAgent, :from, :params, 'pending', :now, :now)`,
+      `INSERT INTO commands (id, type, target, target_agent, sender, sender_role, params, status, created_at, updated_at)
+       VALUES (:id, :type, :target, :targetAgent, :from, :fromRole, :params, 'pending', :now, :now)`,
     );
     this.byIdStmt = db.query("SELECT * FROM commands WHERE id = ?");
     this.pendingStmt = db.query(
@@ -46,7 +47,15 @@ export class CommandStore {
   }
 
   create(
-    c: { id: string; type: string; target: string; targetAgent: string; from: string; params: Meta },
+    c: {
+      id: string;
+      type: string;
+      target: string;
+      targetAgent: string;
+      from: string;
+      fromRole: SenderRole;
+      params: Meta;
+    },
     now: number,
   ): Command {
     this.insertStmt.run({ ...c, params: JSON.stringify(c.params), now });
@@ -55,6 +64,7 @@ export class CommandStore {
       type: c.type,
       target: c.target,
       from: c.from,
+      fromRole: c.fromRole,
       params: c.params,
       status: "pending",
       createdAt: now,
@@ -95,6 +105,7 @@ function toCommand(row: CommandRow): Command {
     type: row.type,
     target: row.target,
     ...(row.sender !== null ? { from: row.sender } : {}),
+    ...(row.sender_role !== null ? { fromRole: row.sender_role as SenderRole } : {}),
     params: JSON.parse(row.params),
     status: row.status as CommandStatus,
     createdAt: row.created_at,

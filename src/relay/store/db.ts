@@ -197,7 +197,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN time_limit_seconds INTEGER;
   ALTER TABLE tasks ADD COLUMN outcome TEXT;
   `,
-  // v9: a message's urgency (delivered into a busy agent's running turn), and whether a recipient's model got it
+  // v9: the role of a command's creator (root, operator, agent); NULL for commands created before.
+  `
+  ALTER TABLE commands ADD COLUMN sender_role TEXT;
+  `,
+  // v10: a message's urgency (delivered into a busy agent's running turn), and whether a recipient's model got it
   // mid-turn (1) or at a turn boundary (0); NULL where unknown.
   `
   ALTER TABLE messages ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;

@@ -23,6 +23,7 @@ export class ReceiptStore {
   private readonly refuseTx: (id: number, agent: string, reason: string, now: number) => boolean;
   private readonly advanceStmt: Statement<unknown, [Record<string, string | number | null>]>;
   private readonly midTurnStmt: Statement<{ mid_turn: number | null }, [number, string]>;
+  private readonly lateMidTurnStmt: Statement<unknown, [Record<string, string | number>]>;
 
   constructor(db: Database) {
     // A refusal is final: refusing again keeps the first reason and time.
@@ -52,6 +53,11 @@ export class ReceiptStore {
     );
     this.midTurnStmt = db.query(
       "SELECT mid_turn FROM message_receipts WHERE message_id = ? AND agent_id = ?",
+    );
+    // The runner's `seen` can come after a reply already moved the receipt on: what it says of mid-turn still counts.
+    this.lateMidTurnStmt = db.query(
+      `UPDATE message_receipts SET mid_turn = :midTurn
+       WHERE message_id = :id AND agent_id = :agent AND mid_turn IS NULL AND state IN ('seen', 'answered')`,
     );
     this.refuseTx = db.transaction((id: number, agent: string, reason: string, now: number) => {
       const { changes } = this.refuseStmt.run({ id, agent, reason, now });
@@ -92,7 +98,10 @@ export class ReceiptStore {
       rank,
       midTurn: mid,
     });
-    if (changes === 0) return undefined;
+    if (changes === 0) {
+      if (mid !== null) this.lateMidTurnStmt.run({ id: messageId, agent: agentId, midTurn: mid });
+      return undefined;
+    }
     // A state after `seen` keeps what `seen` learnt.
     const kept = midTurn === undefined ? this.midTurnStmt.get(messageId, agentId)?.mid_turn : mid;
     return { agentId, state, at: now, ...(kept != null ? { midTurn: kept === 1 } : {}) };

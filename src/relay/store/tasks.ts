@@ -50,6 +50,7 @@ export class TaskStore {
   private readonly historyByTaskStmt: Statement<HistoryRow, [number]>;
   private readonly setStatusStmt: Statement<unknown, [Params]>;
   private readonly listStmt: Statement<{ id: number }, [Params]>;
+  private readonly recentStmt: Statement<{ id: number }, [number]>;
 
   constructor(private readonly db: Database) {
     this.insertStmt = db.query(
@@ -73,6 +74,7 @@ export class TaskStore {
               OR (SELECT h.agent_id FROM task_history h WHERE h.task_id = t.id ORDER BY h.id LIMIT 1) = :viewer)
        ORDER BY t.id LIMIT :limit`,
     );
+    this.recentStmt = db.query("SELECT id FROM tasks ORDER BY id DESC LIMIT ?");
     this.setStatusStmt = db.query(
       `UPDATE tasks SET status = :status, assignee = coalesce(:assignee, assignee),
          outcome = coalesce(:outcome, outcome), updated_at = :now WHERE id = :id`,
@@ -93,7 +95,17 @@ export class TaskStore {
       this.historyStmt.run({ taskId, status: "open", agentId: t.createdBy, body: null, metadata: null, now });
       return taskId;
     })();
-    return this.get(id)!;
+    const task = this.get(id)!;
+    this.onCreated?.(task);
+    return task;
+  }
+
+  /** The newest `limit` tasks, oldest first (the fleet view's board). */
+  recent(limit: number): Task[] {
+    return this.recentStmt
+      .all(limit)
+      .reverse()
+      .map((r) => this.get(r.id)!);
   }
 
   get(id: number): Task | undefined {
@@ -131,6 +143,9 @@ export class TaskStore {
     });
     return ids.map((r) => this.get(r.id)!);
   }
+
+  /** Told every new task once it is stored (the fleet view's board); one listener. */
+  onCreated: ((task: Task) => void) | undefined;
 
   /** Told every status change once it is stored (the relay's notifier watches for failed tasks); one listener. */
   onTransition: ((id: number, change: TaskTransition) => void) | undefined;

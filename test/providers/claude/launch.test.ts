@@ -60,6 +60,16 @@ describe("buildClaudeLaunch", () => {
     expect(readOnly.permissions.allow).not.toContain("Bash");
   });
 
+  test("the statusLine command is the plugin's relay-status.sh, quoted for the shell Claude runs it in", () => {
+    const settings = JSON.parse(
+      flag(buildClaudeLaunch({ ...base, pluginDir: "/opt/it's here/plugin" }).argv, "--settings") ?? "{}",
+    );
+    expect(settings.statusLine).toEqual({
+      type: "command",
+      command: `'/opt/it'\\''s here/plugin/hooks/relay-status.sh'`,
+    });
+  });
+
   test("full access as root adds IS_SANDBOX, which Claude requires to bypass permissions", () => {
     expect(buildClaudeLaunch({ ...base, approvalMode: "full", isRoot: true }).env.IS_SANDBOX).toBe("1");
     expect(

@@ -88,6 +88,45 @@ describe("plugins/claude", () => {
     }
   }, 15_000);
 
+  test("the statusLine command hands the session's cost to the control server and prints nothing", async () => {
+    const control = new ControlServer();
+    control.start();
+    const seen: ControlEvent[] = [];
+    control.onControlEvent((e) => seen.push(e));
+    const status = (env: Record<string, string>, payload: unknown) =>
+      execa(join(PLUGIN_DIR, "hooks", "relay-status.sh"), [], {
+        input: JSON.stringify(payload),
+        env: { PATH: process.env.PATH ?? "", ...env },
+        extendEnv: false,
+        reject: false,
+        timeout: 10_000,
+      });
+    try {
+      const r = await status(control.childEnv("psid-9"), {
+        session_id: "s9",
+        cost: { total_cost_usd: 0.0125 },
+      });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe("");
+      expect(seen).toContainEqual({
+        type: "status-line.received",
+        providerSessionId: "psid-9",
+        costUsd: 0.0125,
+      });
+      // A wrong secret is refused by the control server: nothing arrives.
+      const before = seen.length;
+      const env = { ...control.childEnv("psid-9"), AGENT_RELAY_CONTROL_SECRET: "not-the-secret" };
+      expect((await status(env, { session_id: "s9", cost: { total_cost_usd: 9 } })).exitCode).toBe(0);
+      expect(seen.length).toBe(before);
+      // The runner gone: still quiet and quick.
+      const gone = await status({}, { session_id: "s9" });
+      expect(gone.exitCode).toBe(0);
+      expect(gone.stdout).toBe("");
+    } finally {
+      await control.stop();
+    }
+  }, 15_000);
+
   test("PreToolUse approves exactly the relay CLI with literal arguments, and nothing that could expand", async () => {
     const decide = async (command: string) => {
       const r = await runHook(

@@ -42,7 +42,13 @@ describe("FleetFeed", () => {
   test("no page open: a change reads nothing from the store", () => {
     const s = setup();
     s.feed.agentChanged("x");
+    let taskReads = 0;
+    s.feed.task(() => {
+      taskReads++;
+      return undefined;
+    });
     expect(s.reads()).toBe(0);
+    expect(taskReads).toBe(0);
   });
 
   test("beyond maxStreams a page is refused; a page that stops reading is closed at maxBacklog", async () => {

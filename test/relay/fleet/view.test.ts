@@ -71,6 +71,81 @@ describe("fleet view", () => {
     await page.close();
   });
 
+  test("an agent's tokens, cost against its budget and context use show as its meta says; a spent budget shows why", async () => {
+    const page = await signedInPage();
+    const bus = await t.openBus({ agentId: "fv-spend" });
+    const row = '[data-agent="fv-spend"]';
+    await page.waitForSelector(row, { timeout: 10_000 });
+    bus.send({
+      type: "status",
+      agentStatus: "busy",
+      semanticStatus: "needs-input",
+      ready: true,
+      meta: {
+        conditionReason: "budget",
+        model: "opus-9",
+        restarts: 2,
+        usage: { inputTokens: 1300, outputTokens: 40, costUsd: 0.003, maxCostUsd: 0.002 },
+        contextUsage: { usedTokens: 50_000, maxTokens: 200_000 },
+        timeline: [{ event: "budget-reached", at: Date.now() }],
+      },
+    });
+    await page.waitForSelector(`${row} [data-status="needs-input"]`, { timeout: 10_000 });
+    expect(await text(page, `${row} [data-tokens]`)).toBe("1300 in / 40 out");
+    expect(await text(page, `${row} [data-cost]`)).toBe("$0.0030 of $0.0020");
+    expect(await text(page, `${row} td:nth-child(7)`)).toBe("25%");
+    expect(await text(page, `${row} td:nth-child(4)`)).toBe("opus-9");
+    expect(await text(page, `${row} td:nth-child(10)`)).toBe("2");
+    expect(await text(page, `${row} [data-status]`)).toBe("needs-input: budget");
+    // The agent's page: its timeline since the page opened, newest first.
+    await page.click(row);
+    const timeline = await waitFor(
+      async () => {
+        const t = await text(page, "#agent-timeline");
+        return t?.includes("budget-reached") && t;
+      },
+      { what: "the agent's timeline" },
+    );
+    expect(timeline.indexOf("budget-reached")).toBeLessThan(timeline.indexOf("needs-input: budget"));
+    expect(timeline).toContain("idle");
+    await bus.close();
+    await page.close();
+  });
+
+  test("tasks show on a board and move lanes as they change, with their outcomes", async () => {
+    const page = await signedInPage();
+    const boss = await t.mintToken("fv-boss");
+    const worker = await t.mintToken("fv-worker");
+    const created = await t.call(boss, "POST", "/v1/tasks", {
+      title: "port the parser",
+      assignee: "fv-worker",
+    });
+    expect(created.status).toBe(200);
+    const id = created.body.id as number;
+    const card = `[data-task="${id}"]`;
+    await page.waitForSelector(`[data-lane="open"] ${card}`, { timeout: 10_000 });
+    expect(await text(page, `${card} b`)).toBe(`#${id} port the parser`);
+    const started = await t.call(worker, "POST", `/v1/tasks/${id}/status`, {
+      agentId: "fv-worker",
+      status: "in_progress",
+    });
+    expect(started.status).toBe(200);
+    await page.waitForSelector(`[data-lane="in_progress"] ${card}`, { timeout: 10_000 });
+    const failed = await t.call(worker, "POST", `/v1/tasks/${id}/status`, {
+      agentId: "fv-worker",
+      status: "failed",
+      outcome: { status: "failed", reason: "tests red", durationMs: 61_000, usage: { costUsd: 0.25 } },
+    });
+    expect(failed.status).toBe(200);
+    await page.waitForSelector(`[data-lane="failed"] ${card}`, { timeout: 10_000 });
+    expect(await text(page, `[data-outcome="${id}"]`)).toBe("failed (tests red) after 61s, $0.2500");
+    // A page opened now gets the board in its first screen.
+    const later = await signedInPage();
+    await later.waitForSelector(`[data-lane="failed"] ${card}`, { timeout: 10_000 });
+    await later.close();
+    await page.close();
+  });
+
   test("a command agent's permission request shows its command; Approve lets it run, Deny refuses it", async () => {
     const r = await startTestRunner({ relay: t, agentId: "fv-perm" });
     const page = await signedInPage();
@@ -137,8 +212,24 @@ describe("fleet view", () => {
       type: "supervisor.stop",
       target: "supervisor",
       from: "root",
+      fromRole: "root",
       params: { agentId: "fv-team" },
     });
+    // An operator's click reaches the supervisor as an operator's (which lets it stop and restart team agents).
+    const person = await signedInPage();
+    await person.waitForSelector('[data-agent="fv-team"]');
+    await person.click('[data-agent="fv-team"]');
+    await person.click('[data-team="supervisor.restart"]');
+    const second = await supervisor.waitForFrame(
+      (f) =>
+        f.type === "command" &&
+        (f as unknown as { command: { type: string } }).command.type === "supervisor.restart",
+    );
+    expect((second as unknown as { command: object }).command).toMatchObject({
+      from: "alice",
+      fromRole: "operator",
+    });
+    await person.close();
     await supervisor.close();
     await bus.close();
     await page.close();
@@ -150,7 +241,7 @@ describe("fleet view", () => {
     expect(await page.$("#token")).not.toBeNull();
     expect(await page.content()).not.toContain("fv-");
     // The cookie is gone: the stream and the script answer 401.
-    for (const path of ["/api/stream", "/app.js", "/app.css"]) {
+    for (const path of ["/api/stream", "/app.js", "/board.js", "/timeline.js", "/app.css"]) {
       const status = await page.evaluate(async (p) => (await fetch(p)).status, path);
       expect(status).toBe(401);
     }

@@ -15,8 +15,10 @@ afterEach(() => {
   dir = undefined;
 });
 
-/** Takes the v9 additions (message urgency, mid-turn receipts) out of today's schema. */
-const V9_UNDO = "ALTER TABLE messages DROP COLUMN urgent; ALTER TABLE message_receipts DROP COLUMN mid_turn";
+/** Takes the v10 additions (message urgency, mid-turn receipts) out of today's schema. */
+const V10_UNDO = "ALTER TABLE messages DROP COLUMN urgent; ALTER TABLE message_receipts DROP COLUMN mid_turn";
+/** Takes the v9 and later additions (a command sender's role) out of today's schema. */
+const V9_UNDO = `${V10_UNDO}; ALTER TABLE commands DROP COLUMN sender_role`;
 /** Takes the v8 and later additions (task time limits and outcomes) out of today's schema. */
 const V8_UNDO = `${V9_UNDO}; ALTER TABLE tasks DROP COLUMN time_limit_seconds; ALTER TABLE tasks DROP COLUMN outcome`;
 /** Takes the v7 and later additions (leases) out of today's schema. */
@@ -24,7 +26,7 @@ const V7_UNDO = `${V8_UNDO}; DROP TABLE leases`;
 /** Takes the v6 and later additions out of today's schema. */
 const V6_UNDO = `${V7_UNDO}; ALTER TABLE commands DROP COLUMN sender`;
 /** The schema version today's relay writes. */
-const LATEST = 9;
+const LATEST = 10;
 /** Takes the v3 to v6 additions out of today's schema. */
 const V3_UNDO = `${V6_UNDO}; DROP INDEX commands_pending_by_agent; DROP TABLE issued_tokens; DROP INDEX revoked_tokens_by_expiry;
   DROP TABLE agent_origins; DROP INDEX attachments_by_uploader; DROP INDEX attachments_by_created;
@@ -105,10 +107,20 @@ describe("openDatabase migrations to v6", () => {
       expect(store.get("old-cmd")?.command.from).toBeUndefined();
       expect(store.get("old-cmd")?.command).toMatchObject({ id: "old-cmd", status: "pending" });
       store.create(
-        { id: "new-cmd", type: "agent.kill", target: "a", targetAgent: "a", from: "b", params: {} },
+        {
+          id: "new-cmd",
+          type: "agent.kill",
+          target: "a",
+          targetAgent: "a",
+          from: "b",
+          fromRole: "operator",
+          params: {},
+        },
         2,
       );
       expect(store.get("new-cmd")?.command.from).toBe("b");
+      expect(store.get("new-cmd")?.command.fromRole).toBe("operator");
+      expect(store.get("old-cmd")?.command.fromRole).toBeUndefined();
     } finally {
       db.close();
     }
@@ -143,12 +155,12 @@ describe("openDatabase migrations to v8", () => {
   });
 });
 
-describe("openDatabase migrations to v9", () => {
-  test("v8 → v9: messages stored before it are not urgent, and their receipts say nothing of mid-turn", () => {
+describe("openDatabase migrations to v10", () => {
+  test("v9 → v10: messages stored before it are not urgent, and their receipts say nothing of mid-turn", () => {
     dir = mkdtempSync(join(tmpdir(), "relay-db-"));
     const path = join(dir, "relay.db");
     const old = openDatabase(path);
-    old.exec(`${V9_UNDO}; PRAGMA user_version = 8`);
+    old.exec(`${V10_UNDO}; PRAGMA user_version = 9`);
     old.exec(
       `INSERT INTO messages (sender, target, kind, body, payload, claimable, attachments, created_at)
          VALUES ('a', 'b', 'chat', 'old', '{}', 0, '[]', 1);

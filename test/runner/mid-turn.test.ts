@@ -2,19 +2,13 @@
 import { describe, expect, test } from "bun:test";
 import type { Message } from "../../src/protocol/index.ts";
 import { mayEnterRunningTurn } from "../../src/runner/mid-turn.ts";
+import { noteMessage } from "../../src/runner/note.ts";
 
 const message = (extra: Partial<Message> = {}): Message => ({
+  ...noteMessage("bob", "x", 0),
   id: 1,
   from: "alice",
-  to: "bob",
   kind: "chat",
-  body: "x",
-  payload: {},
-  claimable: false,
-  readBy: [],
-  reactions: [],
-  attachments: [],
-  createdAt: 0,
   ...extra,
 });
 

@@ -86,7 +86,8 @@ export class CodexSession {
       this.confirmations.withdraw(sent);
       throw new RunnerError("DELIVERY_FAILED", "codex did not answer turn/steer", { cause: e });
     });
-    if (outcome === "steered") return "steered";
+    // Unanswered, it may have landed: never sent again (unconfirmed, the runner reports it ambiguous).
+    if (outcome !== "refused") return "steered";
     this.confirmations.withdraw(sent);
     this.logger.info(
       { turnId: turn.turnId, messageIds },

@@ -1,4 +1,5 @@
 // Adding input to Codex's running turn (turn/steer), telling a refusal (the turn is gone) from a failure.
+import { isRunnerError } from "../../util/errors.ts";
 import { type CodexRpc, RpcError } from "./rpc.ts";
 import { TurnSteerResult } from "./schemas.ts";
 
@@ -13,14 +14,14 @@ export interface SteerRequest {
 
 /**
  * `steered`: Codex took the input into the turn. `refused`: Codex answered with an error — the turn ended in between,
- * another one runs, or it cannot be steered (a compaction) — and took nothing. A request that got no answer (timeout,
- * socket closed, abort) throws: whether it landed is unknown.
+ * another one runs, or it cannot be steered (a compaction) — and took nothing. `unanswered`: no answer in time, so it
+ * may have landed. A closed socket or an abort throws (the session is going away).
  */
 export async function steerTurn(
   rpc: Pick<CodexRpc, "request">,
   r: SteerRequest,
   signal: AbortSignal,
-): Promise<"steered" | "refused"> {
+): Promise<"steered" | "refused" | "unanswered"> {
   try {
     await rpc.request(
       "turn/steer",
@@ -36,6 +37,7 @@ export async function steerTurn(
     return "steered";
   } catch (e) {
     if (e instanceof RpcError) return "refused";
+    if (isRunnerError(e, "TIMEOUT")) return "unanswered";
     throw e;
   }
 }

@@ -16,7 +16,6 @@ import {
   Receipt,
   ReceiptState,
   ShortText,
-  Task,
   TokenRecord,
 } from "./entities.ts";
 import { Target } from "./matching.ts";
@@ -298,4 +297,4 @@ export const HealthAnswer = z.object({
   version: z.string(),
 });
 
-export { Agent, Command, Message, Task };
+export { Agent, Command, Message };

@@ -1,5 +1,5 @@
 // A task outcome as readable lines: the body of the creator's outcome message and the `task show` block.
-import type { TaskOutcome } from "./entities.ts";
+import type { TaskOutcome } from "./tasks.ts";
 
 /** `partial (time limit) after 4m 10s`, then summary, changes and usage lines when present. */
 export function describeOutcome(outcome: TaskOutcome): string {

@@ -171,8 +171,7 @@ export class MessageStore {
       createdAt: m.createdAt,
     });
     const id = Number(result.lastInsertRowid);
-    // The caller (MessageWriter) runs this inside its transaction, so the links commit with the message.
-    for (const a of m.attachments) this.linkAttachmentStmt.run(a.id, id);
+    for (const a of m.attachments) this.linkAttachmentStmt.run(a.id, id); // in MessageWriter's transaction
     const message: Message = {
       id,
       from: m.from,

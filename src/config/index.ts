@@ -13,6 +13,7 @@ export {
   stableAgentId,
 } from "./parse.ts";
 export { type ProviderBinDeps, resolveProviderBin } from "./provider-bin.ts";
+export { parseRelayUrlList, RELAY_URL_RULE, type RelayUrlList, relayUrlsOf } from "./relay-url-list.ts";
 export {
   APPROVAL_MODES,
   type ApprovalMode,

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { ADDRESS_PART_PATTERN, AGENT_ID_PATTERN, isTargetForm } from "../protocol/index.ts";
 import { durationMs } from "../util/duration.ts";
+import { parseRelayUrlList } from "./relay-url-list.ts";
 
 export const PROVIDERS = ["claude", "codex", "command"] as const;
 export const APPROVAL_MODES = ["default", "auto", "read-only", "full"] as const;
@@ -31,16 +32,11 @@ const agentIdValue = z
 
 const nonEmpty = z.string().min(1, { error: "expected a non-empty value" });
 
-const relayUrl = z.string().refine(
-  (s) => {
-    try {
-      return ["http:", "https:", "ws:", "wss:"].includes(new URL(s).protocol);
-    } catch {
-      return false;
-    }
-  },
-  { error: "expected an http(s):// or ws(s):// URL" },
-);
+// One relay URL or a comma-separated list (failover order); the error names the bad item.
+const relayUrl = z.string().superRefine((s, ctx) => {
+  const list = parseRelayUrlList(s);
+  if (!list.ok) ctx.addIssue({ code: "custom", message: list.error });
+});
 
 const regexSource = z.string().refine(
   (s) => {

@@ -1,7 +1,6 @@
 // RelayBusClient: one WebSocket session to the relay bus — hello/welcome, heartbeats, status, typed events, reconnects.
 import WebSocket from "ws";
 import { busUrlFor, type ErrorFrame, LIMITS, type Meta, type WelcomeFrame } from "../protocol/index.ts";
-import type { Backoff } from "../util/backoff.ts";
 import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
 import { TypedEmitter } from "../util/emitter.ts";
 import { errorMessage } from "../util/errors.ts";
@@ -19,15 +18,20 @@ import {
   type TransportState,
 } from "./bus-types.ts";
 import { readServerFrame } from "./frame-reader.ts";
-import { reconnectBackoff } from "./reconnect-policy.ts";
+import { FailoverSchedule, reconnectBackoff } from "./reconnect-policy.ts";
+import { RelayRoute, relayOrigin } from "./relay-route.ts";
 import { StatusSlot } from "./status-slot.ts";
 import { type WaitForOpenOptions, waitForOpen } from "./wait-for-open.ts";
 import { closeGracefully, sendText } from "./ws-io.ts";
 
+const SOCKET_OPTIONS = { maxPayload: LIMITS.busFrameBytes, perMessageDeflate: false } as const;
+
 export type { BusEndCause, BusEnded, BusEvents, BusHello, BusStatus, RelayBusClientOptions, TransportState };
 
 export class RelayBusClient {
-  readonly busUrl: string;
+  /** The relay this client uses now, out of one or several (a runner shares it with its HTTP client). */
+  readonly route: RelayRoute;
+  private socketUrl = ""; // the latest socket's relay: its failure moves the route on from it
   private state: TransportState = "idle";
   private socket: WebSocket | undefined;
   private token: string;
@@ -35,7 +39,7 @@ export class RelayBusClient {
   private readonly heartbeatMs: number;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly backoff: Backoff;
+  private readonly schedule: FailoverSchedule;
   private readonly limiter: LogLimiter;
   private readonly events: TypedEmitter<BusEvents>;
   private retryTimer: TimerHandle | undefined;
@@ -46,18 +50,22 @@ export class RelayBusClient {
   private readonly closeBoundMs: number;
 
   constructor(private readonly options: RelayBusClientOptions) {
-    this.busUrl = busUrlFor(options.relayUrl);
+    this.route = options.route ?? new RelayRoute(options.relayUrl, options.logger);
     this.token = options.token;
     this.heartbeatMs = options.heartbeatIntervalMs ?? options.hello.heartbeatIntervalMs ?? 30_000;
     this.hello = { ...options.hello, heartbeatIntervalMs: this.heartbeatMs };
     this.clock = options.clock ?? systemClock;
     this.closeBoundMs = options.closeTimeoutMs ?? 2_000;
     this.log = options.logger;
-    this.backoff = reconnectBackoff(options.reconnect, options.random);
+    this.schedule = new FailoverSchedule(this.route, reconnectBackoff(options.reconnect, options.random));
     this.limiter = new LogLimiter(this.clock);
     this.events = new TypedEmitter((event, e) =>
       this.log.error({ event, err: errorMessage(e) }, "bus listener threw"),
     );
+    // The HTTP client found the relay gone: follow it now rather than when this socket notices.
+    this.route.onSwitch(({ to }) => {
+      if (this.socket && this.socketUrl !== to) this.reconnectTransport(`relay switched: ${relayOrigin(to)}`);
+    });
   }
 
   get transportState(): TransportState {
@@ -130,9 +138,10 @@ export class RelayBusClient {
   private connect(reason: string): void {
     this.retryTimer?.cancel();
     this.setState("connecting", reason);
+    this.socketUrl = this.route.current;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.busUrl, { maxPayload: LIMITS.busFrameBytes, perMessageDeflate: false });
+      ws = new WebSocket(busUrlFor(this.socketUrl), SOCKET_OPTIONS);
     } catch (e) {
       this.logLimited("socket_create", "warn", `cannot open bus socket: ${errorMessage(e)}`);
       this.scheduleReconnect("socket could not be created");
@@ -191,7 +200,7 @@ export class RelayBusClient {
       return;
     }
     this.welcomeTimer?.cancel();
-    this.backoff.reset();
+    this.schedule.reset();
     for (const code of AUTH_CODES) this.limiter.forget(`refused:${code}`);
     this.setState("open", "welcomed");
     this.events.emit("welcome", frame);
@@ -210,7 +219,7 @@ export class RelayBusClient {
         level,
         `relay refused the bus session: ${frame.code}: ${frame.message}`,
       );
-      this.lose(`refused: ${frame.code}`);
+      this.lose(`refused: ${frame.code}`, "refused");
     } else {
       this.logLimited(`error:${frame.code}`, "warn", `relay bus error: ${frame.code}: ${frame.message}`);
     }
@@ -228,10 +237,10 @@ export class RelayBusClient {
     this.events.emit("ended", ended);
   }
 
-  /** The current socket is gone or useless: forget it and schedule the next attempt. */
-  private lose(reason: string): void {
+  /** The socket is gone or useless: forget it, schedule the next attempt (a refusal stays on this relay). */
+  private lose(reason: string, kind: "failed" | "refused" = "failed"): void {
     this.retireSocket(reason);
-    this.scheduleReconnect(reason);
+    this.scheduleReconnect(reason, kind);
   }
 
   private retireSocket(reason: string): void {
@@ -242,11 +251,12 @@ export class RelayBusClient {
     if (this.state === "open") this.events.emit("disconnected", { reason });
   }
 
-  private scheduleReconnect(reason: string): void {
+  private scheduleReconnect(reason: string, kind: "failed" | "refused" = "failed"): void {
     if (this.state === "closed") return;
     this.setState("reconnecting", reason);
-    const delay = this.backoff.next();
-    this.log.debug({ delay, attempt: this.backoff.attempts, reason }, "bus reconnect scheduled");
+    const delay =
+      kind === "refused" ? this.schedule.refused() : this.schedule.connectionFailed(this.socketUrl, reason);
+    this.log.debug({ delay, attempt: this.schedule.attempts, reason }, "bus reconnect scheduled");
     this.retryTimer = this.clock.setTimeout(() => this.connect("retry"), delay);
   }
 
@@ -254,18 +264,15 @@ export class RelayBusClient {
   private armHeartbeat(): void {
     this.heartbeatTimer = this.clock.setTimeout(() => {
       if (this.state !== "open") return;
-      sendText(this.socket, JSON.stringify({ type: "heartbeat", meta: this.heartbeatMetaSafely() }));
+      let meta: Meta | undefined;
+      try {
+        meta = this.options.heartbeatMeta?.();
+      } catch (e) {
+        this.logLimited("heartbeat_meta", "warn", `heartbeat meta callback threw: ${errorMessage(e)}`);
+      }
+      sendText(this.socket, JSON.stringify({ type: "heartbeat", meta }));
       this.armHeartbeat();
     }, this.heartbeatMs);
-  }
-
-  private heartbeatMetaSafely(): Meta | undefined {
-    try {
-      return this.options.heartbeatMeta?.();
-    } catch (e) {
-      this.logLimited("heartbeat_meta", "warn", `heartbeat meta callback threw: ${errorMessage(e)}`);
-      return undefined;
-    }
   }
 
   private flushStatus(): void {

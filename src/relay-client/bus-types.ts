@@ -13,6 +13,7 @@ import {
 } from "../protocol/index.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
+import type { RelayRoute } from "./relay-route.ts";
 
 /**
  * idle ──start()──▶ connecting ──welcome──▶ open
@@ -57,7 +58,10 @@ export type BusHello = Omit<HelloFrame, "type" | "token">;
 export type BusStatus = Omit<StatusFrame, "type"> & { meta: Meta };
 
 export interface RelayBusClientOptions {
-  relayUrl: string;
+  /** One relay, or several in failover order (the first preferred). */
+  relayUrl: string | readonly string[];
+  /** Share the current relay with an HTTP client (then `relayUrl` is ignored). */
+  route?: RelayRoute;
   token: string;
   hello: BusHello;
   heartbeatIntervalMs?: number;

@@ -26,13 +26,15 @@ import {
 } from "../protocol/index.ts";
 import { type ClaimResult, expectOk, readAnswer, readClaimAnswer } from "./answers.ts";
 import type { AgentStatusUpdate, CallOptions, RelayHttpClientOptions } from "./http-options.ts";
+import { RelayRoute } from "./relay-route.ts";
 import type { HttpTransport, TransportRequest } from "./transport.ts";
-import { createFetchTransport } from "./transport-fetch.ts";
+import { createFailoverTransport } from "./transport-failover.ts";
 
 export type { AgentStatusUpdate, CallOptions, ClaimResult, RelayHttpClientOptions };
 
 export class RelayHttpClient {
-  readonly relayUrl: string;
+  /** The relay (one of the route's) requests go to now; a runner's bus client shares it. */
+  readonly route: RelayRoute;
   private readonly transport: HttpTransport;
   private readonly timeoutMs: number;
   // Built once per token so the hot path allocates no header objects.
@@ -41,14 +43,15 @@ export class RelayHttpClient {
   private bytesHeaders!: Readonly<Record<string, string>>;
 
   constructor(options: RelayHttpClientOptions) {
-    const url = new URL(options.relayUrl);
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new TypeError(`relayUrl must be http(s), got ${url.protocol}`);
-    }
-    this.relayUrl = options.relayUrl.replace(/\/+$/, "");
+    this.route = options.route ?? new RelayRoute(options.relayUrl, options.logger);
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.transport = createFetchTransport(this.relayUrl);
+    this.transport = createFailoverTransport(this.route);
     this.setToken(options.token);
+  }
+
+  /** The base URL of the relay requests go to now. */
+  get relayUrl(): string {
+    return this.route.current.replace(/\/+$/, "");
   }
 
   /** Use this token from the next request on (after a renewal). */

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
-import { envText } from "../config/index.ts";
+import { envText, parseRelayUrlList } from "../config/index.ts";
 import { describeIssues } from "../protocol/index.ts";
 import { defaultRelayInfoPath, readRelayInfoFile } from "../relay/local-info.ts";
 import { isRelayClientError } from "../relay-client/errors.ts";
@@ -29,6 +29,7 @@ export interface RelayConnectionOptions {
 }
 
 export interface RelayTarget {
+  /** One relay, or several comma-separated in failover order (as given to --relay-url). */
   url: string;
   token: string;
 }
@@ -64,19 +65,33 @@ export function resolveRelayTarget(
       "no relay: pass --relay-url, set AGENT_RELAY_URL, or start one with `agent-relay-runner relay`",
     );
   }
-  let parsedUrl: URL;
-  try {
-    parsedUrl = new URL(url);
-  } catch {
-    throw new UsageError(`--relay-url / AGENT_RELAY_URL: not a URL (got ${shortValue(url)})`);
-  }
-  if (parsedUrl.protocol !== "http:" && parsedUrl.protocol !== "https:") {
-    throw new UsageError(`--relay-url / AGENT_RELAY_URL: must be http(s) (got ${shortValue(url)})`);
-  }
+  checkRelayUrls(url);
+  // A list never gets relay.json's root token: failing over would hand it to the other relays.
   const fileToken = info && sameRelay(info.url, url) ? info.rootToken : undefined;
   const token = explicitToken ?? fileToken;
   if (!token) throw new UsageError(`no token for ${url}: pass --token-file or set AGENT_RELAY_TOKEN`);
   return { url, token };
+}
+
+/** Each URL of the (comma-separated) list is an http(s) URL; the error names the bad one. Answers the list. */
+export function checkRelayUrls(text: string): string[] {
+  const list = parseRelayUrlList(text);
+  if (!list.ok && text.includes(",")) {
+    throw new UsageError(`--relay-url / AGENT_RELAY_URL: ${list.error} (got ${shortValue(text)})`);
+  }
+  const urls = list.ok ? list.urls : [text];
+  for (const one of urls) {
+    let parsedUrl: URL;
+    try {
+      parsedUrl = new URL(one);
+    } catch {
+      throw new UsageError(`--relay-url / AGENT_RELAY_URL: not a URL (got ${shortValue(one)})`);
+    }
+    if (parsedUrl.protocol !== "http:" && parsedUrl.protocol !== "https:") {
+      throw new UsageError(`--relay-url / AGENT_RELAY_URL: must be http(s) (got ${shortValue(one)})`);
+    }
+  }
+  return urls;
 }
 
 function tokenFromFile(path: string | undefined): string | undefined {
@@ -127,7 +142,10 @@ export async function credentialsFromRunner(
 /** Add --relay-url and --token-file (and --token, to refuse it clearly) to a command. */
 export function withRelayOptions(cmd: Command): Command {
   return cmd
-    .option("--relay-url <url>", "relay base URL (env AGENT_RELAY_URL, else ~/.agent-relay/relay.json)")
+    .option(
+      "--relay-url <url[,url…]>",
+      "relay base URL, or several comma-separated, tried in order (env AGENT_RELAY_URL, else ~/.agent-relay/relay.json)",
+    )
     .option(
       "--token-file <path>",
       "file holding the bearer token (or env AGENT_RELAY_TOKEN; else the local relay's root token)",
@@ -187,7 +205,8 @@ export function clientAction<A extends unknown[]>(
       get client() {
         if (!client) {
           const target = fromRunner ?? resolveRelayTarget(opts);
-          client = new RelayHttpClient({ relayUrl: target.url, token: target.token });
+          const urls = target.url.includes(",") ? checkRelayUrls(target.url) : target.url;
+          client = new RelayHttpClient({ relayUrl: urls, token: target.token });
         }
         return client;
       },

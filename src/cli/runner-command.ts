@@ -170,7 +170,7 @@ export async function runRunnerCli(argv: string[], env: Record<string, string | 
     sessionStore,
     usage,
     resumeFirstSpawn: resumeSessionId !== undefined,
-    relayUrl: target.url,
+    relayUrl: target.urls,
     credentials: target.credentials,
     logger,
     cacheDir,

@@ -2,7 +2,7 @@
 // and the token it uses: a runtime token bound to this agent whenever the runner holds an admin token.
 import type { Logger } from "pino";
 import type { RunnerConfig } from "../config/index.ts";
-import { ConfigError } from "../config/index.ts";
+import { ConfigError, relayUrlsOf } from "../config/index.ts";
 import { parseRelayQuotas } from "../config/relay-options.ts";
 import type { RelayHandle } from "../relay/index.ts";
 import {
@@ -23,7 +23,10 @@ export const DEFAULT_START_TIMEOUT_MS = 60_000;
 export const RUNTIME_TOKEN_TTL_SECONDS = 12 * 3600;
 
 export interface RelayTarget {
+  /** The preferred relay (the first of `urls`). */
   url: string;
+  /** Every relay to use, in failover order (one unless --relay-url lists several). */
+  urls: string[];
   credentials: Credentials;
   /** Set when this process runs the relay; stop it last. */
   embedded?: RelayHandle;
@@ -90,35 +93,36 @@ export async function resolveRelayTarget(
       return undefined;
     }
   })();
-  let url: string;
+  let urls: string[];
   let token: string | undefined = config.token;
   let embedded: RelayHandle | undefined;
 
   if (config.relayUrl) {
-    url = config.relayUrl;
-    if (!token && info && sameOrigin(info.url, url)) token = info.rootToken;
+    urls = relayUrlsOf(config.relayUrl);
+    // relay.json's root token goes only to its own relay: never to a list, where failing over would send it on.
+    if (!token && info && urls.length === 1 && sameOrigin(info.url, urls[0]!)) token = info.rootToken;
     if (!token) {
       throw new ConfigError(
-        `AGENT_RELAY_TOKEN or --token-file: required with --relay-url ${url} (no matching ${defaultRelayInfoPath()})`,
+        `AGENT_RELAY_TOKEN or --token-file: required with --relay-url ${config.relayUrl} (no matching ${defaultRelayInfoPath()})`,
       );
     }
   } else if (info && (await acceptsToken(info.url, info.rootToken))) {
-    url = info.url;
+    urls = [info.url];
     token ??= info.rootToken;
-    logger.info({ url }, "using the local relay already running");
+    logger.info({ url: info.url }, "using the local relay already running");
   } else {
     embedded = await startEmbedded(info?.rootToken, config.durable, logger);
-    url = embedded.url;
+    urls = [embedded.url];
     token ??= embedded.rootToken;
-    writeRelayInfoFile(defaultRelayInfoPath(), { url, rootToken: embedded.rootToken });
-    logger.info({ url, info: defaultRelayInfoPath() }, "embedded relay listening");
+    writeRelayInfoFile(defaultRelayInfoPath(), { url: embedded.url, rootToken: embedded.rootToken });
+    logger.info({ url: embedded.url, info: defaultRelayInfoPath() }, "embedded relay listening");
   }
 
   const known = { jti: config.tokenJti, profileId: config.tokenProfile, expiresAt: config.tokenExpiresAt };
   const given = Credentials.from(token, known, config.agentId);
   try {
-    const credentials = await agentCredentials(url, given, config.agentId, budget);
-    return { url, credentials, embedded };
+    const credentials = await agentCredentials(urls, given, config.agentId, budget);
+    return { url: urls[0]!, urls, credentials, embedded };
   } catch (e) {
     await embedded?.stop();
     throw e;
@@ -130,15 +134,16 @@ export async function resolveRelayTarget(
  * skills then cannot act as anyone else, and the token renews itself. A runtime token given as is gets checked.
  * Never falls back to the admin token: a runner that cannot mint does not start.
  */
-async function agentCredentials(url: string, given: Credentials, agentId: string, budget: StartBudget) {
-  const http = new RelayHttpClient({ relayUrl: url, token: given.token, timeoutMs: 5_000 });
+async function agentCredentials(urls: string[], given: Credentials, agentId: string, budget: StartBudget) {
+  // Start-up fails over too: a relay of the list that is down is skipped, not waited for.
+  const http = new RelayHttpClient({ relayUrl: urls, token: given.token, timeoutMs: 5_000 });
   try {
     if (given.isRuntime) {
       await retryUntilStarted("checking the runtime token", (signal) => http.listAgents({ signal }), budget);
       return given;
     }
     const answer = await retryUntilStarted(
-      `minting a runtime token for agent ${agentId} at ${url}`,
+      `minting a runtime token for agent ${agentId} at ${urls.join(",")}`,
       (signal) =>
         http.createToken(
           { agentId, profileId: "provider-agent", ttlSeconds: RUNTIME_TOKEN_TTL_SECONDS },

@@ -16,7 +16,8 @@ export const RUNNER_TIMERS = { heartbeatMs: 30_000, livenessMs: 20_000, claimRen
 export interface AgentRunnerOptions {
   config: RunnerConfig;
   adapter: ProviderAdapter;
-  relayUrl: string;
+  /** One relay, or several in failover order (the first preferred). */
+  relayUrl: string | readonly string[];
   credentials: Credentials;
   logger: Logger;
   /** Where attachments are cached (one folder per agent below it). */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { RunnerConfig } from "../config/index.ts";
 import { ControlServer } from "../control/index.ts";
 import type { ProviderAdapter } from "../providers/adapter.ts";
-import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
+import { RelayBusClient, RelayHttpClient, RelayRoute, relayOrigin } from "../relay-client/index.ts";
 import { systemClock } from "../util/clock.ts";
 import { errorMessage } from "../util/errors.ts";
 import { AttachmentCache } from "./attachment-cache.ts";
@@ -62,7 +62,7 @@ export interface RunnerHooks {
 }
 
 export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hooks: RunnerHooks): RunnerParts {
-  const { config, adapter, credentials, relayUrl } = o;
+  const { config, adapter, credentials } = o;
   const agentId = config.agentId;
   const clock = o.clock ?? systemClock;
   const log = o.logger.child({ agentId });
@@ -76,12 +76,15 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
   });
   const gate = new DeliveryGate(clock, () => work.has("provider-turn", "turn"));
   const usage = o.usage ?? usageMeterFor(config, adapter);
-  const http = new RelayHttpClient({ relayUrl, token: credentials.token });
+  // One relay choice for HTTP and bus: a connection failure either sees moves both to the next relay.
+  const route = new RelayRoute(o.relayUrl, part("relay"));
+  const http = new RelayHttpClient({ relayUrl: route.urls, route, token: credentials.token });
   const control = new ControlServer({
     logger: part("control"),
     clock,
     // Only a runtime token bound to this agent is ever handed out (GET /v1/credentials answers 404 otherwise).
-    credentials: () => (credentials.isRuntime ? { relayUrl, agentId, token: credentials.token } : undefined),
+    credentials: () =>
+      credentials.isRuntime ? { relayUrl: route.current, agentId, token: credentials.token } : undefined,
     ...o.control,
   });
   const tasks = buildTaskTracker({
@@ -100,7 +103,8 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
   const notes = wireCompactionNotes({ clock, log, config, adapter, tasks, http, control });
   const policy = new RestartPolicy(o.restartLimits);
   const controlEnv = (id: string) => control.childEnv(id);
-  const env = { config, credentials, relayUrl, binPath: o.binPath, controlEnv };
+  // The agent's own CLI calls get the whole list, so they fail over like the runner.
+  const env = { config, credentials, relayUrl: route.urls.join(","), binPath: o.binPath, controlEnv };
   const supervisor = new ProviderSupervisor({
     adapter,
     cwd: config.cwd,
@@ -136,6 +140,7 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
         ambiguous: () => queue.ambiguous,
         recentDeliveries: () => queue.recentDeliveries,
         transportState: () => bus.transportState,
+        relay: () => (route.size > 1 ? relayOrigin(route.current) : undefined),
         worktree: worktree && (() => worktree.meta()),
       }),
   });
@@ -173,7 +178,8 @@ export function buildRunnerParts(o: AgentRunnerOptions, instanceId: string, hook
     logger: log,
   });
   const bus = new RelayBusClient({
-    relayUrl,
+    relayUrl: route.urls,
+    route,
     token: credentials.token,
     logger: part("bus"),
     clock,

@@ -49,6 +49,8 @@ export interface StatusMetaSources {
   /** Recently confirmed messages: into a running turn (midTurn) or at a turn boundary. */
   recentDeliveries?: () => readonly { messageId: number; midTurn: boolean }[];
   transportState: () => string;
+  /** With several relays, the one the runner is on now (its origin); undefined with one. */
+  relay?: () => string | undefined;
   profile?: ProfileSummary;
   /** The agent's own git worktree (--worktree): path, branch, and on stop whether it was removed or kept. */
   worktree?: () => Record<string, unknown>;
@@ -73,6 +75,7 @@ export function statusMeta(s: StatusMetaSources): Record<string, unknown> {
     auth: s.credentials.summary(),
     profile: s.profile,
     transportState: s.transportState(),
+    relayUrl: s.relay?.(),
     pendingPermissions: [...s.facts.pendingPermissions.values()],
     ambiguousDeliveries: ambiguous.length > 0 ? [...ambiguous] : undefined,
     recentDeliveries: recent.length > 0 ? [...recent] : undefined,

@@ -12,7 +12,8 @@ import { silentLogger } from "../../src/util/logger.ts";
 import { NullAdapter } from "./null-adapter.ts";
 
 export interface NullRunnerOptions {
-  relayUrl: string;
+  /** One relay, or several in failover order. */
+  relayUrl: string | readonly string[];
   token: string;
   agentId: string;
   tags?: string[];

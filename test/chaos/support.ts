@@ -53,7 +53,7 @@ const live = new Set<NullRunner>();
 
 /** A runner with the recording null adapter; stopped by stopChaosRunners(). */
 export async function chaosRunner(o: {
-  relayUrl: string;
+  relayUrl: string | readonly string[];
   token: string;
   agentId: string;
   tags?: string[];

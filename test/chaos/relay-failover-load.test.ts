@@ -1,0 +1,126 @@
+// Chaos: three runners and the senders all given two relays (two relay processes on one SQLite file); the preferred
+// relay is SIGKILLed mid-stream of claimable messages: every acknowledged message is delivered exactly once overall.
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RelayHttpClient } from "../../src/relay-client/index.ts";
+import { type RelayProcess, spawnRelayProcess } from "../support/relay-process.ts";
+import { waitFor } from "../support/wait-for.ts";
+import { chaosRunner, duplicates, missing, stopChaosRunners } from "./support.ts";
+
+const ROOT = "failover-load-root-token-0123456789";
+const TOTAL = 1_000;
+const KILL_AFTER = 500;
+
+const relays: RelayProcess[] = [];
+let dir: string | undefined;
+afterEach(async () => {
+  await stopChaosRunners();
+  for (const r of relays.splice(0)) await r.kill();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function startRelay(db: string): Promise<{ proc: RelayProcess; url: string }> {
+  const home = mkdtempSync(join(dir!, "home-"));
+  const proc = spawnRelayProcess(["--port", "0", "--db", db, "--log-level", "warn"], {
+    HOME: home,
+    AGENT_RELAY_ROOT_TOKEN: ROOT,
+  });
+  relays.push(proc);
+  return { proc, url: await proc.waitForUrl(15_000) };
+}
+
+describe("relay failover under load", () => {
+  test(`${TOTAL} claimable messages over 3 runners, the preferred relay killed after ${KILL_AFTER}: all on the survivor, none lost or doubled`, async () => {
+    dir = mkdtempSync(join(tmpdir(), "chaos-failover-load-"));
+    const db = join(dir, "relay.db");
+    const a = await startRelay(db);
+    const b = await startRelay(db);
+    const urls = [a.url, b.url];
+    const admin = new RelayHttpClient({ relayUrl: urls, token: ROOT, timeoutMs: 5_000 });
+    const runners = await Promise.all(
+      ["f1", "f2", "f3"].map(async (agentId) =>
+        chaosRunner({
+          relayUrl: urls,
+          token: (await admin.createToken({ agentId, profileId: "provider-agent", ttlSeconds: 3600 })).token,
+          agentId,
+          tags: ["pool"],
+          // B pushes nothing to sessions on A: until the kill, what B stores reaches them by this unread read.
+          timers: { livenessMs: 1_000 },
+        }),
+      ),
+    );
+    expect(runners.map((r) => r.runner.bus.route.current)).toEqual([a.url, a.url, a.url]);
+    const all = () => runners.flatMap((r) => r.adapter.deliveries);
+
+    // Senders fail over like the runners (one client each, the same list); only acknowledged ids are owed a delivery.
+    const acked: number[] = [];
+    let next = 0;
+    let killed: Promise<number> | undefined;
+    const sender = async () => {
+      const http = new RelayHttpClient({ relayUrl: urls, token: ROOT, timeoutMs: 5_000 });
+      try {
+        while (next < TOTAL) {
+          const i = next++;
+          for (;;) {
+            try {
+              acked.push((await http.sendMessage({ to: "tag:pool", body: `m${i}`, claimable: true })).id);
+              break;
+            } catch {
+              // A reset or a timeout is not resent by the client (the relay may have stored it): send it again.
+            }
+          }
+          if (acked.length === KILL_AFTER && !killed) {
+            killed = (async () => {
+              const at = performance.now();
+              const deliveredAtKill = all().length;
+              await a.proc.kill();
+              expect(deliveredAtKill).toBeLessThan(TOTAL);
+              await waitFor(
+                () =>
+                  runners.every(
+                    (r) => r.runner.bus.route.current === b.url && r.runner.bus.transportState === "open",
+                  ),
+                { timeoutMs: 5_000, intervalMs: 5, what: "every runner on relay B" },
+              );
+              return performance.now() - at;
+            })();
+          }
+        }
+      } finally {
+        await http.close();
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, sender));
+    const failoverMs = await killed!;
+    console.log(
+      `failover under load: all 3 runners open on relay B ${failoverMs.toFixed(0)} ms after the kill`,
+    );
+    expect(failoverMs).toBeLessThan(1_000);
+
+    await waitFor(() => missing(acked, all()).length === 0, {
+      timeoutMs: 60_000,
+      what: `all ${TOTAL} acknowledged messages delivered`,
+    });
+    for (const r of runners) {
+      await r.runner.liveness.readUnread();
+      await r.runner.queue.idle();
+    }
+    expect({
+      sent: acked.length,
+      lost: missing(acked, all()).length,
+      duplicated: duplicates(all()).length,
+    }).toEqual({
+      sent: TOTAL,
+      lost: 0,
+      duplicated: 0,
+    });
+    for (const r of runners) {
+      expect(r.runner.state).toBe("running");
+      expect(r.adapter.deliveries.length).toBeGreaterThan(0);
+      expect(r.runner.http.relayUrl).toBe(b.url);
+    }
+    await admin.close();
+  }, 90_000);
+});

@@ -1,6 +1,6 @@
 // The supervisor's way to the relay: the runner's own resolution (given URL, local relay.json, or the embedded
 // relay started here) and, per agent, a runtime token bound to that agent — the root token never reaches a runner.
-import type { RunnerConfig } from "../config/index.ts";
+import { type RunnerConfig, relayUrlsOf } from "../config/index.ts";
 import { readRelayInfoFile } from "../relay/local-info.ts";
 import { RelayHttpClient } from "../relay-client/index.ts";
 import { Credentials } from "../runner/credentials.ts";
@@ -10,6 +10,7 @@ import { errorMessage } from "../util/errors.ts";
 import type { Logger } from "../util/logger.ts";
 
 export interface AgentAccess {
+  /** The relay, or several comma-separated in failover order (a team file's `[relay] url` as given). */
   url: string;
   /** The agent's token and what is known about it, as runner environment (AGENT_RELAY_TOKEN, …). */
   env: Record<string, string>;
@@ -27,6 +28,7 @@ export class RelayAccess {
   private constructor(
     private readonly given: { relayUrl?: string; token?: string },
     private readonly logger: Logger,
+    /** The relay, or several comma-separated in failover order. */
     readonly url: string,
     /** The relay this process started, when there was none; stop it last. */
     readonly embedded: RelayTarget["embedded"],
@@ -55,8 +57,8 @@ export class RelayAccess {
       ? Credentials.from(token, {}, "relay-supervisor").isRuntime
         ? undefined
         : token
-      : (target.embedded?.rootToken ?? localRootToken(target.url));
-    return new RelayAccess(given, logger, target.url, target.embedded, budgetMs, rootToken);
+      : (target.embedded?.rootToken ?? (target.urls.length === 1 ? localRootToken(target.url) : undefined));
+    return new RelayAccess(given, logger, target.urls.join(","), target.embedded, budgetMs, rootToken);
   }
 
   /** A fresh runtime token for `agentId` (minted with the operator's or the local relay's admin token). */
@@ -73,13 +75,13 @@ export class RelayAccess {
         `could not mint a runtime token for agent '${agentId}' (is the relay up, the token an admin token?)`,
       );
     }
-    return { url: target.url, env: target.credentials.env(), token: target.credentials.token };
+    return { url: target.urls.join(","), env: target.credentials.env(), token: target.credentials.token };
   }
 
   /** Remove an agent whose runner died without deregistering, acting as that agent; absent is fine. */
   async deregister(access: AgentAccess, agentId: string): Promise<void> {
     const http = new RelayHttpClient({
-      relayUrl: httpUrl(access.url),
+      relayUrl: httpUrls(access.url),
       token: access.token,
       timeoutMs: 3_000,
     });
@@ -107,9 +109,9 @@ function localRootToken(url: string): string | undefined {
   }
 }
 
-/** A relay URL for HTTP calls (a ws:// relay URL names the same server). */
-export function httpUrl(url: string): string {
-  return url.replace(/^ws(s?):/, "http$1:");
+/** The relay URLs (one, or a comma-separated list) for HTTP calls (a ws:// relay URL names the same server). */
+export function httpUrls(url: string): string[] {
+  return relayUrlsOf(url).map((u) => u.replace(/^ws(s?):/, "http$1:"));
 }
 
 // resolveRelayTarget reads only the relay URL, the token facts and the agent id from a runner config.

@@ -9,7 +9,7 @@ import { RelayBusClient, RelayHttpClient } from "../relay-client/index.ts";
 import { type CommandHandlerFn, CommandRunner } from "../runner/command-runner.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
-import { httpUrl } from "./relay-access.ts";
+import { httpUrls } from "./relay-access.ts";
 import {
   type CommandOutcome,
   type CommandSender,
@@ -37,6 +37,7 @@ export function senderOf(command: Pick<Command, "from" | "fromRole">): CommandSe
 }
 
 export interface RelayLinkOptions {
+  /** The relay, or several comma-separated in failover order. */
   url: string;
   rootToken: string;
   commands: SupervisorCommands;
@@ -52,7 +53,8 @@ export class RelayLink {
 
   constructor(o: RelayLinkOptions) {
     const logger = o.logger.child({ part: "relay-link" });
-    this.http = new RelayHttpClient({ relayUrl: httpUrl(o.url), token: o.rootToken, timeoutMs: 5_000 });
+    // One route for both, like a runner's: the supervisor's session fails over with the team's relays.
+    this.http = new RelayHttpClient({ relayUrl: httpUrls(o.url), token: o.rootToken, timeoutMs: 5_000 });
     const run: CommandHandlerFn = async (command) => {
       const sender = senderOf(command);
       if (!sender) throw new Error(`${REASON[403]}: the command does not say who sent it`);
@@ -67,7 +69,8 @@ export class RelayLink {
       logger,
     });
     this.bus = new RelayBusClient({
-      relayUrl: httpUrl(o.url),
+      relayUrl: this.http.route.urls,
+      route: this.http.route,
       token: o.rootToken,
       hello: {
         role: "supervisor",

@@ -11,7 +11,7 @@ import { ControlClient } from "./control-client.ts";
 import { startControlServer } from "./control-server.ts";
 import { stopOrphans, writeRunnerPids } from "./orphans.ts";
 import { ensurePrivateDir, type SupervisorPaths } from "./paths.ts";
-import { httpUrl, RelayAccess } from "./relay-access.ts";
+import { httpUrls, RelayAccess } from "./relay-access.ts";
 import { RelayLink } from "./relay-link.ts";
 import { DEFAULT_STOP_DEADLINE_MS, Supervisor } from "./supervisor.ts";
 import { SupervisorCommands } from "./supervisor-commands.ts";
@@ -104,7 +104,7 @@ export async function runSupervisor(o: RunSupervisorOptions): Promise<number> {
           const a = await access.forAgent("relay-supervisor");
           await viewer?.http.close();
           viewer = {
-            http: new RelayHttpClient({ relayUrl: httpUrl(a.url), token: a.token }),
+            http: new RelayHttpClient({ relayUrl: httpUrls(a.url), token: a.token }),
             at: o.clock.now(),
           };
         }

@@ -1,5 +1,6 @@
 // The team file (team.toml) as zod schemas: the source of its types, its value rules and docs/team-file.md.
 import { z } from "zod";
+import { parseRelayUrlList } from "../config/relay-url-list.ts";
 import { APPROVAL_MODES, LOG_LEVELS, PROVIDERS, TASK_COMPLETION_MODES } from "../config/schema.ts";
 import { ADDRESS_PART_PATTERN } from "../protocol/index.ts";
 import { parseDuration } from "../util/duration.ts";
@@ -144,11 +145,12 @@ export const TeamAgent = z.strictObject({
 
 /** `[relay]`: where the agents connect. */
 export const TeamRelay = z.strictObject({
-  /** Relay base URL; absent: the local relay from ~/.agent-relay/relay.json, or the embedded one started here. The token comes from AGENT_RELAY_TOKEN. */
+  /** Relay base URL, or several comma-separated (failover order); absent: the local relay from ~/.agent-relay/relay.json, or the embedded one started here. The token comes from AGENT_RELAY_TOKEN. */
   url: z
     .string()
-    .refine((s) => URL.canParse(s) && /^(https?|wss?):$/.test(new URL(s).protocol), {
-      error: "expected an http(s):// or ws(s):// URL",
+    .superRefine((s, ctx) => {
+      const list = parseRelayUrlList(s);
+      if (!list.ok) ctx.addIssue({ code: "custom", message: list.error });
     })
     .optional(),
 });

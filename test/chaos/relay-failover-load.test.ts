@@ -5,38 +5,27 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
-import { type RelayProcess, spawnRelayProcess } from "../support/relay-process.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { chaosRunner, duplicates, missing, stopChaosRunners } from "./support.ts";
+import { killSharedDbRelays, startSharedDbRelay } from "./shared-db-relays.ts";
+import { chaosRunner, missing, settleAndCount, stopChaosRunners } from "./support.ts";
 
 const ROOT = "failover-load-root-token-0123456789";
 const TOTAL = 1_000;
 const KILL_AFTER = 500;
 
-const relays: RelayProcess[] = [];
 let dir: string | undefined;
 afterEach(async () => {
   await stopChaosRunners();
-  for (const r of relays.splice(0)) await r.kill();
+  await killSharedDbRelays();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-async function startRelay(db: string): Promise<{ proc: RelayProcess; url: string }> {
-  const home = mkdtempSync(join(dir!, "home-"));
-  const proc = spawnRelayProcess(["--port", "0", "--db", db, "--log-level", "warn"], {
-    HOME: home,
-    AGENT_RELAY_ROOT_TOKEN: ROOT,
-  });
-  relays.push(proc);
-  return { proc, url: await proc.waitForUrl(15_000) };
-}
 
 describe("relay failover under load", () => {
   test(`${TOTAL} claimable messages over 3 runners, the preferred relay killed after ${KILL_AFTER}: all on the survivor, none lost or doubled`, async () => {
     dir = mkdtempSync(join(tmpdir(), "chaos-failover-load-"));
     const db = join(dir, "relay.db");
-    const a = await startRelay(db);
-    const b = await startRelay(db);
+    const a = await startSharedDbRelay(dir, db, ROOT);
+    const b = await startSharedDbRelay(dir, db, ROOT);
     const urls = [a.url, b.url];
     const admin = new RelayHttpClient({ relayUrl: urls, token: ROOT, timeoutMs: 5_000 });
     const runners = await Promise.all(
@@ -103,19 +92,7 @@ describe("relay failover under load", () => {
       timeoutMs: 60_000,
       what: `all ${TOTAL} acknowledged messages delivered`,
     });
-    for (const r of runners) {
-      await r.runner.liveness.readUnread();
-      await r.runner.queue.idle();
-    }
-    expect({
-      sent: acked.length,
-      lost: missing(acked, all()).length,
-      duplicated: duplicates(all()).length,
-    }).toEqual({
-      sent: TOTAL,
-      lost: 0,
-      duplicated: 0,
-    });
+    expect(await settleAndCount(runners, acked)).toEqual({ sent: TOTAL, lost: 0, duplicated: 0 });
     for (const r of runners) {
       expect(r.runner.state).toBe("running");
       expect(r.adapter.deliveries.length).toBeGreaterThan(0);

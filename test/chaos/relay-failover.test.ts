@@ -5,32 +5,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { receivedInputs } from "../fixtures/echo-agent-record.ts";
-import { type RelayProcess, spawnRelayProcess } from "../support/relay-process.ts";
 import { cleanupCommandClis, spawnCommandCli } from "../support/runner-cli.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { killSharedDbRelays, startSharedDbRelay } from "./shared-db-relays.ts";
 
 const ROOT = "failover-root-token-0123456789abcdef";
 const BEFORE = 5;
 const AFTER = 5;
 
-const relays: RelayProcess[] = [];
 let dir: string | undefined;
 afterEach(async () => {
   await cleanupCommandClis();
-  for (const r of relays.splice(0)) await r.kill();
+  await killSharedDbRelays();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-async function startRelay(db: string): Promise<{ proc: RelayProcess; url: string }> {
-  // Each relay gets its own HOME, so neither writes the other's relay.json; the database file is the one they share.
-  const home = mkdtempSync(join(dir!, "home-"));
-  const proc = spawnRelayProcess(["--port", "0", "--db", db, "--log-level", "warn"], {
-    HOME: home,
-    AGENT_RELAY_ROOT_TOKEN: ROOT,
-  });
-  relays.push(proc);
-  return { proc, url: await proc.waitForUrl(15_000) };
-}
 
 async function call(url: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}${path}`, {
@@ -60,8 +48,8 @@ describe("runner failover between two relays on one database", () => {
   test("the relay the runner is on is SIGKILLed: it is on the other within a second, and nothing is lost or doubled", async () => {
     dir = mkdtempSync(join(tmpdir(), "chaos-failover-"));
     const db = join(dir, "relay.db");
-    const a = await startRelay(db);
-    const b = await startRelay(db);
+    const a = await startSharedDbRelay(dir, db, ROOT);
+    const b = await startSharedDbRelay(dir, db, ROOT);
     const agentId = "failover-echo";
     const cli = spawnCommandCli({ agentId, relayUrl: `${a.url},${b.url}`, token: ROOT });
     await cli.up(30_000);

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RelayProcess, spawnRelayProcess } from "../support/relay-process.ts";
 import { waitFor } from "../support/wait-for.ts";
-import { chaosRunner, duplicates, missing, stopChaosRunners } from "./support.ts";
+import { chaosRunner, missing, settleAndCount, stopChaosRunners } from "./support.ts";
 
 const ROOT = "chaos-root-token-0123456789abcdef";
 const TOTAL = 1_000;
@@ -97,19 +97,7 @@ describe("relay SIGKILL mid-stream", () => {
       timeoutMs: 60_000,
       what: `all ${TOTAL} acknowledged messages delivered`,
     });
-    // Quiesce: each runner re-reads its unread list (what a reconnect or liveness round does) and drains.
-    for (const r of runners) {
-      await r.runner.liveness.readUnread();
-      await r.runner.queue.idle();
-    }
-    const dup = duplicates(all());
-    const lost = missing(acked, all());
-    expect(acked.length).toBe(TOTAL);
-    expect({ sent: acked.length, lost: lost.length, duplicated: dup.length }).toEqual({
-      sent: TOTAL,
-      lost: 0,
-      duplicated: 0,
-    });
+    expect(await settleAndCount(runners, acked)).toEqual({ sent: TOTAL, lost: 0, duplicated: 0 });
     // Every runner took part (the pool spread the work) and none of them stopped.
     for (const r of runners) {
       expect(r.adapter.deliveries.length).toBeGreaterThan(0);

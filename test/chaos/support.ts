@@ -257,3 +257,19 @@ export function faultProxy(targetUrl: string, decide: (req: Request, path: strin
     close: () => void server.stop(true),
   };
 }
+
+/**
+ * Quiesce, then count: each runner re-reads its unread list (what a reconnect or liveness round does) and drains;
+ * the answer is what the acknowledged ids got across all runners.
+ */
+export async function settleAndCount(
+  runners: readonly NullRunner[],
+  acked: readonly number[],
+): Promise<{ sent: number; lost: number; duplicated: number }> {
+  for (const r of runners) {
+    await r.runner.liveness.readUnread();
+    await r.runner.queue.idle();
+  }
+  const all = runners.flatMap((r) => r.adapter.deliveries);
+  return { sent: acked.length, lost: missing(acked, all).length, duplicated: duplicates(all).length };
+}

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { RelayBusClient, type RelayBusClientOptions } from "../../src/relay-client/bus-client.ts";
 import { isRelayClientError } from "../../src/relay-client/errors.ts";
 import { silentLogger } from "../../src/util/logger.ts";
+import { deadPort } from "../support/dead-url.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { HELLO, scriptedBus } from "./scripted-bus.ts";
@@ -18,14 +19,6 @@ function client(opts: Partial<RelayBusClientOptions> & { relayUrl: string }): Re
   const c = new RelayBusClient({ token: "tok", hello: HELLO, logger: silentLogger(), ...opts });
   cleanup.push(() => c.close());
   return c;
-}
-
-/** A loopback port nothing listens on. */
-function deadPort(): number {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port as number;
-  s.stop(true);
-  return port;
 }
 
 describe("RelayBusClient", () => {

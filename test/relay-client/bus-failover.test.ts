@@ -5,6 +5,7 @@ import { RelayBusClient, type RelayBusClientOptions } from "../../src/relay-clie
 import { RelayHttpClient } from "../../src/relay-client/http-client.ts";
 import { RelayRoute } from "../../src/relay-client/relay-route.ts";
 import { silentLogger } from "../../src/util/logger.ts";
+import { deadUrl } from "../support/dead-url.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { HELLO, scriptedBus } from "./scripted-bus.ts";
@@ -35,14 +36,6 @@ function bus(script: Parameters<typeof scriptedBus>[0]) {
   const b = scriptedBus(script);
   cleanup.push(() => b.server.stop(true));
   return b;
-}
-
-/** A loopback URL nothing listens on. */
-function deadUrl(): string {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port as number;
-  s.stop(true);
-  return `http://127.0.0.1:${port}`;
 }
 
 describe("RelayBusClient with several relays", () => {

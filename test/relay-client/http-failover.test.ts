@@ -4,6 +4,7 @@ import { isHttpError, RelayUnavailableError } from "../../src/relay-client/error
 import { RelayHttpClient } from "../../src/relay-client/http-client.ts";
 import { RelayRoute } from "../../src/relay-client/relay-route.ts";
 import { isConnectionRefused } from "../../src/relay-client/transport-failover.ts";
+import { deadUrl } from "../support/dead-url.ts";
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -24,13 +25,6 @@ function stub(answer: (req: Request) => Response | Promise<Response> = () => Res
   });
   cleanup.push(() => server.stop(true));
   return { url: `http://127.0.0.1:${server.port}`, seen };
-}
-
-function deadUrl(): string {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port as number;
-  s.stop(true);
-  return `http://127.0.0.1:${port}`;
 }
 
 function http(relayUrl: string[], timeoutMs?: number): RelayHttpClient {

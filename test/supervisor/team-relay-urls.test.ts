@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import pino from "pino";
 import { httpUrls, RelayAccess } from "../../src/supervisor/relay-access.ts";
 import { parseTeamText, TeamFileError } from "../../src/supervisor/team-file.ts";
+import { deadUrl } from "../support/dead-url.ts";
 import { startTestRelay, type TestRelay } from "../support/relay.ts";
 
 const AGENT = '[agents.a]\nprovider = "command"\ncommand = ["x"]\n';
@@ -14,14 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await relay.close();
 });
-
-/** A loopback URL nothing listens on. */
-function deadUrl(): string {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port as number;
-  s.stop(true);
-  return `http://127.0.0.1:${port}`;
-}
 
 describe("[relay] url with several relays", () => {
   test("a comma-separated list is accepted as given", () => {

@@ -1,0 +1,25 @@
+// Chaos helper: relay processes on one SQLite file (WAL lets several open it; the token signing secret is in it),
+// the test device for failover between relays. Each gets its own HOME so none writes another's relay.json.
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { type RelayProcess, spawnRelayProcess } from "../support/relay-process.ts";
+
+const running: RelayProcess[] = [];
+
+export async function startSharedDbRelay(
+  dir: string,
+  db: string,
+  rootToken: string,
+): Promise<{ proc: RelayProcess; url: string }> {
+  const proc = spawnRelayProcess(["--port", "0", "--db", db, "--log-level", "warn"], {
+    HOME: mkdtempSync(join(dir, "home-")),
+    AGENT_RELAY_ROOT_TOKEN: rootToken,
+  });
+  running.push(proc);
+  return { proc, url: await proc.waitForUrl(15_000) };
+}
+
+/** SIGKILL every relay started here that is still running (for afterEach). */
+export async function killSharedDbRelays(): Promise<void> {
+  for (const r of running.splice(0)) await r.kill();
+}

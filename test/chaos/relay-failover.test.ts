@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { receivedInputs } from "../fixtures/echo-agent-record.ts";
+import { deadUrl } from "../support/dead-url.ts";
 import { cleanupCommandClis, spawnCommandCli } from "../support/runner-cli.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { killSharedDbRelays, startSharedDbRelay } from "./shared-db-relays.ts";
@@ -99,5 +100,23 @@ describe("runner failover between two relays on one database", () => {
     const switches = cli.runner.stderr().match(/relay failover/g) ?? [];
     expect(switches.length).toBe(1);
     expect(cli.runner.stderr()).not.toContain(ROOT);
+  }, 60_000);
+
+  test("a runner whose preferred relay is down at start starts on the next one and takes messages there", async () => {
+    dir = mkdtempSync(join(tmpdir(), "chaos-failover-start-"));
+    const b = await startSharedDbRelay(dir, join(dir, "relay.db"), ROOT);
+    const agentId = "failover-late";
+    const cli = spawnCommandCli({ agentId, relayUrl: `${deadUrl()},${b.url}`, token: ROOT });
+    await cli.up(30_000);
+    await waitFor(
+      async () =>
+        ((await call(b.url, "GET", `/v1/agents/${agentId}`)).meta as { relayUrl?: string })?.relayUrl ===
+        b.url,
+      { what: "the runner on relay B" },
+    );
+    const m = await call(b.url, "POST", "/v1/messages", { to: agentId, from: "boss", body: "hello" });
+    await waitFor(() => deliveredCounts(cli.record).get(m.id as number) === 1, {
+      what: "the message delivered",
+    });
   }, 60_000);
 });

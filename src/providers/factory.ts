@@ -59,7 +59,7 @@ export async function createAdapter(config: RunnerConfig, deps: AdapterDeps): Pr
     case "codex":
       return createCodexAdapter(config, deps, tmux.socket);
     case "claude": {
-      const [{ ClaudeAdapter }, { Tmux }] = await Promise.all([
+      const [{ ClaudeAdapter, inboxWanted }, { Tmux }] = await Promise.all([
         import("./claude/adapter.ts"),
         import("./tmux/index.ts"),
       ]);
@@ -75,6 +75,7 @@ export async function createAdapter(config: RunnerConfig, deps: AdapterDeps): Pr
         extraArgs: config.providerArgs,
         resumeSessionId: deps.resumeSessionId,
         armMonitor: config.claudeMonitor,
+        inbox: inboxWanted((deps.env ?? process.env).AGENT_RELAY_CLAUDE_INBOX),
         logger: deps.logger,
         clock: deps.clock,
       });

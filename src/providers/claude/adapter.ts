@@ -1,4 +1,4 @@
-// The Claude Code provider's facade: claude in tmux with the relay plugin, delivery by monitor or paste.
+// The Claude Code provider's facade: claude in tmux with the relay plugin, delivery by inbox, monitor or paste.
 // Wiring: `bindControl` (README.md). Hooks become events in one place (hooks.ts), stamped with the spawn's id.
 import type { ControlEvent } from "../../control/schemas.ts";
 import { systemClock } from "../../util/clock.ts";
@@ -8,6 +8,7 @@ import { ProviderEventHub } from "../adapter.ts";
 import { DeliveryConfirmer } from "./confirm.ts";
 import { type DeliveryDeps, deliverTo, paste, Serial } from "./deliver.ts";
 import { HookWaiters } from "./hooks.ts";
+import type { InboxLink, InboxPriority } from "./inbox.ts";
 import { ClaudeMachine, spawnOf } from "./lifecycle.ts";
 import { MonitorEventBudget } from "./monitor-budget.ts";
 import { MonitorPresence } from "./monitor-presence.ts";
@@ -15,6 +16,7 @@ import type { ClaudeAdapterOptions } from "./options.ts";
 import { CLEAR, COMPACT, injectedNote, runSlashCommand, type SlashCommand } from "./slash.ts";
 import { TranscriptUsage, type UsageTotals } from "./usage-totals.ts";
 
+export { inboxWanted } from "./inbox.ts";
 export type { ClaudeAdapterOptions };
 
 export class ClaudeAdapter implements A.ProviderAdapter {
@@ -42,8 +44,8 @@ export class ClaudeAdapter implements A.ProviderAdapter {
     this.log = o.logger ?? silentLogger();
     this.hooks = new HookWaiters(clock);
     this.monitor = new MonitorPresence(clock);
-    const confirmer = new DeliveryConfirmer(clock, (messageId) =>
-      this.machine.emit({ type: "delivery.confirmed", messageId }),
+    const confirmer = new DeliveryConfirmer(clock, (messageId, midTurn) =>
+      this.machine.emit({ type: "delivery.confirmed", messageId, ...(midTurn ? { midTurn } : {}) }),
     );
     this.machine = new ClaudeMachine({
       options: () => this.o,
@@ -72,9 +74,15 @@ export class ClaudeAdapter implements A.ProviderAdapter {
     return this.hub.on(listener);
   }
 
-  /** Which path the next delivery takes. */
-  get deliveryPath(): "monitor" | "paste" {
+  /** Which path the next delivery takes: Claude's inbox when it bound it, else the monitor, else a paste. */
+  get deliveryPath(): "inbox" | "monitor" | "paste" {
+    if (this.inbox?.isBound) return "inbox";
     return this.monitor.connected && this.o.publishToMonitor ? "monitor" : "paste";
+  }
+
+  private get inbox(): InboxLink | undefined {
+    const s = this.machine.state;
+    return s.kind === "ready" ? s.live.inbox : undefined;
   }
 
   /** The runner's control server: raw hook events and monitor presence in, monitor lines out. */
@@ -114,12 +122,27 @@ export class ClaudeAdapter implements A.ProviderAdapter {
     return this.machine.shutdown(options.graceful, options.timeoutMs);
   }
 
-  deliver(items: A.DeliveryItem[], signal: AbortSignal): Promise<A.DeliveryResult> {
-    return this.serial.run(async () =>
-      items.length === 0
-        ? { state: "confirmed" }
-        : deliverTo(this.machine.target(), items, this.delivery, signal),
-    );
+  /**
+   * `midTurn` messages go at once: into the running turn between two tool calls, or as a new turn. The others wait
+   * for the running turn to end (Stop) and become the next turn. What the model already saw is never sent again.
+   */
+  async deliver(items: A.DeliveryItem[], signal: AbortSignal): Promise<A.DeliveryResult> {
+    const unseen = items.filter((i) => !this.delivery.confirmer.isConfirmed(i.message.id));
+    const now = unseen.filter((i) => i.midTurn === true);
+    const next = unseen.filter((i) => i.midTurn !== true);
+    let confirmed = true;
+    const send = async (batch: A.DeliveryItem[], priority: InboxPriority) => {
+      const r = await this.serial.run(() =>
+        deliverTo(this.machine.target(), batch, this.delivery, priority, signal),
+      );
+      confirmed &&= r.state === "confirmed";
+    };
+    if (now.length > 0) await send(now, "next");
+    if (next.length > 0) {
+      await this.machine.waitForTurnEnd(signal);
+      await send(next, "later");
+    }
+    return { state: confirmed ? "confirmed" : "written" };
   }
 
   deliverInitialPrompt(prompt: string, signal: AbortSignal): Promise<void> {
@@ -173,6 +196,9 @@ export class ClaudeAdapter implements A.ProviderAdapter {
       claudeSessionId: this.machine.conversation.claudeSessionId,
       model: this.machine.conversation.model,
       deliveryPath: this.deliveryPath,
+      // off: not asked for (switched off, or its path unusable); unbound: Claude did not bind it (its gate is off).
+      inbox: this.inbox ? (this.inbox.isBound ? "bound" : "unbound") : "off",
+      inboxSocket: this.inbox?.isBound ? this.inbox.path : undefined,
       monitorConnected: this.monitor.connected,
       contextUsedTokens: this.machine.contextUsedTokens,
       lifecycle: this.machine.state.kind,

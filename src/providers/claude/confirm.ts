@@ -1,12 +1,15 @@
 // Confirms that delivered relay messages reached Claude's model: from UserPromptSubmit prompts (pasted turns and
 // monitor notifications) and from the session transcript (text spliced into a running turn fires no hook).
 import { open } from "node:fs/promises";
+import { z } from "zod";
 import { type Clock, sleep } from "../../util/clock.ts";
 import { relayIdsIn } from "./format.ts";
 
 /** Messages awaiting confirmation are remembered this long, then forgotten (the runner reports them ambiguous). */
 const PENDING_TTL_MS = 15 * 60_000;
 const MAX_TRANSCRIPT_READ = 4 * 1024 * 1024;
+/** A transcript line: only its kind matters here. */
+const TranscriptEntry = z.looseObject({ type: z.string() });
 
 export class DeliveryConfirmer {
   private readonly pending = new Map<number, number>();
@@ -16,7 +19,8 @@ export class DeliveryConfirmer {
 
   constructor(
     private readonly clock: Clock,
-    private readonly onConfirmed: (messageId: number) => void,
+    /** `midTurn`: the text reached the model inside a running turn (spliced between tool calls). */
+    private readonly onConfirmed: (messageId: number, midTurn: boolean) => void,
   ) {}
 
   /** Start waiting for these ids. */
@@ -34,14 +38,14 @@ export class DeliveryConfirmer {
     return this.pending.size;
   }
 
-  /** Text the model was given (a UserPromptSubmit prompt, transcript bytes): confirm the pending ids in it. */
-  observeText(text: string): void {
+  /** Text the model was given (a UserPromptSubmit prompt, a transcript line): confirm the pending ids in it. */
+  observeText(text: string, midTurn = false): void {
     for (const id of relayIdsIn(text)) {
       if (!this.pending.delete(id)) continue;
       this.confirmed.add(id);
       // Only the recent ones matter for duplicate suppression; keep the set small.
       if (this.confirmed.size > 1_000) this.confirmed.delete(this.confirmed.values().next().value as number);
-      this.onConfirmed(id);
+      this.onConfirmed(id, midTurn);
     }
   }
 
@@ -70,12 +74,28 @@ export class DeliveryConfirmer {
       const lastNl = text.lastIndexOf("\n");
       if (lastNl < 0) return;
       this.transcriptOffset += Buffer.byteLength(text.slice(0, lastNl + 1));
-      this.observeText(text.slice(0, lastNl + 1));
+      for (const line of text.slice(0, lastNl).split("\n")) this.observeLine(line);
     } catch {
       // Not written yet: Claude creates the transcript with the first turn.
     } finally {
       await handle?.close();
     }
+  }
+
+  /**
+   * One transcript line. A `queue-operation` line records text Claude queued, before any model saw it: never a
+   * confirmation. An `attachment` line is text spliced into the running turn (a queued prompt, a monitor event).
+   */
+  private observeLine(line: string): void {
+    if (!line.includes("[relay message #")) return;
+    let entry: z.infer<typeof TranscriptEntry> | undefined;
+    try {
+      entry = TranscriptEntry.safeParse(JSON.parse(line)).data;
+    } catch {
+      return;
+    }
+    if (entry === undefined || entry.type === "queue-operation") return;
+    this.observeText(line, entry.type === "attachment");
   }
 
   /** Resolve true once every id is confirmed, false at the deadline; scans the transcript meanwhile. */

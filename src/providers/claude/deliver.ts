@@ -1,8 +1,11 @@
-// Delivery to Claude: the monitor line when a monitor is connected and has budget, else a paste; one at a time.
+// Delivery to Claude: the inbox socket when Claude bound it, else the monitor line when a monitor is connected and
+// has budget, else a paste; one at a time.
 import type { Logger } from "../../util/logger.ts";
 import type { DeliveryItem, DeliveryResult } from "../adapter.ts";
+import { sanitizeForPaste } from "../tmux/sanitize.ts";
 import type { DeliveryConfirmer } from "./confirm.ts";
 import { formatDeliveriesForPaste, formatMonitorLine } from "./format.ts";
+import { boundInboxContent, type InboxLink, type InboxPriority } from "./inbox.ts";
 import type { MonitorEventBudget } from "./monitor-budget.ts";
 import type { ClaudeTerminal } from "./terminal.ts";
 
@@ -21,6 +24,11 @@ export class Serial {
 export interface PasteTarget {
   terminal: ClaudeTerminal;
   asking: () => boolean;
+}
+
+/** Where a delivery goes: the pane, and the spawn's inbox when it asked Claude for one. */
+export interface DeliveryTarget extends PasteTarget {
+  inbox: InboxLink | undefined;
 }
 
 /** Paste text and submit it, never while a dialog is open (an Enter there approves a tool). */
@@ -49,16 +57,21 @@ export interface DeliveryDeps {
   log: Logger;
 }
 
-/** Hand messages over and wait (bounded) for the model to see them: `confirmed`, else `written`. */
+/**
+ * Hand messages over and wait (bounded) for the model to see them: `confirmed`, else `written`. `priority` is the
+ * inbox's: `next` may splice them into a running turn, `later` waits for it to end (the monitor and the paste
+ * cannot choose: the caller waits for the turn's end before handing them a message that must not go in mid-turn).
+ */
 export async function deliverTo(
-  target: PasteTarget,
+  target: DeliveryTarget,
   items: DeliveryItem[],
   d: DeliveryDeps,
+  priority: InboxPriority,
   signal: AbortSignal,
 ): Promise<DeliveryResult> {
   const ids = items.map((i) => i.message.id);
   d.confirmer.expect(ids);
-  const unsent = await tryMonitor(items, d);
+  const unsent = (await tryInbox(target.inbox, items, priority, d, signal)) ? [] : await tryMonitor(items, d);
   if (unsent.length > 0) {
     try {
       await paste(target, formatDeliveriesForPaste(unsent), d.dialogWaitMs, signal);
@@ -72,7 +85,31 @@ export async function deliverTo(
   return { state: confirmed ? "confirmed" : "written" };
 }
 
-/** Monitor first; returns the items it could not take (all of them when no monitor is connected). */
+/** The inbox first: true when it took the messages (one line, one turn or one splice). */
+async function tryInbox(
+  inbox: InboxLink | undefined,
+  items: DeliveryItem[],
+  priority: InboxPriority,
+  d: DeliveryDeps,
+  signal: AbortSignal,
+): Promise<boolean> {
+  if (!inbox || !(await inbox.check())) return false;
+  // No terminal reads it, but Claude's screen shows it: as inert as a paste.
+  const text = boundInboxContent(
+    sanitizeForPaste(formatDeliveriesForPaste(items)),
+    items.map((i) => i.message.id),
+  );
+  try {
+    await inbox.send(text, priority, signal);
+    return true;
+  } catch (e) {
+    if (signal.aborted) throw e;
+    d.log.info({ err: e }, "the Claude inbox refused the delivery; trying the monitor, then a paste");
+    return false;
+  }
+}
+
+/** Then the monitor; returns the items it could not take (all of them when no monitor is connected). */
 async function tryMonitor(items: DeliveryItem[], d: DeliveryDeps): Promise<DeliveryItem[]> {
   const publish = d.monitor();
   if (!publish) return items;

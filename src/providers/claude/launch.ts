@@ -48,6 +48,8 @@ export interface ClaudeLaunchOptions {
   extraArgs?: string[];
   /** Whether we run as root (`bypassPermissions` then needs IS_SANDBOX=1). */
   isRoot?: boolean;
+  /** Bind Claude's cross-session inbox here (`--messaging-socket-path`; folder 0700, ≤ 103 bytes: inbox.ts). */
+  inboxSocketPath?: string;
 }
 
 export interface ClaudeLaunch {
@@ -63,14 +65,22 @@ export interface ClaudeLaunch {
  * The `--settings` layer. The relay CLI is NOT pre-approved here: Claude refuses to match rules against a command
  * holding a variable (`"$AGENT_RELAY_BIN" …`), so the plugin's PreToolUse hook approves exactly that shape instead.
  */
-export function launchSettings(approvalMode: ApprovalMode, pluginDir: string): Record<string, unknown> {
+export function launchSettings(
+  approvalMode: ApprovalMode,
+  pluginDir: string,
+  inbox = false,
+): Record<string, unknown> {
   const allow = approvalMode === "read-only" ? READ_ONLY_TOOLS : [];
-  return {
+  const settings: Record<string, unknown> = {
     permissions: { allow },
     skipDangerousModePermissionPrompt: true,
     // The statusLine command is told the session's running cost after each update: the runner's cost source.
     statusLine: { type: "command", command: shellQuote(`${pluginDir}/hooks/relay-status.sh`) },
   };
+  // Unset, Claude holds a sender that asserts no permission mode when it bypasses permissions (approval mode full):
+  // a "Held message" dialog instead of the delivery. The socket is the runner's, in a private folder.
+  if (inbox) settings.crossSessionInbound = "accept";
+  return settings;
 }
 
 export function buildClaudeLaunch(o: ClaudeLaunchOptions): ClaudeLaunch {
@@ -101,8 +111,9 @@ export function buildClaudeLaunch(o: ClaudeLaunchOptions): ClaudeLaunch {
     "--permission-mode",
     PERMISSION_MODES[o.approvalMode],
     "--settings",
-    JSON.stringify(launchSettings(o.approvalMode, o.pluginDir)),
+    JSON.stringify(launchSettings(o.approvalMode, o.pluginDir, o.inboxSocketPath !== undefined)),
   ];
+  if (o.inboxSocketPath) args.push("--messaging-socket-path", o.inboxSocketPath);
   if (o.model) args.push("--model", o.model);
   args.push(o.resume ? "--resume" : "--session-id", o.claudeSessionId);
   args.push(...(o.extraArgs ?? []));

@@ -1,12 +1,13 @@
 // The Claude adapter's lifecycle as one tagged union, and the machine that moves it: spawn, hooks, exit, shutdown.
 import type { ClaudeHookPayload } from "../../control/schemas.ts";
-import type { Clock } from "../../util/clock.ts";
+import { type Clock, sleep } from "../../util/clock.ts";
 import { RunnerError } from "../../util/errors.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { AdapterEvent, AdapterEventBody, ProviderExit, SpawnContext, SpawnResult } from "../adapter.ts";
 import type { DeliveryConfirmer } from "./confirm.ts";
-import type { PasteTarget } from "./deliver.ts";
+import type { DeliveryTarget } from "./deliver.ts";
 import { applyHook, type Conversation, type HookWaiters, type TurnState } from "./hooks.ts";
+import { type InboxLink, removeInboxSocket } from "./inbox.ts";
 import type { MonitorPresence } from "./monitor-presence.ts";
 import type { ClaudeAdapterOptions } from "./options.ts";
 import { exitGracefully } from "./slash.ts";
@@ -14,10 +15,14 @@ import { startClaude } from "./spawn.ts";
 import type { ClaudeTerminal } from "./terminal.ts";
 import { startLive } from "./watcher.ts";
 
+const TURN_END_POLL_MS = 50;
+
 /** A running spawn: its pane, what its hooks say, and the promise that resolves when it is gone. */
 export interface Live {
   providerSessionId: string;
   terminal: ClaudeTerminal;
+  /** Claude's cross-session inbox for this spawn, when it was asked for one. */
+  inbox: InboxLink | undefined;
   turn: TurnState;
   /** End this spawn once (kill what is left) and resolve `exited`; later calls get the same promise. */
   end(exit: ProviderExit): Promise<ProviderExit>;
@@ -76,13 +81,15 @@ export class ClaudeMachine {
   onHook(providerSessionId: string, payload: ClaudeHookPayload): void {
     const spawn = spawnOf(this.state);
     if (providerSessionId !== spawn?.providerSessionId) return;
+    // A prompt submitted while a turn runs was spliced into it (an inbox message between tool calls).
+    const midTurn = spawn.turn === "busy" || spawn.turn === "asking";
     const r = applyHook({ conversation: this.conversation, turn: spawn.turn }, payload);
     this.conversation = r.state.conversation;
     spawn.turn = r.state.turn;
     const transcript = this.conversation.transcriptPath;
     if (transcript) void this.d.confirmer.followTranscript(transcript);
     for (const e of r.events) this.emit(e);
-    if (r.seen !== undefined) this.d.confirmer.observeText(r.seen);
+    if (r.seen !== undefined) this.d.confirmer.observeText(r.seen, midTurn);
     this.d.hooks.notify(payload);
   }
 
@@ -116,13 +123,16 @@ export class ClaudeMachine {
         },
         { ...ctx, signal: AbortSignal.any([ctx.signal, abort.signal]) },
       );
-      const live = startLive(starting, started.terminal, {
+      const live = startLive(starting, started.terminal, started.inbox, {
         clock,
         confirmer: this.d.confirmer,
         log,
         conversation: () => this.conversation,
         emit,
-        destroy: () => started.terminal.destroy(o.sessionName),
+        destroy: async () => {
+          await started.terminal.destroy(o.sessionName);
+          if (started.inbox) await removeInboxSocket(started.inbox.path);
+        },
         onExit: (exited, exit) => {
           log.info({ ...exit, stopping: this.state.kind === "stopping" }, "claude exited");
           if (spawnOf(this.state) === exited) this.state = { kind: "stopped" };
@@ -169,15 +179,27 @@ export class ClaudeMachine {
     if (spawnOf(this.state) === live) this.state = { kind: "stopped" };
   }
 
-  /** The ready spawn's pane, or DELIVERY_FAILED (the runner retries later). */
-  target(): PasteTarget {
+  /**
+   * Resolves once no turn runs (per hooks; an Esc-ended turn per Claude's session state), at once when none does.
+   * A message that must not go into a running turn waits here, outside the pane's one-at-a-time chain.
+   */
+  async waitForTurnEnd(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const s = this.state;
+      if (s.kind !== "ready" || (s.live.turn !== "busy" && s.live.turn !== "asking")) return;
+      await sleep(this.d.clock, TURN_END_POLL_MS, signal);
+    }
+  }
+
+  /** The ready spawn's pane and inbox, or DELIVERY_FAILED (the runner retries later). */
+  target(): DeliveryTarget {
     const s = this.state;
     if (s.kind !== "ready") throw new RunnerError("DELIVERY_FAILED", `claude is not ready (state ${s.kind})`);
     return this.targetOf(s.live);
   }
 
-  private targetOf(live: Live): PasteTarget {
-    return { terminal: live.terminal, asking: () => live.turn === "asking" };
+  private targetOf(live: Live): DeliveryTarget {
+    return { terminal: live.terminal, inbox: live.inbox, asking: () => live.turn === "asking" };
   }
 
   /** Stamp an event with the current spawn's session id; with no spawn there is no one to tell. */

@@ -11,6 +11,8 @@ export const ClaudeSessionFile = z.looseObject({
   status: z.string().optional(),
   waitingFor: z.string().optional(),
   updatedAt: z.number().optional(),
+  /** Present once the cross-session inbox bound its socket. */
+  messagingSocketPath: z.string().optional(),
 });
 export type ClaudeSessionFile = z.infer<typeof ClaudeSessionFile>;
 

@@ -1,8 +1,8 @@
 // Starting claude: config dir, launch command, the tmux session, then the ready gate (prompt + SessionStart + monitor).
 import { join } from "node:path";
 import type { ApprovalMode } from "../../config/schema.ts";
-import type { Clock } from "../../util/clock.ts";
-import { RunnerError } from "../../util/errors.ts";
+import { type Clock, sleep } from "../../util/clock.ts";
+import { errorMessage, RunnerError } from "../../util/errors.ts";
 import type { Logger } from "../../util/logger.ts";
 import { PACKAGE_ROOT } from "../../util/package-root.ts";
 import type { AdapterEventBody, SpawnContext } from "../adapter.ts";
@@ -10,6 +10,7 @@ import type { Tmux } from "../tmux/index.ts";
 import { prepareClaudeConfigDir } from "./config-dir.ts";
 import { claudeCredentialProblem } from "./credentials.ts";
 import type { Conversation } from "./hooks.ts";
+import { InboxLink, inboxSocketPath, prepareInboxSocket, removeInboxSocket } from "./inbox.ts";
 import { buildClaudeLaunch, launcherArgv } from "./launch.ts";
 import { MONITOR_CONNECT_WAIT_MS, type MonitorPresence } from "./monitor-presence.ts";
 import { waitForClaudePrompt } from "./readiness.ts";
@@ -17,6 +18,8 @@ import { findTranscript, transcriptHasConversation } from "./session-file.ts";
 import { ClaudeTerminal } from "./terminal.ts";
 
 const DEFAULT_PLUGIN_DIR = join(PACKAGE_ROOT, "plugins", "claude");
+/** Claude binds its inbox during start-up, before its prompt shows; this covers a slow machine. */
+const INBOX_BIND_WAIT_MS = 1_000;
 
 /** The adapter options a launch reads. */
 export interface LaunchOptions {
@@ -37,6 +40,8 @@ export interface LaunchOptions {
   userConfigDir?: string | null;
   /** Leave telemetry on so the relay monitor can run (default true); the auto-updater is always off. */
   armMonitor?: boolean;
+  /** Ask Claude to bind its cross-session inbox on a private socket and deliver through it (default true). */
+  inbox?: boolean;
   /** Extra environment for claude (e.g. ANTHROPIC_BASE_URL); the runner's own variables win. */
   env?: Record<string, string>;
   /** Extra claude arguments (what follows `--` on the runner's command line). */
@@ -45,6 +50,8 @@ export interface LaunchOptions {
 
 export interface Launched {
   terminal: ClaudeTerminal;
+  /** The inbox Claude was asked to bind (whether it did is checked once it is up). */
+  inbox: InboxLink | undefined;
   /** Why Claude cannot log in, if it cannot: reported once it is up, so a person can log in inside the session. */
   authProblem: string | undefined;
 }
@@ -84,6 +91,7 @@ export async function launchClaude(
     armMonitor: o.armMonitor ?? true,
     ...(o.userConfigDir !== undefined ? { userConfigDir: o.userConfigDir } : {}),
   });
+  const inboxPath = (o.inbox ?? true) ? await privateInboxSocket(prepared.dir, log) : undefined;
   const launch = buildClaudeLaunch({
     claudeBin: o.claudeBin ?? "claude",
     pluginDir: o.pluginDir ?? DEFAULT_PLUGIN_DIR,
@@ -98,6 +106,7 @@ export async function launchClaude(
     env: { ...o.env, ...ctx.env },
     extraArgs: o.extraArgs ? [...o.extraArgs] : undefined,
     isRoot: process.getuid?.() === 0,
+    ...(inboxPath ? { inboxSocketPath: inboxPath } : {}),
   });
   const authProblem = claudeCredentialProblem({ ...process.env, ...launch.env }, prepared.dir);
   await o.tmux.killSession(o.sessionName);
@@ -109,7 +118,39 @@ export async function launchClaude(
     signal: ctx.signal,
   });
   log.info({ session: o.sessionName, pid: pane.pid, resume: session.resume }, "claude started in tmux");
-  return { terminal: new ClaudeTerminal(o.tmux, pane, prepared.sessionsDir, clock), authProblem };
+  const terminal = new ClaudeTerminal(o.tmux, pane, prepared.sessionsDir, clock);
+  const inbox = inboxPath ? new InboxLink(inboxPath, () => terminal.sessionFile()) : undefined;
+  return { terminal, inbox, authProblem };
+}
+
+/** The spawn's inbox socket in its private folder, or none (logged: delivery then takes the monitor or a paste). */
+async function privateInboxSocket(configDir: string, log: Logger): Promise<string | undefined> {
+  const path = inboxSocketPath(configDir);
+  try {
+    await prepareInboxSocket(path);
+    return path;
+  } catch (e) {
+    log.warn({ err: errorMessage(e) }, "Claude's inbox is not used");
+    return undefined;
+  }
+}
+
+/** Whether Claude bound its inbox, given a moment after the prompt showed; the path taken is logged. */
+async function awaitInbox(
+  inbox: InboxLink | undefined,
+  clock: Clock,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  if (!inbox) return;
+  const deadline = clock.now() + INBOX_BIND_WAIT_MS;
+  while (!(await inbox.check()) && clock.now() < deadline) await sleep(clock, 50, signal);
+  if (inbox.isBound) log.info({ socket: inbox.path }, "Claude's inbox is bound: messages go through it");
+  else
+    log.warn(
+      { socket: inbox.path },
+      "Claude did not bind its inbox (gate off?); the monitor or a paste is used",
+    );
 }
 
 export interface ReadyGate {
@@ -168,6 +209,7 @@ export interface Started extends Launched {
 export async function startClaude(d: StartDeps, ctx: SpawnContext): Promise<Started> {
   const o = d.options;
   let terminal: ClaudeTerminal | undefined;
+  let inbox: InboxLink | undefined;
   try {
     const resumeId = await resumableSession(d.conversation, ctx, o.configDir, d.log);
     const claudeSessionId = resumeId ?? ctx.providerSessionId;
@@ -175,6 +217,7 @@ export async function startClaude(d: StartDeps, ctx: SpawnContext): Promise<Star
     const session = { claudeSessionId, resume: resumeId !== undefined };
     const launched = await launchClaude(o, ctx, session, d.clock, d.log);
     terminal = launched.terminal;
+    inbox = launched.inbox;
     const armed = (o.armMonitor ?? true) ? d.monitor : null;
     await awaitReady(
       {
@@ -189,12 +232,14 @@ export async function startClaude(d: StartDeps, ctx: SpawnContext): Promise<Star
       },
       ctx.signal,
     );
+    await awaitInbox(launched.inbox, d.clock, ctx.signal, d.log);
     // The monitor wait ends quietly on abort: a shutdown during start-up must still fail the spawn.
     if (ctx.signal.aborted) throw new RunnerError("ABORTED", "spawn aborted", { cause: ctx.signal.reason });
     return { ...launched, claudeSessionId };
   } catch (e) {
     const left = terminal ? terminal.destroy(o.sessionName) : o.tmux.killSession(o.sessionName);
     await left.catch(() => {});
+    if (inbox) await removeInboxSocket(inbox.path).catch(() => {});
     if (e instanceof RunnerError) throw e;
     throw new RunnerError("PROVIDER_SPAWN_FAILED", "claude did not start", { cause: e });
   }

@@ -5,7 +5,7 @@ import { RunnerError } from "../../util/errors.ts";
 import type { PaneRef, PaneStatus, Tmux } from "../tmux/index.ts";
 import { isAlive, processTree, survivors, terminateAll } from "./process-tree.ts";
 import { classifyScreen, pendingInput, type ScreenState, screenSummary } from "./screen.ts";
-import { activityOf, type ClaudeActivity, readSessionFile } from "./session-file.ts";
+import { activityOf, type ClaudeActivity, type ClaudeSessionFile, readSessionFile } from "./session-file.ts";
 
 /** Claude's pid inside a bubblewrap pid namespace (bwrap is pid 1; the launcher execs claude as pid 2). */
 const ISOLATED_CLAUDE_PID = 2;
@@ -54,8 +54,13 @@ export class ClaudeTerminal {
    * Under --isolate the pane runs bubblewrap, and claude is pid 2 of its pid namespace: it names the file so.
    */
   async activity(): Promise<ClaudeActivity> {
+    return activityOf(await this.sessionFile());
+  }
+
+  /** Claude's `sessions/<pid>.json` (busy/idle, the inbox socket it bound), by either pid. */
+  async sessionFile(): Promise<ClaudeSessionFile | undefined> {
     const own = await readSessionFile(this.sessionsDir, this.pane.pid);
-    return activityOf(own ?? (await readSessionFile(this.sessionsDir, ISOLATED_CLAUDE_PID)));
+    return own ?? (await readSessionFile(this.sessionsDir, ISOLATED_CLAUDE_PID));
   }
 
   /** True when no key may be sent: a dialog on screen, the session file waiting, or a PermissionRequest pending. */

@@ -6,6 +6,7 @@ import type { DeliveryConfirmer } from "./confirm.ts";
 import { contextWindowOf, lastContextUsage } from "./context-usage.ts";
 import { watchPidExit } from "./exit-watch.ts";
 import type { Conversation, TurnState } from "./hooks.ts";
+import type { InboxLink } from "./inbox.ts";
 import type { Live } from "./lifecycle.ts";
 import type { ClaudeTerminal } from "./terminal.ts";
 
@@ -133,6 +134,7 @@ export interface LiveDeps {
 export function startLive(
   spawn: { providerSessionId: string; turn: TurnState },
   terminal: ClaudeTerminal,
+  inbox: InboxLink | undefined,
   d: LiveDeps,
 ): Live {
   const watch = new AbortController();
@@ -140,7 +142,14 @@ export function startLive(
     watch.abort();
     await d.destroy().catch((e) => d.log.warn({ err: e }, "claude cleanup failed"));
   });
-  const live: Live = { providerSessionId: spawn.providerSessionId, turn: spawn.turn, terminal, end, exited };
+  const live: Live = {
+    providerSessionId: spawn.providerSessionId,
+    turn: spawn.turn,
+    terminal,
+    inbox,
+    end,
+    exited,
+  };
   watchClaude(
     {
       terminal,

@@ -1,51 +1,26 @@
 // The Claude adapter end to end: real claude CLI in real tmux, the real control server and plugin, a fake model.
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isRunnerError } from "../../../src/util/errors.ts";
 import { waitFor } from "../../support/wait-for.ts";
 import {
-  type AgentUnderTest,
   CLAUDE_BIN,
-  describeProcesses,
   hooksSeen,
-  makeAgent,
   processesUsing,
   REPO,
   type Rig,
   relayMessage,
-  startRig,
-  stopRig,
+  rigPerFile,
 } from "./harness.ts";
 
+const file = rigPerFile();
+const agent = file.agent;
 let rig: Rig;
-const agents: AgentUnderTest[] = [];
-
-async function agent(options: Parameters<typeof makeAgent>[1] = {}): Promise<AgentUnderTest> {
-  const a = await makeAgent(rig, options);
-  agents.push(a);
-  return a;
-}
-
-beforeAll(async () => {
-  rig = await startRig();
-}, 10_000);
-
-afterEach(async () => {
-  for (const a of agents.splice(0)) await a.dispose();
-}, 20_000);
-
-afterAll(async () => {
-  const dirs = rig.configDirs;
-  await stopRig(rig);
-  // Claude's monitor and hooks are known to orphan: nothing that carries one of our config dirs may survive.
-  const left = await waitFor(async () => ((await processesUsing(dirs)).length === 0 ? true : undefined), {
-    timeoutMs: 10_000,
-    what: "no claude, monitor or hook process left",
-  }).catch(async () => describeProcesses(await processesUsing(dirs)));
-  expect(left).toBe(true);
-}, 20_000);
+beforeAll(() => {
+  rig = file.rig;
+});
 
 describe("ClaudeAdapter with the real claude CLI", () => {
   test("spawn reaches the ready prompt with no dialog, after the SessionStart hook reached the control server", async () => {
@@ -68,7 +43,7 @@ describe("ClaudeAdapter with the real claude CLI", () => {
   }, 60_000);
 
   test("a pasted relay message reaches the model's request and is confirmed from the UserPromptSubmit hook", async () => {
-    const a = await agent({ armMonitor: false });
+    const a = await agent({ armMonitor: false, inbox: false });
     await a.spawn();
     const item = relayMessage("please check the paste path", { subject: "paste" });
     const t0 = Date.now();
@@ -96,8 +71,8 @@ describe("ClaudeAdapter with the real claude CLI", () => {
     );
   }, 60_000);
 
-  test("with the monitor armed, a message reaches the model through the plugin monitor without keystrokes", async () => {
-    const a = await agent({ armMonitor: true });
+  test("with the monitor armed and the inbox off, a message reaches the model through the plugin monitor without keystrokes", async () => {
+    const a = await agent({ armMonitor: true, inbox: false });
     await a.spawn();
     await waitFor(() => a.adapter.deliveryPath === "monitor", {
       timeoutMs: 25_000,
@@ -212,7 +187,7 @@ describe("ClaudeAdapter with the real claude CLI", () => {
   test("graceful shutdown exits claude through /exit and leaves no process behind", async () => {
     const a = await agent({ armMonitor: true });
     await a.spawn();
-    await waitFor(() => a.adapter.deliveryPath === "monitor", { timeoutMs: 25_000, what: "the monitor" });
+    await waitFor(() => a.adapter.runtimeMeta().monitorConnected, { timeoutMs: 25_000, what: "the monitor" });
     await a.adapter.shutdown({ graceful: true, timeoutMs: 10_000 });
     expect(hooksSeen(rig, a.providerSessionId, "SessionEnd").map((p) => p.reason)).toContain(
       "prompt_input_exit",
@@ -228,7 +203,7 @@ describe("ClaudeAdapter with the real claude CLI", () => {
   test("killing the claude process is reported as exited and its monitor does not survive", async () => {
     const a = await agent({ armMonitor: true });
     await a.spawn();
-    await waitFor(() => a.adapter.deliveryPath === "monitor", { timeoutMs: 25_000, what: "the monitor" });
+    await waitFor(() => a.adapter.runtimeMeta().monitorConnected, { timeoutMs: 25_000, what: "the monitor" });
     process.kill(a.pid as number, "SIGKILL");
     await waitFor(() => a.exit, { timeoutMs: 10_000, what: "the spawn's exited handle to resolve" });
     await waitFor(async () => (await processesUsing([a.configDir])).length === 0, {

@@ -52,6 +52,31 @@ describe("DeliveryConfirmer", () => {
     expect(confirmed).toEqual([2]);
   });
 
+  test("Claude's queue record of a message is no confirmation; the splice into the running turn is, as mid-turn", async () => {
+    const confirmed: Array<[number, boolean]> = [];
+    const c = new DeliveryConfirmer(systemClock, (id, midTurn) => confirmed.push([id, midTurn]));
+    const transcript = join(dir, "s.jsonl");
+    await writeFile(transcript, "");
+    await c.followTranscript(transcript);
+    c.expect([3, 4]);
+    // Written the moment a message is queued (Claude 2.1.330), long before a model request carries it.
+    const queued = (id: number) =>
+      `{"type":"queue-operation","operation":"enqueue","content":"[relay message #${id} from a]\\nhi"}\n`;
+    await appendFile(transcript, queued(3) + queued(4));
+    await c.scanTranscript();
+    expect(confirmed).toEqual([]);
+    await appendFile(
+      transcript,
+      '{"attachment":{"type":"queued_command","prompt":"[relay message #3 from a]"},"type":"attachment"}\n' +
+        '{"type":"user","message":{"role":"user","content":"[relay message #4 from a]"}}\n',
+    );
+    await c.scanTranscript();
+    expect(confirmed).toEqual([
+      [3, true],
+      [4, false],
+    ]);
+  });
+
   test("waitFor answers false at its deadline when the model never saw the message", async () => {
     const clock = new ManualClock();
     const c = new DeliveryConfirmer(clock, () => {});

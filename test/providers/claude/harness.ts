@@ -1,4 +1,5 @@
 // Test rig for the Claude provider: the real claude CLI in real tmux, the real control server, the fake model API.
+import { afterAll, afterEach, beforeAll, expect } from "bun:test";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import type {
 import { ClaudeAdapter, type ClaudeAdapterOptions } from "../../../src/providers/claude/adapter.ts";
 import { Tmux } from "../../../src/providers/tmux/index.ts";
 import { FakeAnthropicApi } from "../../support/fake-anthropic-api.ts";
+import { waitFor } from "../../support/wait-for.ts";
 
 export const REPO = join(import.meta.dir, "..", "..", "..");
 export const CLAUDE_BIN = join(REPO, "node_modules", ".bin", "claude");
@@ -219,4 +221,45 @@ export async function processesUsing(configDirs: string[]): Promise<number[]> {
     }
   }
   return out;
+}
+
+export interface RigPerFile {
+  /** The file's rig (set before its first test). */
+  readonly rig: Rig;
+  /** A new agent on the rig, disposed after the test. */
+  agent(options?: Parameters<typeof makeAgent>[1]): Promise<AgentUnderTest>;
+}
+
+/** One rig per test file: started before its tests, agents disposed after each, and no process of theirs left. */
+export function rigPerFile(): RigPerFile {
+  const agents: AgentUnderTest[] = [];
+  let rig: Rig | undefined;
+  const file: RigPerFile = {
+    get rig() {
+      if (!rig) throw new Error("the rig starts before the first test");
+      return rig;
+    },
+    async agent(options = {}) {
+      const a = await makeAgent(file.rig, options);
+      agents.push(a);
+      return a;
+    },
+  };
+  beforeAll(async () => {
+    rig = await startRig();
+  }, 10_000);
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.dispose();
+  }, 20_000);
+  afterAll(async () => {
+    const dirs = file.rig.configDirs;
+    await stopRig(file.rig);
+    // Claude's monitor and hooks are known to orphan: nothing that carries one of our config dirs may survive.
+    const left = await waitFor(async () => ((await processesUsing(dirs)).length === 0 ? true : undefined), {
+      timeoutMs: 10_000,
+      what: "no claude, monitor or hook process left",
+    }).catch(async () => describeProcesses(await processesUsing(dirs)));
+    expect(left).toBe(true);
+  }, 20_000);
+  return file;
 }

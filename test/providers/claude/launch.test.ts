@@ -23,6 +23,19 @@ function flag(argv: string[], name: string): string | undefined {
 }
 
 describe("buildClaudeLaunch", () => {
+  test("with an inbox socket Claude binds it and accepts its messages whatever its permission mode; without, neither", () => {
+    const withInbox = buildClaudeLaunch({
+      ...base,
+      approvalMode: "full",
+      inboxSocketPath: "/state/claude/inbox.sock",
+    });
+    expect(flag(withInbox.argv, "--messaging-socket-path")).toBe("/state/claude/inbox.sock");
+    expect(JSON.parse(flag(withInbox.argv, "--settings") ?? "{}").crossSessionInbound).toBe("accept");
+    const without = buildClaudeLaunch({ ...base, approvalMode: "full" });
+    expect(without.argv).not.toContain("--messaging-socket-path");
+    expect(JSON.parse(flag(without.argv, "--settings") ?? "{}").crossSessionInbound).toBeUndefined();
+  });
+
   test("a new session gets --session-id, the plugin, the relay instructions and the operator's addition", () => {
     const { argv } = buildClaudeLaunch({
       ...base,

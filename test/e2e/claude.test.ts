@@ -1,57 +1,47 @@
 // End to end: the real runner CLI (--provider claude) drives the real Claude Code CLI in real tmux against the
 // scripted fake Anthropic API, connected to a real relay. Every agent gets its own HOME; after each test nothing of
 // Claude (its hooks, its monitor, the runner's tmux server) may be left running.
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { agentTmuxSocket, runTmux, tmuxSocketPath } from "../../src/providers/tmux/index.ts";
+import { runTmux } from "../../src/providers/tmux/index.ts";
 import {
-  agentProcesses,
   type ClaudeAgentHome,
-  type ClaudeRunnerChild,
   claudeIdleSince,
-  claudeProcesses,
   createClaudeAgentHome,
   processesWithEnv,
-  reapClaudeLeftovers,
   startClaudeRunner,
 } from "../support/claude-runner.ts";
-import { FakeAnthropicApi, type RecordedRequest } from "../support/fake-anthropic-api.ts";
+import type { FakeAnthropicApi, RecordedRequest } from "../support/fake-anthropic-api.ts";
 import { receiptAt, receiptsUntilAnswered } from "../support/receipts.ts";
-import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import type { TestRelay } from "../support/relay.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { claudeE2eRig } from "./claude-rig.ts";
 
 setDefaultTimeout(60_000);
 
+const e2e = claudeE2eRig();
+const {
+  agents,
+  children,
+  send,
+  agentRecord,
+  agentMeta,
+  agentStatus,
+  modelSawMessage,
+  stopAndExpectNothingLeft,
+} = e2e;
 let relay: TestRelay;
 let fake: FakeAnthropicApi;
-beforeAll(async () => {
-  relay = await startTestRelay();
-  fake = new FakeAnthropicApi().start();
-});
-afterAll(async () => {
-  await fake?.stop();
-  await relay?.close();
+beforeAll(() => {
+  relay = e2e.relay;
+  fake = e2e.fake;
 });
 
-const agents: ClaudeAgentHome[] = [];
-const children: ClaudeRunnerChild[] = [];
-afterEach(async () => {
-  // Whatever a test did (or where it failed), no runner, Claude, hook, monitor or tmux server outlives it.
-  for (const c of children.splice(0)) await c.kill();
-  for (const a of agents.splice(0)) {
-    await reapClaudeLeftovers(a);
-    a.remove();
-  }
-});
-
+/** An agent on one delivery path: "on" is the monitor (the inbox switched off), "off" the paste (both off). */
 async function run(monitor: "on" | "off", prefix = "claude-e2e") {
-  const agent = createClaudeAgentHome(prefix);
-  agents.push(agent);
-  const token = await relay.mintToken(agent.agentId);
-  const child = await startClaudeRunner({ relay, fake, agent, token, monitor });
-  children.push(child);
+  const { agent, child } = await e2e.start(prefix, { monitor, inbox: "off" });
   if (monitor === "on") {
     await waitFor(async () => (await agentMeta(agent)).deliveryPath === "monitor", {
       timeoutMs: 25_000,
@@ -60,51 +50,6 @@ async function run(monitor: "on" | "off", prefix = "claude-e2e") {
   }
   return { agent, child };
 }
-
-/** Graceful stop (SIGTERM): the runner exits 0 and nothing started under the agent's HOME keeps running. */
-async function stopAndExpectNothingLeft(agent: ClaudeAgentHome, child: ClaudeRunnerChild): Promise<void> {
-  // The checks below can see these processes: before the stop they find the runner and Claude.
-  expect((await claudeProcesses(agent)).length).toBeGreaterThan(0);
-  expect(await child.terminate()).toBe(0);
-  // Hooks and the monitor notice Claude is gone within about a second: wait for that, bounded.
-  await waitFor(async () => (await agentProcesses(agent)).length === 0, {
-    timeoutMs: 5_000,
-    what: "no process left under the agent's HOME",
-  }).catch(() => {});
-  expect(await claudeProcesses(agent)).toEqual([]);
-  expect(await agentProcesses(agent)).toEqual([]);
-  // Nothing left behind either: the runner's tmux socket file, or Claude's claude-cli:// URL handler registered
-  // in the person's HOME (outside the agent's private config dir).
-  expect(existsSync(tmuxSocketPath(agentTmuxSocket(agent.agentId), {}))).toBe(false);
-  expect(
-    existsSync(join(agent.home, ".local", "share", "applications", "claude-code-url-handler.desktop")),
-  ).toBe(false);
-}
-
-interface SentMessage {
-  id: number;
-}
-
-/** A message from "tester" (the root token speaking for it) to the agent. */
-async function send(agent: ClaudeAgentHome, body: string, payload: Record<string, unknown> = {}) {
-  const res = await relay.call(relay.rootToken, "POST", "/v1/messages", {
-    to: agent.agentId,
-    from: "tester",
-    body,
-    payload,
-  });
-  expect(res.status).toBe(200);
-  return res.body as SentMessage;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: the relay's agent record and meta are free-form JSON.
-async function agentRecord(agent: ClaudeAgentHome): Promise<Record<string, any>> {
-  const res = await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`);
-  return res.status === 200 ? res.body : {};
-}
-const agentMeta = async (agent: ClaudeAgentHome) => (await agentRecord(agent)).meta ?? {};
-const agentStatus = async (agent: ClaudeAgentHome) =>
-  (await agentRecord(agent)).semanticStatus as string | undefined;
 
 /** Send a command over the relay and wait for it to finish; answers the final command. */
 async function command(agent: ClaudeAgentHome, type: string, params: Record<string, unknown> = {}) {
@@ -122,13 +67,6 @@ async function command(agent: ClaudeAgentHome, type: string, params: Record<stri
     { timeoutMs: 40_000, what: `${type} to finish` },
   );
 }
-
-/** The first main-loop model request carrying the relay header of message `id`. */
-const modelSawMessage = (id: number, timeoutMs = 20_000) =>
-  waitFor(() => fake.requestsContaining(`[relay message #${id} from tester]`)[0], {
-    timeoutMs,
-    what: `the model to see relay message #${id}`,
-  });
 
 const idle = (agent: ClaudeAgentHome) =>
   waitFor(async () => (await agentStatus(agent)) === "idle", {
@@ -168,7 +106,7 @@ const arrivedBy = (req: RecordedRequest): "monitor" | "paste" =>
   req.lastUserText.includes("<task-notification>") ? "monitor" : "paste";
 
 describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, fake model)", () => {
-  test("with the monitor armed, a relay message reaches the model through the plugin monitor; delivery latency median of 20", async () => {
+  test("with the inbox off (AGENT_RELAY_CLAUDE_INBOX=off) and the monitor armed, a relay message reaches the model through the plugin monitor; delivery latency median of 20", async () => {
     const { agent, child } = await run("on");
     const latencies: number[] = [];
     let lastSend = 0;
@@ -194,7 +132,7 @@ describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, f
     await stopAndExpectNothingLeft(agent, child);
   }, 120_000);
 
-  test("with the monitor switched off (AGENT_RELAY_CLAUDE_MONITOR=off), a relay message is pasted into Claude and reaches the model", async () => {
+  test("with the inbox and the monitor switched off (AGENT_RELAY_CLAUDE_INBOX=off, AGENT_RELAY_CLAUDE_MONITOR=off), a relay message is pasted into Claude and reaches the model", async () => {
     const { agent, child } = await run("off");
     const senderBus = await relay.openBus({ agentId: "tester" });
     // SLOW:2000: the model's answer streams over 2 s.
@@ -211,6 +149,7 @@ describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, f
     await senderBus.close();
     const meta = await agentMeta(agent);
     expect(meta.deliveryPath).toBe("paste");
+    expect(meta.inbox).toBe("off");
     expect(meta.monitorConnected).toBe(false);
     await claudeIdleSince(agent, req.at);
     await stopAndExpectNothingLeft(agent, child);
@@ -366,7 +305,7 @@ describe("claude agent end to end (runner CLI, Claude Code CLI in tmux, relay, f
     agents.push(agent);
     const token = await relay.mintToken(agent.agentId);
     // Resolves once the runner says the agent is up; no wait for the monitor here.
-    const child = await startClaudeRunner({ relay, fake, agent, token, monitor: "on" });
+    const child = await startClaudeRunner({ relay, fake, agent, token, monitor: "on", inbox: "off" });
     children.push(child);
     const m = await send(agent, "FIRST message after ready");
     const req = await modelSawMessage(m.id);

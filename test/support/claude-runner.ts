@@ -45,6 +45,8 @@ export interface StartClaudeRunnerOptions {
   token: string;
   /** "on": the adapter's default (relay monitor armed); "off": AGENT_RELAY_CLAUDE_MONITOR=off, the paste path. */
   monitor: "on" | "off";
+  /** "on" (default): Claude's inbox is the first path; "off": AGENT_RELAY_CLAUDE_INBOX=off, the monitor or a paste. */
+  inbox?: "on" | "off";
   extraArgs?: string[];
   /** Environment on top of the harness's own (e.g. ANTHROPIC_API_KEY: "" for a Claude without credentials). */
   env?: Record<string, string>;
@@ -78,6 +80,7 @@ export async function startClaudeRunner(o: StartClaudeRunnerOptions): Promise<Cl
       ANTHROPIC_API_KEY: "test-key",
       DISABLE_AUTOUPDATER: "1",
       AGENT_RELAY_CLAUDE_MONITOR: o.monitor,
+      AGENT_RELAY_CLAUDE_INBOX: o.inbox ?? "on",
       AGENT_RELAY_LOG_LEVEL: process.env.CLAUDE_E2E_LOG ?? "warn",
       ...o.env,
     },

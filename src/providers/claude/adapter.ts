@@ -19,6 +19,8 @@ import { TranscriptUsage, type UsageTotals } from "./usage-totals.ts";
 export { inboxWanted } from "./inbox.ts";
 export type { ClaudeAdapterOptions };
 
+const ids = (items: A.DeliveryItem[]) => items.map((i) => i.message.id);
+
 export class ClaudeAdapter implements A.ProviderAdapter {
   readonly name = "claude" as const;
   readonly defaultTags = ["claude-code"] as const;
@@ -139,6 +141,8 @@ export class ClaudeAdapter implements A.ProviderAdapter {
     };
     if (now.length > 0) await send(now, "next");
     if (next.length > 0) {
+      if (this.machine.inTurn)
+        this.log.info({ messageIds: ids(next) }, "messages wait for the running turn to end");
       await this.machine.waitForTurnEnd(signal);
       await send(next, "later");
     }

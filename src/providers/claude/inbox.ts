@@ -1,14 +1,10 @@
 // Claude Code's cross-session inbox: the Unix socket the runner fixes with --messaging-socket-path, whether it is
 // bound, and one NDJSON line written to it (a new turn when Claude is idle, or text spliced into the running one).
-import { lstat, rm } from "node:fs/promises";
 import { connect } from "node:net";
-import { dirname, join } from "node:path";
 import { z } from "zod";
 import { RunnerError } from "../../util/errors.ts";
 import type { ClaudeSessionFile } from "./session-file.ts";
 
-/** Claude refuses a socket path longer than this (sun_path is 104 bytes on macOS, one kept for the NUL). */
-export const MAX_SOCKET_PATH_BYTES = 103;
 /** Claude closes a line past about 1M characters; a relay body may be 2M: the rest stays behind `msg read`. */
 export const MAX_INBOX_CHARS = 200_000;
 
@@ -32,40 +28,11 @@ export function inboxWanted(value: string | undefined): boolean {
 }
 
 /**
- * Where a spawn's socket lives: `<config dir>/inbox.sock`. The config dir is private (0700) and inside the agent's
- * home, so the socket is reachable from inside an --isolate sandbox and by no other agent's.
+ * Whether Claude bound the inbox at `path`: its session registry names it and the socket takes a connection (the
+ * registry alone is not enough: under --isolate a path in the sandbox's private /tmp is named but out of reach).
  */
-export function inboxSocketPath(configDir: string): string {
-  return join(configDir, "inbox.sock");
-}
-
-/**
- * Check the socket's folder is private (0700, ours), the path short enough, and clear a stale socket; Claude would
- * otherwise skip the fixed path. Throws CONFIG_INVALID with the reason.
- */
-export async function prepareInboxSocket(path: string): Promise<void> {
-  const bytes = Buffer.byteLength(path);
-  if (bytes > MAX_SOCKET_PATH_BYTES)
-    throw new RunnerError(
-      "CONFIG_INVALID",
-      `the Claude inbox socket path is ${bytes} bytes, over Claude's limit of ${MAX_SOCKET_PATH_BYTES}: ${path} (a shorter agent id or state folder fixes it)`,
-    );
-  const dir = dirname(path);
-  const st = await lstat(dir);
-  const uid = process.getuid?.();
-  if (!st.isDirectory() || (st.mode & 0o777) !== 0o700 || (uid !== undefined && st.uid !== uid))
-    throw new RunnerError("CONFIG_INVALID", `the Claude inbox folder ${dir} is not a private folder of ours`);
-  await rm(path, { force: true });
-}
-
-/** Remove the socket (a spawn's end). */
-export async function removeInboxSocket(path: string): Promise<void> {
-  await rm(path, { force: true });
-}
-
-/** Whether Claude bound the inbox at `path`: its session registry names it, or the socket takes a connection. */
 export async function inboxBound(registry: ClaudeSessionFile | undefined, path: string): Promise<boolean> {
-  if (registry?.messagingSocketPath === path) return true;
+  if (registry?.messagingSocketPath !== path) return false;
   return new Promise((resolve) => {
     const socket = connect(path);
     socket.once("connect", () => {

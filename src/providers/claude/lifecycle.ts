@@ -7,7 +7,8 @@ import type { AdapterEvent, AdapterEventBody, ProviderExit, SpawnContext, SpawnR
 import type { DeliveryConfirmer } from "./confirm.ts";
 import type { DeliveryTarget } from "./deliver.ts";
 import { applyHook, type Conversation, type HookWaiters, type TurnState } from "./hooks.ts";
-import { type InboxLink, removeInboxSocket } from "./inbox.ts";
+import type { InboxLink } from "./inbox.ts";
+import { removeInboxSocket } from "./inbox-path.ts";
 import type { MonitorPresence } from "./monitor-presence.ts";
 import type { ClaudeAdapterOptions } from "./options.ts";
 import { exitGracefully } from "./slash.ts";
@@ -184,11 +185,13 @@ export class ClaudeMachine {
    * A message that must not go into a running turn waits here, outside the pane's one-at-a-time chain.
    */
   async waitForTurnEnd(signal: AbortSignal): Promise<void> {
-    for (;;) {
-      const s = this.state;
-      if (s.kind !== "ready" || (s.live.turn !== "busy" && s.live.turn !== "asking")) return;
-      await sleep(this.d.clock, TURN_END_POLL_MS, signal);
-    }
+    while (this.inTurn) await sleep(this.d.clock, TURN_END_POLL_MS, signal);
+  }
+
+  /** A turn of the ready spawn runs (per hooks). */
+  get inTurn(): boolean {
+    const s = this.state;
+    return s.kind === "ready" && (s.live.turn === "busy" || s.live.turn === "asking");
   }
 
   /** The ready spawn's pane and inbox, or DELIVERY_FAILED (the runner retries later). */

@@ -10,7 +10,8 @@ import type { Tmux } from "../tmux/index.ts";
 import { prepareClaudeConfigDir } from "./config-dir.ts";
 import { claudeCredentialProblem } from "./credentials.ts";
 import type { Conversation } from "./hooks.ts";
-import { InboxLink, inboxSocketPath, prepareInboxSocket, removeInboxSocket } from "./inbox.ts";
+import { InboxLink } from "./inbox.ts";
+import { inboxSocketCandidates, prepareInboxSocket, removeInboxSocket } from "./inbox-path.ts";
 import { buildClaudeLaunch, launcherArgv } from "./launch.ts";
 import { MONITOR_CONNECT_WAIT_MS, type MonitorPresence } from "./monitor-presence.ts";
 import { waitForClaudePrompt } from "./readiness.ts";
@@ -91,7 +92,8 @@ export async function launchClaude(
     armMonitor: o.armMonitor ?? true,
     ...(o.userConfigDir !== undefined ? { userConfigDir: o.userConfigDir } : {}),
   });
-  const inboxPath = (o.inbox ?? true) ? await privateInboxSocket(prepared.dir, log) : undefined;
+  const env = { ...process.env, ...o.env, ...ctx.env };
+  const inboxPath = (o.inbox ?? true) ? await privateInboxSocket(prepared.dir, env, log) : undefined;
   const launch = buildClaudeLaunch({
     claudeBin: o.claudeBin ?? "claude",
     pluginDir: o.pluginDir ?? DEFAULT_PLUGIN_DIR,
@@ -124,11 +126,13 @@ export async function launchClaude(
 }
 
 /** The spawn's inbox socket in its private folder, or none (logged: delivery then takes the monitor or a paste). */
-async function privateInboxSocket(configDir: string, log: Logger): Promise<string | undefined> {
-  const path = inboxSocketPath(configDir);
+async function privateInboxSocket(
+  configDir: string,
+  env: Record<string, string | undefined>,
+  log: Logger,
+): Promise<string | undefined> {
   try {
-    await prepareInboxSocket(path);
-    return path;
+    return await prepareInboxSocket(inboxSocketCandidates(configDir, env));
   } catch (e) {
     log.warn({ err: errorMessage(e) }, "Claude's inbox is not used");
     return undefined;

@@ -1,6 +1,6 @@
 // The inbox socket's rules: a private folder, Claude's path limit, one bounded NDJSON line, the on/off switch.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,8 +9,8 @@ import {
   InboxLink,
   inboxWanted,
   MAX_INBOX_CHARS,
-  prepareInboxSocket,
 } from "../../../src/providers/claude/inbox.ts";
+import { inboxSocketCandidates, prepareInboxSocket } from "../../../src/providers/claude/inbox-path.ts";
 import { isRunnerError } from "../../../src/util/errors.ts";
 import { waitFor } from "../../support/wait-for.ts";
 
@@ -37,24 +37,37 @@ async function listen(path: string): Promise<{ server: Server; lines: string[] }
 }
 
 describe("the Claude inbox socket", () => {
-  test("a path over Claude's 103 bytes, or a folder others can enter, is refused with the reason", async () => {
+  test("a path over Claude's 103 bytes, or a folder others can enter, is passed over for the next; none left: the reasons", async () => {
     const long = join(dir, "x".repeat(120), "inbox.sock");
-    const tooLong = await prepareInboxSocket(long).catch((e) => e);
-    expect(isRunnerError(tooLong, "CONFIG_INVALID")).toBe(true);
-    expect(tooLong.message).toContain("over Claude's limit of 103");
     const open = join(dir, "open");
     await mkdir(open);
     await chmod(open, 0o755);
-    const notPrivate = await prepareInboxSocket(join(open, "inbox.sock")).catch((e) => e);
-    expect(isRunnerError(notPrivate, "CONFIG_INVALID")).toBe(true);
+    const fine = join(dir, "private", "s.sock");
+    expect(await prepareInboxSocket([long, join(open, "s.sock"), fine])).toBe(fine);
+    expect((await stat(join(dir, "private"))).mode & 0o777).toBe(0o700);
+    const none = await prepareInboxSocket([long, join(open, "s.sock")]).catch((e: Error) => e);
+    expect(isRunnerError(none, "CONFIG_INVALID")).toBe(true);
+    expect((none as Error).message).toContain("over Claude's limit of 103");
+    expect((none as Error).message).toContain(`${open} is not a private folder of ours`);
+  });
+
+  test("the config dir comes first, then a short name under XDG_RUNTIME_DIR, then under the temp dir", () => {
+    const [own, runtime, temp] = inboxSocketCandidates("/home/a/.agent-relay/agents/x/claude-config", {
+      XDG_RUNTIME_DIR: "/run/user/1000",
+    });
+    expect(own).toBe("/home/a/.agent-relay/agents/x/claude-config/inbox.sock");
+    expect(runtime).toMatch(/^\/run\/user\/1000\/agent-relay-inbox\/[0-9a-f]{16}\.sock$/);
+    expect(temp).toMatch(/agent-relay-inbox-\d+\/[0-9a-f]{16}\.sock$/);
+    expect(inboxSocketCandidates("/c", {})).toHaveLength(2);
   });
 
   test("a stale socket is cleared; a message is one JSON line with its priority; a refused write unbinds", async () => {
     const path = join(dir, "inbox.sock");
     await chmod(dir, 0o700);
     await writeFile(path, "stale");
-    await prepareInboxSocket(path);
-    const link = new InboxLink(path, async () => undefined);
+    expect(await prepareInboxSocket([path])).toBe(path);
+    const link = new InboxLink(path, async () => ({ pid: 1, sessionId: "s", messagingSocketPath: path }));
+    // Named in Claude's registry but not listening (a sandbox's private /tmp): not bound.
     expect(await link.check()).toBe(false);
     const { server, lines } = await listen(path);
     try {

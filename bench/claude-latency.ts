@@ -167,9 +167,12 @@ async function claudeBusyLatencyBench(n: number): Promise<Row[]> {
   const hooks = (name: string) => hooksSeen(rig, a.providerSessionId, name).length;
   // Claude's own state file: idle once the turn's after-work (titles, transcript) is done, not only at Stop.
   const claudeIdle = async () => {
-    const file = join(a.configDir, "sessions", `${a.pid}.json`);
-    const status = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")).status : undefined;
-    return status === "idle" || status === "shell";
+    try {
+      const { status } = JSON.parse(readFileSync(join(a.configDir, "sessions", `${a.pid}.json`), "utf8"));
+      return status === "idle" || status === "shell";
+    } catch {
+      return false; // not written yet, or mid-write
+    }
   };
   const sample = async (body: string, midTurn: boolean, busy: boolean): Promise<number> => {
     await until(claudeIdle, 20_000, "Claude idle");

@@ -10,7 +10,7 @@ import { type DeliveryDeps, deliverTo, paste, Serial } from "./deliver.ts";
 import { HookWaiters } from "./hooks.ts";
 import type { InboxLink, InboxPriority } from "./inbox.ts";
 import { ClaudeMachine, spawnOf } from "./lifecycle.ts";
-import { MonitorEventBudget } from "./monitor-budget.ts";
+import { InboxLineBudget, MonitorEventBudget } from "./monitor-budget.ts";
 import { MonitorPresence } from "./monitor-presence.ts";
 import type { ClaudeAdapterOptions } from "./options.ts";
 import { CLEAR, COMPACT, injectedNote, runSlashCommand, type SlashCommand } from "./slash.ts";
@@ -65,6 +65,7 @@ export class ClaudeAdapter implements A.ProviderAdapter {
     this.delivery = {
       confirmer,
       budget: new MonitorEventBudget(clock),
+      inboxBudget: new InboxLineBudget(clock),
       monitor: () => (this.deliveryPath === "monitor" ? this.o.publishToMonitor : undefined),
       confirmTimeoutMs: o.confirmTimeoutMs ?? 5_000,
       dialogWaitMs: o.dialogWaitMs ?? 20_000,

@@ -6,7 +6,7 @@ import { sanitizeForPaste } from "../tmux/sanitize.ts";
 import type { DeliveryConfirmer } from "./confirm.ts";
 import { formatDeliveriesForPaste, formatMonitorLine } from "./format.ts";
 import { boundInboxContent, type InboxLink, type InboxPriority } from "./inbox.ts";
-import type { MonitorEventBudget } from "./monitor-budget.ts";
+import type { EventBudget } from "./monitor-budget.ts";
 import type { ClaudeTerminal } from "./terminal.ts";
 
 /** One operation on the pane at a time: deliveries and slash commands share this chain. */
@@ -49,7 +49,9 @@ export type PublishToMonitor = (item: {
 
 export interface DeliveryDeps {
   confirmer: DeliveryConfirmer;
-  budget: MonitorEventBudget;
+  budget: EventBudget;
+  /** Claude's inbox drops lines past its rate limit: past it, the monitor or a paste. */
+  inboxBudget: EventBudget;
   /** The monitor path, when it is live now (a monitor connected and a publisher wired). */
   monitor: () => PublishToMonitor | undefined;
   confirmTimeoutMs: number;
@@ -94,6 +96,10 @@ async function tryInbox(
   signal: AbortSignal,
 ): Promise<boolean> {
   if (!inbox || !(await inbox.check())) return false;
+  if (!d.inboxBudget.take()) {
+    d.log.info("Claude's inbox rate limit reached; trying the monitor, then a paste");
+    return false;
+  }
   // No terminal reads it, but Claude's screen shows it: as inert as a paste.
   const text = boundInboxContent(
     sanitizeForPaste(formatDeliveriesForPaste(items)),

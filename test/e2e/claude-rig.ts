@@ -31,7 +31,15 @@ export interface ClaudeE2eRig {
     o: Omit<StartClaudeRunnerOptions, "relay" | "fake" | "agent" | "token">,
   ): Promise<{ agent: ClaudeAgentHome; child: ClaudeRunnerChild }>;
   /** A message from "tester" (the root token speaking for it) to the agent. */
-  send(agent: ClaudeAgentHome, body: string, payload?: Record<string, unknown>): Promise<{ id: number }>;
+  send(
+    agent: ClaudeAgentHome,
+    body: string,
+    payload?: Record<string, unknown>,
+    /** More fields of the message (e.g. `urgent: true`). */
+    extra?: Record<string, unknown>,
+  ): Promise<{ id: number }>;
+  /** The recipient's delivery receipt now (state, and midTurn once seen). */
+  receipt(id: number): Promise<{ state: string; midTurn?: boolean } | undefined>;
   // biome-ignore lint/suspicious/noExplicitAny: the relay's agent record and meta are free-form JSON.
   agentRecord(agent: ClaudeAgentHome): Promise<Record<string, any>>;
   // biome-ignore lint/suspicious/noExplicitAny: free-form JSON.
@@ -68,13 +76,14 @@ export function claudeE2eRig(): ClaudeE2eRig {
       rig.children.push(child);
       return { agent, child };
     },
-    async send(agent, body, payload = {}) {
+    async send(agent, body, payload = {}, extra = {}) {
       const to = agent.agentId;
       const res = await rig.relay.call(rig.relay.rootToken, "POST", "/v1/messages", {
         to,
         from: "tester",
         body,
         payload,
+        ...extra,
       });
       expect(res.status).toBe(200);
       return res.body as { id: number };
@@ -83,6 +92,8 @@ export function claudeE2eRig(): ClaudeE2eRig {
       const res = await rig.relay.call(rig.relay.rootToken, "GET", `/v1/agents/${agent.agentId}`);
       return res.status === 200 ? res.body : {};
     },
+    receipt: async (id) =>
+      (await rig.relay.call(rig.relay.rootToken, "GET", `/v1/messages/${id}`)).body.receipts?.[0],
     agentMeta: async (agent) => (await rig.agentRecord(agent)).meta ?? {},
     agentStatus: async (agent) => (await rig.agentRecord(agent)).semanticStatus as string | undefined,
     modelSawMessage: (id, timeoutMs = 20_000) =>

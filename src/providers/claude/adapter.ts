@@ -25,6 +25,8 @@ export class ClaudeAdapter implements A.ProviderAdapter {
   readonly name = "claude" as const;
   readonly defaultTags = ["claude-code"] as const;
   readonly confirmsDelivery = true;
+  /** deliver() holds a busy Claude's normal messages outside the pane's chain: urgent ones may go past them. */
+  readonly takesMidTurnWhileHolding = true;
   readonly reportsCost = true;
   readonly supportsUnexpectedExitRestart = true;
 

@@ -2,10 +2,9 @@
 // monitor (median of 20); floor: the same Claude turning a direct tmux paste + Enter into a request. Then the inbox:
 // the runner CLI's default path for an idle agent, and a busy agent (adapter level: the runner marks urgency).
 // Runs inside `bun bench/run.ts`, or alone with `bun bench/claude-latency.ts` (merges its rows into latest.json).
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+
+import { writeInbox } from "../src/providers/claude/inbox.ts";
 import { pasteSanitized, runTmux } from "../src/providers/tmux/index.ts";
-import { hooksSeen, makeAgent, relayMessage, startRig, stopRig } from "../test/providers/claude/harness.ts";
 import {
   claudeIdleSince,
   createClaudeAgentHome,
@@ -18,6 +17,7 @@ import {
   mintToken,
   post,
   QUICK,
+  type RelayChild,
   type Row,
   row,
   say,
@@ -82,21 +82,14 @@ export async function claudeLatencyBench(): Promise<Row[]> {
     say(
       `claude-latency: ${n} messages, relay POST → model request via the monitor: median ${med} ms (min ${Math.min(...monitorMs)}, max ${Math.max(...monitorMs)}); direct paste + Enter floor median ${floor} ms`,
     );
-    const inboxMs = await inboxLatency(n, relay, fake);
-    const inbox = median(inboxMs);
-    say(`claude-latency: relay POST → model request via the inbox: median ${inbox} ms of ${n}`);
+    const inbox = await inboxBench(n, relay, fake);
     return [
       row("claude delivery, POST → model request, monitor path (median)", med, "ms", floor, {
         target: "≤ 500 ms",
         met: med <= 500,
         note: `median of ${n}; floor = tmux paste + Enter (${ENTER_GAP_MS} ms gap) straight into the same Claude pane`,
       }),
-      row("claude delivery, POST → model request, inbox path (median)", inbox, "ms", floor, {
-        target: "≤ 500 ms",
-        met: inbox <= 500,
-        note: `median of ${n}; the runner CLI's default path; floor as above (the paste into the monitor run's pane)`,
-      }),
-      ...(await claudeBusyLatencyBench(n)),
+      ...inbox,
     ];
   } finally {
     await child.terminate().catch(() => {});
@@ -107,31 +100,103 @@ export async function claudeLatencyBench(): Promise<Row[]> {
   }
 }
 
-/** Relay POST → model request through a second runner on the default path (Claude's inbox), idle agent. */
-async function inboxLatency(
-  n: number,
-  relay: { url: string; rootToken: string },
-  fake: FakeAnthropicApi,
-): Promise<number[]> {
+/** A busy turn: this many Bash calls of TOOL_SLEEP s, then an answer; messages go in during the second call. */
+const BUSY_TOOLS = 8;
+const TOOL_SLEEP = "0.25";
+
+/** Script busy turns: a text with `BUSY-LOOP <tag>` runs BUSY_TOOLS calls; `second(tag)` waits for the 2nd call. */
+function scriptBusyTurns(fake: FakeAnthropicApi): (tag: string) => Promise<unknown> {
+  const calls = new Map<string, number>();
+  const call = (tag: string) => {
+    calls.set(tag, (calls.get(tag) ?? 0) + 1);
+    return { kind: "bash" as const, command: `sleep ${TOOL_SLEEP}` };
+  };
+  fake.script({
+    match: /BUSY-LOOP (\S+)/,
+    reply: (req) => call(/BUSY-LOOP (\S+)/.exec(req.lastUserText)?.[1] ?? ""),
+  });
+  // A tool result's request (no user text): the next call of the turn's tag, or its answer after BUSY_TOOLS calls.
+  fake.script({
+    match: /^$/,
+    reply: (req) => {
+      const tag = [...req.allText.matchAll(/BUSY-LOOP (\S+)/g)].at(-1)?.[1] ?? "";
+      return (calls.get(tag) ?? 0) < BUSY_TOOLS ? call(tag) : { kind: "text", text: "loop done" };
+    },
+  });
+  return (tag) => until(() => (calls.get(tag) ?? 0) >= 2, 20_000, `${tag} in its second tool call`);
+}
+
+/**
+ * The runner CLI on its default path, Claude's inbox: relay POST → the model's request, idle, then busy (a turn of
+ * BUSY_TOOLS calls, the message POSTed as the 2nd runs) with an urgent and a normal message. Floors: the same line
+ * written straight into the same Claude's socket from here (no runner, no relay), idle and at the same point.
+ */
+async function inboxBench(n: number, relay: RelayChild, fake: FakeAnthropicApi): Promise<Row[]> {
   const agent = createClaudeAgentHome("bench-inbox");
   const token = await mintToken(relay.url, agent.agentId);
   const child = await startClaudeRunner({ relay, fake, agent, token, monitor: "on" });
+  const second = scriptBusyTurns(fake);
+  const seen = async (needle: string) =>
+    (await until(() => fake.requestsContaining(needle)[0], 30_000, needle)) as RecordedRequest;
   try {
-    const out: number[] = [];
-    for (let i = 0; i < n; i++) {
+    const meta = await agentMeta(relay, agent.agentId);
+    if (meta.deliveryPath !== "inbox")
+      throw new Error(`the runner delivers by ${meta.deliveryPath}, not the inbox`);
+    const direct = (content: string) =>
+      writeInbox(meta.inboxSocket as string, {
+        type: "user",
+        message: { role: "user", content },
+        priority: "next",
+      });
+    const postTo = async (body: string, urgent = false) =>
+      `[relay message #${await post(relay.url, { to: agent.agentId, body, ...(urgent ? { urgent } : {}) })} from`;
+    const writeTo = async (content: string) => {
+      await direct(content);
+      return content;
+    };
+    /** POST (or write) once the agent is idle, or busy in its 2nd call; the time to the model's request. */
+    const sample = async (out: number[], send: () => Promise<string>, busyTag?: string) => {
+      if (busyTag) {
+        await postTo(`BUSY-LOOP ${busyTag}`);
+        await second(busyTag);
+      }
       const t0 = Date.now();
-      const id = await post(relay.url, { to: agent.agentId, body: `inbox sample ${i}` });
-      const seen = await until(
-        () => fake.requestsContaining(`[relay message #${id} from bench]`)[0],
-        20_000,
-        "it",
-      );
-      if (!seen.lastUserText.includes("Another Claude session sent a message:"))
-        throw new Error(`inbox sample ${i} was not delivered through the inbox`);
-      out.push(seen.at - t0);
-      await claudeIdleSince(agent, seen.at);
+      const req = await seen(await send());
+      out.push(req.at - t0);
+      await claudeIdleSince(agent, req.at);
+    };
+    const idle: number[] = [];
+    const idleFloor: number[] = [];
+    const urgent: number[] = [];
+    const normal: number[] = [];
+    const busyFloor: number[] = [];
+    for (let i = 0; i < n; i++) {
+      await sample(idle, () => postTo(`idle sample ${i}`));
+      await sample(idleFloor, () => writeTo(`FLOOR-idle-${i}`));
+      await sample(urgent, () => postTo(`urgent sample ${i}`, true), `u${i}`);
+      await sample(normal, () => postTo(`normal sample ${i}`), `n${i}`);
+      await sample(busyFloor, () => writeTo(`FLOOR-busy-${i}`), `f${i}`);
     }
-    return out;
+    const m = [idle, idleFloor, urgent, normal, busyFloor].map(median) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    say(
+      `claude-latency: inbox path, POST → model request: idle ${m[0]} ms (direct socket ${m[1]} ms); busy: urgent ${m[2]} ms, normal ${m[3]} ms (direct socket, same point ${m[4]} ms)`,
+    );
+    const busyNote = `median of ${n}; a turn of ${BUSY_TOOLS} Bash calls of ${TOOL_SLEEP} s, POSTed as the 2nd runs; floor = the same line written straight into Claude's inbox socket at the same point`;
+    return [
+      row("claude delivery, POST → model request, inbox path (median)", m[0], "ms", m[1], {
+        target: "≤ 500 ms",
+        met: m[0] <= 500,
+        note: `median of ${n}; the runner CLI's default path; floor = the same line written straight into Claude's inbox socket`,
+      }),
+      row("claude busy agent, urgent message → model request (median)", m[2], "ms", m[4], { note: busyNote }),
+      row("claude busy agent, normal message → model request (median)", m[3], "ms", m[4], { note: busyNote }),
+    ];
   } finally {
     await child.terminate().catch(() => {});
     await reapClaudeLeftovers(agent);
@@ -139,85 +204,11 @@ async function inboxLatency(
   }
 }
 
-/** The busy agent's turn: this many Bash calls of TOOL_SLEEP each, the message sent while the second one runs. */
-const BUSY_TOOLS = 8;
-const TOOL_SLEEP = "0.25";
-
-/**
- * A busy Claude (adapter level, real CLI, fake model): a turn of BUSY_TOOLS short tool calls; at the second, a message
- * is handed to `deliver()`. Urgent (`midTurn`) → the next tool result's request; normal → the request of the turn after.
- * Floor: the same Claude, idle, taking a message through the inbox.
- */
-async function claudeBusyLatencyBench(n: number): Promise<Row[]> {
-  const rig = await startRig();
-  rig.fake.script({ match: "BUSY-LOOP", reply: { kind: "bash", command: `sleep ${TOOL_SLEEP}` } });
-  // A tool result's request (no user text): another call until the turn made BUSY_TOOLS of them.
-  rig.fake.script({
-    match: /^$/,
-    reply: (req) => {
-      const msgs = (req.body as { messages: unknown[] }).messages.map((m) => JSON.stringify(m));
-      const since = msgs.slice(msgs.findLastIndex((m) => m.includes("BUSY-LOOP")));
-      const calls = since.join().split('"type":"tool_result"').length - 1;
-      return calls < BUSY_TOOLS
-        ? { kind: "bash", command: `sleep ${TOOL_SLEEP}` }
-        : { kind: "text", text: "loop done" };
-    },
+async function agentMeta(relay: RelayChild, agentId: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${relay.url}/v1/agents/${agentId}`, {
+    headers: { authorization: `Bearer ${relay.rootToken}` },
   });
-  const a = await makeAgent(rig, { armMonitor: false });
-  const hooks = (name: string) => hooksSeen(rig, a.providerSessionId, name).length;
-  // Claude's own state file: idle once the turn's after-work (titles, transcript) is done, not only at Stop.
-  const claudeIdle = async () => {
-    try {
-      const { status } = JSON.parse(readFileSync(join(a.configDir, "sessions", `${a.pid}.json`), "utf8"));
-      return status === "idle" || status === "shell";
-    } catch {
-      return false; // not written yet, or mid-write
-    }
-  };
-  const sample = async (body: string, midTurn: boolean, busy: boolean): Promise<number> => {
-    await until(claudeIdle, 20_000, "Claude idle");
-    const stops = hooks("Stop");
-    if (busy) {
-      const tools = hooks("PreToolUse");
-      void a.adapter.deliver([relayMessage(`BUSY-LOOP ${body}`)], AbortSignal.timeout(30_000));
-      await until(() => hooks("PreToolUse") >= tools + 2, 20_000, "the second tool call");
-    }
-    const item = { ...relayMessage(body), midTurn };
-    const t0 = Date.now();
-    const delivered = a.adapter.deliver([item], AbortSignal.timeout(60_000));
-    const seen = await until(
-      () => rig.fake.requestsContaining(`[relay message #${item.message.id} from`)[0],
-      30_000,
-      body,
-    );
-    await delivered;
-    // Every turn this sample started is over: the busy one (if any) and the message's own (normal or idle).
-    await until(() => hooks("Stop") >= stops + (busy ? (midTurn ? 1 : 2) : 1), 30_000, "the turns to end");
-    return seen.at - t0;
-  };
-  try {
-    await a.spawn();
-    const floor: number[] = [];
-    const urgent: number[] = [];
-    const normal: number[] = [];
-    for (let i = 0; i < n; i++) {
-      floor.push(await sample(`idle ${i}`, false, false));
-      urgent.push(await sample(`urgent ${i}`, true, true));
-      normal.push(await sample(`normal ${i}`, false, true));
-    }
-    const [f, u, m] = [median(floor), median(urgent), median(normal)];
-    say(
-      `claude-latency: busy agent, message → model request: urgent median ${u} ms, normal ${m} ms; idle floor ${f} ms`,
-    );
-    const note = `median of ${n}; a turn of ${BUSY_TOOLS} Bash calls of ${TOOL_SLEEP} s, the message handed to deliver() as the 2nd runs; floor = the same Claude idle, inbox path`;
-    return [
-      row("claude busy agent, urgent message → model request, inbox (median)", u, "ms", f, { note }),
-      row("claude busy agent, normal message → model request (median)", m, "ms", f, { note }),
-    ];
-  } finally {
-    await a.dispose();
-    await stopRig(rig);
-  }
+  return res.status === 200 ? ((await res.json()) as { meta: Record<string, unknown> }).meta : {};
 }
 
 if (import.meta.main) {

@@ -2,7 +2,7 @@
 // alive), and deletes expired ones, every third of the lease TTL on the relay's clock.
 import type { Clock, TimerHandle } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
-import type { LeaseStore } from "./store/leases.ts";
+import type { LeaseStore } from "./store/types.ts";
 
 export interface LeaseSweeperOptions {
   leases: LeaseStore;
@@ -23,9 +23,9 @@ export class LeaseSweeper {
     if (this.stopped) return;
     // A third of the TTL: a connected holder is renewed twice before its lease could lapse.
     this.timer = this.o.clock.setTimeout(
-      () => {
+      async () => {
         try {
-          this.sweep();
+          await this.sweep();
         } catch (e) {
           this.o.logger.error({ err: e }, "lease sweep failed");
         }
@@ -41,10 +41,10 @@ export class LeaseSweeper {
   }
 
   /** One sweep now: answers how many leases were renewed and how many expired. */
-  sweep(): { renewed: number; expired: number } {
+  async sweep(): Promise<{ renewed: number; expired: number }> {
     const now = this.o.clock.now();
-    const renewed = this.o.leases.renewHolders(this.o.connected(), now, this.o.ttlMs);
-    const expired = this.o.leases.deleteExpired(now);
+    const renewed = await this.o.leases.renewHolders(this.o.connected(), now, this.o.ttlMs);
+    const expired = await this.o.leases.deleteExpired(now);
     if (expired > 0) this.o.logger.info({ expired }, "leases expired");
     return { renewed, expired };
   }

@@ -4,7 +4,7 @@ import type { Clock, TimerHandle } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import type { RelayQuotas } from "./quotas.ts";
 import type { MessageWriter } from "./store/message-writer.ts";
-import type { RetentionResult, RetentionStore } from "./store/retention.ts";
+import type { RetentionResult, RetentionStore } from "./store/types.ts";
 
 export class RetentionSweeper {
   private timer: TimerHandle | undefined;
@@ -30,13 +30,13 @@ export class RetentionSweeper {
   }
 
   /** One sweep now. */
-  sweep(): RetentionResult {
+  async sweep(): Promise<RetentionResult> {
     const { quotas: q, clock } = this.o;
     const now = clock.now();
     // Messages waiting in the group commit have resolved their attachments already: store them first, so
     // their attachments count as referenced.
-    this.o.writer.flushNow();
-    return this.o.retention.sweep({
+    await this.o.writer.flushNow();
+    return await this.o.retention.sweep({
       readBefore: q.retainReadMs > 0 ? now - q.retainReadMs : undefined,
       allBefore: q.retainMs > 0 ? now - q.retainMs : undefined,
       orphanBefore: now - q.attachmentGraceMs,
@@ -45,9 +45,9 @@ export class RetentionSweeper {
 
   private arm(): void {
     if (this.stopped) return;
-    this.timer = this.o.clock.setTimeout(() => {
+    this.timer = this.o.clock.setTimeout(async () => {
       try {
-        const removed = this.sweep();
+        const removed = await this.sweep();
         if (removed.messages + removed.attachments > 0)
           this.o.logger.info(removed, "retention: deleted old data");
       } catch (e) {

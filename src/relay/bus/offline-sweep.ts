@@ -16,9 +16,9 @@ export class OfflineSweep {
 
   start(): void {
     if (this.stopped) return;
-    this.timer = this.o.clock.setTimeout(() => {
+    this.timer = this.o.clock.setTimeout(async () => {
       try {
-        this.sweep();
+        await this.sweep();
       } catch (e) {
         this.o.logger.error({ err: e }, "offline sweep failed");
       }
@@ -31,8 +31,8 @@ export class OfflineSweep {
     this.timer?.cancel();
   }
 
-  sweep(): string[] {
-    const marked = this.o.store.agents.sweepOffline(this.connected(), this.o.clock.now());
+  async sweep(): Promise<string[]> {
+    const marked = await this.o.store.agents.sweepOffline(this.connected(), this.o.clock.now());
     if (marked.length > 0) this.o.logger.info({ agents: marked }, "agents marked offline");
     return marked;
   }

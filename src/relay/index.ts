@@ -168,13 +168,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       ...(uiUrl ? { uiUrl } : {}),
       stop: () => {
         stopping ??= (async () => {
-          hub.stop();
+          const hubStopped = hub.stop();
           feed.close();
           notifier?.stop();
           await ui?.stop(true);
-          retention.stop();
-          leaseSweep.stop();
+          // Sweeps already running finish before the store closes.
+          const sweepsDone = Promise.all([hubStopped, retention.stop(), leaseSweep.stop()]);
           await server.stop(true);
+          await sweepsDone;
           await writer.flushNow();
           await store.close();
           logger.info({ url }, "relay stopped");

@@ -16,6 +16,8 @@ export interface LeaseSweeperOptions {
 export class LeaseSweeper {
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** The sweep in progress (never rejects), so stop() can wait for it before the store closes. */
+  private running: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: LeaseSweeperOptions) {}
 
@@ -23,21 +25,24 @@ export class LeaseSweeper {
     if (this.stopped) return;
     // A third of the TTL: a connected holder is renewed twice before its lease could lapse.
     this.timer = this.o.clock.setTimeout(
-      async () => {
-        try {
-          await this.sweep();
-        } catch (e) {
-          this.o.logger.error({ err: e }, "lease sweep failed");
-        }
-        this.start();
+      () => {
+        this.running = this.sweep().then(
+          () => this.start(),
+          (e) => {
+            this.o.logger.error({ err: e }, "lease sweep failed");
+            this.start();
+          },
+        );
       },
       Math.max(50, Math.floor(this.o.ttlMs / 3)),
     );
   }
 
-  stop(): void {
+  /** No more sweeps; resolves once a sweep in progress has finished. */
+  stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
+    return this.running;
   }
 
   /** One sweep now: answers how many leases were renewed and how many expired. */

@@ -9,6 +9,8 @@ import type { RetentionResult, RetentionStore } from "./store/types.ts";
 export class RetentionSweeper {
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** The sweep in progress (never rejects), so stop() can wait for it before the store closes. */
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly o: {
@@ -24,9 +26,11 @@ export class RetentionSweeper {
     this.arm();
   }
 
-  stop(): void {
+  /** No more sweeps; resolves once a sweep in progress has finished. */
+  stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
+    return this.running;
   }
 
   /** One sweep now. */
@@ -45,15 +49,18 @@ export class RetentionSweeper {
 
   private arm(): void {
     if (this.stopped) return;
-    this.timer = this.o.clock.setTimeout(async () => {
-      try {
-        const removed = await this.sweep();
-        if (removed.messages + removed.attachments > 0)
-          this.o.logger.info(removed, "retention: deleted old data");
-      } catch (e) {
-        this.o.logger.error({ err: e }, "retention sweep failed");
-      }
-      this.arm();
+    this.timer = this.o.clock.setTimeout(() => {
+      this.running = this.sweep().then(
+        (removed) => {
+          if (removed.messages + removed.attachments > 0)
+            this.o.logger.info(removed, "retention: deleted old data");
+          this.arm();
+        },
+        (e) => {
+          this.o.logger.error({ err: e }, "retention sweep failed");
+          this.arm();
+        },
+      );
     }, this.o.quotas.retentionSweepMs);
   }
 }

@@ -23,6 +23,7 @@ import { OfflineSweep } from "./offline-sweep.ts";
 import {
   type BusSocketData,
   endSession,
+  isClosed,
   newSocketData,
   nextState,
   parseFrameText,
@@ -32,9 +33,6 @@ import { type GuardQuotas, SessionGuard } from "./session-guard.ts";
 import { SupervisorSessions, supervisorIdentity, supervisorRefusal } from "./supervisor-sessions.ts";
 
 type Socket = ServerWebSocket<BusSocketData>;
-
-/** Read through a function: the state may have changed while a store call was awaited. */
-const isClosed = (ws: Socket): boolean => ws.data.state === "closed";
 
 export interface HubOptions {
   store: Store;
@@ -63,12 +61,13 @@ export class Hub {
     this.sweep.start();
   }
 
-  /** Close every session and stop the sweep; the server stops accepting right after. */
-  stop(): void {
+  /** Close every session and stop the sweep (resolves once a sweep in progress is done). */
+  stop(): Promise<void> {
     this.stopped = true;
-    this.sweep.stop();
+    const swept = this.sweep.stop();
     for (const ws of this.sockets) ws.close(BUS_CLOSE.goingAway, "relay stopping");
     this.sockets.clear();
+    return swept;
   }
 
   newSocketData(): BusSocketData {
@@ -284,11 +283,6 @@ export class Hub {
 
   private send(ws: Socket, frame: object): void {
     this.guard.send(ws, JSON.stringify(frame));
-  }
-
-  /** Agents with no open session whose last heartbeat is over 3 intervals old become offline. */
-  sweepOffline(): Promise<string[]> {
-    return this.sweep.sweep();
   }
 
   /** The agent instances with an open session now (their leases stay renewed, see relay/leases.ts). */

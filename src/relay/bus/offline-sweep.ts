@@ -7,6 +7,8 @@ import type { Store } from "../store/index.ts";
 export class OfflineSweep {
   private timer: TimerHandle | undefined;
   private stopped = false;
+  /** The sweep in progress (never rejects), so stop() can wait for it before the store closes. */
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly o: { store: Store; clock: Clock; logger: Logger; offlineSweepMs: number },
@@ -16,19 +18,22 @@ export class OfflineSweep {
 
   start(): void {
     if (this.stopped) return;
-    this.timer = this.o.clock.setTimeout(async () => {
-      try {
-        await this.sweep();
-      } catch (e) {
-        this.o.logger.error({ err: e }, "offline sweep failed");
-      }
-      this.start();
+    this.timer = this.o.clock.setTimeout(() => {
+      this.running = this.sweep().then(
+        () => this.start(),
+        (e) => {
+          this.o.logger.error({ err: e }, "offline sweep failed");
+          this.start();
+        },
+      );
     }, this.o.offlineSweepMs);
   }
 
-  stop(): void {
+  /** No more sweeps; resolves once a sweep in progress has finished. */
+  stop(): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
+    return this.running;
   }
 
   async sweep(): Promise<string[]> {

@@ -78,7 +78,7 @@ export class FleetFeed {
     );
   }
 
-  /** `read` answers the agent's row now (the relay shares one read between the feed and the notifier). */
+  /** `read` answers the agent's row (the relay shares one read between the feed and the notifier). */
   agentChanged(id: string, read: Read<Agent | undefined> = () => this.o.store.agents.get(id)): void {
     if (this.streams.size === 0) return;
     this.inOrder(async () => {

@@ -1,4 +1,4 @@
-// startRelay: the embedded relay (HTTP + WebSocket bus on Bun.serve, SQLite store) as one handle to start and stop.
+// startRelay: the embedded relay (HTTP + WebSocket bus on Bun.serve, a Store: SQLite) as one handle to start and stop.
 import { nanoid } from "nanoid";
 import pkg from "../../package.json" with { type: "json" };
 import { LIMITS } from "../protocol/index.ts";
@@ -17,9 +17,8 @@ import { DEFAULT_QUOTAS, type RelayQuotas } from "./quotas.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { RetentionSweeper } from "./retention.ts";
 import { serveRelay } from "./server.ts";
-import { openStore } from "./store/index.ts";
+import { createStore } from "./store/index.ts";
 import { MessageWriter } from "./store/message-writer.ts";
-import { RetentionStore } from "./store/retention.ts";
 
 export interface RelayOptions {
   /** Default "127.0.0.1". */
@@ -72,9 +71,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
   const limits = { ...LIMITS, ...options.limits };
   const quotas: RelayQuotas = { ...DEFAULT_QUOTAS, ...options.quotas };
   const rootToken = options.rootToken ?? nanoid(48);
-  const store = openStore(options.dbPath ?? defaultRelayDbPath(), { durable: options.durable ?? false });
+  const store = await createStore({
+    path: options.dbPath ?? defaultRelayDbPath(),
+    durable: options.durable ?? false,
+  });
   try {
-    const signer = new TokenSigner(store.tokens.signingSecret(), clock);
+    const signer = new TokenSigner(await store.tokens.signingSecret(), clock);
     const auth = new Authenticator(rootToken, signer, store.tokens, clock);
     const hub = new Hub({
       store,
@@ -97,10 +99,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     store.tasks.onTransition = (id, change) => {
       const read = readOnce(() => store.tasks.get(id));
       feed.task(read);
-      const task = change.status === "failed" ? read() : undefined;
-      if (task) notifier?.taskFailed(id, task.title, change.agentId, change.outcome?.reason ?? change.body);
+      if (notifier && change.status === "failed") {
+        read()
+          .then((task) => {
+            if (task)
+              notifier.taskFailed(id, task.title, change.agentId, change.outcome?.reason ?? change.body);
+          })
+          .catch((e) => logger.warn({ err: e, taskId: id }, "could not read a failed task"));
+      }
     };
-    const writer = new MessageWriter(store.db, store.messages, (batch) => {
+    const writer = new MessageWriter(store.messages, (batch) => {
       hub.publishMessages(batch);
       feed.messages(batch);
     });
@@ -129,7 +137,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     });
     hub.start();
     const retention = new RetentionSweeper({
-      retention: new RetentionStore(store.db),
+      retention: store.retention,
       writer,
       quotas,
       clock,
@@ -160,22 +168,23 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       ...(uiUrl ? { uiUrl } : {}),
       stop: () => {
         stopping ??= (async () => {
-          hub.stop();
+          const hubStopped = hub.stop();
           feed.close();
           notifier?.stop();
           await ui?.stop(true);
-          retention.stop();
-          leaseSweep.stop();
+          // Sweeps already running finish before the store closes.
+          const sweepsDone = Promise.all([hubStopped, retention.stop(), leaseSweep.stop()]);
           await server.stop(true);
-          writer.flushNow();
-          store.close();
+          await sweepsDone;
+          await writer.flushNow();
+          await store.close();
           logger.info({ url }, "relay stopped");
         })();
         return stopping;
       },
     };
   } catch (e) {
-    store.close();
+    await store.close();
     throw e;
   }
 }

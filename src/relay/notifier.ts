@@ -42,14 +42,25 @@ export class Notifier {
   private readonly backoff: Backoff;
   private readonly failure = new FailureEpisode();
   private stopped = false;
+  private changes: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: NotifierOptions) {
     this.backoff = new Backoff({ initialMs: 1_000, maxMs: 60_000, ...o.retry, jitter: "none" });
   }
 
-  /** An agent's row changed; `read` answers it now (undefined: it went away). */
-  agentChanged(id: string, read: () => Agent | undefined): void {
-    const agent = read();
+  /**
+   * An agent's row changed; `read` answers it (undefined: it went away). Changes are taken in the order they
+   * came, each after the read of the one before, so "entered needs-input" is judged against the previous status.
+   */
+  agentChanged(id: string, read: () => Agent | undefined | Promise<Agent | undefined>): void {
+    this.changes = this.changes
+      .then(async () => this.agentIs(id, await read()))
+      .catch((e) =>
+        this.o.logger.warn({ err: errorMessage(e), agentId: id }, "could not read a changed agent"),
+      );
+  }
+
+  private agentIs(id: string, agent: Agent | undefined): void {
     const before = this.lastStatus.get(id);
     if (!agent) {
       this.lastStatus.delete(id);

@@ -110,7 +110,7 @@ describe("the shared insert transaction", () => {
     const store = openStore(":memory:");
     try {
       const pushed: number[] = [];
-      const writer = new MessageWriter(store.db, store.messages, (b) => pushed.push(...b.map((m) => m.id)));
+      const writer = new MessageWriter(store.messages, (b) => pushed.push(...b.map((m) => m.id)));
       // All queued in one turn, so they share one batch: a payload JSON.stringify throws on (a BigInt),
       // and a row SQLite refuses (a NULL sender).
       const results = await Promise.allSettled([
@@ -131,7 +131,7 @@ describe("the shared insert transaction", () => {
       expect(bodies).toEqual(["m-1", "m-3", "m-5"]);
       expect(pushed).toHaveLength(3);
       for (const r of results)
-        if (r.status === "fulfilled") expect(store.messages.get(r.value.id)?.body).toBe(r.value.body);
+        if (r.status === "fulfilled") expect((await store.messages.get(r.value.id))?.body).toBe(r.value.body);
     } finally {
       store.close();
     }

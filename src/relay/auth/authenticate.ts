@@ -2,7 +2,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { OPERATOR_PROFILE } from "../../protocol/index.ts";
 import type { Clock } from "../../util/clock.ts";
-import type { TokenStore } from "../store/tokens.ts";
+import type { TokenStore } from "../store/types.ts";
 import type { RuntimeClaims, TokenSigner } from "./tokens.ts";
 
 export type Principal = { kind: "root" } | { kind: "runtime"; claims: RuntimeClaims };
@@ -16,7 +16,7 @@ export class Authenticator {
   constructor(
     rootToken: string,
     private readonly signer: TokenSigner,
-    private readonly tokens: TokenStore,
+    private readonly tokens: Pick<TokenStore, "isRevoked">,
     private readonly clock: Clock,
   ) {
     this.rootDigest = digest(rootToken);

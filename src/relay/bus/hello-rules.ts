@@ -16,23 +16,27 @@ type Hello = Pick<HelloFrame, "agentId" | "componentId" | "label">;
  * - An operator token (a person) never registers as an agent.
  * The root token is not checked otherwise: the administrator decides.
  */
-export function helloConflict(store: Store, principal: Principal, h: Hello): string | undefined {
+export async function helloConflict(
+  store: Store,
+  principal: Principal,
+  h: Hello,
+): Promise<string | undefined> {
   if (RESERVED_AGENT_IDS.includes(h.agentId)) {
     return `agent id '${h.agentId}' is reserved (${RESERVED_AGENT_IDS.join(", ")}); choose another`;
   }
   if (principal.kind === "root") return undefined;
   // A person's token: its name must stay a person's, never a registered agent (see token minting).
   if (isOperator(principal)) return "an operator token is a person's and cannot register as an agent";
-  const runnerHolder = store.agents.othersHolding("component_id", h.componentId, h.agentId)[0];
+  const runnerHolder = (await store.agents.othersHolding("component_id", h.componentId, h.agentId))[0];
   if (runnerHolder) {
     return `runner id (componentId) '${h.componentId}' belongs to agent '${runnerHolder.id}' until it is deregistered; choose another runner id`;
   }
   if (h.label === undefined) return undefined;
-  const labelHolders = store.agents.othersHolding("label", h.label, h.agentId);
+  const labelHolders = await store.agents.othersHolding("label", h.label, h.agentId);
   const liveLabel = labelHolders.find((a) => a.status !== "offline");
   if (liveLabel) {
     return `label '${h.label}' is held by agent '${liveLabel.id}'; it stays theirs until they go offline or deregister`;
   }
-  for (const a of labelHolders) store.agents.clearLabel(a.id);
+  for (const a of labelHolders) await store.agents.clearLabel(a.id);
   return undefined;
 }

@@ -23,6 +23,7 @@ import { OfflineSweep } from "./offline-sweep.ts";
 import {
   type BusSocketData,
   endSession,
+  isClosed,
   newSocketData,
   nextState,
   parseFrameText,
@@ -60,12 +61,13 @@ export class Hub {
     this.sweep.start();
   }
 
-  /** Close every session and stop the sweep; the server stops accepting right after. */
-  stop(): void {
+  /** Close every session and stop the sweep (resolves once a sweep in progress is done). */
+  stop(): Promise<void> {
     this.stopped = true;
-    this.sweep.stop();
+    const swept = this.sweep.stop();
     for (const ws of this.sockets) ws.close(BUS_CLOSE.goingAway, "relay stopping");
     this.sockets.clear();
+    return swept;
   }
 
   newSocketData(): BusSocketData {
@@ -97,7 +99,7 @@ export class Hub {
         this.supervisors.delete(ws);
         // The connection proved the agent alive until now, so the offline grace (3 heartbeat intervals) starts here.
         if (wasOpen && !this.stopped && ws.data.identity)
-          touchIfCurrent(this.o.store, this.o.clock, this.o.logger, ws.data.identity);
+          void touchIfCurrent(this.o.store, this.o.clock, this.o.logger, ws.data.identity);
       },
     };
   }
@@ -185,9 +187,11 @@ export class Hub {
     const crowded = this.guard.refusal(this.sockets, h.agentId, h.instanceId);
     if (crowded) return this.refuse(ws, "rate_limited", crowded, BUS_CLOSE.tooManySessions);
     const { store, clock } = this.o;
-    const conflict = helloConflict(store, auth.principal, h);
+    const conflict = await helloConflict(store, auth.principal, h);
     if (conflict) return this.refuse(ws, "conflict", conflict, BUS_CLOSE.forbidden);
-    store.agents.register(
+    // A store that answers after a round trip leaves room for the socket to close: such a hello registers nothing.
+    if (isClosed(ws)) return;
+    await store.agents.register(
       {
         id: h.agentId,
         instanceId: h.instanceId,
@@ -202,6 +206,7 @@ export class Hub {
       },
       clock.now(),
     );
+    if (isClosed(ws)) return;
     ws.data.identity = {
       agentId: h.agentId,
       componentId: h.componentId,
@@ -213,15 +218,16 @@ export class Hub {
     this.closeReplaced(h.agentId, h.instanceId);
     this.send(ws, { type: "welcome", sessionId: ws.data.sessionId, serverTime: clock.now() });
     // Commands created while this runner was away are delivered now; the runner de-duplicates by id.
-    for (const command of store.commands.pendingFor(h.agentId)) this.send(ws, { type: "command", command });
+    for (const command of await store.commands.pendingFor(h.agentId))
+      this.send(ws, { type: "command", command });
   }
 
   /** The supervisor's hello: root only; not registered; an older supervisor instance is replaced (4409). */
-  private onSupervisorHello(
+  private async onSupervisorHello(
     ws: Socket,
     h: Extract<ClientFrame, { type: "hello" }>,
     principal: Parameters<typeof supervisorRefusal>[0],
-  ): void {
+  ): Promise<void> {
     const refusal = supervisorRefusal(principal);
     if (refusal) {
       this.refuse(ws, "forbidden", refusal, BUS_CLOSE.forbidden);
@@ -233,7 +239,7 @@ export class Hub {
       this.endReplaced(old, `supervisor instance '${h.instanceId}' said hello`, "a newer supervisor");
     this.o.logger.info({ supervisor: h.agentId, instanceId: h.instanceId }, "supervisor connected");
     this.send(ws, { type: "welcome", sessionId: ws.data.sessionId, serverTime: this.o.clock.now() });
-    for (const command of this.o.store.commands.pendingFor(SUPERVISOR_TARGET))
+    for (const command of await this.o.store.commands.pendingFor(SUPERVISOR_TARGET))
       this.send(ws, { type: "command", command });
   }
 
@@ -255,8 +261,8 @@ export class Hub {
     endSession(ws, BUS_CLOSE.replaced, `replaced by ${by}`);
   }
 
-  private onLiveness(ws: Socket, change: Parameters<typeof recordLiveness>[3]): void {
-    const refused = recordLiveness(this.o.store, this.o.clock, ws.data.identity!, change);
+  private async onLiveness(ws: Socket, change: Parameters<typeof recordLiveness>[3]): Promise<void> {
+    const refused = await recordLiveness(this.o.store, this.o.clock, ws.data.identity!, change);
     if (refused) this.sendError(ws, refused.code, refused.message);
   }
 
@@ -277,11 +283,6 @@ export class Hub {
 
   private send(ws: Socket, frame: object): void {
     this.guard.send(ws, JSON.stringify(frame));
-  }
-
-  /** Agents with no open session whose last heartbeat is over 3 intervals old become offline. */
-  sweepOffline(): string[] {
-    return this.sweep.sweep();
   }
 
   /** The agent instances with an open session now (their leases stay renewed, see relay/leases.ts). */

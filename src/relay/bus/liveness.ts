@@ -21,25 +21,30 @@ export function statusChange(frame: Extract<ClientFrame, { type: "status" }>): C
  * Status and heartbeat frames count only from the agent's current instance: answers the error to tell an
  * older instance (or a deregistered agent's session), or undefined when the change was recorded.
  */
-export function recordLiveness(
+export async function recordLiveness(
   store: Store,
   clock: Clock,
   id: SessionIdentity,
   change: Change,
-): { code: ErrorCode; message: string } | undefined {
-  const agent = store.agents.get(id.agentId);
+): Promise<{ code: ErrorCode; message: string } | undefined> {
+  const agent = await store.agents.get(id.agentId);
   if (!agent) return { code: "not_found", message: `agent '${id.agentId}' is not registered` };
   if (agent.instanceId !== id.instanceId)
     return { code: "stale_instance", message: "a newer instance of this agent said hello" };
-  store.agents.touch(id.agentId, change, clock.now());
+  await store.agents.touch(id.agentId, change, clock.now());
   return undefined;
 }
 
 /** A session closed: it proved its agent alive until now, if it is still the current instance. */
-export function touchIfCurrent(store: Store, clock: Clock, logger: Logger, id: SessionIdentity): void {
+export async function touchIfCurrent(
+  store: Store,
+  clock: Clock,
+  logger: Logger,
+  id: SessionIdentity,
+): Promise<void> {
   try {
-    if (store.agents.get(id.agentId)?.instanceId === id.instanceId)
-      store.agents.touch(id.agentId, {}, clock.now());
+    if ((await store.agents.get(id.agentId))?.instanceId === id.instanceId)
+      await store.agents.touch(id.agentId, {}, clock.now());
   } catch (e) {
     logger.error({ err: e, agentId: id.agentId }, "could not record session close");
   }

@@ -64,6 +64,11 @@ export function parseFrameText(text: string): { json: unknown } | { error: strin
   return { json };
 }
 
+/** Read through a function: the state may have changed while a store call was awaited. */
+export function isClosed(ws: { data: Pick<BusSocketData, "state"> }): boolean {
+  return ws.data.state === "closed";
+}
+
 /** Close a session on purpose; frames still queued for it are ignored from now on. */
 export function endSession(ws: ServerWebSocket<BusSocketData>, closeCode: number, reason: string): void {
   ws.data.state = "closed";

@@ -2,7 +2,7 @@
 // rows, new messages, receipts, tasks) — never a poll of the store. Costs nothing while no page is open.
 import type { Agent, Message, Receipt, Task } from "../../protocol/index.ts";
 import type { Clock, TimerHandle } from "../../util/clock.ts";
-import type { Store } from "../store/index.ts";
+import type { Store } from "../store/types.ts";
 
 export type FleetEvent =
   | { type: "snapshot"; agents: Agent[]; messages: Message[]; tasks: Task[]; at: number }
@@ -29,9 +29,16 @@ export interface FleetFeedOptions {
 
 const encoder = new TextEncoder();
 
+/** A read the feed makes only while a page is open: answered now or after the store's round trip. */
+type Read<T> = () => T | Promise<T>;
+
 export class FleetFeed {
   private readonly streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  /** Streams whose snapshot is still being read: they count toward the cap and get changes once it is sent. */
+  private readonly opening = new Set<ReadableStreamDefaultController<Uint8Array>>();
   private keepAlive: TimerHandle | undefined;
+  /** Events go out in the order the changes happened, each after the reads made for the ones before it. */
+  private order: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: FleetFeedOptions) {}
 
@@ -48,8 +55,20 @@ export class FleetFeed {
         start: (controller) => {
           self = controller;
           this.streams.add(controller);
-          controller.enqueue(frame(this.snapshot()));
+          this.opening.add(controller);
           if (!this.keepAlive) this.armKeepAlive();
+          // Queued behind the changes already announced, so the snapshot is read after them and none is lost.
+          this.inOrder(async () => {
+            try {
+              const snapshot = await this.snapshot();
+              if (this.opening.delete(controller)) controller.enqueue(frame(snapshot));
+            } catch (e) {
+              if (this.opening.delete(controller)) {
+                this.drop(controller);
+                controller.error(e);
+              }
+            }
+          });
         },
         cancel: () => {
           if (self) this.drop(self);
@@ -59,27 +78,39 @@ export class FleetFeed {
     );
   }
 
-  /** `read` answers the agent's row now (the relay shares one read between the feed and the notifier). */
-  agentChanged(id: string, read = () => this.o.store.agents.get(id)): void {
+  /** `read` answers the agent's row (the relay shares one read between the feed and the notifier). */
+  agentChanged(id: string, read: Read<Agent | undefined> = () => this.o.store.agents.get(id)): void {
     if (this.streams.size === 0) return;
-    const agent = read();
-    this.push(agent ? { type: "agent", agent } : { type: "agent.removed", id });
+    this.inOrder(async () => {
+      const agent = await read();
+      this.push(agent ? { type: "agent", agent } : { type: "agent.removed", id });
+    });
   }
 
   messages(batch: readonly Message[]): void {
     if (this.streams.size === 0) return;
-    for (const message of batch) this.push({ type: "message", message });
+    this.inOrder(() => {
+      for (const message of batch) this.push({ type: "message", message });
+    });
   }
 
-  /** A task was created or changed status: `read` answers it now (read only while a page is open). */
-  task(read: () => Task | undefined): void {
+  /** A task was created or changed status: `read` answers it (read only while a page is open). */
+  task(read: Read<Task | undefined>): void {
     if (this.streams.size === 0) return;
-    const task = read();
-    if (task) this.push({ type: "task", task });
+    this.inOrder(async () => {
+      const task = await read();
+      if (task) this.push({ type: "task", task });
+    });
   }
 
   receipt(messageId: number, receipt: Receipt): void {
-    if (this.streams.size > 0) this.push({ type: "receipt", messageId, receipt });
+    if (this.streams.size === 0) return;
+    this.inOrder(() => this.push({ type: "receipt", messageId, receipt }));
+  }
+
+  /** Run `step` after every step before it; a failed read drops its event, never the ones after it. */
+  private inOrder(step: () => void | Promise<void>): void {
+    this.order = this.order.then(step).catch(() => undefined);
   }
 
   /** End every stream (the relay is stopping). */
@@ -94,16 +125,17 @@ export class FleetFeed {
     }
   }
 
-  private snapshot(): FleetEvent {
+  private async snapshot(): Promise<FleetEvent> {
     const { agents, messages, receipts, tasks } = this.o.store;
-    const recent = messages.recent(this.o.recentMessages ?? 100).map((m) => {
-      const r = receipts.forMessage(m.id);
-      return r.length > 0 ? { ...m, receipts: r } : m;
-    });
-    const board = tasks.recent(this.o.recentTasks ?? 200);
+    const recent: Message[] = [];
+    for (const m of await messages.recent(this.o.recentMessages ?? 100)) {
+      const r = await receipts.forMessage(m.id);
+      recent.push(r.length > 0 ? { ...m, receipts: r } : m);
+    }
+    const board = await tasks.recent(this.o.recentTasks ?? 200);
     return {
       type: "snapshot",
-      agents: agents.list(),
+      agents: await agents.list(),
       messages: recent,
       tasks: board,
       at: this.o.clock.now(),
@@ -114,6 +146,7 @@ export class FleetFeed {
     const bytes = frame(event);
     const maxBacklog = this.o.maxBacklog ?? 2_000;
     for (const c of this.streams) {
+      if (this.opening.has(c)) continue;
       // desiredSize goes negative by the number of events the page has not read yet.
       if ((c.desiredSize ?? 0) < -maxBacklog) {
         this.drop(c);
@@ -127,13 +160,14 @@ export class FleetFeed {
   private armKeepAlive(): void {
     this.keepAlive = this.o.clock.setTimeout(() => {
       const bytes = encoder.encode(": keep-alive\n\n");
-      for (const c of this.streams) c.enqueue(bytes);
+      for (const c of this.streams) if (!this.opening.has(c)) c.enqueue(bytes);
       this.armKeepAlive();
     }, this.o.keepAliveMs ?? 25_000);
   }
 
   private drop(c: ReadableStreamDefaultController<Uint8Array>): void {
     this.streams.delete(c);
+    this.opening.delete(c);
     if (this.streams.size === 0) {
       this.keepAlive?.cancel();
       this.keepAlive = undefined;

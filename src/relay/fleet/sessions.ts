@@ -4,7 +4,7 @@
 import { nanoid } from "nanoid";
 import type { Clock } from "../../util/clock.ts";
 import { type Authenticator, isOperator, type Principal } from "../auth/authenticate.ts";
-import type { TokenStore } from "../store/tokens.ts";
+import type { TokenStore } from "../store/types.ts";
 
 export const SESSION_COOKIE = "fleet_session";
 const SESSION_TTL_MS = 12 * 3_600_000;

@@ -14,10 +14,10 @@ export const uploadAttachment: Handler = async (req, call) => {
   const { relay, principal } = call;
   const q = parseQuery(req, AttachmentQuery);
   // Checked on the declared length before reading, and on the real one before storing.
-  assertAttachmentQuota(call, Number(req.headers.get("content-length") ?? 0) || 0);
+  await assertAttachmentQuota(call, Number(req.headers.get("content-length") ?? 0) || 0);
   const data = await readBytes(req, relay.limits.attachmentBytes);
-  assertAttachmentQuota(call, data.byteLength);
-  const ref = relay.store.attachments.create(
+  await assertAttachmentQuota(call, data.byteLength);
+  const ref = await relay.store.attachments.create(
     { id: nanoid(), name: q.name, mimeType: q.mimeType, size: data.byteLength },
     data,
     actingAgent(principal),
@@ -27,12 +27,12 @@ export const uploadAttachment: Handler = async (req, call) => {
 };
 
 /** Root downloads anything; a runtime token what its agent uploaded or what a message it may read references. */
-export const downloadAttachment: Handler = (req, { relay, principal }) => {
+export const downloadAttachment: Handler = async (req, { relay, principal }) => {
   const { id } = parsePath(req, OpaqueIdPath);
-  if (!relay.store.attachments.get(id)) throw notFound(`attachment '${id}'`);
-  if (!mayReadAttachment(relay, principal, id))
+  if (!(await relay.store.attachments.get(id))) throw notFound(`attachment '${id}'`);
+  if (!(await mayReadAttachment(relay, principal, id)))
     throw forbidden(`this token's agent may not read attachment '${id}'`);
-  const found = relay.store.attachments.content(id);
+  const found = await relay.store.attachments.content(id);
   if (!found) throw notFound(`attachment '${id}'`);
   // A type stored before uploads were checked may not be a valid header value: serve the bytes anyway.
   const contentType = MimeType.safeParse(found.mimeType).success

@@ -9,9 +9,9 @@ import {
   BatchReadRequest,
   matchesAgent,
 } from "../../protocol/index.ts";
-import type { ClaimOutcome, SettleOutcome } from "../store/claims.ts";
+import type { ClaimOutcome, MessageAddressing, SettleOutcome } from "../store/types.ts";
 import { readJson } from "./body.ts";
-import { type Call, type Handler, ownAgentParam, type Relay } from "./context.ts";
+import { type Call, type Handler, ownAgentParam } from "./context.ts";
 import { forbidden, invalid, notFound } from "./errors.ts";
 import { addressOf, mayMarkRead } from "./visibility.ts";
 
@@ -23,8 +23,8 @@ export const markReadMany: Handler = async (req, call) => {
   const { agentId, ids } = await readBatch(req, call, BatchReadRequest, (row, address) =>
     mayMarkRead(call.principal, row, address),
   );
-  // No await between the checks and the write: nothing can interleave on the relay's one thread.
-  const read = call.relay.store.claims.markReadMany(ids, agentId, call.relay.clock.now());
+  // An id deleted between the checks and the write (retention) is skipped by the store.
+  const read = await call.relay.store.claims.markReadMany(ids, agentId, call.relay.clock.now());
   return Response.json({ ok: true, read });
 };
 
@@ -35,7 +35,7 @@ export const markReadMany: Handler = async (req, call) => {
 export const claimMany: Handler = async (req, call) => {
   const { agentId, body, ids } = await readBatch(req, call, BatchClaimRequest, matchesAgent);
   const { relay } = call;
-  const outcomes = relay.store.claims.claimMany(
+  const outcomes = await relay.store.claims.claimMany(
     ids,
     agentId,
     body.ttlMs ?? relay.claimTtlMs,
@@ -55,7 +55,7 @@ export const completeMany: Handler = async (req, call) => {
   // Only the holder can complete, so addressing needs no check here.
   const { agentId, ids } = await readBatch(req, call, BatchCompleteRequest, () => true);
   const { relay } = call;
-  const outcomes = relay.store.claims.completeMany(ids, agentId, relay.clock.now());
+  const outcomes = await relay.store.claims.completeMany(ids, agentId, relay.clock.now());
   const answer: BatchCompleteAnswer = { ok: true, completed: 0, conflicts: [], notClaimable: [] };
   outcomes.forEach((o, i) => {
     if (o.ok) answer.completed++;
@@ -70,9 +70,6 @@ function distinctIds(ids: number[]): number[] {
   return ids;
 }
 
-type Addressing =
-  ReturnType<Relay["store"]["messages"]["addressing"]> extends ReadonlyMap<number, infer R> ? R : never;
-
 /**
  * The path's agent and the body's distinct ids, every one existing (else a 404 naming the missing); for a runtime
  * token every one must also pass `allowed` (else a 403 naming the refused), all before anything is written.
@@ -81,15 +78,15 @@ async function readBatch<B extends { messageIds: number[] }>(
   req: Parameters<Handler>[0],
   call: Call,
   schema: z.ZodType<B>,
-  allowed: (row: Addressing, address: ReturnType<typeof addressOf>) => boolean,
+  allowed: (row: MessageAddressing, address: Awaited<ReturnType<typeof addressOf>>) => boolean,
 ): Promise<{ agentId: string; body: B; ids: number[] }> {
   const agentId = ownAgentParam(req, call);
   const body = await readJson(req, schema, call.relay.limits.jsonBodyBytes);
   const ids = distinctIds(body.messageIds);
-  const rows = call.relay.store.messages.addressing(ids);
+  const rows = await call.relay.store.messages.addressing(ids);
   requireAll(ids, rows);
   if (call.principal.kind === "runtime") {
-    const address = addressOf(call.relay, agentId);
+    const address = await addressOf(call.relay, agentId);
     const refused = ids.filter((id) => !allowed(rows.get(id)!, address));
     if (refused.length > 0) throw forbidden(`message(s) ${refused.join(", ")} not addressed to '${agentId}'`);
   }

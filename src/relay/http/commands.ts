@@ -34,7 +34,7 @@ export const createCommand: Handler = async (req, call) => {
     );
   }
   // Any token may ask the supervisor: it decides by `from` (root, or an agent its team file allows).
-  const targetAgent = toSupervisor ? SUPERVISOR_TARGET : resolveTargetAgent(relay, body.target);
+  const targetAgent = toSupervisor ? SUPERVISOR_TARGET : await resolveTargetAgent(relay, body.target);
   // An operator (a person's token) may command any agent; an agent's token only its own.
   if (
     !toSupervisor &&
@@ -55,10 +55,10 @@ export const createCommand: Handler = async (req, call) => {
   assertJsonFits(JSON.stringify(body.params), frameLimit, "command params");
   // A registered agent that is offline still gets its command when it comes back; a target nobody answers for
   // would only wait out its timeout, so it is refused at once.
-  if (!toSupervisor && !relay.store.agents.get(targetAgent)) {
+  if (!toSupervisor && !(await relay.store.agents.get(targetAgent))) {
     throw relayError("not_found", `no registered agent or runner answers to '${body.target}'`);
   }
-  const command = relay.store.commands.create(
+  const command = await relay.store.commands.create(
     {
       id: nanoid(),
       type: body.type,
@@ -78,8 +78,8 @@ export const createCommand: Handler = async (req, call) => {
  * Root and operators read any command; an agent's token those its agent answers for or sent (the only ones it
  * could create).
  */
-export const getCommand: Handler = (req, { relay, principal }) => {
-  const { command, targetAgent } = requireCommand(relay, commandId(req));
+export const getCommand: Handler = async (req, { relay, principal }) => {
+  const { command, targetAgent } = await requireCommand(relay, commandId(req));
   if (principal.kind === "runtime" && !isOperator(principal)) {
     const self = principal.claims.agentId;
     const mine = isForSupervisor(targetAgent) ? command.from === self : targetAgent === self;
@@ -91,7 +91,7 @@ export const getCommand: Handler = (req, { relay, principal }) => {
 export const setCommandStatus: Handler = async (req, { relay, principal }) => {
   const id = commandId(req);
   const body = await readJson(req, CommandStatusRequest, relay.limits.jsonBodyBytes);
-  const { command, targetAgent } = requireCommand(relay, id);
+  const { command, targetAgent } = await requireCommand(relay, id);
   if (principal.kind === "runtime" && isForSupervisor(targetAgent)) {
     throw forbidden("only the supervisor (root token) may update a supervisor command");
   }
@@ -107,8 +107,8 @@ export const setCommandStatus: Handler = async (req, { relay, principal }) => {
   }
   if (body.result !== undefined)
     assertJsonFits(JSON.stringify(body.result), relay.limits.jsonBodyBytes, "command result");
-  relay.store.commands.setStatus(id, body.status, body.result, body.error, relay.clock.now());
-  return Response.json(requireCommand(relay, id).command);
+  await relay.store.commands.setStatus(id, body.status, body.result, body.error, relay.clock.now());
+  return Response.json((await requireCommand(relay, id)).command);
 };
 
 /**
@@ -116,9 +116,9 @@ export const setCommandStatus: Handler = async (req, { relay, principal }) => {
  * said hello with it (a runner id belongs to one agent, see hello-rules.ts); anything unknown is returned as is
  * (and refused by createCommand). The command is then authorised, stored and delivered as that agent's, never by the free-text target.
  */
-function resolveTargetAgent(relay: Relay, target: string): string {
-  if (relay.store.agents.get(target)) return target;
-  return relay.store.agents.agentForComponent(target) ?? target;
+async function resolveTargetAgent(relay: Relay, target: string): Promise<string> {
+  if (await relay.store.agents.get(target)) return target;
+  return (await relay.store.agents.agentForComponent(target)) ?? target;
 }
 
 /** A stored command's target agent is `supervisor` only for a supervisor command (no agent may take that id). */
@@ -130,8 +130,8 @@ function commandId(req: Parameters<Handler>[0]): string {
   return parsePath(req, OpaqueIdPath).id;
 }
 
-function requireCommand(relay: Relay, id: string) {
-  const found = relay.store.commands.get(id);
+async function requireCommand(relay: Relay, id: string) {
+  const found = await relay.store.commands.get(id);
   if (!found) throw notFound(`command '${id}'`);
   return found;
 }

@@ -64,8 +64,8 @@ export function agentIdParam(req: Parameters<Handler>[0]): string {
   return parsePath(req, AgentIdPath).id;
 }
 
-export function requireAgent(relay: Relay, agentId: string): Agent {
-  const agent = relay.store.agents.get(agentId);
+export async function requireAgent(relay: Relay, agentId: string): Promise<Agent> {
+  const agent = await relay.store.agents.get(agentId);
   if (!agent) throw relayError("not_found", `agent '${agentId}' not found`);
   return agent;
 }

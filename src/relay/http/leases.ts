@@ -22,9 +22,16 @@ export const acquireLease: Handler = async (req, call) => {
   const body = await readJson(req, AcquireLeaseRequest, relay.limits.jsonBodyBytes);
   requireOwnAgent(principal, body.agentId, "acquire");
   const { leaseTtlMs: ttlMs, maxLeasesPerAgent: maxPerAgent } = relay.quotas;
-  const result = relay.store.leases.acquire(
+  // Only a holder of the caller's own agent can be taken over: its registered instance is read before the lease.
+  const registered = (await relay.store.agents.get(body.agentId))?.instanceId;
+  const result = await relay.store.leases.acquire(
     { key: body.key, agentId: body.agentId, instanceId: body.instanceId, meta: body.meta ?? {} },
-    { now: relay.clock.now(), ttlMs, maxPerAgent, mayTakeOver: (holder) => holderIsGone(relay, holder) },
+    {
+      now: relay.clock.now(),
+      ttlMs,
+      maxPerAgent,
+      mayTakeOver: (holder) => holderIsGone(relay, holder, registered),
+    },
   );
   if (result.ok) return Response.json({ lease: result.lease });
   if (result.reason === "limit") {
@@ -49,10 +56,10 @@ export const renewLease: Handler = async (req, call) => {
   const { id } = parsePath(req, OpaqueIdPath);
   const body = await readJson(req, RenewLeaseRequest, relay.limits.jsonBodyBytes);
   const now = relay.clock.now();
-  const lease = relay.store.leases.live(id, now);
+  const lease = await relay.store.leases.live(id, now);
   if (!lease) throw notFound(`lease ${id} (expired or released)`);
   requireOwnAgent(principal, lease.agentId, "renew");
-  const result = relay.store.leases.renew(
+  const result = await relay.store.leases.renew(
     id,
     { agentId: lease.agentId, instanceId: body.instanceId },
     now,
@@ -68,10 +75,10 @@ export const renewLease: Handler = async (req, call) => {
 };
 
 /** Root and operators release any lease; an agent's token only its own (and with ?instanceId=, only that holder's). */
-export const releaseLease: Handler = (req, { relay, principal }) => {
+export const releaseLease: Handler = async (req, { relay, principal }) => {
   const { id } = parsePath(req, OpaqueIdPath);
   const { instanceId } = parseQuery(req, ReleaseLeaseQuery);
-  const lease = relay.store.leases.live(id, relay.clock.now());
+  const lease = await relay.store.leases.live(id, relay.clock.now());
   if (!lease) throw notFound(`lease ${id} (expired or released)`);
   if (!isAdmin(principal)) requireOwnAgent(principal, lease.agentId, "release");
   if (instanceId !== undefined && instanceId !== lease.instanceId) {
@@ -80,18 +87,18 @@ export const releaseLease: Handler = (req, { relay, principal }) => {
       `lease ${id} is held by runner instance ${lease.instanceId}, not ${instanceId}`,
     );
   }
-  relay.store.leases.release(id);
+  await relay.store.leases.release(id);
   return Response.json({ ok: true });
 };
 
 /** Live leases: root and operators see all, an agent's token its own. */
-export const listLeases: Handler = (_req, { relay, principal }) => {
+export const listLeases: Handler = async (_req, { relay, principal }) => {
   const own = isAdmin(principal)
     ? undefined
     : principal.kind === "runtime"
       ? principal.claims.agentId
       : undefined;
-  return Response.json({ leases: relay.store.leases.list(relay.clock.now(), LIST_LIMIT, own) });
+  return Response.json({ leases: await relay.store.leases.list(relay.clock.now(), LIST_LIMIT, own) });
 };
 
 function isAdmin(p: Principal): boolean {
@@ -109,8 +116,8 @@ function requireOwnAgent(p: Principal, agentId: string, verb: string): void {
  * one) and has no open bus session now: its runner died, and the agent's new runner is taking its place. A holder
  * that has not said hello yet (a runner starting up) keeps its lease until it expires.
  */
-function holderIsGone(relay: Relay, holder: Lease): boolean {
-  if (relay.store.agents.get(holder.agentId)?.instanceId !== holder.instanceId) return false;
+function holderIsGone(relay: Relay, holder: Lease, registeredInstance: string | undefined): boolean {
+  if (registeredInstance !== holder.instanceId) return false;
   return !relay.hub
     .connectedInstances()
     .some((i) => i.agentId === holder.agentId && i.instanceId === holder.instanceId);

@@ -13,14 +13,14 @@ import {
   UnreadQuery,
 } from "../../protocol/index.ts";
 import { mayActAs } from "../auth/authenticate.ts";
-import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/claims.ts";
+import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "../store/types.ts";
 import { NumericIdPath, parsePath, parseQuery, readJson } from "./body.ts";
 import type { Call, Handler } from "./context.ts";
 import { forbidden, invalid, notFound, relayError } from "./errors.ts";
 import { chargeCreate } from "./quota.ts";
 import { recordAnswer } from "./receipts.ts";
 import { assertMessageFits } from "./stored-size.ts";
-import { addressOf, mayMarkRead, mayReadMessage } from "./visibility.ts";
+import { addressOf, mayMarkRead, mayReadMessage, readableBy } from "./visibility.ts";
 
 const LABEL_PREFIX = "label:";
 
@@ -38,17 +38,17 @@ export const sendMessage: Handler = async (req, call) => {
     from = body.from ?? "root";
   }
   const { store } = relay;
-  if (body.replyTo !== undefined && !store.messages.exists(body.replyTo)) {
+  if (body.replyTo !== undefined && !(await store.messages.exists(body.replyTo))) {
     throw invalid(`replyTo: message ${body.replyTo} does not exist`);
   }
-  if (body.requireRecipient && !hasRecipient(relay, body.to)) {
+  if (body.requireRecipient && !(await hasRecipient(relay, body.to))) {
     throw relayError("not_found", `no registered agent answers to '${body.to}'`);
   }
-  const { refs, missing } = store.attachments.resolve(body.attachmentIds);
+  const { refs, missing } = await store.attachments.resolve(body.attachmentIds);
   if (missing.length > 0) throw invalid(`attachmentIds: unknown attachment(s) ${missing.join(", ")}`);
   // A label held by exactly one agent pins the message to that agent, so a later holder of the label does not get it.
   const resolvedToAgent = body.to.startsWith(LABEL_PREFIX)
-    ? store.agents.soleAgentWithLabel(body.to.slice(LABEL_PREFIX.length))
+    ? await store.agents.soleAgentWithLabel(body.to.slice(LABEL_PREFIX.length))
     : undefined;
   const outgoing = {
     from,
@@ -66,15 +66,15 @@ export const sendMessage: Handler = async (req, call) => {
   const payloadJson = JSON.stringify(body.payload);
   assertMessageFits(outgoing, payloadJson, relay.limits.busFrameBytes);
   const message = await relay.writer.insert({ ...outgoing, payload: body.payload, payloadJson });
-  if (message.replyTo !== undefined) recordAnswer(relay, message.replyTo, from);
+  if (message.replyTo !== undefined) await recordAnswer(relay, message.replyTo, from);
   return Response.json(message);
 };
 
 /** Root reads any message; a runtime token only one that concerns its agent (see mayReadMessage), else 403. */
-export const getMessage: Handler = (req, { relay, principal }) => {
-  const message = requireMessage(relay, messageId(req));
-  if (!mayReadMessage(relay, principal, message)) throw unreadable(message.id);
-  const receipts = withQueued(message, relay.store.receipts.forMessage(message.id));
+export const getMessage: Handler = async (req, { relay, principal }) => {
+  const message = await requireMessage(relay, messageId(req));
+  if (!(await mayReadMessage(relay, principal, message))) throw unreadable(message.id);
+  const receipts = withQueued(message, await relay.store.receipts.forMessage(message.id));
   return Response.json(receipts.length > 0 ? { ...message, receipts } : message);
 };
 
@@ -93,12 +93,13 @@ function isBroadTarget(to: string): boolean {
  * The conversation the message belongs to, by `replyTo`: its first stored ancestor and every reply below it.
  * The message itself needs the same right as GET; a runtime token then sees only the thread's messages it may read.
  */
-export const getThread: Handler = (req, { relay, principal }) => {
-  const message = requireMessage(relay, messageId(req));
-  if (!mayReadMessage(relay, principal, message)) throw unreadable(message.id);
+export const getThread: Handler = async (req, { relay, principal }) => {
+  const message = await requireMessage(relay, messageId(req));
+  if (!(await mayReadMessage(relay, principal, message))) throw unreadable(message.id);
   const q = parseQuery(req, UnreadQuery);
-  const thread = relay.store.messages.thread(message.id, q.afterId, q.limit);
-  return Response.json({ messages: thread.filter((m) => mayReadMessage(relay, principal, m)) });
+  const thread = await relay.store.messages.thread(message.id, q.afterId, q.limit);
+  const readable = await readableBy(relay, principal, thread);
+  return Response.json({ messages: thread.filter((_, i) => readable[i]) });
 };
 
 /**
@@ -109,16 +110,16 @@ export const getThread: Handler = (req, { relay, principal }) => {
 export const claimMessage: Handler = async (req, call) => {
   const { id, body } = await readActing(req, call, ClaimRequest);
   const { relay } = call;
-  const message = relay.store.messages.addressing([id]).get(id);
+  const message = (await relay.store.messages.addressing([id])).get(id);
   if (
     message &&
     call.principal.kind === "runtime" &&
-    !matchesAgent(message, addressOf(relay, body.agentId))
+    !matchesAgent(message, await addressOf(relay, body.agentId))
   ) {
     throw forbidden(`message ${id} is not addressed to '${body.agentId}', so it cannot claim it`);
   }
   return claimAnswer(
-    relay.store.claims.claim(id, body.agentId, body.ttlMs ?? relay.claimTtlMs, relay.clock.now()),
+    await relay.store.claims.claim(id, body.agentId, body.ttlMs ?? relay.claimTtlMs, relay.clock.now()),
   );
 };
 
@@ -126,29 +127,29 @@ export const renewClaim: Handler = async (req, call) => {
   const { id, body } = await readActing(req, call, ClaimRequest);
   const { relay } = call;
   return claimAnswer(
-    relay.store.claims.renew(id, body.agentId, body.ttlMs ?? relay.claimTtlMs, relay.clock.now()),
+    await relay.store.claims.renew(id, body.agentId, body.ttlMs ?? relay.claimTtlMs, relay.clock.now()),
   );
 };
 
 export const releaseClaim: Handler = async (req, call) => {
   const { id, body } = await readActing(req, call, AgentRequest);
-  return settleAnswer(call.relay.store.claims.release(id, body.agentId));
+  return settleAnswer(await call.relay.store.claims.release(id, body.agentId));
 };
 
 /** Protocol extension: the holder settles its claim for good, so nobody else is offered the message again. */
 export const completeClaim: Handler = async (req, call) => {
   const { id, body } = await readActing(req, call, AgentRequest);
-  return settleAnswer(call.relay.store.claims.complete(id, body.agentId, call.relay.clock.now()));
+  return settleAnswer(await call.relay.store.claims.complete(id, body.agentId, call.relay.clock.now()));
 };
 
 export const markRead: Handler = async (req, call) => {
   const { id, body } = await readActing(req, call, AgentRequest);
   // Otherwise marking read would be a way around the read check of GET /v1/messages/:id.
-  const message = requireMessage(call.relay, id);
-  if (!mayMarkRead(call.principal, message, addressOf(call.relay, body.agentId))) {
+  const message = await requireMessage(call.relay, id);
+  if (!mayMarkRead(call.principal, message, await addressOf(call.relay, body.agentId))) {
     throw forbidden(`message ${id} is not addressed to '${body.agentId}'`);
   }
-  if (!call.relay.store.claims.markRead(id, body.agentId, call.relay.clock.now()))
+  if (!(await call.relay.store.claims.markRead(id, body.agentId, call.relay.clock.now())))
     throw notFound(`message ${id}`);
   return Response.json({ ok: true });
 };
@@ -157,9 +158,9 @@ export const markRead: Handler = async (req, call) => {
 export const addReaction: Handler = async (req, call) => {
   chargeCreate(call);
   const { id, body } = await readActing(req, call, ReactionRequest);
-  const message = requireMessage(call.relay, id);
-  if (!mayReadMessage(call.relay, call.principal, message)) throw unreadable(message.id);
-  if (!call.relay.store.claims.react(id, body.agentId, body.reaction, call.relay.clock.now())) {
+  const message = await requireMessage(call.relay, id);
+  if (!(await mayReadMessage(call.relay, call.principal, message))) throw unreadable(message.id);
+  if (!(await call.relay.store.claims.react(id, body.agentId, body.reaction, call.relay.clock.now()))) {
     throw notFound(`message ${id}`);
   }
   return Response.json({ ok: true });
@@ -169,16 +170,17 @@ export const addReaction: Handler = async (req, call) => {
  * True when a registered agent (online or not) answers to `to`, or `to` names a holder of a live token (a person
  * with an operator token reads their inbox without ever registering); `broadcast` always counts as answered.
  */
-function hasRecipient(relay: Call["relay"], to: string): boolean {
+async function hasRecipient(relay: Call["relay"], to: string): Promise<boolean> {
   if (to === "broadcast") return true;
   if (!/^(label|tag|cap):/.test(to)) {
-    return relay.store.agents.get(to) !== undefined || relay.store.tokens.hasLiveToken(to, relay.clock.now());
-  }
-  return relay.store.agents
-    .list()
-    .some((a) =>
-      matchesAgent({ to }, { agentId: a.id, label: a.label, tags: a.tags, capabilities: a.capabilities }),
+    return (
+      (await relay.store.agents.get(to)) !== undefined ||
+      (await relay.store.tokens.hasLiveToken(to, relay.clock.now()))
     );
+  }
+  return (await relay.store.agents.list()).some((a) =>
+    matchesAgent({ to }, { agentId: a.id, label: a.label, tags: a.tags, capabilities: a.capabilities }),
+  );
 }
 
 function unreadable(id: number): HttpError {
@@ -189,8 +191,8 @@ function messageId(req: Parameters<Handler>[0]): number {
   return parsePath(req, NumericIdPath).id;
 }
 
-function requireMessage(relay: Call["relay"], id: number): Message {
-  const message = relay.store.messages.get(id);
+async function requireMessage(relay: Call["relay"], id: number): Promise<Message> {
+  const message = await relay.store.messages.get(id);
   if (!message) throw notFound(`message ${id}`);
   return message;
 }

@@ -21,11 +21,11 @@ export function chargeCreate({ relay, principal }: Call): void {
 }
 
 /** 413 when `incoming` more bytes would take the caller's agent over its attachment quota. */
-export function assertAttachmentQuota({ relay, principal }: Call, incoming: number): void {
+export async function assertAttachmentQuota({ relay, principal }: Call, incoming: number): Promise<void> {
   const quota = relay.quotas.attachmentQuotaBytes;
   if (principal.kind !== "runtime" || quota <= 0) return;
   const agentId = actingAgent(principal);
-  const used = relay.store.attachments.usedBy(agentId);
+  const used = await relay.store.attachments.usedBy(agentId);
   if (used + incoming <= quota) return;
   throw relayError(
     "payload_too_large",

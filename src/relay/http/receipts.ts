@@ -8,7 +8,7 @@ import {
   RefuseRequest,
 } from "../../protocol/index.ts";
 import { mayActAs } from "../auth/authenticate.ts";
-import type { MessageAddressing } from "../store/messages.ts";
+import type { MessageAddressing } from "../store/types.ts";
 import { NumericIdPath, parsePath, readJson } from "./body.ts";
 import { type Handler, ownAgentParam, type Relay } from "./context.ts";
 import { forbidden, notFound } from "./errors.ts";
@@ -21,8 +21,8 @@ function announce(relay: Relay, sender: string, messageId: number, receipt: Rece
 }
 
 /** Whether the message is the agent's to report on: addressed to it, or claimed by it. */
-function concerns(relay: Relay, message: MessageAddressing, agentId: string): boolean {
-  return message.claimedBy === agentId || matchesAgent(message, addressOf(relay, agentId));
+async function concerns(relay: Relay, message: MessageAddressing, agentId: string): Promise<boolean> {
+  return message.claimedBy === agentId || matchesAgent(message, await addressOf(relay, agentId));
 }
 
 /**
@@ -34,16 +34,16 @@ export const reportReceipts: Handler = async (req, call) => {
   const agentId = ownAgentParam(req, call);
   const { relay } = call;
   const body = await readJson(req, ReceiptsRequest, relay.limits.jsonBodyBytes);
-  const rows = relay.store.messages.addressing(body.receipts.map((r) => r.messageId));
+  const rows = await relay.store.messages.addressing(body.receipts.map((r) => r.messageId));
   const answer: ReceiptsAnswer = { ok: true, moved: [], ignored: [] };
   const now = relay.clock.now();
   for (const { messageId, state, midTurn } of body.receipts) {
     const row = rows.get(messageId);
     if (!row) answer.ignored.push({ messageId, reason: "no such message" });
-    else if (!concerns(relay, row, agentId))
+    else if (!(await concerns(relay, row, agentId)))
       answer.ignored.push({ messageId, reason: `not addressed to '${agentId}'` });
     else {
-      const receipt = relay.store.receipts.advance(messageId, agentId, state, now, midTurn);
+      const receipt = await relay.store.receipts.advance(messageId, agentId, state, now, midTurn);
       if (!receipt) continue;
       answer.moved.push({ messageId, ...receipt });
       announce(relay, row.from, messageId, receipt);
@@ -56,12 +56,12 @@ export const reportReceipts: Handler = async (req, call) => {
  * The agent answered a message (it sent one with `replyTo` naming it): its receipt for that message is `seen` (if it
  * was not yet) and then `answered`, when the message was its to answer. Called after the reply is stored.
  */
-export function recordAnswer(relay: Relay, replyTo: number, agentId: string): void {
-  const row = relay.store.messages.addressing([replyTo]).get(replyTo);
-  if (!row || !concerns(relay, row, agentId)) return;
+export async function recordAnswer(relay: Relay, replyTo: number, agentId: string): Promise<void> {
+  const row = (await relay.store.messages.addressing([replyTo])).get(replyTo);
+  if (!row || !(await concerns(relay, row, agentId))) return;
   // An answer shows the message was seen: a sender waiting for `seen` is told so first, whatever the runner reports.
   for (const state of ["seen", "answered"] as const) {
-    const receipt = relay.store.receipts.advance(replyTo, agentId, state, relay.clock.now());
+    const receipt = await relay.store.receipts.advance(replyTo, agentId, state, relay.clock.now());
     if (receipt) announce(relay, row.from, replyTo, receipt);
   }
 }
@@ -78,13 +78,13 @@ export const refuseMessage: Handler = async (req, { relay, principal }) => {
     const self = principal.kind === "runtime" ? principal.claims.agentId : "root";
     throw forbidden(`this token acts as '${self}', not '${body.agentId}'`);
   }
-  const row = relay.store.messages.addressing([id]).get(id);
+  const row = (await relay.store.messages.addressing([id])).get(id);
   if (!row) throw notFound(`message ${id}`);
-  if (!concerns(relay, row, body.agentId)) {
+  if (!(await concerns(relay, row, body.agentId))) {
     throw forbidden(`message ${id} is not addressed to '${body.agentId}'`);
   }
   const now = relay.clock.now();
-  if (relay.store.receipts.refuse(id, body.agentId, body.reason, now)) {
+  if (await relay.store.receipts.refuse(id, body.agentId, body.reason, now)) {
     const receipt = { agentId: body.agentId, state: "refused" as const, reason: body.reason, at: now };
     announce(relay, row.from, id, receipt);
   }

@@ -18,7 +18,7 @@ export const createTask: Handler = async (req, call) => {
   chargeCreate(call);
   const { relay, principal } = call;
   const body = await readJson(req, CreateTaskRequest, relay.limits.jsonBodyBytes);
-  const task = relay.store.tasks.create(
+  const task = await relay.store.tasks.create(
     {
       title: body.title,
       body: body.body,
@@ -32,11 +32,11 @@ export const createTask: Handler = async (req, call) => {
 };
 
 /** Filtered and paged by id; root sees every task, a runtime token those its agent is assigned or created. */
-export const listTasks: Handler = (req, { relay, principal }) => {
+export const listTasks: Handler = async (req, { relay, principal }) => {
   const q = parseQuery(req, TaskListQuery);
   const viewer = principal.kind === "runtime" ? principal.claims.agentId : undefined;
   return Response.json({
-    tasks: relay.store.tasks.list({
+    tasks: await relay.store.tasks.list({
       afterId: q.afterId,
       limit: q.limit,
       ...(q.status !== undefined ? { status: q.status } : {}),
@@ -46,9 +46,9 @@ export const listTasks: Handler = (req, { relay, principal }) => {
   });
 };
 
-export const getTask: Handler = (req, { relay }) => {
+export const getTask: Handler = async (req, { relay }) => {
   const id = taskId(req);
-  const task = relay.store.tasks.get(id);
+  const task = await relay.store.tasks.get(id);
   if (!task) throw notFound(`task ${id}`);
   return Response.json(task);
 };
@@ -86,7 +86,7 @@ export const setTaskStatus: Handler = async (req, call) => {
   if (!mayActAs(principal, body.agentId))
     throw forbidden(`this token cannot act for agent '${body.agentId}'`);
   const { tasks } = relay.store;
-  const task = tasks.get(id);
+  const task = await tasks.get(id);
   if (!task) throw notFound(`task ${id}`);
   const assignee = mayChangeTask(principal, task, body.outcome !== undefined);
   if (body.metadata !== undefined)
@@ -94,8 +94,8 @@ export const setTaskStatus: Handler = async (req, call) => {
   const { outcome: outcomeInput, ...change } = body;
   if (outcomeInput !== undefined) {
     const outcome = acceptOutcome(principal, task, body.status, outcomeInput, relay.clock.now());
-    tasks.transition(id, { ...change, assignee, outcome }, relay.clock.now());
-    const ended = tasks.get(id)!;
+    await tasks.transition(id, { ...change, assignee, outcome }, relay.clock.now());
+    const ended = (await tasks.get(id))!;
     await notifyCreator(relay, ended, body.agentId);
     return Response.json(ended);
   }
@@ -104,8 +104,8 @@ export const setTaskStatus: Handler = async (req, call) => {
   if (task.status !== body.status && TERMINAL_TASK_STATUSES.includes(task.status)) {
     throw relayError("conflict", `task ${id} is already ${task.status} and cannot become ${body.status}`);
   }
-  tasks.transition(id, { ...change, assignee }, relay.clock.now());
-  return Response.json(tasks.get(id));
+  await tasks.transition(id, { ...change, assignee }, relay.clock.now());
+  return Response.json(await tasks.get(id));
 };
 
 function taskId(req: Parameters<Handler>[0]): number {

@@ -22,7 +22,7 @@ export const createToken: Handler = async (req, { relay, principal }) => {
     throw invalid(`agentId '${body.agentId}' is reserved (${RESERVED_AGENT_IDS.join(", ")}); choose another`);
   }
   // A person's name must not be an agent's: the operator token would act as that agent.
-  if (body.profileId === OPERATOR_PROFILE && relay.store.agents.get(body.agentId)) {
+  if (body.profileId === OPERATOR_PROFILE && (await relay.store.agents.get(body.agentId))) {
     throw relayError(
       "conflict",
       `'${body.agentId}' is a registered agent; an operator needs a name of its own`,
@@ -55,16 +55,15 @@ export const renewToken: Handler = async (_req, { relay, principal }) => {
   if (!(RENEWABLE_PROFILES as readonly string[]).includes(claims.profileId)) {
     throw forbidden(`tokens of profile '${claims.profileId}' are not renewable`);
   }
-  if (relay.store.tokens.isSuperseded(claims.jti)) {
+  const ttlSeconds = Math.max(1, claims.exp - claims.iat);
+  const now = relay.clock.now();
+  // Checked and revoked in one step before the token is minted: of racing renewals exactly one goes on.
+  if (!(await relay.store.tokens.supersede(claims.jti, now + relay.tokenGraceMs, claims.exp, now))) {
     throw relayError(
       "unauthorized",
       "this token was already renewed (or revoked); renew with the token that renewal returned",
     );
   }
-  const ttlSeconds = Math.max(1, claims.exp - claims.iat);
-  const now = relay.clock.now();
-  // Revoke before the await: a second renewal racing this one sees the token superseded.
-  relay.store.tokens.revoke(claims.jti, now + relay.tokenGraceMs, claims.exp, now);
   return Response.json(await issue(relay, claims.agentId, claims.profileId, ttlSeconds));
 };
 
@@ -81,19 +80,19 @@ export const revokeToken: Handler = async (req, { relay, principal }) => {
     if (body.agentId !== undefined || (body.jti !== undefined && body.jti !== claims.jti)) {
       throw forbidden("a runtime token can only revoke itself; send an empty body or its own jti");
     }
-    tokens.revoke(claims.jti, now, claims.exp, now);
+    await tokens.revoke(claims.jti, now, claims.exp, now);
     endRevokedSessions(relay, (s) => s.jti === claims.jti);
     return Response.json({ ok: true, revoked: 1 });
   }
   if (body.agentId !== undefined) {
-    const revoked = tokens.revokeAgent(body.agentId, now);
+    const revoked = await tokens.revokeAgent(body.agentId, now);
     // Sessions opened with one of the agent's tokens; a root-token session for the agent did not use one.
     endRevokedSessions(relay, (s) => s.agentId === body.agentId && s.jti !== undefined);
     return Response.json({ ok: true, revoked });
   }
   if (body.jti === undefined) throw invalid("invalid body: give jti or agentId");
-  const expiresAt = tokens.issuedExpiry(body.jti) ?? Math.floor(now / 1000) + MAX_TOKEN_TTL_SECONDS;
-  tokens.revoke(body.jti, now, expiresAt, now);
+  const expiresAt = (await tokens.issuedExpiry(body.jti)) ?? Math.floor(now / 1000) + MAX_TOKEN_TTL_SECONDS;
+  await tokens.revoke(body.jti, now, expiresAt, now);
   endRevokedSessions(relay, (s) => s.jti === body.jti);
   return Response.json({ ok: true, revoked: 1 });
 };
@@ -105,6 +104,11 @@ function endRevokedSessions(relay: Relay, matches: Parameters<Relay["hub"]["endS
 
 async function issue(relay: Relay, agentId: string, profileId: string, ttlSeconds: number) {
   const answer = await relay.signer.issue(agentId, profileId, ttlSeconds);
-  relay.store.tokens.recordIssued(answer.record.jti, agentId, answer.record.expiresAt, relay.clock.now());
+  await relay.store.tokens.recordIssued(
+    answer.record.jti,
+    agentId,
+    answer.record.expiresAt,
+    relay.clock.now(),
+  );
   return answer;
 }

@@ -11,17 +11,37 @@ const REFERENCE_PAGE = 200;
  * tags and capabilities — an unregistered agent answers to its id and `broadcast` only), one it holds or
  * held a claim on, or one it marked read (so a message stays readable after the agent drops a tag).
  */
-export function mayReadMessage(relay: Relay, principal: Principal, message: Message): boolean {
+export async function mayReadMessage(relay: Relay, principal: Principal, message: Message): Promise<boolean> {
   if (principal.kind === "root") return true;
   const agentId = principal.claims.agentId;
-  if (message.from === agentId || message.claimedBy === agentId || message.readBy.includes(agentId))
-    return true;
-  return isAddressedTo(relay, message, agentId);
+  if (readsAsParty(message, agentId)) return true;
+  return matchesAgent(message, await addressOf(relay, agentId));
 }
 
-/** Addressing alone, from the agent's registered row; marking read requires this (or sender/claimer). */
-export function isAddressedTo(relay: Relay, message: Message, agentId: string): boolean {
-  return matchesAgent(message, addressOf(relay, agentId));
+/** mayReadMessage for each message, reading the agent's row at most once. */
+export async function readableBy(
+  relay: Relay,
+  principal: Principal,
+  messages: Message[],
+): Promise<boolean[]> {
+  if (principal.kind === "root") return messages.map(() => true);
+  const agentId = principal.claims.agentId;
+  let address: AgentAddress | undefined;
+  const out: boolean[] = [];
+  for (const m of messages) {
+    if (readsAsParty(m, agentId)) {
+      out.push(true);
+      continue;
+    }
+    address ??= await addressOf(relay, agentId);
+    out.push(matchesAgent(m, address));
+  }
+  return out;
+}
+
+/** Sender, claimer or reader: the agent may read the message whatever its addressing. */
+function readsAsParty(message: Message, agentId: string): boolean {
+  return message.from === agentId || message.claimedBy === agentId || message.readBy.includes(agentId);
 }
 
 /**
@@ -29,8 +49,8 @@ export function isAddressedTo(relay: Relay, message: Message, agentId: string): 
  * A runtime token may mark read only what is from, claimed by or addressed to its agent (else read marks would
  * get around the read check of GET /v1/messages/:id).
  */
-export function addressOf(relay: Relay, agentId: string): AgentAddress {
-  const agent = relay.store.agents.get(agentId);
+export async function addressOf(relay: Relay, agentId: string): Promise<AgentAddress> {
+  const agent = await relay.store.agents.get(agentId);
   return agent
     ? { agentId, label: agent.label, tags: agent.tags, capabilities: agent.capabilities }
     : { agentId, tags: [], capabilities: [] };
@@ -48,13 +68,17 @@ export function mayMarkRead(
 }
 
 /** A runtime token may download what its agent uploaded, or what any message it may read references. */
-export function mayReadAttachment(relay: Relay, principal: Principal, attachmentId: string): boolean {
+export async function mayReadAttachment(
+  relay: Relay,
+  principal: Principal,
+  attachmentId: string,
+): Promise<boolean> {
   if (principal.kind === "root") return true;
-  if (relay.store.attachments.uploader(attachmentId) === principal.claims.agentId) return true;
+  if ((await relay.store.attachments.uploader(attachmentId)) === principal.claims.agentId) return true;
   let afterId = 0;
   for (;;) {
-    const page = relay.store.messages.referencing(attachmentId, afterId, REFERENCE_PAGE);
-    if (page.some((m) => mayReadMessage(relay, principal, m))) return true;
+    const page = await relay.store.messages.referencing(attachmentId, afterId, REFERENCE_PAGE);
+    if ((await readableBy(relay, principal, page)).some(Boolean)) return true;
     if (page.length < REFERENCE_PAGE) return false;
     afterId = page[page.length - 1]!.id;
   }

@@ -1,6 +1,10 @@
 // Agent rows: registration on bus hello, liveness updates, deregistration and the offline sweep.
 import type { Database, Statement } from "bun:sqlite";
-import type { Agent, AgentStatus, Meta } from "../../protocol/index.ts";
+import type { Agent, AgentStatus } from "../../protocol/index.ts";
+import type { AgentLiveness, AgentRegistration } from "./records.ts";
+import type * as contract from "./types.ts";
+
+export type { AgentLiveness, AgentRegistration } from "./records.ts";
 
 interface AgentRow {
   id: string;
@@ -19,27 +23,7 @@ interface AgentRow {
   last_heartbeat_at: number;
 }
 
-export interface AgentRegistration {
-  id: string;
-  instanceId: string;
-  componentId: string;
-  machine: string;
-  status: AgentStatus;
-  capabilities: string[];
-  tags: string[];
-  label?: string | undefined;
-  meta: Meta;
-  heartbeatIntervalMs: number;
-}
-
-export interface AgentLiveness {
-  status?: AgentStatus;
-  semanticStatus?: string;
-  ready?: boolean;
-  meta?: Meta;
-}
-
-export class AgentStore {
+export class AgentStore implements contract.AgentStore {
   private readonly upsertStmt: Statement<unknown, [Record<string, string | number | null>]>;
   private readonly byIdStmt: Statement<AgentRow, [string]>;
   private readonly allStmt: Statement<AgentRow, []>;
@@ -103,7 +87,7 @@ export class AgentStore {
   /** Told the id of every agent whose row changed or went away (the fleet view pushes them); one listener. */
   onChange: ((id: string) => void) | undefined;
 
-  register(r: AgentRegistration, now: number): void {
+  async register(r: AgentRegistration, now: number): Promise<void> {
     this.originStmt.run({ id: r.id, now });
     this.upsertStmt.run({
       id: r.id,
@@ -125,46 +109,46 @@ export class AgentStore {
    * The last message id that existed when `id` first registered: group messages (broadcast, tag, cap,
    * unpinned label) up to it are not delivered to this agent. 0 for an id that never registered.
    */
-  originOf(id: string): number {
+  async originOf(id: string): Promise<number> {
     return this.originOfStmt.get(id)?.last_message_id ?? 0;
   }
 
-  get(id: string): Agent | undefined {
+  async get(id: string): Promise<Agent | undefined> {
     const row = this.byIdStmt.get(id);
     return row ? toAgent(row) : undefined;
   }
 
-  list(): Agent[] {
+  async list(): Promise<Agent[]> {
     return this.allStmt.all().map(toAgent);
   }
 
   /** The one agent that currently carries `label`, or undefined when none or several do. */
-  soleAgentWithLabel(label: string): string | undefined {
+  async soleAgentWithLabel(label: string): Promise<string | undefined> {
     const rows = this.byLabelStmt.all(label);
     return rows.length === 1 ? rows[0]!.id : undefined;
   }
 
   /** The agent most recently registered under a runner's componentId. */
-  agentForComponent(componentId: string): string | undefined {
+  async agentForComponent(componentId: string): Promise<string | undefined> {
     return this.byComponentStmt.get(componentId)?.id;
   }
 
   /** Registered agents other than `exceptId` whose label or runner id (component_id) is `value`. */
-  othersHolding(
+  async othersHolding(
     field: "label" | "component_id",
     value: string,
     exceptId: string,
-  ): { id: string; status: string }[] {
+  ): Promise<{ id: string; status: string }[]> {
     return this.holdersStmt[field].all(value, exceptId);
   }
 
-  clearLabel(id: string): void {
+  async clearLabel(id: string): Promise<void> {
     this.clearLabelStmt.run(id);
     this.onChange?.(id);
   }
 
   /** Apply a liveness report; every report also counts as a heartbeat. */
-  touch(id: string, change: AgentLiveness, now: number): void {
+  async touch(id: string, change: AgentLiveness, now: number): Promise<void> {
     this.updateStmt.run({
       id,
       status: change.status ?? null,
@@ -176,14 +160,14 @@ export class AgentStore {
     this.onChange?.(id);
   }
 
-  remove(id: string): boolean {
+  async remove(id: string): Promise<boolean> {
     const removed = this.deleteStmt.run(id).changes === 1;
     if (removed) this.onChange?.(id);
     return removed;
   }
 
   /** Mark offline every agent with no live bus session whose heartbeats stopped 3 intervals ago. */
-  sweepOffline(connectedIds: readonly string[], now: number): string[] {
+  async sweepOffline(connectedIds: readonly string[], now: number): Promise<string[]> {
     const ids = this.sweepStmt.all({ now, connected: JSON.stringify(connectedIds) }).map((r) => r.id);
     for (const id of ids) this.onChange?.(id);
     return ids;

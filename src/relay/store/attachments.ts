@@ -1,8 +1,9 @@
 // Attachment blobs: stored whole in SQLite, referenced from messages by id.
 import type { Database, Statement } from "bun:sqlite";
 import type { AttachmentRef } from "../../protocol/index.ts";
+import type * as contract from "./types.ts";
 
-export class AttachmentStore {
+export class AttachmentStore implements contract.AttachmentStore {
   private readonly insertStmt: Statement<unknown, [Record<string, string | number | Uint8Array>]>;
   private readonly refStmt: Statement<AttachmentRef, [string]>;
   private readonly refsStmt: Statement<AttachmentRef, [string]>;
@@ -27,27 +28,32 @@ export class AttachmentStore {
   }
 
   /** `uploadedBy` is the uploading token's agent ("root" for the root token). */
-  create(ref: AttachmentRef, data: Uint8Array, uploadedBy: string, now: number): AttachmentRef {
+  async create(
+    ref: AttachmentRef,
+    data: Uint8Array,
+    uploadedBy: string,
+    now: number,
+  ): Promise<AttachmentRef> {
     this.insertStmt.run({ ...ref, data, uploadedBy, now });
     return ref;
   }
 
   /** Who uploaded it; undefined for an unknown id or an upload stored before uploaders were recorded. */
-  uploader(id: string): string | undefined {
+  async uploader(id: string): Promise<string | undefined> {
     return this.uploaderStmt.get(id)?.uploaded_by ?? undefined;
   }
 
   /** Bytes of attachments `agent` uploaded that are still stored (its quota's use). */
-  usedBy(agent: string): number {
+  async usedBy(agent: string): Promise<number> {
     return this.usedStmt.get(agent)?.used ?? 0;
   }
 
-  get(id: string): AttachmentRef | undefined {
+  async get(id: string): Promise<AttachmentRef | undefined> {
     return this.refStmt.get(id) ?? undefined;
   }
 
   /** The refs for `ids` in the order given; ids that don't exist are reported in `missing`. */
-  resolve(ids: readonly string[]): { refs: AttachmentRef[]; missing: string[] } {
+  async resolve(ids: readonly string[]): Promise<{ refs: AttachmentRef[]; missing: string[] }> {
     if (ids.length === 0) return { refs: [], missing: [] };
     const found = new Map(this.refsStmt.all(JSON.stringify(ids)).map((r) => [r.id, r]));
     const refs: AttachmentRef[] = [];
@@ -60,7 +66,7 @@ export class AttachmentStore {
     return { refs, missing };
   }
 
-  content(id: string): { name: string; mimeType: string; data: Uint8Array } | undefined {
+  async content(id: string): Promise<{ name: string; mimeType: string; data: Uint8Array } | undefined> {
     return this.dataStmt.get(id) ?? undefined;
   }
 }

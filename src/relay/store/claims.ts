@@ -1,16 +1,10 @@
 // Claims, reads and reactions on messages: each state change is one atomic SQL statement; batches are one transaction.
 import type { Database, Statement } from "bun:sqlite";
 
-/** Why a claim operation did not apply, decided after the atomic UPDATE touched no row. */
-export type ClaimRefusal =
-  | { reason: "not_found" }
-  | { reason: "not_claimable" }
-  | { reason: "completed"; claimedBy: string }
-  | { reason: "held"; claimedBy: string }
-  | { reason: "not_holder"; claimedBy: string | undefined };
+import type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "./records.ts";
+import type * as contract from "./types.ts";
 
-export type ClaimOutcome = { ok: true; claimExpiresAt: number } | ({ ok: false } & ClaimRefusal);
-export type SettleOutcome = { ok: true } | ({ ok: false } & ClaimRefusal);
+export type { ClaimOutcome, ClaimRefusal, SettleOutcome } from "./records.ts";
 
 interface ClaimStateRow {
   claimable: number;
@@ -21,7 +15,7 @@ interface ClaimStateRow {
 
 type Params = Record<string, string | number>;
 
-export class ClaimStore {
+export class ClaimStore implements contract.ClaimStore {
   private readonly claimStmt: Statement<unknown, [Params]>;
   private readonly renewStmt: Statement<unknown, [Params]>;
   private readonly releaseStmt: Statement<unknown, [Params]>;
@@ -29,6 +23,7 @@ export class ClaimStore {
   private readonly stateStmt: Statement<ClaimStateRow, [number]>;
   private readonly readStmt: Statement<unknown, [Params]>;
   private readonly reactStmt: Statement<unknown, [Params]>;
+  private readonly readExistingStmt: Statement<unknown, [Params]>;
   private readonly claimManyTx: (
     ids: readonly number[],
     agent: string,
@@ -64,43 +59,58 @@ export class ClaimStore {
     this.readStmt = db.query(
       "INSERT OR IGNORE INTO message_reads (message_id, agent_id, at) VALUES (:id, :agent, :now)",
     );
+    // The batch's ids were checked before the transaction; one deleted since (retention) is skipped, not a failure.
+    this.readExistingStmt = db.query(
+      `INSERT OR IGNORE INTO message_reads (message_id, agent_id, at)
+       SELECT :id, :agent, :now WHERE EXISTS (SELECT 1 FROM messages WHERE id = :id)`,
+    );
     this.reactStmt = db.query(
       `INSERT OR IGNORE INTO message_reactions (message_id, agent_id, reaction, at)
        VALUES (:id, :agent, :reaction, :now)`,
     );
     // One commit per batch instead of one per message; each claim inside keeps its single-statement race rule.
     this.claimManyTx = db.transaction((ids, agent, ttlMs, now) =>
-      ids.map((id) => this.claim(id, agent, ttlMs, now)),
+      ids.map((id) => this.claimNow(id, agent, ttlMs, now)),
     );
-    this.completeManyTx = db.transaction((ids, agent, now) => ids.map((id) => this.complete(id, agent, now)));
+    this.completeManyTx = db.transaction((ids, agent, now) =>
+      ids.map((id) => this.completeNow(id, agent, now)),
+    );
     this.readManyTx = db.transaction((ids, agent, now) => {
       let added = 0;
-      for (const id of ids) added += this.readStmt.run({ id, agent, now }).changes;
+      for (const id of ids) added += this.readExistingStmt.run({ id, agent, now }).changes;
       return added;
     });
   }
 
-  claim(id: number, agent: string, ttlMs: number, now: number): ClaimOutcome {
+  async claim(id: number, agent: string, ttlMs: number, now: number): Promise<ClaimOutcome> {
+    return this.claimNow(id, agent, ttlMs, now);
+  }
+
+  private claimNow(id: number, agent: string, ttlMs: number, now: number): ClaimOutcome {
     const expiresAt = now + ttlMs;
     if (this.claimStmt.run({ id, agent, expiresAt, now }).changes === 1)
       return { ok: true, claimExpiresAt: expiresAt };
     return { ok: false, ...this.refusal(id, agent) };
   }
 
-  renew(id: number, agent: string, ttlMs: number, now: number): ClaimOutcome {
+  async renew(id: number, agent: string, ttlMs: number, now: number): Promise<ClaimOutcome> {
     const expiresAt = now + ttlMs;
     if (this.renewStmt.run({ id, agent, expiresAt }).changes === 1)
       return { ok: true, claimExpiresAt: expiresAt };
     return { ok: false, ...this.refusal(id, agent) };
   }
 
-  release(id: number, agent: string): SettleOutcome {
+  async release(id: number, agent: string): Promise<SettleOutcome> {
     if (this.releaseStmt.run({ id, agent }).changes === 1) return { ok: true };
     return { ok: false, ...this.refusal(id, agent) };
   }
 
   /** Settle the claim for good. Completing again by the same holder is a no-op success. */
-  complete(id: number, agent: string, now: number): SettleOutcome {
+  async complete(id: number, agent: string, now: number): Promise<SettleOutcome> {
+    return this.completeNow(id, agent, now);
+  }
+
+  private completeNow(id: number, agent: string, now: number): SettleOutcome {
     if (this.completeStmt.run({ id, agent, now }).changes === 1) return { ok: true };
     const refusal = this.refusal(id, agent);
     if (refusal.reason === "completed" && refusal.claimedBy === agent) return { ok: true };
@@ -108,25 +118,27 @@ export class ClaimStore {
   }
 
   /** `claim` for each id, in order, in one transaction. */
-  claimMany(ids: readonly number[], agent: string, ttlMs: number, now: number): ClaimOutcome[] {
+  async claimMany(
+    ids: readonly number[],
+    agent: string,
+    ttlMs: number,
+    now: number,
+  ): Promise<ClaimOutcome[]> {
     return this.claimManyTx(ids, agent, ttlMs, now);
   }
 
   /** `complete` for each id, in order, in one transaction. */
-  completeMany(ids: readonly number[], agent: string, now: number): SettleOutcome[] {
+  async completeMany(ids: readonly number[], agent: string, now: number): Promise<SettleOutcome[]> {
     return this.completeManyTx(ids, agent, now);
   }
 
-  /**
-   * Mark every id read in one transaction; answers how many were not read by `agent` before. The caller checks
-   * the ids exist: a missing one fails the foreign key and rolls the whole batch back.
-   */
-  markReadMany(ids: readonly number[], agent: string, now: number): number {
+  /** Mark every id read in one transaction; answers how many were not read by `agent` before (missing ids: skipped). */
+  async markReadMany(ids: readonly number[], agent: string, now: number): Promise<number> {
     return this.readManyTx(ids, agent, now);
   }
 
   /** Mark read; false when the message does not exist. Reading twice is a no-op. */
-  markRead(id: number, agent: string, now: number): boolean {
+  async markRead(id: number, agent: string, now: number): Promise<boolean> {
     try {
       this.readStmt.run({ id, agent, now });
       return true;
@@ -137,7 +149,7 @@ export class ClaimStore {
   }
 
   /** Record a reaction; false when the message does not exist. The same reaction twice is stored once. */
-  react(id: number, agent: string, reaction: string, now: number): boolean {
+  async react(id: number, agent: string, reaction: string, now: number): Promise<boolean> {
     try {
       this.reactStmt.run({ id, agent, reaction, now });
       return true;

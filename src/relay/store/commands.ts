@@ -1,6 +1,10 @@
 // Command rows: creation, status changes, and the pending ones a reconnecting session must still receive.
 import type { Database, Statement } from "bun:sqlite";
-import type { Command, CommandStatus, Meta, SenderRole } from "../../protocol/index.ts";
+import type { Command, CommandStatus, SenderRole } from "../../protocol/index.ts";
+import type { NewCommand, StoredCommand } from "./records.ts";
+import type * as contract from "./types.ts";
+
+export type { NewCommand, StoredCommand } from "./records.ts";
 
 interface CommandRow {
   id: string;
@@ -17,15 +21,9 @@ interface CommandRow {
   updated_at: number;
 }
 
-export interface StoredCommand {
-  command: Command;
-  /** Who answers for the command: the target agent itself, the agent behind a runnerId target, or `supervisor`. */
-  targetAgent: string;
-}
-
 type Params = Record<string, string | number | null>;
 
-export class CommandStore {
+export class CommandStore implements contract.CommandStore {
   private readonly insertStmt: Statement<unknown, [Params]>;
   private readonly byIdStmt: Statement<CommandRow, [string]>;
   private readonly pendingStmt: Statement<CommandRow, [string]>;
@@ -46,18 +44,7 @@ export class CommandStore {
     );
   }
 
-  create(
-    c: {
-      id: string;
-      type: string;
-      target: string;
-      targetAgent: string;
-      from: string;
-      fromRole: SenderRole;
-      params: Meta;
-    },
-    now: number,
-  ): Command {
+  async create(c: NewCommand, now: number): Promise<Command> {
     this.insertStmt.run({ ...c, params: JSON.stringify(c.params), now });
     return {
       id: c.id,
@@ -72,23 +59,23 @@ export class CommandStore {
     };
   }
 
-  get(id: string): StoredCommand | undefined {
+  async get(id: string): Promise<StoredCommand | undefined> {
     const row = this.byIdStmt.get(id);
     return row ? { command: toCommand(row), targetAgent: row.target_agent } : undefined;
   }
 
   /** Commands still waiting for agent `agentId` (resolved at creation, whatever the target said), oldest first. */
-  pendingFor(agentId: string): Command[] {
+  async pendingFor(agentId: string): Promise<Command[]> {
     return this.pendingStmt.all(agentId).map(toCommand);
   }
 
-  setStatus(
+  async setStatus(
     id: string,
     status: CommandStatus,
     result: unknown,
     error: string | undefined,
     now: number,
-  ): void {
+  ): Promise<void> {
     this.updateStmt.run({
       id,
       status,

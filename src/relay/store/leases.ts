@@ -1,7 +1,11 @@
 // Lease rows: one holder (agent + runner instance) per key until expires_at; an expired row is free for anyone.
 import type { Database, Statement } from "bun:sqlite";
 import { nanoid } from "nanoid";
-import type { Lease, Meta } from "../../protocol/index.ts";
+import type { Lease } from "../../protocol/index.ts";
+import type { AcquirePolicy, AcquireResult, LeaseClaim, RenewResult } from "./records.ts";
+import type * as contract from "./types.ts";
+
+export type { AcquirePolicy, AcquireResult, LeaseClaim, RenewResult } from "./records.ts";
 
 interface LeaseRow {
   key: string;
@@ -14,32 +18,9 @@ interface LeaseRow {
   expires_at: number;
 }
 
-export interface LeaseClaim {
-  key: string;
-  agentId: string;
-  instanceId: string;
-  meta: Meta;
-}
-
-export interface AcquirePolicy {
-  now: number;
-  ttlMs: number;
-  /** Live leases one agent may hold. */
-  maxPerAgent: number;
-  /** Whether the caller may take a live lease of its own agent from `holder` (another instance of it). */
-  mayTakeOver: (holder: Lease) => boolean;
-}
-
-export type AcquireResult =
-  | { ok: true; lease: Lease; renewed: boolean }
-  | { ok: false; reason: "held"; holder: Lease }
-  | { ok: false; reason: "limit"; held: number };
-
-export type RenewResult = { ok: true; lease: Lease } | { ok: false; reason: "gone" | "other_holder" };
-
 type Params = Record<string, string | number>;
 
-export class LeaseStore {
+export class LeaseStore implements contract.LeaseStore {
   private readonly byKeyStmt: Statement<LeaseRow, [string]>;
   private readonly byIdStmt: Statement<LeaseRow, [string]>;
   private readonly upsertStmt: Statement<unknown, [Params]>;
@@ -83,7 +64,7 @@ export class LeaseStore {
    * Take `c.key` for its holder: a free (absent or expired) key is taken; the same instance renews; another live
    * holder keeps it unless `mayTakeOver` says otherwise. One transaction, so two callers never both win.
    */
-  acquire(c: LeaseClaim, p: AcquirePolicy): AcquireResult {
+  async acquire(c: LeaseClaim, p: AcquirePolicy): Promise<AcquireResult> {
     return this.db.transaction((): AcquireResult => {
       const row = this.byKeyStmt.get(c.key);
       const current = row && row.expires_at > p.now ? toLease(row) : undefined;
@@ -110,13 +91,13 @@ export class LeaseStore {
   }
 
   /** Extend a live lease held by exactly this instance. */
-  renew(
+  async renew(
     id: string,
     holder: { agentId: string; instanceId: string },
     now: number,
     ttlMs: number,
-  ): RenewResult {
-    const lease = this.live(id, now);
+  ): Promise<RenewResult> {
+    const lease = this.liveNow(id, now);
     if (!lease) return { ok: false, reason: "gone" };
     if (lease.agentId !== holder.agentId || lease.instanceId !== holder.instanceId)
       return { ok: false, reason: "other_holder" };
@@ -125,38 +106,42 @@ export class LeaseStore {
   }
 
   /** The lease with this id, if it has not expired. */
-  live(id: string, now: number): Lease | undefined {
+  async live(id: string, now: number): Promise<Lease | undefined> {
+    return this.liveNow(id, now);
+  }
+
+  private liveNow(id: string, now: number): Lease | undefined {
     const lease = this.byId(id);
     return lease && lease.expiresAt > now ? lease : undefined;
   }
 
-  byId(id: string): Lease | undefined {
+  private byId(id: string): Lease | undefined {
     const row = this.byIdStmt.get(id);
     return row ? toLease(row) : undefined;
   }
 
-  release(id: string): boolean {
+  async release(id: string): Promise<boolean> {
     return this.deleteStmt.run(id).changes > 0;
   }
 
   /** Live leases, oldest first; `agentId` limits them to one holder. */
-  list(now: number, limit: number, agentId?: string): Lease[] {
+  async list(now: number, limit: number, agentId?: string): Promise<Lease[]> {
     return this.liveStmt.all({ now, agentId: agentId ?? "", limit }).map(toLease);
   }
 
   /** Renew every live lease whose holder is among `holders` (the instances with an open bus session). */
-  renewHolders(
+  async renewHolders(
     holders: readonly { agentId: string; instanceId: string }[],
     now: number,
     ttlMs: number,
-  ): number {
+  ): Promise<number> {
     if (holders.length === 0) return 0;
     const pairs = JSON.stringify(holders.map((h) => [h.agentId, h.instanceId]));
     return this.renewHoldersStmt.run({ holders: pairs, now, expiresAt: now + ttlMs }).changes;
   }
 
   /** Delete expired leases; answers how many went. */
-  deleteExpired(now: number): number {
+  async deleteExpired(now: number): Promise<number> {
     return this.expireStmt.run(now).changes;
   }
 }

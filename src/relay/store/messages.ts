@@ -1,6 +1,10 @@
 // Message rows: insert, fetch (with reads and reactions batched), unread and reply-obligation queries.
 import type { Database, Statement } from "bun:sqlite";
-import type { AttachmentRef, Message, Reaction } from "../../protocol/index.ts";
+import type { Message, Reaction } from "../../protocol/index.ts";
+import type { MessageAddressing, NewMessage, Recipient } from "./records.ts";
+import type * as contract from "./types.ts";
+
+export type { MessageAddressing, NewMessage, Recipient } from "./records.ts";
 
 interface MessageRow {
   id: number;
@@ -23,34 +27,6 @@ interface MessageRow {
 
 type AddressingRow = Pick<MessageRow, "id" | "sender" | "target" | "resolved_to_agent" | "claimed_by">;
 
-export interface NewMessage {
-  from: string;
-  to: string;
-  resolvedToAgent?: string | undefined;
-  kind: string;
-  subject?: string | undefined;
-  body: string;
-  payload: Record<string, unknown>;
-  /** `payload` already serialised (MessageWriter does it before its transaction, so one bad payload fails alone). */
-  payloadJson?: string;
-  claimable: boolean;
-  urgent?: boolean | undefined;
-  replyTo?: number | undefined;
-  attachments: AttachmentRef[];
-  createdAt: number;
-}
-
-/** The fields that decide who may mark a message read. */
-export type MessageAddressing = Pick<Message, "id" | "from" | "to" | "resolvedToAgent" | "claimedBy">;
-
-/** Who is asking for unread messages or obligations: the agent and every `to` value that reaches it. */
-export interface Recipient {
-  agentId: string;
-  targets: string[];
-  /** Group messages with ids up to this one predate the agent's first registration and are skipped (0: none). */
-  originId?: number;
-}
-
 // The part of the WHERE clause that decides whether a message is addressed to :agent.
 // A message whose label target was resolved to one agent matches only that agent.
 const MATCHES_RECIPIENT = `(m.id IN (
@@ -66,7 +42,7 @@ const MATCHES_RECIPIENT_INLINE = `((m.resolved_to_agent IS NULL AND m.target IN 
 // Direct (and label-pinned) messages always reach the agent; group messages only from its first registration on.
 const AFTER_ORIGIN = "(m.id > :origin OR m.target = :agent OR m.resolved_to_agent = :agent)";
 
-export class MessageStore {
+export class MessageStore implements contract.MessageStore {
   private readonly insertStmt: Statement;
   private readonly byIdStmt: Statement<MessageRow, [number]>;
   private readonly readsStmt: Statement<{ message_id: number; agent_id: string }, [string]>;
@@ -83,8 +59,10 @@ export class MessageStore {
   private readonly recentStmt: Statement<MessageRow, [number]>;
   private readonly linkAttachmentStmt: Statement<unknown, [string, number]>;
   private readonly byAttachmentStmt: Statement<MessageRow, [string, number, number]>;
+  private readonly insertTx: (batch: readonly NewMessage[]) => Message[];
 
   constructor(db: Database) {
+    this.insertTx = db.transaction((batch: readonly NewMessage[]) => batch.map((m) => this.insertRow(m)));
     this.insertStmt = db.query(
       `INSERT INTO messages (sender, target, resolved_to_agent, kind, subject, body, payload, claimable,
          urgent, reply_to, reply_required, attachments, created_at)
@@ -154,7 +132,12 @@ export class MessageStore {
     );
   }
 
-  insert(m: NewMessage): Message {
+  /** One transaction for the whole batch (one commit costs several page writes whatever its size). */
+  async insertBatch(batch: readonly NewMessage[]): Promise<Message[]> {
+    return this.insertTx(batch);
+  }
+
+  private insertRow(m: NewMessage): Message {
     const result = this.insertStmt.run({
       sender: m.from,
       target: m.to,
@@ -171,7 +154,7 @@ export class MessageStore {
       createdAt: m.createdAt,
     });
     const id = Number(result.lastInsertRowid);
-    for (const a of m.attachments) this.linkAttachmentStmt.run(a.id, id); // in MessageWriter's transaction
+    for (const a of m.attachments) this.linkAttachmentStmt.run(a.id, id); // in insertBatch's transaction
     const message: Message = {
       id,
       from: m.from,
@@ -192,12 +175,12 @@ export class MessageStore {
     return message;
   }
 
-  exists(id: number): boolean {
+  async exists(id: number): Promise<boolean> {
     return this.existsStmt.get(id) !== null;
   }
 
   /** Addressing of each existing id (missing ids are absent), without loading bodies, reads or reactions. */
-  addressing(ids: readonly number[]): Map<number, MessageAddressing> {
+  async addressing(ids: readonly number[]): Promise<Map<number, MessageAddressing>> {
     const out = new Map<number, MessageAddressing>();
     for (const r of this.addressingStmt.all(JSON.stringify(ids))) {
       const m: MessageAddressing = { id: r.id, from: r.sender, to: r.target };
@@ -209,36 +192,36 @@ export class MessageStore {
   }
 
   /** The newest `limit` messages, oldest first (the fleet view's first screen). */
-  recent(limit: number): Message[] {
+  async recent(limit: number): Promise<Message[]> {
     return this.hydrate(this.recentStmt.all(limit).reverse());
   }
 
-  get(id: number): Message | undefined {
+  async get(id: number): Promise<Message | undefined> {
     const row = this.byIdStmt.get(id);
     return row ? this.hydrate([row])[0] : undefined;
   }
 
   /** Messages that reference attachment `attachmentId`, oldest first: a page of `limit` with ids above `afterId`. */
-  referencing(attachmentId: string, afterId: number, limit: number): Message[] {
+  async referencing(attachmentId: string, afterId: number, limit: number): Promise<Message[]> {
     return this.hydrate(this.byAttachmentStmt.all(attachmentId, afterId, limit));
   }
 
-  unread(recipient: Recipient, afterId: number, limit: number, now: number): Message[] {
+  async unread(recipient: Recipient, afterId: number, limit: number, now: number): Promise<Message[]> {
     return this.hydrate(this.unreadStmt.all(this.recipientParams(recipient, afterId, limit, now)));
   }
 
   /** Every message addressed to the recipient, read or unread, oldest first, after `afterId`. */
-  history(recipient: Recipient, afterId: number, limit: number): Message[] {
+  async history(recipient: Recipient, afterId: number, limit: number): Promise<Message[]> {
     const { now: _now, ...params } = this.recipientParams(recipient, afterId, limit, 0);
     return this.hydrate(this.historyStmt.all(params));
   }
 
   /** The conversation `id` belongs to (its first stored ancestor and all replies below it), oldest first. */
-  thread(id: number, afterId: number, limit: number): Message[] {
+  async thread(id: number, afterId: number, limit: number): Promise<Message[]> {
     return this.hydrate(this.threadStmt.all({ id, afterId, limit }));
   }
 
-  replyObligations(recipient: Recipient, limit: number): Message[] {
+  async replyObligations(recipient: Recipient, limit: number): Promise<Message[]> {
     const { agentId: agent, targets } = recipient;
     const origin = recipient.originId ?? 0;
     return this.hydrate(this.obligationsStmt.all({ agent, targets: JSON.stringify(targets), limit, origin }));

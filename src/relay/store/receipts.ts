@@ -1,6 +1,7 @@
 // Delivery receipts: one row per (message, recipient agent) with its latest state, which only moves forward.
 import type { Database, Statement } from "bun:sqlite";
 import { RECEIPT_RANK, type Receipt, type ReceiptState } from "../../protocol/index.ts";
+import type * as contract from "./types.ts";
 
 // The rank of the stored state, in SQL (the same order as RECEIPT_RANK).
 const STORED_RANK = `CASE state ${Object.entries(RECEIPT_RANK)
@@ -15,7 +16,7 @@ interface ReceiptRow {
   mid_turn: number | null;
 }
 
-export class ReceiptStore {
+export class ReceiptStore implements contract.ReceiptStore {
   private readonly refuseStmt: Statement<unknown, [Record<string, string | number>]>;
   private readonly readStmt: Statement<unknown, [Record<string, string | number>]>;
   private readonly releaseStmt: Statement<unknown, [Record<string, string | number>]>;
@@ -72,7 +73,7 @@ export class ReceiptStore {
    * inbox never lists it again) and give back its claim (another agent may be able to take it). One transaction.
    * The caller checks the message exists. Answers whether the receipt moved (false: it was refused before).
    */
-  refuse(messageId: number, agentId: string, reason: string, now: number): boolean {
+  async refuse(messageId: number, agentId: string, reason: string, now: number): Promise<boolean> {
     return this.refuseTx(messageId, agentId, reason, now);
   }
 
@@ -81,13 +82,13 @@ export class ReceiptStore {
    * new receipt, or undefined when it stood there or further already. The caller checks the message concerns
    * the agent. `refused` goes through refuse(), which also settles the inbox. `midTurn` comes with `seen`.
    */
-  advance(
+  async advance(
     messageId: number,
     agentId: string,
     state: Exclude<ReceiptState, "refused">,
     now: number,
     midTurn?: boolean,
-  ): Receipt | undefined {
+  ): Promise<Receipt | undefined> {
     const rank = RECEIPT_RANK[state];
     const mid = midTurn === undefined ? null : midTurn ? 1 : 0;
     const { changes } = this.advanceStmt.run({
@@ -107,7 +108,7 @@ export class ReceiptStore {
     return { agentId, state, at: now, ...(kept != null ? { midTurn: kept === 1 } : {}) };
   }
 
-  forMessage(messageId: number): Receipt[] {
+  async forMessage(messageId: number): Promise<Receipt[]> {
     return this.forMessageStmt.all(messageId).map((r) => ({
       agentId: r.agent_id,
       state: r.state,

@@ -1,27 +1,17 @@
 // Retention: old messages are deleted (with their reads, reactions and other rows that point at them), and so
 // are attachments no message references once they are past a grace period.
 import type { Database, Statement } from "bun:sqlite";
+import type { RetentionCutoffs, RetentionResult } from "./records.ts";
+import type * as contract from "./types.ts";
+
+export type { RetentionCutoffs, RetentionResult } from "./records.ts";
 
 /** Rows deleted per transaction, so one sweep never holds the write lock for long. */
 const BATCH = 500;
 
-export interface RetentionCutoffs {
-  /** Messages sent before this that were read by someone (or whose claim was completed) go; undefined: none. */
-  readBefore: number | undefined;
-  /** Every message sent before this goes; undefined: none. */
-  allBefore: number | undefined;
-  /** Attachments no message references, uploaded before this, go. */
-  orphanBefore: number;
-}
-
-export interface RetentionResult {
-  messages: number;
-  attachments: number;
-}
-
 type Ids = Statement<{ id: number | string }, [{ cutoff: number; limit: number }]>;
 
-export class RetentionStore {
+export class RetentionStore implements contract.RetentionStore {
   private readonly oldRead: Ids;
   private readonly oldAny: Ids;
   private readonly orphans: Ids;
@@ -64,7 +54,7 @@ export class RetentionStore {
   }
 
   /** Delete everything past its cutoff, a batch per transaction; answers how many messages and attachments went. */
-  sweep(c: RetentionCutoffs): RetentionResult {
+  async sweep(c: RetentionCutoffs): Promise<RetentionResult> {
     let messages = 0;
     if (c.allBefore !== undefined) messages += this.drain(this.oldAny, c.allBefore, this.deleteMessages);
     if (c.readBefore !== undefined) messages += this.drain(this.oldRead, c.readBefore, this.deleteMessages);

@@ -1,6 +1,10 @@
 // Task rows and their append-only status history.
 import type { Database, Statement } from "bun:sqlite";
-import type { Meta, Task, TaskHistoryEntry, TaskOutcome, TaskStatus } from "../../protocol/index.ts";
+import type { Task, TaskHistoryEntry, TaskStatus } from "../../protocol/index.ts";
+import type { NewTask, TaskTransition } from "./records.ts";
+import type * as contract from "./types.ts";
+
+export type { NewTask, TaskTransition } from "./records.ts";
 
 interface TaskRow {
   id: number;
@@ -22,28 +26,9 @@ interface HistoryRow {
   at: number;
 }
 
-export interface NewTask {
-  title: string;
-  body: string;
-  assignee?: string | undefined;
-  createdBy: string;
-  timeLimitSeconds?: number | undefined;
-}
-
-export interface TaskTransition {
-  status: TaskStatus;
-  agentId: string;
-  body?: string | undefined;
-  metadata?: Meta | undefined;
-  /** Set the assignee with this change (an unassigned task taken by the agent that moves it). */
-  assignee?: string | undefined;
-  /** Stored with the change; a task's outcome is set once, when it ends. */
-  outcome?: TaskOutcome | undefined;
-}
-
 type Params = Record<string, string | number | null>;
 
-export class TaskStore {
+export class TaskStore implements contract.TaskStore {
   private readonly insertStmt: Statement<unknown, [Params]>;
   private readonly historyStmt: Statement<unknown, [Params]>;
   private readonly byIdStmt: Statement<TaskRow, [number]>;
@@ -81,7 +66,7 @@ export class TaskStore {
     );
   }
 
-  create(t: NewTask, now: number): Task {
+  async create(t: NewTask, now: number): Promise<Task> {
     const id = this.db.transaction(() => {
       const taskId = Number(
         this.insertStmt.run({
@@ -95,20 +80,24 @@ export class TaskStore {
       this.historyStmt.run({ taskId, status: "open", agentId: t.createdBy, body: null, metadata: null, now });
       return taskId;
     })();
-    const task = this.get(id)!;
+    const task = this.read(id)!;
     this.onCreated?.(task);
     return task;
   }
 
   /** The newest `limit` tasks, oldest first (the fleet view's board). */
-  recent(limit: number): Task[] {
+  async recent(limit: number): Promise<Task[]> {
     return this.recentStmt
       .all(limit)
       .reverse()
-      .map((r) => this.get(r.id)!);
+      .map((r) => this.read(r.id)!);
   }
 
-  get(id: number): Task | undefined {
+  async get(id: number): Promise<Task | undefined> {
+    return this.read(id);
+  }
+
+  private read(id: number): Task | undefined {
     const row = this.byIdStmt.get(id);
     if (!row) return undefined;
     const task: Task = {
@@ -127,13 +116,13 @@ export class TaskStore {
   }
 
   /** Tasks by id after `afterId`, filtered; `viewer` limits them to those it is assigned or created. */
-  list(q: {
+  async list(q: {
     status?: TaskStatus;
     assignee?: string;
     viewer?: string;
     afterId: number;
     limit: number;
-  }): Task[] {
+  }): Promise<Task[]> {
     const ids = this.listStmt.all({
       status: q.status ?? null,
       assignee: q.assignee ?? null,
@@ -141,7 +130,7 @@ export class TaskStore {
       afterId: q.afterId,
       limit: q.limit,
     });
-    return ids.map((r) => this.get(r.id)!);
+    return ids.map((r) => this.read(r.id)!);
   }
 
   /** Told every new task once it is stored (the fleet view's board); one listener. */
@@ -151,7 +140,7 @@ export class TaskStore {
   onTransition: ((id: number, change: TaskTransition) => void) | undefined;
 
   /** Write a status change and its history entry together. The caller has checked the transition is allowed. */
-  transition(id: number, change: TaskTransition, now: number): void {
+  async transition(id: number, change: TaskTransition, now: number): Promise<void> {
     this.db.transaction(() => {
       this.setStatusStmt.run({
         id,

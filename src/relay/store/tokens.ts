@@ -2,6 +2,7 @@
 // (mirrored in memory). Rows whose token has expired no longer matter and are pruned on every write.
 import type { Database, Statement } from "bun:sqlite";
 import { randomBytes } from "node:crypto";
+import type * as contract from "./types.ts";
 
 interface Revocation {
   /** Epoch ms from which the jti is refused. */
@@ -12,7 +13,7 @@ interface Revocation {
 
 type Params = Record<string, string | number>;
 
-export class TokenStore {
+export class TokenStore implements contract.TokenStore {
   private readonly revoked = new Map<string, Revocation>();
   /** Epoch s of the earliest expiry in `revoked`: the in-memory prune scans only once it has passed. */
   private nextExpiry = Number.POSITIVE_INFINITY;
@@ -50,7 +51,7 @@ export class TokenStore {
   }
 
   /** The HS256 secret for runtime tokens; generated on first start so tokens survive restarts. */
-  signingSecret(): Uint8Array {
+  async signingSecret(): Promise<Uint8Array> {
     const get = this.db.query<{ value: string }, [string]>("SELECT value FROM settings WHERE key = ?");
     const existing = get.get("jwt_secret");
     if (existing) return Buffer.from(existing.value, "base64");
@@ -60,13 +61,24 @@ export class TokenStore {
   }
 
   /** Remember a token minted or renewed for `agentId` (`expiresAt` epoch s), so revokeAgent can find it. */
-  recordIssued(jti: string, agentId: string, expiresAt: number, now: number): void {
+  async recordIssued(jti: string, agentId: string, expiresAt: number, now: number): Promise<void> {
     this.prune(now);
     this.issueStmt.run({ jti, agentId, expiresAt });
   }
 
   /** Revoke `jti` from `effectiveAt` (epoch ms) on; `expiresAt` (epoch s) says when the row stops mattering. */
-  revoke(jti: string, effectiveAt: number, expiresAt: number, now: number): void {
+  async revoke(jti: string, effectiveAt: number, expiresAt: number, now: number): Promise<void> {
+    this.revokeNow(jti, effectiveAt, expiresAt, now);
+  }
+
+  /** A renewal's revocation: written only when `jti` has none on record yet (checked and written on one thread). */
+  async supersede(jti: string, effectiveAt: number, expiresAt: number, now: number): Promise<boolean> {
+    if (this.isSuperseded(jti)) return false;
+    this.revokeNow(jti, effectiveAt, expiresAt, now);
+    return true;
+  }
+
+  private revokeNow(jti: string, effectiveAt: number, expiresAt: number, now: number): void {
     this.prune(now);
     this.revokeStmt.run({ jti, effectiveAt, expiresAt });
     const prior = this.revoked.get(jti);
@@ -77,23 +89,23 @@ export class TokenStore {
   }
 
   /** Revoke, from `now`, every unexpired token recorded for `agentId`; answers how many. */
-  revokeAgent(agentId: string, now: number): number {
+  async revokeAgent(agentId: string, now: number): Promise<number> {
     const rows = this.issuedByAgentStmt.all({ agentId, nowSeconds: Math.floor(now / 1000) });
     this.db.transaction(() => {
-      for (const r of rows) this.revoke(r.jti, now, r.expires_at, now);
+      for (const r of rows) this.revokeNow(r.jti, now, r.expires_at, now);
     })();
     return rows.length;
   }
 
   /** True while `agentId` holds an unexpired, unrevoked token (a person with an operator token counts as present). */
-  hasLiveToken(agentId: string, now: number): boolean {
+  async hasLiveToken(agentId: string, now: number): Promise<boolean> {
     return this.issuedByAgentStmt
       .all({ agentId, nowSeconds: Math.floor(now / 1000) })
       .some((r) => !this.isRevoked(r.jti, now));
   }
 
   /** The recorded expiry (epoch s) of an issued token, if it was recorded and has not been pruned. */
-  issuedExpiry(jti: string): number | undefined {
+  async issuedExpiry(jti: string): Promise<number | undefined> {
     return this.issuedByJtiStmt.get(jti)?.expires_at;
   }
 

@@ -104,9 +104,9 @@ describe("openDatabase migrations to v6", () => {
     try {
       expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
       const store = new CommandStore(db);
-      expect(store.get("old-cmd")?.command.from).toBeUndefined();
-      expect(store.get("old-cmd")?.command).toMatchObject({ id: "old-cmd", status: "pending" });
-      store.create(
+      expect((await store.get("old-cmd"))?.command.from).toBeUndefined();
+      expect((await store.get("old-cmd"))?.command).toMatchObject({ id: "old-cmd", status: "pending" });
+      await store.create(
         {
           id: "new-cmd",
           type: "agent.kill",
@@ -118,9 +118,9 @@ describe("openDatabase migrations to v6", () => {
         },
         2,
       );
-      expect(store.get("new-cmd")?.command.from).toBe("b");
-      expect(store.get("new-cmd")?.command.fromRole).toBe("operator");
-      expect(store.get("old-cmd")?.command.fromRole).toBeUndefined();
+      expect((await store.get("new-cmd"))?.command.from).toBe("b");
+      expect((await store.get("new-cmd"))?.command.fromRole).toBe("operator");
+      expect((await store.get("old-cmd"))?.command.fromRole).toBeUndefined();
     } finally {
       db.close();
     }
@@ -128,7 +128,7 @@ describe("openDatabase migrations to v6", () => {
 });
 
 describe("openDatabase migrations to v8", () => {
-  test("v7 → v8: tasks created before it have no time limit or outcome; new ones keep theirs", () => {
+  test("v7 → v8: tasks created before it have no time limit or outcome; new ones keep theirs", async () => {
     dir = mkdtempSync(join(tmpdir(), "relay-db-"));
     const path = join(dir, "relay.db");
     const old = openDatabase(path);
@@ -142,13 +142,13 @@ describe("openDatabase migrations to v8", () => {
     try {
       expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
       const tasks = new TaskStore(db);
-      const before = tasks.get(1)!;
+      const before = (await tasks.get(1))!;
       expect(before.timeLimitSeconds).toBeUndefined();
       expect(before.outcome).toBeUndefined();
-      const created = tasks.create({ title: "new", body: "", createdBy: "a", timeLimitSeconds: 60 }, 2);
+      const created = await tasks.create({ title: "new", body: "", createdBy: "a", timeLimitSeconds: 60 }, 2);
       const outcome = { status: "partial" as const, reason: "time limit", durationMs: 60_000 };
-      tasks.transition(created.id, { status: "done", agentId: "a", outcome }, 3);
-      expect(tasks.get(created.id)).toMatchObject({ timeLimitSeconds: 60, status: "done", outcome });
+      await tasks.transition(created.id, { status: "done", agentId: "a", outcome }, 3);
+      expect(await tasks.get(created.id)).toMatchObject({ timeLimitSeconds: 60, status: "done", outcome });
     } finally {
       db.close();
     }
@@ -156,7 +156,7 @@ describe("openDatabase migrations to v8", () => {
 });
 
 describe("openDatabase migrations to v10", () => {
-  test("v9 → v10: messages stored before it are not urgent, and their receipts say nothing of mid-turn", () => {
+  test("v9 → v10: messages stored before it are not urgent, and their receipts say nothing of mid-turn", async () => {
     dir = mkdtempSync(join(tmpdir(), "relay-db-"));
     const path = join(dir, "relay.db");
     const old = openDatabase(path);
@@ -170,9 +170,9 @@ describe("openDatabase migrations to v10", () => {
     const db = openDatabase(path);
     try {
       expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: LATEST });
-      const message = new MessageStore(db).get(1)!;
+      const message = (await new MessageStore(db).get(1))!;
       expect(message.urgent).toBeUndefined();
-      expect(new ReceiptStore(db).forMessage(1)).toEqual([{ agentId: "b", state: "seen", at: 2 }]);
+      expect(await new ReceiptStore(db).forMessage(1)).toEqual([{ agentId: "b", state: "seen", at: 2 }]);
     } finally {
       db.close();
     }

@@ -1,68 +1,22 @@
 // Tokens, cost and budget with the real Codex CLI (app-server, scripted fake Responses API) and a real relay: the
 // agent's meta sums exactly the usage the model reported, priced with --token-price; a spent budget holds new work
 // (needs-input, reason budget) and a restart keeps it spent; a bigger budget lets the held message through.
-import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import {
-  type CodexAgentHome,
-  type CodexRunnerChild,
-  createCodexAgentHome,
-  reapCodexLeftovers,
-  startCodexRunner,
-} from "../support/codex-runner.ts";
-import { type FakeResponsesApi, startFakeResponsesApi, text } from "../support/fake-responses-api.ts";
-import { startTestRelay, type TestRelay } from "../support/relay.ts";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { createCodexAgentHome } from "../support/codex-runner.ts";
+import { text } from "../support/fake-responses-api.ts";
 import { waitFor } from "../support/wait-for.ts";
+import { type CodexE2eRig, codexE2eRig } from "./codex-rig.ts";
 
 setDefaultTimeout(120_000);
 
-let relay: TestRelay;
-let fake: FakeResponsesApi;
-beforeAll(async () => {
-  relay = await startTestRelay();
-  fake = await startFakeResponsesApi();
-});
-afterAll(async () => {
-  await fake?.stop();
-  await relay?.close();
-});
-
-const agents: CodexAgentHome[] = [];
-const children: CodexRunnerChild[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) await c.kill();
-  for (const a of agents.splice(0)) {
-    await reapCodexLeftovers(a);
-    a.remove();
-  }
-});
-
-async function run(agent: CodexAgentHome, extraArgs: string[]): Promise<CodexRunnerChild> {
-  const token = await relay.mintToken(agent.agentId);
-  const child = await startCodexRunner({ relay, fake, agent, token, extraArgs });
-  children.push(child);
-  return child;
-}
-
-async function send(agent: CodexAgentHome, body: string): Promise<number> {
-  const res = await relay.call(relay.rootToken, "POST", "/v1/messages", {
-    to: agent.agentId,
-    from: "tester",
-    body,
-  });
-  expect(res.status).toBe(200);
-  return res.body.id;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: the relay's agent record is free-form JSON.
-async function record(agent: CodexAgentHome): Promise<Record<string, any>> {
-  return (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}`)).body;
-}
+const rig: CodexE2eRig = codexE2eRig();
+type Agent = Parameters<CodexE2eRig["send"]>[0];
 
 /** The agent's usage on the relay once it equals `want` (its meta is replaced by each status and heartbeat). */
-const usageBecomes = (agent: CodexAgentHome, want: Record<string, number>) =>
+const usageBecomes = (agent: Agent, want: Record<string, number>) =>
   waitFor(
     async () => {
-      const usage = (await record(agent)).meta?.usage;
+      const usage = (await rig.agentRecord(agent)).meta?.usage;
       return JSON.stringify(usage) === JSON.stringify(want) && usage;
     },
     { timeoutMs: 30_000, what: `usage ${JSON.stringify(want)}` },
@@ -71,24 +25,24 @@ const usageBecomes = (agent: CodexAgentHome, want: Record<string, number>) =>
 describe("tokens, cost and budget with Codex", () => {
   test("meta sums the model's reported tokens, priced per million; a spent budget holds new work across a restart", async () => {
     const agent = createCodexAgentHome("codex-usage");
-    agents.push(agent);
     // 2 USD per million input tokens, 10 per million output; the budget is 0.002 USD.
     const priced = ["--token-price", "2,10", "--max-cost-usd", "0.002"];
-    const first = await run(agent, priced);
+    const { child: first } = await rig.start(agent, { extraArgs: priced });
+    const fake = rig.fake;
     // The fake answers each request with the scripted input tokens and 20 output tokens.
     fake.script("USAGE-ONE", [text("one", { inputTokens: 300 })]);
-    await send(agent, "USAGE-ONE");
+    await rig.send(agent, "USAGE-ONE");
     // 300 × 2 + 20 × 10 = 800 micro-dollars.
     await usageBecomes(agent, { inputTokens: 300, outputTokens: 20, costUsd: 0.0008, maxCostUsd: 0.002 });
-    expect((await record(agent)).semanticStatus).not.toBe("needs-input");
+    expect((await rig.agentRecord(agent)).semanticStatus).not.toBe("needs-input");
 
     fake.script("USAGE-TWO", [text("two", { inputTokens: 1000 })]);
-    await send(agent, "USAGE-TWO");
+    await rig.send(agent, "USAGE-TWO");
     // + 1000 × 2 + 20 × 10 = 2200 → 3000 micro-dollars: past the budget.
     await usageBecomes(agent, { inputTokens: 1300, outputTokens: 40, costUsd: 0.003, maxCostUsd: 0.002 });
     const held = await waitFor(
       async () => {
-        const r = await record(agent);
+        const r = await rig.agentRecord(agent);
         return r.semanticStatus === "needs-input" && r;
       },
       { timeoutMs: 20_000, what: "needs-input once the budget is spent" },
@@ -96,16 +50,17 @@ describe("tokens, cost and budget with Codex", () => {
     expect(held.meta.conditionReason).toBe("budget");
 
     fake.script("USAGE-THREE", [text("three", { inputTokens: 50 })]);
-    const third = await send(agent, "USAGE-THREE");
+    const third = (await rig.send(agent, "USAGE-THREE")).id;
     expect(await first.terminate()).toBe(0);
     expect(fake.requestsFor("USAGE-THREE")).toEqual([]);
+    const { relay } = rig;
     const unread = (await relay.call(relay.rootToken, "GET", `/v1/agents/${agent.agentId}/unread`)).body
       .messages;
     expect(unread.map((m: { id: number }) => m.id)).toEqual([third]);
 
     // The same budget after a restart: still spent (the totals are kept in the agent's state), still held.
-    const again = await run(agent, priced);
-    await waitFor(async () => (await record(agent)).meta?.conditionReason === "budget", {
+    const { child: again } = await rig.start(agent, { extraArgs: priced });
+    await waitFor(async () => (await rig.agentRecord(agent)).meta?.conditionReason === "budget", {
       timeoutMs: 20_000,
       what: "the budget hold after a restart",
     });
@@ -113,7 +68,7 @@ describe("tokens, cost and budget with Codex", () => {
     expect(await again.terminate()).toBe(0);
 
     // A bigger budget: the held message goes in, and the totals go on from the kept ones.
-    await run(agent, ["--token-price", "2,10", "--max-cost-usd", "1"]);
+    await rig.start(agent, { extraArgs: ["--token-price", "2,10", "--max-cost-usd", "1"] });
     await waitFor(() => fake.requestsFor("USAGE-THREE")[0], { timeoutMs: 30_000, what: "the held message" });
     await usageBecomes(agent, { inputTokens: 1350, outputTokens: 60, costUsd: 0.0033, maxCostUsd: 1 });
   });

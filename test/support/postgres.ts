@@ -31,6 +31,8 @@ export interface TestPostgres {
   createDatabase(name: string): Promise<string>;
   dropDatabase(name: string): Promise<void>;
   stop(): Promise<void>;
+  /** Synchronously, for a process `exit` handler: the server told to quit at once, its folder removed. */
+  kill(): void;
 }
 
 async function freePort(): Promise<number> {
@@ -94,6 +96,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     { timeoutMs: 20_000, what: "the test PostgreSQL to accept connections" },
   );
   const adminSql = admin();
+  const postmasterPid = () => Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
   return {
     url: (database = "postgres") => `${base}/${database}`,
     async createDatabase(name) {
@@ -106,9 +109,15 @@ export async function startPostgres(): Promise<TestPostgres> {
     async stop() {
       await adminSql.close();
       // The postmaster itself (under runuser when root): SIGINT is PostgreSQL's fast shutdown.
-      const pid = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
-      process.kill(pid, "SIGINT");
+      process.kill(postmasterPid(), "SIGINT");
       await server;
+      rmSync(root, { recursive: true, force: true });
+    },
+    kill() {
+      // SIGQUIT is PostgreSQL's immediate shutdown: nothing to wait for in an exit handler.
+      try {
+        process.kill(postmasterPid(), "SIGQUIT");
+      } catch {}
       rmSync(root, { recursive: true, force: true });
     },
   };

@@ -67,8 +67,10 @@ export interface HelloFields {
 }
 
 export async function startTestRelay(opts: RelayOptions = {}): Promise<TestRelay> {
-  // RELAY_TEST_STORE=postgres runs every test relay on its own PostgreSQL database (test-store.ts).
-  const database = opts.databaseUrl === undefined ? await testDatabase() : undefined;
+  // RELAY_TEST_STORE=postgres runs every test relay on its own PostgreSQL database (test-store.ts), except one
+  // given a SQLite file on purpose (restarts on the same file, rows written by hand).
+  const database =
+    opts.databaseUrl === undefined && opts.dbPath === undefined ? await testDatabase() : undefined;
   const relay = await startRelay({
     port: 0,
     dbPath: ":memory:",

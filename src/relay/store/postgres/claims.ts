@@ -39,19 +39,11 @@ export class PgClaimStore implements contract.ClaimStore {
     ttlMs: number,
     now: number,
   ): Promise<ClaimOutcome[]> {
-    return this.sql.begin(async (tx) => {
-      const out: ClaimOutcome[] = [];
-      for (const id of ids) out.push(await claimOn(tx, id, agent, ttlMs, now));
-      return out;
-    });
+    return this.sql.begin((tx) => inIdOrder(ids, (id) => claimOn(tx, id, agent, ttlMs, now)));
   }
 
   async completeMany(ids: readonly number[], agent: string, now: number): Promise<SettleOutcome[]> {
-    return this.sql.begin(async (tx) => {
-      const out: SettleOutcome[] = [];
-      for (const id of ids) out.push(await completeOn(tx, id, agent, now));
-      return out;
-    });
+    return this.sql.begin((tx) => inIdOrder(ids, (id) => completeOn(tx, id, agent, now)));
   }
 
   // One statement: the ids still stored are key-share locked (retention cannot delete them under it), ids deleted
@@ -104,6 +96,18 @@ async function completeOn(sql: SQL, id: number, agent: string, now: number): Pro
   const r = await refusal(sql, id, agent);
   if (r.reason === "completed" && r.claimedBy === agent) return { ok: true };
   return { ok: false, ...r };
+}
+
+/**
+ * Run `write` for each id in ascending id order, answering in the order given. Every batch locks its rows in the
+ * same order, so batches over the same messages in different orders wait for each other instead of deadlocking
+ * (SQLite has one writer and never needed this). A repeated id is written in its turn, as in the given order.
+ */
+async function inIdOrder<T>(ids: readonly number[], write: (id: number) => Promise<T>): Promise<T[]> {
+  const order = ids.map((id, at) => ({ id, at })).sort((a, b) => a.id - b.id || a.at - b.at);
+  const out: T[] = new Array(ids.length);
+  for (const { id, at } of order) out[at] = await write(id);
+  return out;
 }
 
 /** Why the conditional write touched nothing, read after it. */

@@ -101,15 +101,23 @@ forEachStore((open) => {
     }
   });
 
-  test("claimMany batches raced from several connections never share a message", async () => {
+  test("claimMany batches raced from several connections in different orders never share a message", async () => {
     const stores = await open.shared(3);
     const ids = (await stores[0]!.messages.insertBatch(Array.from({ length: 30 }, () => message()))).map(
       (m) => m.id,
     );
+    // Each racer asks in its own rotated order (reversed for some), so the batches overlap in every way.
+    const orders = Array.from({ length: 9 }, (_, i) => {
+      const rotated = ids.map((_, k) => ids[(k + i * 7) % ids.length]!);
+      return i % 2 ? rotated.reverse() : rotated;
+    });
     const results = await Promise.all(
-      stores.map((s, i) => s.claims.claimMany(ids, `agent-${i}`, 60_000, T0)),
+      orders.map((order, i) => stores[i % 3]!.claims.claimMany(order, `agent-${i}`, 60_000, T0)),
     );
-    for (let k = 0; k < ids.length; k++) expect(results.filter((r) => r[k]!.ok)).toHaveLength(1);
+    for (const id of ids) {
+      const winners = results.filter((r, i) => r[orders[i]!.indexOf(id)]!.ok);
+      expect(winners).toHaveLength(1);
+    }
   });
 
   test("read marks: once per agent, counted by markReadMany, missing ids skipped or refused", async () => {

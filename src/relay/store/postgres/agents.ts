@@ -1,9 +1,9 @@
 // Agent rows on PostgreSQL: registration on bus hello, liveness, deregistration and the offline sweep.
 import type { SQL } from "bun";
-import type { Agent, AgentStatus } from "../../../protocol/index.ts";
+import type { Agent } from "../../../protocol/index.ts";
+import { num, toAgent } from "../mappers.ts";
 import type { AgentLiveness, AgentRegistration } from "../records.ts";
 import type * as contract from "../types.ts";
-import { num } from "./rows.ts";
 
 export class PgAgentStore implements contract.AgentStore {
   constructor(private readonly sql: SQL) {}
@@ -98,25 +98,4 @@ export class PgAgentStore implements contract.AgentStore {
     for (const id of ids) this.onChange?.(id);
     return ids;
   }
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: a row as Bun's client answers it.
-function toAgent(row: any): Agent {
-  const a: Agent = {
-    id: row.id,
-    instanceId: row.instance_id,
-    role: "provider",
-    componentId: row.component_id,
-    machine: row.machine,
-    status: row.status as AgentStatus,
-    semanticStatus: row.semantic_status,
-    ready: row.ready,
-    capabilities: JSON.parse(row.capabilities),
-    tags: JSON.parse(row.tags),
-    meta: JSON.parse(row.meta),
-    connectedAt: num(row.connected_at),
-    lastHeartbeatAt: num(row.last_heartbeat_at),
-  };
-  if (row.label !== null) a.label = row.label;
-  return a;
 }

@@ -1,8 +1,8 @@
 // Attachment blobs on PostgreSQL: stored whole as bytea (see schema.ts for why), referenced from messages by id.
 import type { SQL } from "bun";
 import type { AttachmentRef } from "../../../protocol/index.ts";
+import { num, refsInOrder } from "../mappers.ts";
 import type * as contract from "../types.ts";
-import { num } from "./rows.ts";
 
 export class PgAttachmentStore implements contract.AttachmentStore {
   constructor(private readonly sql: SQL) {}
@@ -38,15 +38,7 @@ export class PgAttachmentStore implements contract.AttachmentStore {
     if (ids.length === 0) return { refs: [], missing: [] };
     const rows = await this.sql`SELECT id, name, mime_type, size FROM attachments
       WHERE id = ANY(${[...ids]}::text[])`;
-    const found = new Map<string, AttachmentRef>(rows.map((r: RefRow) => [r.id, toRef(r)]));
-    const refs: AttachmentRef[] = [];
-    const missing: string[] = [];
-    for (const id of ids) {
-      const ref = found.get(id);
-      if (ref) refs.push(ref);
-      else missing.push(id);
-    }
-    return { refs, missing };
+    return refsInOrder(ids, new Map(rows.map((r: RefRow) => [r.id, toRef(r)])));
   }
 
   async content(id: string): Promise<{ name: string; mimeType: string; data: Uint8Array } | undefined> {

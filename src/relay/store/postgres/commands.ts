@@ -1,9 +1,9 @@
 // Command rows on PostgreSQL: creation, status changes, and the pending ones a reconnecting session still needs.
 import type { SQL } from "bun";
-import type { Command, CommandStatus, SenderRole } from "../../../protocol/index.ts";
+import type { Command, CommandStatus } from "../../../protocol/index.ts";
+import { pendingCommand, toCommand } from "../mappers.ts";
 import type { NewCommand, StoredCommand } from "../records.ts";
 import type * as contract from "../types.ts";
-import { num } from "./rows.ts";
 
 export class PgCommandStore implements contract.CommandStore {
   constructor(private readonly sql: SQL) {}
@@ -13,17 +13,7 @@ export class PgCommandStore implements contract.CommandStore {
         created_at, updated_at)
       VALUES (${c.id}, ${c.type}, ${c.target}, ${c.targetAgent}, ${c.from}, ${c.fromRole}, ${JSON.stringify(c.params)},
         'pending', ${now}, ${now})`;
-    return {
-      id: c.id,
-      type: c.type,
-      target: c.target,
-      from: c.from,
-      fromRole: c.fromRole,
-      params: c.params,
-      status: "pending",
-      createdAt: now,
-      updatedAt: now,
-    };
+    return pendingCommand(c, now);
   }
 
   async get(id: string): Promise<StoredCommand | undefined> {
@@ -49,22 +39,4 @@ export class PgCommandStore implements contract.CommandStore {
         error = coalesce(${error ?? null}, error), updated_at = ${now}
       WHERE id = ${id}`;
   }
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: a row as Bun's client answers it.
-function toCommand(row: any): Command {
-  const c: Command = {
-    id: row.id,
-    type: row.type,
-    target: row.target,
-    ...(row.sender !== null ? { from: row.sender } : {}),
-    ...(row.sender_role !== null ? { fromRole: row.sender_role as SenderRole } : {}),
-    params: JSON.parse(row.params),
-    status: row.status as CommandStatus,
-    createdAt: num(row.created_at),
-    updatedAt: num(row.updated_at),
-  };
-  if (row.result !== null) c.result = JSON.parse(row.result);
-  if (row.error !== null) c.error = row.error;
-  return c;
 }

@@ -4,9 +4,9 @@
 import type { SQL } from "bun";
 import { nanoid } from "nanoid";
 import type { Lease } from "../../../protocol/index.ts";
+import { num, toLease } from "../mappers.ts";
 import type { AcquirePolicy, AcquireResult, LeaseClaim, RenewResult } from "../records.ts";
 import type * as contract from "../types.ts";
-import { num } from "./rows.ts";
 
 export class PgLeaseStore implements contract.LeaseStore {
   constructor(private readonly sql: SQL) {}
@@ -96,18 +96,4 @@ export class PgLeaseStore implements contract.LeaseStore {
   async deleteExpired(now: number): Promise<number> {
     return (await this.sql`DELETE FROM leases WHERE expires_at <= ${now} RETURNING id`).length;
   }
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: a row as Bun's client answers it.
-function toLease(row: any): Lease {
-  return {
-    id: row.id,
-    key: row.key,
-    agentId: row.agent_id,
-    instanceId: row.instance_id,
-    meta: JSON.parse(row.meta),
-    acquiredAt: num(row.acquired_at),
-    renewedAt: num(row.renewed_at),
-    expiresAt: num(row.expires_at),
-  };
 }

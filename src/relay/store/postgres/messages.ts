@@ -1,9 +1,9 @@
 // Message rows on PostgreSQL: batch insert (one transaction), fetch with reads and reactions, inbox queries.
 import type { SQL } from "bun";
 import type { Message, Reaction } from "../../../protocol/index.ts";
+import { type MessageRow, num, storedMessage, toMessage } from "../mappers.ts";
 import type { MessageAddressing, NewMessage, Recipient } from "../records.ts";
 import type * as contract from "../types.ts";
-import { type MessageRow, num, toMessage } from "./rows.ts";
 
 export class PgMessageStore implements contract.MessageStore {
   constructor(private readonly sql: SQL) {}
@@ -141,24 +141,7 @@ async function insertRow(tx: SQL, m: NewMessage): Promise<Message> {
     await tx`INSERT INTO message_attachments (attachment_id, message_id) VALUES (${a.id}, ${id})
       ON CONFLICT DO NOTHING`;
   }
-  const message: Message = {
-    id,
-    from: m.from,
-    to: m.to,
-    kind: m.kind,
-    body: m.body,
-    payload: m.payload,
-    claimable: m.claimable,
-    readBy: [],
-    reactions: [],
-    attachments: m.attachments,
-    createdAt: m.createdAt,
-  };
-  if (m.urgent) message.urgent = true;
-  if (m.resolvedToAgent !== undefined) message.resolvedToAgent = m.resolvedToAgent;
-  if (m.subject !== undefined) message.subject = m.subject;
-  if (m.replyTo !== undefined) message.replyTo = m.replyTo;
-  return message;
+  return storedMessage(m, id);
 }
 
 function push<T>(map: Map<number, T[]>, key: number, value: T): void {

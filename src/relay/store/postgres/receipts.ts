@@ -1,8 +1,8 @@
 // Delivery receipts on PostgreSQL: one row per (message, recipient agent), whose state only moves forward.
 import type { SQL } from "bun";
 import { RECEIPT_RANK, type Receipt, type ReceiptState } from "../../../protocol/index.ts";
+import { num } from "../mappers.ts";
 import type * as contract from "../types.ts";
-import { num } from "./rows.ts";
 
 // The rank of the stored state, in SQL (the same order as RECEIPT_RANK); built from constants, never from input.
 const STORED_RANK = `CASE message_receipts.state ${Object.entries(RECEIPT_RANK)

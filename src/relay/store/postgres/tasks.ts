@@ -1,9 +1,9 @@
 // Task rows and their append-only history on PostgreSQL; a status change and its entry are one transaction.
 import type { SQL } from "bun";
 import type { Task, TaskHistoryEntry, TaskStatus } from "../../../protocol/index.ts";
+import { num } from "../mappers.ts";
 import type { NewTask, TaskTransition } from "../records.ts";
 import type * as contract from "../types.ts";
-import { num } from "./rows.ts";
 
 export class PgTaskStore implements contract.TaskStore {
   constructor(private readonly sql: SQL) {}

@@ -3,8 +3,8 @@
 
 import { randomBytes } from "node:crypto";
 import type { SQL } from "bun";
+import { num } from "../mappers.ts";
 import type * as contract from "../types.ts";
-import { num } from "./rows.ts";
 
 interface Revocation {
   /** Epoch ms from which the jti is refused. */

@@ -108,15 +108,15 @@ export class PgMessageStore implements contract.MessageStore {
     );
   }
 
-  /** Rows to Messages, fetching reads and reactions for the whole page in two queries. */
+  /** Rows to Messages, fetching reads and reactions for the whole page in two queries (byte order, as SQLite). */
   private async hydrate(rows: readonly MessageRow[]): Promise<Message[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => num(r.id));
     const [reads, reacts] = await Promise.all([
       this.sql`SELECT message_id, agent_id FROM message_reads WHERE message_id = ANY(${ids}::bigint[])
-        ORDER BY at, agent_id`,
+        ORDER BY at, agent_id COLLATE "C"`,
       this.sql`SELECT message_id, agent_id, reaction, at FROM message_reactions
-        WHERE message_id = ANY(${ids}::bigint[]) ORDER BY at, agent_id, reaction`,
+        WHERE message_id = ANY(${ids}::bigint[]) ORDER BY at, agent_id COLLATE "C", reaction COLLATE "C"`,
     ]);
     const readBy = new Map<number, string[]>();
     for (const r of reads) push(readBy, num(r.message_id), r.agent_id);

@@ -8,12 +8,32 @@ import type * as contract from "../types.ts";
 export class PgMessageStore implements contract.MessageStore {
   constructor(private readonly sql: SQL) {}
 
-  /** One transaction for the whole batch, rows inserted one after another so ids ascend in the order given. */
+  /**
+   * One transaction of three statements whatever the batch's size: ids taken from the sequence and handed out
+   * ascending in the order given, every row in one INSERT, every attachment link in another. The rows travel as one
+   * JSON document (JSON.stringify escapes every body exactly; no array-literal quoting to get wrong).
+   */
   async insertBatch(batch: readonly NewMessage[]): Promise<Message[]> {
+    if (batch.length === 0) return [];
     return this.sql.begin(async (tx) => {
-      const out: Message[] = [];
-      for (const m of batch) out.push(await insertRow(tx, m));
-      return out;
+      const taken =
+        await tx`SELECT nextval('messages_id_seq') AS id FROM generate_series(1, ${batch.length})`;
+      const ids = taken.map((r: { id: string }) => num(r.id)).sort((a: number, b: number) => a - b);
+      const rows = JSON.stringify(batch.map((m, i) => toRow(m, ids[i]!)));
+      await tx`INSERT INTO messages (id, sender, target, resolved_to_agent, kind, subject, body, payload, claimable,
+          urgent, reply_to, reply_required, attachments, created_at)
+        SELECT id, sender, target, resolved_to_agent, kind, subject, body, payload, claimable,
+          urgent, reply_to, reply_required, attachments, created_at
+        FROM json_to_recordset(${rows}::text::json) AS r(id bigint, sender text, target text,
+          resolved_to_agent text, kind text, subject text, body text, payload text, claimable boolean,
+          urgent boolean, reply_to bigint, reply_required boolean, attachments text, created_at bigint)`;
+      const links = batch.flatMap((m, i) => m.attachments.map((a) => ({ a: a.id, m: ids[i]! })));
+      if (links.length > 0) {
+        await tx`INSERT INTO message_attachments (attachment_id, message_id)
+          SELECT a, m FROM json_to_recordset(${JSON.stringify(links)}::text::json) AS l(a text, m bigint)
+          ON CONFLICT DO NOTHING`;
+      }
+      return batch.map((m, i) => storedMessage(m, ids[i]!));
     });
   }
 
@@ -128,20 +148,28 @@ export class PgMessageStore implements contract.MessageStore {
   }
 }
 
-async function insertRow(tx: SQL, m: NewMessage): Promise<Message> {
-  const [row] =
-    await tx`INSERT INTO messages (sender, target, resolved_to_agent, kind, subject, body, payload,
-      claimable, urgent, reply_to, reply_required, attachments, created_at)
-    VALUES (${m.from}, ${m.to}, ${m.resolvedToAgent ?? null}, ${m.kind}, ${m.subject ?? null}, ${m.body},
-      ${m.payloadJson ?? JSON.stringify(m.payload)}, ${m.claimable}, ${m.urgent === true}, ${m.replyTo ?? null},
-      ${m.payload.replyRequired === true}, ${JSON.stringify(m.attachments)}, ${m.createdAt})
-    RETURNING id`;
-  const id = num(row.id);
-  for (const a of m.attachments) {
-    await tx`INSERT INTO message_attachments (attachment_id, message_id) VALUES (${a.id}, ${id})
-      ON CONFLICT DO NOTHING`;
-  }
-  return storedMessage(m, id);
+/**
+ * A new message as one row of insertBatch's JSON document (payload and attachments stay JSON text). Text fields are
+ * made well-formed first: PostgreSQL's JSON refuses a lone surrogate's escape, which a bound parameter (and SQLite)
+ * would have stored as U+FFFD anyway.
+ */
+function toRow(m: NewMessage, id: number) {
+  return {
+    id,
+    sender: m.from.toWellFormed(),
+    target: m.to.toWellFormed(),
+    resolved_to_agent: m.resolvedToAgent?.toWellFormed() ?? null,
+    kind: m.kind.toWellFormed(),
+    subject: m.subject?.toWellFormed() ?? null,
+    body: m.body.toWellFormed(),
+    payload: m.payloadJson ?? JSON.stringify(m.payload),
+    claimable: m.claimable,
+    urgent: m.urgent === true,
+    reply_to: m.replyTo ?? null,
+    reply_required: m.payload.replyRequired === true,
+    attachments: JSON.stringify(m.attachments),
+    created_at: m.createdAt,
+  };
 }
 
 function push<T>(map: Map<number, T[]>, key: number, value: T): void {

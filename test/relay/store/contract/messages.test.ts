@@ -35,6 +35,19 @@ forEachStore((open) => {
     expect((await s.messages.recent(5)).map((m) => m.id)).toEqual(stored.map((m) => m.id));
   });
 
+  test("text comes back as sent: quotes, backslashes, braces, NULL, empty, emoji; a lone surrogate as U+FFFD", async () => {
+    const s = await open();
+    const texts = ['"quoted"', "back\\slash", "{a,b}", "NULL", "", "line\nbreak\ttab", "emoji 🎉 ü"];
+    const stored = await s.messages.insertBatch(
+      texts.map((body) => message({ body, subject: body, payload: { body }, to: body || "bob" })),
+    );
+    for (const [i, body] of texts.entries()) {
+      expect(await s.messages.get(stored[i]!.id)).toMatchObject({ body, subject: body, payload: { body } });
+    }
+    const [lone] = await s.messages.insertBatch([message({ body: "a \ud800 b", payload: { x: "\ud800" } })]);
+    expect(await s.messages.get(lone!.id)).toMatchObject({ body: "a \ufffd b", payload: { x: "\ud800" } });
+  });
+
   test("a batch that fails stores none of its messages", async () => {
     const s = await open();
     const bad = message({ body: null as unknown as string });

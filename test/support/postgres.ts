@@ -31,8 +31,6 @@ export interface TestPostgres {
   createDatabase(name: string): Promise<string>;
   dropDatabase(name: string): Promise<void>;
   stop(): Promise<void>;
-  /** Synchronously, for a process `exit` handler: the server told to quit at once, its folder removed. */
-  kill(): void;
 }
 
 async function freePort(): Promise<number> {
@@ -95,6 +93,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
     { timeoutMs: 20_000, what: "the test PostgreSQL to accept connections" },
   );
+  watchOwner(root, data);
   const adminSql = admin();
   const postmasterPid = () => Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
   return {
@@ -113,12 +112,26 @@ export async function startPostgres(): Promise<TestPostgres> {
       await server;
       rmSync(root, { recursive: true, force: true });
     },
-    kill() {
-      // SIGQUIT is PostgreSQL's immediate shutdown: nothing to wait for in an exit handler.
-      try {
-        process.kill(postmasterPid(), "SIGQUIT");
-      } catch {}
-      rmSync(root, { recursive: true, force: true });
-    },
   };
+}
+
+/**
+ * A cluster must not outlive the test process that started it, even one that never reaches stop() (bun test fires
+ * no `exit` event; a crash or a SIGKILL skips afterAll). A detached shell watches this process: once it is gone,
+ * it shuts the server down at once (SIGQUIT) and removes the folder. It leaves as soon as stop() removed the
+ * folder, so it never signals a pid that was reused after a normal stop.
+ */
+function watchOwner(root: string, data: string): void {
+  const script = `
+    while kill -0 ${process.pid} 2>/dev/null && [ -d '${root}' ]; do sleep 0.5; done
+    if [ -f '${data}/postmaster.pid' ]; then
+      kill -QUIT "$(head -n 1 '${data}/postmaster.pid')" 2>/dev/null
+      sleep 2
+    fi
+    rm -rf '${root}'`;
+  const watcher = Bun.spawn(["bash", "-c", script], {
+    stdio: ["ignore", "ignore", "ignore"],
+    detached: true,
+  });
+  watcher.unref();
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { z } from "zod";
+import { parseDatabaseUrl } from "../config/database-url.ts";
 import {
   addEnvTwinOptions,
   type EnvTwinOption,
@@ -21,6 +22,7 @@ import {
   writeRelayInfoFile,
 } from "../relay/local-info.ts";
 import type { RelayQuotas } from "../relay/quotas.ts";
+import { redactUrl } from "../relay/store/index.ts";
 import { errorMessage } from "../util/errors.ts";
 import { createLogger, type Logger } from "../util/logger.ts";
 
@@ -64,9 +66,13 @@ export function registerRelayCommand(program: Command): void {
   command.action(async (flags: Record<string, string | undefined>) => {
     const options = parseRelayCliOptions(flags, process.env);
     const quotas = parseRelayQuotas(flags, process.env);
+    const databaseUrl = parseDatabaseUrl(flags, process.env);
     if (!options.ok) return usageError(options.error);
     if (!quotas.ok) return usageError(quotas.error);
-    await runRelay(options.value, quotas.value);
+    if (!databaseUrl.ok) return usageError(databaseUrl.error);
+    if (databaseUrl.value !== undefined && options.value.db !== undefined)
+      return usageError("--db (SQLite) and a PostgreSQL database URL exclude each other: give one");
+    await runRelay(options.value, quotas.value, databaseUrl.value);
   });
 }
 
@@ -122,7 +128,11 @@ export function parseRelayCliOptions(
   return { ok: false, error: `invalid ${name}: ${issue.message}${shown}` };
 }
 
-async function runRelay(o: RelayCliOptions, quotas: Partial<RelayQuotas>): Promise<void> {
+async function runRelay(
+  o: RelayCliOptions,
+  quotas: Partial<RelayQuotas>,
+  databaseUrl: string | undefined,
+): Promise<void> {
   const logger = createLogger({ level: o.logLevel, name: "relay" });
   let relay: RelayHandle;
   try {
@@ -132,6 +142,7 @@ async function runRelay(o: RelayCliOptions, quotas: Partial<RelayQuotas>): Promi
       ...(o.uiPort !== undefined ? { uiPort: o.uiPort } : {}),
       ...(o.notifyUrl !== undefined ? { notifyUrl: o.notifyUrl } : {}),
       dbPath: o.db ?? defaultRelayDbPath(),
+      ...(databaseUrl !== undefined ? { databaseUrl } : {}),
       // No token given: keep the one relay.json already holds, so a restart does not strand the root token
       // handed to people and scripts (runtime tokens survive anyway: they are signed with the database's secret).
       rootToken: o.rootToken ?? savedRootToken(logger),
@@ -148,10 +159,13 @@ async function runRelay(o: RelayCliOptions, quotas: Partial<RelayQuotas>): Promi
   process.stdout.write(`relay listening on ${relay.url}\n`);
   if (relay.uiUrl)
     process.stdout.write(`fleet view on ${relay.uiUrl} (sign in with the root or an operator token)\n`);
+  if (databaseUrl !== undefined) process.stdout.write(`store: PostgreSQL ${redactUrl(databaseUrl)}\n`);
   process.stdout.write(
-    o.durable
-      ? "durability: every commit is fsynced (survives power loss)\n"
-      : "durability: survives a crash of the relay; an OS crash or power loss can lose the last commits (--durable)\n",
+    databaseUrl !== undefined
+      ? "durability: PostgreSQL's own (its synchronous_commit, backups and replicas)\n"
+      : o.durable
+        ? "durability: every commit is fsynced (survives power loss)\n"
+        : "durability: survives a crash of the relay; an OS crash or power loss can lose the last commits (--durable)\n",
   );
   if (o.rootToken === undefined) {
     const infoPath = defaultRelayInfoPath();

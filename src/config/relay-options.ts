@@ -16,6 +16,8 @@ export interface RelayServeOption extends EnvTwinOption {
     | "uiPort"
     | "notifyUrl"
     | "db"
+    | "databaseUrl"
+    | "databaseUrlFile"
     | "rootToken"
     | "rootTokenFile"
     | "logLevel"
@@ -64,6 +66,23 @@ export const RELAY_SERVE_OPTIONS: readonly RelayServeOption[] = [
     placeholder: "<path>",
     description: "SQLite database path",
     defaultText: "~/.agent-relay/relay.db",
+  },
+  {
+    key: "databaseUrl",
+    flag: "--database-url",
+    env: "AGENT_RELAY_DATABASE_URL",
+    placeholder: "<url>",
+    // A URL with a password is refused on the command line (ps shows argv to every local user), like --root-token.
+    description:
+      "keep the relay's state in PostgreSQL (postgres://user@host:5432/db) instead of SQLite; a URL with a password only through the env variable or --database-url-file",
+    defaultText: "SQLite (--db)",
+  },
+  {
+    key: "databaseUrlFile",
+    flag: "--database-url-file",
+    env: "AGENT_RELAY_DATABASE_URL_FILE",
+    placeholder: "<path>",
+    description: "file holding the PostgreSQL URL (password included), instead of --database-url",
   },
   {
     key: "rootToken",

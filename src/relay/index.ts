@@ -27,6 +27,8 @@ export interface RelayOptions {
   port?: number;
   /** Default ~/.agent-relay/relay.db; ":memory:" allowed. */
   dbPath?: string;
+  /** A `postgres://` URL: the relay's state goes to PostgreSQL instead of the SQLite file (holds a password). */
+  databaseUrl?: string;
   /** Generated when absent. */
   rootToken?: string;
   /** Default: silent. */
@@ -74,6 +76,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
   const store = await createStore({
     path: options.dbPath ?? defaultRelayDbPath(),
     durable: options.durable ?? false,
+    databaseUrl: options.databaseUrl,
   });
   try {
     const signer = new TokenSigner(await store.tokens.signingSecret(), clock);

@@ -62,6 +62,11 @@ export class ManualClock implements Clock {
   }
 }
 
+// On SQLite a store call is settled when it returns, so microtasks are enough; on PostgreSQL
+// (RELAY_TEST_STORE=postgres) it is a round trip, so a fired timer's store work gets a little real time too.
+const STORE_SETTLE_MS = process.env.RELAY_TEST_STORE === "postgres" ? 15 : 0;
+
 async function flushMicrotasks(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
+  if (STORE_SETTLE_MS > 0) await new Promise((r) => setTimeout(r, STORE_SETTLE_MS));
 }

@@ -1,12 +1,13 @@
 // Test helper: an embedded relay on a free loopback port, with root fetch, token minting and raw bus sessions.
 //
-//   const t = await startTestRelay();          // ":memory:" DB, silent logger
+//   const t = await startTestRelay();          // ":memory:" DB (RELAY_TEST_STORE=postgres: a PostgreSQL one), silent logger
 //   const res = await t.rootFetch("/v1/messages", { method: "POST", body: JSON.stringify({ to: "a", body: "hi" }) });
 //   const token = await t.mintToken("agent-a");
 //   const bus = await t.openBus({ agentId: "agent-a", token });   // resolves after welcome (or error)
 //   await bus.waitForFrame((f) => f.type === "message.new");
 //   await t.close();                            // closes every bus opened here, then the relay
 import { type RelayHandle, type RelayOptions, startRelay } from "../../src/relay/index.ts";
+import { testDatabase } from "./test-store.ts";
 import { waitFor } from "./wait-for.ts";
 
 export interface BusFrame {
@@ -66,7 +67,16 @@ export interface HelloFields {
 }
 
 export async function startTestRelay(opts: RelayOptions = {}): Promise<TestRelay> {
-  const relay = await startRelay({ port: 0, dbPath: ":memory:", ...opts });
+  // RELAY_TEST_STORE=postgres runs every test relay on its own PostgreSQL database (test-store.ts), except one
+  // given a SQLite file on purpose (restarts on the same file, rows written by hand).
+  const database =
+    opts.databaseUrl === undefined && opts.dbPath === undefined ? await testDatabase() : undefined;
+  const relay = await startRelay({
+    port: 0,
+    dbPath: ":memory:",
+    ...(database ? { databaseUrl: database.url } : {}),
+    ...opts,
+  });
   const buses = new Set<TestBus>();
   const fetchAs = (token: string | undefined, path: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
@@ -116,6 +126,7 @@ export async function startTestRelay(opts: RelayOptions = {}): Promise<TestRelay
     async close() {
       await Promise.all([...buses].map((b) => b.close()));
       await relay.stop();
+      await database?.drop();
     },
   };
   return t;

@@ -1,27 +1,11 @@
 // Agent rows: registration on bus hello, liveness updates, deregistration and the offline sweep.
 import type { Database, Statement } from "bun:sqlite";
-import type { Agent, AgentStatus } from "../../protocol/index.ts";
+import type { Agent } from "../../protocol/index.ts";
+import { type AgentRow, toAgent } from "./mappers.ts";
 import type { AgentLiveness, AgentRegistration } from "./records.ts";
 import type * as contract from "./types.ts";
 
 export type { AgentLiveness, AgentRegistration } from "./records.ts";
-
-interface AgentRow {
-  id: string;
-  instance_id: string;
-  component_id: string;
-  machine: string;
-  status: string;
-  semantic_status: string;
-  ready: number;
-  capabilities: string;
-  tags: string;
-  label: string | null;
-  meta: string;
-  heartbeat_interval_ms: number;
-  connected_at: number;
-  last_heartbeat_at: number;
-}
 
 export class AgentStore implements contract.AgentStore {
   private readonly upsertStmt: Statement<unknown, [Record<string, string | number | null>]>;
@@ -172,24 +156,4 @@ export class AgentStore implements contract.AgentStore {
     for (const id of ids) this.onChange?.(id);
     return ids;
   }
-}
-
-function toAgent(row: AgentRow): Agent {
-  const a: Agent = {
-    id: row.id,
-    instanceId: row.instance_id,
-    role: "provider",
-    componentId: row.component_id,
-    machine: row.machine,
-    status: row.status as AgentStatus,
-    semanticStatus: row.semantic_status,
-    ready: row.ready === 1,
-    capabilities: JSON.parse(row.capabilities),
-    tags: JSON.parse(row.tags),
-    meta: JSON.parse(row.meta),
-    connectedAt: row.connected_at,
-    lastHeartbeatAt: row.last_heartbeat_at,
-  };
-  if (row.label !== null) a.label = row.label;
-  return a;
 }

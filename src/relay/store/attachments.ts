@@ -1,6 +1,7 @@
 // Attachment blobs: stored whole in SQLite, referenced from messages by id.
 import type { Database, Statement } from "bun:sqlite";
 import type { AttachmentRef } from "../../protocol/index.ts";
+import { refsInOrder } from "./mappers.ts";
 import type * as contract from "./types.ts";
 
 export class AttachmentStore implements contract.AttachmentStore {
@@ -55,15 +56,7 @@ export class AttachmentStore implements contract.AttachmentStore {
   /** The refs for `ids` in the order given; ids that don't exist are reported in `missing`. */
   async resolve(ids: readonly string[]): Promise<{ refs: AttachmentRef[]; missing: string[] }> {
     if (ids.length === 0) return { refs: [], missing: [] };
-    const found = new Map(this.refsStmt.all(JSON.stringify(ids)).map((r) => [r.id, r]));
-    const refs: AttachmentRef[] = [];
-    const missing: string[] = [];
-    for (const id of ids) {
-      const ref = found.get(id);
-      if (ref) refs.push(ref);
-      else missing.push(id);
-    }
-    return { refs, missing };
+    return refsInOrder(ids, new Map(this.refsStmt.all(JSON.stringify(ids)).map((r) => [r.id, r])));
   }
 
   async content(id: string): Promise<{ name: string; mimeType: string; data: Uint8Array } | undefined> {

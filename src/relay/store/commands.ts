@@ -1,25 +1,11 @@
 // Command rows: creation, status changes, and the pending ones a reconnecting session must still receive.
 import type { Database, Statement } from "bun:sqlite";
-import type { Command, CommandStatus, SenderRole } from "../../protocol/index.ts";
+import type { Command, CommandStatus } from "../../protocol/index.ts";
+import { type CommandRow, pendingCommand, toCommand } from "./mappers.ts";
 import type { NewCommand, StoredCommand } from "./records.ts";
 import type * as contract from "./types.ts";
 
 export type { NewCommand, StoredCommand } from "./records.ts";
-
-interface CommandRow {
-  id: string;
-  type: string;
-  target: string;
-  target_agent: string;
-  sender: string | null;
-  sender_role: string | null;
-  params: string;
-  status: string;
-  result: string | null;
-  error: string | null;
-  created_at: number;
-  updated_at: number;
-}
 
 type Params = Record<string, string | number | null>;
 
@@ -46,17 +32,7 @@ export class CommandStore implements contract.CommandStore {
 
   async create(c: NewCommand, now: number): Promise<Command> {
     this.insertStmt.run({ ...c, params: JSON.stringify(c.params), now });
-    return {
-      id: c.id,
-      type: c.type,
-      target: c.target,
-      from: c.from,
-      fromRole: c.fromRole,
-      params: c.params,
-      status: "pending",
-      createdAt: now,
-      updatedAt: now,
-    };
+    return pendingCommand(c, now);
   }
 
   async get(id: string): Promise<StoredCommand | undefined> {
@@ -84,21 +60,4 @@ export class CommandStore implements contract.CommandStore {
       now,
     });
   }
-}
-
-function toCommand(row: CommandRow): Command {
-  const c: Command = {
-    id: row.id,
-    type: row.type,
-    target: row.target,
-    ...(row.sender !== null ? { from: row.sender } : {}),
-    ...(row.sender_role !== null ? { fromRole: row.sender_role as SenderRole } : {}),
-    params: JSON.parse(row.params),
-    status: row.status as CommandStatus,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-  if (row.result !== null) c.result = JSON.parse(row.result);
-  if (row.error !== null) c.error = row.error;
-  return c;
 }

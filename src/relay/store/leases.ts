@@ -2,21 +2,11 @@
 import type { Database, Statement } from "bun:sqlite";
 import { nanoid } from "nanoid";
 import type { Lease } from "../../protocol/index.ts";
+import { type LeaseRow, toLease } from "./mappers.ts";
 import type { AcquirePolicy, AcquireResult, LeaseClaim, RenewResult } from "./records.ts";
 import type * as contract from "./types.ts";
 
 export type { AcquirePolicy, AcquireResult, LeaseClaim, RenewResult } from "./records.ts";
-
-interface LeaseRow {
-  key: string;
-  id: string;
-  agent_id: string;
-  instance_id: string;
-  meta: string;
-  acquired_at: number;
-  renewed_at: number;
-  expires_at: number;
-}
 
 type Params = Record<string, string | number>;
 
@@ -67,7 +57,7 @@ export class LeaseStore implements contract.LeaseStore {
   async acquire(c: LeaseClaim, p: AcquirePolicy): Promise<AcquireResult> {
     return this.db.transaction((): AcquireResult => {
       const row = this.byKeyStmt.get(c.key);
-      const current = row && row.expires_at > p.now ? toLease(row) : undefined;
+      const current = row && Number(row.expires_at) > p.now ? toLease(row) : undefined;
       if (current && current.agentId === c.agentId && current.instanceId === c.instanceId) {
         this.renewStmt.run({ id: current.id, now: p.now, expiresAt: p.now + p.ttlMs });
         return { ok: true, lease: this.byId(current.id)!, renewed: true };
@@ -144,17 +134,4 @@ export class LeaseStore implements contract.LeaseStore {
   async deleteExpired(now: number): Promise<number> {
     return this.expireStmt.run(now).changes;
   }
-}
-
-function toLease(row: LeaseRow): Lease {
-  return {
-    id: row.id,
-    key: row.key,
-    agentId: row.agent_id,
-    instanceId: row.instance_id,
-    meta: JSON.parse(row.meta),
-    acquiredAt: row.acquired_at,
-    renewedAt: row.renewed_at,
-    expiresAt: row.expires_at,
-  };
 }

@@ -1,31 +1,19 @@
 // Message rows: insert, fetch (with reads and reactions batched), unread and reply-obligation queries.
 import type { Database, Statement } from "bun:sqlite";
 import type { Message, Reaction } from "../../protocol/index.ts";
+import { type MessageRow, storedMessage, toMessage } from "./mappers.ts";
 import type { MessageAddressing, NewMessage, Recipient } from "./records.ts";
 import type * as contract from "./types.ts";
 
 export type { MessageAddressing, NewMessage, Recipient } from "./records.ts";
 
-interface MessageRow {
+interface AddressingRow {
   id: number;
   sender: string;
   target: string;
   resolved_to_agent: string | null;
-  kind: string;
-  subject: string | null;
-  body: string;
-  payload: string;
-  claimable: number;
-  urgent: number;
   claimed_by: string | null;
-  claim_expires_at: number | null;
-  completed_at: number | null;
-  reply_to: number | null;
-  attachments: string;
-  created_at: number;
 }
-
-type AddressingRow = Pick<MessageRow, "id" | "sender" | "target" | "resolved_to_agent" | "claimed_by">;
 
 // The part of the WHERE clause that decides whether a message is addressed to :agent.
 // A message whose label target was resolved to one agent matches only that agent.
@@ -155,24 +143,7 @@ export class MessageStore implements contract.MessageStore {
     });
     const id = Number(result.lastInsertRowid);
     for (const a of m.attachments) this.linkAttachmentStmt.run(a.id, id); // in insertBatch's transaction
-    const message: Message = {
-      id,
-      from: m.from,
-      to: m.to,
-      kind: m.kind,
-      body: m.body,
-      payload: m.payload,
-      claimable: m.claimable,
-      readBy: [],
-      reactions: [],
-      attachments: m.attachments,
-      createdAt: m.createdAt,
-    };
-    if (m.urgent) message.urgent = true;
-    if (m.resolvedToAgent !== undefined) message.resolvedToAgent = m.resolvedToAgent;
-    if (m.subject !== undefined) message.subject = m.subject;
-    if (m.replyTo !== undefined) message.replyTo = m.replyTo;
-    return message;
+    return storedMessage(m, id);
   }
 
   async exists(id: number): Promise<boolean> {
@@ -248,7 +219,9 @@ export class MessageStore implements contract.MessageStore {
     for (const r of this.reactionsStmt.all(ids)) {
       push(reactions, r.message_id, { agentId: r.agent_id, reaction: r.reaction, at: r.at });
     }
-    return rows.map((row) => toMessage(row, readBy.get(row.id) ?? [], reactions.get(row.id) ?? []));
+    return rows.map((row) =>
+      toMessage(row, readBy.get(Number(row.id)) ?? [], reactions.get(Number(row.id)) ?? []),
+    );
   }
 }
 
@@ -256,28 +229,4 @@ function push<T>(map: Map<number, T[]>, key: number, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
-}
-
-function toMessage(row: MessageRow, readBy: string[], reactions: Reaction[]): Message {
-  const m: Message = {
-    id: row.id,
-    from: row.sender,
-    to: row.target,
-    kind: row.kind,
-    body: row.body,
-    payload: JSON.parse(row.payload),
-    claimable: row.claimable === 1,
-    readBy,
-    reactions,
-    attachments: JSON.parse(row.attachments),
-    createdAt: row.created_at,
-  };
-  if (row.urgent === 1) m.urgent = true;
-  if (row.resolved_to_agent !== null) m.resolvedToAgent = row.resolved_to_agent;
-  if (row.subject !== null) m.subject = row.subject;
-  if (row.claimed_by !== null) m.claimedBy = row.claimed_by;
-  if (row.claim_expires_at !== null) m.claimExpiresAt = row.claim_expires_at;
-  if (row.completed_at !== null) m.claimCompletedAt = row.completed_at;
-  if (row.reply_to !== null) m.replyTo = row.reply_to;
-  return m;
 }

@@ -18,6 +18,7 @@ export class TokenStore implements contract.TokenStore {
   /** Epoch s of the earliest expiry in `revoked`: the in-memory prune scans only once it has passed. */
   private nextExpiry = Number.POSITIVE_INFINITY;
   private readonly revokeStmt: Statement<unknown, [Params]>;
+  private readonly supersedeStmt: Statement<unknown, [Params]>;
   private readonly issueStmt: Statement<unknown, [Params]>;
   private readonly issuedByAgentStmt: Statement<{ jti: string; expires_at: number }, [Params]>;
   private readonly issuedByJtiStmt: Statement<{ expires_at: number }, [string]>;
@@ -36,6 +37,10 @@ export class TokenStore implements contract.TokenStore {
     this.revokeStmt = db.query(
       `INSERT INTO revoked_tokens (jti, effective_at, expires_at) VALUES (:jti, :effectiveAt, :expiresAt)
        ON CONFLICT (jti) DO UPDATE SET effective_at = min(effective_at, excluded.effective_at)`,
+    );
+    this.supersedeStmt = db.query(
+      `INSERT INTO revoked_tokens (jti, effective_at, expires_at) VALUES (:jti, :effectiveAt, :expiresAt)
+       ON CONFLICT (jti) DO NOTHING`,
     );
     this.issueStmt = db.query(
       "INSERT OR REPLACE INTO issued_tokens (jti, agent_id, expires_at) VALUES (:jti, :agentId, :expiresAt)",
@@ -71,10 +76,14 @@ export class TokenStore implements contract.TokenStore {
     this.revokeNow(jti, effectiveAt, expiresAt, now);
   }
 
-  /** A renewal's revocation: written only when `jti` has none on record yet (checked and written on one thread). */
+  /**
+   * A renewal's revocation: written only when `jti` has none on record yet, decided by the database in one
+   * statement, so it holds for several connections on one file too, not just for this process's mirror.
+   */
   async supersede(jti: string, effectiveAt: number, expiresAt: number, now: number): Promise<boolean> {
-    if (this.isSuperseded(jti)) return false;
-    this.revokeNow(jti, effectiveAt, expiresAt, now);
+    this.prune(now);
+    if (this.supersedeStmt.run({ jti, effectiveAt, expiresAt }).changes === 0) return false;
+    this.remember(jti, { effectiveAt, expiresAt });
     return true;
   }
 
@@ -112,11 +121,6 @@ export class TokenStore implements contract.TokenStore {
   isRevoked(jti: string, now: number): boolean {
     const r = this.revoked.get(jti);
     return r !== undefined && r.effectiveAt <= now;
-  }
-
-  /** True once `jti` has any revocation on record, even one that takes effect later (a renewal's grace). */
-  isSuperseded(jti: string): boolean {
-    return this.revoked.has(jti);
   }
 
   /** How many revocations are on record (in memory and on disk they are the same set). */

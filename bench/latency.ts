@@ -5,6 +5,7 @@ import {
   percentile,
   post,
   QUICK,
+  type RelayChildOptions,
   type Row,
   row,
   say,
@@ -15,9 +16,9 @@ import { startNullRunner } from "./support/null-runner.ts";
 
 const RATE = 50;
 
-export async function latencyBench(): Promise<Row[]> {
+export async function latencyBench(store: RelayChildOptions = {}): Promise<Row[]> {
   const seconds = QUICK ? 3 : 20;
-  const relay = await startRelayChild();
+  const relay = await startRelayChild(store);
   const runner = await startNullRunner({
     relayUrl: relay.url,
     token: await mintToken(relay.url, "lat-runner"),

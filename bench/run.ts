@@ -8,6 +8,7 @@ import { durabilityBench } from "./durability.ts";
 import { fleetBench } from "./fleet.ts";
 import { footprintBench } from "./footprint.ts";
 import { latencyBench } from "./latency.ts";
+import { postgresBench } from "./postgres.ts";
 import { recoveryBench } from "./recovery.ts";
 import { startupBench } from "./startup.ts";
 import { QUICK, type Row, say } from "./support/common.ts";
@@ -28,6 +29,7 @@ const BENCHES: [string, () => Promise<Row[]>][] = [
   ["codex-latency", codexLatencyBench],
   ["team", teamBench],
   ["fleet", fleetBench],
+  ["postgres", postgresBench],
 ];
 
 function table(rows: Row[]): string {

@@ -5,6 +5,7 @@ import {
   mintToken,
   QUICK,
   type RelayChild,
+  type RelayChildOptions,
   ROOT_TOKEN,
   type Row,
   row,
@@ -31,10 +32,10 @@ async function unreadCount(url: string, agentId: string): Promise<number> {
   return ((await res.json()) as { messages: unknown[] }).messages.length;
 }
 
-export async function throughputBench(): Promise<Row[]> {
+export async function throughputBench(store: RelayChildOptions = {}): Promise<Row[]> {
   const n = QUICK ? 2_000 : 20_000;
   const nClaim = QUICK ? 1_000 : 5_000;
-  const relay = await startRelayChild();
+  const relay = await startRelayChild(store);
   try {
     // Floor: the relay's own ceiling — the same POST loop with nobody listening.
     await blast(relay.url, 500, (i) => ({ to: "nobody", body: `warm-${i}` }));

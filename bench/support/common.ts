@@ -66,22 +66,32 @@ export interface RelayChild {
 export const ROOT_TOKEN = "bench-root-token-0123456789abcdef";
 
 /** The relay CLI as its own process (so it has its own event loop, as in production). */
-export async function startRelayChild(
-  o: { dbPath?: string; port?: number; durable?: boolean; ui?: boolean } = {},
-): Promise<RelayChild> {
+export interface RelayChildOptions {
+  dbPath?: string;
+  /** A PostgreSQL database (AGENT_RELAY_DATABASE_URL) instead of a SQLite file. */
+  databaseUrl?: string;
+  port?: number;
+  durable?: boolean;
+  ui?: boolean;
+}
+
+export async function startRelayChild(o: RelayChildOptions = {}): Promise<RelayChild> {
   const dbPath = o.dbPath ?? join(mkdtempSync(join(tmpdir(), "relay-bench-")), "relay.db");
   const proc = spawnRelayProcess(
     [
       "--port",
       String(o.port ?? 0),
-      "--db",
-      dbPath,
+      ...(o.databaseUrl ? [] : ["--db", dbPath]),
       "--log-level",
       "warn",
       ...(o.durable ? ["--durable"] : []),
       ...(o.ui ? ["--ui-port", "0"] : []),
     ],
-    { HOME: process.env.HOME ?? tmpdir(), AGENT_RELAY_ROOT_TOKEN: ROOT_TOKEN },
+    {
+      HOME: process.env.HOME ?? tmpdir(),
+      AGENT_RELAY_ROOT_TOKEN: ROOT_TOKEN,
+      ...(o.databaseUrl ? { AGENT_RELAY_DATABASE_URL: o.databaseUrl } : {}),
+    },
   );
   const url = await proc.waitForUrl(15_000);
   return {

@@ -46,8 +46,26 @@ export interface Store {
   receipts: ReceiptStore;
   leases: LeaseStore;
   retention: RetentionStore;
+  /** Present when other relays may write the same database (PostgreSQL): what this relay follows them by. */
+  replicas?: ReplicaSource;
   /** Release the database; nothing is called after it. */
   close(): Promise<void>;
+}
+
+/**
+ * The message sequence as every relay on the database sees it. Ids become visible in ascending order (insertBatch
+ * serialises commits across relays), so a reader that has seen id N has seen every committed id below it.
+ */
+export interface ReplicaSource {
+  /** The highest message id committed now (0 when there is none). */
+  lastMessageId(): Promise<number>;
+  /** Messages with afterId < id < beforeId, ascending, at most `limit`. */
+  messagesBetween(afterId: number, beforeId: number, limit: number): Promise<Message[]>;
+  /**
+   * Call `wake` whenever messages may have been committed by any relay: a hint that can be late, repeated or lost.
+   * Resolves once listening, with the function that stops it.
+   */
+  listenForMessages(wake: () => void): Promise<() => Promise<void>>;
 }
 
 /** Agent rows: registration on bus hello, liveness, deregistration, the offline sweep. */

@@ -10,6 +10,7 @@ import { PgLeaseStore } from "./leases.ts";
 import { PgMessageStore } from "./messages.ts";
 import { migrate, SchemaTooNewError } from "./migrate.ts";
 import { PgReceiptStore } from "./receipts.ts";
+import { PgReplicaSource } from "./replica-source.ts";
 import { PgRetentionStore } from "./retention.ts";
 import { PgTaskStore } from "./tasks.ts";
 import { PgTokenStore } from "./tokens.ts";
@@ -83,9 +84,10 @@ export async function openPostgresStore(
   try {
     await migrate(sql);
     const tokens = await PgTokenStore.open(sql);
+    const messages = new PgMessageStore(sql);
     return {
       sql,
-      messages: new PgMessageStore(sql),
+      messages,
       claims: new PgClaimStore(sql),
       agents: new PgAgentStore(sql),
       tasks: new PgTaskStore(sql),
@@ -95,6 +97,7 @@ export async function openPostgresStore(
       receipts: new PgReceiptStore(sql),
       leases: new PgLeaseStore(sql),
       retention: new PgRetentionStore(sql),
+      replicas: new PgReplicaSource(sql, messages),
       close: () => sql.close(),
     };
   } catch (e) {

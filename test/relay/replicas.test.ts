@@ -1,0 +1,91 @@
+// Two relay replicas on one PostgreSQL database: a message stored through one reaches bus sessions and runners on the
+// other, once each, in id order. PostgreSQL only (its own throwaway cluster), whatever RELAY_TEST_STORE says.
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { type RunnerHandle, startRunnerWith } from "../../bench/support/null-runner.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { RecordingAdapter } from "../support/recording-adapter.ts";
+import { type BusFrame, startTestRelay, type TestRelay } from "../support/relay.ts";
+import { waitFor } from "../support/wait-for.ts";
+
+let pg: TestPostgres;
+let a: TestRelay;
+let b: TestRelay;
+const runners: RunnerHandle<RecordingAdapter>[] = [];
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  const databaseUrl = await pg.createDatabase("replicas");
+  a = await startTestRelay({ databaseUrl });
+  b = await startTestRelay({ databaseUrl, rootToken: a.rootToken });
+});
+afterEach(async () => {
+  for (const r of runners.splice(0)) await r.stop();
+});
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await pg?.stop();
+});
+
+const send = async (via: TestRelay, to: string, body: string) => {
+  const sent = await via.call(via.rootToken, "POST", "/v1/messages", { from: "tester", to, body });
+  expect(sent.status).toBe(200);
+  return sent.body.id as number;
+};
+const newIds = (frames: BusFrame[]) =>
+  frames.filter((f) => f.type === "message.new").map((f) => (f.message as { id: number }).id);
+
+test("a message POSTed to relay A reaches a bus session on relay B, once", async () => {
+  const bus = await b.openBus({ agentId: "cross-1", token: await a.mintToken("cross-1") });
+  expect(bus.frames[0]?.type).toBe("welcome");
+  const id = await send(a, "cross-1", "over there");
+  const frame = await bus.waitForFrame((f) => f.type === "message.new");
+  expect(frame.message).toMatchObject({ id, to: "cross-1", body: "over there" });
+  // Later wake-ups (the fallback read, its own next commit) must not push it again.
+  await send(b, "cross-1", "and here");
+  await waitFor(() => newIds(bus.frames).length === 2, { what: "the second message" });
+  expect(newIds(bus.frames)).toEqual([id, id + 1]);
+});
+
+test("a runner connected to relay B gets a message POSTed to relay A, delivered once", async () => {
+  const adapter = new RecordingAdapter();
+  const runner = await startRunnerWith(adapter, {
+    relayUrl: b.url,
+    token: await a.mintToken("cross-runner"),
+    agentId: "cross-runner",
+  });
+  runners.push(runner);
+  await waitFor(
+    async () => (await a.call(a.rootToken, "GET", "/v1/agents/cross-runner")).body?.status === "idle",
+    { what: "the runner registered through B, seen from A" },
+  );
+  const id = await send(a, "cross-runner", "hello from A");
+  await waitFor(() => adapter.deliveries.flat().includes(id), { what: "the message delivered on B" });
+  const second = await send(a, "cross-runner", "and again");
+  await waitFor(() => adapter.deliveries.flat().includes(second), { what: "the second message delivered" });
+  expect(adapter.deliveries.flat().filter((m) => m === id)).toHaveLength(1);
+});
+
+test("100 messages POSTed to A at once reach B's session all, once each, in id order", async () => {
+  const bus = await b.openBus({ agentId: "cross-100", token: await a.mintToken("cross-100") });
+  const ids = await Promise.all(Array.from({ length: 100 }, (_, i) => send(a, "cross-100", `m${i}`)));
+  await waitFor(() => newIds(bus.frames).length >= 100, { what: "100 messages on B" });
+  expect(newIds(bus.frames)).toEqual([...ids].sort((x, y) => x - y));
+});
+
+test("messages written through both relays at once reach each relay's sessions once, in id order", async () => {
+  const onA = await a.openBus({ agentId: "both-a", token: await a.mintToken("both-a") });
+  const onB = await b.openBus({ agentId: "both-b", token: await a.mintToken("both-b") });
+  const sends = Array.from({ length: 60 }, (_, i) => [
+    send(i % 2 ? a : b, "both-a", `to a ${i}`),
+    send(i % 2 ? b : a, "both-b", `to b ${i}`),
+  ]).flat();
+  const ids = await Promise.all(sends);
+  const toA = ids.filter((_, i) => i % 2 === 0).sort((x, y) => x - y);
+  const toB = ids.filter((_, i) => i % 2 === 1).sort((x, y) => x - y);
+  await waitFor(() => newIds(onA.frames).length >= 60 && newIds(onB.frames).length >= 60, {
+    what: "60 messages on each relay",
+  });
+  expect(newIds(onA.frames)).toEqual(toA);
+  expect(newIds(onB.frames)).toEqual(toB);
+});

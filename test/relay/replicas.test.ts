@@ -27,8 +27,8 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-const send = async (via: TestRelay, to: string, body: string) => {
-  const sent = await via.call(via.rootToken, "POST", "/v1/messages", { from: "tester", to, body });
+const send = async (via: TestRelay, to: string, body: string, claimable = false) => {
+  const sent = await via.call(via.rootToken, "POST", "/v1/messages", { from: "tester", to, body, claimable });
   expect(sent.status).toBe(200);
   return sent.body.id as number;
 };
@@ -47,14 +47,19 @@ test("a message POSTed to relay A reaches a bus session on relay B, once", async
   expect(newIds(bus.frames)).toEqual([id, id + 1]);
 });
 
-test("a runner connected to relay B gets a message POSTed to relay A, delivered once", async () => {
-  const adapter = new RecordingAdapter();
-  const runner = await startRunnerWith(adapter, {
-    relayUrl: b.url,
-    token: await a.mintToken("cross-runner"),
-    agentId: "cross-runner",
+async function startRunner(on: TestRelay, agentId: string, tags: string[] = []) {
+  const runner = await startRunnerWith(new RecordingAdapter(), {
+    relayUrl: on.url,
+    token: await a.mintToken(agentId),
+    agentId,
+    tags,
   });
   runners.push(runner);
+  return runner;
+}
+
+test("a runner connected to relay B gets a message POSTed to relay A, delivered once", async () => {
+  const { adapter } = await startRunner(b, "cross-runner");
   await waitFor(
     async () => (await a.call(a.rootToken, "GET", "/v1/agents/cross-runner")).body?.status === "idle",
     { what: "the runner registered through B, seen from A" },
@@ -89,3 +94,25 @@ test("messages written through both relays at once reach each relay's sessions o
   expect(newIds(onA.frames)).toEqual(toA);
   expect(newIds(onB.frames)).toEqual(toB);
 });
+
+test("claimable messages raced by three runners spread over both relays are each delivered exactly once", async () => {
+  const pool = await Promise.all([
+    startRunner(a, "race-a1", ["pool"]),
+    startRunner(a, "race-a2", ["pool"]),
+    startRunner(b, "race-b1", ["pool"]),
+  ]);
+  const delivered = () => pool.flatMap((r) => r.adapter.deliveries.flat());
+  const jobs: number[] = [];
+  for (let i = 0; i < 20; i++) jobs.push(await send(i % 2 ? a : b, "tag:pool", `job ${i}`, true));
+  await waitFor(() => jobs.every((id) => delivered().includes(id)), {
+    timeoutMs: 20_000,
+    what: "every job delivered somewhere",
+  });
+  // A broadcast each runner must see: each runner's queue is ordered, so after it no late duplicate is pending.
+  const marker = await send(a, "tag:pool", "marker");
+  await waitFor(() => pool.every((r) => r.adapter.deliveries.flat().includes(marker)), {
+    what: "the marker on every runner",
+  });
+  const twice = jobs.filter((id) => delivered().filter((d) => d === id).length !== 1);
+  expect(twice).toEqual([]);
+}, 45_000);

@@ -15,6 +15,7 @@ import { defaultRelayDbPath } from "./local-info.ts";
 import { Notifier } from "./notifier.ts";
 import { DEFAULT_QUOTAS, type RelayQuotas } from "./quotas.ts";
 import { RateLimiter } from "./rate-limiter.ts";
+import { ReplicaCommands } from "./replica-commands.ts";
 import { ReplicaFollower } from "./replica-follower.ts";
 import { RetentionSweeper } from "./retention.ts";
 import { serveRelay } from "./server.ts";
@@ -80,6 +81,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     databaseUrl: options.databaseUrl,
   });
   let follower: ReplicaFollower | undefined;
+  let replicaCommands: ReplicaCommands | undefined;
   try {
     const signer = new TokenSigner(await store.tokens.signingSecret(), clock);
     const auth = new Authenticator(rootToken, signer, store.tokens, clock);
@@ -152,6 +154,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       busFrameBytes: limits.busFrameBytes,
     });
     hub.start();
+    if (store.replicas) {
+      replicaCommands = new ReplicaCommands({
+        feed: store.replicas,
+        commands: store.commands,
+        hub,
+        clock,
+        logger,
+      });
+      await replicaCommands.start();
+    }
     const retention = new RetentionSweeper({
       retention: store.retention,
       writer,
@@ -185,7 +197,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       stop: () => {
         stopping ??= (async () => {
           const hubStopped = hub.stop();
-          const followerStopped = follower?.stop();
+          const followerStopped = Promise.all([follower?.stop(), replicaCommands?.stop()]);
           feed.close();
           notifier?.stop();
           await ui?.stop(true);
@@ -201,7 +213,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       },
     };
   } catch (e) {
-    await follower?.stop();
+    await Promise.all([follower?.stop(), replicaCommands?.stop()]);
     await store.close();
     throw e;
   }

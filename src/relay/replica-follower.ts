@@ -1,11 +1,12 @@
 // Several relays on one database: messages the other relays commit reach this relay's bus sessions, in id order.
 import type { Message } from "../protocol/index.ts";
-import type { Clock, TimerHandle } from "../util/clock.ts";
+import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
-import type { MessageStore, ReplicaSource } from "./store/types.ts";
+import { WakeUps } from "./replica-wake-ups.ts";
+import type { MessageSequence, MessageStore } from "./store/types.ts";
 
 export interface ReplicaFollowerOptions {
-  source: ReplicaSource;
+  source: MessageSequence;
   /** Where this relay's own inserts go (the store's messages). */
   messages: Pick<MessageStore, "insertBatch">;
   /** The path a local commit takes (bus fan-out, fleet view): given the other relays' messages, in id order. */
@@ -18,8 +19,6 @@ export interface ReplicaFollowerOptions {
   batchSize?: number;
 }
 
-type State = "created" | "following" | "stopped";
-
 /**
  * Keeps `lastSeen`, the highest id this relay has published, and reads `id > lastSeen` (ascending, bounded) on every
  * wake-up: a NOTIFY from any relay, the fallback timer, and each of its own commits. Nothing depends on a
@@ -31,43 +30,35 @@ type State = "created" | "following" | "stopped";
  * sessions get every message in id order.
  */
 export class ReplicaFollower implements Pick<MessageStore, "insertBatch"> {
-  private state: State = "created";
   private lastSeen = 0;
   /** Own ids above lastSeen (only when the read after an own commit failed): reads skip them. */
   private readonly own = new Set<number>();
   /** Own inserts and reads, one at a time. */
   private chain: Promise<unknown> = Promise.resolve();
   private readQueued = false;
-  private timer: TimerHandle | undefined;
-  private unlisten: (() => Promise<void>) | undefined;
-  private readonly pollMs: number;
+  private readonly wakeUps: WakeUps;
   private readonly batchSize: number;
 
   constructor(private readonly o: ReplicaFollowerOptions) {
-    this.pollMs = o.pollMs ?? 1_000;
     this.batchSize = o.batchSize ?? 500;
+    this.wakeUps = new WakeUps({ ...o, pollMs: o.pollMs ?? 1_000, onTick: () => this.wake() });
   }
 
   /** Messages committed before now are not pushed (sessions read their backlog themselves); those after are. */
   async start(): Promise<void> {
     this.lastSeen = await this.o.source.lastMessageId();
-    this.state = "following";
-    this.unlisten = await this.o.source.listenForMessages(() => this.wake());
-    this.arm();
+    await this.wakeUps.start(() => this.o.source.listenForMessages(() => this.wake()));
   }
 
   /** Stop listening and polling (resolves after a read in progress); own inserts keep working until the store closes. */
   async stop(): Promise<void> {
-    if (this.state === "stopped") return;
-    this.state = "stopped";
-    this.timer?.cancel();
-    await this.unlisten?.().catch((e) => this.o.logger.warn({ err: e }, "could not stop listening"));
+    await this.wakeUps.stop();
     await this.chain;
   }
 
   /** Read what is new now (after whatever read or insert is in flight); wake-ups while one is queued coalesce. */
   wake(): void {
-    if (this.state !== "following" || this.readQueued) return;
+    if (!this.wakeUps.following || this.readQueued) return;
     this.readQueued = true;
     void this.serially(async () => {
       this.readQueued = false;
@@ -126,12 +117,5 @@ export class ReplicaFollower implements Pick<MessageStore, "insertBatch"> {
     const done = this.chain.then(run);
     this.chain = done.catch(() => {});
     return done;
-  }
-
-  private arm(): void {
-    this.timer = this.o.clock.setTimeout(() => {
-      this.wake();
-      if (this.state === "following") this.arm();
-    }, this.pollMs);
   }
 }

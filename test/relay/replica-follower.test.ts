@@ -2,13 +2,13 @@
 import { expect, test } from "bun:test";
 import type { Message } from "../../src/protocol/index.ts";
 import { ReplicaFollower } from "../../src/relay/replica-follower.ts";
-import type { NewMessage, ReplicaSource } from "../../src/relay/store/types.ts";
+import type { MessageSequence, NewMessage } from "../../src/relay/store/types.ts";
 import { silentLogger } from "../../src/util/logger.ts";
 import { ManualClock } from "../support/manual-clock.ts";
 import { waitFor } from "../support/wait-for.ts";
 
 /** One database's messages as every relay sees them; `wake` is the NOTIFY, which tests may drop. */
-class FakeSequence implements ReplicaSource {
+class FakeSequence implements MessageSequence {
   rows: Message[] = [];
   reads = 0;
   failReads = 0;

@@ -116,3 +116,41 @@ test("claimable messages raced by three runners spread over both relays are each
   const twice = jobs.filter((id) => delivered().filter((d) => d === id).length !== 1);
   expect(twice).toEqual([]);
 }, 45_000);
+
+test("a command created through relay A reaches its agent's session on relay B, once", async () => {
+  const bus = await b.openBus({ agentId: "cmd-on-b", token: await a.mintToken("cmd-on-b") });
+  const created = await a.call(a.rootToken, "POST", "/v1/commands", {
+    target: "cmd-on-b",
+    type: "agent.compact",
+  });
+  expect(created.status).toBe(200);
+  const frame = await bus.waitForFrame((f) => f.type === "command");
+  expect(frame.command).toEqual(created.body);
+  // A second command is the marker: the first was not pushed again before it.
+  const next = await a.call(a.rootToken, "POST", "/v1/commands", {
+    target: "cmd-on-b",
+    type: "agent.compact",
+  });
+  await bus.waitForFrame((f) => f.type === "command" && (f.command as { id: string }).id === next.body.id);
+  expect(bus.frames.filter((f) => f.type === "command").map((f) => (f.command as { id: string }).id)).toEqual(
+    [created.body.id, next.body.id],
+  );
+});
+
+test("a runner connected to relay B runs a command created through relay A", async () => {
+  await startRunner(b, "cmd-runner");
+  const created = await a.call(a.rootToken, "POST", "/v1/commands", {
+    target: "cmd-runner",
+    type: "agent.restart",
+  });
+  expect(created.status).toBe(200);
+  const settled = await waitFor(
+    async () => {
+      const c = (await a.call(a.rootToken, "GET", `/v1/commands/${created.body.id}`)).body;
+      return ["succeeded", "failed"].includes(c.status) && c;
+    },
+    { what: "the command run by the runner on B" },
+  );
+  expect(settled.status).toBe("succeeded");
+  expect(runners[0]!.adapter.spawns).toHaveLength(2);
+});

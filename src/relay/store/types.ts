@@ -56,7 +56,7 @@ export interface Store {
  * The message sequence as every relay on the database sees it. Ids become visible in ascending order (insertBatch
  * serialises commits across relays), so a reader that has seen id N has seen every committed id below it.
  */
-export interface ReplicaSource {
+export interface MessageSequence {
   /** The highest message id committed now (0 when there is none). */
   lastMessageId(): Promise<number>;
   /** Messages with afterId < id < beforeId, ascending, at most `limit`. */
@@ -67,6 +67,23 @@ export interface ReplicaSource {
    */
   listenForMessages(wake: () => void): Promise<() => Promise<void>>;
 }
+
+/** New commands as every relay sees them: a notice from the relay that made one, and what is still pending. */
+export interface CommandFeed {
+  /** Pending commands that any of these agents answers for, oldest first. */
+  pendingCommandsFor(agentIds: readonly string[]): Promise<StoredCommand[]>;
+  /**
+   * Call `onCreated` for each command another relay creates (a hint that can be lost), and `onListening` each time
+   * the listening starts (again, after a reconnect: notifications may have been missed). Resolves with its stop.
+   */
+  listenForCommands(
+    onCreated: (c: { id: string; targetAgent: string }) => void,
+    onListening: () => void,
+  ): Promise<() => Promise<void>>;
+}
+
+/** What a relay follows the others on its database by. */
+export interface ReplicaSource extends MessageSequence, CommandFeed {}
 
 /** Agent rows: registration on bus hello, liveness, deregistration, the offline sweep. */
 export interface AgentStore {

@@ -1,5 +1,6 @@
 // The PostgreSQL store: one connection pool (Bun's built-in client) behind every sub-store, schema migrated on open.
 import { SQL } from "bun";
+import { nanoid } from "nanoid";
 import { z } from "zod";
 import type { Store } from "../types.ts";
 import { PgAgentStore } from "./agents.ts";
@@ -85,19 +86,22 @@ export async function openPostgresStore(
     await migrate(sql);
     const tokens = await PgTokenStore.open(sql);
     const messages = new PgMessageStore(sql);
+    // This store among the relays on the database: its own notifications are told apart by it.
+    const origin = nanoid();
+    const commands = new PgCommandStore(sql, origin);
     return {
       sql,
       messages,
       claims: new PgClaimStore(sql),
       agents: new PgAgentStore(sql),
       tasks: new PgTaskStore(sql),
-      commands: new PgCommandStore(sql),
+      commands,
       tokens,
       attachments: new PgAttachmentStore(sql),
       receipts: new PgReceiptStore(sql),
       leases: new PgLeaseStore(sql),
       retention: new PgRetentionStore(sql),
-      replicas: new PgReplicaSource(sql, messages),
+      replicas: new PgReplicaSource(sql, messages, commands, origin),
       close: () => sql.close(),
     };
   } catch (e) {

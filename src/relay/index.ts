@@ -15,8 +15,7 @@ import { defaultRelayDbPath } from "./local-info.ts";
 import { Notifier } from "./notifier.ts";
 import { DEFAULT_QUOTAS, type RelayQuotas } from "./quotas.ts";
 import { RateLimiter } from "./rate-limiter.ts";
-import { ReplicaCommands } from "./replica-commands.ts";
-import { ReplicaFollower } from "./replica-follower.ts";
+import { followReplicas, type Replicas } from "./replicas.ts";
 import { RetentionSweeper } from "./retention.ts";
 import { serveRelay } from "./server.ts";
 import { createStore } from "./store/index.ts";
@@ -80,8 +79,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     durable: options.durable ?? false,
     databaseUrl: options.databaseUrl,
   });
-  let follower: ReplicaFollower | undefined;
-  let replicaCommands: ReplicaCommands | undefined;
+  let replicas: Replicas | undefined;
   try {
     const signer = new TokenSigner(await store.tokens.signingSecret(), clock);
     const auth = new Authenticator(rootToken, signer, store.tokens, clock);
@@ -119,17 +117,20 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       hub.publishMessages(batch);
       feed.messages(batch);
     };
-    // On a database other relays may share, their messages reach this relay's sessions too (replica-follower.ts).
-    if (store.replicas)
-      follower = new ReplicaFollower({
+    // On a database other relays may share, their messages, commands and revocations reach this relay too.
+    if (store.replicas) {
+      const { messages, commands } = store;
+      replicas = await followReplicas({
         source: store.replicas,
-        messages: store.messages,
+        messages,
+        commands,
+        hub,
         publish,
         clock,
         logger,
       });
-    await follower?.start();
-    const writer = new MessageWriter(follower ?? store.messages, publish);
+    }
+    const writer = new MessageWriter(replicas?.messages ?? store.messages, publish);
     const relay: Relay = {
       store,
       writer,
@@ -154,16 +155,6 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       busFrameBytes: limits.busFrameBytes,
     });
     hub.start();
-    if (store.replicas) {
-      replicaCommands = new ReplicaCommands({
-        feed: store.replicas,
-        commands: store.commands,
-        hub,
-        clock,
-        logger,
-      });
-      await replicaCommands.start();
-    }
     const retention = new RetentionSweeper({
       retention: store.retention,
       writer,
@@ -197,12 +188,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       stop: () => {
         stopping ??= (async () => {
           const hubStopped = hub.stop();
-          const followerStopped = Promise.all([follower?.stop(), replicaCommands?.stop()]);
+          const replicasStopped = replicas?.stop();
           feed.close();
           notifier?.stop();
           await ui?.stop(true);
           // Sweeps already running finish before the store closes.
-          const sweepsDone = Promise.all([hubStopped, followerStopped, retention.stop(), leaseSweep.stop()]);
+          const sweepsDone = Promise.all([hubStopped, replicasStopped, retention.stop(), leaseSweep.stop()]);
           await server.stop(true);
           await sweepsDone;
           await writer.flushNow();
@@ -213,7 +204,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       },
     };
   } catch (e) {
-    await Promise.all([follower?.stop(), replicaCommands?.stop()]);
+    await replicas?.stop();
     await store.close();
     throw e;
   }

@@ -154,3 +154,15 @@ test("a runner connected to relay B runs a command created through relay A", asy
   expect(settled.status).toBe("succeeded");
   expect(runners[0]!.adapter.spawns).toHaveLength(2);
 });
+
+test("a token revoked through relay A is refused by relay B too", async () => {
+  const token = await a.mintToken("revoked-on-a");
+  const ask = () => b.call(token, "GET", "/v1/agents/revoked-on-a/unread");
+  expect((await ask()).status).toBe(200);
+  expect((await a.call(a.rootToken, "POST", "/v1/tokens/revoke", { agentId: "revoked-on-a" })).status).toBe(
+    200,
+  );
+  await waitFor(async () => (await ask()).status === 401, { what: "B refusing the revoked token" });
+  const bus = await b.openBus({ agentId: "revoked-on-a", token });
+  expect(bus.frames[0]).toMatchObject({ type: "error", code: "unauthorized" });
+});

@@ -82,8 +82,16 @@ export interface CommandFeed {
   ): Promise<() => Promise<void>>;
 }
 
+/** Revocations made by any relay: the token mirror (`TokenStore.isRevoked`) re-read on a wake-up. */
+export interface RevocationFeed {
+  /** Read every revocation in the database into this store's mirror. */
+  refreshRevocations(): Promise<void>;
+  /** Call `wake` whenever a relay may have revoked a token (a hint that can be lost); resolves with its stop. */
+  listenForRevocations(wake: () => void): Promise<() => Promise<void>>;
+}
+
 /** What a relay follows the others on its database by. */
-export interface ReplicaSource extends MessageSequence, CommandFeed {}
+export interface ReplicaSource extends MessageSequence, CommandFeed, RevocationFeed {}
 
 /** Agent rows: registration on bus hello, liveness, deregistration, the offline sweep. */
 export interface AgentStore {

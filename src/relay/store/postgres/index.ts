@@ -101,7 +101,7 @@ export async function openPostgresStore(
       receipts: new PgReceiptStore(sql),
       leases: new PgLeaseStore(sql),
       retention: new PgRetentionStore(sql),
-      replicas: new PgReplicaSource(sql, messages, commands, origin),
+      replicas: new PgReplicaSource(sql, messages, commands, tokens, origin),
       close: () => sql.close(),
     };
   } catch (e) {

@@ -4,6 +4,7 @@ import type { Message } from "../../../protocol/index.ts";
 import type { ReplicaSource, StoredCommand } from "../types.ts";
 import type { PgCommandStore } from "./commands.ts";
 import type { PgMessageStore } from "./messages.ts";
+import { type PgTokenStore, REVOCATIONS_CHANNEL } from "./tokens.ts";
 
 /** NOTIFY channel of message inserts; the payload is the batch's highest id (a hint: readers go by the sequence). */
 export const MESSAGES_CHANNEL = "relay_messages";
@@ -22,8 +23,19 @@ export class PgReplicaSource implements ReplicaSource {
     private readonly sql: SQL,
     private readonly messages: PgMessageStore,
     private readonly commands: PgCommandStore,
+    private readonly tokens: PgTokenStore,
     private readonly origin: string,
   ) {}
+
+  refreshRevocations(): Promise<void> {
+    return this.tokens.refreshRevocations();
+  }
+
+  /** After a reconnect `wake` runs too, since notifications were lost meanwhile. */
+  async listenForRevocations(wake: () => void): Promise<() => Promise<void>> {
+    const subscription = await this.sql.listen(REVOCATIONS_CHANNEL, wake, wake);
+    return () => subscription.unlisten();
+  }
 
   lastMessageId(): Promise<number> {
     return this.messages.lastId();

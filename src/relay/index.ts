@@ -1,7 +1,7 @@
-// startRelay: the embedded relay (HTTP + WebSocket bus on Bun.serve, a Store: SQLite) as one handle to start and stop.
+// startRelay: the embedded relay (HTTP + WebSocket bus on Bun.serve, a Store: SQLite or PostgreSQL) as one handle to start and stop.
 import { nanoid } from "nanoid";
 import pkg from "../../package.json" with { type: "json" };
-import { LIMITS } from "../protocol/index.ts";
+import { LIMITS, type Message } from "../protocol/index.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { type Logger, silentLogger } from "../util/logger.ts";
 import { Authenticator } from "./auth/authenticate.ts";
@@ -15,6 +15,7 @@ import { defaultRelayDbPath } from "./local-info.ts";
 import { Notifier } from "./notifier.ts";
 import { DEFAULT_QUOTAS, type RelayQuotas } from "./quotas.ts";
 import { RateLimiter } from "./rate-limiter.ts";
+import { followReplicas, type Replicas } from "./replicas.ts";
 import { RetentionSweeper } from "./retention.ts";
 import { serveRelay } from "./server.ts";
 import { createStore } from "./store/index.ts";
@@ -78,6 +79,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
     durable: options.durable ?? false,
     databaseUrl: options.databaseUrl,
   });
+  let replicas: Replicas | undefined;
   try {
     const signer = new TokenSigner(await store.tokens.signingSecret(), clock);
     const auth = new Authenticator(rootToken, signer, store.tokens, clock);
@@ -111,10 +113,24 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
           .catch((e) => logger.warn({ err: e, taskId: id }, "could not read a failed task"));
       }
     };
-    const writer = new MessageWriter(store.messages, (batch) => {
+    const publish = (batch: Message[]) => {
       hub.publishMessages(batch);
       feed.messages(batch);
-    });
+    };
+    // On a database other relays may share, their messages, commands and revocations reach this relay too.
+    if (store.replicas) {
+      const { messages, commands } = store;
+      replicas = await followReplicas({
+        source: store.replicas,
+        messages,
+        commands,
+        hub,
+        publish,
+        clock,
+        logger,
+      });
+    }
+    const writer = new MessageWriter(replicas?.messages ?? store.messages, publish);
     const relay: Relay = {
       store,
       writer,
@@ -172,11 +188,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       stop: () => {
         stopping ??= (async () => {
           const hubStopped = hub.stop();
+          const replicasStopped = replicas?.stop();
           feed.close();
           notifier?.stop();
           await ui?.stop(true);
           // Sweeps already running finish before the store closes.
-          const sweepsDone = Promise.all([hubStopped, retention.stop(), leaseSweep.stop()]);
+          const sweepsDone = Promise.all([hubStopped, replicasStopped, retention.stop(), leaseSweep.stop()]);
           await server.stop(true);
           await sweepsDone;
           await writer.flushNow();
@@ -187,6 +204,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       },
     };
   } catch (e) {
+    await replicas?.stop();
     await store.close();
     throw e;
   }

@@ -1,5 +1,6 @@
 // The PostgreSQL store: one connection pool (Bun's built-in client) behind every sub-store, schema migrated on open.
 import { SQL } from "bun";
+import { nanoid } from "nanoid";
 import { z } from "zod";
 import type { Store } from "../types.ts";
 import { PgAgentStore } from "./agents.ts";
@@ -10,6 +11,7 @@ import { PgLeaseStore } from "./leases.ts";
 import { PgMessageStore } from "./messages.ts";
 import { migrate, SchemaTooNewError } from "./migrate.ts";
 import { PgReceiptStore } from "./receipts.ts";
+import { PgReplicaSource } from "./replica-source.ts";
 import { PgRetentionStore } from "./retention.ts";
 import { PgTaskStore } from "./tasks.ts";
 import { PgTokenStore } from "./tokens.ts";
@@ -83,18 +85,23 @@ export async function openPostgresStore(
   try {
     await migrate(sql);
     const tokens = await PgTokenStore.open(sql);
+    const messages = new PgMessageStore(sql);
+    // This store among the relays on the database: its own notifications are told apart by it.
+    const origin = nanoid();
+    const commands = new PgCommandStore(sql, origin);
     return {
       sql,
-      messages: new PgMessageStore(sql),
+      messages,
       claims: new PgClaimStore(sql),
       agents: new PgAgentStore(sql),
       tasks: new PgTaskStore(sql),
-      commands: new PgCommandStore(sql),
+      commands,
       tokens,
       attachments: new PgAttachmentStore(sql),
       receipts: new PgReceiptStore(sql),
       leases: new PgLeaseStore(sql),
       retention: new PgRetentionStore(sql),
+      replicas: new PgReplicaSource(sql, messages, commands, tokens, origin),
       close: () => sql.close(),
     };
   } catch (e) {

@@ -4,6 +4,10 @@ import type { Message, Reaction } from "../../../protocol/index.ts";
 import { type MessageRow, num, storedMessage, toMessage } from "../mappers.ts";
 import type { MessageAddressing, NewMessage, Recipient } from "../records.ts";
 import type * as contract from "../types.ts";
+import { MESSAGES_CHANNEL } from "./replica-source.ts";
+
+/** Any fixed number, distinct from the migration lock: serialises message inserts across relays (see insertBatch). */
+const INSERT_LOCK = 7_214_002;
 
 export class PgMessageStore implements contract.MessageStore {
   constructor(private readonly sql: SQL) {}
@@ -12,10 +16,15 @@ export class PgMessageStore implements contract.MessageStore {
    * One transaction of three statements whatever the batch's size: ids taken from the sequence and handed out
    * ascending in the order given, every row in one INSERT, every attachment link in another. The rows travel as one
    * JSON document (JSON.stringify escapes every body exactly; no array-literal quoting to get wrong).
+   *
+   * Every relay on the database takes one advisory lock before its ids, held until its commit, so ids commit in
+   * ascending order: once id N is visible, every lower id is committed or never will be (what replicas read by).
+   * NOTIFY MESSAGES_CHANNEL (the new highest id) is sent on commit, a wake-up for the other replicas.
    */
   async insertBatch(batch: readonly NewMessage[]): Promise<Message[]> {
     if (batch.length === 0) return [];
     return this.sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${INSERT_LOCK})`;
       const taken =
         await tx`SELECT nextval('messages_id_seq') AS id FROM generate_series(1, ${batch.length})`;
       const ids = taken.map((r: { id: string }) => num(r.id)).sort((a: number, b: number) => a - b);
@@ -33,8 +42,22 @@ export class PgMessageStore implements contract.MessageStore {
           SELECT a, m FROM json_to_recordset(${JSON.stringify(links)}::text::json) AS l(a text, m bigint)
           ON CONFLICT DO NOTHING`;
       }
+      await tx`SELECT pg_notify(${MESSAGES_CHANNEL}, ${String(ids.at(-1))})`;
       return batch.map((m, i) => storedMessage(m, ids[i]!));
     });
+  }
+
+  /** The highest message id committed (0 when there is none). */
+  async lastId(): Promise<number> {
+    return num((await this.sql`SELECT coalesce(max(id), 0) AS id FROM messages`)[0].id);
+  }
+
+  /** Messages with afterId < id < beforeId, ascending, at most `limit`, as stored (with reads and reactions). */
+  async between(afterId: number, beforeId: number, limit: number): Promise<Message[]> {
+    return this.hydrate(
+      await this
+        .sql`SELECT * FROM messages WHERE id > ${afterId} AND id < ${beforeId} ORDER BY id LIMIT ${limit}`,
+    );
   }
 
   async exists(id: number): Promise<boolean> {

@@ -1,10 +1,14 @@
 // Token state on PostgreSQL: the signing secret (the first writer wins), issued token ids, revocations. Revocations
-// are checked on every request, so they are mirrored in memory: loaded at open and written through.
+// are checked on every request, so they are mirrored in memory: loaded at open, written through, and refreshed when
+// another relay revokes (NOTIFY relay_revocations, sent after each revocation written here).
 
 import { randomBytes } from "node:crypto";
 import type { SQL } from "bun";
 import { num } from "../mappers.ts";
 import type * as contract from "../types.ts";
+
+/** NOTIFY channel of revocations (no payload): each relay re-reads the table into its mirror. */
+export const REVOCATIONS_CHANNEL = "relay_revocations";
 
 interface Revocation {
   /** Epoch ms from which the jti is refused. */
@@ -21,10 +25,14 @@ export class PgTokenStore implements contract.TokenStore {
   /** The store with its mirror loaded. */
   static async open(sql: SQL): Promise<PgTokenStore> {
     const store = new PgTokenStore(sql);
-    for (const row of await sql`SELECT jti, effective_at, expires_at FROM revoked_tokens`) {
-      store.revoked.set(row.jti, { effectiveAt: num(row.effective_at), expiresAt: num(row.expires_at) });
-    }
+    await store.refreshRevocations();
     return store;
+  }
+
+  /** Every revocation in the database into the mirror (another relay's too); none is ever dropped but by expiry. */
+  async refreshRevocations(): Promise<void> {
+    for (const row of await this.sql`SELECT jti, effective_at, expires_at FROM revoked_tokens`)
+      this.remember(row.jti, num(row.effective_at), num(row.expires_at));
   }
 
   async signingSecret(): Promise<Uint8Array> {
@@ -47,6 +55,7 @@ export class PgTokenStore implements contract.TokenStore {
     await this.prune(now);
     await revokeOn(this.sql, jti, effectiveAt, expiresAt);
     this.remember(jti, effectiveAt, expiresAt);
+    await this.notify();
   }
 
   // Decided by the database, not the mirror: of racing renewals on any relay, one insert finds no row.
@@ -56,6 +65,7 @@ export class PgTokenStore implements contract.TokenStore {
       VALUES (${jti}, ${effectiveAt}, ${expiresAt}) ON CONFLICT (jti) DO NOTHING RETURNING jti`;
     if (rows.length === 0) return false;
     this.remember(jti, effectiveAt, expiresAt);
+    await this.notify();
     return true;
   }
 
@@ -69,6 +79,7 @@ export class PgTokenStore implements contract.TokenStore {
       return issued;
     });
     for (const r of rows) this.remember(r.jti, now, num(r.expires_at));
+    if (rows.length > 0) await this.notify();
     return rows.length;
   }
 
@@ -99,6 +110,11 @@ export class PgTokenStore implements contract.TokenStore {
     await this.sql`DELETE FROM revoked_tokens WHERE expires_at <= ${nowSeconds}`;
     await this.sql`DELETE FROM issued_tokens WHERE expires_at <= ${nowSeconds}`;
     for (const [jti, r] of this.revoked) if (r.expiresAt <= nowSeconds) this.revoked.delete(jti);
+  }
+
+  /** Right after the commit: the other relays re-read (and read anyway on their fallback timer, if this is lost). */
+  private async notify(): Promise<void> {
+    await this.sql`SELECT pg_notify(${REVOCATIONS_CHANNEL}, '')`;
   }
 
   private remember(jti: string, effectiveAt: number, expiresAt: number): void {

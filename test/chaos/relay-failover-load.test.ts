@@ -1,10 +1,12 @@
-// Chaos: three runners and the senders all given two relays (two relay processes on one SQLite file); the preferred
-// relay is SIGKILLed mid-stream of claimable messages: every acknowledged message is delivered exactly once overall.
-import { afterEach, describe, expect, test } from "bun:test";
+// Chaos: three runners and the senders all given two relays (two relay processes on one SQLite file, then two
+// replicas on one PostgreSQL database); the preferred relay is SIGKILLed mid-stream of claimable messages: every
+// acknowledged message is delivered exactly once overall.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RelayHttpClient } from "../../src/relay-client/index.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { waitFor } from "../support/wait-for.ts";
 import { killSharedDbRelays, startSharedDbRelay } from "./shared-db-relays.ts";
 import { chaosRunner, missing, settleAndCount, stopChaosRunners } from "./support.ts";
@@ -14,16 +16,23 @@ const TOTAL = 1_000;
 const KILL_AFTER = 500;
 
 let dir: string | undefined;
+let pg: TestPostgres | undefined;
+beforeAll(async () => {
+  pg = await startPostgres();
+});
+afterAll(async () => {
+  await pg?.stop();
+});
 afterEach(async () => {
   await stopChaosRunners();
   await killSharedDbRelays();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("relay failover under load", () => {
+describe.each(["sqlite", "postgres"])("relay failover under load (%s)", (store) => {
   test(`${TOTAL} claimable messages over 3 runners, the preferred relay killed after ${KILL_AFTER}: all on the survivor, none lost or doubled`, async () => {
     dir = mkdtempSync(join(tmpdir(), "chaos-failover-load-"));
-    const db = join(dir, "relay.db");
+    const db = store === "postgres" ? await pg!.createDatabase("failover") : join(dir, "relay.db");
     const a = await startSharedDbRelay(dir, db, ROOT);
     const b = await startSharedDbRelay(dir, db, ROOT);
     const urls = [a.url, b.url];
@@ -35,7 +44,7 @@ describe("relay failover under load", () => {
           token: (await admin.createToken({ agentId, profileId: "provider-agent", ttlSeconds: 3600 })).token,
           agentId,
           tags: ["pool"],
-          // B pushes nothing to sessions on A: until the kill, what B stores reaches them by this unread read.
+          // On SQLite B pushes nothing to sessions on A: until the kill, what B stores reaches them by this unread read.
           timers: { livenessMs: 1_000 },
         }),
       ),
@@ -84,7 +93,7 @@ describe("relay failover under load", () => {
     await Promise.all(Array.from({ length: 8 }, sender));
     const failoverMs = await killed!;
     console.log(
-      `failover under load: all 3 runners open on relay B ${failoverMs.toFixed(0)} ms after the kill`,
+      `failover under load (${store}): all 3 runners open on relay B ${failoverMs.toFixed(0)} ms after the kill`,
     );
     expect(failoverMs).toBeLessThan(1_000);
 

@@ -16,9 +16,11 @@ import { startNullRunner } from "./support/null-runner.ts";
 
 const RATE = 50;
 
-export async function latencyBench(store: RelayChildOptions = {}): Promise<Row[]> {
+/** `store`: where the relay keeps its state; `viaReplica`: messages are POSTed to a second relay on the same database. */
+export async function latencyBench(store: RelayChildOptions = {}, viaReplica = false): Promise<Row[]> {
   const seconds = QUICK ? 3 : 20;
   const relay = await startRelayChild(store);
+  const sender = viaReplica ? await startRelayChild(store) : relay;
   const runner = await startNullRunner({
     relayUrl: relay.url,
     token: await mintToken(relay.url, "lat-runner"),
@@ -38,7 +40,7 @@ export async function latencyBench(store: RelayChildOptions = {}): Promise<Row[]
   });
   try {
     // Warm up both paths (JIT, connection pool) before measuring.
-    for (let i = 0; i < 20; i++) await post(relay.url, { to: "tag:bench-lat", body: `warm-${i}` });
+    for (let i = 0; i < 20; i++) await post(sender.url, { to: "tag:bench-lat", body: `warm-${i}` });
     await until(() => runner.adapter.deliveries.length >= 20, 10_000, "warm-up deliveries");
     const total = RATE * seconds;
     const start = performance.now();
@@ -50,7 +52,7 @@ export async function latencyBench(store: RelayChildOptions = {}): Promise<Row[]
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const body = `lat-${i}`;
       sentAt.set(body, performance.now());
-      posts.push(post(relay.url, { to: "tag:bench-lat", body }));
+      posts.push(post(sender.url, { to: "tag:bench-lat", body }));
     }
     await Promise.all(posts);
     await until(() => runnerMs.length >= total && floorMs.length >= total, 15_000, "all latency deliveries");
@@ -71,6 +73,7 @@ export async function latencyBench(store: RelayChildOptions = {}): Promise<Row[]
     floor.close();
     await runner.stop();
     await relay.kill();
+    if (sender !== relay) await sender.kill();
   }
 }
 

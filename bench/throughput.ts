@@ -32,15 +32,17 @@ async function unreadCount(url: string, agentId: string): Promise<number> {
   return ((await res.json()) as { messages: unknown[] }).messages.length;
 }
 
-export async function throughputBench(store: RelayChildOptions = {}): Promise<Row[]> {
+/** `store`: where the relay keeps its state; `viaReplica`: messages are POSTed to a second relay on the same database. */
+export async function throughputBench(store: RelayChildOptions = {}, viaReplica = false): Promise<Row[]> {
   const n = QUICK ? 2_000 : 20_000;
   const nClaim = QUICK ? 1_000 : 5_000;
   const relay = await startRelayChild(store);
+  const sender = viaReplica ? await startRelayChild(store) : relay;
   try {
     // Floor: the relay's own ceiling — the same POST loop with nobody listening.
-    await blast(relay.url, 500, (i) => ({ to: "nobody", body: `warm-${i}` }));
+    await blast(sender.url, 500, (i) => ({ to: "nobody", body: `warm-${i}` }));
     const ceil = await withCpu(relay, () =>
-      blast(relay.url, n, (i) => ({ to: "nobody", body: `ceil-${i}` })),
+      blast(sender.url, n, (i) => ({ to: "nobody", body: `ceil-${i}` })),
     );
     const ceiling = (n * 1000) / (ceil.result.end - ceil.result.start);
     const senderUs = (ceil.selfS / n) * 1e6;
@@ -55,7 +57,7 @@ export async function throughputBench(store: RelayChildOptions = {}): Promise<Ro
       });
       try {
         const run = await withCpu(relay, async () => {
-          const sent = await blast(relay.url, count, (i) => ({ to: agentId, body: `tp-${i}`, claimable }));
+          const sent = await blast(sender.url, count, (i) => ({ to: agentId, body: `tp-${i}`, claimable }));
           const last = await until(
             () => r.adapter.deliveries.length >= count && r.adapter.deliveries[count - 1]!.at,
             120_000,
@@ -108,6 +110,7 @@ export async function throughputBench(store: RelayChildOptions = {}): Promise<Ro
     ];
   } finally {
     await relay.kill();
+    if (sender !== relay) await sender.kill();
   }
 }
 

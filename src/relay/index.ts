@@ -117,13 +117,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayHandl
       hub.publishMessages(batch);
       feed.messages(batch);
     };
-    // On a database other relays may share, their messages, commands and revocations reach this relay too.
+    // On a database other relays may share, their messages, commands, revocations and receipts reach this relay too.
     if (store.replicas) {
-      const { messages, commands } = store;
+      const { messages, commands, receipts } = store;
       replicas = await followReplicas({
         source: store.replicas,
         messages,
         commands,
+        receipts,
         hub,
         publish,
         clock,

@@ -5,10 +5,10 @@ import type { Logger } from "../util/logger.ts";
 export interface WakeUpsOptions {
   clock: Clock;
   logger: Logger;
-  /** The fallback: every this often whatever the notifications do (they may be lost). */
-  pollMs: number;
+  /** The fallback: every this often whatever the notifications do (they may be lost); none when undefined. */
+  pollMs?: number;
   /** Run on each tick of the fallback timer. */
-  onTick: () => void;
+  onTick?: () => void;
 }
 
 type State = "created" | "following" | "stopped";
@@ -40,9 +40,11 @@ export class WakeUps {
   }
 
   private arm(): void {
+    const { pollMs, onTick } = this.o;
+    if (pollMs === undefined || !onTick) return;
     this.timer = this.o.clock.setTimeout(() => {
-      this.o.onTick();
+      onTick();
       if (this.following) this.arm();
-    }, this.o.pollMs);
+    }, pollMs);
   }
 }

@@ -1,17 +1,20 @@
-// Several relays on one database: what this relay follows of the others (messages, commands, revocations), as one.
+// Several relays on one database: what this relay follows of the others (messages, commands, revocations, receipts),
+// as one.
 import type { Message } from "../protocol/index.ts";
 import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import { ReplicaCommands, type ReplicaCommandsOptions } from "./replica-commands.ts";
 import { ReplicaFollower } from "./replica-follower.ts";
+import { ReplicaReceipts, type ReplicaReceiptsOptions } from "./replica-receipts.ts";
 import { ReplicaRevocations } from "./replica-revocations.ts";
-import type { CommandStore, MessageStore, ReplicaSource } from "./store/types.ts";
+import type { CommandStore, MessageStore, ReceiptStore, ReplicaSource } from "./store/types.ts";
 
 export interface FollowReplicasOptions {
   source: ReplicaSource;
-  messages: Pick<MessageStore, "insertBatch">;
+  messages: Pick<MessageStore, "insertBatch" | "addressing">;
   commands: Pick<CommandStore, "get">;
-  hub: ReplicaCommandsOptions["hub"];
+  receipts: Pick<ReceiptStore, "forMessage">;
+  hub: ReplicaCommandsOptions["hub"] & ReplicaReceiptsOptions["hub"];
   /** The path a local commit takes (bus fan-out, fleet view). */
   publish: (batch: Message[]) => void;
   clock: Clock;
@@ -31,11 +34,13 @@ export async function followReplicas(o: FollowReplicasOptions): Promise<Replicas
   const follower = new ReplicaFollower({ source, messages: o.messages, publish: o.publish, clock, logger });
   const commands = new ReplicaCommands({ feed: source, commands: o.commands, hub: o.hub, clock, logger });
   const revocations = new ReplicaRevocations({ feed: source, clock, logger });
+  const receipts = new ReplicaReceipts({ ...o, feed: source });
+  const parts = [follower, commands, revocations, receipts];
   const stop = async () => {
-    await Promise.all([follower.stop(), commands.stop(), revocations.stop()]);
+    await Promise.all(parts.map((p) => p.stop()));
   };
   try {
-    await Promise.all([follower.start(), commands.start(), revocations.start()]);
+    await Promise.all(parts.map((p) => p.start()));
   } catch (e) {
     await stop();
     throw e;

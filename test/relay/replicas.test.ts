@@ -166,3 +166,45 @@ test("a token revoked through relay A is refused by relay B too", async () => {
   const bus = await b.openBus({ agentId: "revoked-on-a", token });
   expect(bus.frames[0]).toMatchObject({ type: "error", code: "unauthorized" });
 });
+
+test("receipts moved through relay A reach the sender's bus session on relay B, in order, once each", async () => {
+  const sender = await b.openBus({ agentId: "rcpt-sender", token: await a.mintToken("rcpt-sender") });
+  const recipient = await a.mintToken("rcpt-recipient");
+  const sent = await b.call(b.rootToken, "POST", "/v1/messages", {
+    from: "rcpt-sender",
+    to: "rcpt-recipient",
+    body: "q",
+  });
+  const id = sent.body.id as number;
+  // What the recipient's runner reports through A, then its answer (a reply naming the message) through A.
+  for (const state of ["delivered", "seen"]) {
+    const reported = await a.call(recipient, "POST", "/v1/agents/rcpt-recipient/receipts", {
+      receipts: [{ messageId: id, state }],
+    });
+    expect(reported.body.moved).toHaveLength(1);
+  }
+  const reply = { from: "rcpt-recipient", to: "rcpt-sender", body: "a", replyTo: id };
+  expect((await a.call(recipient, "POST", "/v1/messages", reply)).status).toBe(200);
+  const receipts = () =>
+    sender.frames
+      .filter((f) => f.type === "receipt" && f.messageId === id)
+      .map((f) => f.receipt as { state: string });
+  await waitFor(() => receipts().some((r) => r.state === "answered"), { what: "the answered receipt on B" });
+  expect(receipts().map((r) => r.state)).toEqual(["delivered", "seen", "answered"]);
+  expect(receipts()[0]).toMatchObject({ agentId: "rcpt-recipient" });
+});
+
+test("a refusal through relay A reaches the sender on relay B with its reason", async () => {
+  const sender = await b.openBus({ agentId: "refuse-sender", token: await a.mintToken("refuse-sender") });
+  const sent = await b.call(b.rootToken, "POST", "/v1/messages", {
+    from: "refuse-sender",
+    to: "refuser",
+    body: "q",
+  });
+  const refusal = { agentId: "refuser", reason: "cannot" };
+  expect((await a.call(a.rootToken, "POST", `/v1/messages/${sent.body.id}/refuse`, refusal)).status).toBe(
+    200,
+  );
+  const frame = await sender.waitForFrame((f) => f.type === "receipt" && f.messageId === sent.body.id);
+  expect(frame.receipt).toMatchObject({ agentId: "refuser", state: "refused", reason: "cannot" });
+});

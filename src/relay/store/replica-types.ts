@@ -1,6 +1,7 @@
 // What a relay follows the other relays on its database by (PostgreSQL): the message sequence, new commands and
-// revocations, each a wake-up hint plus a read that does not depend on the hint arriving. Part of the Store contract.
-import type { Message } from "../../protocol/index.ts";
+// revocations, each a wake-up hint plus a read that does not depend on the hint arriving; and receipts moved, a
+// notice only. Part of the Store contract.
+import type { Message, ReceiptState } from "../../protocol/index.ts";
 import type { StoredCommand } from "./records.ts";
 
 /**
@@ -41,5 +42,26 @@ export interface RevocationFeed {
   listenForRevocations(wake: () => void): Promise<() => Promise<void>>;
 }
 
+/** A receipt that moved through another relay, as notified (a refusal's reason is read from the row). */
+export interface ReceiptNotice {
+  messageId: number;
+  agentId: string;
+  state: ReceiptState;
+  at: number;
+  midTurn?: boolean;
+}
+
+/**
+ * Receipts moved by any relay: a notice per move, and no fallback read. A lost notice loses that push only: the
+ * receipt itself is stored (`GET /v1/messages/:id` shows it).
+ */
+export interface ReceiptFeed {
+  /**
+   * Call `onMoved` for each receipt another relay moves, in commit order (a hint that can be lost). Resolves once
+   * listening, with the function that stops it.
+   */
+  listenForReceipts(onMoved: (n: ReceiptNotice) => void): Promise<() => Promise<void>>;
+}
+
 /** What a relay follows the others on its database by. */
-export interface ReplicaSource extends MessageSequence, CommandFeed, RevocationFeed {}
+export interface ReplicaSource extends MessageSequence, CommandFeed, RevocationFeed, ReceiptFeed {}

@@ -98,7 +98,7 @@ export async function openPostgresStore(
       commands,
       tokens,
       attachments: new PgAttachmentStore(sql),
-      receipts: new PgReceiptStore(sql),
+      receipts: new PgReceiptStore(sql, origin),
       leases: new PgLeaseStore(sql),
       retention: new PgRetentionStore(sql),
       replicas: new PgReplicaSource(sql, messages, commands, tokens, origin),

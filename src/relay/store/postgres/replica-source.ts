@@ -1,7 +1,8 @@
-// What a relay on PostgreSQL reads to follow the others on its database: the message sequence and its wake-up.
+// What a relay on PostgreSQL reads to follow the others on its database: the message sequence, commands, revocations
+// and receipts, with their wake-ups.
 import type { SQL } from "bun";
-import type { Message } from "../../../protocol/index.ts";
-import type { ReplicaSource, StoredCommand } from "../types.ts";
+import { type Message, RECEIPT_RANK } from "../../../protocol/index.ts";
+import type { ReceiptNotice, ReplicaSource, StoredCommand } from "../types.ts";
 import type { PgCommandStore } from "./commands.ts";
 import type { PgMessageStore } from "./messages.ts";
 import { type PgTokenStore, REVOCATIONS_CHANNEL } from "./tokens.ts";
@@ -10,6 +11,9 @@ import { type PgTokenStore, REVOCATIONS_CHANNEL } from "./tokens.ts";
 export const MESSAGES_CHANNEL = "relay_messages";
 /** NOTIFY channel of new commands; the payload is a CommandNotice. */
 export const COMMANDS_CHANNEL = "relay_commands";
+
+/** NOTIFY channel of receipts that moved; the payload is a ReceiptNotice plus its `origin` (see PgReceiptStore). */
+export const RECEIPTS_CHANNEL = "relay_receipts";
 
 /** A new command, as notified: who answers for it, and which store (relay) created it. */
 export interface CommandNotice {
@@ -70,6 +74,32 @@ export class PgReplicaSource implements ReplicaSource {
       onListening,
     );
     return () => subscription.unlisten();
+  }
+
+  /** Only other relays' receipts reach `onMoved`, in the order they committed (one listening connection). */
+  async listenForReceipts(onMoved: (n: ReceiptNotice) => void): Promise<() => Promise<void>> {
+    const subscription = await this.sql.listen(RECEIPTS_CHANNEL, (payload) => {
+      const notice = parseReceiptNotice(payload, this.origin);
+      if (notice) onMoved(notice);
+    });
+    return () => subscription.unlisten();
+  }
+}
+
+/** Another store's notice, or undefined (our own, or a payload that is not a notice: not ours to read). */
+function parseReceiptNotice(payload: string, ownOrigin: string): ReceiptNotice | undefined {
+  try {
+    const n = JSON.parse(payload);
+    if (n.origin === ownOrigin || typeof n.origin !== "string" || typeof n.agentId !== "string")
+      return undefined;
+    if (typeof n.state !== "string" || !(n.state in RECEIPT_RANK)) return undefined;
+    const messageId = Number(n.messageId);
+    const at = Number(n.at);
+    if (!Number.isSafeInteger(messageId) || !Number.isFinite(at)) return undefined;
+    const midTurn = typeof n.midTurn === "boolean" ? { midTurn: n.midTurn } : {};
+    return { messageId, agentId: n.agentId, state: n.state, at, ...midTurn };
+  } catch {
+    return undefined;
   }
 }
 

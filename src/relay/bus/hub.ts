@@ -23,6 +23,7 @@ import { OfflineSweep } from "./offline-sweep.ts";
 import {
   type BusSocketData,
   endSession,
+  firstPush,
   isClosed,
   newSocketData,
   nextState,
@@ -114,7 +115,9 @@ export class Hub {
    * Routing never looks at a session's componentId: that is free text from hello, so it cannot pick a recipient.
    */
   publishCommand(command: Command, targetAgent: string): void {
-    this.sendTo(targetAgent, JSON.stringify({ type: "command", command }));
+    this.sendTo(targetAgent, JSON.stringify({ type: "command", command }), (ws) =>
+      firstPush(ws.data, command.id),
+    );
   }
 
   /** A recipient's receipt moved: tell the message's sender (its open sessions) and the supervisor. */
@@ -125,11 +128,11 @@ export class Hub {
   }
 
   /** To the open sessions of an agent, or of the supervisor (SUPERVISOR_TARGET). */
-  private sendTo(agentId: string, frame: string): void {
+  private sendTo(agentId: string, frame: string, sendsTo: (ws: Socket) => boolean = () => true): void {
     const isTarget = (ws: Socket) => ws.data.state === "open" && ws.data.identity?.agentId === agentId;
     const targets =
       agentId === SUPERVISOR_TARGET ? this.supervisors.open() : [...this.sockets].filter(isTarget);
-    for (const ws of targets) this.guard.send(ws, frame);
+    for (const ws of targets) if (sendsTo(ws)) this.guard.send(ws, frame);
   }
 
   /** True while a team supervisor's session is open (commands to target `supervisor` have somewhere to go). */
@@ -219,7 +222,7 @@ export class Hub {
     this.send(ws, { type: "welcome", sessionId: ws.data.sessionId, serverTime: clock.now() });
     // Commands created while this runner was away are delivered now; the runner de-duplicates by id.
     for (const command of await store.commands.pendingFor(h.agentId))
-      this.send(ws, { type: "command", command });
+      if (firstPush(ws.data, command.id)) this.send(ws, { type: "command", command });
   }
 
   /** The supervisor's hello: root only; not registered; an older supervisor instance is replaced (4409). */
@@ -240,7 +243,7 @@ export class Hub {
     this.o.logger.info({ supervisor: h.agentId, instanceId: h.instanceId }, "supervisor connected");
     this.send(ws, { type: "welcome", sessionId: ws.data.sessionId, serverTime: this.o.clock.now() });
     for (const command of await this.o.store.commands.pendingFor(SUPERVISOR_TARGET))
-      this.send(ws, { type: "command", command });
+      if (firstPush(ws.data, command.id)) this.send(ws, { type: "command", command });
   }
 
   /**

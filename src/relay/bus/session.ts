@@ -28,6 +28,23 @@ export interface BusSocketData {
   stallTimer?: TimerHandle;
   /** Frames are handled one after another, so a status frame never overtakes the hello being verified. */
   queue: Promise<void>;
+  /** The latest command ids pushed to this session: each is pushed once (see firstPush). */
+  commandsPushed?: Set<string>;
+}
+
+const PUSHED_KEPT = 256;
+
+/**
+ * True the first time a command id is pushed to this session. The same command can reach a session twice — read as
+ * pending right after its hello, and pushed at its creation (here, or through another relay) — and is sent once.
+ */
+export function firstPush(data: BusSocketData, commandId: string): boolean {
+  data.commandsPushed ??= new Set();
+  const pushed = data.commandsPushed;
+  if (pushed.has(commandId)) return false;
+  pushed.add(commandId);
+  if (pushed.size > PUSHED_KEPT) pushed.delete(pushed.values().next().value!);
+  return true;
 }
 
 export function newSocketData(sessionId: string): BusSocketData {
